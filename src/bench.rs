@@ -1,0 +1,163 @@
+//! `ztsim bench`: the simulator's speed on a fixed scenario, printed beside a
+//! bare `BinaryHeap` push+pop loop at the same queue size measured in the same
+//! run, so the figures are ratios that survive a noisy machine.
+
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use clap::Args;
+
+use rand::RngCore;
+use ztsim::config;
+use ztsim::engine::EventQueue;
+use ztsim::engine::rng::{Component, Streams};
+use ztsim::model::sim::simulate;
+use ztsim::model::topology::Window;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Topology to simulate.
+    #[arg(default_value = "topologies/ecommerce.toml")]
+    topology: PathBuf,
+    /// Measured requests in the timed run.
+    #[arg(long, default_value_t = 200_000)]
+    requests: u64,
+    /// Also measure peak memory at 1M and 10M requests (two child processes; slow).
+    #[arg(long)]
+    memory: bool,
+    /// Internal: run N requests and print peak resident memory in KiB.
+    #[arg(long, hide = true, value_name = "N")]
+    memory_probe: Option<u64>,
+}
+
+pub fn run(args: BenchArgs) -> Result<(), String> {
+    let mut topo = config::load_topology(&args.topology).map_err(|d| {
+        d.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    topo.workload.warmup = 0;
+    topo.workload.replications = 1;
+    if let Some(n) = args.memory_probe {
+        topo.workload.window = Window::Requests(n);
+        black_box(simulate(&topo, 0));
+        println!("{}", peak_rss_kib().ok_or("cannot read /proc/self/status")?);
+        return Ok(());
+    }
+    topo.workload.window = Window::Requests(args.requests);
+    // Warm caches and the allocator once, then time.
+    topo.workload.window = Window::Requests(args.requests / 10 + 1);
+    black_box(simulate(&topo, 0));
+    topo.workload.window = Window::Requests(args.requests);
+    let t0 = Instant::now();
+    let m = simulate(&topo, 0);
+    let secs = t0.elapsed().as_secs_f64();
+    let ns_per_event = secs * 1e9 / m.events as f64;
+    let heap_ns = bare_heap_ns(m.peak_events_pending.max(1), m.events.min(20_000_000));
+    let queue_ns = event_queue_ns(m.peak_events_pending.max(1), m.events.min(20_000_000));
+    println!(
+        "scenario: {} ({} requests, one replication, one thread)",
+        topo.name, args.requests
+    );
+    println!(
+        "  simulated events     {:>12}   {:>8.2} M events/s   {:>7.1} ns/event",
+        m.events,
+        m.events as f64 / secs / 1e6,
+        ns_per_event
+    );
+    println!(
+        "  simulated calls      {:>12}   {:>8.2} M calls/s",
+        m.calls,
+        m.calls as f64 / secs / 1e6
+    );
+    println!("  peak events pending  {:>12}", m.peak_events_pending);
+    println!("baseline at that queue size:");
+    println!("  bare BinaryHeap push+pop                 {heap_ns:>7.1} ns");
+    println!("  ztsim EventQueue schedule+pop            {queue_ns:>7.1} ns");
+    println!(
+        "ratio: cost per simulated event / bare heap push+pop = {:.2}x (target <= 3x)",
+        ns_per_event / heap_ns
+    );
+    if args.memory {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let probe = |n: u64| -> Result<u64, String> {
+            let out = Command::new(&exe)
+                .args([
+                    "bench",
+                    &args.topology.display().to_string(),
+                    "--memory-probe",
+                    &n.to_string(),
+                ])
+                .output()
+                .map_err(|e| e.to_string())?;
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse()
+                .map_err(|_| {
+                    format!(
+                        "memory probe failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    )
+                })
+        };
+        let (small, large) = (probe(1_000_000)?, probe(10_000_000)?);
+        println!(
+            "peak memory: {:.1} MiB at 1M requests, {:.1} MiB at 10M requests: {:+.1}% (target within 10%)",
+            small as f64 / 1024.0,
+            large as f64 / 1024.0,
+            (large as f64 / small as f64 - 1.0) * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// 24-byte heap entries like the engine's events, ordered by (time, seq).
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+struct Entry(std::cmp::Reverse<(u64, u64)>, u64);
+
+/// Mean ns of one push plus one pop on a heap holding `size` entries.
+fn bare_heap_ns(size: usize, ops: u64) -> f64 {
+    let mut rng = Streams::new(1, 0).stream(Component::Arrivals, 0);
+    let mut heap = BinaryHeap::with_capacity(size + 1);
+    let mut now = 0u64;
+    for i in 0..size as u64 {
+        heap.push(Entry(std::cmp::Reverse((rng.next_u64() % 1_000_000, i)), i));
+    }
+    let t0 = Instant::now();
+    for i in 0..ops {
+        let Entry(std::cmp::Reverse((t, _)), _) = heap.pop().expect("heap is never empty");
+        now = now.max(t);
+        heap.push(Entry(
+            std::cmp::Reverse((now + rng.next_u64() % 1_000_000, i)),
+            i,
+        ));
+    }
+    black_box(&heap);
+    t0.elapsed().as_secs_f64() * 1e9 / ops as f64
+}
+
+/// The same loop through the engine's own queue.
+fn event_queue_ns(size: usize, ops: u64) -> f64 {
+    let mut rng = Streams::new(1, 0).stream(Component::Arrivals, 0);
+    let mut q = EventQueue::new();
+    for i in 0..size as u32 {
+        q.schedule(rng.next_u64() % 1_000_000, 0, i, 0);
+    }
+    let t0 = Instant::now();
+    for _ in 0..ops {
+        let e = q.pop().expect("queue is never empty");
+        q.schedule(rng.next_u64() % 1_000_000, 0, e.target, 0);
+    }
+    black_box(q.len());
+    t0.elapsed().as_secs_f64() * 1e9 / ops as f64
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,808 @@
+//! Diagnostics for hand-written TOML inputs. Every problem names the file,
+//! line, column and dotted key, says what is wrong and what would be valid.
+
+use std::fmt::{self, Write as _};
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    /// A table key.
+    Key(String),
+    /// A zero-based array index (also used for `[[array.of.tables]]`).
+    Index(usize),
+}
+
+/// A key path such as `services.cart.replicas` or `workload.entry[2].weight`.
+///
+/// Displays as dotted keys and `[i]` indices; keys that are not bare TOML keys
+/// are quoted (`"a b"`) so the output can be pasted back into a file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyPath(pub Vec<Seg>);
+
+impl KeyPath {
+    /// The document root (empty path).
+    pub fn root() -> Self {
+        Self::default()
+    }
+
+    /// A copy of this path extended by table key `k`.
+    pub fn key(&self, k: &str) -> Self {
+        self.with(Seg::Key(k.to_owned()))
+    }
+
+    /// A copy of this path extended by array index `i`.
+    pub fn index(&self, i: usize) -> Self {
+        self.with(Seg::Index(i))
+    }
+
+    /// Whether this is the document root.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn with(&self, seg: Seg) -> Self {
+        let mut path = self.clone();
+        path.0.push(seg);
+        path
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Index(i) => write!(f, "[{i}]")?,
+                Seg::Key(k) => {
+                    if n > 0 {
+                        f.write_char('.')?;
+                    }
+                    let bare = !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if bare {
+                        f.write_str(k)?;
+                    } else {
+                        write_basic_string(f, k)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `s` as a TOML basic string.
+fn write_basic_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        match c {
+            '"' => f.write_str("\\\"")?,
+            '\\' => f.write_str("\\\\")?,
+            c if c.is_control() => write!(f, "\\u{:04X}", u32::from(c))?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char('"')
+}
+
+/// A problem in an input file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// File name as given by the user.
+    pub file: String,
+    /// 1-based line.
+    pub line: Option<usize>,
+    /// 1-based column, counted in characters.
+    pub column: Option<usize>,
+    /// Key the problem is about.
+    pub key: Option<KeyPath>,
+    /// What is wrong and what would be valid.
+    pub message: String,
+    /// An extra hint such as "did you mean `replicas`?".
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic about a whole file (no position or key), e.g. an I/O error.
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            line: None,
+            column: None,
+            key: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// `file:line:col: key: message`, then `  help: ...` on a second line; absent
+/// parts are left out together with their separators.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut location = self.file.clone();
+        if let Some(line) = self.line {
+            write!(location, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(location, ":{col}")?;
+            }
+        }
+        let location = location.trim_start_matches(':');
+        if !location.is_empty() {
+            write!(f, "{location}: ")?;
+        }
+        if let Some(key) = self.key.as_ref().filter(|k| !k.is_root()) {
+            write!(f, "{key}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Owned skeleton of the parsed document: just keys, spans and nesting, which
+/// is all that locating paths needs. Copying it out of `DeTable` keeps
+/// `Source` free of the borrow on the text.
+#[derive(Debug)]
+struct Node {
+    span: Range<usize>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Table(Vec<Entry>),
+    Array(Vec<Node>),
+    Scalar,
+}
+
+#[derive(Debug)]
+struct Entry {
+    key: String,
+    key_span: Range<usize>,
+    value: Node,
+}
+
+impl Node {
+    fn table(t: &DeTable<'_>, span: Range<usize>) -> Self {
+        let entries = t
+            .iter()
+            .map(|(k, v)| Entry {
+                key: k.get_ref().to_string(),
+                key_span: k.span(),
+                value: Node::value(v),
+            })
+            .collect();
+        Node {
+            span,
+            kind: Kind::Table(entries),
+        }
+    }
+
+    fn value(v: &Spanned<DeValue<'_>>) -> Self {
+        match v.get_ref() {
+            DeValue::Table(t) => Node::table(t, v.span()),
+            DeValue::Array(a) => Node {
+                span: v.span(),
+                kind: Kind::Array(a.iter().map(Node::value).collect()),
+            },
+            _ => Node {
+                span: v.span(),
+                kind: Kind::Scalar,
+            },
+        }
+    }
+}
+
+/// A parsed input file, kept so that key paths reported by semantic validation
+/// after deserialization can be turned back into positions.
+#[derive(Debug)]
+pub struct Source {
+    file: String,
+    text: String,
+    root: Node,
+}
+
+impl Source {
+    /// Parses `text` (the contents of `file`; nothing is read from disk).
+    /// A syntax error comes back as a positioned [`Diagnostic`].
+    pub fn parse(file: &str, text: &str) -> Result<Source, Diagnostic> {
+        // The recoverable parser still yields a tree on error, which lets a
+        // syntax error name the key it is in.
+        let (root, errors) = DeTable::parse_recoverable(text);
+        let source = Source {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            root: Node::table(root.get_ref(), root.span()),
+        };
+        match errors.first() {
+            None => Ok(source),
+            Some(e) => Err(source.syntax_error(e)),
+        }
+    }
+
+    /// The file name as given.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The full text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Line and column (1-based) of the key at `path`, or of the value for
+    /// array elements. For a path that does not exist, the position of its
+    /// longest existing prefix; `None` if not even the first step exists.
+    pub fn locate(&self, path: &KeyPath) -> Option<(usize, usize)> {
+        let mut node = &self.root;
+        let mut found = None;
+        for seg in &path.0 {
+            let step = match (seg, &node.kind) {
+                (Seg::Key(k), Kind::Table(entries)) => entries
+                    .iter()
+                    .find(|e| e.key == *k)
+                    .map(|e| (e.key_span.start, &e.value)),
+                (Seg::Index(i), Kind::Array(items)) => items.get(*i).map(|n| (n.span.start, n)),
+                _ => None,
+            };
+            let Some((start, next)) = step else { break };
+            found = Some(start);
+            node = next;
+        }
+        found.map(|offset| self.position(offset))
+    }
+
+    /// A diagnostic about `path`, positioned with [`Source::locate`].
+    pub fn error(&self, path: &KeyPath, message: impl Into<String>) -> Diagnostic {
+        let (line, column) = self.locate(path).unzip();
+        Diagnostic {
+            line,
+            column,
+            key: Some(path.clone()),
+            ..Diagnostic::new(&self.file, message)
+        }
+    }
+
+    /// Deserializes the whole document into `T`. Errors are positioned, carry
+    /// the key path, use TOML terms instead of Rust ones, and unknown keys or
+    /// variants get a "did you mean" hint when a valid name is close.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        toml::from_str(&self.text).map_err(|e| {
+            let (message, help) = explain(e.message());
+            self.at_span(e.span(), message, help)
+        })
+    }
+
+    fn syntax_error(&self, e: &toml::de::Error) -> Diagnostic {
+        let span = e.span();
+        let mut message = format!("invalid TOML: {}", e.message().trim_end());
+        let mut help = None;
+        if e.message() == "duplicate key" {
+            if let Some(name) = span.clone().and_then(|s| self.text.get(s)) {
+                message = format!("invalid TOML: duplicate key `{name}`");
+            }
+            help = Some("each key and [table] may be defined only once per table".to_owned());
+        } else if e.message().starts_with("string values must be quoted") {
+            help = Some(r#"put text in quotes, e.g. timeout = "5ms""#.to_owned());
+        }
+        self.at_span(span, message, help)
+    }
+
+    fn at_span(
+        &self,
+        span: Option<Range<usize>>,
+        message: String,
+        help: Option<String>,
+    ) -> Diagnostic {
+        let (line, column) = span.as_ref().map(|s| self.position(s.start)).unzip();
+        Diagnostic {
+            line,
+            column,
+            key: span.and_then(|s| self.innermost(&s)),
+            help,
+            ..Diagnostic::new(&self.file, message)
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (
+            before.matches('\n').count() + 1,
+            before[line_start..].chars().count() + 1,
+        )
+    }
+
+    /// The key path of the tightest key or value span containing `err`.
+    ///
+    /// Every node is visited because spans do not nest the way keys do: the
+    /// value span of a `[table]` is its header, and its keys follow it.
+    fn innermost(&self, err: &Range<usize>) -> Option<KeyPath> {
+        let mut best = None;
+        walk(&self.root, err, &mut Vec::new(), &mut best);
+        best.map(|(path, _)| KeyPath(path))
+    }
+}
+
+type Best = Option<(Vec<Seg>, usize)>;
+
+fn walk(node: &Node, err: &Range<usize>, path: &mut Vec<Seg>, best: &mut Best) {
+    match &node.kind {
+        Kind::Table(entries) => {
+            for e in entries {
+                path.push(Seg::Key(e.key.clone()));
+                consider(Some(&e.key_span), &e.value, err, path, best);
+                path.pop();
+            }
+        }
+        Kind::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                consider(None, item, err, path, best);
+                path.pop();
+            }
+        }
+        Kind::Scalar => {}
+    }
+}
+
+/// Records `path` if its key or value span contains `err` more tightly than
+/// the best so far. On equal width the deeper path wins, so an
+/// `[[array.of.tables]]` header maps to the element rather than the array.
+fn consider(
+    key_span: Option<&Range<usize>>,
+    node: &Node,
+    err: &Range<usize>,
+    path: &mut Vec<Seg>,
+    best: &mut Best,
+) {
+    let width = key_span
+        .into_iter()
+        .chain([&node.span])
+        .filter(|s| s.start <= err.start && err.end <= s.end)
+        .map(|s| s.len())
+        .min();
+    if let Some(width) = width {
+        let better = best
+            .as_ref()
+            .is_none_or(|(p, w)| width < *w || (width == *w && path.len() > p.len()));
+        if better {
+            *best = Some((path.clone(), width));
+        }
+    }
+    walk(node, err, path, best);
+}
+
+/// Rewrites a serde/toml error message in the user's terms: TOML keys and
+/// types rather than Rust fields and types. Returns the message and a help line.
+fn explain(msg: &str) -> (String, Option<String>) {
+    let msg = msg.trim_end();
+    for (prefix, choices) in [("unknown field `", false), ("unknown variant `", true)] {
+        if let Some((name, rest)) = msg.strip_prefix(prefix).and_then(|r| r.split_once("`, ")) {
+            // serde lists the alternatives in backticks: odd pieces of a split.
+            let valid: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+            return unknown(choices, &[name], &valid);
+        }
+    }
+    // toml's own wording when a struct variant of an enum has extra keys.
+    if let Some((extra, valid)) = msg
+        .strip_prefix("unexpected keys in table: ")
+        .and_then(|r| r.split_once(", available keys: "))
+    {
+        let extra: Vec<&str> = extra.split(", ").collect();
+        let valid: Vec<&str> = valid.split(", ").filter(|v| !v.is_empty()).collect();
+        return unknown(false, &extra, &valid);
+    }
+    if let Some(name) = msg.strip_prefix("missing field ") {
+        return (format!("missing required key {name}"), None);
+    }
+    for (prefix, lead) in [
+        ("invalid type: ", "wrong type: found "),
+        ("invalid value: ", "invalid value: found "),
+    ] {
+        if let Some((found, expected)) = msg
+            .strip_prefix(prefix)
+            .and_then(|r| r.rsplit_once(", expected "))
+        {
+            // Only the leading type word is serde's; the rest may quote user text.
+            let found = [
+                ("sequence", "array"),
+                ("map", "table"),
+                ("floating point", "float"),
+                ("unit variant", "string"),
+            ]
+            .iter()
+            .find_map(|(from, to)| found.strip_prefix(from).map(|rest| format!("{to}{rest}")))
+            .unwrap_or_else(|| found.to_owned());
+            return (
+                format!("{lead}{found}, expected {}", toml_expected(expected)),
+                None,
+            );
+        }
+    }
+    (msg.to_owned(), None)
+}
+
+/// Message and "did you mean" help for unknown keys (or enum choices).
+fn unknown(choices: bool, names: &[&str], valid: &[&str]) -> (String, Option<String>) {
+    let (noun, plural) = if choices {
+        ("choice", "choices")
+    } else {
+        ("key", "keys")
+    };
+    let quote = |v: &[&str]| {
+        v.iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let one = if names.len() == 1 { noun } else { plural };
+    let head = format!("unknown {one} {}", quote(names));
+    if valid.is_empty() {
+        return (format!("{head}; no {plural} are allowed here"), None);
+    }
+    let help = names
+        .first()
+        .and_then(|n| did_you_mean(n, valid.iter().copied()))
+        .map(|m| format!("did you mean `{m}`?"));
+    (
+        format!("{head}; valid {plural} here are {}", quote(valid)),
+        help,
+    )
+}
+
+/// Translates serde's "expected ..." wording for primitive Rust types.
+fn toml_expected(expected: &str) -> &str {
+    match expected {
+        "u8" => "an integer from 0 to 255",
+        "u16" => "an integer from 0 to 65535",
+        "u32" => "an integer from 0 to 4294967295",
+        "u64" | "u128" | "usize" => "a non-negative integer",
+        "i8" => "an integer from -128 to 127",
+        "i16" => "an integer from -32768 to 32767",
+        "i32" => "an integer from -2147483648 to 2147483647",
+        "i64" | "i128" | "isize" => "an integer",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a borrowed string" | "a character" => "a string",
+        "a sequence" => "an array",
+        "a map" => "a table",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    }
+}
+
+/// The candidate closest to a misspelt `name`, or `None` if nothing is close
+/// enough to be a plausible typo. Case is ignored.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    let len = name.chars().count();
+    if len == 0 {
+        return None;
+    }
+    // Jaro-Winkler favours shared prefixes (`timeout` vs `timeout_ms`); the
+    // edit-distance bound catches short names (`cpu` vs `gpu`) that it scores
+    // low. Requiring fewer edits than characters stops `a` matching `b`.
+    let max_edits = (len / 3).max(1);
+    candidates
+        .into_iter()
+        .filter_map(|c| {
+            let lc = c.to_lowercase();
+            let score = strsim::jaro_winkler(&name, &lc);
+            let edits = strsim::damerau_levenshtein(&name, &lc);
+            (score >= 0.85 || (edits <= max_edits && edits < len)).then_some((c, score))
+        })
+        // min_by keeps the first of equal scores, so candidate order breaks ties.
+        .min_by(|a, b| b.1.total_cmp(&a.1))
+        .map(|(c, _)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        services: BTreeMap<String, Service>,
+        workload: Option<Workload>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Service {
+        replicas: u32,
+        #[serde(default)]
+        protocol: Option<Protocol>,
+        #[serde(default)]
+        timeout: Option<crate::units::Dur>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Protocol {
+        Http,
+        Grpc,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Workload {
+        entry: Vec<Entry>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Entry {
+        weight: f64,
+        #[serde(default)]
+        stages: Vec<Vec<u32>>,
+    }
+
+    fn path(s: &str) -> KeyPath {
+        // Test helper: "a.b[1][0].c" -> segments.
+        let mut p = KeyPath::root();
+        for part in s.split('.') {
+            let (key, idx) = part.split_once('[').unwrap_or((part, ""));
+            if !key.is_empty() {
+                p = p.key(key);
+            }
+            for i in idx.split(['[', ']']).filter(|i| !i.is_empty()) {
+                p = p.index(i.parse().unwrap());
+            }
+        }
+        p
+    }
+
+    fn de_err(text: &str) -> Diagnostic {
+        let src = Source::parse("t.toml", text).unwrap();
+        src.deserialize::<Doc>().unwrap_err()
+    }
+
+    const DOC: &str = r#"[services.cart]
+replicas = 2
+
+[services.web]
+replicas = 1
+limits = { cpu = 2, tags = ["a", "b"] }
+
+[[workload.entry]]
+weight = 1.0
+stages = [[1, 2], [3]]
+
+[[workload.entry]]
+weight = 2.0
+"#;
+
+    #[test]
+    fn syntax_error_has_position_and_key() {
+        let d = Source::parse("t.toml", "[a]\nx = 1\nname = cart\n").unwrap_err();
+        assert_eq!((d.line, d.column), (Some(3), Some(8)));
+        assert!(
+            d.message
+                .starts_with("invalid TOML: string values must be quoted"),
+            "{d}"
+        );
+        assert!(d.help.is_some());
+
+        let d = Source::parse("t.toml", "[services.cart]\nreplicas = 2\n[services.cart]\n")
+            .unwrap_err();
+        assert_eq!(
+            d.to_string().lines().next(),
+            Some("t.toml:3:11: services.cart: invalid TOML: duplicate key `cart`")
+        );
+    }
+
+    #[test]
+    fn unknown_field_gets_suggestion() {
+        let d = de_err("[services.cart]\nreplcas = 2\n");
+        assert_eq!((d.line, d.column), (Some(2), Some(1)));
+        assert_eq!(d.key, Some(path("services.cart.replcas")));
+        assert_eq!(
+            d.message,
+            "unknown key `replcas`; valid keys here are `replicas`, `protocol`, `timeout`"
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `replicas`?"));
+
+        // Inline tables and far-off names: listed, but no suggestion.
+        let d = de_err("services = { cart = { replicas = 1, zzzzzz = 2 } }\n");
+        assert_eq!(d.key, Some(path("services.cart.zzzzzz")));
+        assert_eq!((d.line, d.column), (Some(1), Some(37)));
+        assert_eq!(d.help, None);
+    }
+
+    #[test]
+    fn unknown_variant_gets_suggestion() {
+        let d = de_err("[services.cart]\nreplicas = 1\nprotocol = \"htp\"\n");
+        assert_eq!(d.key, Some(path("services.cart.protocol")));
+        assert_eq!((d.line, d.column), (Some(3), Some(12)));
+        assert_eq!(
+            d.message,
+            "unknown choice `htp`; valid choices here are `http`, `grpc`"
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `http`?"));
+    }
+
+    #[test]
+    fn wrong_type_and_value_messages() {
+        let d = de_err("[services.cart]\nreplicas = \"2\"\n");
+        assert_eq!(d.key, Some(path("services.cart.replicas")));
+        assert_eq!((d.line, d.column), (Some(2), Some(12)));
+        assert_eq!(
+            d.message,
+            "wrong type: found string \"2\", expected an integer from 0 to 4294967295"
+        );
+
+        let d = de_err("services = 3\n");
+        assert_eq!(d.message, "wrong type: found integer `3`, expected a table");
+
+        let d = de_err(
+            "[services.a]\nreplicas = 1\n[[workload.entry]]\nweight = 1\n[[workload.entry]]\nweight = 2\nstages = [[1, -2]]\n",
+        );
+        assert_eq!(d.key, Some(path("workload.entry[1].stages[0][1]")));
+        assert_eq!((d.line, d.column), (Some(7), Some(15)));
+        assert!(
+            d.message.starts_with("invalid value: found integer `-2`"),
+            "{}",
+            d.message
+        );
+
+        // Custom errors from unit parsing keep their wording and position.
+        let d = de_err("[services.cart]\nreplicas = 1\ntimeout = \"5\"\n");
+        assert_eq!(d.key, Some(path("services.cart.timeout")));
+        assert_eq!((d.line, d.column), (Some(3), Some(11)));
+        assert!(d.message.contains("has no unit"), "{}", d.message);
+    }
+
+    #[test]
+    fn enum_struct_variant_extra_key() {
+        #[derive(Deserialize, Debug)]
+        #[serde(rename_all = "snake_case")]
+        #[allow(dead_code)]
+        enum Dist {
+            Fixed { value: u32 },
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct D {
+            d: Dist,
+        }
+        let src = Source::parse("t.toml", "[d.fixed]\nvalu = 2\n").unwrap();
+        let d = src.deserialize::<D>().unwrap_err();
+        assert_eq!(d.key, Some(path("d.fixed.valu")));
+        assert_eq!(d.message, "unknown key `valu`; valid keys here are `value`");
+        assert_eq!(d.help.as_deref(), Some("did you mean `value`?"));
+    }
+
+    #[test]
+    fn missing_field_points_at_table() {
+        let d = de_err("[services.cart]\nprotocol = \"http\"\n");
+        assert_eq!(d.key, Some(path("services.cart")));
+        assert_eq!((d.line, d.column), (Some(1), Some(1)));
+        assert_eq!(d.message, "missing required key `replicas`");
+
+        let d = de_err(
+            "[services.a]\nreplicas = 1\n[[workload.entry]]\nweight = 1\n[[workload.entry]]\n",
+        );
+        assert_eq!(d.key, Some(path("workload.entry[1]")));
+        assert_eq!(d.line, Some(5));
+
+        let d = de_err("[services.a]\nreplicas = 1\n[workload]\n");
+        assert_eq!(d.key, Some(path("workload")));
+        assert_eq!(d.message, "missing required key `entry`");
+    }
+
+    #[test]
+    fn locate_paths() {
+        let src = Source::parse("t.toml", DOC).unwrap();
+        let at = |p: &str| src.locate(&path(p));
+        assert_eq!(at("services"), Some((1, 2)));
+        assert_eq!(at("services.cart"), Some((1, 11)));
+        assert_eq!(at("services.cart.replicas"), Some((2, 1)));
+        assert_eq!(at("services.web.limits.cpu"), Some((6, 12)));
+        assert_eq!(at("services.web.limits.tags[1]"), Some((6, 34)));
+        assert_eq!(at("workload.entry[0]"), Some((8, 1)));
+        assert_eq!(at("workload.entry[1]"), Some((12, 1)));
+        assert_eq!(at("workload.entry[1].weight"), Some((13, 1)));
+        assert_eq!(at("workload.entry[0].stages[1][0]"), Some((10, 20)));
+        // Missing tails fall back to the longest existing prefix.
+        assert_eq!(at("workload.entry[7].weight"), Some((8, 12)));
+        assert_eq!(at("services.cart.nope.deeper"), Some((1, 11)));
+        assert_eq!(at("services.cart.replicas[0]"), Some((2, 1)));
+        assert_eq!(at("nope"), None);
+        assert_eq!(src.locate(&KeyPath::root()), None);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let src = Source::parse("t.toml", "\"é ü\" = { \"ключ\" = 1 }\n").unwrap();
+        assert_eq!(src.locate(&path("é ü").key("ключ")), Some((1, 11)));
+    }
+
+    #[test]
+    fn semantic_error_at_path() {
+        let src = Source::parse("topologies/shop.toml", DOC).unwrap();
+        let d = src
+            .error(&path("services.web.replicas"), "must be at least 1, got 0")
+            .with_help("did you mean `replicas`?");
+        assert_eq!(
+            d.to_string(),
+            "topologies/shop.toml:5:1: services.web.replicas: must be at least 1, got 0\n  help: did you mean `replicas`?"
+        );
+    }
+
+    #[test]
+    fn display_omits_missing_parts() {
+        let mut d = Diagnostic::new("f.toml", "cannot read file");
+        assert_eq!(d.to_string(), "f.toml: cannot read file");
+        d.line = Some(3);
+        assert_eq!(d.to_string(), "f.toml:3: cannot read file");
+        d.column = Some(7);
+        d.key = Some(KeyPath::root());
+        assert_eq!(d.to_string(), "f.toml:3:7: cannot read file");
+        d.file.clear();
+        d.key = Some(path("a"));
+        assert_eq!(d.to_string(), "3:7: a: cannot read file");
+    }
+
+    #[test]
+    fn keypath_display() {
+        let p = path("services.cart.endpoints.get.stages[1][0].call");
+        assert_eq!(
+            p.to_string(),
+            "services.cart.endpoints.get.stages[1][0].call"
+        );
+        let p = KeyPath::root()
+            .key("a b")
+            .key("x\"y")
+            .index(2)
+            .key("ok_1-2")
+            .key("");
+        assert_eq!(p.to_string(), r#""a b"."x\"y"[2].ok_1-2."""#);
+        assert_eq!(KeyPath::root().index(0).key("a").to_string(), "[0].a");
+    }
+
+    #[test]
+    fn did_you_mean_hits_and_misses() {
+        let names = ["replicas", "protocol", "timeout_ms", "cpu"];
+        assert_eq!(did_you_mean("replcas", names), Some("replicas"));
+        assert_eq!(did_you_mean("Replicas", names), Some("replicas"));
+        assert_eq!(did_you_mean("timeout", names), Some("timeout_ms"));
+        assert_eq!(did_you_mean("gpu", names), Some("cpu"));
+        assert_eq!(did_you_mean("zone", names), None);
+        assert_eq!(did_you_mean("x", names), None);
+        assert_eq!(did_you_mean("", names), None);
+        assert_eq!(did_you_mean("cart", []), None);
+    }
+}

@@ -1,0 +1,187 @@
+//! The configured form of a duration distribution: a plain duration string
+//! ("2ms", a constant) or a table tagged by `dist`.
+
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+
+use super::diag::{Diagnostic, KeyPath, Source};
+use crate::model::dist::Dist;
+use crate::units::{Dur, Nanos, parse_duration};
+
+/// A distribution as written in a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DistSpec {
+    /// A bare duration string.
+    Constant(Nanos),
+    /// A `{ dist = ... }` table.
+    Table(DistTable),
+}
+
+/// The tagged forms.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum DistTable {
+    /// `{ dist = "constant", value = "1ms" }`
+    Constant {
+        /// The value.
+        value: Dur,
+    },
+    /// `{ dist = "exponential", mean = "1ms" }`
+    Exponential {
+        /// The mean.
+        mean: Dur,
+    },
+    /// `{ dist = "lognormal", median = "1ms", p99 = "8ms" }` or `{ ..., mean = "2ms", sd = "1ms" }`
+    Lognormal {
+        /// Median (with p99).
+        median: Option<Dur>,
+        /// 99th percentile (with median).
+        p99: Option<Dur>,
+        /// Mean (with sd).
+        mean: Option<Dur>,
+        /// Standard deviation (with mean).
+        sd: Option<Dur>,
+    },
+    /// `{ dist = "uniform", min = "1ms", max = "3ms" }`
+    Uniform {
+        /// Smallest value.
+        min: Dur,
+        /// Largest value.
+        max: Dur,
+    },
+    /// `{ dist = "histogram", edges = ["0ms", "1ms", "5ms"], counts = [70, 30] }`
+    Histogram {
+        /// Bin edges, ascending.
+        edges: Vec<Dur>,
+        /// Observations per bin (one fewer than edges).
+        counts: Vec<f64>,
+    },
+    /// `{ dist = "empirical", values = ["1ms", "1.2ms", "4ms"] }`
+    Empirical {
+        /// Observed values, equally likely.
+        values: Vec<Dur>,
+    },
+}
+
+impl<'de> Deserialize<'de> for DistSpec {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DistSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a duration such as \"2ms\", or a table such as { dist = \"exponential\", mean = \"2ms\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<DistSpec, E> {
+                parse_duration(s).map(DistSpec::Constant).map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DistSpec, A::Error> {
+                DistTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(DistSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl DistSpec {
+    /// Checks the parameters and builds the sampling form; errors point at `path`.
+    pub fn compile(&self, src: &Source, path: &KeyPath) -> Result<Dist, Diagnostic> {
+        let err = |key: &str, msg: String| Err(src.error(&path.key(key), msg));
+        let table = match self {
+            DistSpec::Constant(v) => return Ok(Dist::Constant(*v)),
+            DistSpec::Table(t) => t,
+        };
+        Ok(match table {
+            DistTable::Constant { value } => Dist::Constant(value.0),
+            DistTable::Exponential { mean } => {
+                if mean.0 == 0 {
+                    return err(
+                        "mean",
+                        "an exponential needs a mean above zero, e.g. \"1ms\"".into(),
+                    );
+                }
+                Dist::Exponential {
+                    mean: mean.0 as f64,
+                }
+            }
+            DistTable::Lognormal {
+                median,
+                p99,
+                mean,
+                sd,
+            } => match (median, p99, mean, sd) {
+                (Some(m), Some(p), None, None) => {
+                    if m.0 == 0 {
+                        return err("median", "a lognormal needs a median above zero".into());
+                    }
+                    if p.0 < m.0 {
+                        return err("p99", "p99 must be at least the median".into());
+                    }
+                    Dist::lognormal_median_p99(m.0 as f64, p.0 as f64)
+                }
+                (None, None, Some(m), Some(s)) => {
+                    if m.0 == 0 {
+                        return err("mean", "a lognormal needs a mean above zero".into());
+                    }
+                    Dist::lognormal_mean_sd(m.0 as f64, s.0 as f64)
+                }
+                _ => {
+                    return Err(src.error(
+                        path,
+                        "a lognormal takes either `median` and `p99`, or `mean` and `sd` (exactly one pair)",
+                    ));
+                }
+            },
+            DistTable::Uniform { min, max } => {
+                if max.0 < min.0 {
+                    return err("max", "`max` must be at least `min`".into());
+                }
+                Dist::Uniform {
+                    low: min.0,
+                    high: max.0,
+                }
+            }
+            DistTable::Histogram { edges, counts } => {
+                if edges.len() < 2 || counts.len() + 1 != edges.len() {
+                    return err(
+                        "counts",
+                        format!(
+                            "a histogram needs n+1 `edges` for n `counts` (got {} edges, {} counts)",
+                            edges.len(),
+                            counts.len()
+                        ),
+                    );
+                }
+                if let Some(i) = edges.windows(2).position(|w| w[1].0 <= w[0].0) {
+                    return Err(src.error(
+                        &path.key("edges").index(i + 1),
+                        "edges must increase strictly",
+                    ));
+                }
+                if let Some(i) = counts.iter().position(|c| !c.is_finite() || *c < 0.0) {
+                    return Err(src.error(
+                        &path.key("counts").index(i),
+                        "counts must be finite and not negative",
+                    ));
+                }
+                if counts.iter().sum::<f64>() <= 0.0 {
+                    return err("counts", "at least one count must be above zero".into());
+                }
+                Dist::histogram(edges.iter().map(|e| e.0).collect(), counts)
+            }
+            DistTable::Empirical { values } => {
+                if values.is_empty() {
+                    return err(
+                        "values",
+                        "an empirical distribution needs at least one value".into(),
+                    );
+                }
+                Dist::Empirical {
+                    values: values.iter().map(|v| v.0).collect(),
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,672 @@
+//! Topology files (`topologies/*.toml`): their serde form, and compilation into
+//! a validated [`Topology`] that reports every problem with file, line and key.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
+use super::dist::DistSpec;
+use crate::model::dist::Dist;
+use crate::model::topology::{
+    Arrivals, Balance, CallSpec, Endpoint, EndpointId, Network, Service, Topology, Window,
+    Workload, ZoneId,
+};
+use crate::units::{Bytes, Dur};
+
+/// Expected internal calls per request beyond which a topology is refused:
+/// the call graph almost certainly has a runaway `times`.
+pub const MAX_EXPECTED_CALLS: f64 = 1e6;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopologyFile {
+    name: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    #[serde(default)]
+    network: NetworkFile,
+    zones: IndexMap<String, ZoneFile>,
+    services: IndexMap<String, ServiceFile>,
+    workload: WorkloadFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkFile {
+    same_host: Option<DistSpec>,
+    bandwidth_gbps: Option<f64>,
+    #[serde(default)]
+    links: Vec<LinkFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkFile {
+    zones: [String; 2],
+    rtt: DistSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZoneFile {
+    rtt: DistSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+enum BalanceFile {
+    RoundRobin,
+    Random,
+    LeastOutstanding,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    zone: Option<String>,
+    zones: Option<Vec<String>>,
+    #[serde(default = "one")]
+    replicas: i64,
+    #[serde(default = "one")]
+    cores: i64,
+    concurrency: Option<i64>,
+    balance: Option<BalanceFile>,
+    endpoints: IndexMap<String, EndpointFile>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointFile {
+    cpu: Option<DistSpec>,
+    request_size: Option<Bytes>,
+    response_size: Option<Bytes>,
+    #[serde(default)]
+    stages: Vec<Vec<CallFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallFile {
+    call: String,
+    times: Option<i64>,
+    parallel: Option<bool>,
+    probability: Option<f64>,
+    timeout: Option<Dur>,
+    retries: Option<i64>,
+    backoff: Option<Dur>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+enum ArrivalsFile {
+    Poisson,
+    Constant,
+    Closed,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkloadFile {
+    arrivals: ArrivalsFile,
+    rate: Option<f64>,
+    users: Option<i64>,
+    think: Option<DistSpec>,
+    client_zone: Option<String>,
+    warmup: Option<Dur>,
+    duration: Option<Dur>,
+    requests: Option<i64>,
+    timeout: Option<Dur>,
+    seed: Option<u64>,
+    replications: Option<i64>,
+    entry: Vec<EntryFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryFile {
+    endpoint: String,
+    #[serde(default = "unit_weight")]
+    weight: f64,
+}
+
+fn unit_weight() -> f64 {
+    1.0
+}
+
+/// Parses and validates a topology; `file` names it in diagnostics.
+pub fn parse_topology(file: &str, text: &str) -> Result<Topology, Vec<Diagnostic>> {
+    let src = Source::parse(file, text).map_err(|d| vec![d])?;
+    let raw: TopologyFile = src.deserialize().map_err(|d| vec![d])?;
+    let stem = std::path::Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("topology")
+        .to_string();
+    Compiler {
+        src: &src,
+        errors: Vec::new(),
+    }
+    .compile(raw, stem)
+}
+
+/// Collects every problem instead of stopping at the first.
+struct Compiler<'s> {
+    src: &'s Source,
+    errors: Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    fn error(&mut self, path: &KeyPath, message: impl Into<String>) {
+        self.errors.push(self.src.error(path, message));
+    }
+
+    fn error_help(&mut self, path: &KeyPath, message: impl Into<String>, help: Option<String>) {
+        let mut d = self.src.error(path, message);
+        d.help = help;
+        self.errors.push(d);
+    }
+
+    fn dist(&mut self, spec: &DistSpec, path: &KeyPath) -> Dist {
+        spec.compile(self.src, path).unwrap_or_else(|d| {
+            self.errors.push(d);
+            Dist::ZERO
+        })
+    }
+
+    /// An integer that must be at least `min`.
+    fn count(&mut self, value: i64, min: i64, path: &KeyPath, what: &str) -> u32 {
+        match u32::try_from(value) {
+            Ok(v) if value >= min => v,
+            _ => {
+                self.error(
+                    path,
+                    format!(
+                        "{what} must be a whole number from {min} to {}, got {value}",
+                        u32::MAX
+                    ),
+                );
+                min.max(0) as u32
+            }
+        }
+    }
+
+    fn zone(&mut self, zones: &IndexMap<String, ZoneFile>, name: &str, path: &KeyPath) -> ZoneId {
+        match zones.get_index_of(name) {
+            Some(i) => i as ZoneId,
+            None => {
+                let help = did_you_mean(name, zones.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("zones defined: {}", list(zones.keys()))));
+                self.error_help(path, format!("unknown zone `{name}`"), help);
+                0
+            }
+        }
+    }
+
+    fn compile(mut self, raw: TopologyFile, stem: String) -> Result<Topology, Vec<Diagnostic>> {
+        let root = KeyPath::root();
+        if raw.zones.is_empty() {
+            self.error(
+                &root.key("zones"),
+                "define at least one zone, e.g. [zones.az1] rtt = \"0.4ms\"",
+            );
+        }
+        if raw.zones.len() > usize::from(ZoneId::MAX) {
+            self.error(&root.key("zones"), format!("at most {} zones", ZoneId::MAX));
+        }
+        let network = self.network(&raw);
+
+        // Endpoint ids first, so calls can refer forward.
+        let mut endpoint_names = Vec::new();
+        for (sname, svc) in &raw.services {
+            for ename in svc.endpoints.keys() {
+                endpoint_names.push(format!("{sname}.{ename}"));
+            }
+        }
+        let mut services = Vec::new();
+        let mut endpoints = Vec::new();
+        let mut calls = Vec::new();
+        let mut edges: Vec<(EndpointId, EndpointId)> = Vec::new();
+        for (sname, svc) in &raw.services {
+            let sp = root.key("services").key(sname);
+            let placement = match (&svc.zone, &svc.zones) {
+                (Some(z), None) => vec![self.zone(&raw.zones, z, &sp.key("zone"))],
+                (None, Some(zs)) if !zs.is_empty() => zs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| self.zone(&raw.zones, z, &sp.key("zones").index(i)))
+                    .collect(),
+                (None, None) if raw.zones.len() == 1 => vec![0],
+                _ => {
+                    self.error(&sp, "give the service's placement as either `zone = \"az1\"` or `zones = [\"az1\", \"az2\"]`");
+                    vec![0]
+                }
+            };
+            let sid = services.len() as u32;
+            let mut eps = Vec::new();
+            for (ename, ep) in &svc.endpoints {
+                let epath = sp.key("endpoints").key(ename);
+                let eid = endpoints.len() as EndpointId;
+                eps.push(eid);
+                let cpu = ep
+                    .cpu
+                    .as_ref()
+                    .map_or(Dist::ZERO, |c| self.dist(c, &epath.key("cpu")));
+                let mut stages = Vec::new();
+                for (si, stage) in ep.stages.iter().enumerate() {
+                    let mut ids = Vec::new();
+                    for (ci, call) in stage.iter().enumerate() {
+                        let cp = epath.key("stages").index(si).index(ci);
+                        if let Some(spec) = self.call(call, &cp, &endpoint_names, eid, &mut edges) {
+                            ids.push(calls.len() as u32);
+                            calls.push(spec);
+                        }
+                    }
+                    stages.push(ids);
+                }
+                endpoints.push(Endpoint {
+                    name: format!("{sname}.{ename}"),
+                    service: sid,
+                    cpu,
+                    request_bytes: ep.request_size.map_or(0, |b| b.0),
+                    response_bytes: ep.response_size.map_or(0, |b| b.0),
+                    stages,
+                });
+            }
+            if svc.endpoints.is_empty() {
+                self.error(
+                    &sp.key("endpoints"),
+                    "a service needs at least one endpoint",
+                );
+            }
+            let concurrency = svc
+                .concurrency
+                .map(|c| self.count(c, 1, &sp.key("concurrency"), "concurrency"));
+            services.push(Service {
+                name: sname.clone(),
+                replicas: self.count(svc.replicas, 1, &sp.key("replicas"), "replicas"),
+                cores: self.count(svc.cores, 1, &sp.key("cores"), "cores"),
+                concurrency,
+                balance: match svc.balance {
+                    None | Some(BalanceFile::RoundRobin) => Balance::RoundRobin,
+                    Some(BalanceFile::Random) => Balance::Random,
+                    Some(BalanceFile::LeastOutstanding) => Balance::LeastOutstanding,
+                },
+                placement,
+                endpoints: eps,
+            });
+        }
+        let workload = self.workload(&raw, &endpoint_names);
+        let topo = Topology {
+            name: raw.name.unwrap_or(stem),
+            zones: raw.zones.keys().cloned().collect(),
+            network,
+            services,
+            endpoints,
+            calls,
+            edges,
+            workload,
+        };
+        if self.errors.is_empty() {
+            self.check_graph(&topo);
+        }
+        if self.errors.is_empty() {
+            Ok(topo)
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    fn network(&mut self, raw: &TopologyFile) -> Network {
+        let n = raw.zones.len();
+        let np = KeyPath::root().key("network");
+        let mut rtt: Vec<Option<Dist>> = vec![None; n * n];
+        for (i, (name, z)) in raw.zones.iter().enumerate() {
+            rtt[i * n + i] =
+                Some(self.dist(&z.rtt, &KeyPath::root().key("zones").key(name).key("rtt")));
+        }
+        for (li, link) in raw.network.links.iter().enumerate() {
+            let lp = np.key("links").index(li);
+            let a = self.zone(&raw.zones, &link.zones[0], &lp.key("zones").index(0)) as usize;
+            let b = self.zone(&raw.zones, &link.zones[1], &lp.key("zones").index(1)) as usize;
+            if a == b {
+                self.error(&lp.key("zones"), "a link joins two different zones; the RTT within a zone is the zone's own `rtt`");
+                continue;
+            }
+            if rtt[a * n + b].is_some() {
+                self.error(
+                    &lp.key("zones"),
+                    format!(
+                        "a second link between `{}` and `{}`",
+                        link.zones[0], link.zones[1]
+                    ),
+                );
+            }
+            let d = self.dist(&link.rtt, &lp.key("rtt"));
+            rtt[a * n + b] = Some(d.clone());
+            rtt[b * n + a] = Some(d);
+        }
+        let names: Vec<&String> = raw.zones.keys().collect();
+        for a in 0..n {
+            for b in a + 1..n {
+                if rtt[a * n + b].is_none() {
+                    self.error(
+                        &np.key("links"),
+                        format!(
+                            "no RTT between zones `{}` and `{}`: add [[network.links]] zones = [\"{}\", \"{}\"], rtt = \"1ms\"",
+                            names[a], names[b], names[a], names[b]
+                        ),
+                    );
+                }
+            }
+        }
+        let bandwidth = raw.network.bandwidth_gbps.and_then(|g| {
+            if g.is_finite() && g > 0.0 {
+                Some(g * 1e9 / 8.0)
+            } else {
+                self.error(
+                    &np.key("bandwidth_gbps"),
+                    format!("bandwidth must be a positive number of Gbit/s, got {g}"),
+                );
+                None
+            }
+        });
+        let same_host = match &raw.network.same_host {
+            Some(d) => self.dist(d, &np.key("same_host")),
+            // Loopback TCP round trip (SOURCES.md, network round trips).
+            None => Dist::Constant(40_000),
+        };
+        Network {
+            same_host,
+            rtt: rtt.into_iter().map(|d| d.unwrap_or(Dist::ZERO)).collect(),
+            bandwidth,
+            zones: n,
+        }
+    }
+
+    fn endpoint_ref(&mut self, name: &str, path: &KeyPath, names: &[String]) -> Option<EndpointId> {
+        if let Some(i) = names.iter().position(|n| n == name) {
+            return Some(i as EndpointId);
+        }
+        let help = did_you_mean(name, names.iter().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| {
+                let svc = name.split('.').next().unwrap_or(name);
+                let eps: Vec<&str> = names
+                    .iter()
+                    .filter(|n| n.starts_with(&format!("{svc}.")))
+                    .map(String::as_str)
+                    .collect();
+                if eps.is_empty() {
+                    Some("name an endpoint as `service.endpoint`".to_string())
+                } else {
+                    Some(format!("endpoints of `{svc}`: {}", eps.join(", ")))
+                }
+            });
+        self.error_help(path, format!("unknown endpoint `{name}`"), help);
+        None
+    }
+
+    fn call(
+        &mut self,
+        call: &CallFile,
+        path: &KeyPath,
+        names: &[String],
+        caller: EndpointId,
+        edges: &mut Vec<(EndpointId, EndpointId)>,
+    ) -> Option<CallSpec> {
+        let target = self.endpoint_ref(&call.call, &path.key("call"), names);
+        let times = call
+            .times
+            .map_or(1, |t| self.count(t, 1, &path.key("times"), "times"));
+        let probability = call.probability.unwrap_or(1.0);
+        if !(0.0..=1.0).contains(&probability) {
+            self.error(
+                &path.key("probability"),
+                format!("a probability must be between 0 and 1, got {probability}"),
+            );
+        }
+        let retries = call
+            .retries
+            .map_or(0, |r| self.count(r, 0, &path.key("retries"), "retries"));
+        if retries > 0 && call.timeout.is_none() {
+            self.error(
+                &path.key("retries"),
+                "retries happen after a timeout: set `timeout` too",
+            );
+        }
+        if call.timeout.is_some_and(|t| t.0 == 0) {
+            self.error(&path.key("timeout"), "a timeout must be above zero");
+        }
+        let target = target?;
+        let edge = match edges.iter().position(|&e| e == (caller, target)) {
+            Some(i) => i,
+            None => {
+                edges.push((caller, target));
+                edges.len() - 1
+            }
+        } as u32;
+        Some(CallSpec {
+            target,
+            edge,
+            times,
+            parallel: call.parallel.unwrap_or(false),
+            probability,
+            timeout: call.timeout.map(|t| t.0),
+            retries,
+            // Exponential backoff base; gRPC's default initial backoff is 1 s,
+            // but in-mesh retry policies start far lower (Envoy: 25 ms).
+            backoff: call.backoff.map_or(25_000_000, |b| b.0),
+        })
+    }
+
+    fn workload(&mut self, raw: &TopologyFile, names: &[String]) -> Workload {
+        let w = &raw.workload;
+        let wp = KeyPath::root().key("workload");
+        let rate = |c: &mut Self| match w.rate {
+            Some(r) if r.is_finite() && r > 0.0 => r,
+            Some(r) => {
+                c.error(
+                    &wp.key("rate"),
+                    format!("rate must be a positive number of requests per second, got {r}"),
+                );
+                1.0
+            }
+            None => {
+                c.error(
+                    &wp.key("arrivals"),
+                    "open-loop arrivals need `rate` (requests per second)",
+                );
+                1.0
+            }
+        };
+        let arrivals = match w.arrivals {
+            ArrivalsFile::Poisson => Arrivals::Poisson { rate: rate(self) },
+            ArrivalsFile::Constant => Arrivals::Constant { rate: rate(self) },
+            ArrivalsFile::Closed => {
+                let users = match w.users {
+                    Some(u) => self.count(u, 1, &wp.key("users"), "users"),
+                    None => {
+                        self.error(
+                            &wp.key("arrivals"),
+                            "a closed loop needs `users` (and `think`, a think time)",
+                        );
+                        1
+                    }
+                };
+                let think = w
+                    .think
+                    .as_ref()
+                    .map_or(Dist::ZERO, |t| self.dist(t, &wp.key("think")));
+                Arrivals::Closed { users, think }
+            }
+        };
+        let open = !matches!(arrivals, Arrivals::Closed { .. });
+        if open && (w.users.is_some() || w.think.is_some()) {
+            self.error(
+                &wp.key("arrivals"),
+                "`users` and `think` belong to arrivals = \"closed\"",
+            );
+        }
+        if !open && w.rate.is_some() {
+            self.error(&wp.key("rate"), "a closed loop's rate follows from users and think time; remove `rate` or use arrivals = \"poisson\"");
+        }
+        let window = match (w.duration, w.requests) {
+            (Some(d), None) if d.0 > 0 => Window::Duration(d.0),
+            (None, Some(n)) if n > 0 => Window::Requests(n as u64),
+            (Some(_), None) => {
+                self.error(
+                    &wp.key("duration"),
+                    "the measured duration must be above zero",
+                );
+                Window::Requests(1)
+            }
+            (None, Some(n)) => {
+                self.error(
+                    &wp.key("requests"),
+                    format!("requests must be at least 1, got {n}"),
+                );
+                Window::Requests(1)
+            }
+            _ => {
+                self.error(
+                    &wp,
+                    "give exactly one of `duration` (e.g. \"60s\") or `requests` (a count)",
+                );
+                Window::Requests(1)
+            }
+        };
+        let mut entries = Vec::new();
+        if w.entry.is_empty() {
+            self.error(
+                &wp.key("entry"),
+                "name at least one entry endpoint: entry = [{ endpoint = \"frontend.home\" }]",
+            );
+        }
+        for (i, e) in w.entry.iter().enumerate() {
+            let ep = wp.key("entry").index(i);
+            if !(e.weight.is_finite() && e.weight > 0.0) {
+                self.error(
+                    &ep.key("weight"),
+                    format!("a weight must be a positive number, got {}", e.weight),
+                );
+            }
+            if let Some(id) = self.endpoint_ref(&e.endpoint, &ep.key("endpoint"), names) {
+                entries.push((id, e.weight));
+            }
+        }
+        let total: f64 = entries.iter().map(|e| e.1).sum();
+        for e in &mut entries {
+            e.1 /= total;
+        }
+        let client_zone = match &w.client_zone {
+            Some(z) => self.zone(&raw.zones, z, &wp.key("client_zone")),
+            None => 0,
+        };
+        if w.timeout.is_some_and(|t| t.0 == 0) {
+            self.error(&wp.key("timeout"), "a timeout must be above zero");
+        }
+        Workload {
+            arrivals,
+            entries,
+            client_zone,
+            warmup: w.warmup.map_or(0, |d| d.0),
+            window,
+            timeout: w.timeout.map(|t| t.0),
+            seed: w.seed.unwrap_or(1),
+            replications: w.replications.map_or(1, |r| {
+                self.count(r, 1, &wp.key("replications"), "replications")
+            }),
+        }
+    }
+
+    /// Cycles and runaway fan-out, found on the compiled graph.
+    fn check_graph(&mut self, topo: &Topology) {
+        // Depth-first search with colours; a grey target closes a cycle.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Open,
+            Done,
+        }
+        let mut mark = vec![Mark::New; topo.endpoints.len()];
+        let mut path: Vec<EndpointId> = Vec::new();
+        fn visit(
+            topo: &Topology,
+            ep: EndpointId,
+            mark: &mut [Mark],
+            path: &mut Vec<EndpointId>,
+        ) -> Option<Vec<EndpointId>> {
+            mark[ep as usize] = Mark::Open;
+            path.push(ep);
+            for &c in topo.endpoints[ep as usize].stages.iter().flatten() {
+                let t = topo.calls[c as usize].target;
+                match mark[t as usize] {
+                    Mark::Open => {
+                        let start = path.iter().position(|&p| p == t).unwrap_or(0);
+                        let mut cycle = path[start..].to_vec();
+                        cycle.push(t);
+                        return Some(cycle);
+                    }
+                    Mark::New => {
+                        if let Some(cycle) = visit(topo, t, mark, path) {
+                            return Some(cycle);
+                        }
+                    }
+                    Mark::Done => {}
+                }
+            }
+            path.pop();
+            mark[ep as usize] = Mark::Done;
+            None
+        }
+        for ep in 0..topo.endpoints.len() as EndpointId {
+            if mark[ep as usize] == Mark::New
+                && let Some(cycle) = visit(topo, ep, &mut mark, &mut path)
+            {
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .map(|&e| topo.endpoints[e as usize].name.as_str())
+                    .collect();
+                let (svc, ep) = names[0].split_once('.').unwrap_or((names[0], ""));
+                let at = KeyPath::root()
+                    .key("services")
+                    .key(svc)
+                    .key("endpoints")
+                    .key(ep)
+                    .key("stages");
+                self.error(
+                    &at,
+                    format!(
+                        "the call graph has a cycle: {}; a request would never finish",
+                        names.join(" -> ")
+                    ),
+                );
+                return;
+            }
+        }
+        for (i, &(entry, _)) in topo.workload.entries.iter().enumerate() {
+            let calls: f64 = topo.visits_from(entry).iter().sum::<f64>() - 1.0;
+            if calls.is_nan() || calls > MAX_EXPECTED_CALLS {
+                self.error(
+                    &KeyPath::root().key("workload").key("entry").index(i),
+                    format!(
+                        "one request to `{}` makes {calls:.3e} internal calls on average, beyond the limit of {MAX_EXPECTED_CALLS:.0}; check the `times` of its call graph",
+                        topo.endpoints[entry as usize].name
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

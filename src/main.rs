@@ -1,0 +1,243 @@
+//! The `ztsim` command line: argument definitions and glue. The work lives in
+//! the library; this file turns flags into validated settings, calls it, and
+//! maps outcomes to exit codes (0 ok, 1 failure, 2 bad input).
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use ztsim::config::{self, Diagnostic};
+use ztsim::model::topology::{Arrivals, Window};
+use ztsim::model::{self, Topology};
+use ztsim::report;
+use ztsim::units;
+
+/// The topology `cargo run --release` runs with no arguments.
+const DEFAULT_TOPOLOGY: (&str, &str) = (
+    "topologies/chatty.toml",
+    include_str!("../topologies/chatty.toml"),
+);
+
+#[derive(Parser)]
+#[command(
+    name = "ztsim",
+    version,
+    about = "Discrete-event simulator of Zero Trust overhead: handshakes, policy checks and CPU saturation across call graphs.",
+    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default topology (topologies/chatty.toml) and writes its results under output/.\n\nExit codes: 0 success, 1 failure (e.g. cannot write output), 2 bad input (files or flags)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a topology and report latency, throughput and utilisation.
+    Run(RunArgs),
+    /// Check topology files and report every problem found, with file, line and key.
+    Validate {
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Measure the simulator's speed: events and calls per second, against a bare heap.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Topology file (topologies/*.toml).
+    topology: PathBuf,
+    #[command(flatten)]
+    overrides: Overrides,
+    /// Folder for summary.json and latency.csv [default: output/runs/<topology name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads for replications [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+/// Workload settings that override the topology file's.
+#[derive(Args, Default)]
+struct Overrides {
+    /// Open-loop arrival rate, requests per second (e.g. 500, 1.5k).
+    #[arg(long, value_name = "RPS")]
+    rate: Option<String>,
+    /// Measured duration after warm-up (e.g. 30s, 2m).
+    #[arg(long, value_name = "DURATION", conflicts_with = "requests")]
+    duration: Option<String>,
+    /// Measure this many requests instead of a duration.
+    #[arg(long, value_name = "N")]
+    requests: Option<u64>,
+    /// Warm-up excluded from the statistics (e.g. 2s).
+    #[arg(long, value_name = "DURATION")]
+    warmup: Option<String>,
+    /// Base seed of all random streams.
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
+    /// Independent replications (for confidence intervals).
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+}
+
+/// Why a command did not succeed.
+enum Failure {
+    /// Bad files or flags: exit 2.
+    BadInput(Vec<Diagnostic>),
+    /// Anything else: exit 1.
+    Other(String),
+}
+
+fn flag_error(flag: &str, message: impl Into<String>) -> Failure {
+    Failure::BadInput(vec![Diagnostic {
+        file: "command line".into(),
+        line: None,
+        column: None,
+        key: None,
+        message: format!("{flag}: {}", message.into()),
+        help: None,
+    }])
+}
+
+impl Overrides {
+    fn apply(&self, topo: &mut Topology) -> Result<(), Failure> {
+        let w = &mut topo.workload;
+        if let Some(r) = &self.rate {
+            let rate = units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?;
+            match &mut w.arrivals {
+                Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
+                Arrivals::Closed { .. } => {
+                    return Err(flag_error(
+                        "--rate",
+                        "the topology's workload is a closed loop (users and think time); --rate applies to open-loop arrivals",
+                    ));
+                }
+            }
+        }
+        if let Some(d) = &self.duration {
+            let d = units::parse_duration(d).map_err(|e| flag_error("--duration", e.message))?;
+            if d == 0 {
+                return Err(flag_error("--duration", "must be above zero"));
+            }
+            w.window = Window::Duration(d);
+        }
+        if let Some(n) = self.requests {
+            if n == 0 {
+                return Err(flag_error("--requests", "must be at least 1"));
+            }
+            w.window = Window::Requests(n);
+        }
+        if let Some(d) = &self.warmup {
+            w.warmup = units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?;
+        }
+        if let Some(s) = self.seed {
+            w.seed = s;
+        }
+        if let Some(n) = self.replications {
+            if n == 0 {
+                return Err(flag_error("--replications", "must be at least 1"));
+            }
+            w.replications = n;
+        }
+        Ok(())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        None => run_default(),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Validate { files }) => validate(&files),
+        Some(Command::Bench(args)) => bench::run(args).map_err(Failure::Other),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(diags)) => {
+            for d in &diags {
+                eprintln!("error: {d}");
+            }
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_default() -> Result<(), Failure> {
+    let (file, text) = DEFAULT_TOPOLOGY;
+    let topo = config::parse_topology(file, text).map_err(Failure::BadInput)?;
+    println!(
+        "ztsim: no command given; running the built-in default topology ({file}). `ztsim --help` lists commands.\n"
+    );
+    simulate_and_report(
+        &topo,
+        &report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name),
+    )
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
+    args.overrides.apply(&mut topo)?;
+    if let Some(n) = args.threads {
+        if n == 0 {
+            return Err(flag_error("--threads", "must be at least 1"));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))?;
+    }
+    let dir = args
+        .out
+        .unwrap_or_else(|| report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name));
+    simulate_and_report(&topo, &dir)
+}
+
+fn simulate_and_report(topo: &Topology, dir: &Path) -> Result<(), Failure> {
+    if let Some(rate) = topo.workload.arrivals.rate() {
+        for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
+            if rho >= 1.0 {
+                eprintln!(
+                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores: it will saturate",
+                    svc.name,
+                    rho * 100.0
+                );
+            }
+        }
+    }
+    let runs = model::run_replications(topo);
+    let summary = report::summarize(topo, &runs);
+    print!("{}", report::table::render(&summary));
+    report::write_run(dir, topo, &runs, &summary)
+        .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
+    println!("\nwrote {}/summary.json and latency.csv", dir.display());
+    Ok(())
+}
+
+fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut problems = Vec::new();
+    for f in files {
+        match config::load_topology(f) {
+            Ok(t) => println!(
+                "{}: ok ({} services, {} endpoints, {} call sites)",
+                f.display(),
+                t.services.len(),
+                t.endpoints.len(),
+                t.calls.len()
+            ),
+            Err(d) => problems.extend(d),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::BadInput(problems))
+    }
+}

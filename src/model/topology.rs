@@ -1,0 +1,259 @@
+//! The validated system model: zones and their network, services with replicas
+//! and cores, endpoints with CPU demand and call graphs, and the workload.
+//!
+//! Plain data with dense integer ids. It is built only by `config`, which has
+//! checked every invariant the simulation relies on (names resolve, the call
+//! graph is acyclic, counts are positive), so the simulation never re-checks.
+
+use super::dist::Dist;
+use crate::units::Nanos;
+
+/// Index into [`Topology::zones`].
+pub type ZoneId = u16;
+/// Index into [`Topology::services`].
+pub type ServiceId = u32;
+/// Index into [`Topology::endpoints`].
+pub type EndpointId = u32;
+/// Index into [`Topology::calls`].
+pub type CallId = u32;
+/// Index into [`Topology::edges`].
+pub type EdgeId = u32;
+
+/// A whole system and its workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topology {
+    /// Name used in reports and output folders.
+    pub name: String,
+    /// Zone names.
+    pub zones: Vec<String>,
+    /// Round-trip times between placements.
+    pub network: Network,
+    /// Deployable units.
+    pub services: Vec<Service>,
+    /// Operations of all services, with qualified names `service.endpoint`.
+    pub endpoints: Vec<Endpoint>,
+    /// Every call site of every call graph.
+    pub calls: Vec<CallSpec>,
+    /// Distinct (caller endpoint, callee endpoint) pairs, for per-edge latency.
+    pub edges: Vec<(EndpointId, EndpointId)>,
+    /// What arrives.
+    pub workload: Workload,
+}
+
+/// Round-trip-time distributions between zones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// RTT between processes on the same host (loopback).
+    pub same_host: Dist,
+    /// RTT from zone a to zone b, at `a * zones + b`; symmetric.
+    pub rtt: Vec<Dist>,
+    /// Link bandwidth in bytes per second, if payload serialisation time counts.
+    pub bandwidth: Option<f64>,
+    /// Number of zones (row length of `rtt`).
+    pub zones: usize,
+}
+
+impl Network {
+    /// The RTT distribution between two zones.
+    #[inline]
+    pub fn rtt(&self, a: ZoneId, b: ZoneId) -> &Dist {
+        &self.rtt[a as usize * self.zones + b as usize]
+    }
+}
+
+/// How a caller spreads calls over a service's replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    /// Each replica in turn.
+    RoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// The replica with the fewest calls in progress (ties in turn).
+    LeastOutstanding,
+}
+
+/// A deployable unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// Its name.
+    pub name: String,
+    /// How many replicas.
+    pub replicas: u32,
+    /// Cores per replica.
+    pub cores: u32,
+    /// Worker threads per replica, if limited: a call holds one from arrival
+    /// to response, including while it waits on its children.
+    pub concurrency: Option<u32>,
+    /// Replica choice.
+    pub balance: Balance,
+    /// Replica i runs in zone `placement[i % placement.len()]`.
+    pub placement: Vec<ZoneId>,
+    /// Its endpoints.
+    pub endpoints: Vec<EndpointId>,
+}
+
+impl Service {
+    /// The zone of replica `i`.
+    pub fn zone_of(&self, i: u32) -> ZoneId {
+        self.placement[i as usize % self.placement.len()]
+    }
+}
+
+/// An operation of a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// Qualified name, `service.endpoint`.
+    pub name: String,
+    /// Owner.
+    pub service: ServiceId,
+    /// CPU demand per call, run before the stages.
+    pub cpu: Dist,
+    /// Request payload in bytes.
+    pub request_bytes: u64,
+    /// Response payload in bytes.
+    pub response_bytes: u64,
+    /// Sequential stages; the calls inside one stage run in parallel.
+    pub stages: Vec<Vec<CallId>>,
+}
+
+/// One call site in a call graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSpec {
+    /// What is called.
+    pub target: EndpointId,
+    /// Which (caller, callee) edge it belongs to.
+    pub edge: EdgeId,
+    /// How many times (at least 1).
+    pub times: u32,
+    /// Whether the repeats run in parallel (fan-out) or one after another.
+    pub parallel: bool,
+    /// Chance the call happens at all, in [0, 1].
+    pub probability: f64,
+    /// Caller-side timeout per attempt.
+    pub timeout: Option<Nanos>,
+    /// Extra attempts after a timeout.
+    pub retries: u32,
+    /// Wait before retry k (0-based) is `backoff * 2^k`.
+    pub backoff: Nanos,
+}
+
+/// How requests arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrivals {
+    /// Open loop, exponential inter-arrival times.
+    Poisson {
+        /// Requests per second.
+        rate: f64,
+    },
+    /// Open loop, evenly spaced.
+    Constant {
+        /// Requests per second.
+        rate: f64,
+    },
+    /// Closed loop: each user sends, waits for the response, thinks, repeats.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Think time between a response and the next request.
+        think: Dist,
+    },
+}
+
+/// How long the measurement lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// A fixed span of simulated time after warm-up.
+    Duration(Nanos),
+    /// Until this many requests have arrived after warm-up.
+    Requests(u64),
+}
+
+/// The workload driving a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Arrival process.
+    pub arrivals: Arrivals,
+    /// Entry endpoints and their weights (summing to 1).
+    pub entries: Vec<(EndpointId, f64)>,
+    /// Where the clients are.
+    pub client_zone: ZoneId,
+    /// Simulated time before measurement starts.
+    pub warmup: Nanos,
+    /// Measurement length.
+    pub window: Window,
+    /// Client-side timeout per request, if any.
+    pub timeout: Option<Nanos>,
+    /// Base seed.
+    pub seed: u64,
+    /// Independent replications.
+    pub replications: u32,
+}
+
+impl Arrivals {
+    /// Offered rate in requests per second, if open loop.
+    pub fn rate(&self) -> Option<f64> {
+        match self {
+            Arrivals::Poisson { rate } | Arrivals::Constant { rate } => Some(*rate),
+            Arrivals::Closed { .. } => None,
+        }
+    }
+}
+
+impl Topology {
+    /// Expected number of times each endpoint runs per request of entry
+    /// `entry` (the entry itself counts once). Requires an acyclic graph.
+    pub fn visits_from(&self, entry: EndpointId) -> Vec<f64> {
+        let mut visits = vec![0.0; self.endpoints.len()];
+        self.add_visits(entry, 1.0, &mut visits);
+        visits
+    }
+
+    fn add_visits(&self, ep: EndpointId, weight: f64, visits: &mut [f64]) {
+        visits[ep as usize] += weight;
+        for &c in self.endpoints[ep as usize].stages.iter().flatten() {
+            let call = &self.calls[c as usize];
+            let w = weight * call.probability * f64::from(call.times);
+            if w > 0.0 {
+                self.add_visits(call.target, w, visits);
+            }
+        }
+    }
+
+    /// Expected endpoint visits per request, over the entry mix.
+    pub fn visits(&self) -> Vec<f64> {
+        let mut total = vec![0.0; self.endpoints.len()];
+        for &(entry, weight) in &self.workload.entries {
+            for (t, v) in total.iter_mut().zip(self.visits_from(entry)) {
+                *t += weight * v;
+            }
+        }
+        total
+    }
+
+    /// Mean CPU demand per request on each service, in core-seconds.
+    pub fn cpu_per_request(&self) -> Vec<f64> {
+        let mut per_service = vec![0.0; self.services.len()];
+        for (ep, v) in self.endpoints.iter().zip(self.visits()) {
+            per_service[ep.service as usize] += v * ep.cpu.mean() * 1e-9;
+        }
+        per_service
+    }
+
+    /// Offered utilisation of each service's cores at `rate` requests per second:
+    /// rate x demand / cores (>= 1 means certain saturation).
+    pub fn offered_utilisation(&self, rate: f64) -> Vec<f64> {
+        self.cpu_per_request()
+            .iter()
+            .zip(&self.services)
+            .map(|(d, s)| rate * d / f64::from(s.replicas * s.cores))
+            .collect()
+    }
+
+    /// The endpoint id with this qualified name.
+    pub fn endpoint(&self, name: &str) -> Option<EndpointId> {
+        self.endpoints
+            .iter()
+            .position(|e| e.name == name)
+            .map(|i| i as EndpointId)
+    }
+}

@@ -1,0 +1,155 @@
+//! Results out: the summary (aggregated over replications with confidence
+//! intervals), the terminal table, `summary.json` and `latency.csv`. This is
+//! the one place that knows the output folder layout.
+
+pub mod stats;
+pub mod summary;
+pub mod table;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::model::RunMetrics;
+use crate::model::metrics::{LatencyHistogram, Outcomes};
+use crate::model::topology::Topology;
+pub use summary::{Summary, summarize};
+
+/// The default root of everything ztsim writes.
+pub const OUTPUT_ROOT: &str = "output";
+
+/// Where `ztsim run` writes a topology's results unless told otherwise.
+pub fn run_dir(root: &Path, topology_name: &str) -> PathBuf {
+    root.join("runs").join(safe_name(topology_name))
+}
+
+/// A file-name-safe form of a name taken from an input file: letters, digits,
+/// `-`, `_` and `.` kept (but no leading dot), anything else replaced by `_`,
+/// so a name can never climb out of the output folder.
+pub fn safe_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_start_matches('.');
+    if s.is_empty() {
+        "unnamed".into()
+    } else {
+        s.into()
+    }
+}
+
+/// Writes `summary.json` and `latency.csv` for a run into `dir`.
+pub fn write_run(
+    dir: &Path,
+    topo: &Topology,
+    runs: &[RunMetrics],
+    summary: &Summary,
+) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
+    write_atomic(&dir.join("summary.json"), format!("{json}\n").as_bytes())?;
+    write_atomic(&dir.join("latency.csv"), &latency_csv(topo, runs, summary)?)
+}
+
+/// Writes via a temporary file and a rename, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
+/// Columns of `latency.csv`.
+pub const LATENCY_CSV_COLUMNS: [&str; 12] = [
+    "scope",
+    "name",
+    "replication",
+    "count",
+    "failed",
+    "mean_ms",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "saturated",
+];
+
+/// One row per entry endpoint (scope `endpoint`) and per edge (scope `edge`,
+/// named `caller -> callee`) and replication, then a `mean` and a `ci95` row
+/// from the summary.
+fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(LATENCY_CSV_COLUMNS)?;
+    let saturated = summary.saturated.is_some().to_string();
+    let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{:.6}", x * 1e-6));
+    type Pick = Box<dyn Fn(&RunMetrics) -> &Outcomes>;
+    let mut rows: Vec<(&str, String, Pick)> = Vec::new();
+    for (i, &(ep, _)) in topo.workload.entries.iter().enumerate() {
+        rows.push((
+            "endpoint",
+            topo.endpoints[ep as usize].name.clone(),
+            Box::new(move |r| &r.endpoints[i]),
+        ));
+    }
+    for (i, &(a, b)) in topo.edges.iter().enumerate() {
+        let name = format!(
+            "{} -> {}",
+            topo.endpoints[a as usize].name, topo.endpoints[b as usize].name
+        );
+        rows.push(("edge", name, Box::new(move |r| &r.edges[i])));
+    }
+    for (k, (scope, name, get)) in rows.iter().enumerate() {
+        for (rep, run) in runs.iter().enumerate() {
+            let o = get(run);
+            let h: &LatencyHistogram = &o.latency;
+            let mut rec = vec![scope.to_string(), name.clone(), (rep + 1).to_string()];
+            rec.push(h.count().to_string());
+            rec.push(o.failed.to_string());
+            rec.push(num(h.mean()));
+            rec.extend(summary::QUANTILES.iter().map(|&(_, q)| num(h.quantile(q))));
+            rec.push(num(h.max().map(|m| m as f64)));
+            rec.push(saturated.clone());
+            w.write_record(&rec)?;
+        }
+        let l = if k < topo.workload.entries.len() {
+            summary.endpoints[k].latency_ms.as_ref()
+        } else {
+            summary.edges[k - topo.workload.entries.len()]
+                .latency_ms
+                .as_ref()
+        };
+        if let Some(l) = l {
+            let cells = [l.mean, l.p50, l.p90, l.p99, l.p999, l.max];
+            for (label, pick) in [("mean", false), ("ci95", true)] {
+                if pick && runs.len() < 2 {
+                    continue;
+                }
+                let mut rec = vec![
+                    scope.to_string(),
+                    name.clone(),
+                    label.to_string(),
+                    String::new(),
+                    String::new(),
+                ];
+                rec.extend(cells.iter().map(|e| {
+                    let v = if pick {
+                        e.ci95.unwrap_or(f64::NAN)
+                    } else {
+                        e.mean
+                    };
+                    format!("{v:.6}")
+                }));
+                rec.push(saturated.clone());
+                w.write_record(&rec)?;
+            }
+        }
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}

@@ -1,0 +1,324 @@
+//! Aggregates replications into the run summary that the table, JSON and CSV
+//! are written from. Field meanings are documented in `output/README.md`.
+
+use serde::Serialize;
+
+use super::stats::Estimate;
+use crate::model::metrics::{LatencyHistogram, Outcomes, RunMetrics};
+use crate::model::topology::{Arrivals, Topology, Window};
+
+const MS: f64 = 1e-6;
+
+/// Latency figures in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean: Estimate,
+    /// Median.
+    pub p50: Estimate,
+    /// 90th percentile.
+    pub p90: Estimate,
+    /// 99th percentile.
+    pub p99: Estimate,
+    /// 99.9th percentile.
+    pub p999: Estimate,
+    /// Largest observation.
+    pub max: Estimate,
+}
+
+/// Quantiles reported everywhere, with their names.
+pub const QUANTILES: [(&str, f64); 4] =
+    [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)];
+
+impl LatencySummary {
+    /// Over replications; None if any replication observed nothing.
+    fn of(hists: &[&LatencyHistogram]) -> Option<LatencySummary> {
+        let per = |f: &dyn Fn(&LatencyHistogram) -> Option<f64>| -> Option<Estimate> {
+            let v: Option<Vec<f64>> = hists.iter().map(|h| f(h).map(|x| x * MS)).collect();
+            v.map(|v| Estimate::of(&v))
+        };
+        Some(LatencySummary {
+            mean: per(&|h| h.mean())?,
+            p50: per(&|h| h.quantile(0.5))?,
+            p90: per(&|h| h.quantile(0.9))?,
+            p99: per(&|h| h.quantile(0.99))?,
+            p999: per(&|h| h.quantile(0.999))?,
+            max: per(&|h| h.max().map(|m| m as f64))?,
+        })
+    }
+}
+
+/// Requests at one entry endpoint (or all of them).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestSummary {
+    /// Entry endpoint (`service.endpoint`), or "all".
+    pub name: String,
+    /// Share of the workload's entry mix.
+    pub weight: f64,
+    /// Measured requests per replication.
+    pub requests: Estimate,
+    /// Share of them that failed (timeout or failed dependency).
+    pub failed_ratio: Estimate,
+    /// End-to-end latency in ms; null when saturated.
+    pub latency_ms: Option<LatencySummary>,
+}
+
+/// One caller -> callee edge, latency as the caller sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EdgeSummary {
+    /// Calling endpoint.
+    pub caller: String,
+    /// Called endpoint.
+    pub callee: String,
+    /// Calls on this edge per measured user request.
+    pub calls_per_request: Estimate,
+    /// Share of calls that failed after retries.
+    pub failed_ratio: Estimate,
+    /// Caller-seen latency in ms (retries included); null when saturated.
+    pub latency_ms: Option<LatencySummary>,
+}
+
+/// One service's cores.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceSummary {
+    /// Service name.
+    pub name: String,
+    /// Replicas.
+    pub replicas: u32,
+    /// Cores per replica.
+    pub cores: u32,
+    /// Measured busy share of all its cores, 0..1.
+    pub utilisation: Estimate,
+    /// rate x CPU demand per request / cores, from the model alone (open loop).
+    pub offered_utilisation: Option<f64>,
+    /// Mean wait for a core per CPU job, in ms.
+    pub queueing_ms: Estimate,
+}
+
+/// Throughput in requests per second.
+#[derive(Debug, Clone, Serialize)]
+pub struct Throughput {
+    /// Requests that arrived in the window, per second.
+    pub offered_rps: Estimate,
+    /// Requests that finished in the window, per second.
+    pub completed_rps: Estimate,
+    /// Time-averaged requests in the system (Little's L).
+    pub mean_in_system: Estimate,
+}
+
+/// Why results carry no percentiles.
+#[derive(Debug, Clone, Serialize)]
+pub struct SaturationSummary {
+    /// Offered load at which it happened.
+    pub offered_rps: Option<f64>,
+    /// Service whose cores were busiest.
+    pub bottleneck: Option<String>,
+    /// Replications judged saturated.
+    pub replications: u32,
+    /// Human-readable verdict.
+    pub message: String,
+}
+
+/// The simulator's own work, for performance figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Work {
+    /// Events processed, over all replications.
+    pub events: u64,
+    /// Calls simulated (every attempt, user requests included).
+    pub calls: u64,
+    /// Most calls in flight at once in any replication.
+    pub peak_calls_in_flight: usize,
+}
+
+/// The workload as run.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadSummary {
+    /// "poisson", "constant" or "closed".
+    pub arrivals: &'static str,
+    /// Open-loop rate.
+    pub rate_rps: Option<f64>,
+    /// Closed-loop users.
+    pub users: Option<u32>,
+    /// Warm-up, seconds.
+    pub warmup_s: f64,
+    /// Measured duration in seconds, if set by duration.
+    pub duration_s: Option<f64>,
+    /// Measured request count, if set by count.
+    pub requests: Option<u64>,
+    /// Base seed.
+    pub seed: u64,
+    /// Replications.
+    pub replications: u32,
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Version of ztsim that produced it.
+    pub ztsim_version: &'static str,
+    /// Topology name.
+    pub topology: String,
+    /// Workload as run.
+    pub workload: WorkloadSummary,
+    /// Set when the run saturated; latency figures are then null.
+    pub saturated: Option<SaturationSummary>,
+    /// Throughput.
+    pub throughput: Throughput,
+    /// All entry endpoints together.
+    pub requests: RequestSummary,
+    /// Per entry endpoint.
+    pub endpoints: Vec<RequestSummary>,
+    /// Per caller -> callee edge.
+    pub edges: Vec<EdgeSummary>,
+    /// Per service.
+    pub services: Vec<ServiceSummary>,
+    /// Simulator work.
+    pub work: Work,
+}
+
+fn est(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> f64) -> Estimate {
+    Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn secs(r: &RunMetrics) -> f64 {
+    r.window as f64 * 1e-9
+}
+
+/// Builds the summary of `runs` (one per replication, at least one).
+pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
+    let w = &topo.workload;
+    let saturated_runs: Vec<&RunMetrics> = runs.iter().filter(|r| r.saturation.is_some()).collect();
+    let saturated = saturated_runs.first().map(|r| {
+        let sat = r.saturation.as_ref().expect("filtered on saturation");
+        let bottleneck = sat
+            .bottleneck
+            .map(|b| topo.services[b as usize].name.clone());
+        let rate = w.arrivals.rate();
+        let at = rate.map_or("this load".to_string(), |r| format!("{r:.0} rps offered"));
+        let on = bottleneck
+            .as_ref()
+            .map_or(String::new(), |b| format!(", bottleneck `{b}`"));
+        SaturationSummary {
+            offered_rps: rate,
+            bottleneck,
+            replications: saturated_runs.len() as u32,
+            message: format!("saturated at {at}{on}: {}", sat.reason),
+        }
+    });
+    let ok = saturated.is_none();
+    let latency = |hs: Vec<&LatencyHistogram>| if ok { LatencySummary::of(&hs) } else { None };
+
+    let all: Vec<Outcomes> = runs.iter().map(RunMetrics::all_requests).collect();
+    let requests = RequestSummary {
+        name: "all".into(),
+        weight: 1.0,
+        requests: Estimate::of(
+            &all.iter()
+                .map(|o| o.latency.count() as f64)
+                .collect::<Vec<_>>(),
+        ),
+        failed_ratio: Estimate::of(
+            &all.iter()
+                .map(|o| ratio(o.failed, o.latency.count()))
+                .collect::<Vec<_>>(),
+        ),
+        latency_ms: latency(all.iter().map(|o| &o.latency).collect()),
+    };
+    let endpoints = w
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, &(ep, weight))| RequestSummary {
+            name: topo.endpoints[ep as usize].name.clone(),
+            weight,
+            requests: est(runs, |r| r.endpoints[i].latency.count() as f64),
+            failed_ratio: est(runs, |r| {
+                ratio(r.endpoints[i].failed, r.endpoints[i].latency.count())
+            }),
+            latency_ms: latency(runs.iter().map(|r| &r.endpoints[i].latency).collect()),
+        })
+        .collect();
+    let edges = topo
+        .edges
+        .iter()
+        .enumerate()
+        .map(|(i, &(a, b))| EdgeSummary {
+            caller: topo.endpoints[a as usize].name.clone(),
+            callee: topo.endpoints[b as usize].name.clone(),
+            calls_per_request: est(runs, |r| {
+                ratio(r.edges[i].latency.count(), r.all_requests().latency.count())
+            }),
+            failed_ratio: est(runs, |r| {
+                ratio(r.edges[i].failed, r.edges[i].latency.count())
+            }),
+            latency_ms: latency(runs.iter().map(|r| &r.edges[i].latency).collect()),
+        })
+        .collect();
+    let offered = w.arrivals.rate().map(|rate| topo.offered_utilisation(rate));
+    let services = topo
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ServiceSummary {
+            name: s.name.clone(),
+            replicas: s.replicas,
+            cores: s.cores,
+            utilisation: est(runs, |r| r.services[i].utilisation()),
+            offered_utilisation: offered.as_ref().map(|o| o[i]),
+            queueing_ms: est(runs, |r| r.services[i].mean_queueing() * MS),
+        })
+        .collect();
+    let throughput = Throughput {
+        offered_rps: est(runs, |r| {
+            ratio(r.arrived, 1) / secs(r).max(f64::MIN_POSITIVE)
+        }),
+        completed_rps: est(runs, |r| {
+            ratio(r.finished_in_window, 1) / secs(r).max(f64::MIN_POSITIVE)
+        }),
+        mean_in_system: est(runs, |r| r.mean_in_system),
+    };
+    let (arrivals, users) = match &w.arrivals {
+        Arrivals::Poisson { .. } => ("poisson", None),
+        Arrivals::Constant { .. } => ("constant", None),
+        Arrivals::Closed { users, .. } => ("closed", Some(*users)),
+    };
+    Summary {
+        ztsim_version: env!("CARGO_PKG_VERSION"),
+        topology: topo.name.clone(),
+        workload: WorkloadSummary {
+            arrivals,
+            rate_rps: w.arrivals.rate(),
+            users,
+            warmup_s: w.warmup as f64 * 1e-9,
+            duration_s: match w.window {
+                Window::Duration(d) => Some(d as f64 * 1e-9),
+                Window::Requests(_) => None,
+            },
+            requests: match w.window {
+                Window::Requests(n) => Some(n),
+                Window::Duration(_) => None,
+            },
+            seed: w.seed,
+            replications: w.replications,
+        },
+        saturated,
+        throughput,
+        requests,
+        endpoints,
+        edges,
+        services,
+        work: Work {
+            events: runs.iter().map(|r| r.events).sum(),
+            calls: runs.iter().map(|r| r.calls).sum(),
+            peak_calls_in_flight: runs
+                .iter()
+                .map(|r| r.peak_calls_in_flight)
+                .max()
+                .unwrap_or(0),
+        },
+    }
+}

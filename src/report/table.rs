@@ -1,0 +1,155 @@
+//! The summary as a plain-text table for the terminal.
+
+use std::fmt::Write;
+
+use super::stats::Estimate;
+use super::summary::{LatencySummary, Summary};
+
+fn ms(e: &Estimate) -> String {
+    let v = e.mean;
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn pm(e: &Estimate) -> String {
+    match e.ci95 {
+        Some(c) => format!(
+            "{} ±{}",
+            ms(e),
+            ms(&Estimate {
+                mean: c,
+                ci95: None
+            })
+        ),
+        None => ms(e),
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+fn latency_cells(l: &Option<LatencySummary>) -> String {
+    match l {
+        Some(l) => format!(
+            "{:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
+            pm(&l.mean),
+            ms(&l.p50),
+            ms(&l.p90),
+            pm(&l.p99),
+            ms(&l.p999),
+            ms(&l.max)
+        ),
+        None => format!("{:>14}", "saturated"),
+    }
+}
+
+/// Renders `s` for a terminal, 100 columns wide at most for typical names.
+pub fn render(s: &Summary) -> String {
+    let mut out = String::new();
+    let w = &s.workload;
+    let load = match (w.rate_rps, w.users) {
+        (Some(r), _) => format!("{} {r} rps", w.arrivals),
+        (None, Some(u)) => format!("closed loop, {u} users"),
+        _ => w.arrivals.to_string(),
+    };
+    let span = match (w.duration_s, w.requests) {
+        (Some(d), _) => format!("{d} s"),
+        (None, Some(n)) => format!("{n} requests"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{}: {load}; {} replication(s) of {span} after {} s warm-up; seed {}",
+        s.topology, w.replications, w.warmup_s, w.seed
+    );
+    if let Some(sat) = &s.saturated {
+        let _ = writeln!(out, "\nSATURATED: {}", sat.message);
+        let _ = writeln!(
+            out,
+            "(no percentiles: they would describe a queue that only grows)"
+        );
+    }
+    let t = &s.throughput;
+    let _ = writeln!(
+        out,
+        "throughput: offered {} rps, completed {} rps; {} requests in system on average\n",
+        pm(&t.offered_rps),
+        pm(&t.completed_rps),
+        pm(&t.mean_in_system)
+    );
+    let _ = writeln!(
+        out,
+        "{:<32} {:>9} {:>7} {:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
+        "entry endpoint (latency in ms)",
+        "requests",
+        "failed",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max"
+    );
+    let rows = s
+        .endpoints
+        .iter()
+        .chain((s.endpoints.len() > 1).then_some(&s.requests));
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<32} {:>9.0} {:>7} {}",
+            r.name,
+            r.requests.mean,
+            pct(r.failed_ratio.mean),
+            latency_cells(&r.latency_ms)
+        );
+    }
+    if !s.edges.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<32} {:>9} {:>7} {:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
+            "internal call, caller-seen (ms)",
+            "calls/req",
+            "failed",
+            "mean",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max"
+        );
+        for e in &s.edges {
+            let _ = writeln!(
+                out,
+                "{:<32} {:>9.2} {:>7} {}",
+                format!("{} -> {}", e.caller, e.callee),
+                e.calls_per_request.mean,
+                pct(e.failed_ratio.mean),
+                latency_cells(&e.latency_ms)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<24} {:>10} {:>13} {:>9} {:>14}",
+        "service", "replicas", "utilisation", "offered", "core wait ms"
+    );
+    for v in &s.services {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>10} {:>13} {:>9} {:>14}",
+            v.name,
+            format!("{} x {}c", v.replicas, v.cores),
+            pct(v.utilisation.mean),
+            v.offered_utilisation.map_or("-".into(), pct),
+            pm(&v.queueing_ms)
+        );
+    }
+    out
+}
