@@ -36,6 +36,8 @@ pub enum Component {
     Network = 5,
     /// Replica choice under random load balancing.
     Balance = 6,
+    /// Certificate renewal jitter.
+    Rotation = 7,
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mix with full avalanche.

@@ -72,13 +72,16 @@ impl Station {
         }
     }
 
-    /// Records that a job of `demand` in `category` starts service at `now`
-    /// after waiting `waited`.
+    /// Records that a job starts service at `now` after waiting `waited`; its
+    /// demand is `parts[i]` in category i, served in that order.
     #[inline]
-    pub fn start(&mut self, now: Nanos, demand: Nanos, category: usize, waited: Nanos) {
+    pub fn start(&mut self, now: Nanos, parts: &[Nanos], waited: Nanos) {
         let (w0, w1) = self.window;
-        let overlap = (now + demand).min(w1).saturating_sub(now.max(w0));
-        self.stats.busy[category] += overlap;
+        let mut t = now;
+        for (busy, &d) in self.stats.busy.iter_mut().zip(parts) {
+            *busy += (t + d).min(w1).saturating_sub(t.max(w0));
+            t += d;
+        }
         if now >= w0 && now < w1 {
             self.stats.started += 1;
             self.stats.waited += waited;
@@ -122,17 +125,17 @@ mod tests {
     fn fcfs_hand_over_and_clipped_busy_time() {
         let mut s = Station::new(1, (10, 100));
         assert!(s.arrive(1, 0));
-        s.start(0, 20, 0, 0); // 10 of its 20 ns fall in the window
+        s.start(0, &[20], 0); // 10 of its 20 ns fall in the window
         assert!(!s.arrive(2, 5));
         assert!(!s.arrive(3, 6));
         assert_eq!(s.depart(20), Some((2, 15)));
-        s.start(20, 30, 1, 15);
+        s.start(20, &[0, 30], 15);
         assert_eq!(s.depart(50), Some((3, 44)));
-        s.start(50, 60, 1, 44); // clipped at 100
+        s.start(50, &[10, 50], 44); // 10 ns in category 0, then 50 clipped at 100
         assert_eq!(s.depart(110), None);
         assert_eq!(s.in_system(), 0);
         let st = s.stats();
-        assert_eq!((st.busy[0], st.busy[1]), (10, 30 + 50));
+        assert_eq!((st.busy[0], st.busy[1]), (10 + 10, 30 + 40));
         assert_eq!((st.started, st.waited), (2, 59));
     }
 

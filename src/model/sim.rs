@@ -1,12 +1,22 @@
-//! One replication of one topology: the call state machine of MODEL.md s3,
-//! driven by the engine's event queue.
+//! One replication of one topology under one design: the call state machine
+//! of MODEL.md s3, driven by the engine's event queue.
 //!
-//! A call is one attempt of one caller -> callee request. Its life:
-//! `send` (pick a replica, transit) -> `at_server` (wait for a worker thread
-//! if the replica limits them) -> business CPU on the replica's cores ->
-//! stages of child calls (cores released, worker held) -> `respond` (transit
-//! back) -> `at_caller`. Each arrow is a cost hook; Zero Trust designs add
-//! steps between them without changing the shape.
+//! A call is one attempt of one caller -> callee request. Its life, each
+//! arrow a cost hook that the design switches on or off:
+//!
+//! caller: token refresh -> pick replica -> get a connection (pool, wait or
+//! open: TCP round trip) -> origin job (client handshake CPU, outbound proxy,
+//! bulk crypto) -> handshake flights (server handshake CPU between them) ->
+//! request transit (plus local proxy hops) [-> waypoint job -> transit]
+//! callee: inbound proxy job (JWT, policy in the proxy) -> policy sidecar or
+//! remote policy call -> worker thread -> service job (business CPU, in-process
+//! JWT and policy, library crypto) -> stages of child calls -> response
+//! transit -> caller releases the connection.
+//!
+//! A station's CPU for a call is charged as one job, the first time the call
+//! reaches that station; the response-path share (bulk crypto of the answer)
+//! rides with it. Local hops to proxies are folded into the adjacent network
+//! transit. Both keep the event count per call low without changing totals.
 //!
 //! Timeouts abandon an attempt on the caller's side only: the callee keeps
 //! working (and consuming cores) until it is done, which is how retries
@@ -14,32 +24,36 @@
 
 use std::collections::VecDeque;
 
+use rustc_hash::FxHashMap;
+
+use super::cost::{Attribution, Cpu, CpuParts, SPANS, Span, span_of};
+use super::design::{
+    AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
+};
 use super::dist::Dist;
-use super::metrics::{Outcomes, RunMetrics, Saturation, ServiceMetrics};
+use super::metrics::{Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner};
 use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId};
 use crate::engine::rng::{self, Component, StreamRng, Streams, derive, unit_f64};
-use crate::engine::{EventQueue, Slab, Station};
+use crate::engine::{EventQueue, Slab, SlotRef, Station};
 use crate::units::{NANOS_PER_SEC, Nanos};
 
-/// "No such slot/replica/user".
+/// "No such slot/replica/user/station".
 const NONE: u32 = u32::MAX;
 /// Past this many calls in flight a run is saturated beyond doubt; stopping
 /// keeps memory bounded.
 const MAX_CALLS_IN_FLIGHT: usize = 4_000_000;
-/// CPU category index of business logic.
-const BUSINESS: usize = 0;
 
 /// Event kinds.
 mod ev {
     pub const ARRIVAL: u8 = 0;
     pub const SEND: u8 = 1;
-    pub const AT_SERVER: u8 = 2;
+    pub const STEP: u8 = 2;
     pub const CPU_DONE: u8 = 3;
-    pub const AT_CALLER: u8 = 4;
-    pub const TIMEOUT: u8 = 5;
-    pub const WINDOW_START: u8 = 6;
-    pub const WINDOW_END: u8 = 7;
-    pub const DRAIN_LIMIT: u8 = 8;
+    pub const TIMEOUT: u8 = 4;
+    pub const WINDOW_START: u8 = 5;
+    pub const WINDOW_END: u8 = 6;
+    pub const DRAIN_LIMIT: u8 = 7;
+    pub const ROTATE: u8 = 8;
 }
 
 /// Labels for keys derived from a call's key.
@@ -51,6 +65,60 @@ mod label {
     pub const BALANCE: u64 = 5;
     pub const ATTEMPT: u64 = 6;
     pub const REPEAT: u64 = 7;
+    // Security draws use labels of their own, so switching a design on or off
+    // never shifts the business draws above (common random numbers).
+    pub const HANDSHAKE: u64 = 16;
+    pub const PROXY: u64 = 17;
+    pub const AUTHZ: u64 = 18;
+    pub const INFRA: u64 = 19;
+    pub const LOCAL: u64 = 20;
+    pub const WAYPOINT: u64 = 21;
+}
+
+/// What a call is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A user request from the client.
+    Root,
+    /// A call of a call graph.
+    Child,
+    /// A policy check at the policy service.
+    Authz,
+    /// A token fetch at the identity service.
+    Token,
+}
+
+/// Where a call is in its life; what the next STEP or CPU_DONE means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Token,
+    Connect,
+    TcpRtt,
+    OriginJob,
+    HandshakeOut,
+    ServerHandshake,
+    HandshakeBack,
+    Request,
+    WaypointJob,
+    WaypointOut,
+    DestJob,
+    AuthzHop,
+    AuthzJob,
+    AuthzRemote,
+    Worker,
+    ServiceJob,
+    Children,
+    Response,
+    Backoff,
+}
+
+/// The handshake a new connection performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handshake {
+    None,
+    Full,
+    Resumed,
+    ZeroRtt,
 }
 
 /// Per-call state, kept in a slab.
@@ -59,11 +127,12 @@ struct Call {
     /// Randomness key: derived from the request and the call's position in the
     /// call graph, so the same logical call draws the same values across designs.
     key: u64,
+    kind: Kind,
+    phase: Phase,
     /// The caller's call slot, NONE for a user request.
     parent: u32,
-    /// The call site (`Topology::calls`), NONE for a user request.
+    /// The call site (`Topology::calls`), NONE unless `Child`.
     spec: u32,
-    /// What it runs.
     endpoint: EndpointId,
     /// Index into `Workload::entries` (user requests only).
     entry: u32,
@@ -71,64 +140,124 @@ struct Call {
     replica: u32,
     /// The caller's replica, NONE for the client.
     caller_replica: u32,
+    /// TLS/connection endpoints: origin and destination peers.
+    origin: u32,
+    dest: u32,
+    /// Connection pool and connection in it, NONE while none is held.
+    pool: u32,
+    conn: u32,
+    handshake: Handshake,
     /// Closed-loop user that sent it (user requests only), else NONE.
     user: u32,
-    /// Current stage of the callee's call graph.
     stage: u32,
-    /// Children of the current stage not yet finished.
     pending: u32,
-    /// Which sequential repeat this is (0-based).
     repeat: u32,
-    /// Which attempt this is (0 = first).
     attempt: u32,
-    /// When the first attempt of this logical call was sent.
     first_sent: Nanos,
-    /// CPU demand of the job this call has at a station.
-    demand: Nanos,
-    /// Part of a request that arrived inside the measurement window.
+    /// Station of the current job (NONE: a client-side delay, no station).
+    station: u32,
+    /// The current job's demand by CPU category.
+    parts: CpuParts,
+    /// CPU owed to the service's own cores, gathered on the way in.
+    service_parts: CpuParts,
+    /// When the current phase began (for attribution).
+    mark: Nanos,
+    /// Part of the current transit that is local proxy hops.
+    local: Nanos,
+    /// Waypoint replica the call goes through (NONE without waypoints).
+    waypoint: u32,
+    attr: Attribution,
     measured: bool,
-    /// A child failed (or this call timed out): the caller sees an error.
     failed: bool,
-    /// The caller gave up on this attempt; its response will be ignored.
     abandoned: bool,
 }
 
-/// A running replica: its cores, worker threads and calls in progress.
+/// A running replica.
 #[derive(Debug)]
 struct Replica {
     service: u32,
     zone: ZoneId,
-    cores: Station,
-    /// Worker threads in use; `limit` NONE when unlimited.
+    /// Its own cores.
+    cores: u32,
+    /// Its sidecar proxy's station (may equal `cores`), NONE without one.
+    sidecar: u32,
+    /// Its policy sidecar's station, NONE without one.
+    policy: u32,
     workers: u32,
     limit: u32,
-    /// Calls waiting for a worker thread.
     waiting: VecDeque<u32>,
-    /// Calls sent to this replica and not yet responded (load balancing).
     outstanding: u32,
+    /// When this replica's token expires.
+    token_expiry: Nanos,
+}
+
+/// A TLS/connection endpoint: a replica (library or sidecar), the client, or
+/// a node proxy.
+#[derive(Debug, Clone, Copy)]
+struct Peer {
+    zone: ZoneId,
+    /// Where its CPU runs; NONE for the client (outside the system).
+    station: u32,
+    /// Certificate generation; bumps at each rotation.
+    epoch: u32,
+    /// True for proxies (sidecar, node): app <-> proxy is a local hop.
+    proxy: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    alive: bool,
+    ready: bool,
+    streams: u32,
+    opened: Nanos,
+    idle_since: Nanos,
+    origin_epoch: u32,
+    dest_epoch: u32,
+}
+
+#[derive(Debug, Default)]
+struct Pool {
+    conns: Vec<Conn>,
+    alive: u32,
+    /// Calls waiting for a connection.
+    waiting: VecDeque<u32>,
 }
 
 /// The state of one replication.
 pub struct Simulation<'t> {
     topo: &'t Topology,
+    design: &'t Design,
     queue: EventQueue,
     calls: Slab<Call>,
+    stations: Vec<Station>,
+    owners: Vec<StationOwner>,
     replicas: Vec<Replica>,
-    /// First global replica index of each service.
     replica_base: Vec<u32>,
-    /// Round-robin pointer per service.
     next_replica: Vec<u32>,
+    peers: Vec<Peer>,
+    client_peer: u32,
+    /// Node-proxy peer per zone (NONE without node proxies).
+    node_peer: Vec<u32>,
+    waypoints: Vec<(ZoneId, u32)>,
+    next_waypoint: u32,
+    pools: Vec<Pool>,
+    pool_index: FxHashMap<(u32, u32), u32>,
+    /// Ticket expiry per (origin peer, destination peer or service), and for
+    /// per-service caches the replica peer that issued it.
+    tickets: FxHashMap<(u32, u32), (Nanos, u32)>,
+    /// Authz decision cache expiry per (replica, caller endpoint, endpoint).
+    decisions: FxHashMap<(u32, u32, u32), Nanos>,
+    /// Verified-token cache expiry per (enforcing peer, caller peer).
+    verified: FxHashMap<(u32, u32), Nanos>,
     streams: Streams,
     arrival_rng: StreamRng,
     entry_rng: StreamRng,
     user_rngs: Vec<StreamRng>,
-    /// Cumulative entry weights.
+    rotation_rng: StreamRng,
     entry_cdf: Vec<f64>,
     window_start: Nanos,
     window_end: Nanos,
-    /// Requests numbered in arrival order (randomness key of the request).
     next_request: u64,
-    /// User requests sent and not yet finished from the client's view.
     in_system: u64,
     in_system_at_start: u64,
     in_system_area: u128,
@@ -139,9 +268,13 @@ pub struct Simulation<'t> {
     metrics: RunMetrics,
 }
 
+fn sum(parts: &CpuParts) -> Nanos {
+    parts.iter().sum()
+}
+
 impl<'t> Simulation<'t> {
-    /// Prepares replication `replication` of `topo`.
-    pub fn new(topo: &'t Topology, replication: u32) -> Self {
+    /// Prepares replication `replication` of `topo` under `design`.
+    pub fn new(topo: &'t Topology, design: &'t Design, replication: u32) -> Self {
         let w = &topo.workload;
         let streams = Streams::new(w.seed, replication);
         let window_start = w.warmup;
@@ -149,22 +282,84 @@ impl<'t> Simulation<'t> {
             Window::Duration(d) => window_start.saturating_add(d),
             Window::Requests(_) => Nanos::MAX,
         };
+        let window = (window_start, window_end);
+        let mut stations = Vec::new();
+        let mut owners = Vec::new();
+        let mut add_station = |servers: u32, owner: StationOwner| {
+            stations.push(Station::new(servers, window));
+            owners.push(owner);
+            (stations.len() - 1) as u32
+        };
+        let sidecars = design.proxy.mode == ProxyMode::Sidecar;
         let mut replicas = Vec::new();
         let mut replica_base = Vec::new();
         for (s, svc) in topo.services.iter().enumerate() {
             replica_base.push(replicas.len() as u32);
             for i in 0..svc.replicas {
+                let cores = add_station(svc.cores, StationOwner::Service(s as u32));
+                let sidecar = match (sidecars, design.proxy.shares_service_cores) {
+                    (false, _) => NONE,
+                    (true, true) => cores,
+                    (true, false) => add_station(design.proxy.cost.cores, StationOwner::Sidecar(s as u32)),
+                };
+                let policy = if design.authz.mode == AuthzMode::Sidecar {
+                    add_station(design.authz.sidecar_cores, StationOwner::PolicySidecar(s as u32))
+                } else {
+                    NONE
+                };
                 replicas.push(Replica {
                     service: s as u32,
                     zone: svc.zone_of(i),
-                    cores: Station::new(svc.cores, (window_start, window_end)),
+                    cores,
+                    sidecar,
+                    policy,
                     workers: 0,
                     limit: svc.concurrency.unwrap_or(NONE),
                     waiting: VecDeque::new(),
                     outstanding: 0,
+                    token_expiry: 0,
                 });
             }
         }
+        // Peers: one per replica (its library or its sidecar), the client,
+        // then one node proxy per zone.
+        let mut peers: Vec<Peer> = replicas
+            .iter()
+            .map(|r| Peer {
+                zone: r.zone,
+                station: if design.transport.terminate == Termination::Sidecar { r.sidecar } else { r.cores },
+                epoch: 0,
+                proxy: design.transport.terminate == Termination::Sidecar,
+            })
+            .collect();
+        let client_peer = peers.len() as u32;
+        peers.push(Peer {
+            zone: w.client_zone,
+            station: NONE,
+            epoch: 0,
+            proxy: false,
+        });
+        let mut node_peer = vec![NONE; topo.zones.len()];
+        if design.proxy.mode == ProxyMode::Node {
+            for (z, np) in node_peer.iter_mut().enumerate() {
+                let station = add_station(design.proxy.cost.cores, StationOwner::Node(z as ZoneId));
+                *np = peers.len() as u32;
+                peers.push(Peer {
+                    zone: z as ZoneId,
+                    station,
+                    epoch: 0,
+                    proxy: true,
+                });
+            }
+        }
+        let waypoints = design.proxy.waypoint.as_ref().map_or(Vec::new(), |wp| {
+            (0..wp.replicas)
+                .map(|i| {
+                    let zone = (i as usize % topo.zones.len()) as ZoneId;
+                    (zone, add_station(wp.cost.cores, StationOwner::Waypoint))
+                })
+                .collect()
+        });
         let mut acc = 0.0;
         let entry_cdf = w
             .entries
@@ -178,19 +373,32 @@ impl<'t> Simulation<'t> {
             Arrivals::Closed { users, .. } => *users,
             _ => 0,
         };
+        let series_len = 0;
         Simulation {
             topo,
+            design,
             queue: EventQueue::new(),
             calls: Slab::new(),
+            stations,
+            owners,
             replicas,
             replica_base,
             next_replica: vec![0; topo.services.len()],
+            peers,
+            client_peer,
+            node_peer,
+            waypoints,
+            next_waypoint: 0,
+            pools: Vec::new(),
+            pool_index: FxHashMap::default(),
+            tickets: FxHashMap::default(),
+            decisions: FxHashMap::default(),
+            verified: FxHashMap::default(),
             streams,
             arrival_rng: streams.stream(Component::Arrivals, 0),
             entry_rng: streams.stream(Component::EntryMix, 0),
-            user_rngs: (0..users)
-                .map(|u| streams.stream(Component::Users, u64::from(u)))
-                .collect(),
+            user_rngs: (0..users).map(|u| streams.stream(Component::Users, u64::from(u))).collect(),
+            rotation_rng: streams.stream(Component::Rotation, 0),
             entry_cdf,
             window_start,
             window_end,
@@ -205,6 +413,8 @@ impl<'t> Simulation<'t> {
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
+                series: Vec::with_capacity(series_len),
+                series_interval: series_interval(w),
                 ..RunMetrics::default()
             },
         }
@@ -218,13 +428,13 @@ impl<'t> Simulation<'t> {
             match event.kind() {
                 ev::ARRIVAL => self.arrival(event.target),
                 ev::SEND => self.send(event.target),
-                ev::AT_SERVER => self.at_server(event.target),
+                ev::STEP => self.step(event.target),
                 ev::CPU_DONE => self.cpu_done(event.target),
-                ev::AT_CALLER => self.at_caller(event.target),
                 ev::TIMEOUT => self.timeout(event.target, event.aux),
                 ev::WINDOW_START => self.in_system_at_start = self.in_system,
                 ev::WINDOW_END => self.window_closed(),
                 ev::DRAIN_LIMIT => self.drain_limit(),
+                ev::ROTATE => self.rotate(event.target),
                 other => unreachable!("unknown event kind {other}"),
             }
             if self.done || (self.draining && self.measured_outstanding == 0) {
@@ -242,11 +452,9 @@ impl<'t> Simulation<'t> {
 
     fn start(&mut self) {
         let w = &self.topo.workload;
-        self.queue
-            .schedule_at(self.window_start, ev::WINDOW_START, 0, 0);
+        self.queue.schedule_at(self.window_start, ev::WINDOW_START, 0, 0);
         if let Window::Duration(_) = w.window {
-            self.queue
-                .schedule_at(self.window_end, ev::WINDOW_END, 0, 0);
+            self.queue.schedule_at(self.window_end, ev::WINDOW_END, 0, 0);
         }
         match &w.arrivals {
             Arrivals::Poisson { .. } | Arrivals::Constant { .. } => {
@@ -258,6 +466,16 @@ impl<'t> Simulation<'t> {
                 for u in 0..*users {
                     let t = think.sample(&mut self.user_rngs[u as usize]);
                     self.queue.schedule(t, ev::ARRIVAL, u, 0);
+                }
+            }
+        }
+        if self.design.transport.security != Security::Plaintext {
+            // Every certificate is issued at time 0, as after a deployment;
+            // without jitter they all rotate together (a storm).
+            for p in 0..self.peers.len() as u32 {
+                if p != self.client_peer {
+                    let t = self.renewal_interval();
+                    self.queue.schedule(t, ev::ROTATE, p, 0);
                 }
             }
         }
@@ -285,10 +503,7 @@ impl<'t> Simulation<'t> {
             self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
         }
         let u = unit_f64(&mut self.entry_rng);
-        let entry = self
-            .entry_cdf
-            .partition_point(|&c| c <= u)
-            .min(self.entry_cdf.len() - 1);
+        let entry = self.entry_cdf.partition_point(|&c| c <= u).min(self.entry_cdf.len() - 1);
         let measured = !self.draining && now >= self.window_start && now < self.window_end;
         let key = self.streams.key(Component::Requests, self.next_request);
         self.next_request += 1;
@@ -297,26 +512,19 @@ impl<'t> Simulation<'t> {
             self.measured_outstanding += 1;
         }
         self.change_in_system(1);
-        let call = Call {
+        let slot = self.insert(Call::new(
             key,
-            parent: NONE,
-            spec: NONE,
-            endpoint: self.topo.workload.entries[entry].0,
-            entry: entry as u32,
-            replica: NONE,
-            caller_replica: NONE,
-            user,
-            stage: 0,
-            pending: 0,
-            repeat: 0,
-            attempt: 0,
-            first_sent: now,
-            demand: 0,
+            Kind::Root,
+            NONE,
+            NONE,
+            self.topo.workload.entries[entry].0,
+            NONE,
+            now,
             measured,
-            failed: false,
-            abandoned: false,
-        };
-        let slot = self.insert(call);
+        ));
+        let c = self.calls.get_mut(slot);
+        c.entry = entry as u32;
+        c.user = user;
         self.send(slot);
         if let Window::Requests(n) = self.topo.workload.window
             && measured
@@ -335,12 +543,23 @@ impl<'t> Simulation<'t> {
         if now >= self.window_start && now < self.window_end {
             self.metrics.finished_in_window += 1;
         }
+        let latency = now - c.first_sent;
         if c.measured {
             let o = &mut self.metrics.endpoints[c.entry as usize];
-            o.latency.record(now - c.first_sent);
+            o.latency.record(latency);
             o.failed += u64::from(!ok);
+            if ok {
+                debug_assert_eq!(c.attr.iter().sum::<u64>(), latency, "attribution must add up");
+                o.attribution.record(latency, &c.attr);
+            }
             self.measured_outstanding -= 1;
         }
+        let interval = self.metrics.series_interval;
+        let b = (now / interval) as usize;
+        if self.metrics.series.len() <= b {
+            self.metrics.series.resize(b + 1, SeriesBucket::default());
+        }
+        self.metrics.series[b].record(latency, ok);
         if c.user != NONE
             && let Arrivals::Closed { think, .. } = &self.topo.workload.arrivals
         {
@@ -360,7 +579,7 @@ impl<'t> Simulation<'t> {
         self.in_system = self.in_system.wrapping_add_signed(delta);
     }
 
-    // ---- one call ------------------------------------------------------
+    // ---- bookkeeping ---------------------------------------------------
 
     fn insert(&mut self, call: Call) -> u32 {
         self.metrics.calls += 1;
@@ -369,32 +588,107 @@ impl<'t> Simulation<'t> {
         slot
     }
 
-    /// Caller side: pick a replica and put the request on the wire.
+    /// Closes the current phase: its time goes to `span`.
+    #[inline]
+    fn span(&mut self, slot: u32, span: Span) {
+        let now = self.queue.now();
+        let c = self.calls.get_mut(slot);
+        c.attr[span as usize] += now - c.mark;
+        c.mark = now;
+    }
+
+    /// Waits `delay` in `phase`; the STEP event continues the call.
+    #[inline]
+    fn wait(&mut self, slot: u32, phase: Phase, delay: Nanos) {
+        self.calls.get_mut(slot).phase = phase;
+        self.queue.schedule(delay, ev::STEP, slot, 0);
+    }
+
+    fn counters(&mut self, slot: u32) -> Option<&mut Counters> {
+        if self.calls.get(slot).measured { Some(&mut self.metrics.counters) } else { None }
+    }
+
+    // ---- caller side ---------------------------------------------------
+
+    /// Caller side: (re)send a call, first refreshing the caller's token.
     fn send(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        if c.phase == Phase::Backoff {
+            self.span(slot, Span::Retry);
+        }
+        if let Some(token) = &self.design.identity.token
+            && c.kind == Kind::Child
+            && self.replicas[c.caller_replica as usize].token_expiry <= now
+        {
+            // The first call to find the token expired fetches a new one; the
+            // others carry on with the old one during the refresh.
+            self.replicas[c.caller_replica as usize].token_expiry = now + token.ttl;
+            if let Some(k) = self.counters(slot) {
+                k.token_fetches += 1;
+            }
+            self.calls.get_mut(slot).phase = Phase::Token;
+            self.infra_call(slot, Kind::Token, token.issuer);
+            return;
+        }
+        self.dispatch(slot);
+    }
+
+    /// Starts a policy check or token fetch on behalf of `slot`.
+    fn infra_call(&mut self, slot: u32, kind: Kind, endpoint: EndpointId) {
+        let now = self.queue.now();
+        let p = *self.calls.get(slot);
+        let caller = if kind == Kind::Token { p.caller_replica } else { p.replica };
+        let mut call = Call::new(derive(p.key, label::INFRA), kind, slot, NONE, endpoint, caller, now, p.measured);
+        call.attempt = p.attempt;
+        let child = self.insert(call);
+        self.dispatch(child);
+    }
+
+    /// Picks a replica and gets a connection to it.
+    fn dispatch(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let service = self.topo.endpoints[c.endpoint as usize].service;
         let replica = self.pick_replica(service, c.key);
         self.replicas[replica as usize].outstanding += 1;
-        self.calls.get_mut(slot).replica = replica;
-        let bytes = self.topo.endpoints[c.endpoint as usize].request_bytes;
-        let delay = self.transit(
-            c.caller_replica,
-            replica,
-            bytes,
-            derive(c.key, label::REQUEST_TRANSIT),
-        );
-        self.queue.schedule(delay, ev::AT_SERVER, slot, 0);
+        let origin = self.origin_peer(c.caller_replica);
+        let dest = self.dest_peer(replica);
+        {
+            let c = self.calls.get_mut(slot);
+            c.replica = replica;
+            c.origin = origin;
+            c.dest = dest;
+        }
         if let Some(timeout) = self.timeout_of(&c) {
             let generation = self.calls.handle(slot).generation;
             self.queue.schedule(timeout, ev::TIMEOUT, slot, generation);
         }
+        self.acquire(slot);
+    }
+
+    fn origin_peer(&self, caller_replica: u32) -> u32 {
+        if caller_replica == NONE {
+            self.client_peer
+        } else if self.design.proxy.mode == ProxyMode::Node {
+            self.node_peer[self.replicas[caller_replica as usize].zone as usize]
+        } else {
+            caller_replica
+        }
+    }
+
+    fn dest_peer(&self, replica: u32) -> u32 {
+        if self.design.proxy.mode == ProxyMode::Node {
+            self.node_peer[self.replicas[replica as usize].zone as usize]
+        } else {
+            replica
+        }
     }
 
     fn timeout_of(&self, c: &Call) -> Option<Nanos> {
-        if c.spec == NONE {
-            self.topo.workload.timeout
-        } else {
-            self.topo.calls[c.spec as usize].timeout
+        match c.kind {
+            Kind::Root => self.topo.workload.timeout,
+            Kind::Child => self.topo.calls[c.spec as usize].timeout,
+            Kind::Authz | Kind::Token => None,
         }
     }
 
@@ -429,33 +723,609 @@ impl<'t> Simulation<'t> {
         base + local
     }
 
-    /// One-way delay between a caller (replica index, or NONE for the client)
-    /// and a replica: half an RTT draw, plus serialisation if bandwidth is set.
-    fn transit(&self, caller: u32, replica: u32, bytes: u64, key: u64) -> Nanos {
-        let net = &self.topo.network;
-        let to = &self.replicas[replica as usize];
-        let rtt: &Dist = if caller == replica {
-            &net.same_host
-        } else {
-            let from = if caller == NONE {
-                self.topo.workload.client_zone
-            } else {
-                self.replicas[caller as usize].zone
-            };
-            net.rtt(from, to.zone)
-        };
-        let half = match rtt {
-            Dist::Constant(v) => v / 2,
-            d => d.sample(&mut rng::call_rng(key)) / 2,
-        };
-        let wire = net.bandwidth.map_or(0, |bw| {
-            (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos
-        });
-        half + wire
+    /// True if this call's hop is under TLS.
+    fn encrypted(&self, c: &Call) -> bool {
+        self.design.encrypts(c.kind == Kind::Root)
     }
 
-    /// Server side: the request reached its replica.
-    fn at_server(&mut self, slot: u32) {
+    /// Takes a connection from the pool (origin, dest), opens one, or waits.
+    fn acquire(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let key = (c.origin, c.dest);
+        let next = self.pools.len() as u32;
+        let pool = *self.pool_index.entry(key).or_insert(next);
+        if pool == next {
+            self.pools.push(Pool::default());
+        }
+        self.calls.get_mut(slot).pool = pool;
+        let conns = self.design.connections;
+        if conns.reuse != Reuse::PerRequest {
+            let cap = if conns.reuse == Reuse::Pool { 1 } else { conns.max_concurrent_streams };
+            let (oe, de) = (self.peers[c.origin as usize].epoch, self.peers[c.dest as usize].epoch);
+            let rotation_closes = self.design.identity.rotation_closes_connections;
+            let p = &mut self.pools[pool as usize];
+            for i in 0..p.conns.len() {
+                let k = p.conns[i];
+                if !k.alive {
+                    continue;
+                }
+                let stale = (k.streams == 0 && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
+                    || conns.max_lifetime.is_some_and(|l| now - k.opened >= l)
+                    || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de));
+                if stale {
+                    if k.streams == 0 {
+                        p.conns[i].alive = false;
+                        p.alive -= 1;
+                    }
+                    continue;
+                }
+                if k.ready && k.streams < cap {
+                    p.conns[i].streams += 1;
+                    self.calls.get_mut(slot).conn = i as u32;
+                    return self.connected(slot, false);
+                }
+            }
+            if p.alive >= conns.max_per_destination {
+                p.waiting.push_back(slot);
+                self.calls.get_mut(slot).phase = Phase::Connect;
+                if let Some(k) = self.counters(slot) {
+                    k.connection_waits += 1;
+                }
+                return;
+            }
+        }
+        self.open(slot);
+    }
+
+    /// Opens a new connection for `slot` in its pool.
+    fn open(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let conn = Conn {
+            alive: true,
+            ready: false,
+            streams: 1,
+            opened: now,
+            idle_since: now,
+            origin_epoch: self.peers[c.origin as usize].epoch,
+            dest_epoch: self.peers[c.dest as usize].epoch,
+        };
+        let p = &mut self.pools[c.pool as usize];
+        p.alive += 1;
+        let index = match p.conns.iter().position(|k| !k.alive) {
+            Some(i) => {
+                p.conns[i] = conn;
+                i
+            }
+            None => {
+                p.conns.push(conn);
+                p.conns.len() - 1
+            }
+        };
+        let handshake = if self.encrypted(&c) { self.choose_handshake(slot) } else { Handshake::None };
+        let call = self.calls.get_mut(slot);
+        call.conn = index as u32;
+        call.handshake = handshake;
+        if let Some(k) = self.counters(slot) {
+            k.connections_opened += 1;
+            match handshake {
+                Handshake::None => {}
+                Handshake::Full => k.handshakes_full += 1,
+                Handshake::Resumed => k.handshakes_resumed += 1,
+                Handshake::ZeroRtt => k.handshakes_zero_rtt += 1,
+            }
+        }
+        let b = (now / self.metrics.series_interval) as usize;
+        if self.metrics.series.len() <= b {
+            self.metrics.series.resize(b + 1, SeriesBucket::default());
+        }
+        self.metrics.series[b].connections_opened += 1;
+        if handshake == Handshake::Full {
+            self.metrics.series[b].handshakes_full += 1;
+        }
+        self.connected(slot, true);
+    }
+
+    /// Full, resumed or 0-RTT, from the ticket cache.
+    fn choose_handshake(&mut self, slot: u32) -> Handshake {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let r = self.design.resumption;
+        if !r.enabled {
+            return Handshake::Full;
+        }
+        let key = self.ticket_key(&c);
+        let hit = match self.tickets.get(&key) {
+            Some(&(expiry, issuer)) if expiry > now => {
+                if let Some(k) = self.counters(slot) {
+                    k.resumption_attempts += 1;
+                }
+                // A ticket only works at the server that can decrypt it.
+                issuer == c.dest
+            }
+            _ => false,
+        };
+        if !hit {
+            return Handshake::Full;
+        }
+        if let Some(k) = self.counters(slot) {
+            k.resumption_hits += 1;
+        }
+        if r.early_data && self.design.transport.version == TlsVersion::V13 {
+            Handshake::ZeroRtt
+        } else {
+            Handshake::Resumed
+        }
+    }
+
+    fn ticket_key(&self, c: &Call) -> (u32, u32) {
+        match self.design.resumption.cache {
+            TicketCache::PerReplica => (c.origin, c.dest),
+            TicketCache::PerService => (c.origin, NONE - 1 - self.topo.endpoints[c.endpoint as usize].service),
+        }
+    }
+
+    /// The call holds a connection; `new` if it must be set up first.
+    fn connected(&mut self, slot: u32, new: bool) {
+        let c = *self.calls.get(slot);
+        if c.phase == Phase::Connect {
+            self.span(slot, Span::Queueing);
+        }
+        if new && !self.design.connections.tcp_fast_open {
+            let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
+            return self.wait(slot, Phase::TcpRtt, rtt);
+        }
+        self.origin_job(slot);
+    }
+
+    /// One RTT draw between two peers.
+    fn rtt(&self, a: u32, b: u32, key: u64) -> Nanos {
+        let (za, zb) = (self.peers[a as usize].zone, self.peers[b as usize].zone);
+        let d = if a == b { &self.topo.network.same_host } else { self.topo.network.rtt(za, zb) };
+        match d {
+            Dist::Constant(v) => *v,
+            d => d.sample(&mut rng::call_rng(key)),
+        }
+    }
+
+    /// Half an RTT draw plus serialisation of `bytes`.
+    fn one_way(&self, a: u32, b: u32, bytes: u64, key: u64) -> Nanos {
+        let wire = self
+            .topo
+            .network
+            .bandwidth
+            .map_or(0, |bw| (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos);
+        self.rtt(a, b, key) / 2 + wire
+    }
+
+    /// One local (same-host) one-way hop, app <-> proxy.
+    fn local_hop(&self, key: u64) -> Nanos {
+        match &self.topo.network.same_host {
+            Dist::Constant(v) => v / 2,
+            d => d.sample(&mut rng::call_rng(key)) / 2,
+        }
+    }
+
+    /// Caller-side CPU: client handshake, outbound proxy, bulk crypto.
+    fn origin_job(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let d = self.design;
+        let mut parts = CpuParts::default();
+        let hs = &d.transport.cpu;
+        parts[Cpu::Handshake as usize] = match c.handshake {
+            Handshake::None => 0,
+            Handshake::Full => {
+                hs.client_full
+                    + if d.transport.security == Security::Mtls { hs.mtls_client } else { 0 }
+                    + if self.hello_retry(&c) { hs.hello_retry } else { 0 }
+            }
+            Handshake::Resumed | Handshake::ZeroRtt => hs.client_resumed,
+        };
+        let origin = self.peers[c.origin as usize];
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let bytes = ep.request_bytes + ep.response_bytes;
+        if self.encrypted(&c) {
+            parts[Cpu::Bulk as usize] = (bytes as f64 * d.transport.bulk_ns_per_byte).round() as Nanos;
+        }
+        if origin.proxy {
+            parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
+        }
+        self.job(slot, origin.station, parts, Phase::OriginJob);
+    }
+
+    fn hello_retry(&self, c: &Call) -> bool {
+        let p = self.design.transport.hello_retry;
+        p > 0.0 && unit_f64(&mut rng::call_rng(derive(c.key, label::HANDSHAKE + 1))) < p
+    }
+
+    fn proxy_cpu(&self, key: u64, bytes: u64) -> Nanos {
+        let cost = &self.design.proxy.cost;
+        let per_request = match &cost.request_cpu {
+            Dist::Constant(v) => *v,
+            dist => dist.sample(&mut rng::call_rng(derive(key, label::PROXY))),
+        };
+        per_request + (bytes as f64 * cost.ns_per_byte).round() as Nanos
+    }
+
+    /// Runs a CPU job of `parts` on `station` (NONE: a client-side delay),
+    /// continuing in `phase` when done. Zero demand continues at once.
+    fn job(&mut self, slot: u32, station: u32, parts: CpuParts, phase: Phase) {
+        let demand = sum(&parts);
+        let c = self.calls.get_mut(slot);
+        c.phase = phase;
+        c.parts = parts;
+        c.station = station;
+        if demand == 0 {
+            return self.advance(slot);
+        }
+        if station == NONE {
+            self.queue.schedule(demand, ev::STEP, slot, 0);
+            return;
+        }
+        let now = self.queue.now();
+        let st = &mut self.stations[station as usize];
+        if st.arrive(slot, now) {
+            st.start(now, &parts, 0);
+            self.queue.schedule(demand, ev::CPU_DONE, slot, 0);
+        }
+    }
+
+    fn cpu_done(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let station = self.calls.get(slot).station as usize;
+        if let Some((next, waited)) = self.stations[station].depart(now) {
+            let n = *self.calls.get(next);
+            self.stations[station].start(now, &n.parts, waited);
+            self.span(next, Span::Queueing);
+            self.queue.schedule(sum(&n.parts), ev::CPU_DONE, next, 0);
+        }
+        self.advance(slot);
+    }
+
+    /// A STEP (delay) ended: close its span and move on.
+    fn step(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        match c.phase {
+            Phase::TcpRtt | Phase::HandshakeOut | Phase::HandshakeBack => self.span(slot, Span::HandshakeRtt),
+            Phase::Request | Phase::WaypointOut | Phase::Response | Phase::AuthzHop => {
+                let now = self.queue.now();
+                let local_span = if c.phase == Phase::AuthzHop { Span::Authz } else { Span::Proxy };
+                let call = self.calls.get_mut(slot);
+                call.attr[local_span as usize] += c.local;
+                call.attr[Span::Network as usize] += now - c.mark - c.local;
+                call.mark = now;
+                call.local = 0;
+            }
+            _ => {} // client-side CPU delays: accounted in `advance`
+        }
+        self.advance(slot);
+    }
+
+    /// The current phase is complete; do the next step of the call's life.
+    fn advance(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        match c.phase {
+            Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob | Phase::DestJob | Phase::AuthzJob
+            | Phase::ServiceJob => self.job_done(slot, c),
+            Phase::TcpRtt => self.origin_job(slot),
+            Phase::HandshakeOut => {
+                let d = self.design;
+                let hs = &d.transport.cpu;
+                let mut parts = CpuParts::default();
+                parts[Cpu::Handshake as usize] = match c.handshake {
+                    Handshake::Full => {
+                        hs.server_full
+                            + if d.transport.security == Security::Mtls { hs.mtls_server } else { 0 }
+                            + if self.hello_retry(&c) { hs.hello_retry } else { 0 }
+                    }
+                    _ => hs.server_resumed,
+                };
+                let station = self.peers[c.dest as usize].station;
+                self.job(slot, station, parts, Phase::ServerHandshake);
+            }
+            Phase::HandshakeBack => self.handshake_done(slot),
+            Phase::Request => self.arrived(slot),
+            Phase::WaypointOut => self.arrived_at_dest(slot),
+            Phase::AuthzHop => {
+                let mut parts = CpuParts::default();
+                parts[Cpu::Authz as usize] = self.eval_cpu(c.key);
+                let station = self.replicas[c.replica as usize].policy;
+                self.job(slot, station, parts, Phase::AuthzJob);
+            }
+            Phase::Response => self.at_caller(slot),
+            other => unreachable!("no step ends in phase {other:?}"),
+        }
+    }
+
+    /// A CPU job finished: attribute its parts, then continue.
+    fn job_done(&mut self, slot: u32, c: Call) {
+        let now = self.queue.now();
+        {
+            let call = self.calls.get_mut(slot);
+            for (cat, &d) in c.parts.iter().enumerate() {
+                call.attr[span_of(cat) as usize] += d;
+            }
+            call.mark = now;
+        }
+        match c.phase {
+            Phase::OriginJob => match c.handshake {
+                Handshake::Full | Handshake::Resumed => {
+                    let d = self.one_way(c.origin, c.dest, self.design.transport.client_hello_bytes, derive(c.key, label::HANDSHAKE + 2));
+                    self.wait(slot, Phase::HandshakeOut, d);
+                }
+                _ => self.request(slot),
+            },
+            Phase::ServerHandshake => {
+                // Back to the client, plus the round trips beyond the first:
+                // TLS 1.2 full takes two, a HelloRetryRequest one more.
+                let mut rtts = 0;
+                if c.handshake == Handshake::Full {
+                    if self.design.transport.version == TlsVersion::V12 {
+                        rtts += 1;
+                    }
+                    if self.hello_retry(&c) {
+                        rtts += 1;
+                    }
+                }
+                let mut d = self.one_way(c.dest, c.origin, self.design.transport.server_hello_bytes, derive(c.key, label::HANDSHAKE + 3));
+                for i in 0..rtts {
+                    d += self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
+                }
+                self.wait(slot, Phase::HandshakeBack, d);
+            }
+            Phase::WaypointJob => {
+                let (zone, _) = self.waypoints[self.calls.get(slot).waypoint as usize];
+                let dz = self.peers[c.dest as usize].zone;
+                let d = match self.topo.network.rtt(zone, dz) {
+                    Dist::Constant(v) => v / 2,
+                    dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 1))) / 2,
+                };
+                self.wait(slot, Phase::WaypointOut, d);
+            }
+            Phase::DestJob => self.authorize(slot),
+            Phase::AuthzJob => {
+                self.cache_decision(slot);
+                self.admit(slot);
+            }
+            Phase::ServiceJob => self.run_stages(slot),
+            _ => unreachable!(),
+        }
+    }
+
+    /// The handshake is complete: the connection is ready, a fresh ticket is
+    /// cached, and calls waiting on this pool may use it.
+    fn handshake_done(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        if self.design.resumption.enabled {
+            let key = self.ticket_key(&c);
+            self.tickets.insert(key, (now + self.design.resumption.ticket_ttl, c.dest));
+        }
+        self.mark_ready(&c);
+        self.request(slot);
+    }
+
+    fn mark_ready(&mut self, c: &Call) {
+        self.pools[c.pool as usize].conns[c.conn as usize].ready = true;
+        if self.design.connections.reuse == Reuse::Multiplex {
+            self.serve_pool_waiters(c.pool);
+        }
+    }
+
+    /// Request transit to the destination peer (or the waypoint first).
+    fn request(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        if c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt {
+            // No handshake flights: the connection is usable now.
+            if !self.pools[c.pool as usize].conns[c.conn as usize].ready {
+                if self.design.resumption.enabled && c.handshake == Handshake::ZeroRtt {
+                    let key = self.ticket_key(&c);
+                    self.tickets.insert(key, (self.queue.now() + self.design.resumption.ticket_ttl, c.dest));
+                }
+                self.mark_ready(&c);
+            }
+        }
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let mut local = 0;
+        if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
+            local += self.local_hop(derive(c.key, label::LOCAL));
+        }
+        if !self.waypoints.is_empty() {
+            // Origin node proxy -> waypoint; the waypoint then forwards.
+            let w = self.next_waypoint;
+            self.next_waypoint = (w + 1) % self.waypoints.len() as u32;
+            let (zone, _) = self.waypoints[w as usize];
+            let oz = self.peers[c.origin as usize].zone;
+            let d = match self.topo.network.rtt(oz, zone) {
+                Dist::Constant(v) => v / 2,
+                dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT))) / 2,
+            };
+            let call = self.calls.get_mut(slot);
+            call.local = local;
+            call.waypoint = w;
+            call.phase = Phase::Request;
+            self.queue.schedule(d + local, ev::STEP, slot, 0);
+            return;
+        }
+        if self.peers[c.dest as usize].proxy {
+            local += self.local_hop(derive(c.key, label::LOCAL + 1));
+        }
+        let d = self.one_way(c.origin, c.dest, ep.request_bytes, derive(c.key, label::REQUEST_TRANSIT));
+        self.calls.get_mut(slot).local = local;
+        self.wait(slot, Phase::Request, d + local);
+    }
+
+    /// The request reached the first hop after the network: the waypoint, or
+    /// the destination peer.
+    fn arrived(&mut self, slot: u32) {
+        if self.waypoints.is_empty() {
+            return self.arrived_at_dest(slot);
+        }
+        let c = *self.calls.get(slot);
+        let (_, station) = self.waypoints[c.waypoint as usize];
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let cost = &self.design.proxy.waypoint.as_ref().expect("waypoints exist").cost;
+        let mut parts = CpuParts::default();
+        let per_request = match &cost.request_cpu {
+            Dist::Constant(v) => *v,
+            dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 2))),
+        };
+        parts[Cpu::Proxy as usize] =
+            per_request + ((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte).round() as Nanos;
+        // The waypoint is the L7 enforcement point.
+        self.enforce_at_proxy(slot, &mut parts);
+        self.job(slot, station, parts, Phase::WaypointJob);
+    }
+
+    /// At the destination peer: inbound proxy CPU or, for library TLS, CPU
+    /// gathered for the service job.
+    fn arrived_at_dest(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let bytes = ep.request_bytes + ep.response_bytes;
+        let dest = self.peers[c.dest as usize];
+        let mut parts = CpuParts::default();
+        if c.handshake == Handshake::ZeroRtt {
+            parts[Cpu::Handshake as usize] = self.design.transport.cpu.server_resumed;
+        }
+        if self.encrypted(&c) {
+            parts[Cpu::Bulk as usize] = (bytes as f64 * self.design.transport.bulk_ns_per_byte).round() as Nanos;
+        }
+        let service_station = self.replicas[c.replica as usize].cores;
+        if dest.proxy {
+            parts[Cpu::Proxy as usize] = self.proxy_cpu(derive(c.key, 1), bytes);
+            if self.waypoints.is_empty() {
+                // A sidecar is an L7 enforcement point; a node proxy only L4
+                // (policy in `Proxy` mode), JWTs need L7 so they fall to the app.
+                if self.design.proxy.mode == ProxyMode::Sidecar {
+                    self.enforce_at_proxy(slot, &mut parts);
+                } else if self.design.authz.mode == AuthzMode::Proxy {
+                    self.authz_at(slot, &mut parts);
+                }
+            }
+            if dest.station == service_station {
+                // Sidecar sharing the pod's cores: one job with the service's.
+                self.calls.get_mut(slot).service_parts = parts;
+                return self.authorize(slot);
+            }
+            return self.job(slot, dest.station, parts, Phase::DestJob);
+        }
+        self.calls.get_mut(slot).service_parts = parts;
+        self.authorize(slot);
+    }
+
+    /// True if checks apply to this call (every hop, or the edge only).
+    fn checked(&self, c: &Call, scope: Scope) -> bool {
+        matches!(c.kind, Kind::Root | Kind::Child) && (scope == Scope::EveryHop || c.kind == Kind::Root)
+    }
+
+    /// JWT and `Proxy`-mode policy at an L7 proxy, added to `parts`.
+    fn enforce_at_proxy(&mut self, slot: u32, parts: &mut CpuParts) {
+        self.verify_jwt(slot, parts);
+        if self.design.authz.mode == AuthzMode::Proxy {
+            self.authz_at(slot, parts);
+        }
+    }
+
+    /// JWT verification CPU (unless cached), added to `parts`.
+    fn verify_jwt(&mut self, slot: u32, parts: &mut CpuParts) {
+        let c = *self.calls.get(slot);
+        let a = self.design.authn;
+        if a.jwt.is_none() || !self.checked(&c, a.scope) {
+            return;
+        }
+        let now = self.queue.now();
+        let origin = self.origin_peer(c.caller_replica);
+        let key = (c.dest, origin);
+        if a.cache_ttl > 0 && self.verified.get(&key).is_some_and(|&e| e > now) {
+            if let Some(k) = self.counters(slot) {
+                k.jwt_cache_hits += 1;
+            }
+            return;
+        }
+        if a.cache_ttl > 0 {
+            self.verified.insert(key, now + a.cache_ttl);
+        }
+        if let Some(k) = self.counters(slot) {
+            k.jwt_verifications += 1;
+        }
+        parts[Cpu::Jwt as usize] += a.verify_cpu;
+    }
+
+    fn decision_key(&self, c: &Call) -> (u32, u32, u32) {
+        let caller = if c.kind == Kind::Root { NONE } else { self.calls.get(c.parent).endpoint };
+        (c.replica, caller, c.endpoint)
+    }
+
+    /// True if a cached decision covers this call (counts the lookup).
+    fn decision_cached(&mut self, slot: u32) -> bool {
+        let c = *self.calls.get(slot);
+        let z = &self.design.authz;
+        if z.cache_ttl == 0 {
+            if let Some(k) = self.counters(slot) {
+                k.authz_decisions += 1;
+            }
+            return false;
+        }
+        let now = self.queue.now();
+        let hit = self.decisions.get(&self.decision_key(&c)).is_some_and(|&e| e > now);
+        if let Some(k) = self.counters(slot) {
+            k.authz_decisions += 1;
+            k.authz_cache_hits += u64::from(hit);
+        }
+        hit
+    }
+
+    fn cache_decision(&mut self, slot: u32) {
+        let ttl = self.design.authz.cache_ttl;
+        if ttl > 0 {
+            let c = *self.calls.get(slot);
+            let key = self.decision_key(&c);
+            self.decisions.insert(key, self.queue.now() + ttl);
+        }
+    }
+
+    /// Local policy evaluation CPU (unless cached), added to `parts`.
+    fn authz_at(&mut self, slot: u32, parts: &mut CpuParts) {
+        let c = *self.calls.get(slot);
+        if !self.checked(&c, self.design.authz.scope) || self.decision_cached(slot) {
+            return;
+        }
+        parts[Cpu::Authz as usize] += self.eval_cpu(c.key);
+        self.cache_decision(slot);
+    }
+
+    fn eval_cpu(&self, key: u64) -> Nanos {
+        match &self.design.authz.eval_cpu {
+            Dist::Constant(v) => *v,
+            d => d.sample(&mut rng::call_rng(derive(key, label::AUTHZ))),
+        }
+    }
+
+    /// Out-of-process policy: a policy sidecar over a local hop, or the
+    /// remote policy service. In-process and proxy modes are charged in jobs.
+    fn authorize(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let z = &self.design.authz;
+        let applies = matches!(z.mode, AuthzMode::Sidecar | AuthzMode::Remote) && self.checked(&c, z.scope);
+        if !applies || self.decision_cached(slot) {
+            return self.admit(slot);
+        }
+        if z.mode == AuthzMode::Sidecar {
+            let local = self.local_hop(derive(c.key, label::AUTHZ + 1)) + self.local_hop(derive(c.key, label::AUTHZ + 2));
+            self.calls.get_mut(slot).local = local;
+            return self.wait(slot, Phase::AuthzHop, local);
+        }
+        self.calls.get_mut(slot).phase = Phase::AuthzRemote;
+        let policy = z.policy.expect("validated: remote authz names a policy endpoint");
+        self.infra_call(slot, Kind::Authz, policy);
+    }
+
+    // ---- callee side -------------------------------------------------
+
+    /// Server side: wait for a worker thread.
+    fn admit(&mut self, slot: u32) {
         let replica = self.calls.get(slot).replica as usize;
         let r = &mut self.replicas[replica];
         if r.workers < r.limit {
@@ -463,51 +1333,34 @@ impl<'t> Simulation<'t> {
             self.serve(slot);
         } else {
             r.waiting.push_back(slot);
+            self.calls.get_mut(slot).phase = Phase::Worker;
         }
     }
 
-    /// A worker thread has the call: run the endpoint's business CPU.
+    /// A worker thread has the call: one job on the service's cores with the
+    /// business CPU and whatever in-process security CPU was gathered.
     fn serve(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        if c.phase == Phase::Worker {
+            self.span(slot, Span::Queueing);
+        }
+        let mut parts = c.service_parts;
         let cpu = &self.topo.endpoints[c.endpoint as usize].cpu;
-        let demand = match cpu {
+        parts[Cpu::Business as usize] = match cpu {
             Dist::Constant(v) => *v,
             d => d.sample(&mut rng::call_rng(derive(c.key, label::CPU))),
         };
-        self.run_cpu(slot, demand);
-    }
-
-    /// Queues a CPU job of `demand` on the call's replica cores; zero demand
-    /// skips the queue entirely (it would otherwise wait for a core to do nothing).
-    fn run_cpu(&mut self, slot: u32, demand: Nanos) {
-        if demand == 0 {
-            return self.cpu_finished(slot);
+        let dest = self.peers[c.dest as usize];
+        let l7_proxy = self.design.proxy.mode == ProxyMode::Sidecar || !self.waypoints.is_empty();
+        if !l7_proxy || !dest.proxy {
+            // No L7 proxy in front: the app verifies tokens itself.
+            self.verify_jwt(slot, &mut parts);
         }
-        let now = self.queue.now();
-        let c = self.calls.get_mut(slot);
-        c.demand = demand;
-        let station = &mut self.replicas[c.replica as usize].cores;
-        if station.arrive(slot, now) {
-            station.start(now, demand, BUSINESS, 0);
-            self.queue.schedule(demand, ev::CPU_DONE, slot, 0);
+        if self.design.authz.mode == AuthzMode::InProcess || (self.design.authz.mode == AuthzMode::Proxy && !dest.proxy && self.waypoints.is_empty()) {
+            self.authz_at(slot, &mut parts);
         }
-    }
-
-    fn cpu_done(&mut self, slot: u32) {
-        let now = self.queue.now();
-        let replica = self.calls.get(slot).replica as usize;
-        if let Some((next, waited)) = self.replicas[replica].cores.depart(now) {
-            let demand = self.calls.get(next).demand;
-            self.replicas[replica]
-                .cores
-                .start(now, demand, BUSINESS, waited);
-            self.queue.schedule(demand, ev::CPU_DONE, next, 0);
-        }
-        self.cpu_finished(slot);
-    }
-
-    fn cpu_finished(&mut self, slot: u32) {
-        self.run_stages(slot);
+        let station = self.replicas[c.replica as usize].cores;
+        self.job(slot, station, parts, Phase::ServiceJob);
     }
 
     /// Starts the current stage's children, skipping stages with none; after
@@ -525,6 +1378,7 @@ impl<'t> Simulation<'t> {
                 let c = self.calls.get_mut(slot);
                 c.stage = stage as u32;
                 c.pending = spawned;
+                c.phase = Phase::Children;
                 return;
             }
             stage += 1;
@@ -548,25 +1402,9 @@ impl<'t> Simulation<'t> {
         let now = self.queue.now();
         let fanout = if cs.parallel { cs.times } else { 1 };
         for i in 0..fanout {
-            let child = Call {
-                key: derive(site_key, derive(label::REPEAT, u64::from(i))),
-                parent,
-                spec,
-                endpoint: cs.target,
-                entry: NONE,
-                replica: NONE,
-                caller_replica: p.replica,
-                user: NONE,
-                stage: 0,
-                pending: 0,
-                repeat: i,
-                attempt: 0,
-                first_sent: now,
-                demand: 0,
-                measured: p.measured,
-                failed: false,
-                abandoned: false,
-            };
+            let key = derive(site_key, derive(label::REPEAT, u64::from(i)));
+            let mut child = Call::new(key, Kind::Child, parent, spec, cs.target, p.replica, now, p.measured);
+            child.repeat = i;
             let slot = self.insert(child);
             self.send(slot);
         }
@@ -582,30 +1420,100 @@ impl<'t> Simulation<'t> {
             // The worker passes straight to the next waiting call.
             self.serve(next);
         } else {
-            r.workers -= 1;
+            self.replicas[c.replica as usize].workers -= 1;
         }
-        let bytes = self.topo.endpoints[c.endpoint as usize].response_bytes;
-        let delay = self.transit(
-            c.caller_replica,
-            c.replica,
-            bytes,
-            derive(c.key, label::RESPONSE_TRANSIT),
-        );
-        self.queue.schedule(delay, ev::AT_CALLER, slot, 0);
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let mut local = 0;
+        if self.peers[c.dest as usize].proxy {
+            local += self.local_hop(derive(c.key, label::LOCAL + 2));
+        }
+        if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
+            local += self.local_hop(derive(c.key, label::LOCAL + 3));
+        }
+        let mut d = self.one_way(c.dest, c.origin, ep.response_bytes, derive(c.key, label::RESPONSE_TRANSIT));
+        if !self.waypoints.is_empty() {
+            // Back through the waypoint: one more network leg.
+            d += self.one_way(c.dest, c.origin, 0, derive(c.key, label::WAYPOINT + 3));
+        }
+        self.calls.get_mut(slot).local = local;
+        self.wait(slot, Phase::Response, d + local);
+    }
+
+    /// Gives the connection back: idle (reuse) or closed (per request).
+    fn release(&mut self, c: &Call) {
+        let now = self.queue.now();
+        let per_request = self.design.connections.reuse == Reuse::PerRequest;
+        let p = &mut self.pools[c.pool as usize];
+        let k = &mut p.conns[c.conn as usize];
+        k.streams -= 1;
+        if k.streams == 0 {
+            k.idle_since = now;
+            if per_request {
+                k.alive = false;
+                p.alive -= 1;
+            }
+        }
+        self.serve_pool_waiters(c.pool);
+    }
+
+    /// Hands free capacity in a pool to waiting calls, in arrival order.
+    fn serve_pool_waiters(&mut self, pool: u32) {
+        while let Some(&next) = self.pools[pool as usize].waiting.front() {
+            let p = &self.pools[pool as usize];
+            let cap = if self.design.connections.reuse == Reuse::Multiplex {
+                self.design.connections.max_concurrent_streams
+            } else {
+                1
+            };
+            let free = p.conns.iter().any(|k| k.alive && k.ready && k.streams < cap);
+            if !free && p.alive >= self.design.connections.max_per_destination {
+                return;
+            }
+            self.pools[pool as usize].waiting.pop_front();
+            self.acquire(next);
+            if self.calls.get(next).phase == Phase::Connect {
+                // Everything usable was stale; it queued again at the back.
+                return;
+            }
+        }
     }
 
     /// The response reached the caller.
     fn at_caller(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        self.release(&c);
         if c.abandoned {
             // The caller already moved on (timeout); nothing is waiting.
-        } else if c.parent == NONE {
-            self.request_finished(slot, !c.failed);
-        } else {
-            self.child_finished(slot, !c.failed);
+            self.calls.remove(slot);
             return;
         }
+        match c.kind {
+            Kind::Root => {
+                self.request_finished(slot, !c.failed);
+                self.calls.remove(slot);
+            }
+            Kind::Child => self.child_finished(slot, !c.failed),
+            Kind::Authz | Kind::Token => self.infra_finished(slot),
+        }
+    }
+
+    /// A policy check or token fetch answered: the waiting call resumes.
+    fn infra_finished(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
         self.calls.remove(slot);
+        let span = if c.kind == Kind::Authz { Span::Authz } else { Span::Authn };
+        {
+            let p = self.calls.get_mut(c.parent);
+            p.attr[span as usize] += now - p.mark;
+            p.mark = now;
+        }
+        if c.kind == Kind::Authz {
+            self.cache_decision(c.parent);
+            self.admit(c.parent);
+        } else {
+            self.dispatch(c.parent);
+        }
     }
 
     /// A child call has its final outcome; frees its slot.
@@ -620,85 +1528,140 @@ impl<'t> Simulation<'t> {
             o.failed += u64::from(!ok);
         }
         if ok && !cs.parallel && c.repeat + 1 < cs.times {
-            // Sequential repeat: the next one goes out as the previous returns.
-            let next = Call {
-                key: derive(c.key, derive(label::REPEAT, u64::from(c.repeat + 1))),
-                repeat: c.repeat + 1,
-                attempt: 0,
-                first_sent: now,
-                stage: 0,
-                pending: 0,
-                failed: false,
-                abandoned: false,
-                ..c
-            };
+            // Sequential repeat: the next one goes out as the previous returns,
+            // carrying the time spent so far.
+            let mut next = Call::new(
+                derive(c.key, derive(label::REPEAT, u64::from(c.repeat + 1))),
+                Kind::Child,
+                c.parent,
+                c.spec,
+                c.endpoint,
+                c.caller_replica,
+                now,
+                c.measured,
+            );
+            next.repeat = c.repeat + 1;
+            next.attr = c.attr;
+            let elapsed_before = c.attr.iter().sum::<u64>();
+            // first_sent tracks this repeat; the carried attribution keeps the
+            // parent's critical path exact.
+            next.first_sent = now;
             let slot = self.insert(next);
+            self.calls.get_mut(slot).mark = now;
+            debug_assert!(elapsed_before <= now);
             self.send(slot);
             return;
         }
-        let p = self.calls.get_mut(c.parent);
+        self.child_done(c.parent, &c.attr, ok);
+    }
+
+    /// One child of `parent`'s current stage is done; the last one to finish
+    /// carries the stage's time on the critical path.
+    fn child_done(&mut self, parent: u32, attr: &Attribution, ok: bool) {
+        let now = self.queue.now();
+        let p = self.calls.get_mut(parent);
         p.failed |= !ok;
         p.pending -= 1;
         if p.pending == 0 {
+            for (a, b) in p.attr.iter_mut().zip(attr) {
+                *a += b;
+            }
+            // Whatever the child's attribution did not cover (a timed-out
+            // attempt's unfinished part) is retry time.
+            let covered: u64 = p.attr.iter().sum();
+            let life = now - p.first_sent;
+            if life > covered {
+                p.attr[Span::Retry as usize] += life - covered;
+            }
+            p.mark = now;
             p.stage += 1;
-            self.run_stages(c.parent);
+            self.run_stages(parent);
         }
     }
 
     /// The caller's timeout for attempt `slot` fired.
     fn timeout(&mut self, slot: u32, generation: u32) {
-        let handle = crate::engine::SlotRef {
-            index: slot,
-            generation,
-        };
+        let handle = SlotRef { index: slot, generation };
         if !self.calls.is_current(handle) || self.calls.get(slot).abandoned {
             return; // it already finished; the slot may hold another call now
         }
         let now = self.queue.now();
         let c = *self.calls.get(slot);
         self.calls.get_mut(slot).abandoned = true;
-        if c.parent == NONE {
-            return self.request_finished(slot, false);
+        if c.kind == Kind::Root {
+            return self.request_finished_timeout(slot);
         }
         let cs = &self.topo.calls[c.spec as usize];
         if c.attempt < cs.retries {
-            let retry = Call {
-                key: derive(c.key, label::ATTEMPT),
-                attempt: c.attempt + 1,
-                replica: NONE,
-                stage: 0,
-                pending: 0,
-                failed: false,
-                abandoned: false,
-                ..c
-            };
+            let mut retry = Call::new(
+                derive(c.key, label::ATTEMPT),
+                Kind::Child,
+                c.parent,
+                c.spec,
+                c.endpoint,
+                c.caller_replica,
+                c.first_sent,
+                c.measured,
+            );
+            retry.attempt = c.attempt + 1;
+            retry.repeat = c.repeat;
+            retry.attr = c.attr;
+            retry.attr[Span::Retry as usize] += now - c.first_sent - retry.attr.iter().sum::<u64>();
+            retry.mark = now;
+            retry.phase = Phase::Backoff;
             let delay = cs.backoff.saturating_mul(1 << c.attempt.min(32));
             let retry_slot = self.insert(retry);
             self.queue.schedule(delay, ev::SEND, retry_slot, 0);
             return;
         }
         // Out of attempts: the caller sees a failure now. The abandoned slot
-        // lives on until its response arrives, so give the parent a copy.
+        // lives on until its response arrives.
         if c.measured {
             let o = &mut self.metrics.edges[cs.edge as usize];
             o.latency.record(now - c.first_sent);
             o.failed += 1;
         }
-        let p = self.calls.get_mut(c.parent);
-        p.failed = true;
-        p.pending -= 1;
-        if p.pending == 0 {
-            p.stage += 1;
-            self.run_stages(c.parent);
+        let mut attr = c.attr;
+        attr[Span::Retry as usize] += now - c.first_sent - attr.iter().sum::<u64>();
+        self.child_done(c.parent, &attr, false);
+    }
+
+    /// A user request timed out at the client: the rest of its time is retry.
+    fn request_finished_timeout(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = self.calls.get_mut(slot);
+        let covered: u64 = c.attr.iter().sum();
+        c.attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(covered);
+        self.request_finished(slot, false);
+    }
+
+    // ---- certificates --------------------------------------------------
+
+    fn renewal_interval(&mut self) -> Nanos {
+        let id = &self.design.identity;
+        let base = id.cert_ttl as f64 * id.renew_ratio;
+        let jitter = id.renew_jitter * (2.0 * unit_f64(&mut self.rotation_rng) - 1.0);
+        (base * (1.0 + jitter)).max(1.0).round() as Nanos
+    }
+
+    /// Peer `peer` renews its certificate: connections it opened with the old
+    /// one close (lazily, when next picked), if the design says so.
+    fn rotate(&mut self, peer: u32) {
+        self.peers[peer as usize].epoch += 1;
+        let now = self.queue.now();
+        if now >= self.window_start && now < self.window_end {
+            self.metrics.counters.rotations += 1;
         }
+        let t = self.renewal_interval();
+        self.queue.schedule(t, ev::ROTATE, peer, 0);
     }
 
     // ---- the measurement window ----------------------------------------
 
     fn set_window_end(&mut self, end: Nanos) {
         self.window_end = end;
-        for r in &mut self.replicas {
-            r.cores.set_window_end(end);
+        for s in &mut self.stations {
+            s.set_window_end(end);
         }
     }
 
@@ -731,9 +1694,7 @@ impl<'t> Simulation<'t> {
 
     fn drain_limit(&mut self) {
         let outstanding = self.measured_outstanding;
-        self.saturate(format!(
-            "{outstanding} measured requests still unfinished one window after it closed"
-        ));
+        self.saturate(format!("{outstanding} measured requests still unfinished one window after it closed"));
     }
 
     fn saturate(&mut self, reason: String) {
@@ -760,25 +1721,35 @@ impl<'t> Simulation<'t> {
             self.metrics.window = self.window_end.min(now).saturating_sub(self.window_start);
         }
         let window = self.metrics.window;
-        let mut services = vec![ServiceMetrics::default(); self.topo.services.len()];
-        for r in &self.replicas {
-            let s = &mut services[r.service as usize];
-            let st = r.cores.stats();
-            for (acc, b) in s.busy.iter_mut().zip(st.busy) {
+        let mut stations: Vec<StationMetrics> = Vec::new();
+        for (st, owner) in self.stations.iter().zip(&self.owners) {
+            let m = match stations.iter_mut().find(|m| m.owner == *owner) {
+                Some(m) => m,
+                None => {
+                    stations.push(StationMetrics { owner: *owner, ..StationMetrics::default() });
+                    stations.last_mut().expect("just pushed")
+                }
+            };
+            let s = st.stats();
+            for (acc, b) in m.busy.iter_mut().zip(s.busy) {
                 *acc += b;
             }
-            s.capacity += u64::from(r.cores.servers()) * window;
-            s.jobs += st.started;
-            s.waited += st.waited;
+            m.capacity += u64::from(st.servers()) * window;
+            m.jobs += s.started;
+            m.waited += s.waited;
+            m.instances += 1;
         }
         if let Some(sat) = &mut self.metrics.saturation {
-            sat.bottleneck = services
+            sat.bottleneck = stations
                 .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.utilisation().total_cmp(&b.1.utilisation()))
-                .map(|(i, _)| i as u32);
+                .filter_map(|m| match m.owner {
+                    StationOwner::Service(s) => Some((s, m.utilisation())),
+                    _ => None,
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(s, _)| s);
         }
-        self.metrics.services = services;
+        self.metrics.stations = stations;
         if window > 0 {
             self.metrics.mean_in_system = self.in_system_area as f64 / window as f64;
         }
@@ -788,7 +1759,63 @@ impl<'t> Simulation<'t> {
     }
 }
 
-/// Runs one replication of `topo`.
-pub fn simulate(topo: &Topology, replication: u32) -> RunMetrics {
-    Simulation::new(topo, replication).run()
+impl Call {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        key: u64,
+        kind: Kind,
+        parent: u32,
+        spec: u32,
+        endpoint: EndpointId,
+        caller_replica: u32,
+        now: Nanos,
+        measured: bool,
+    ) -> Call {
+        Call {
+            key,
+            kind,
+            phase: Phase::Connect,
+            parent,
+            spec,
+            endpoint,
+            entry: NONE,
+            replica: NONE,
+            caller_replica,
+            origin: NONE,
+            dest: NONE,
+            pool: NONE,
+            conn: NONE,
+            handshake: Handshake::None,
+            user: NONE,
+            stage: 0,
+            pending: 0,
+            repeat: 0,
+            attempt: 0,
+            first_sent: now,
+            station: NONE,
+            parts: CpuParts::default(),
+            service_parts: CpuParts::default(),
+            mark: now,
+            local: 0,
+            waypoint: NONE,
+            attr: [0; SPANS],
+            measured,
+            failed: false,
+            abandoned: false,
+        }
+    }
+}
+
+/// Time-series bucket width: one second, or a twentieth of shorter runs.
+fn series_interval(w: &super::topology::Workload) -> Nanos {
+    let span = match w.window {
+        Window::Duration(d) => w.warmup + d,
+        Window::Requests(_) => 20 * NANOS_PER_SEC,
+    };
+    (span / 20).clamp(1_000_000, NANOS_PER_SEC)
+}
+
+/// Runs one replication of `topo` under `design`.
+pub fn simulate(topo: &Topology, design: &Design, replication: u32) -> RunMetrics {
+    Simulation::new(topo, design, replication).run()
 }

@@ -1,0 +1,369 @@
+//! A Zero Trust design (MODEL.md s3): how calls are secured, carried,
+//! authenticated and authorised, and what each of those costs. Plain data,
+//! resolved by `config` from a `models/*.toml` file with every default filled
+//! in; the simulation reads it through the hooks in `sim.rs`.
+
+use super::dist::Dist;
+use super::topology::EndpointId;
+use crate::units::Nanos;
+
+/// Whether a hop is encrypted, and who proves its identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// No TLS: the perimeter model.
+    Plaintext,
+    /// TLS, the server authenticates.
+    Tls,
+    /// Mutual TLS, both sides present certificates.
+    Mtls,
+}
+
+/// Which hops a control applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every service-to-service hop, and the client's.
+    EveryHop,
+    /// Only the client -> entry-service hop.
+    Edge,
+}
+
+/// Who terminates TLS (and so whose cores pay for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Termination {
+    /// The service process itself (a TLS library).
+    Library,
+    /// The service's sidecar proxy.
+    Sidecar,
+    /// The node proxy of the service's zone (ztunnel-like).
+    Node,
+}
+
+/// TLS protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2: full handshake 2 RTT, resumed 1 RTT.
+    V12,
+    /// TLS 1.3: full 1 RTT, resumed 1 RTT, 0-RTT early data possible.
+    V13,
+}
+
+/// CPU per handshake, per side (ns), already resolved for the design's
+/// version, key exchange, certificate and chain length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HandshakeCpu {
+    /// Client side of a full handshake (key exchange, verify server chain).
+    pub client_full: Nanos,
+    /// Server side of a full handshake (key exchange, sign).
+    pub server_full: Nanos,
+    /// Client side of a resumed handshake.
+    pub client_resumed: Nanos,
+    /// Server side of a resumed handshake.
+    pub server_resumed: Nanos,
+    /// Added to the client on a full mTLS handshake (sign CertificateVerify).
+    pub mtls_client: Nanos,
+    /// Added to the server on a full mTLS handshake (verify client chain).
+    pub mtls_server: Nanos,
+    /// Added to each side when a HelloRetryRequest forces a second key share.
+    pub hello_retry: Nanos,
+}
+
+/// Transport security.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transport {
+    /// Plaintext, TLS or mTLS.
+    pub security: Security,
+    /// Every hop or the edge only.
+    pub scope: Scope,
+    /// Who terminates TLS.
+    pub terminate: Termination,
+    /// Protocol version.
+    pub version: TlsVersion,
+    /// Probability that a full handshake needs a HelloRetryRequest (+1 RTT).
+    pub hello_retry: f64,
+    /// Handshake CPU.
+    pub cpu: HandshakeCpu,
+    /// Bulk encryption CPU per byte, each end (ns).
+    pub bulk_ns_per_byte: f64,
+    /// Extra bytes on the client's first flight (large post-quantum key shares).
+    pub client_hello_bytes: u64,
+    /// Extra bytes on the server's first flight.
+    pub server_hello_bytes: u64,
+}
+
+/// How connections are reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    /// A new connection per call, closed after the response.
+    PerRequest,
+    /// HTTP/1.1 keep-alive: one call at a time per connection.
+    Pool,
+    /// HTTP/2 or gRPC: many concurrent streams per connection.
+    Multiplex,
+}
+
+/// Connection management.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Connections {
+    /// Reuse policy.
+    pub reuse: Reuse,
+    /// Most connections from one origin to one destination (pool and multiplex).
+    pub max_per_destination: u32,
+    /// Streams per connection (multiplex; 1 for pool).
+    pub max_concurrent_streams: u32,
+    /// An idle connection closes after this long.
+    pub idle_timeout: Nanos,
+    /// Every connection closes at this age.
+    pub max_lifetime: Option<Nanos>,
+    /// TCP Fast Open: no TCP round trip on a new connection.
+    pub tcp_fast_open: bool,
+}
+
+/// Where session tickets are cached on the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketCache {
+    /// One ticket per destination replica (the usual client behaviour).
+    PerReplica,
+    /// One per destination service (servers share ticket keys).
+    PerService,
+}
+
+/// Session resumption.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resumption {
+    /// Tickets on or off.
+    pub enabled: bool,
+    /// Ticket lifetime.
+    pub ticket_ttl: Nanos,
+    /// TLS 1.3 0-RTT early data on resumption.
+    pub early_data: bool,
+    /// Ticket cache granularity.
+    pub cache: TicketCache,
+}
+
+/// Workload identity: certificates and tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    /// Certificate lifetime.
+    pub cert_ttl: Nanos,
+    /// Renew at this fraction of the lifetime.
+    pub renew_ratio: f64,
+    /// Renewal time jitter, as a fraction of the renewal interval (uniform +-).
+    pub renew_jitter: f64,
+    /// A renewed certificate closes the connections it opened.
+    pub rotation_closes_connections: bool,
+    /// Token lifetime and where tokens are fetched, if callers carry tokens.
+    pub token: Option<Token>,
+}
+
+/// Caller tokens re-fetched from an identity service on expiry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// Lifetime of a token.
+    pub ttl: Nanos,
+    /// The identity service endpoint of the topology that issues them.
+    pub issuer: EndpointId,
+}
+
+/// Proxy placement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// No proxy: the library does everything.
+    None,
+    /// One proxy per replica.
+    Sidecar,
+    /// One shared proxy per zone (ztunnel-like).
+    Node,
+}
+
+/// A proxy's costs and capacity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyCost {
+    /// CPU per request passing through.
+    pub request_cpu: Dist,
+    /// CPU per payload byte passing through (ns).
+    pub ns_per_byte: f64,
+    /// Cores of each proxy instance.
+    pub cores: u32,
+}
+
+/// Proxies on the path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proxy {
+    /// None, sidecar or node.
+    pub mode: ProxyMode,
+    /// Sidecar or node proxy costs.
+    pub cost: ProxyCost,
+    /// Sidecar CPU comes out of the service's own cores (same cgroup).
+    pub shares_service_cores: bool,
+    /// An L7 waypoint hop on every call (with `Node`), if any.
+    pub waypoint: Option<Waypoint>,
+}
+
+/// A shared L7 proxy deployment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waypoint {
+    /// Its costs; `cores` per replica.
+    pub cost: ProxyCost,
+    /// Replicas, spread over zones round-robin.
+    pub replicas: u32,
+}
+
+/// JWT signature algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// RSA PKCS#1 SHA-256.
+    Rs256,
+    /// ECDSA P-256.
+    Es256,
+    /// Ed25519.
+    EdDsa,
+    /// HMAC SHA-256.
+    Hs256,
+}
+
+/// Token verification at the callee.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Authn {
+    /// Algorithm of the tokens (None: no JWT).
+    pub jwt: Option<JwtAlgorithm>,
+    /// CPU per verification.
+    pub verify_cpu: Nanos,
+    /// Where tokens are checked.
+    pub scope: Scope,
+    /// Verified tokens are cached this long (0: no cache).
+    pub cache_ttl: Nanos,
+}
+
+/// Where policy is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthzMode {
+    /// No authorization.
+    None,
+    /// In the service process, on its cores.
+    InProcess,
+    /// In the proxy that terminates the hop (Envoy RBAC, linkerd policy).
+    Proxy,
+    /// In a policy sidecar next to each replica, over a local hop.
+    Sidecar,
+    /// At a policy service of the topology, over the network.
+    Remote,
+}
+
+/// Authorization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authz {
+    /// Where.
+    pub mode: AuthzMode,
+    /// Evaluation CPU per decision.
+    pub eval_cpu: Dist,
+    /// Where decisions are required.
+    pub scope: Scope,
+    /// Decisions are cached this long per (replica, caller, endpoint) (0: none).
+    pub cache_ttl: Nanos,
+    /// Cores of each policy sidecar (mode `Sidecar`).
+    pub sidecar_cores: u32,
+    /// The policy endpoint (mode `Remote`).
+    pub policy: Option<EndpointId>,
+}
+
+/// A whole design.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Design {
+    /// Name, for reports.
+    pub name: String,
+    /// Transport security.
+    pub transport: Transport,
+    /// Connection reuse.
+    pub connections: Connections,
+    /// Session resumption.
+    pub resumption: Resumption,
+    /// Certificates and tokens.
+    pub identity: Identity,
+    /// Proxies.
+    pub proxy: Proxy,
+    /// Token verification.
+    pub authn: Authn,
+    /// Policy checks.
+    pub authz: Authz,
+}
+
+impl Design {
+    /// The perimeter baseline: plaintext over pooled keep-alive connections,
+    /// no proxies, no checks. What a topology runs under without `--model`.
+    pub fn plaintext() -> Design {
+        Design {
+            name: "plaintext".into(),
+            transport: Transport {
+                security: Security::Plaintext,
+                scope: Scope::EveryHop,
+                terminate: Termination::Library,
+                version: TlsVersion::V13,
+                hello_retry: 0.0,
+                cpu: HandshakeCpu {
+                    client_full: 0,
+                    server_full: 0,
+                    client_resumed: 0,
+                    server_resumed: 0,
+                    mtls_client: 0,
+                    mtls_server: 0,
+                    hello_retry: 0,
+                },
+                bulk_ns_per_byte: 0.0,
+                client_hello_bytes: 0,
+                server_hello_bytes: 0,
+            },
+            connections: Connections {
+                reuse: Reuse::Pool,
+                max_per_destination: 1024,
+                max_concurrent_streams: 1,
+                idle_timeout: 60_000_000_000,
+                max_lifetime: None,
+                tcp_fast_open: false,
+            },
+            resumption: Resumption {
+                enabled: false,
+                ticket_ttl: 0,
+                early_data: false,
+                cache: TicketCache::PerReplica,
+            },
+            identity: Identity {
+                cert_ttl: 86_400_000_000_000,
+                renew_ratio: 0.5,
+                renew_jitter: 0.0,
+                rotation_closes_connections: false,
+                token: None,
+            },
+            proxy: Proxy {
+                mode: ProxyMode::None,
+                cost: ProxyCost {
+                    request_cpu: Dist::ZERO,
+                    ns_per_byte: 0.0,
+                    cores: 1,
+                },
+                shares_service_cores: false,
+                waypoint: None,
+            },
+            authn: Authn {
+                jwt: None,
+                verify_cpu: 0,
+                scope: Scope::EveryHop,
+                cache_ttl: 0,
+            },
+            authz: Authz {
+                mode: AuthzMode::None,
+                eval_cpu: Dist::ZERO,
+                scope: Scope::EveryHop,
+                cache_ttl: 0,
+                sidecar_cores: 1,
+                policy: None,
+            },
+        }
+    }
+
+    /// True if a hop from the client (`from_client`) or between services is
+    /// under TLS.
+    pub fn encrypts(&self, from_client: bool) -> bool {
+        self.transport.security != Security::Plaintext
+            && (from_client || self.transport.scope == Scope::EveryHop)
+    }
+}
