@@ -93,6 +93,19 @@ struct Call {
     abandoned: bool,
 }
 
+/// Pending timeouts that share one duration. Their expiries arrive in the
+/// order they were armed, so a FIFO holds them and only the earliest sits in
+/// the event queue: the heap does not fill with timeouts of calls that
+/// finished long ago (a 5 s client timeout at 1500 rps would be 7500 events).
+#[derive(Debug)]
+struct TimerLane {
+    delay: Nanos,
+    /// (expiry, call slot, slot generation when armed).
+    pending: VecDeque<(Nanos, u32, u32)>,
+    /// An event for the front entry is in the queue.
+    armed: bool,
+}
+
 /// A running replica: its cores, worker threads and calls in progress.
 #[derive(Debug)]
 struct Replica {
@@ -118,6 +131,7 @@ pub struct Simulation<'t> {
     replica_base: Vec<u32>,
     /// Round-robin pointer per service.
     next_replica: Vec<u32>,
+    timers: Vec<TimerLane>,
     streams: Streams,
     arrival_rng: StreamRng,
     entry_rng: StreamRng,
@@ -178,8 +192,21 @@ impl<'t> Simulation<'t> {
             Arrivals::Closed { users, .. } => *users,
             _ => 0,
         };
+        let mut delays: Vec<Nanos> = topo.calls.iter().filter_map(|c| c.timeout).collect();
+        delays.extend(w.timeout);
+        delays.sort_unstable();
+        delays.dedup();
+        let timers = delays
+            .into_iter()
+            .map(|delay| TimerLane {
+                delay,
+                pending: VecDeque::new(),
+                armed: false,
+            })
+            .collect();
         Simulation {
             topo,
+            timers,
             queue: EventQueue::new(),
             calls: Slab::new(),
             replicas,
@@ -221,7 +248,7 @@ impl<'t> Simulation<'t> {
                 ev::AT_SERVER => self.at_server(event.target),
                 ev::CPU_DONE => self.cpu_done(event.target),
                 ev::AT_CALLER => self.at_caller(event.target),
-                ev::TIMEOUT => self.timeout(event.target, event.aux),
+                ev::TIMEOUT => self.timer_fired(event.target),
                 ev::WINDOW_START => self.in_system_at_start = self.in_system,
                 ev::WINDOW_END => self.window_closed(),
                 ev::DRAIN_LIMIT => self.drain_limit(),
@@ -385,8 +412,7 @@ impl<'t> Simulation<'t> {
         );
         self.queue.schedule(delay, ev::AT_SERVER, slot, 0);
         if let Some(timeout) = self.timeout_of(&c) {
-            let generation = self.calls.handle(slot).generation;
-            self.queue.schedule(timeout, ev::TIMEOUT, slot, generation);
+            self.arm_timer(slot, timeout);
         }
     }
 
@@ -643,6 +669,33 @@ impl<'t> Simulation<'t> {
             p.stage += 1;
             self.run_stages(c.parent);
         }
+    }
+
+    fn arm_timer(&mut self, slot: u32, delay: Nanos) {
+        let now = self.queue.now();
+        let generation = self.calls.handle(slot).generation;
+        let lane = self.timers.partition_point(|l| l.delay < delay);
+        let l = &mut self.timers[lane];
+        l.pending.push_back((now + delay, slot, generation));
+        if !l.armed {
+            l.armed = true;
+            self.queue.schedule(delay, ev::TIMEOUT, lane as u32, 0);
+        }
+    }
+
+    /// The front of timer lane `lane` is due: fire what is due, re-arm for
+    /// the next.
+    fn timer_fired(&mut self, lane: u32) {
+        let now = self.queue.now();
+        while let Some(&(expiry, slot, generation)) = self.timers[lane as usize].pending.front() {
+            if expiry > now {
+                self.queue.schedule_at(expiry, ev::TIMEOUT, lane, 0);
+                return;
+            }
+            self.timers[lane as usize].pending.pop_front();
+            self.timeout(slot, generation);
+        }
+        self.timers[lane as usize].armed = false;
     }
 
     /// The caller's timeout for attempt `slot` fired.
