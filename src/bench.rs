@@ -11,9 +11,9 @@ use std::time::Instant;
 use clap::Args;
 
 use rand::RngCore;
-use ztsim::config;
 use ztsim::engine::EventQueue;
 use ztsim::engine::rng::{Component, Streams};
+use ztsim::model::Topology;
 use ztsim::model::sim::simulate;
 use ztsim::model::topology::Window;
 
@@ -33,13 +33,13 @@ pub struct BenchArgs {
     memory_probe: Option<u64>,
 }
 
-pub fn run(args: BenchArgs) -> Result<(), String> {
-    let mut topo = config::load_topology(&args.topology).map_err(|d| {
-        d.iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+/// The topology file to load.
+pub fn topology(args: &BenchArgs) -> &std::path::Path {
+    &args.topology
+}
+
+/// Runs the benchmark on `topo` (loaded from `args.topology`).
+pub fn run(mut topo: Topology, args: BenchArgs) -> Result<(), String> {
     topo.workload.warmup = 0;
     topo.workload.replications = 1;
     if let Some(n) = args.memory_probe {

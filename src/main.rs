@@ -153,7 +153,9 @@ fn main() -> ExitCode {
         None => run_default(),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate { files }) => validate(&files),
-        Some(Command::Bench(args)) => bench::run(args).map_err(Failure::Other),
+        Some(Command::Bench(args)) => config::load_topology(bench::topology(&args))
+            .map_err(Failure::BadInput)
+            .and_then(|topo| bench::run(topo, args).map_err(Failure::Other)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -250,6 +250,17 @@ impl Source {
     /// array elements. For a path that does not exist, the position of its
     /// longest existing prefix; `None` if not even the first step exists.
     pub fn locate(&self, path: &KeyPath) -> Option<(usize, usize)> {
+        self.resolve(path).0.map(|offset| self.position(offset))
+    }
+
+    /// True if every segment of `path` exists in the document.
+    pub fn contains(&self, path: &KeyPath) -> bool {
+        self.resolve(path).1
+    }
+
+    /// Byte offset of the deepest existing prefix of `path`, and whether the
+    /// whole path exists.
+    fn resolve(&self, path: &KeyPath) -> (Option<usize>, bool) {
         let mut node = &self.root;
         let mut found = None;
         for seg in &path.0 {
@@ -261,11 +272,13 @@ impl Source {
                 (Seg::Index(i), Kind::Array(items)) => items.get(*i).map(|n| (n.span.start, n)),
                 _ => None,
             };
-            let Some((start, next)) = step else { break };
+            let Some((start, next)) = step else {
+                return (found, false);
+            };
             found = Some(start);
             node = next;
         }
-        found.map(|offset| self.position(offset))
+        (found, true)
     }
 
     /// A diagnostic about `path`, positioned with [`Source::locate`].
@@ -285,7 +298,17 @@ impl Source {
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         toml::from_str(&self.text).map_err(|e| {
             let (message, help) = explain(e.message());
-            self.at_span(e.span(), message, help)
+            let mut d = self.at_span(e.span(), message, help);
+            // Tables deserialized through a buffer (tagged enums) report
+            // unknown keys at the table: point at the key itself instead.
+            if let (Some(table), Some(name)) = (&d.key, unknown_field(e.message())) {
+                let key = table.key(name);
+                if self.contains(&key) {
+                    (d.line, d.column) = self.locate(&key).unzip();
+                    d.key = Some(key);
+                }
+            }
+            d
         })
     }
 
@@ -396,6 +419,13 @@ fn consider(
 
 /// Rewrites a serde/toml error message in the user's terms: TOML keys and
 /// types rather than Rust fields and types. Returns the message and a help line.
+/// The key named by serde's "unknown field `x`, ..." message.
+fn unknown_field(msg: &str) -> Option<&str> {
+    msg.strip_prefix("unknown field `")?
+        .split_once('`')
+        .map(|(name, _)| name)
+}
+
 fn explain(msg: &str) -> (String, Option<String>) {
     let msg = msg.trim_end();
     for (prefix, choices) in [("unknown field `", false), ("unknown variant `", true)] {

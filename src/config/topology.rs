@@ -354,13 +354,22 @@ impl Compiler<'_> {
         for a in 0..n {
             for b in a + 1..n {
                 if rtt[a * n + b].is_none() {
-                    self.error(
-                        &np.key("links"),
+                    // Point at the links if there are any, else at the zone
+                    // that lacks one.
+                    let links = np.key("links");
+                    let at = [links.clone(), np.clone()]
+                        .into_iter()
+                        .find(|p| self.src.contains(p))
+                        .unwrap_or_else(|| KeyPath::root().key("zones").key(names[b]));
+                    let mut d = self.src.error(
+                        &at,
                         format!(
                             "no RTT between zones `{}` and `{}`: add [[network.links]] zones = [\"{}\", \"{}\"], rtt = \"1ms\"",
                             names[a], names[b], names[a], names[b]
                         ),
                     );
+                    d.key = Some(links);
+                    self.errors.push(d);
                 }
             }
         }
@@ -392,22 +401,44 @@ impl Compiler<'_> {
         if let Some(i) = names.iter().position(|n| n == name) {
             return Some(i as EndpointId);
         }
-        let help = did_you_mean(name, names.iter().map(String::as_str))
-            .map(|s| format!("did you mean `{s}`?"))
-            .or_else(|| {
-                let svc = name.split('.').next().unwrap_or(name);
-                let eps: Vec<&str> = names
-                    .iter()
-                    .filter(|n| n.starts_with(&format!("{svc}.")))
-                    .map(String::as_str)
-                    .collect();
-                if eps.is_empty() {
-                    Some("name an endpoint as `service.endpoint`".to_string())
-                } else {
-                    Some(format!("endpoints of `{svc}`: {}", eps.join(", ")))
-                }
-            });
-        self.error_help(path, format!("unknown endpoint `{name}`"), help);
+        let (svc, _) = name.split_once('.').unwrap_or((name, ""));
+        let prefix = format!("{svc}.");
+        let of_service: Vec<&str> = names
+            .iter()
+            .filter(|n| n.starts_with(&prefix))
+            .map(String::as_str)
+            .collect();
+        let (message, help) = if !name.contains('.') {
+            (
+                format!("`{name}` is not an endpoint name"),
+                format!(
+                    "name an endpoint as `service.endpoint`, e.g. `{}`",
+                    names.first().map_or("api.get", String::as_str)
+                ),
+            )
+        } else if of_service.is_empty() {
+            let mut services: Vec<&str> = names
+                .iter()
+                .filter_map(|n| n.split_once('.').map(|p| p.0))
+                .collect();
+            services.dedup();
+            let listed = services
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let help = match did_you_mean(name, names.iter().map(String::as_str)) {
+                Some(s) => format!("there is no service `{svc}`; did you mean `{s}`?"),
+                None => format!("there is no service `{svc}`; services defined: {listed}"),
+            };
+            (format!("unknown endpoint `{name}`"), help)
+        } else {
+            let help = did_you_mean(name, of_service.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("endpoints of `{svc}`: {}", of_service.join(", ")));
+            (format!("unknown endpoint `{name}`"), help)
+        };
+        self.error_help(path, message, Some(help));
         None
     }
 

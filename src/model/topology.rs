@@ -202,21 +202,57 @@ impl Arrivals {
 impl Topology {
     /// Expected number of times each endpoint runs per request of entry
     /// `entry` (the entry itself counts once). Requires an acyclic graph.
+    /// Linear in the graph's size: weights flow in topological order, so
+    /// fan-outs that rejoin are not enumerated path by path.
     pub fn visits_from(&self, entry: EndpointId) -> Vec<f64> {
         let mut visits = vec![0.0; self.endpoints.len()];
-        self.add_visits(entry, 1.0, &mut visits);
+        visits[entry as usize] = 1.0;
+        for ep in self.topological_order() {
+            let weight = visits[ep as usize];
+            if weight == 0.0 {
+                continue;
+            }
+            for &c in self.endpoints[ep as usize].stages.iter().flatten() {
+                let call = &self.calls[c as usize];
+                visits[call.target as usize] += weight * call.probability * f64::from(call.times);
+            }
+        }
         visits
     }
 
-    fn add_visits(&self, ep: EndpointId, weight: f64, visits: &mut [f64]) {
-        visits[ep as usize] += weight;
-        for &c in self.endpoints[ep as usize].stages.iter().flatten() {
-            let call = &self.calls[c as usize];
-            let w = weight * call.probability * f64::from(call.times);
-            if w > 0.0 {
-                self.add_visits(call.target, w, visits);
+    /// Endpoints ordered so that every caller comes before its callees.
+    fn topological_order(&self) -> Vec<EndpointId> {
+        // Iterative depth-first post-order, reversed.
+        let n = self.endpoints.len();
+        let mut seen = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        for root in 0..n {
+            if seen[root] {
+                continue;
+            }
+            seen[root] = true;
+            let mut stack = vec![(root, 0usize)];
+            while let Some((ep, i)) = stack.pop() {
+                let calls: Vec<u32> = self.endpoints[ep]
+                    .stages
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect();
+                if let Some(&c) = calls.get(i) {
+                    stack.push((ep, i + 1));
+                    let t = self.calls[c as usize].target as usize;
+                    if !seen[t] {
+                        seen[t] = true;
+                        stack.push((t, 0));
+                    }
+                } else {
+                    order.push(ep as EndpointId);
+                }
             }
         }
+        order.reverse();
+        order
     }
 
     /// Expected endpoint visits per request, over the entry mix.

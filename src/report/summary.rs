@@ -78,6 +78,16 @@ pub struct EdgeSummary {
     pub latency_ms: Option<LatencySummary>,
 }
 
+/// All internal (service-to-service) calls together: the figure architects
+/// quote as "internal request latency".
+#[derive(Debug, Clone, Serialize)]
+pub struct InternalCalls {
+    /// Internal calls per measured user request.
+    pub per_request: Estimate,
+    /// Mean caller-seen latency over every internal call, in ms.
+    pub latency_ms_mean: Option<Estimate>,
+}
+
 /// One service's cores.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceSummary {
@@ -168,6 +178,8 @@ pub struct Summary {
     pub requests: RequestSummary,
     /// Per entry endpoint.
     pub endpoints: Vec<RequestSummary>,
+    /// Every internal call together.
+    pub internal_calls: InternalCalls,
     /// Per caller -> callee edge.
     pub edges: Vec<EdgeSummary>,
     /// Per service.
@@ -258,6 +270,28 @@ pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
             latency_ms: latency(runs.iter().map(|r| &r.edges[i].latency).collect()),
         })
         .collect();
+    let internal = |r: &RunMetrics| -> (f64, f64) {
+        let count: u64 = r.edges.iter().map(|o| o.latency.count()).sum();
+        let total: f64 = r
+            .edges
+            .iter()
+            .filter_map(|o| o.latency.mean().map(|m| m * o.latency.count() as f64))
+            .sum();
+        (
+            count as f64,
+            if count == 0 {
+                0.0
+            } else {
+                total / count as f64
+            },
+        )
+    };
+    let internal_calls = InternalCalls {
+        per_request: est(runs, |r| {
+            internal(r).0 / (r.all_requests().latency.count().max(1)) as f64
+        }),
+        latency_ms_mean: (ok && !topo.edges.is_empty()).then(|| est(runs, |r| internal(r).1 * MS)),
+    };
     let offered = w.arrivals.rate().map(|rate| topo.offered_utilisation(rate));
     let services = topo
         .services
@@ -309,6 +343,7 @@ pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
         throughput,
         requests,
         endpoints,
+        internal_calls,
         edges,
         services,
         work: Work {

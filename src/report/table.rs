@@ -110,6 +110,14 @@ pub fn render(s: &Summary) -> String {
             latency_cells(&r.latency_ms)
         );
     }
+    if let Some(m) = &s.internal_calls.latency_ms_mean {
+        let _ = writeln!(
+            out,
+            "\ninternal calls: {:.1} per request, {} ms on average as their callers see them",
+            s.internal_calls.per_request.mean,
+            pm(m)
+        );
+    }
     if !s.edges.is_empty() {
         let _ = writeln!(
             out,

@@ -1,0 +1,530 @@
+//! The real `ztsim` binary: exit codes (0 ok, 1 failure, 2 bad input),
+//! messages, output files and determinism.
+//!
+//! Every command runs in a fresh temporary directory, so a default `output/`
+//! lands there; topology paths are absolute.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const LATENCY_CSV_HEADER: &str =
+    "scope,name,replication,count,failed,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,saturated";
+
+/// Short-run overrides for topologies/minimal.toml.
+const QUICK: [&str; 6] = ["--duration", "2s", "--warmup", "0s", "--replications", "2"];
+
+/// A directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("ztsim-cli-{}-{label}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn manifest(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn minimal() -> String {
+    manifest("topologies/minimal.toml")
+}
+
+fn bad(name: &str) -> String {
+    manifest(&format!("tests/data/bad/{name}"))
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn show(&self) -> String {
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    #[track_caller]
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "{}", self.show());
+        self
+    }
+}
+
+fn ztsim_in(dir: &Path, args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(env!("CARGO_BIN_EXE_ztsim"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("start ztsim");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// Runs in a throwaway directory.
+fn ztsim(args: &[&str]) -> Run {
+    let dir = TempDir::new("cmd");
+    ztsim_in(dir.path(), args)
+}
+
+// ---------------------------------------------------------------------------
+// validate
+
+#[test]
+fn validate_good_file_exits_0() {
+    let file = minimal();
+    let r = ztsim(&["validate", &file]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains(&file) && r.stdout.contains("ok"),
+        "{}",
+        r.show()
+    );
+}
+
+#[test]
+fn validate_bad_file_exits_2_with_file_line_col() {
+    let file = bad("zero_cores.toml");
+    let r = ztsim(&["validate", &file]);
+    r.expect_code(2);
+    let want = format!("{file}:11:1: services.api.cores: cores must be");
+    assert!(r.stderr.contains(&want), "want {want:?}\n{}", r.show());
+}
+
+#[test]
+fn validate_reports_every_bad_file() {
+    let (a, b) = (bad("zero_cores.toml"), bad("rate_zero.toml"));
+    let r = ztsim(&["validate", &a, &b]);
+    r.expect_code(2);
+    assert!(r.stderr.contains(&format!("{a}:11:")), "{}", r.show());
+    assert!(r.stderr.contains(&format!("{b}:25:")), "{}", r.show());
+
+    // A good file among bad ones is still checked and reported ok.
+    let good = minimal();
+    let r = ztsim(&["validate", &a, &good, &b]);
+    r.expect_code(2);
+    assert!(r.stdout.contains(&good), "{}", r.show());
+    assert!(
+        r.stderr.contains(&a) && r.stderr.contains(&b),
+        "{}",
+        r.show()
+    );
+}
+
+#[test]
+fn validate_whole_bad_corpus_names_every_file() {
+    let mut files: Vec<String> = std::fs::read_dir(manifest("tests/data/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let r = ztsim(&args);
+    r.expect_code(2);
+    for f in &files {
+        assert!(
+            r.stderr.contains(&format!("{f}:")),
+            "no diagnostic names {f}\n{}",
+            r.show()
+        );
+    }
+    assert!(!r.stderr.contains("panicked"), "{}", r.show());
+}
+
+#[test]
+fn validate_missing_file_exits_2_naming_it() {
+    let dir = TempDir::new("missing");
+    let file = dir
+        .path()
+        .join("no-such-topology.toml")
+        .display()
+        .to_string();
+    let r = ztsim(&["validate", &file]);
+    r.expect_code(2);
+    assert!(r.stderr.contains(&file), "{}", r.show());
+}
+
+// ---------------------------------------------------------------------------
+// run
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn run_minimal_prints_table_and_writes_results() {
+    let dir = TempDir::new("run");
+    let file = minimal();
+    let mut args = vec!["run", file.as_str()];
+    args.extend(QUICK);
+    let r = ztsim_in(dir.path(), &args);
+    r.expect_code(0);
+    for needle in [
+        "minimal",
+        "api.get",
+        "api.get -> db.query",
+        "p99",
+        "utilisation",
+    ] {
+        assert!(
+            r.stdout.contains(needle),
+            "table lacks {needle:?}\n{}",
+            r.show()
+        );
+    }
+
+    let out = dir.path().join("output/runs/minimal");
+    let json: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).expect("summary.json is JSON");
+    let obj = json.as_object().expect("summary.json is an object");
+    for key in [
+        "ztsim_version",
+        "topology",
+        "workload",
+        "saturated",
+        "throughput",
+        "requests",
+        "endpoints",
+        "edges",
+        "services",
+        "work",
+    ] {
+        assert!(
+            obj.contains_key(key),
+            "summary.json lacks `{key}`: {json:#}"
+        );
+    }
+    assert_eq!(json["ztsim_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["topology"], "minimal");
+    // The overrides took effect.
+    assert_eq!(json["workload"]["replications"], 2);
+    assert_eq!(json["workload"]["duration_s"], 2.0);
+    assert_eq!(json["workload"]["warmup_s"], 0.0);
+    assert!(json["saturated"].is_null(), "{json:#}");
+    assert_eq!(json["endpoints"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["edges"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["services"].as_array().map(Vec::len), Some(2));
+
+    let csv = read(&out.join("latency.csv"));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some(LATENCY_CSV_HEADER));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!rows.is_empty(), "latency.csv has no rows");
+    for row in &rows {
+        assert_eq!(row.len(), 12, "{row:?}");
+    }
+    for (scope, name) in [("endpoint", "api.get"), ("edge", "api.get -> db.query")] {
+        let reps: Vec<&str> = rows
+            .iter()
+            .filter(|r| r[0] == scope && r[1] == name)
+            .map(|r| r[2])
+            .collect();
+        for rep in ["1", "2"] {
+            assert!(
+                reps.contains(&rep),
+                "{scope} {name}: no replication {rep}: {csv}"
+            );
+        }
+    }
+}
+
+#[test]
+fn run_out_puts_results_there() {
+    let cwd = TempDir::new("cwd");
+    let target = TempDir::new("out");
+    let out = target.path().join("nested/results");
+    let (file, out_s) = (minimal(), out.display().to_string());
+    let mut args = vec!["run", file.as_str(), "--out", out_s.as_str()];
+    args.extend(QUICK);
+    ztsim_in(cwd.path(), &args).expect_code(0);
+    assert!(out.join("summary.json").is_file());
+    assert!(out.join("latency.csv").is_file());
+    assert!(
+        !cwd.path().join("output").exists(),
+        "--out given, yet output/ was written in the working directory"
+    );
+}
+
+#[test]
+fn run_bad_flags_exit_2() {
+    let file = minimal();
+    let cases: [(&[&str], &str); 9] = [
+        (&["--rate", "abc"], "--rate"),
+        (&["--rate", "0"], "--rate"),
+        (&["--rate=-5"], "--rate"),
+        (&["--duration", "5"], "--duration"),
+        (&["--warmup", "5"], "--warmup"),
+        (&["--replications", "0"], "--replications"),
+        (&["--requests", "0"], "--requests"),
+        (&["--threads", "0"], "--threads"),
+        (&["--frobnicate"], "--frobnicate"),
+    ];
+    for (flags, named) in cases {
+        let dir = TempDir::new("flags");
+        let mut args = vec!["run", file.as_str()];
+        args.extend(flags);
+        let r = ztsim_in(dir.path(), &args);
+        assert_eq!(r.code, Some(2), "{flags:?}\n{}", r.show());
+        assert!(
+            r.stderr.contains(named),
+            "{flags:?}: stderr should name {named}\n{}",
+            r.show()
+        );
+        assert!(
+            !dir.path().join("output").exists(),
+            "{flags:?}: wrote output despite bad input"
+        );
+    }
+}
+
+#[test]
+fn run_duration_without_unit_suggests_one() {
+    let file = minimal();
+    let r = ztsim(&["run", &file, "--duration", "5"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("\"5s\"") || r.stderr.contains("\"5ms\""),
+        "{}",
+        r.show()
+    );
+}
+
+#[test]
+fn run_missing_file_exits_2_naming_it() {
+    let dir = TempDir::new("missing");
+    let file = dir.path().join("nowhere.toml").display().to_string();
+    let r = ztsim_in(dir.path(), &["run", &file]);
+    r.expect_code(2);
+    assert!(r.stderr.contains(&file), "{}", r.show());
+    assert!(!dir.path().join("output").exists());
+}
+
+#[test]
+fn run_bad_topology_exits_2() {
+    let file = bad("cycle.toml");
+    let r = ztsim(&["run", &file]);
+    r.expect_code(2);
+    assert!(r.stderr.contains(&format!("{file}:15:")), "{}", r.show());
+}
+
+const CLOSED: &str = r#"[zones.az1]
+rtt = "0.4ms"
+
+[services.api]
+zone = "az1"
+
+[services.api.endpoints.get]
+cpu = "1ms"
+
+[workload]
+arrivals = "closed"
+users = 4
+think = "10ms"
+duration = "1s"
+entry = [{ endpoint = "api.get" }]
+"#;
+
+#[test]
+fn run_rate_on_closed_loop_exits_2() {
+    let dir = TempDir::new("closed");
+    let file = dir.path().join("closed.toml");
+    std::fs::write(&file, CLOSED).unwrap();
+    let file = file.display().to_string();
+    // The topology itself is fine...
+    ztsim_in(dir.path(), &["validate", &file]).expect_code(0);
+    // ...but --rate does not apply to it.
+    let r = ztsim_in(dir.path(), &["run", &file, "--rate", "100"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("--rate") && r.stderr.contains("closed"),
+        "{}",
+        r.show()
+    );
+    assert!(!dir.path().join("output").exists());
+}
+
+#[test]
+fn run_unwritable_out_exits_1() {
+    let dir = TempDir::new("unwritable");
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let out = blocker.join("results").display().to_string();
+    let file = minimal();
+    let mut args = vec!["run", file.as_str(), "--out", out.as_str()];
+    args.extend(QUICK);
+    let r = ztsim_in(dir.path(), &args);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("cannot write") && r.stderr.contains(&out),
+        "the message should say what could not be written where\n{}",
+        r.show()
+    );
+}
+
+fn summary_bytes(extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
+    let dir = TempDir::new("det");
+    let file = minimal();
+    let mut args = vec![
+        "run",
+        file.as_str(),
+        "--duration",
+        "1s",
+        "--warmup",
+        "0s",
+        "--replications",
+        "3",
+        "--out",
+        "res",
+    ];
+    args.extend(extra);
+    ztsim_in(dir.path(), &args).expect_code(0);
+    let res = dir.path().join("res");
+    (
+        std::fs::read(res.join("summary.json")).unwrap(),
+        std::fs::read(res.join("latency.csv")).unwrap(),
+    )
+}
+
+#[test]
+fn same_run_twice_is_byte_identical() {
+    let a = summary_bytes(&[]);
+    let b = summary_bytes(&[]);
+    assert!(
+        a.0 == b.0,
+        "summary.json differs between two identical runs"
+    );
+    assert!(a.1 == b.1, "latency.csv differs between two identical runs");
+}
+
+#[test]
+fn thread_count_does_not_change_results() {
+    let one = summary_bytes(&["--threads", "1"]);
+    let two = summary_bytes(&["--threads", "2"]);
+    assert!(
+        one.0 == two.0,
+        "summary.json differs between --threads 1 and 2"
+    );
+    assert!(
+        one.1 == two.1,
+        "latency.csv differs between --threads 1 and 2"
+    );
+}
+
+#[test]
+fn seed_changes_results() {
+    // Guards the two tests above against a run that ignores its randomness.
+    let a = summary_bytes(&["--seed", "1"]);
+    let b = summary_bytes(&["--seed", "2"]);
+    assert!(a.0 != b.0, "different seeds gave identical summary.json");
+}
+
+// ---------------------------------------------------------------------------
+// help and usage
+
+#[test]
+fn help_for_top_level_and_each_command() {
+    let r = ztsim(&["--help"]);
+    r.expect_code(0);
+    for cmd in ["run", "validate", "bench"] {
+        assert!(
+            r.stdout.contains(cmd),
+            "top-level help lacks {cmd}\n{}",
+            r.show()
+        );
+    }
+
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "run",
+            &[
+                "--rate",
+                "--duration",
+                "--requests",
+                "--warmup",
+                "--seed",
+                "--replications",
+                "--out",
+                "--threads",
+                "TOPOLOGY",
+            ],
+        ),
+        ("validate", &["FILES"]),
+        ("bench", &["--requests"]),
+    ];
+    for (cmd, flags) in cases {
+        for args in [vec![cmd, "--help"], vec!["help", cmd]] {
+            let r = ztsim(&args);
+            r.expect_code(0);
+            for flag in flags {
+                assert!(
+                    r.stdout.contains(flag),
+                    "{args:?} lacks {flag}\n{}",
+                    r.show()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn version_flag() {
+    let r = ztsim(&["--version"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains(env!("CARGO_PKG_VERSION")), "{}", r.show());
+}
+
+#[test]
+fn unknown_command_exits_2() {
+    let r = ztsim(&["simulate"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("simulate"), "{}", r.show());
+}
+
+#[test]
+fn no_command_runs_the_built_in_default() {
+    // `cargo run --release` with no arguments is the README's first command:
+    // it runs the built-in default and writes under output/ of the working dir.
+    let dir = TempDir::new("nocmd");
+    let r = ztsim_in(dir.path(), &[]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("built-in default"), "{}", r.show());
+    assert!(
+        dir.path().join("output/runs/chatty/summary.json").is_file(),
+        "{}",
+        r.show()
+    );
+}

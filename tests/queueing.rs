@@ -1,0 +1,486 @@
+//! Validation against queueing theory (MODEL.md s5): the engine's FCFS core
+//! stations, fed through its call state machine, must reproduce closed forms.
+//!
+//! Every topology has one zone with a zero RTT, so the network adds nothing.
+//! Expected values are computed here from the formulas, never copied from a
+//! run. Runs are sized so the standard error of each estimate is at most a
+//! quarter of its tolerance (asserted too), so a pass is not luck and an
+//! engine with a real error of the tolerance's size cannot pass.
+
+use ztsim::config::parse_topology;
+use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
+use ztsim::model::{Topology, run_replications};
+use ztsim::report::summarize;
+
+/// Nanoseconds per second: rates are per second, the engine counts ns.
+const S: f64 = 1e9;
+
+// ---- closed forms ------------------------------------------------------
+
+/// Erlang C: probability an arrival waits in M/M/c with offered load
+/// `a` = lambda / mu (via the stable Erlang B recursion).
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b));
+    let rho = a / f64::from(c);
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// M/M/c mean wait for a server (s).
+fn mmc_wait(c: u32, lambda: f64, mu: f64) -> f64 {
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
+}
+
+/// M/M/c FCFS sojourn time tail P(T > t): the wait is 0 with probability
+/// 1 - C, else Exp(theta = c mu - lambda); the service Exp(mu) is added.
+fn mmc_sojourn_tail(c: u32, lambda: f64, mu: f64, t: f64) -> f64 {
+    let pw = erlang_c(c, lambda / mu);
+    let theta = f64::from(c) * mu - lambda;
+    (1.0 - pw) * (-mu * t).exp() + pw * hypoexp_tail(theta, mu, t)
+}
+
+/// P(X + Y > t) for independent X ~ Exp(a), Y ~ Exp(b), a != b.
+fn hypoexp_tail(a: f64, b: f64, t: f64) -> f64 {
+    (a * (-b * t).exp() - b * (-a * t).exp()) / (a - b)
+}
+
+/// Pollaczek-Khinchine M/G/1 mean wait (s) from the service's first two moments.
+fn pk_wait(lambda: f64, es: f64, es2: f64) -> f64 {
+    lambda * es2 / (2.0 * (1.0 - lambda * es))
+}
+
+/// The q-quantile of a decreasing tail function, by bisection.
+fn quantile(tail: impl Fn(f64) -> f64, q: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while tail(hi) > 1.0 - q {
+        hi *= 2.0;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if tail(mid) > 1.0 - q {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+// ---- running and pooling ------------------------------------------------
+
+fn run(text: &str) -> (Topology, Vec<RunMetrics>) {
+    let topo = parse_topology("test.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+    let runs = run_replications(&topo);
+    assert!(
+        runs.iter().all(|r| r.saturation.is_none()),
+        "unexpected saturation"
+    );
+    (topo, runs)
+}
+
+/// One zone with zero RTT, then the given services and workload.
+fn topology(services: &str, workload: &str) -> String {
+    format!("[zones.z]\nrtt = \"0ns\"\n{services}\n[workload]\n{workload}\n")
+}
+
+/// A pooled estimate over replications: sum(num) / sum(den), with the
+/// standard error of the per-replication ratios.
+struct Pooled {
+    mean: f64,
+    se: f64,
+}
+
+fn pool(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, f64)) -> Pooled {
+    let parts: Vec<(f64, f64)> = runs.iter().map(f).collect();
+    let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.iter().map(|p| p.1).sum::<f64>();
+    let n = parts.len() as f64;
+    let ratios: Vec<f64> = parts.iter().map(|p| p.0 / p.1).collect();
+    let m = ratios.iter().sum::<f64>() / n;
+    let var = ratios.iter().map(|r| (r - m).powi(2)).sum::<f64>() / (n - 1.0);
+    Pooled {
+        mean,
+        se: (var / n).sqrt(),
+    }
+}
+
+/// Mean wait for a core per job at service `s`, pooled (ns).
+fn wait(runs: &[RunMetrics], s: usize) -> Pooled {
+    pool(runs, |r| {
+        (r.services[s].waited as f64, r.services[s].jobs as f64)
+    })
+}
+
+/// Mean of a latency histogram, pooled (ns).
+fn mean_of(runs: &[RunMetrics], h: impl Fn(&RunMetrics) -> &LatencyHistogram) -> Pooled {
+    pool(runs, |r| {
+        let h = h(r);
+        (h.mean().unwrap() * h.count() as f64, h.count() as f64)
+    })
+}
+
+fn merged(runs: &[RunMetrics], h: impl Fn(&RunMetrics) -> &LatencyHistogram) -> LatencyHistogram {
+    let mut all = LatencyHistogram::default();
+    runs.iter().for_each(|r| all.merge(h(r)));
+    all
+}
+
+/// Asserts `got` is within relative `tol` of `want`, and that the run was
+/// precise enough for that to mean something (standard error <= tol / 4).
+fn check(what: &str, got: &Pooled, want: f64, tol: f64) {
+    let err = got.mean / want - 1.0;
+    let rse = got.se / want;
+    eprintln!(
+        "{what}: expected {want:.6e}, simulated {:.6e} ({:+.2}%, se {:.2}%)",
+        got.mean,
+        100.0 * err,
+        100.0 * rse
+    );
+    assert!(
+        err.abs() < tol,
+        "{what}: expected {want}, got {} ({:+.2}%)",
+        got.mean,
+        100.0 * err
+    );
+    assert!(
+        rse <= tol / 4.0,
+        "{what}: run too short, standard error {:.2}%",
+        100.0 * rse
+    );
+}
+
+/// Asserts a single value within relative `tol` (no replication spread).
+fn close(what: &str, got: f64, want: f64, tol: f64) {
+    let err = got / want - 1.0;
+    eprintln!(
+        "{what}: expected {want:.6e}, simulated {got:.6e} ({:+.2}%)",
+        100.0 * err
+    );
+    assert!(
+        err.abs() < tol,
+        "{what}: expected {want}, got {got} ({:+.2}%)",
+        100.0 * err
+    );
+}
+
+/// One service of `cores` cores and one endpoint with `cpu` demand, Poisson
+/// arrivals at `rate`, measured over `requests` per replication.
+fn station(cores: u32, cpu: &str, rate: f64, requests: u64, reps: u32, seed: u64) -> String {
+    topology(
+        &format!("[services.s]\ncores = {cores}\nendpoints.e.cpu = {cpu}"),
+        &format!(
+            "arrivals = \"poisson\"\nrate = {rate}\nwarmup = \"2s\"\nrequests = {requests}\n\
+             seed = {seed}\nreplications = {reps}\nentry = [{{ endpoint = \"s.e\" }}]"
+        ),
+    )
+}
+
+const EXP_1MS: &str = r#"{ dist = "exponential", mean = "1ms" }"#;
+
+/// M/M/c with 1 ms mean service at utilisation `rho`: mean wait (Erlang C),
+/// end-to-end mean W + E[S], and sojourn quantiles. The quantiles are what
+/// tell FCFS from LIFO or random order (the mean wait is the same for all).
+/// Returns the simulated mean wait (ns).
+fn mmc(c: u32, rho: f64, requests: u64, seed: u64) -> f64 {
+    let mu = 1000.0;
+    let lambda = rho * f64::from(c) * mu;
+    let (_, runs) = run(&station(c, EXP_1MS, lambda, requests, 16, seed));
+    let name = format!("M/M/{c} rho {rho}");
+    let w = wait(&runs, 0);
+    let wq = mmc_wait(c, lambda, mu) * S;
+    check(&format!("{name} mean wait"), &w, wq, 0.03);
+    check(
+        &format!("{name} mean latency"),
+        &mean_of(&runs, |r| &r.endpoints[0].latency),
+        wq + S / mu,
+        0.03,
+    );
+    let all = merged(&runs, |r| &r.endpoints[0].latency);
+    for q in [0.5, 0.9, 0.99] {
+        let want = quantile(|t| mmc_sojourn_tail(c, lambda, mu, t), q) * S;
+        close(
+            &format!("{name} latency p{}", q * 100.0),
+            all.quantile(q).unwrap(),
+            want,
+            0.03,
+        );
+    }
+    let (jobs, arrived): (u64, u64) = runs
+        .iter()
+        .map(|r| (r.services[0].jobs, r.arrived))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    close(
+        &format!("{name} CPU jobs per request"),
+        jobs as f64 / arrived as f64,
+        1.0,
+        0.001,
+    );
+    w.mean
+}
+
+/// M/M/1 (Erlang C with c = 1: W = rho / (mu - lambda)). Raising rho from 0.5
+/// to 0.9 must multiply the wait by (0.9 / 0.1) / (0.5 / 0.5) = 9.
+#[test]
+fn mm1_mean_wait_and_sojourn() {
+    let w5 = mmc(1, 0.5, 200_000, 11);
+    mmc(1, 0.8, 600_000, 12);
+    let w9 = mmc(1, 0.9, 1_500_000, 13);
+    close("M/M/1 wait ratio rho 0.9 / 0.5", w9 / w5, 9.0, 0.04);
+}
+
+/// M/M/4: one replica of four cores sharing one FCFS queue (Erlang C).
+#[test]
+fn mmc_mean_wait_and_sojourn() {
+    for (rho, requests, seed) in [(0.5, 800_000, 21), (0.8, 800_000, 22), (0.9, 1_500_000, 23)] {
+        mmc(4, rho, requests, seed);
+    }
+}
+
+/// M/D/1 and M/U/1 (Pollaczek-Khinchine: Wq = lambda E[S^2] / (2 (1 - rho))):
+/// constant 1 ms CPU gives rho S / (2 (1 - rho)), half the M/M/1 wait;
+/// uniform on [0, 2 ms] has E[S^2] = (2 ms)^2 / 3.
+#[test]
+fn mg1_pollaczek_khinchine() {
+    let cases = [
+        ("M/D/1", r#""1ms""#, 1e-3, 1e-6, 0.8, 300_000),
+        ("M/D/1", r#""1ms""#, 1e-3, 1e-6, 0.9, 500_000),
+        (
+            "M/U/1",
+            r#"{ dist = "uniform", min = "0ms", max = "2ms" }"#,
+            1e-3,
+            4e-6 / 3.0,
+            0.8,
+            300_000,
+        ),
+    ];
+    for (i, (name, cpu, es, es2, rho, requests)) in cases.into_iter().enumerate() {
+        let lambda = rho / es;
+        let (_, runs) = run(&station(1, cpu, lambda, requests, 16, 31 + i as u64));
+        let wq = pk_wait(lambda, es, es2) * S;
+        check(
+            &format!("{name} rho {rho} mean wait"),
+            &wait(&runs, 0),
+            wq,
+            0.03,
+        );
+        check(
+            &format!("{name} rho {rho} mean latency"),
+            &mean_of(&runs, |r| &r.endpoints[0].latency),
+            wq + es * S,
+            0.03,
+        );
+    }
+}
+
+/// Tandem (Jackson) network: A's CPU, then A calls B; A's core is free while
+/// it waits, so each station is an M/M/1 in its own right (Burke) and the
+/// sojourn is W_A + S_A + W_B + S_B. By Reich's theorem the two sojourns of
+/// one request are independent, so end-to-end latency is the sum of
+/// Exp(mu_A - lambda) and Exp(mu_B - lambda): its quantiles are checked too.
+#[test]
+fn tandem_jackson_network() {
+    let (lambda, sa, sb) = (1000.0, 0.8e-3, 0.7e-3);
+    let (_, runs) = run(&topology(
+        r#"
+[services.a]
+endpoints.e.cpu = { dist = "exponential", mean = "0.8ms" }
+endpoints.e.stages = [[{ call = "b.e" }]]
+[services.b]
+endpoints.e.cpu = { dist = "exponential", mean = "0.7ms" }"#,
+        &format!(
+            "arrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"2s\"\nrequests = 500000\n\
+             seed = 41\nreplications = 16\nentry = [{{ endpoint = \"a.e\" }}]"
+        ),
+    ));
+    let mm1 = |s: f64| mmc_wait(1, lambda, 1.0 / s) * S;
+    let (wa, wb) = (mm1(sa), mm1(sb));
+    check("tandem A mean wait", &wait(&runs, 0), wa, 0.03);
+    check("tandem B mean wait", &wait(&runs, 1), wb, 0.03);
+    check(
+        "tandem edge A->B mean",
+        &mean_of(&runs, |r| &r.edges[0].latency),
+        wb + sb * S,
+        0.03,
+    );
+    check(
+        "tandem end-to-end mean",
+        &mean_of(&runs, |r| &r.endpoints[0].latency),
+        wa + sa * S + wb + sb * S,
+        0.03,
+    );
+    let all = merged(&runs, |r| &r.endpoints[0].latency);
+    let (ta, tb) = (1.0 / sa - lambda, 1.0 / sb - lambda);
+    for q in [0.5, 0.9, 0.99] {
+        let want = quantile(|t| hypoexp_tail(ta, tb, t), q) * S;
+        close(
+            &format!("tandem latency p{}", q * 100.0),
+            all.quantile(q).unwrap(),
+            want,
+            0.03,
+        );
+    }
+}
+
+/// Random balancing splits a Poisson stream into independent Poisson streams:
+/// three one-core replicas at rho 0.8 are three M/M/1 queues.
+#[test]
+fn random_balancing_gives_independent_mm1() {
+    let (_, runs) = run(&topology(
+        &format!("[services.s]\nreplicas = 3\nbalance = \"random\"\nendpoints.e.cpu = {EXP_1MS}"),
+        "arrivals = \"poisson\"\nrate = 2400\nwarmup = \"2s\"\nrequests = 400000\n\
+         seed = 51\nreplications = 16\nentry = [{ endpoint = \"s.e\" }]",
+    ));
+    check(
+        "random 3 x M/M/1 mean wait",
+        &wait(&runs, 0),
+        mmc_wait(1, 800.0, 1000.0) * S,
+        0.03,
+    );
+}
+
+/// Little's law, L = lambda W, on a sample path: the time-average number in
+/// the system equals the arrival rate times the mean latency. The warm-up is
+/// half the window, so an engine that let it into the average would be off
+/// by up to 50%.
+#[test]
+fn littles_law() {
+    for (cores, rate, seed) in [(1, 800.0, 61), (2, 1800.0, 62)] {
+        let (_, runs) = run(&topology(
+            &format!("[services.s]\ncores = {cores}\nendpoints.e.cpu = {EXP_1MS}"),
+            &format!(
+                "arrivals = \"poisson\"\nrate = {rate}\nwarmup = \"10s\"\nduration = \"20s\"\n\
+                 seed = {seed}\nreplications = 8\nentry = [{{ endpoint = \"s.e\" }}]"
+            ),
+        ));
+        for r in &runs {
+            let lambda = r.arrived as f64 / (r.window as f64 / S);
+            let w = r.endpoints[0].latency.mean().unwrap() / S;
+            close(
+                &format!("Little L ({cores} cores, rate {rate})"),
+                r.mean_in_system,
+                lambda * w,
+                0.02,
+            );
+        }
+    }
+}
+
+/// Utilisation = rate x mean demand / (replicas x cores), for exponential and
+/// lognormal demand (both parameterisations) and round-robin over replicas.
+/// The busy-time estimate has relative s.d. sqrt((1 + cv^2) / jobs), about
+/// 0.2% here; a warm-up of half the window catches unclipped busy time.
+#[test]
+fn utilisation_is_rate_times_demand_over_cores() {
+    let sigma = 4f64.ln() / 2.326_347_874_040_841; // median 1ms, p99 4ms
+    let cases = [
+        (1, 1, EXP_1MS, 1e-3, 700.0, 200),
+        (3, 2, EXP_1MS, 1e-3, 4200.0, 30),
+        (
+            3,
+            2,
+            r#"{ dist = "lognormal", mean = "1ms", sd = "1.5ms" }"#,
+            1e-3,
+            4200.0,
+            120,
+        ),
+        (
+            3,
+            2,
+            r#"{ dist = "lognormal", median = "1ms", p99 = "4ms" }"#,
+            1e-3 * (sigma * sigma / 2.0).exp(),
+            3600.0,
+            40,
+        ),
+    ];
+    for (i, (replicas, cores, cpu, mean, rate, secs)) in cases.into_iter().enumerate() {
+        let (topo, runs) = run(&topology(
+            &format!(
+                "[services.s]\nreplicas = {replicas}\ncores = {cores}\nendpoints.e.cpu = {cpu}"
+            ),
+            &format!(
+                "arrivals = \"poisson\"\nrate = {rate}\nwarmup = \"{}s\"\nduration = \"{secs}s\"\n\
+                 seed = {}\nreplications = 8\nentry = [{{ endpoint = \"s.e\" }}]",
+                secs / 2,
+                71 + i
+            ),
+        ));
+        let want = rate * mean / f64::from(replicas * cores);
+        let what = format!("utilisation {replicas}x{cores} {cpu}");
+        check(
+            &what,
+            &pool(&runs, |r| (r.services[0].utilisation(), 1.0)),
+            want,
+            0.01,
+        );
+        let offered = summarize(&topo, &runs).services[0]
+            .offered_utilisation
+            .unwrap();
+        close(&format!("offered {what}"), offered, want, 1e-9);
+    }
+}
+
+/// Closed loop (machine-repairman, M/M/1//N): N users think Exp(Z), then
+/// queue at one Exp(S) core. Exact: p_n ~ N!/(N-n)! (S/Z)^n, X = (1 - p0) / S,
+/// R = N / X - Z; and the interactive response-time law N = X (R + Z).
+#[test]
+fn closed_loop_response_time_law() {
+    let (n, z, s) = (10u32, 10e-3, 1e-3);
+    let (_, runs) = run(&topology(
+        &format!("[services.s]\nendpoints.e.cpu = {EXP_1MS}"),
+        &format!(
+            "arrivals = \"closed\"\nusers = {n}\nthink = {{ dist = \"exponential\", mean = \"10ms\" }}\n\
+             warmup = \"2s\"\nduration = \"150s\"\nseed = 81\nreplications = 8\n\
+             entry = [{{ endpoint = \"s.e\" }}]"
+        ),
+    ));
+    let weights: Vec<f64> = (0..=n)
+        .scan(1.0, |w, k| {
+            let cur = *w;
+            *w *= f64::from(n - k) * s / z;
+            Some(cur)
+        })
+        .collect();
+    let x = (1.0 - weights[0] / weights.iter().sum::<f64>()) / s;
+    let r = f64::from(n) / x - z;
+    let xs = pool(&runs, |m| {
+        (m.finished_in_window as f64, m.window as f64 / S)
+    });
+    let rs = mean_of(&runs, |m| &m.endpoints[0].latency);
+    check("closed loop throughput X", &xs, x, 0.02);
+    check("closed loop response R", &rs, r * S, 0.02);
+    close(
+        "closed loop N = X (R + Z)",
+        xs.mean * (rs.mean / S + z),
+        f64::from(n),
+        0.02,
+    );
+}
+
+/// Above capacity the run is reported saturated, with no latency figures;
+/// at 80% of capacity it is not.
+#[test]
+fn saturation_is_detected_only_above_capacity() {
+    for (rate, saturated) in [(1200.0, true), (800.0, false), (3200.0, false)] {
+        let cores = if rate > 3000.0 { 4 } else { 1 };
+        let topo = parse_topology(
+            "sat.toml",
+            &topology(
+                &format!("[services.s]\ncores = {cores}\nendpoints.e.cpu = {EXP_1MS}"),
+                &format!(
+                    "arrivals = \"poisson\"\nrate = {rate}\nwarmup = \"1s\"\nduration = \"10s\"\n\
+                     seed = 91\nreplications = 4\nentry = [{{ endpoint = \"s.e\" }}]"
+                ),
+            ),
+        )
+        .unwrap();
+        let summary = summarize(&topo, &run_replications(&topo));
+        eprintln!(
+            "rate {rate} on {cores} cores: saturated {:?}",
+            summary.saturated.as_ref().map(|s| &s.message)
+        );
+        assert_eq!(
+            summary.saturated.is_some(),
+            saturated,
+            "rate {rate} on {cores} cores"
+        );
+        assert_eq!(summary.requests.latency_ms.is_none(), saturated);
+    }
+}
