@@ -13,15 +13,18 @@ use clap::Args;
 use rand::RngCore;
 use ztsim::engine::EventQueue;
 use ztsim::engine::rng::{Component, Streams};
-use ztsim::model::Topology;
 use ztsim::model::sim::simulate;
 use ztsim::model::topology::Window;
+use ztsim::model::{Design, Topology};
 
 #[derive(Args)]
 pub struct BenchArgs {
     /// Topology to simulate.
     #[arg(default_value = "topologies/ecommerce.toml")]
     topology: PathBuf,
+    /// Designs to time beside plaintext (models/*.toml); repeatable.
+    #[arg(long, short, value_name = "FILE")]
+    pub model: Vec<PathBuf>,
     /// Measured requests in the timed run.
     #[arg(long, default_value_t = 200_000)]
     requests: u64,
@@ -38,23 +41,25 @@ pub fn topology(args: &BenchArgs) -> &std::path::Path {
     &args.topology
 }
 
-/// Runs the benchmark on `topo` (loaded from `args.topology`).
-pub fn run(mut topo: Topology, args: BenchArgs) -> Result<(), String> {
+/// Runs the benchmark on `topo` (loaded from `args.topology`), under
+/// plaintext and each of `designs`.
+pub fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), String> {
+    let plain = Design::plaintext();
     topo.workload.warmup = 0;
     topo.workload.replications = 1;
     if let Some(n) = args.memory_probe {
         topo.workload.window = Window::Requests(n);
-        black_box(simulate(&topo, 0));
+        black_box(simulate(&topo, &plain, 0));
         println!("{}", peak_rss_kib().ok_or("cannot read /proc/self/status")?);
         return Ok(());
     }
     topo.workload.window = Window::Requests(args.requests);
     // Warm caches and the allocator once, then time.
     topo.workload.window = Window::Requests(args.requests / 10 + 1);
-    black_box(simulate(&topo, 0));
+    black_box(simulate(&topo, &plain, 0));
     topo.workload.window = Window::Requests(args.requests);
     let t0 = Instant::now();
-    let m = simulate(&topo, 0);
+    let m = simulate(&topo, &plain, 0);
     let secs = t0.elapsed().as_secs_f64();
     let ns_per_event = secs * 1e9 / m.events as f64;
     let heap_ns = bare_heap_ns(m.peak_events_pending.max(1), m.events.min(20_000_000));
@@ -82,6 +87,20 @@ pub fn run(mut topo: Topology, args: BenchArgs) -> Result<(), String> {
         "ratio: cost per simulated event / bare heap push+pop = {:.2}x (target <= 3x)",
         ns_per_event / heap_ns
     );
+    let plain_rate = m.calls as f64 / secs;
+    for design in designs {
+        let t0 = Instant::now();
+        let d = simulate(&topo, design, 0);
+        let secs = t0.elapsed().as_secs_f64();
+        let rate = d.calls as f64 / secs;
+        println!(
+            "design {}: {:.2} M calls/s, {:.1} events per call; {:.2}x the plaintext rate (target >= 0.5x)",
+            design.name,
+            rate / 1e6,
+            d.events as f64 / d.calls as f64,
+            rate / plain_rate
+        );
+    }
     if args.memory {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let probe = |n: u64| -> Result<u64, String> {

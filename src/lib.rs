@@ -22,7 +22,7 @@
 //!     requests = 2000
 //!     entry = [{ endpoint = "api.get" }]
 //! "#).unwrap();
-//! let runs = ztsim::model::run_replications(&topo);
+//! let runs = ztsim::model::run_replications(&topo, &ztsim::model::Design::plaintext());
 //! let latency = runs[0].all_requests().latency;
 //! // One network round trip plus at least 1 ms of CPU.
 //! assert!(latency.min().unwrap() >= 2_000_000);

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::{Arrivals, Window};
-use ztsim::model::{self, Topology};
+use ztsim::model::{self, Design, Topology};
 use ztsim::report;
 use ztsim::units;
 
@@ -37,9 +37,10 @@ struct Cli {
 enum Command {
     /// Simulate a topology and report latency, throughput and utilisation.
     Run(RunArgs),
-    /// Check topology files and report every problem found, with file, line and key.
+    /// Check topology and design files and report every problem found, with file, line and key.
+    /// Designs are checked against each topology given with them.
     Validate {
-        /// Files to check.
+        /// Files to check (topologies/*.toml, models/*.toml).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -51,6 +52,12 @@ enum Command {
 struct RunArgs {
     /// Topology file (topologies/*.toml).
     topology: PathBuf,
+    /// Zero Trust design (models/*.toml) [default: plaintext, the perimeter baseline].
+    #[arg(long, short, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// With --model, skip the plaintext baseline run that the headline compares against.
+    #[arg(long)]
+    no_baseline: bool,
     #[command(flatten)]
     overrides: Overrides,
     /// Folder for summary.json and latency.csv [default: output/runs/<topology name>].
@@ -155,7 +162,15 @@ fn main() -> ExitCode {
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Bench(args)) => config::load_topology(bench::topology(&args))
             .map_err(Failure::BadInput)
-            .and_then(|topo| bench::run(topo, args).map_err(Failure::Other)),
+            .and_then(|topo| {
+                let designs = args
+                    .model
+                    .iter()
+                    .map(|m| config::load_design(m, &topo))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(Failure::BadInput)?;
+                bench::run(topo, &designs, args).map_err(Failure::Other)
+            }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -178,15 +193,17 @@ fn run_default() -> Result<(), Failure> {
     println!(
         "ztsim: no command given; running the built-in default topology ({file}). `ztsim --help` lists commands.\n"
     );
-    simulate_and_report(
-        &topo,
-        &report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name),
-    )
+    let dir = report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, None);
+    simulate_and_report(&topo, &Design::plaintext(), false, &dir)
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
     args.overrides.apply(&mut topo)?;
+    let design = match &args.model {
+        Some(path) => config::load_design(path, &topo).map_err(Failure::BadInput)?,
+        None => Design::plaintext(),
+    };
     if let Some(n) = args.threads {
         if n == 0 {
             return Err(flag_error("--threads", "must be at least 1"));
@@ -196,45 +213,88 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             .build_global()
             .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))?;
     }
-    let dir = args
-        .out
-        .unwrap_or_else(|| report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name));
-    simulate_and_report(&topo, &dir)
+    let dir = args.out.unwrap_or_else(|| {
+        let name = args.model.as_ref().map(|_| design.name.as_str());
+        report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
+    });
+    let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
+    simulate_and_report(&topo, &design, baseline, &dir)
 }
 
-fn simulate_and_report(topo: &Topology, dir: &Path) -> Result<(), Failure> {
+fn simulate_and_report(
+    topo: &Topology,
+    design: &Design,
+    baseline: bool,
+    dir: &Path,
+) -> Result<(), Failure> {
     if let Some(rate) = topo.workload.arrivals.rate() {
         for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
             if rho >= 1.0 {
                 eprintln!(
-                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores: it will saturate",
+                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: it will saturate",
                     svc.name,
                     rho * 100.0
                 );
             }
         }
     }
-    let runs = model::run_replications(topo);
-    let summary = report::summarize(topo, &runs);
+    let runs = model::run_replications(topo, design);
+    let summary = report::summarize(topo, design, &runs);
     print!("{}", report::table::render(&summary));
+    if baseline {
+        // Same seeds, so the comparison sees common random numbers.
+        let plain = Design::plaintext();
+        let base_runs = model::run_replications(topo, &plain);
+        let base = report::summarize(topo, &plain, &base_runs);
+        println!("\n{}", report::headline(&base, &summary));
+    }
     report::write_run(dir, topo, &runs, &summary)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
-    println!("\nwrote {}/summary.json and latency.csv", dir.display());
+    println!(
+        "\nwrote {}/summary.json, latency.csv and timeseries.csv",
+        dir.display()
+    );
     Ok(())
 }
 
 fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     let mut problems = Vec::new();
+    let mut topologies = Vec::new();
+    let mut designs = Vec::new();
     for f in files {
-        match config::load_topology(f) {
-            Ok(t) => println!(
-                "{}: ok ({} services, {} endpoints, {} call sites)",
-                f.display(),
-                t.services.len(),
-                t.endpoints.len(),
-                t.calls.len()
-            ),
+        match config::file_kind(f) {
+            Ok(config::FileKind::Design) => designs.push(f),
+            Ok(config::FileKind::Topology) => match config::load_topology(f) {
+                Ok(t) => {
+                    println!(
+                        "{}: ok ({} services, {} endpoints, {} call sites)",
+                        f.display(),
+                        t.services.len(),
+                        t.endpoints.len(),
+                        t.calls.len()
+                    );
+                    topologies.push(t);
+                }
+                Err(d) => problems.extend(d),
+            },
             Err(d) => problems.extend(d),
+        }
+    }
+    for f in designs {
+        let against: Vec<Option<&Topology>> = if topologies.is_empty() {
+            vec![None]
+        } else {
+            topologies.iter().map(Some).collect()
+        };
+        let mut ok = true;
+        for t in against {
+            if let Err(d) = config::check_design(f, t) {
+                ok = false;
+                problems.extend(d);
+            }
+        }
+        if ok {
+            println!("{}: ok (design)", f.display());
         }
     }
     if problems.is_empty() {

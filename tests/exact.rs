@@ -4,6 +4,7 @@
 //! common random numbers.
 
 use ztsim::config::parse_topology;
+use ztsim::model::Design;
 use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
 use ztsim::model::{Topology, run_replications};
 use ztsim::report::summarize;
@@ -12,7 +13,7 @@ const MS: u64 = 1_000_000;
 
 fn run(text: &str) -> (Topology, RunMetrics) {
     let topo = parse_topology("exact.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let mut runs = run_replications(&topo);
+    let mut runs = run_replications(&topo, &Design::plaintext());
     assert_eq!(runs.len(), 1);
     let r = runs.remove(0);
     assert!(r.saturation.is_none(), "unexpected saturation");
@@ -230,7 +231,7 @@ fn timeouts_and_retries() {
         (r.arrived, r.endpoints[0].failed, r.edges[0].failed),
         (n, n, n)
     );
-    let summary = summarize(&topo, std::slice::from_ref(&r));
+    let summary = summarize(&topo, &Design::plaintext(), std::slice::from_ref(&r));
     assert_eq!(
         (
             summary.requests.failed_ratio.mean,
@@ -340,7 +341,12 @@ entry = [{{ endpoint = "api.get", weight = 3 }}, {{ endpoint = "api.put" }}]
 
 fn summary_json(text: &str) -> String {
     let topo = parse_topology("repro.toml", text).unwrap();
-    serde_json::to_string(&summarize(&topo, &run_replications(&topo))).unwrap()
+    serde_json::to_string(&summarize(
+        &topo,
+        &Design::plaintext(),
+        &run_replications(&topo, &Design::plaintext()),
+    ))
+    .unwrap()
 }
 
 /// The same seed gives the same bytes; another seed does not; and the thread
@@ -360,10 +366,10 @@ fn reproducible_across_runs_and_thread_counts() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let runs = pool.install(|| run_replications(&topo));
+        let runs = pool.install(|| run_replications(&topo, &Design::plaintext()));
         let events: Vec<u64> = runs.iter().map(|r| r.events).collect();
         (
-            serde_json::to_string(&summarize(&topo, &runs)).unwrap(),
+            serde_json::to_string(&summarize(&topo, &Design::plaintext(), &runs)).unwrap(),
             events,
         )
     };
@@ -379,7 +385,7 @@ fn reproducible_across_runs_and_thread_counts() {
 fn unrelated_service_leaves_results_unchanged() {
     let run_all = |extra| {
         let topo = parse_topology("crn.toml", &stochastic(7, extra)).unwrap();
-        let runs = run_replications(&topo);
+        let runs = run_replications(&topo, &Design::plaintext());
         assert!(
             runs.iter()
                 .all(|r| r.saturation.is_none() && r.arrived > 3000)
@@ -422,10 +428,17 @@ fn unrelated_service_leaves_results_unchanged() {
         }
         for (i, s) in ta.services.iter().enumerate() {
             let j = tb.services.iter().position(|t| t.name == s.name).unwrap();
-            assert_eq!(a.services[i], b.services[j], "service {}", s.name);
+            let (x, y) = (a.service(i), b.service(j));
+            assert_eq!(
+                (x.busy, x.capacity, x.jobs, x.waited),
+                (y.busy, y.capacity, y.jobs, y.waited),
+                "service {}",
+                s.name
+            );
         }
         assert_eq!(
-            b.services[tb.services.iter().position(|s| s.name == "audit").unwrap()].jobs,
+            b.service(tb.services.iter().position(|s| s.name == "audit").unwrap())
+                .jobs,
             0
         );
     }

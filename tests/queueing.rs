@@ -8,6 +8,7 @@
 //! engine with a real error of the tolerance's size cannot pass.
 
 use ztsim::config::parse_topology;
+use ztsim::model::Design;
 use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
 use ztsim::model::{Topology, run_replications};
 use ztsim::report::summarize;
@@ -69,7 +70,7 @@ fn quantile(tail: impl Fn(f64) -> f64, q: f64) -> f64 {
 
 fn run(text: &str) -> (Topology, Vec<RunMetrics>) {
     let topo = parse_topology("test.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let runs = run_replications(&topo);
+    let runs = run_replications(&topo, &Design::plaintext());
     assert!(
         runs.iter().all(|r| r.saturation.is_none()),
         "unexpected saturation"
@@ -105,7 +106,7 @@ fn pool(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, f64)) -> Pooled {
 /// Mean wait for a core per job at service `s`, pooled (ns).
 fn wait(runs: &[RunMetrics], s: usize) -> Pooled {
     pool(runs, |r| {
-        (r.services[s].waited as f64, r.services[s].jobs as f64)
+        (r.service(s).waited as f64, r.service(s).jobs as f64)
     })
 }
 
@@ -205,7 +206,7 @@ fn mmc(c: u32, rho: f64, requests: u64, seed: u64) -> f64 {
     }
     let (jobs, arrived): (u64, u64) = runs
         .iter()
-        .map(|r| (r.services[0].jobs, r.arrived))
+        .map(|r| (r.service(0).jobs, r.arrived))
         .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     close(
         &format!("{name} CPU jobs per request"),
@@ -406,11 +407,11 @@ fn utilisation_is_rate_times_demand_over_cores() {
         let what = format!("utilisation {replicas}x{cores} {cpu}");
         check(
             &what,
-            &pool(&runs, |r| (r.services[0].utilisation(), 1.0)),
+            &pool(&runs, |r| (r.service(0).utilisation(), 1.0)),
             want,
             0.01,
         );
-        let offered = summarize(&topo, &runs).services[0]
+        let offered = summarize(&topo, &Design::plaintext(), &runs).services[0]
             .offered_utilisation
             .unwrap();
         close(&format!("offered {what}"), offered, want, 1e-9);
@@ -471,7 +472,11 @@ fn saturation_is_detected_only_above_capacity() {
             ),
         )
         .unwrap();
-        let summary = summarize(&topo, &run_replications(&topo));
+        let summary = summarize(
+            &topo,
+            &Design::plaintext(),
+            &run_replications(&topo, &Design::plaintext()),
+        );
         eprintln!(
             "rate {rate} on {cores} cores: saturated {:?}",
             summary.saturated.as_ref().map(|s| &s.message)

@@ -2,28 +2,65 @@
 //! [`Diagnostic`] naming file, line, column and key; nothing here panics on
 //! input, and nothing downstream re-validates.
 
+pub mod design;
 pub mod diag;
 pub mod dist;
 pub mod topology;
 
+pub use design::parse_design;
 pub use diag::{Diagnostic, KeyPath, Source};
 pub use topology::parse_topology;
 
+use crate::model::Design;
 use crate::model::topology::Topology;
 use std::path::Path;
 
+fn read(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![Diagnostic::new(&file, format!("cannot read the file: {e}"))])?;
+    Ok((file, text))
+}
+
 /// Reads and validates a topology file.
 pub fn load_topology(path: &Path) -> Result<Topology, Vec<Diagnostic>> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic {
-            file: file.clone(),
-            line: None,
-            column: None,
-            key: None,
-            message: format!("cannot read the file: {e}"),
-            help: None,
-        }]
-    })?;
+    let (file, text) = read(path)?;
     parse_topology(&file, &text)
+}
+
+/// Reads a design file and resolves it against `topo`.
+pub fn load_design(path: &Path, topo: &Topology) -> Result<Design, Vec<Diagnostic>> {
+    let (file, text) = read(path)?;
+    parse_design(&file, &text, Some(topo))
+}
+
+/// Checks a design file on its own (`topo` None: names of topology endpoints
+/// are not checked) or against a topology.
+pub fn check_design(path: &Path, topo: Option<&Topology>) -> Result<Design, Vec<Diagnostic>> {
+    let (file, text) = read(path)?;
+    parse_design(&file, &text, topo)
+}
+
+/// What an input file describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A topology (`[services]`, `[workload]`).
+    Topology,
+    /// A Zero Trust design (`[transport]`, `[authz]`...).
+    Design,
+}
+
+/// Tells a topology from a design by its top-level tables.
+pub fn file_kind(path: &Path) -> Result<FileKind, Vec<Diagnostic>> {
+    let (file, text) = read(path)?;
+    let src = Source::parse(&file, &text).map_err(|d| vec![d])?;
+    let topo_keys = ["services", "workload", "zones", "network"];
+    if topo_keys
+        .iter()
+        .any(|k| src.contains(&KeyPath::root().key(k)))
+    {
+        Ok(FileKind::Topology)
+    } else {
+        Ok(FileKind::Design)
+    }
 }

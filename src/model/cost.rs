@@ -21,7 +21,14 @@ pub enum Cpu {
 /// Number of CPU categories.
 pub const CPU_CATEGORIES: usize = 6;
 /// Names of the CPU categories, in order, for reports.
-pub const CPU_NAMES: [&str; CPU_CATEGORIES] = ["business", "handshake", "bulk_crypto", "jwt", "authz", "proxy"];
+pub const CPU_NAMES: [&str; CPU_CATEGORIES] = [
+    "business",
+    "handshake",
+    "bulk_crypto",
+    "jwt",
+    "authz",
+    "proxy",
+];
 
 /// CPU demand of one job, split by category (ns).
 pub type CpuParts = [u64; CPU_CATEGORIES];
@@ -54,7 +61,15 @@ pub enum Span {
 pub const SPANS: usize = 9;
 /// Names of the spans, in order, for reports.
 pub const SPAN_NAMES: [&str; SPANS] = [
-    "network", "handshake_rtt", "queueing", "business_cpu", "crypto_cpu", "proxy", "authz", "authn", "retry",
+    "network",
+    "handshake_rtt",
+    "queueing",
+    "business_cpu",
+    "crypto_cpu",
+    "proxy",
+    "authz",
+    "authn",
+    "retry",
 ];
 
 /// A request's time split by span (ns).

@@ -116,6 +116,9 @@ pub struct Connections {
     pub max_lifetime: Option<Nanos>,
     /// TCP Fast Open: no TCP round trip on a new connection.
     pub tcp_fast_open: bool,
+    /// Pools start with one established connection per destination, as in a
+    /// system that has been running (pool and multiplex only).
+    pub prewarm: bool,
 }
 
 /// Where session tickets are cached on the client.
@@ -288,8 +291,11 @@ pub struct Design {
 }
 
 impl Design {
-    /// The perimeter baseline: plaintext over pooled keep-alive connections,
-    /// no proxies, no checks. What a topology runs under without `--model`.
+    /// The perimeter baseline: plaintext, no proxies, no checks, and every
+    /// call riding an established connection at no cost (one prewarmed
+    /// connection per destination with unlimited streams). What a topology
+    /// runs under without `--model`, and what headlines compare against.
+    /// `models/plaintext.toml` models keep-alive pools explicitly instead.
     pub fn plaintext() -> Design {
         Design {
             name: "plaintext".into(),
@@ -313,12 +319,13 @@ impl Design {
                 server_hello_bytes: 0,
             },
             connections: Connections {
-                reuse: Reuse::Pool,
-                max_per_destination: 1024,
-                max_concurrent_streams: 1,
+                reuse: Reuse::Multiplex,
+                max_per_destination: 1,
+                max_concurrent_streams: u32::MAX,
                 idle_timeout: 60_000_000_000,
                 max_lifetime: None,
                 tcp_fast_open: false,
+                prewarm: true,
             },
             resumption: Resumption {
                 enabled: false,

@@ -4,6 +4,8 @@
 
 use hdrhistogram::Histogram;
 
+use super::cost::{Attribution, SPANS};
+use super::topology::{ServiceId, ZoneId};
 use crate::engine::station::MAX_CATEGORIES;
 use crate::units::Nanos;
 
@@ -102,6 +104,69 @@ impl LatencyHistogram {
     }
 }
 
+/// Coarse latency buckets for attribution: a quarter octave each (19% wide),
+/// 2^40 ns (18 min) at most.
+const ATTR_BUCKETS: usize = 161;
+
+fn attr_bucket(latency: Nanos) -> usize {
+    if latency <= 1 {
+        return 0;
+    }
+    let log2 = (latency as f64).log2();
+    ((log2 * 4.0) as usize).min(ATTR_BUCKETS - 1)
+}
+
+/// Where requests' time went, for the mean and for the slowest requests:
+/// attribution vectors summed per coarse latency bucket, so the tail's
+/// breakdown can be read off once the p99 is known. Fixed size.
+#[derive(Debug, Clone)]
+pub struct AttributionStats {
+    count: Vec<u64>,
+    sums: Vec<[u64; SPANS]>,
+}
+
+impl Default for AttributionStats {
+    fn default() -> Self {
+        Self {
+            count: vec![0; ATTR_BUCKETS],
+            sums: vec![[0; SPANS]; ATTR_BUCKETS],
+        }
+    }
+}
+
+impl AttributionStats {
+    /// Adds one request of `latency` whose time split is `attr`.
+    pub fn record(&mut self, latency: Nanos, attr: &Attribution) {
+        let b = attr_bucket(latency);
+        self.count[b] += 1;
+        for (s, a) in self.sums[b].iter_mut().zip(attr) {
+            *s += a;
+        }
+    }
+
+    /// Mean time per span (ns) over requests at least `threshold` slow (bucket
+    /// resolution); None if there are none.
+    pub fn mean_at_or_above(&self, threshold: Nanos) -> Option<[f64; SPANS]> {
+        let from = attr_bucket(threshold);
+        let n: u64 = self.count[from..].iter().sum();
+        if n == 0 {
+            return None;
+        }
+        let mut out = [0.0; SPANS];
+        for sums in &self.sums[from..] {
+            for (o, s) in out.iter_mut().zip(sums) {
+                *o += *s as f64;
+            }
+        }
+        Some(out.map(|v| v / n as f64))
+    }
+
+    /// Mean time per span (ns) over all recorded requests.
+    pub fn mean(&self) -> Option<[f64; SPANS]> {
+        self.mean_at_or_above(0)
+    }
+}
+
 /// Latency and outcomes of requests at one entry endpoint, or of calls on one
 /// edge as their caller saw them.
 #[derive(Debug, Clone, Default)]
@@ -111,11 +176,33 @@ pub struct Outcomes {
     pub latency: LatencyHistogram,
     /// How many of them failed (timed out, or a dependency failed).
     pub failed: u64,
+    /// Critical-path attribution of the successful ones (entry endpoints).
+    pub attribution: AttributionStats,
 }
 
-/// CPU and queueing of one service, summed over its replicas.
+/// Whose cores a station is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StationOwner {
+    /// A service's own cores (all replicas).
+    Service(ServiceId),
+    /// The sidecar proxies of a service's replicas.
+    Sidecar(ServiceId),
+    /// The policy sidecars of a service's replicas.
+    PolicySidecar(ServiceId),
+    /// The node proxy of a zone.
+    Node(ZoneId),
+    /// The waypoint proxies.
+    #[default]
+    Waypoint,
+}
+
+/// CPU and queueing of a group of stations (one owner), summed.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ServiceMetrics {
+pub struct StationMetrics {
+    /// Whose cores.
+    pub owner: StationOwner,
+    /// Stations in the group (replicas, sidecars...).
+    pub instances: u32,
     /// Core-nanoseconds busy inside the window, by CPU category.
     pub busy: [u64; MAX_CATEGORIES],
     /// Core-nanoseconds available inside the window.
@@ -126,7 +213,7 @@ pub struct ServiceMetrics {
     pub waited: u64,
 }
 
-impl ServiceMetrics {
+impl StationMetrics {
     /// Busy fraction of the cores.
     pub fn utilisation(&self) -> f64 {
         if self.capacity == 0 {
@@ -142,6 +229,64 @@ impl ServiceMetrics {
         } else {
             self.waited as f64 / self.jobs as f64
         }
+    }
+}
+
+/// What the security machinery did, for measured calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Connections opened.
+    pub connections_opened: u64,
+    /// Calls that had to wait for a pooled connection.
+    pub connection_waits: u64,
+    /// Full TLS handshakes.
+    pub handshakes_full: u64,
+    /// Resumed TLS handshakes (1 RTT).
+    pub handshakes_resumed: u64,
+    /// 0-RTT resumptions with early data.
+    pub handshakes_zero_rtt: u64,
+    /// New TLS connections that found an unexpired ticket.
+    pub resumption_attempts: u64,
+    /// ... and resumed with it.
+    pub resumption_hits: u64,
+    /// Authorization decisions needed.
+    pub authz_decisions: u64,
+    /// ... answered from the decision cache.
+    pub authz_cache_hits: u64,
+    /// JWT verifications performed.
+    pub jwt_verifications: u64,
+    /// JWTs accepted from the verified-token cache.
+    pub jwt_cache_hits: u64,
+    /// Token fetches from the identity service.
+    pub token_fetches: u64,
+    /// Certificate rotations inside the window.
+    pub rotations: u64,
+}
+
+/// One interval of the time series (the whole run, warm-up included).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesBucket {
+    /// User requests finished in the interval.
+    pub requests: u64,
+    /// ... of which failed.
+    pub failed: u64,
+    /// Sum of their latencies (ns).
+    pub latency_sum: u64,
+    /// Slowest of them (ns).
+    pub latency_max: u64,
+    /// Connections opened in the interval.
+    pub connections_opened: u64,
+    /// Full handshakes in the interval.
+    pub handshakes_full: u64,
+}
+
+impl SeriesBucket {
+    /// Adds a finished request.
+    pub fn record(&mut self, latency: Nanos, ok: bool) {
+        self.requests += 1;
+        self.failed += u64::from(!ok);
+        self.latency_sum += latency;
+        self.latency_max = self.latency_max.max(latency);
     }
 }
 
@@ -169,8 +314,14 @@ pub struct RunMetrics {
     pub endpoints: Vec<Outcomes>,
     /// Per edge, indexed like `Topology::edges`.
     pub edges: Vec<Outcomes>,
-    /// Per service, indexed like `Topology::services`.
-    pub services: Vec<ServiceMetrics>,
+    /// Per station group (service cores, sidecars, proxies), in creation order.
+    pub stations: Vec<StationMetrics>,
+    /// Security machinery counters.
+    pub counters: Counters,
+    /// Requests, latency and handshakes per interval, from time 0.
+    pub series: Vec<SeriesBucket>,
+    /// Width of a series interval (ns).
+    pub series_interval: Nanos,
     /// Time-averaged number of requests in the system during the window.
     pub mean_in_system: f64,
     /// Set when the queues grew without bound.
@@ -186,12 +337,31 @@ pub struct RunMetrics {
 }
 
 impl RunMetrics {
+    /// The cores of service `s` (every service has them).
+    pub fn service(&self, s: usize) -> &StationMetrics {
+        self.station(StationOwner::Service(s as ServiceId))
+            .expect("every service has a station group")
+    }
+
+    /// The station group of `owner`, if the run had one.
+    pub fn station(&self, owner: StationOwner) -> Option<&StationMetrics> {
+        self.stations.iter().find(|s| s.owner == owner)
+    }
+
     /// All measured requests, over every entry endpoint.
     pub fn all_requests(&self) -> Outcomes {
         let mut all = Outcomes::default();
         for o in &self.endpoints {
             all.latency.merge(&o.latency);
             all.failed += o.failed;
+            for (c, oc) in all.attribution.count.iter_mut().zip(&o.attribution.count) {
+                *c += oc;
+            }
+            for (s, os) in all.attribution.sums.iter_mut().zip(&o.attribution.sums) {
+                for (a, b) in s.iter_mut().zip(os) {
+                    *a += b;
+                }
+            }
         }
         all
     }

@@ -1,6 +1,8 @@
 //! The domain: distributions, the validated topology, the call state machine
 //! and what a run measures. Builds on `engine`; knows nothing of files.
 
+pub mod cost;
+pub mod design;
 pub mod dist;
 pub mod metrics;
 pub mod sim;
@@ -8,15 +10,17 @@ pub mod topology;
 
 use rayon::prelude::*;
 
+pub use design::Design;
 pub use metrics::RunMetrics;
 pub use topology::Topology;
 
-/// Runs every replication of `topo`, in parallel; the result is in replication
-/// order and identical whatever the number of threads, because each
-/// replication is a self-contained single-threaded run with its own streams.
-pub fn run_replications(topo: &Topology) -> Vec<RunMetrics> {
+/// Runs every replication of `topo` under `design`, in parallel; the result is
+/// in replication order and identical whatever the number of threads, because
+/// each replication is a self-contained single-threaded run with its own
+/// streams.
+pub fn run_replications(topo: &Topology, design: &Design) -> Vec<RunMetrics> {
     (0..topo.workload.replications)
         .into_par_iter()
-        .map(|r| sim::simulate(topo, r))
+        .map(|r| sim::simulate(topo, design, r))
         .collect()
 }

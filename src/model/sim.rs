@@ -31,7 +31,9 @@ use super::design::{
     AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
 };
 use super::dist::Dist;
-use super::metrics::{Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner};
+use super::metrics::{
+    Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
+};
 use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId};
 use crate::engine::rng::{self, Component, StreamRng, Streams, derive, unit_f64};
 use crate::engine::{EventQueue, Slab, SlotRef, Station};
@@ -172,10 +174,22 @@ struct Call {
     abandoned: bool,
 }
 
+/// Pending timeouts that share one duration. Their expiries arrive in the
+/// order they were armed, so a FIFO holds them and only the earliest sits in
+/// the event queue: the heap does not fill with timeouts of calls that
+/// finished long ago (a 5 s client timeout at 1500 rps would be 7500 events).
+#[derive(Debug)]
+struct TimerLane {
+    delay: Nanos,
+    /// (expiry, call slot, slot generation when armed).
+    pending: VecDeque<(Nanos, u32, u32)>,
+    /// An event for the front entry is in the queue.
+    armed: bool,
+}
+
 /// A running replica.
 #[derive(Debug)]
 struct Replica {
-    service: u32,
     zone: ZoneId,
     /// Its own cores.
     cores: u32,
@@ -249,6 +263,7 @@ pub struct Simulation<'t> {
     decisions: FxHashMap<(u32, u32, u32), Nanos>,
     /// Verified-token cache expiry per (enforcing peer, caller peer).
     verified: FxHashMap<(u32, u32), Nanos>,
+    timers: Vec<TimerLane>,
     streams: Streams,
     arrival_rng: StreamRng,
     entry_rng: StreamRng,
@@ -300,15 +315,19 @@ impl<'t> Simulation<'t> {
                 let sidecar = match (sidecars, design.proxy.shares_service_cores) {
                     (false, _) => NONE,
                     (true, true) => cores,
-                    (true, false) => add_station(design.proxy.cost.cores, StationOwner::Sidecar(s as u32)),
+                    (true, false) => {
+                        add_station(design.proxy.cost.cores, StationOwner::Sidecar(s as u32))
+                    }
                 };
                 let policy = if design.authz.mode == AuthzMode::Sidecar {
-                    add_station(design.authz.sidecar_cores, StationOwner::PolicySidecar(s as u32))
+                    add_station(
+                        design.authz.sidecar_cores,
+                        StationOwner::PolicySidecar(s as u32),
+                    )
                 } else {
                     NONE
                 };
                 replicas.push(Replica {
-                    service: s as u32,
                     zone: svc.zone_of(i),
                     cores,
                     sidecar,
@@ -327,7 +346,11 @@ impl<'t> Simulation<'t> {
             .iter()
             .map(|r| Peer {
                 zone: r.zone,
-                station: if design.transport.terminate == Termination::Sidecar { r.sidecar } else { r.cores },
+                station: if design.transport.terminate == Termination::Sidecar {
+                    r.sidecar
+                } else {
+                    r.cores
+                },
                 epoch: 0,
                 proxy: design.transport.terminate == Termination::Sidecar,
             })
@@ -373,8 +396,20 @@ impl<'t> Simulation<'t> {
             Arrivals::Closed { users, .. } => *users,
             _ => 0,
         };
-        let series_len = 0;
+        let mut delays: Vec<Nanos> = topo.calls.iter().filter_map(|c| c.timeout).collect();
+        delays.extend(w.timeout);
+        delays.sort_unstable();
+        delays.dedup();
+        let timers = delays
+            .into_iter()
+            .map(|delay| TimerLane {
+                delay,
+                pending: VecDeque::new(),
+                armed: false,
+            })
+            .collect();
         Simulation {
+            timers,
             topo,
             design,
             queue: EventQueue::new(),
@@ -397,7 +432,9 @@ impl<'t> Simulation<'t> {
             streams,
             arrival_rng: streams.stream(Component::Arrivals, 0),
             entry_rng: streams.stream(Component::EntryMix, 0),
-            user_rngs: (0..users).map(|u| streams.stream(Component::Users, u64::from(u))).collect(),
+            user_rngs: (0..users)
+                .map(|u| streams.stream(Component::Users, u64::from(u)))
+                .collect(),
             rotation_rng: streams.stream(Component::Rotation, 0),
             entry_cdf,
             window_start,
@@ -413,7 +450,6 @@ impl<'t> Simulation<'t> {
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
-                series: Vec::with_capacity(series_len),
                 series_interval: series_interval(w),
                 ..RunMetrics::default()
             },
@@ -430,7 +466,7 @@ impl<'t> Simulation<'t> {
                 ev::SEND => self.send(event.target),
                 ev::STEP => self.step(event.target),
                 ev::CPU_DONE => self.cpu_done(event.target),
-                ev::TIMEOUT => self.timeout(event.target, event.aux),
+                ev::TIMEOUT => self.timer_fired(event.target),
                 ev::WINDOW_START => self.in_system_at_start = self.in_system,
                 ev::WINDOW_END => self.window_closed(),
                 ev::DRAIN_LIMIT => self.drain_limit(),
@@ -452,9 +488,11 @@ impl<'t> Simulation<'t> {
 
     fn start(&mut self) {
         let w = &self.topo.workload;
-        self.queue.schedule_at(self.window_start, ev::WINDOW_START, 0, 0);
+        self.queue
+            .schedule_at(self.window_start, ev::WINDOW_START, 0, 0);
         if let Window::Duration(_) = w.window {
-            self.queue.schedule_at(self.window_end, ev::WINDOW_END, 0, 0);
+            self.queue
+                .schedule_at(self.window_end, ev::WINDOW_END, 0, 0);
         }
         match &w.arrivals {
             Arrivals::Poisson { .. } | Arrivals::Constant { .. } => {
@@ -503,7 +541,10 @@ impl<'t> Simulation<'t> {
             self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
         }
         let u = unit_f64(&mut self.entry_rng);
-        let entry = self.entry_cdf.partition_point(|&c| c <= u).min(self.entry_cdf.len() - 1);
+        let entry = self
+            .entry_cdf
+            .partition_point(|&c| c <= u)
+            .min(self.entry_cdf.len() - 1);
         let measured = !self.draining && now >= self.window_start && now < self.window_end;
         let key = self.streams.key(Component::Requests, self.next_request);
         self.next_request += 1;
@@ -549,7 +590,11 @@ impl<'t> Simulation<'t> {
             o.latency.record(latency);
             o.failed += u64::from(!ok);
             if ok {
-                debug_assert_eq!(c.attr.iter().sum::<u64>(), latency, "attribution must add up");
+                debug_assert_eq!(
+                    c.attr.iter().sum::<u64>(),
+                    latency,
+                    "attribution must add up"
+                );
                 o.attribution.record(latency, &c.attr);
             }
             self.measured_outstanding -= 1;
@@ -605,7 +650,11 @@ impl<'t> Simulation<'t> {
     }
 
     fn counters(&mut self, slot: u32) -> Option<&mut Counters> {
-        if self.calls.get(slot).measured { Some(&mut self.metrics.counters) } else { None }
+        if self.calls.get(slot).measured {
+            Some(&mut self.metrics.counters)
+        } else {
+            None
+        }
     }
 
     // ---- caller side ---------------------------------------------------
@@ -638,8 +687,21 @@ impl<'t> Simulation<'t> {
     fn infra_call(&mut self, slot: u32, kind: Kind, endpoint: EndpointId) {
         let now = self.queue.now();
         let p = *self.calls.get(slot);
-        let caller = if kind == Kind::Token { p.caller_replica } else { p.replica };
-        let mut call = Call::new(derive(p.key, label::INFRA), kind, slot, NONE, endpoint, caller, now, p.measured);
+        let caller = if kind == Kind::Token {
+            p.caller_replica
+        } else {
+            p.replica
+        };
+        let mut call = Call::new(
+            derive(p.key, label::INFRA),
+            kind,
+            slot,
+            NONE,
+            endpoint,
+            caller,
+            now,
+            p.measured,
+        );
         call.attempt = p.attempt;
         let child = self.insert(call);
         self.dispatch(child);
@@ -660,8 +722,7 @@ impl<'t> Simulation<'t> {
             c.dest = dest;
         }
         if let Some(timeout) = self.timeout_of(&c) {
-            let generation = self.calls.handle(slot).generation;
-            self.queue.schedule(timeout, ev::TIMEOUT, slot, generation);
+            self.arm_timer(slot, timeout);
         }
         self.acquire(slot);
     }
@@ -736,13 +797,33 @@ impl<'t> Simulation<'t> {
         let next = self.pools.len() as u32;
         let pool = *self.pool_index.entry(key).or_insert(next);
         if pool == next {
-            self.pools.push(Pool::default());
+            let mut p = Pool::default();
+            if self.design.connections.prewarm {
+                p.conns.push(Conn {
+                    alive: true,
+                    ready: true,
+                    streams: 0,
+                    opened: 0,
+                    idle_since: now,
+                    origin_epoch: self.peers[c.origin as usize].epoch,
+                    dest_epoch: self.peers[c.dest as usize].epoch,
+                });
+                p.alive = 1;
+            }
+            self.pools.push(p);
         }
         self.calls.get_mut(slot).pool = pool;
         let conns = self.design.connections;
         if conns.reuse != Reuse::PerRequest {
-            let cap = if conns.reuse == Reuse::Pool { 1 } else { conns.max_concurrent_streams };
-            let (oe, de) = (self.peers[c.origin as usize].epoch, self.peers[c.dest as usize].epoch);
+            let cap = if conns.reuse == Reuse::Pool {
+                1
+            } else {
+                conns.max_concurrent_streams
+            };
+            let (oe, de) = (
+                self.peers[c.origin as usize].epoch,
+                self.peers[c.dest as usize].epoch,
+            );
             let rotation_closes = self.design.identity.rotation_closes_connections;
             let p = &mut self.pools[pool as usize];
             for i in 0..p.conns.len() {
@@ -750,7 +831,8 @@ impl<'t> Simulation<'t> {
                 if !k.alive {
                     continue;
                 }
-                let stale = (k.streams == 0 && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
+                let stale = (k.streams == 0
+                    && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
                     || conns.max_lifetime.is_some_and(|l| now - k.opened >= l)
                     || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de));
                 if stale {
@@ -803,7 +885,11 @@ impl<'t> Simulation<'t> {
                 p.conns.len() - 1
             }
         };
-        let handshake = if self.encrypted(&c) { self.choose_handshake(slot) } else { Handshake::None };
+        let handshake = if self.encrypted(&c) {
+            self.choose_handshake(slot)
+        } else {
+            Handshake::None
+        };
         let call = self.calls.get_mut(slot);
         call.conn = index as u32;
         call.handshake = handshake;
@@ -862,7 +948,10 @@ impl<'t> Simulation<'t> {
     fn ticket_key(&self, c: &Call) -> (u32, u32) {
         match self.design.resumption.cache {
             TicketCache::PerReplica => (c.origin, c.dest),
-            TicketCache::PerService => (c.origin, NONE - 1 - self.topo.endpoints[c.endpoint as usize].service),
+            TicketCache::PerService => (
+                c.origin,
+                NONE - 1 - self.topo.endpoints[c.endpoint as usize].service,
+            ),
         }
     }
 
@@ -882,7 +971,11 @@ impl<'t> Simulation<'t> {
     /// One RTT draw between two peers.
     fn rtt(&self, a: u32, b: u32, key: u64) -> Nanos {
         let (za, zb) = (self.peers[a as usize].zone, self.peers[b as usize].zone);
-        let d = if a == b { &self.topo.network.same_host } else { self.topo.network.rtt(za, zb) };
+        let d = if a == b {
+            &self.topo.network.same_host
+        } else {
+            self.topo.network.rtt(za, zb)
+        };
         match d {
             Dist::Constant(v) => *v,
             d => d.sample(&mut rng::call_rng(key)),
@@ -891,11 +984,9 @@ impl<'t> Simulation<'t> {
 
     /// Half an RTT draw plus serialisation of `bytes`.
     fn one_way(&self, a: u32, b: u32, bytes: u64, key: u64) -> Nanos {
-        let wire = self
-            .topo
-            .network
-            .bandwidth
-            .map_or(0, |bw| (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos);
+        let wire = self.topo.network.bandwidth.map_or(0, |bw| {
+            (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos
+        });
         self.rtt(a, b, key) / 2 + wire
     }
 
@@ -917,8 +1008,16 @@ impl<'t> Simulation<'t> {
             Handshake::None => 0,
             Handshake::Full => {
                 hs.client_full
-                    + if d.transport.security == Security::Mtls { hs.mtls_client } else { 0 }
-                    + if self.hello_retry(&c) { hs.hello_retry } else { 0 }
+                    + if d.transport.security == Security::Mtls {
+                        hs.mtls_client
+                    } else {
+                        0
+                    }
+                    + if self.hello_retry(&c) {
+                        hs.hello_retry
+                    } else {
+                        0
+                    }
             }
             Handshake::Resumed | Handshake::ZeroRtt => hs.client_resumed,
         };
@@ -926,7 +1025,8 @@ impl<'t> Simulation<'t> {
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let bytes = ep.request_bytes + ep.response_bytes;
         if self.encrypted(&c) {
-            parts[Cpu::Bulk as usize] = (bytes as f64 * d.transport.bulk_ns_per_byte).round() as Nanos;
+            parts[Cpu::Bulk as usize] =
+                (bytes as f64 * d.transport.bulk_ns_per_byte).round() as Nanos;
         }
         if origin.proxy {
             parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
@@ -987,10 +1087,16 @@ impl<'t> Simulation<'t> {
     fn step(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         match c.phase {
-            Phase::TcpRtt | Phase::HandshakeOut | Phase::HandshakeBack => self.span(slot, Span::HandshakeRtt),
+            Phase::TcpRtt | Phase::HandshakeOut | Phase::HandshakeBack => {
+                self.span(slot, Span::HandshakeRtt)
+            }
             Phase::Request | Phase::WaypointOut | Phase::Response | Phase::AuthzHop => {
                 let now = self.queue.now();
-                let local_span = if c.phase == Phase::AuthzHop { Span::Authz } else { Span::Proxy };
+                let local_span = if c.phase == Phase::AuthzHop {
+                    Span::Authz
+                } else {
+                    Span::Proxy
+                };
                 let call = self.calls.get_mut(slot);
                 call.attr[local_span as usize] += c.local;
                 call.attr[Span::Network as usize] += now - c.mark - c.local;
@@ -1006,7 +1112,11 @@ impl<'t> Simulation<'t> {
     fn advance(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         match c.phase {
-            Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob | Phase::DestJob | Phase::AuthzJob
+            Phase::OriginJob
+            | Phase::ServerHandshake
+            | Phase::WaypointJob
+            | Phase::DestJob
+            | Phase::AuthzJob
             | Phase::ServiceJob => self.job_done(slot, c),
             Phase::TcpRtt => self.origin_job(slot),
             Phase::HandshakeOut => {
@@ -1016,8 +1126,16 @@ impl<'t> Simulation<'t> {
                 parts[Cpu::Handshake as usize] = match c.handshake {
                     Handshake::Full => {
                         hs.server_full
-                            + if d.transport.security == Security::Mtls { hs.mtls_server } else { 0 }
-                            + if self.hello_retry(&c) { hs.hello_retry } else { 0 }
+                            + if d.transport.security == Security::Mtls {
+                                hs.mtls_server
+                            } else {
+                                0
+                            }
+                            + if self.hello_retry(&c) {
+                                hs.hello_retry
+                            } else {
+                                0
+                            }
                     }
                     _ => hs.server_resumed,
                 };
@@ -1051,7 +1169,12 @@ impl<'t> Simulation<'t> {
         match c.phase {
             Phase::OriginJob => match c.handshake {
                 Handshake::Full | Handshake::Resumed => {
-                    let d = self.one_way(c.origin, c.dest, self.design.transport.client_hello_bytes, derive(c.key, label::HANDSHAKE + 2));
+                    let d = self.one_way(
+                        c.origin,
+                        c.dest,
+                        self.design.transport.client_hello_bytes,
+                        derive(c.key, label::HANDSHAKE + 2),
+                    );
                     self.wait(slot, Phase::HandshakeOut, d);
                 }
                 _ => self.request(slot),
@@ -1068,7 +1191,12 @@ impl<'t> Simulation<'t> {
                         rtts += 1;
                     }
                 }
-                let mut d = self.one_way(c.dest, c.origin, self.design.transport.server_hello_bytes, derive(c.key, label::HANDSHAKE + 3));
+                let mut d = self.one_way(
+                    c.dest,
+                    c.origin,
+                    self.design.transport.server_hello_bytes,
+                    derive(c.key, label::HANDSHAKE + 3),
+                );
                 for i in 0..rtts {
                     d += self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
                 }
@@ -1100,7 +1228,8 @@ impl<'t> Simulation<'t> {
         let c = *self.calls.get(slot);
         if self.design.resumption.enabled {
             let key = self.ticket_key(&c);
-            self.tickets.insert(key, (now + self.design.resumption.ticket_ttl, c.dest));
+            self.tickets
+                .insert(key, (now + self.design.resumption.ticket_ttl, c.dest));
         }
         self.mark_ready(&c);
         self.request(slot);
@@ -1121,7 +1250,10 @@ impl<'t> Simulation<'t> {
             if !self.pools[c.pool as usize].conns[c.conn as usize].ready {
                 if self.design.resumption.enabled && c.handshake == Handshake::ZeroRtt {
                     let key = self.ticket_key(&c);
-                    self.tickets.insert(key, (self.queue.now() + self.design.resumption.ticket_ttl, c.dest));
+                    self.tickets.insert(
+                        key,
+                        (self.queue.now() + self.design.resumption.ticket_ttl, c.dest),
+                    );
                 }
                 self.mark_ready(&c);
             }
@@ -1151,7 +1283,12 @@ impl<'t> Simulation<'t> {
         if self.peers[c.dest as usize].proxy {
             local += self.local_hop(derive(c.key, label::LOCAL + 1));
         }
-        let d = self.one_way(c.origin, c.dest, ep.request_bytes, derive(c.key, label::REQUEST_TRANSIT));
+        let d = self.one_way(
+            c.origin,
+            c.dest,
+            ep.request_bytes,
+            derive(c.key, label::REQUEST_TRANSIT),
+        );
         self.calls.get_mut(slot).local = local;
         self.wait(slot, Phase::Request, d + local);
     }
@@ -1165,14 +1302,20 @@ impl<'t> Simulation<'t> {
         let c = *self.calls.get(slot);
         let (_, station) = self.waypoints[c.waypoint as usize];
         let ep = &self.topo.endpoints[c.endpoint as usize];
-        let cost = &self.design.proxy.waypoint.as_ref().expect("waypoints exist").cost;
+        let cost = &self
+            .design
+            .proxy
+            .waypoint
+            .as_ref()
+            .expect("waypoints exist")
+            .cost;
         let mut parts = CpuParts::default();
         let per_request = match &cost.request_cpu {
             Dist::Constant(v) => *v,
             dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 2))),
         };
-        parts[Cpu::Proxy as usize] =
-            per_request + ((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte).round() as Nanos;
+        parts[Cpu::Proxy as usize] = per_request
+            + ((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte).round() as Nanos;
         // The waypoint is the L7 enforcement point.
         self.enforce_at_proxy(slot, &mut parts);
         self.job(slot, station, parts, Phase::WaypointJob);
@@ -1190,7 +1333,8 @@ impl<'t> Simulation<'t> {
             parts[Cpu::Handshake as usize] = self.design.transport.cpu.server_resumed;
         }
         if self.encrypted(&c) {
-            parts[Cpu::Bulk as usize] = (bytes as f64 * self.design.transport.bulk_ns_per_byte).round() as Nanos;
+            parts[Cpu::Bulk as usize] =
+                (bytes as f64 * self.design.transport.bulk_ns_per_byte).round() as Nanos;
         }
         let service_station = self.replicas[c.replica as usize].cores;
         if dest.proxy {
@@ -1217,7 +1361,8 @@ impl<'t> Simulation<'t> {
 
     /// True if checks apply to this call (every hop, or the edge only).
     fn checked(&self, c: &Call, scope: Scope) -> bool {
-        matches!(c.kind, Kind::Root | Kind::Child) && (scope == Scope::EveryHop || c.kind == Kind::Root)
+        matches!(c.kind, Kind::Root | Kind::Child)
+            && (scope == Scope::EveryHop || c.kind == Kind::Root)
     }
 
     /// JWT and `Proxy`-mode policy at an L7 proxy, added to `parts`.
@@ -1254,7 +1399,11 @@ impl<'t> Simulation<'t> {
     }
 
     fn decision_key(&self, c: &Call) -> (u32, u32, u32) {
-        let caller = if c.kind == Kind::Root { NONE } else { self.calls.get(c.parent).endpoint };
+        let caller = if c.kind == Kind::Root {
+            NONE
+        } else {
+            self.calls.get(c.parent).endpoint
+        };
         (c.replica, caller, c.endpoint)
     }
 
@@ -1269,7 +1418,10 @@ impl<'t> Simulation<'t> {
             return false;
         }
         let now = self.queue.now();
-        let hit = self.decisions.get(&self.decision_key(&c)).is_some_and(|&e| e > now);
+        let hit = self
+            .decisions
+            .get(&self.decision_key(&c))
+            .is_some_and(|&e| e > now);
         if let Some(k) = self.counters(slot) {
             k.authz_decisions += 1;
             k.authz_cache_hits += u64::from(hit);
@@ -1308,17 +1460,21 @@ impl<'t> Simulation<'t> {
     fn authorize(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let z = &self.design.authz;
-        let applies = matches!(z.mode, AuthzMode::Sidecar | AuthzMode::Remote) && self.checked(&c, z.scope);
+        let applies =
+            matches!(z.mode, AuthzMode::Sidecar | AuthzMode::Remote) && self.checked(&c, z.scope);
         if !applies || self.decision_cached(slot) {
             return self.admit(slot);
         }
         if z.mode == AuthzMode::Sidecar {
-            let local = self.local_hop(derive(c.key, label::AUTHZ + 1)) + self.local_hop(derive(c.key, label::AUTHZ + 2));
+            let local = self.local_hop(derive(c.key, label::AUTHZ + 1))
+                + self.local_hop(derive(c.key, label::AUTHZ + 2));
             self.calls.get_mut(slot).local = local;
             return self.wait(slot, Phase::AuthzHop, local);
         }
         self.calls.get_mut(slot).phase = Phase::AuthzRemote;
-        let policy = z.policy.expect("validated: remote authz names a policy endpoint");
+        let policy = z
+            .policy
+            .expect("validated: remote authz names a policy endpoint");
         self.infra_call(slot, Kind::Authz, policy);
     }
 
@@ -1356,7 +1512,11 @@ impl<'t> Simulation<'t> {
             // No L7 proxy in front: the app verifies tokens itself.
             self.verify_jwt(slot, &mut parts);
         }
-        if self.design.authz.mode == AuthzMode::InProcess || (self.design.authz.mode == AuthzMode::Proxy && !dest.proxy && self.waypoints.is_empty()) {
+        if self.design.authz.mode == AuthzMode::InProcess
+            || (self.design.authz.mode == AuthzMode::Proxy
+                && !dest.proxy
+                && self.waypoints.is_empty())
+        {
             self.authz_at(slot, &mut parts);
         }
         let station = self.replicas[c.replica as usize].cores;
@@ -1403,7 +1563,16 @@ impl<'t> Simulation<'t> {
         let fanout = if cs.parallel { cs.times } else { 1 };
         for i in 0..fanout {
             let key = derive(site_key, derive(label::REPEAT, u64::from(i)));
-            let mut child = Call::new(key, Kind::Child, parent, spec, cs.target, p.replica, now, p.measured);
+            let mut child = Call::new(
+                key,
+                Kind::Child,
+                parent,
+                spec,
+                cs.target,
+                p.replica,
+                now,
+                p.measured,
+            );
             child.repeat = i;
             let slot = self.insert(child);
             self.send(slot);
@@ -1430,7 +1599,12 @@ impl<'t> Simulation<'t> {
         if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
             local += self.local_hop(derive(c.key, label::LOCAL + 3));
         }
-        let mut d = self.one_way(c.dest, c.origin, ep.response_bytes, derive(c.key, label::RESPONSE_TRANSIT));
+        let mut d = self.one_way(
+            c.dest,
+            c.origin,
+            ep.response_bytes,
+            derive(c.key, label::RESPONSE_TRANSIT),
+        );
         if !self.waypoints.is_empty() {
             // Back through the waypoint: one more network leg.
             d += self.one_way(c.dest, c.origin, 0, derive(c.key, label::WAYPOINT + 3));
@@ -1465,7 +1639,10 @@ impl<'t> Simulation<'t> {
             } else {
                 1
             };
-            let free = p.conns.iter().any(|k| k.alive && k.ready && k.streams < cap);
+            let free = p
+                .conns
+                .iter()
+                .any(|k| k.alive && k.ready && k.streams < cap);
             if !free && p.alive >= self.design.connections.max_per_destination {
                 return;
             }
@@ -1502,7 +1679,11 @@ impl<'t> Simulation<'t> {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
         self.calls.remove(slot);
-        let span = if c.kind == Kind::Authz { Span::Authz } else { Span::Authn };
+        let span = if c.kind == Kind::Authz {
+            Span::Authz
+        } else {
+            Span::Authn
+        };
         {
             let p = self.calls.get_mut(c.parent);
             p.attr[span as usize] += now - p.mark;
@@ -1579,9 +1760,39 @@ impl<'t> Simulation<'t> {
         }
     }
 
+    fn arm_timer(&mut self, slot: u32, delay: Nanos) {
+        let now = self.queue.now();
+        let generation = self.calls.handle(slot).generation;
+        let lane = self.timers.partition_point(|l| l.delay < delay);
+        let l = &mut self.timers[lane];
+        l.pending.push_back((now + delay, slot, generation));
+        if !l.armed {
+            l.armed = true;
+            self.queue.schedule(delay, ev::TIMEOUT, lane as u32, 0);
+        }
+    }
+
+    /// The front of timer lane `lane` is due: fire what is due, re-arm for
+    /// the next.
+    fn timer_fired(&mut self, lane: u32) {
+        let now = self.queue.now();
+        while let Some(&(expiry, slot, generation)) = self.timers[lane as usize].pending.front() {
+            if expiry > now {
+                self.queue.schedule_at(expiry, ev::TIMEOUT, lane, 0);
+                return;
+            }
+            self.timers[lane as usize].pending.pop_front();
+            self.timeout(slot, generation);
+        }
+        self.timers[lane as usize].armed = false;
+    }
+
     /// The caller's timeout for attempt `slot` fired.
     fn timeout(&mut self, slot: u32, generation: u32) {
-        let handle = SlotRef { index: slot, generation };
+        let handle = SlotRef {
+            index: slot,
+            generation,
+        };
         if !self.calls.is_current(handle) || self.calls.get(slot).abandoned {
             return; // it already finished; the slot may hold another call now
         }
@@ -1694,7 +1905,9 @@ impl<'t> Simulation<'t> {
 
     fn drain_limit(&mut self) {
         let outstanding = self.measured_outstanding;
-        self.saturate(format!("{outstanding} measured requests still unfinished one window after it closed"));
+        self.saturate(format!(
+            "{outstanding} measured requests still unfinished one window after it closed"
+        ));
     }
 
     fn saturate(&mut self, reason: String) {
@@ -1726,7 +1939,10 @@ impl<'t> Simulation<'t> {
             let m = match stations.iter_mut().find(|m| m.owner == *owner) {
                 Some(m) => m,
                 None => {
-                    stations.push(StationMetrics { owner: *owner, ..StationMetrics::default() });
+                    stations.push(StationMetrics {
+                        owner: *owner,
+                        ..StationMetrics::default()
+                    });
                     stations.last_mut().expect("just pushed")
                 }
             };

@@ -2,9 +2,12 @@
 //! intervals), the terminal table, `summary.json` and `latency.csv`. This is
 //! the one place that knows the output folder layout.
 
+mod headline;
 pub mod stats;
 pub mod summary;
 pub mod table;
+
+pub use headline::headline;
 
 use std::fs;
 use std::io;
@@ -18,9 +21,14 @@ pub use summary::{Summary, summarize};
 /// The default root of everything ztsim writes.
 pub const OUTPUT_ROOT: &str = "output";
 
-/// Where `ztsim run` writes a topology's results unless told otherwise.
-pub fn run_dir(root: &Path, topology_name: &str) -> PathBuf {
-    root.join("runs").join(safe_name(topology_name))
+/// Where `ztsim run` writes a topology's results (under a design, if one was
+/// named) unless told otherwise.
+pub fn run_dir(root: &Path, topology_name: &str, design_name: Option<&str>) -> PathBuf {
+    let name = match design_name {
+        Some(d) => format!("{topology_name}-{d}"),
+        None => topology_name.to_string(),
+    };
+    root.join("runs").join(safe_name(&name))
 }
 
 /// A file-name-safe form of a name taken from an input file: letters, digits,
@@ -55,7 +63,55 @@ pub fn write_run(
     fs::create_dir_all(dir)?;
     let json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
     write_atomic(&dir.join("summary.json"), format!("{json}\n").as_bytes())?;
-    write_atomic(&dir.join("latency.csv"), &latency_csv(topo, runs, summary)?)
+    write_atomic(&dir.join("latency.csv"), &latency_csv(topo, runs, summary)?)?;
+    write_atomic(&dir.join("timeseries.csv"), &timeseries_csv(runs)?)
+}
+
+/// Columns of `timeseries.csv`.
+pub const TIMESERIES_CSV_COLUMNS: [&str; 9] = [
+    "replication",
+    "t_start_s",
+    "t_end_s",
+    "requests_per_s",
+    "failed",
+    "mean_ms",
+    "max_ms",
+    "connections_opened",
+    "full_handshakes",
+];
+
+/// Requests, latency and handshakes per interval of simulated time, from time
+/// zero (warm-up included, so start-up and rotation storms show).
+fn timeseries_csv(runs: &[RunMetrics]) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(TIMESERIES_CSV_COLUMNS)?;
+    for (rep, run) in runs.iter().enumerate() {
+        let width = run.series_interval as f64 * 1e-9;
+        for (i, b) in run.series.iter().enumerate() {
+            let mean = if b.requests == 0 {
+                String::new()
+            } else {
+                format!("{:.6}", b.latency_sum as f64 / b.requests as f64 * 1e-6)
+            };
+            let max = if b.requests == 0 {
+                String::new()
+            } else {
+                format!("{:.6}", b.latency_max as f64 * 1e-6)
+            };
+            w.write_record([
+                (rep + 1).to_string(),
+                format!("{:.3}", i as f64 * width),
+                format!("{:.3}", (i + 1) as f64 * width),
+                format!("{:.3}", b.requests as f64 / width),
+                b.failed.to_string(),
+                mean,
+                max,
+                b.connections_opened.to_string(),
+                b.handshakes_full.to_string(),
+            ])?;
+        }
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// Writes via a temporary file and a rename, so a reader never sees half a file.

@@ -4,7 +4,11 @@
 use serde::Serialize;
 
 use super::stats::Estimate;
-use crate::model::metrics::{LatencyHistogram, Outcomes, RunMetrics};
+use crate::model::Design;
+use crate::model::cost::{CPU_CATEGORIES, CPU_NAMES, SPAN_NAMES, SPANS};
+use crate::model::metrics::{
+    Counters, LatencyHistogram, Outcomes, RunMetrics, StationMetrics, StationOwner,
+};
 use crate::model::topology::{Arrivals, Topology, Window};
 
 const MS: f64 = 1e-6;
@@ -103,6 +107,75 @@ pub struct ServiceSummary {
     pub offered_utilisation: Option<f64>,
     /// Mean wait for a core per CPU job, in ms.
     pub queueing_ms: Estimate,
+    /// Share of the cores' capacity busy in each CPU category (business,
+    /// handshake, bulk_crypto, jwt, authz, proxy); they add up to `utilisation`.
+    pub cpu: Vec<CpuShare>,
+}
+
+/// Busy share of capacity in one CPU category.
+#[derive(Debug, Clone, Serialize)]
+pub struct CpuShare {
+    /// Category name.
+    pub category: &'static str,
+    /// Busy core-time in this category / core-time available.
+    pub share: Estimate,
+}
+
+/// A group of proxy or policy cores (sidecars of a service, a zone's node
+/// proxy, the waypoints).
+#[derive(Debug, Clone, Serialize)]
+pub struct ProxySummary {
+    /// What it is, e.g. `cart sidecars`, `node proxy az1`, `waypoints`.
+    pub name: String,
+    /// "sidecar", "policy-sidecar", "node-proxy" or "waypoint".
+    pub kind: &'static str,
+    /// Instances in the group.
+    pub instances: u32,
+    /// Busy share of the group's cores.
+    pub utilisation: Estimate,
+    /// Mean wait for a core per CPU job, in ms.
+    pub queueing_ms: Estimate,
+    /// Split by CPU category, as for services.
+    pub cpu: Vec<CpuShare>,
+}
+
+/// Where the time of successful requests went along their critical path, ms.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttributionSummary {
+    /// Span name (network, handshake_rtt, queueing, business_cpu, crypto_cpu,
+    /// proxy, authz, authn, retry).
+    pub span: &'static str,
+    /// Mean time in this span per request.
+    pub mean_ms: Estimate,
+    /// Mean time in this span among requests at or above the p99 latency.
+    pub p99_ms: Option<Estimate>,
+}
+
+/// What the security machinery did, per measured user request, and its rates.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecuritySummary {
+    /// Connections opened per request.
+    pub connections_opened: Estimate,
+    /// Calls per request that waited for a pooled connection.
+    pub connection_waits: Estimate,
+    /// Full TLS handshakes per request.
+    pub handshakes_full: Estimate,
+    /// Resumed (1-RTT) handshakes per request.
+    pub handshakes_resumed: Estimate,
+    /// 0-RTT handshakes per request.
+    pub handshakes_zero_rtt: Estimate,
+    /// Share of new TLS connections that resumed (resumed + 0-RTT over all).
+    pub resumption_rate: Option<Estimate>,
+    /// Authorization decisions per request.
+    pub authz_decisions: Estimate,
+    /// Share of decisions answered by the cache.
+    pub authz_cache_hit_rate: Option<Estimate>,
+    /// JWT verifications per request.
+    pub jwt_verifications: Estimate,
+    /// Token fetches per request.
+    pub token_fetches: Estimate,
+    /// Certificate rotations per second of the window.
+    pub rotations_per_s: Estimate,
 }
 
 /// Throughput in requests per second.
@@ -168,6 +241,8 @@ pub struct Summary {
     pub ztsim_version: &'static str,
     /// Topology name.
     pub topology: String,
+    /// Design (security model) name.
+    pub design: String,
     /// Workload as run.
     pub workload: WorkloadSummary,
     /// Set when the run saturated; latency figures are then null.
@@ -184,6 +259,14 @@ pub struct Summary {
     pub edges: Vec<EdgeSummary>,
     /// Per service.
     pub services: Vec<ServiceSummary>,
+    /// Per proxy or policy-sidecar group.
+    pub proxies: Vec<ProxySummary>,
+    /// Critical-path attribution of successful requests (all entries).
+    pub attribution: Vec<AttributionSummary>,
+    /// Security machinery counters.
+    pub security: SecuritySummary,
+    /// Width of the time-series intervals in `timeseries.csv`, seconds.
+    pub series_interval_s: f64,
     /// Simulator work.
     pub work: Work,
 }
@@ -201,7 +284,30 @@ fn secs(r: &RunMetrics) -> f64 {
 }
 
 /// Builds the summary of `runs` (one per replication, at least one).
-pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
+fn cpu_shares(
+    runs: &[RunMetrics],
+    get: impl Fn(&RunMetrics) -> Option<&StationMetrics>,
+) -> Vec<CpuShare> {
+    (0..CPU_CATEGORIES)
+        .map(|c| CpuShare {
+            category: CPU_NAMES[c],
+            share: est(runs, |r| {
+                get(r).map_or(0.0, |m| ratio(m.busy[c], m.capacity))
+            }),
+        })
+        .collect()
+}
+
+fn station_est(
+    runs: &[RunMetrics],
+    owner: StationOwner,
+    f: impl Fn(&StationMetrics) -> f64,
+) -> Estimate {
+    est(runs, |r| r.station(owner).map_or(0.0, &f))
+}
+
+/// Builds the summary of `runs` of `topo` under `design` (at least one run).
+pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summary {
     let w = &topo.workload;
     let saturated_runs: Vec<&RunMetrics> = runs.iter().filter(|r| r.saturation.is_some()).collect();
     let saturated = saturated_runs.first().map(|r| {
@@ -301,11 +407,105 @@ pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
             name: s.name.clone(),
             replicas: s.replicas,
             cores: s.cores,
-            utilisation: est(runs, |r| r.services[i].utilisation()),
+            utilisation: station_est(
+                runs,
+                StationOwner::Service(i as u32),
+                StationMetrics::utilisation,
+            ),
             offered_utilisation: offered.as_ref().map(|o| o[i]),
-            queueing_ms: est(runs, |r| r.services[i].mean_queueing() * MS),
+            queueing_ms: station_est(runs, StationOwner::Service(i as u32), |m| {
+                m.mean_queueing() * MS
+            }),
+            cpu: cpu_shares(runs, |r| r.station(StationOwner::Service(i as u32))),
         })
         .collect();
+    let proxies = runs[0]
+        .stations
+        .iter()
+        .filter_map(|m| {
+            let (name, kind) = match m.owner {
+                StationOwner::Service(_) => return None,
+                StationOwner::Sidecar(s) => (
+                    format!("{} sidecars", topo.services[s as usize].name),
+                    "sidecar",
+                ),
+                StationOwner::PolicySidecar(s) => (
+                    format!("{} policy sidecars", topo.services[s as usize].name),
+                    "policy-sidecar",
+                ),
+                StationOwner::Node(z) => (
+                    format!("node proxy {}", topo.zones[z as usize]),
+                    "node-proxy",
+                ),
+                StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
+            };
+            let owner = m.owner;
+            Some(ProxySummary {
+                name,
+                kind,
+                instances: m.instances,
+                utilisation: station_est(runs, owner, StationMetrics::utilisation),
+                queueing_ms: station_est(runs, owner, |m| m.mean_queueing() * MS),
+                cpu: cpu_shares(runs, |r| r.station(owner)),
+            })
+        })
+        .collect();
+    let attribution = (0..SPANS)
+        .map(|span| {
+            let per_run = |tail: bool| -> Option<Estimate> {
+                let v: Option<Vec<f64>> = all
+                    .iter()
+                    .map(|o| {
+                        let threshold = if tail {
+                            o.latency.quantile(0.99)? as u64
+                        } else {
+                            0
+                        };
+                        o.attribution
+                            .mean_at_or_above(threshold)
+                            .map(|a| a[span] * MS)
+                    })
+                    .collect();
+                v.map(|v| Estimate::of(&v))
+            };
+            AttributionSummary {
+                span: SPAN_NAMES[span],
+                mean_ms: per_run(false).unwrap_or(Estimate {
+                    mean: 0.0,
+                    ci95: None,
+                }),
+                p99_ms: if ok { per_run(true) } else { None },
+            }
+        })
+        .collect();
+    let per_req = |f: fn(&Counters) -> u64| {
+        est(runs, move |r| {
+            ratio(f(&r.counters), r.all_requests().latency.count())
+        })
+    };
+    let rate = |num: fn(&Counters) -> u64, den: fn(&Counters) -> u64| -> Option<Estimate> {
+        runs.iter()
+            .all(|r| den(&r.counters) > 0)
+            .then(|| est(runs, |r| ratio(num(&r.counters), den(&r.counters))))
+    };
+    let security = SecuritySummary {
+        connections_opened: per_req(|k| k.connections_opened),
+        connection_waits: per_req(|k| k.connection_waits),
+        handshakes_full: per_req(|k| k.handshakes_full),
+        handshakes_resumed: per_req(|k| k.handshakes_resumed),
+        handshakes_zero_rtt: per_req(|k| k.handshakes_zero_rtt),
+        resumption_rate: rate(
+            |k| k.handshakes_resumed + k.handshakes_zero_rtt,
+            |k| k.handshakes_full + k.handshakes_resumed + k.handshakes_zero_rtt,
+        ),
+        authz_decisions: per_req(|k| k.authz_decisions),
+        authz_cache_hit_rate: rate(|k| k.authz_cache_hits, |k| k.authz_decisions),
+        jwt_verifications: per_req(|k| k.jwt_verifications),
+        token_fetches: per_req(|k| k.token_fetches),
+        rotations_per_s: est(runs, |r| {
+            r.counters.rotations as f64 / secs(r).max(f64::MIN_POSITIVE)
+        }),
+    };
     let throughput = Throughput {
         offered_rps: est(runs, |r| {
             ratio(r.arrived, 1) / secs(r).max(f64::MIN_POSITIVE)
@@ -323,6 +523,7 @@ pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
     Summary {
         ztsim_version: env!("CARGO_PKG_VERSION"),
         topology: topo.name.clone(),
+        design: design.name.clone(),
         workload: WorkloadSummary {
             arrivals,
             rate_rps: w.arrivals.rate(),
@@ -346,6 +547,10 @@ pub fn summarize(topo: &Topology, runs: &[RunMetrics]) -> Summary {
         internal_calls,
         edges,
         services,
+        proxies,
+        attribution,
+        security,
+        series_interval_s: runs[0].series_interval as f64 * 1e-9,
         work: Work {
             events: runs.iter().map(|r| r.events).sum(),
             calls: runs.iter().map(|r| r.calls).sum(),
