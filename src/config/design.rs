@@ -530,11 +530,9 @@ impl Resolver<'_> {
             reuse,
             max_per_destination: self.count(
                 k.max_per_destination,
-                if reuse == Reuse::Multiplex {
-                    1
-                } else {
-                    base.connections.max_per_destination
-                },
+                // gRPC keeps one connection per destination; HTTP/1.1 pools
+                // are bounded by Envoy's default circuit breaker (1024).
+                if reuse == Reuse::Multiplex { 1 } else { 1024 },
                 1,
                 key("connections", "max_per_destination"),
             ),

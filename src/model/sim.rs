@@ -160,7 +160,8 @@ struct Call {
     station: u32,
     /// The current job's demand by CPU category.
     parts: CpuParts,
-    /// CPU owed to the service's own cores, gathered on the way in.
+    /// CPU owed to the service's own cores, gathered on the way in (a policy
+    /// sidecar job may run in between).
     service_parts: CpuParts,
     /// When the current phase began (for attribution).
     mark: Nanos,
@@ -264,6 +265,10 @@ pub struct Simulation<'t> {
     /// Verified-token cache expiry per (enforcing peer, caller peer).
     verified: FxHashMap<(u32, u32), Nanos>,
     timers: Vec<TimerLane>,
+    /// Connections cost nothing and nothing runs at the origin (plaintext,
+    /// no proxies, established connections with unlimited streams): calls skip
+    /// the pool and origin bookkeeping entirely.
+    direct: bool,
     streams: Streams,
     arrival_rng: StreamRng,
     entry_rng: StreamRng,
@@ -408,8 +413,15 @@ impl<'t> Simulation<'t> {
                 armed: false,
             })
             .collect();
+        let k = &design.connections;
+        let direct = k.reuse == Reuse::Multiplex
+            && k.prewarm
+            && k.max_concurrent_streams == u32::MAX
+            && design.transport.security == Security::Plaintext
+            && design.proxy.mode == ProxyMode::None;
         Simulation {
             timers,
+            direct,
             topo,
             design,
             queue: EventQueue::new(),
@@ -507,9 +519,12 @@ impl<'t> Simulation<'t> {
                 }
             }
         }
-        if self.design.transport.security != Security::Plaintext {
+        if self.design.transport.security != Security::Plaintext
+            && self.design.identity.rotation_closes_connections
+        {
             // Every certificate is issued at time 0, as after a deployment;
-            // without jitter they all rotate together (a storm).
+            // without jitter they all rotate together (a storm). Renewals
+            // that close nothing change nothing, so they are not simulated.
             for p in 0..self.peers.len() as u32 {
                 if p != self.client_peer {
                     let t = self.renewal_interval();
@@ -723,6 +738,9 @@ impl<'t> Simulation<'t> {
         }
         if let Some(timeout) = self.timeout_of(&c) {
             self.arm_timer(slot, timeout);
+        }
+        if self.direct {
+            return self.request(slot);
         }
         self.acquire(slot);
     }
@@ -1245,7 +1263,7 @@ impl<'t> Simulation<'t> {
     /// Request transit to the destination peer (or the waypoint first).
     fn request(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        if c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt {
+        if c.pool != NONE && (c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt) {
             // No handshake flights: the connection is usable now.
             if !self.pools[c.pool as usize].conns[c.conn as usize].ready {
                 if self.design.resumption.enabled && c.handshake == Handshake::ZeroRtt {
@@ -1615,6 +1633,9 @@ impl<'t> Simulation<'t> {
 
     /// Gives the connection back: idle (reuse) or closed (per request).
     fn release(&mut self, c: &Call) {
+        if c.pool == NONE {
+            return; // a direct call holds no connection
+        }
         let now = self.queue.now();
         let per_request = self.design.connections.reuse == Reuse::PerRequest;
         let p = &mut self.pools[c.pool as usize];

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::stats::Estimate;
-use super::summary::{LatencySummary, Summary};
+use super::summary::{CpuShare, LatencySummary, Summary};
 
 fn ms(e: &Estimate) -> String {
     let v = e.mean;
@@ -65,8 +65,8 @@ pub fn render(s: &Summary) -> String {
     };
     let _ = writeln!(
         out,
-        "{}: {load}; {} replication(s) of {span} after {} s warm-up; seed {}",
-        s.topology, w.replications, w.warmup_s, w.seed
+        "{} under {}: {load}; {} replication(s) of {span} after {} s warm-up; seed {}",
+        s.topology, s.design, w.replications, w.warmup_s, w.seed
     );
     if let Some(sat) = &s.saturated {
         let _ = writeln!(out, "\nSATURATED: {}", sat.message);
@@ -145,19 +145,71 @@ pub fn render(s: &Summary) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<24} {:>10} {:>13} {:>9} {:>14}",
-        "service", "replicas", "utilisation", "offered", "core wait ms"
+        "\n{:<24} {:>10} {:>12} {:>8} {:>13}   {}",
+        "cores (CPU % of capacity)", "instances", "utilisation", "offered", "core wait ms", "busy by category"
     );
     for v in &s.services {
         let _ = writeln!(
             out,
-            "{:<24} {:>10} {:>13} {:>9} {:>14}",
+            "{:<24} {:>10} {:>12} {:>8} {:>13}   {}",
             v.name,
             format!("{} x {}c", v.replicas, v.cores),
             pct(v.utilisation.mean),
             v.offered_utilisation.map_or("-".into(), pct),
-            pm(&v.queueing_ms)
+            pm(&v.queueing_ms),
+            categories(&v.cpu)
+        );
+    }
+    for p in &s.proxies {
+        let _ = writeln!(
+            out,
+            "{:<24} {:>10} {:>12} {:>8} {:>13}   {}",
+            p.name,
+            p.instances,
+            pct(p.utilisation.mean),
+            "-",
+            pm(&p.queueing_ms),
+            categories(&p.cpu)
+        );
+    }
+    if s.attribution.iter().any(|a| a.mean_ms.mean > 0.0) {
+        let _ = writeln!(out, "\nwhere the time goes (critical path, ms per request)");
+        let _ = writeln!(out, "{:<16} {:>10} {:>14}", "", "mean", "at p99");
+        for a in s.attribution.iter().filter(|a| a.mean_ms.mean > 0.0 || a.p99_ms.is_some_and(|p| p.mean > 0.0)) {
+            let _ = writeln!(
+                out,
+                "{:<16} {:>10} {:>14}",
+                a.span.replace('_', " "),
+                ms(&a.mean_ms),
+                a.p99_ms.as_ref().map_or("-".into(), ms)
+            );
+        }
+    }
+    let k = &s.security;
+    let per = |e: &Estimate| format!("{:.2}", e.mean);
+    if k.connections_opened.mean > 0.0 || k.authz_decisions.mean > 0.0 || k.jwt_verifications.mean > 0.0 {
+        let _ = writeln!(
+            out,
+            "\nper request: {} connections opened, {} full / {} resumed / {} 0-RTT handshakes{}; {} policy decisions{}; {} JWT verifications; {} token fetches",
+            per(&k.connections_opened),
+            per(&k.handshakes_full),
+            per(&k.handshakes_resumed),
+            per(&k.handshakes_zero_rtt),
+            k.resumption_rate.map_or(String::new(), |r| format!(" (resumption rate {})", pct(r.mean))),
+            per(&k.authz_decisions),
+            k.authz_cache_hit_rate.map_or(String::new(), |r| format!(" ({} from cache)", pct(r.mean))),
+            per(&k.jwt_verifications),
+            per(&k.token_fetches),
         );
     }
     out
+}
+
+/// "business 40.1%, handshake 3.2%" for the non-zero categories.
+fn categories(cpu: &[CpuShare]) -> String {
+    cpu.iter()
+        .filter(|c| c.share.mean > 0.0005)
+        .map(|c| format!("{} {}", c.category.replace('_', " "), pct(c.share.mean)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
