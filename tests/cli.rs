@@ -237,7 +237,8 @@ fn run_minimal_prints_table_and_writes_results() {
     assert!(json["saturated"].is_null(), "{json:#}");
     assert_eq!(json["endpoints"].as_array().map(Vec::len), Some(1));
     assert_eq!(json["edges"].as_array().map(Vec::len), Some(1));
-    assert_eq!(json["services"].as_array().map(Vec::len), Some(2));
+    // api and db, plus the policy and identity services designs call.
+    assert_eq!(json["services"].as_array().map(Vec::len), Some(4));
 
     let csv = read(&out.join("latency.csv"));
     let mut lines = csv.lines();

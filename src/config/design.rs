@@ -62,12 +62,42 @@ enum TerminateFile {
     Node,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum VersionFile {
-    #[serde(rename = "1.2")]
     V12,
-    #[serde(rename = "1.3")]
     V13,
+}
+
+impl<'de> Deserialize<'de> for VersionFile {
+    /// "1.3" as written in RFCs, or the bare number people type.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = VersionFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a TLS version: \"1.2\" or \"1.3\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<VersionFile, E> {
+                match v {
+                    "1.2" => Ok(VersionFile::V12),
+                    "1.3" => Ok(VersionFile::V13),
+                    _ => Err(E::custom(format!(
+                        "unknown choice `{v}`; valid choices here are `1.2`, `1.3`"
+                    ))),
+                }
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<VersionFile, E> {
+                match v {
+                    1.2 => Ok(VersionFile::V12),
+                    1.3 => Ok(VersionFile::V13),
+                    _ => Err(E::custom(format!(
+                        "unknown choice `{v}`; valid choices here are `1.2`, `1.3`"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
@@ -178,6 +208,7 @@ struct ProxyFile {
     cpu_per_kib: Option<Dur>,
     cores: Option<i64>,
     shares_service_cores: Option<bool>,
+    nodes_per_zone: Option<i64>,
     waypoint: Option<WaypointFile>,
 }
 
@@ -559,7 +590,10 @@ impl Resolver<'_> {
             prewarm: reuse != Reuse::PerRequest && k.prewarm.unwrap_or(true),
         };
         if reuse == Reuse::PerRequest && k.prewarm == Some(true) {
-            self.error(&key("connections", "prewarm"), "per-request connections are never reused, so there is nothing to prewarm");
+            self.error(
+                &key("connections", "prewarm"),
+                "per-request connections are never reused, so there is nothing to prewarm",
+            );
         }
 
         let r = &raw.resumption;
@@ -689,6 +723,7 @@ impl Resolver<'_> {
                 cores: self.count(p.cores, 2, 1, key("proxy", "cores")),
             },
             shares_service_cores: p.shares_service_cores.unwrap_or(false),
+            nodes_per_zone: self.count(p.nodes_per_zone, 3, 1, key("proxy", "nodes_per_zone")),
             waypoint,
         };
         if proxy.shares_service_cores && proxy_mode != ProxyMode::Sidecar {

@@ -76,15 +76,24 @@ impl Station {
     /// demand is `parts[i]` in category i, served in that order.
     #[inline]
     pub fn start(&mut self, now: Nanos, parts: &[Nanos], waited: Nanos) {
+        self.account(now, parts);
+        let (w0, w1) = self.window;
+        if now >= w0 && now < w1 {
+            self.stats.started += 1;
+            self.stats.waited += waited;
+        }
+    }
+
+    /// Charges CPU that runs without taking a turn in the queue (work done
+    /// inline by a thread that already runs): busy time only, clipped to the
+    /// window like any job's.
+    #[inline]
+    pub fn account(&mut self, now: Nanos, parts: &[Nanos]) {
         let (w0, w1) = self.window;
         let mut t = now;
         for (busy, &d) in self.stats.busy.iter_mut().zip(parts) {
             *busy += (t + d).min(w1).saturating_sub(t.max(w0));
             t += d;
-        }
-        if now >= w0 && now < w1 {
-            self.stats.started += 1;
-            self.stats.waited += waited;
         }
     }
 

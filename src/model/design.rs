@@ -126,7 +126,9 @@ pub struct Connections {
 pub enum TicketCache {
     /// One ticket per destination replica (the usual client behaviour).
     PerReplica,
-    /// One per destination service (servers share ticket keys).
+    /// One slot per destination service, holding the last ticket received;
+    /// it resumes only at the replica that issued it (Envoy's upstream
+    /// session cache, envoyproxy/envoy issue 33512).
     PerService,
 }
 
@@ -198,6 +200,9 @@ pub struct Proxy {
     pub cost: ProxyCost,
     /// Sidecar CPU comes out of the service's own cores (same cgroup).
     pub shares_service_cores: bool,
+    /// Nodes (hosts) per zone, each with its own node proxy; replica r runs
+    /// on node r mod this of its zone.
+    pub nodes_per_zone: u32,
     /// An L7 waypoint hop on every call (with `Node`), if any.
     pub waypoint: Option<Waypoint>,
 }
@@ -348,6 +353,7 @@ impl Design {
                     cores: 1,
                 },
                 shares_service_cores: false,
+                nodes_per_zone: 3,
                 waypoint: None,
             },
             authn: Authn {

@@ -293,8 +293,8 @@ impl SeriesBucket {
 /// Why a run was judged saturated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saturation {
-    /// The service whose cores were busiest.
-    pub bottleneck: Option<u32>,
+    /// The group of cores (service, sidecars, proxy) that was busiest.
+    pub bottleneck: Option<StationOwner>,
     /// Requests in system at the end of the window minus at its start.
     pub backlog_growth: i64,
     /// Human explanation.

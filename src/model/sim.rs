@@ -251,7 +251,7 @@ pub struct Simulation<'t> {
     next_replica: Vec<u32>,
     peers: Vec<Peer>,
     client_peer: u32,
-    /// Node-proxy peer per zone (NONE without node proxies).
+    /// Node-proxy peer of each replica (NONE without node proxies).
     node_peer: Vec<u32>,
     waypoints: Vec<(ZoneId, u32)>,
     next_waypoint: u32,
@@ -273,7 +273,8 @@ pub struct Simulation<'t> {
     arrival_rng: StreamRng,
     entry_rng: StreamRng,
     user_rngs: Vec<StreamRng>,
-    rotation_rng: StreamRng,
+    /// Certificate renewal jitter, one stream per peer (order-independent).
+    rotation_rngs: Vec<StreamRng>,
     entry_cdf: Vec<f64>,
     window_start: Nanos,
     window_end: Nanos,
@@ -367,17 +368,27 @@ impl<'t> Simulation<'t> {
             epoch: 0,
             proxy: false,
         });
-        let mut node_peer = vec![NONE; topo.zones.len()];
+        // Node proxies: one per node, `nodes_per_zone` nodes in each zone;
+        // replica r runs on node r mod nodes_per_zone of its zone.
+        let mut node_peer = vec![NONE; replicas.len()];
         if design.proxy.mode == ProxyMode::Node {
-            for (z, np) in node_peer.iter_mut().enumerate() {
-                let station = add_station(design.proxy.cost.cores, StationOwner::Node(z as ZoneId));
-                *np = peers.len() as u32;
-                peers.push(Peer {
-                    zone: z as ZoneId,
-                    station,
-                    epoch: 0,
-                    proxy: true,
-                });
+            let nodes = design.proxy.nodes_per_zone as usize;
+            let mut node_of = vec![NONE; topo.zones.len() * nodes];
+            for (r, np) in node_peer.iter_mut().enumerate() {
+                let z = replicas[r].zone as usize;
+                let slot = &mut node_of[z * nodes + r % nodes];
+                if *slot == NONE {
+                    let station =
+                        add_station(design.proxy.cost.cores, StationOwner::Node(z as ZoneId));
+                    *slot = peers.len() as u32;
+                    peers.push(Peer {
+                        zone: z as ZoneId,
+                        station,
+                        epoch: 0,
+                        proxy: true,
+                    });
+                }
+                *np = *slot;
             }
         }
         let waypoints = design.proxy.waypoint.as_ref().map_or(Vec::new(), |wp| {
@@ -419,6 +430,7 @@ impl<'t> Simulation<'t> {
             && k.max_concurrent_streams == u32::MAX
             && design.transport.security == Security::Plaintext
             && design.proxy.mode == ProxyMode::None;
+        let peers_len = peers.len();
         Simulation {
             timers,
             direct,
@@ -447,7 +459,9 @@ impl<'t> Simulation<'t> {
             user_rngs: (0..users)
                 .map(|u| streams.stream(Component::Users, u64::from(u)))
                 .collect(),
-            rotation_rng: streams.stream(Component::Rotation, 0),
+            rotation_rngs: (0..peers_len)
+                .map(|p| streams.stream(Component::Rotation, p as u64))
+                .collect(),
             entry_cdf,
             window_start,
             window_end,
@@ -527,7 +541,7 @@ impl<'t> Simulation<'t> {
             // that close nothing change nothing, so they are not simulated.
             for p in 0..self.peers.len() as u32 {
                 if p != self.client_peer {
-                    let t = self.renewal_interval();
+                    let t = self.renewal_interval(p);
                     self.queue.schedule(t, ev::ROTATE, p, 0);
                 }
             }
@@ -740,7 +754,7 @@ impl<'t> Simulation<'t> {
             self.arm_timer(slot, timeout);
         }
         if self.direct {
-            return self.request(slot);
+            return self.request(slot, 0);
         }
         self.acquire(slot);
     }
@@ -749,7 +763,7 @@ impl<'t> Simulation<'t> {
         if caller_replica == NONE {
             self.client_peer
         } else if self.design.proxy.mode == ProxyMode::Node {
-            self.node_peer[self.replicas[caller_replica as usize].zone as usize]
+            self.node_peer[caller_replica as usize]
         } else {
             caller_replica
         }
@@ -757,7 +771,7 @@ impl<'t> Simulation<'t> {
 
     fn dest_peer(&self, replica: u32) -> u32 {
         if self.design.proxy.mode == ProxyMode::Node {
-            self.node_peer[self.replicas[replica as usize].zone as usize]
+            self.node_peer[replica as usize]
         } else {
             replica
         }
@@ -1008,6 +1022,21 @@ impl<'t> Simulation<'t> {
         self.rtt(a, b, key) / 2 + wire
     }
 
+    /// Half an RTT draw between two zones (a waypoint leg), plus serialisation.
+    fn zone_leg(&self, a: ZoneId, b: ZoneId, bytes: u64, key: u64) -> Nanos {
+        let half = match self.topo.network.rtt(a, b) {
+            Dist::Constant(v) => v / 2,
+            d => d.sample(&mut rng::call_rng(key)) / 2,
+        };
+        half + self.wire(bytes)
+    }
+
+    fn wire(&self, bytes: u64) -> Nanos {
+        self.topo.network.bandwidth.map_or(0, |bw| {
+            (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos
+        })
+    }
+
     /// One local (same-host) one-way hop, app <-> proxy.
     fn local_hop(&self, key: u64) -> Nanos {
         match &self.topo.network.same_host {
@@ -1048,6 +1077,22 @@ impl<'t> Simulation<'t> {
         }
         if origin.proxy {
             parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
+        }
+        if !origin.proxy && c.handshake == Handshake::None && origin.station != NONE {
+            // Library TLS on an established connection: the calling thread
+            // encrypts its request in microseconds as it sends. Queueing that
+            // behind millisecond jobs (non-preemptive FCFS) would overstate
+            // it, so the CPU is charged to the caller's cores without taking
+            // a turn, and its time rides ahead of the transit.
+            let demand = sum(&parts);
+            let now = self.queue.now();
+            self.stations[origin.station as usize].account(now, &parts);
+            let call = self.calls.get_mut(slot);
+            for (cat, &d) in parts.iter().enumerate() {
+                call.attr[span_of(cat) as usize] += d;
+            }
+            call.mark = now + demand;
+            return self.request(slot, demand);
         }
         self.job(slot, origin.station, parts, Phase::OriginJob);
     }
@@ -1195,7 +1240,7 @@ impl<'t> Simulation<'t> {
                     );
                     self.wait(slot, Phase::HandshakeOut, d);
                 }
-                _ => self.request(slot),
+                _ => self.request(slot, 0),
             },
             Phase::ServerHandshake => {
                 // Back to the client, plus the round trips beyond the first:
@@ -1221,13 +1266,19 @@ impl<'t> Simulation<'t> {
                 self.wait(slot, Phase::HandshakeBack, d);
             }
             Phase::WaypointJob => {
-                let (zone, _) = self.waypoints[self.calls.get(slot).waypoint as usize];
+                let (zone, _) = self.waypoints[c.waypoint as usize];
                 let dz = self.peers[c.dest as usize].zone;
-                let d = match self.topo.network.rtt(zone, dz) {
-                    Dist::Constant(v) => v / 2,
-                    dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 1))) / 2,
-                };
-                self.wait(slot, Phase::WaypointOut, d);
+                let ep = &self.topo.endpoints[c.endpoint as usize];
+                let d = self.zone_leg(
+                    zone,
+                    dz,
+                    ep.request_bytes,
+                    derive(c.key, label::WAYPOINT + 1),
+                );
+                // The destination node proxy hands the request to the app.
+                let local = self.local_hop(derive(c.key, label::LOCAL + 1));
+                self.calls.get_mut(slot).local = local;
+                self.wait(slot, Phase::WaypointOut, d + local);
             }
             Phase::DestJob => self.authorize(slot),
             Phase::AuthzJob => {
@@ -1250,7 +1301,7 @@ impl<'t> Simulation<'t> {
                 .insert(key, (now + self.design.resumption.ticket_ttl, c.dest));
         }
         self.mark_ready(&c);
-        self.request(slot);
+        self.request(slot, 0);
     }
 
     fn mark_ready(&mut self, c: &Call) {
@@ -1261,7 +1312,8 @@ impl<'t> Simulation<'t> {
     }
 
     /// Request transit to the destination peer (or the waypoint first).
-    fn request(&mut self, slot: u32) {
+    /// `lead`: time still to pass before the request leaves (inline CPU).
+    fn request(&mut self, slot: u32, lead: Nanos) {
         let c = *self.calls.get(slot);
         if c.pool != NONE && (c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt) {
             // No handshake flights: the connection is usable now.
@@ -1287,15 +1339,12 @@ impl<'t> Simulation<'t> {
             self.next_waypoint = (w + 1) % self.waypoints.len() as u32;
             let (zone, _) = self.waypoints[w as usize];
             let oz = self.peers[c.origin as usize].zone;
-            let d = match self.topo.network.rtt(oz, zone) {
-                Dist::Constant(v) => v / 2,
-                dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT))) / 2,
-            };
+            let d = self.zone_leg(oz, zone, ep.request_bytes, derive(c.key, label::WAYPOINT));
             let call = self.calls.get_mut(slot);
             call.local = local;
             call.waypoint = w;
             call.phase = Phase::Request;
-            self.queue.schedule(d + local, ev::STEP, slot, 0);
+            self.queue.schedule(lead + d + local, ev::STEP, slot, 0);
             return;
         }
         if self.peers[c.dest as usize].proxy {
@@ -1308,7 +1357,7 @@ impl<'t> Simulation<'t> {
             derive(c.key, label::REQUEST_TRANSIT),
         );
         self.calls.get_mut(slot).local = local;
-        self.wait(slot, Phase::Request, d + local);
+        self.wait(slot, Phase::Request, lead + d + local);
     }
 
     /// The request reached the first hop after the network: the waypoint, or
@@ -1520,7 +1569,14 @@ impl<'t> Simulation<'t> {
         }
         let mut parts = c.service_parts;
         let cpu = &self.topo.endpoints[c.endpoint as usize].cpu;
-        parts[Cpu::Business as usize] = match cpu {
+        // A policy service's work is policy evaluation, an identity service's
+        // is token issuing: categorised as such, not as business.
+        let category = match c.kind {
+            Kind::Authz => Cpu::Authz,
+            Kind::Token => Cpu::Jwt,
+            Kind::Root | Kind::Child => Cpu::Business,
+        };
+        parts[category as usize] = match cpu {
             Dist::Constant(v) => *v,
             d => d.sample(&mut rng::call_rng(derive(c.key, label::CPU))),
         };
@@ -1617,16 +1673,32 @@ impl<'t> Simulation<'t> {
         if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
             local += self.local_hop(derive(c.key, label::LOCAL + 3));
         }
-        let mut d = self.one_way(
-            c.dest,
-            c.origin,
-            ep.response_bytes,
-            derive(c.key, label::RESPONSE_TRANSIT),
-        );
-        if !self.waypoints.is_empty() {
-            // Back through the waypoint: one more network leg.
-            d += self.one_way(c.dest, c.origin, 0, derive(c.key, label::WAYPOINT + 3));
-        }
+        let d = if self.waypoints.is_empty() {
+            self.one_way(
+                c.dest,
+                c.origin,
+                ep.response_bytes,
+                derive(c.key, label::RESPONSE_TRANSIT),
+            )
+        } else {
+            // Back through the call's waypoint: destination -> waypoint -> origin.
+            let (wz, _) = self.waypoints[c.waypoint as usize];
+            let (dz, oz) = (
+                self.peers[c.dest as usize].zone,
+                self.peers[c.origin as usize].zone,
+            );
+            self.zone_leg(
+                dz,
+                wz,
+                ep.response_bytes,
+                derive(c.key, label::RESPONSE_TRANSIT),
+            ) + self.zone_leg(
+                wz,
+                oz,
+                ep.response_bytes,
+                derive(c.key, label::WAYPOINT + 3),
+            )
+        };
         self.calls.get_mut(slot).local = local;
         self.wait(slot, Phase::Response, d + local);
     }
@@ -1869,11 +1941,37 @@ impl<'t> Simulation<'t> {
 
     // ---- certificates --------------------------------------------------
 
-    fn renewal_interval(&mut self) -> Nanos {
+    fn renewal_interval(&mut self, peer: u32) -> Nanos {
         let id = &self.design.identity;
         let base = id.cert_ttl as f64 * id.renew_ratio;
-        let jitter = id.renew_jitter * (2.0 * unit_f64(&mut self.rotation_rng) - 1.0);
+        let jitter =
+            id.renew_jitter * (2.0 * unit_f64(&mut self.rotation_rngs[peer as usize]) - 1.0);
         (base * (1.0 + jitter)).max(1.0).round() as Nanos
+    }
+
+    /// Renewals that close no connection change nothing in the simulation,
+    /// so they are not events; they are counted here from the same streams.
+    fn count_quiet_rotations(&mut self) {
+        if self.design.transport.security == Security::Plaintext
+            || self.design.identity.rotation_closes_connections
+        {
+            return;
+        }
+        for peer in 0..self.peers.len() as u32 {
+            if peer == self.client_peer {
+                continue;
+            }
+            let mut t: Nanos = 0;
+            loop {
+                t = t.saturating_add(self.renewal_interval(peer));
+                if t >= self.window_end {
+                    break;
+                }
+                if t >= self.window_start {
+                    self.metrics.counters.rotations += 1;
+                }
+            }
+        }
     }
 
     /// Peer `peer` renews its certificate: connections it opened with the old
@@ -1884,7 +1982,7 @@ impl<'t> Simulation<'t> {
         if now >= self.window_start && now < self.window_end {
             self.metrics.counters.rotations += 1;
         }
-        let t = self.renewal_interval();
+        let t = self.renewal_interval(peer);
         self.queue.schedule(t, ev::ROTATE, peer, 0);
     }
 
@@ -1954,6 +2052,7 @@ impl<'t> Simulation<'t> {
             self.change_in_system(0);
             self.metrics.window = self.window_end.min(now).saturating_sub(self.window_start);
         }
+        self.count_quiet_rotations();
         let window = self.metrics.window;
         let mut stations: Vec<StationMetrics> = Vec::new();
         for (st, owner) in self.stations.iter().zip(&self.owners) {
@@ -1979,12 +2078,8 @@ impl<'t> Simulation<'t> {
         if let Some(sat) = &mut self.metrics.saturation {
             sat.bottleneck = stations
                 .iter()
-                .filter_map(|m| match m.owner {
-                    StationOwner::Service(s) => Some((s, m.utilisation())),
-                    _ => None,
-                })
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(s, _)| s);
+                .max_by(|a, b| a.utilisation().total_cmp(&b.utilisation()))
+                .map(|m| m.owner);
         }
         self.metrics.stations = stations;
         if window > 0 {

@@ -59,35 +59,46 @@ pub fn headline(base: &Summary, design: &Summary) -> String {
         .map(|(d, b)| (d.span, d.mean_ms.mean - b.mean_ms.mean))
         .collect();
     let total: f64 = added.iter().map(|a| a.1).filter(|v| *v > 0.0).sum();
-    if total > 0.0 {
+    // Below a twentieth of a millisecond or 2% of the baseline, the split of
+    // the difference is noise between runs, not a finding.
+    if total > 0.05f64.max(0.02 * b.mean.mean) {
         let mut top: Vec<&(&str, f64)> = added.iter().filter(|a| a.1 > 0.0).collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         let shares: Vec<String> = top
             .iter()
             .take(3)
+            .filter(|(_, v)| v / total >= 0.05)
             .map(|(span, v)| format!("{:.0}% {}", v / total * 100.0, span.replace('_', " ")))
             .collect();
         parts.push(format!("of the added time, {}", shares.join(", ")));
     }
-    // The service whose cores spend the largest share on crypto.
-    let crypto = design
+    // The cores that spend the most on crypto (handshake and bulk), as a
+    // share of what they are busy with.
+    let crypto_of = |cpu: &[super::summary::CpuShare]| -> f64 {
+        cpu.iter()
+            .filter(|c| c.category == "handshake" || c.category == "bulk_crypto")
+            .map(|c| c.share.mean)
+            .sum()
+    };
+    let candidates = design
         .services
         .iter()
-        .map(|s| {
-            let c: f64 = s
-                .cpu
+        .map(|s| (s.name.as_str(), crypto_of(&s.cpu), s.utilisation.mean))
+        .chain(
+            design
+                .proxies
                 .iter()
-                .filter(|c| c.category == "handshake" || c.category == "bulk_crypto")
-                .map(|c| c.share.mean)
-                .sum();
-            let busy = s.utilisation.mean;
-            (s.name.as_str(), if busy > 0.0 { c / busy } else { 0.0 })
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((svc, share)) = crypto
-        && share > 0.0
+                .map(|p| (p.name.as_str(), crypto_of(&p.cpu), p.utilisation.mean)),
+        );
+    if let Some((name, crypto, busy)) = candidates.max_by(|a, b| a.1.total_cmp(&b.1))
+        && crypto > 0.001
+        && busy > 0.0
     {
-        parts.push(format!("crypto takes {:.0}% of {svc}'s CPU", share * 100.0));
+        parts.push(format!(
+            "crypto takes {:.0}% of {name}'s CPU ({:.0}% of its capacity)",
+            crypto / busy * 100.0,
+            crypto * 100.0
+        ));
     }
     out.push_str(&parts.join("; "));
     out.push('.');

@@ -284,6 +284,26 @@ fn secs(r: &RunMetrics) -> f64 {
 }
 
 /// Builds the summary of `runs` (one per replication, at least one).
+/// A station group's display name and kind.
+fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
+    match owner {
+        StationOwner::Service(s) => (topo.services[s as usize].name.clone(), "service"),
+        StationOwner::Sidecar(s) => (
+            format!("{} sidecars", topo.services[s as usize].name),
+            "sidecar",
+        ),
+        StationOwner::PolicySidecar(s) => (
+            format!("{} policy sidecars", topo.services[s as usize].name),
+            "policy-sidecar",
+        ),
+        StationOwner::Node(z) => (
+            format!("node proxies {}", topo.zones[z as usize]),
+            "node-proxy",
+        ),
+        StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
+    }
+}
+
 fn cpu_shares(
     runs: &[RunMetrics],
     get: impl Fn(&RunMetrics) -> Option<&StationMetrics>,
@@ -312,9 +332,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
     let saturated_runs: Vec<&RunMetrics> = runs.iter().filter(|r| r.saturation.is_some()).collect();
     let saturated = saturated_runs.first().map(|r| {
         let sat = r.saturation.as_ref().expect("filtered on saturation");
-        let bottleneck = sat
-            .bottleneck
-            .map(|b| topo.services[b as usize].name.clone());
+        let bottleneck = sat.bottleneck.map(|b| owner_name(topo, b).0);
         let rate = w.arrivals.rate();
         let at = rate.map_or("this load".to_string(), |r| format!("{r:.0} rps offered"));
         let on = bottleneck
@@ -423,22 +441,10 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
         .stations
         .iter()
         .filter_map(|m| {
-            let (name, kind) = match m.owner {
-                StationOwner::Service(_) => return None,
-                StationOwner::Sidecar(s) => (
-                    format!("{} sidecars", topo.services[s as usize].name),
-                    "sidecar",
-                ),
-                StationOwner::PolicySidecar(s) => (
-                    format!("{} policy sidecars", topo.services[s as usize].name),
-                    "policy-sidecar",
-                ),
-                StationOwner::Node(z) => (
-                    format!("node proxy {}", topo.zones[z as usize]),
-                    "node-proxy",
-                ),
-                StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
-            };
+            if let StationOwner::Service(_) = m.owner {
+                return None;
+            }
+            let (name, kind) = owner_name(topo, m.owner);
             let owner = m.owner;
             Some(ProxySummary {
                 name,

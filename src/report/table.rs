@@ -145,8 +145,8 @@ pub fn render(s: &Summary) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<24} {:>10} {:>12} {:>8} {:>13}   {}",
-        "cores (CPU % of capacity)", "instances", "utilisation", "offered", "core wait ms", "busy by category"
+        "\n{:<24} {:>10} {:>12} {:>8} {:>13}   busy by category",
+        "cores (CPU % of capacity)", "instances", "utilisation", "offered", "core wait ms",
     );
     for v in &s.services {
         let _ = writeln!(
@@ -175,7 +175,11 @@ pub fn render(s: &Summary) -> String {
     if s.attribution.iter().any(|a| a.mean_ms.mean > 0.0) {
         let _ = writeln!(out, "\nwhere the time goes (critical path, ms per request)");
         let _ = writeln!(out, "{:<16} {:>10} {:>14}", "", "mean", "at p99");
-        for a in s.attribution.iter().filter(|a| a.mean_ms.mean > 0.0 || a.p99_ms.is_some_and(|p| p.mean > 0.0)) {
+        for a in s
+            .attribution
+            .iter()
+            .filter(|a| a.mean_ms.mean > 0.0 || a.p99_ms.is_some_and(|p| p.mean > 0.0))
+        {
             let _ = writeln!(
                 out,
                 "{:<16} {:>10} {:>14}",
@@ -187,7 +191,10 @@ pub fn render(s: &Summary) -> String {
     }
     let k = &s.security;
     let per = |e: &Estimate| format!("{:.2}", e.mean);
-    if k.connections_opened.mean > 0.0 || k.authz_decisions.mean > 0.0 || k.jwt_verifications.mean > 0.0 {
+    if k.connections_opened.mean > 0.0
+        || k.authz_decisions.mean > 0.0
+        || k.jwt_verifications.mean > 0.0
+    {
         let _ = writeln!(
             out,
             "\nper request: {} connections opened, {} full / {} resumed / {} 0-RTT handshakes{}; {} policy decisions{}; {} JWT verifications; {} token fetches",
@@ -195,9 +202,13 @@ pub fn render(s: &Summary) -> String {
             per(&k.handshakes_full),
             per(&k.handshakes_resumed),
             per(&k.handshakes_zero_rtt),
-            k.resumption_rate.map_or(String::new(), |r| format!(" (resumption rate {})", pct(r.mean))),
+            k.resumption_rate.map_or(String::new(), |r| format!(
+                " (resumption rate {})",
+                pct(r.mean)
+            )),
             per(&k.authz_decisions),
-            k.authz_cache_hit_rate.map_or(String::new(), |r| format!(" ({} from cache)", pct(r.mean))),
+            k.authz_cache_hit_rate
+                .map_or(String::new(), |r| format!(" ({} from cache)", pct(r.mean))),
             per(&k.jwt_verifications),
             per(&k.token_fetches),
         );
