@@ -56,7 +56,7 @@ pub fn headline(base: &Summary, design: &Summary) -> String {
         .attribution
         .iter()
         .zip(&base.attribution)
-        .map(|(d, b)| (d.span, d.mean_ms.mean - b.mean_ms.mean))
+        .map(|(d, b)| (d.span.as_str(), d.mean_ms.mean - b.mean_ms.mean))
         .collect();
     let total: f64 = added.iter().map(|a| a.1).filter(|v| *v > 0.0).sum();
     // Below a twentieth of a millisecond or 2% of the baseline, the split of

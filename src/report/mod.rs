@@ -4,6 +4,7 @@
 
 mod headline;
 pub mod stats;
+pub mod study;
 pub mod summary;
 pub mod table;
 

@@ -1,6 +1,6 @@
 //! Confidence intervals across replications (Student's t).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Two-sided 95% Student t quantiles for 1..=30 degrees of freedom.
 const T95: [f64; 30] = [
@@ -27,7 +27,7 @@ pub fn t95(df: usize) -> f64 {
 
 /// A figure over replications: its mean and the half-width of its 95%
 /// confidence interval (null with a single replication).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// Mean over replications.
     pub mean: f64,

@@ -1,7 +1,7 @@
 //! Aggregates replications into the run summary that the table, JSON and CSV
 //! are written from. Field meanings are documented in `output/README.md`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::stats::Estimate;
 use crate::model::Design;
@@ -14,7 +14,7 @@ use crate::model::topology::{Arrivals, Topology, Window};
 const MS: f64 = 1e-6;
 
 /// Latency figures in milliseconds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Mean.
     pub mean: Estimate,
@@ -53,7 +53,7 @@ impl LatencySummary {
 }
 
 /// Requests at one entry endpoint (or all of them).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestSummary {
     /// Entry endpoint (`service.endpoint`), or "all".
     pub name: String,
@@ -68,7 +68,7 @@ pub struct RequestSummary {
 }
 
 /// One caller -> callee edge, latency as the caller sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EdgeSummary {
     /// Calling endpoint.
     pub caller: String,
@@ -84,7 +84,7 @@ pub struct EdgeSummary {
 
 /// All internal (service-to-service) calls together: the figure architects
 /// quote as "internal request latency".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InternalCalls {
     /// Internal calls per measured user request.
     pub per_request: Estimate,
@@ -93,7 +93,7 @@ pub struct InternalCalls {
 }
 
 /// One service's cores.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServiceSummary {
     /// Service name.
     pub name: String,
@@ -113,22 +113,22 @@ pub struct ServiceSummary {
 }
 
 /// Busy share of capacity in one CPU category.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CpuShare {
     /// Category name.
-    pub category: &'static str,
+    pub category: String,
     /// Busy core-time in this category / core-time available.
     pub share: Estimate,
 }
 
 /// A group of proxy or policy cores (sidecars of a service, a zone's node
 /// proxy, the waypoints).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProxySummary {
     /// What it is, e.g. `cart sidecars`, `node proxy az1`, `waypoints`.
     pub name: String,
     /// "sidecar", "policy-sidecar", "node-proxy" or "waypoint".
-    pub kind: &'static str,
+    pub kind: String,
     /// Instances in the group.
     pub instances: u32,
     /// Busy share of the group's cores.
@@ -140,11 +140,11 @@ pub struct ProxySummary {
 }
 
 /// Where the time of successful requests went along their critical path, ms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttributionSummary {
     /// Span name (network, handshake_rtt, queueing, business_cpu, crypto_cpu,
     /// proxy, authz, authn, retry).
-    pub span: &'static str,
+    pub span: String,
     /// Mean time in this span per request.
     pub mean_ms: Estimate,
     /// Mean time in this span among requests at or above the p99 latency.
@@ -152,7 +152,7 @@ pub struct AttributionSummary {
 }
 
 /// What the security machinery did, per measured user request, and its rates.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecuritySummary {
     /// Connections opened per request.
     pub connections_opened: Estimate,
@@ -179,7 +179,7 @@ pub struct SecuritySummary {
 }
 
 /// Throughput in requests per second.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Throughput {
     /// Requests that arrived in the window, per second.
     pub offered_rps: Estimate,
@@ -190,7 +190,7 @@ pub struct Throughput {
 }
 
 /// Why results carry no percentiles.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SaturationSummary {
     /// Offered load at which it happened.
     pub offered_rps: Option<f64>,
@@ -203,7 +203,7 @@ pub struct SaturationSummary {
 }
 
 /// The simulator's own work, for performance figures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Work {
     /// Events processed, over all replications.
     pub events: u64,
@@ -214,10 +214,10 @@ pub struct Work {
 }
 
 /// The workload as run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkloadSummary {
     /// "poisson", "constant" or "closed".
-    pub arrivals: &'static str,
+    pub arrivals: String,
     /// Open-loop rate.
     pub rate_rps: Option<f64>,
     /// Closed-loop users.
@@ -235,10 +235,10 @@ pub struct WorkloadSummary {
 }
 
 /// Everything a run reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     /// Version of ztsim that produced it.
-    pub ztsim_version: &'static str,
+    pub ztsim_version: String,
     /// Topology name.
     pub topology: String,
     /// Design (security model) name.
@@ -310,7 +310,7 @@ fn cpu_shares(
 ) -> Vec<CpuShare> {
     (0..CPU_CATEGORIES)
         .map(|c| CpuShare {
-            category: CPU_NAMES[c],
+            category: CPU_NAMES[c].to_string(),
             share: est(runs, |r| {
                 get(r).map_or(0.0, |m| ratio(m.busy[c], m.capacity))
             }),
@@ -448,7 +448,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             let owner = m.owner;
             Some(ProxySummary {
                 name,
-                kind,
+                kind: kind.to_string(),
                 instances: m.instances,
                 utilisation: station_est(runs, owner, StationMetrics::utilisation),
                 queueing_ms: station_est(runs, owner, |m| m.mean_queueing() * MS),
@@ -475,7 +475,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
                 v.map(|v| Estimate::of(&v))
             };
             AttributionSummary {
-                span: SPAN_NAMES[span],
+                span: SPAN_NAMES[span].to_string(),
                 mean_ms: per_run(false).unwrap_or(Estimate {
                     mean: 0.0,
                     ci95: None,
@@ -527,11 +527,11 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
         Arrivals::Closed { users, .. } => ("closed", Some(*users)),
     };
     Summary {
-        ztsim_version: env!("CARGO_PKG_VERSION"),
+        ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
         topology: topo.name.clone(),
         design: design.name.clone(),
         workload: WorkloadSummary {
-            arrivals,
+            arrivals: arrivals.to_string(),
             rate_rps: w.arrivals.rate(),
             users,
             warmup_s: w.warmup as f64 * 1e-9,
