@@ -7,6 +7,7 @@
 //! - [`model`]: the validated topology and the call state machine on top.
 //! - [`config`] (TOML in, with located diagnostics) and [`report`] (tables,
 //!   JSON, CSV out) at the edges.
+//! - [`sweep`]: runs a study's grid (config) into study results (report).
 //! - the `ztsim` binary: the command line.
 //!
 //! ```
@@ -38,4 +39,5 @@ pub mod config;
 pub mod engine;
 pub mod model;
 pub mod report;
+pub mod sweep;
 pub mod units;

@@ -2,7 +2,11 @@
 //! the library; this file turns flags into validated settings, calls it, and
 //! maps outcomes to exit codes (0 ok, 1 failure, 2 bad input).
 
+// Diagnostics are large but travel only the cold error path (see lib.rs).
+#![allow(clippy::result_large_err)]
+
 mod bench;
+mod cli_study;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,18 +19,12 @@ use ztsim::model::{self, Design, Topology};
 use ztsim::report;
 use ztsim::units;
 
-/// The topology `cargo run --release` runs with no arguments.
-const DEFAULT_TOPOLOGY: (&str, &str) = (
-    "topologies/chatty.toml",
-    include_str!("../topologies/chatty.toml"),
-);
-
 #[derive(Parser)]
 #[command(
     name = "ztsim",
     version,
     about = "Discrete-event simulator of Zero Trust overhead: handshakes, policy checks and CPU saturation across call graphs.",
-    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default topology (topologies/chatty.toml) and writes its results under output/.\n\nExit codes: 0 success, 1 failure (e.g. cannot write output), 2 bad input (files or flags)."
+    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default study (topologies/chatty.toml under six designs across loads) and writes its results and charts to output/default/.\n\nExit codes: 0 success, 1 failure (e.g. cannot write output), 2 bad input (files or flags)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +41,16 @@ enum Command {
         /// Files to check (topologies/*.toml, models/*.toml).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Sweep designs x loads x parameters in parallel; write results.csv, results.json and charts.
+    Sweep(cli_study::SweepArgs),
+    /// Redraw a study's charts from its results.json, without rerunning it.
+    Plot {
+        /// A results.json written by `ztsim sweep`.
+        results: PathBuf,
+        /// Folder for the charts [default: beside the results].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
@@ -92,14 +100,14 @@ struct Overrides {
 }
 
 /// Why a command did not succeed.
-enum Failure {
+pub(crate) enum Failure {
     /// Bad files or flags: exit 2.
     BadInput(Vec<Diagnostic>),
     /// Anything else: exit 1.
     Other(String),
 }
 
-fn flag_error(flag: &str, message: impl Into<String>) -> Failure {
+pub(crate) fn flag_error(flag: &str, message: impl Into<String>) -> Failure {
     Failure::BadInput(vec![Diagnostic {
         file: "command line".into(),
         line: None,
@@ -157,7 +165,9 @@ impl Overrides {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        None => run_default(),
+        None => cli_study::default_study(),
+        Some(Command::Sweep(args)) => cli_study::sweep_command(args),
+        Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Bench(args)) => config::load_topology(bench::topology(&args))
@@ -187,16 +197,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_default() -> Result<(), Failure> {
-    let (file, text) = DEFAULT_TOPOLOGY;
-    let topo = config::parse_topology(file, text).map_err(Failure::BadInput)?;
-    println!(
-        "ztsim: no command given; running the built-in default topology ({file}). `ztsim --help` lists commands.\n"
-    );
-    let dir = report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, None);
-    simulate_and_report(&topo, &Design::plaintext(), false, &dir)
-}
-
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
     args.overrides.apply(&mut topo)?;
@@ -205,13 +205,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         None => Design::plaintext(),
     };
     if let Some(n) = args.threads {
-        if n == 0 {
-            return Err(flag_error("--threads", "must be at least 1"));
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))?;
+        set_threads(n)?;
     }
     let dir = args.out.unwrap_or_else(|| {
         let name = args.model.as_ref().map(|_| design.name.as_str());
@@ -219,6 +213,17 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     });
     let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
     simulate_and_report(&topo, &design, baseline, &dir)
+}
+
+/// Sizes rayon's pool; results never depend on it.
+pub(crate) fn set_threads(n: usize) -> Result<(), Failure> {
+    if n == 0 {
+        return Err(flag_error("--threads", "must be at least 1"));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))
 }
 
 fn simulate_and_report(

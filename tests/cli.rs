@@ -518,14 +518,25 @@ fn unknown_command_exits_2() {
 #[test]
 fn no_command_runs_the_built_in_default() {
     // `cargo run --release` with no arguments is the README's first command:
-    // it runs the built-in default and writes under output/ of the working dir.
+    // it runs the built-in default study and writes under output/default/ of
+    // the working directory: results, charts, and the article's figures.
     let dir = TempDir::new("nocmd");
     let r = ztsim_in(dir.path(), &[]);
     r.expect_code(0);
-    assert!(r.stdout.contains("built-in default"), "{}", r.show());
+    assert!(r.stdout.contains("built-in default study"), "{}", r.show());
     assert!(
-        dir.path().join("output/runs/chatty/summary.json").is_file(),
+        r.stdout
+            .contains("The seed article's figures beside ztsim's"),
         "{}",
         r.show()
     );
+    let out = dir.path().join("output/default");
+    for f in [
+        "results.json",
+        "results.csv",
+        "latency-vs-load.png",
+        "latency-vs-load.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing\n{}", r.show());
+    }
 }

@@ -5,6 +5,7 @@
 pub mod design;
 pub mod diag;
 pub mod dist;
+pub mod study;
 pub mod topology;
 
 pub use design::parse_design;

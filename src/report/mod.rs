@@ -2,6 +2,8 @@
 //! intervals), the terminal table, `summary.json` and `latency.csv`. This is
 //! the one place that knows the output folder layout.
 
+pub mod article;
+pub mod charts;
 mod headline;
 pub mod stats;
 pub mod study;
@@ -30,6 +32,11 @@ pub fn run_dir(root: &Path, topology_name: &str, design_name: Option<&str>) -> P
         None => topology_name.to_string(),
     };
     root.join("runs").join(safe_name(&name))
+}
+
+/// Where a study writes unless told otherwise.
+pub fn study_dir(root: &Path, study_name: &str) -> PathBuf {
+    root.join(safe_name(study_name))
 }
 
 /// A file-name-safe form of a name taken from an input file: letters, digits,

@@ -12,8 +12,8 @@ use crate::model::metrics::LatencyHistogram;
 /// Quantiles at which a point's latency CDF is kept (pooled over
 /// replications): dense enough to draw, small enough to store.
 pub const CDF_QUANTILES: [f64; 23] = [
-    0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.97, 0.98,
-    0.99, 0.995, 0.999, 0.9999, 1.0,
+    0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.97,
+    0.98, 0.99, 0.995, 0.999, 0.9999, 1.0,
 ];
 
 /// One point of the latency CDF.
@@ -114,7 +114,9 @@ pub fn cdf(runs: &[RunMetrics]) -> Vec<CdfPoint> {
 /// The time series of a point, averaged over its replications.
 pub fn series(runs: &[RunMetrics]) -> Vec<SeriesPoint> {
     let n = runs.iter().map(|r| r.series.len()).max().unwrap_or(0);
-    let width = runs.first().map_or(1.0, |r| r.series_interval as f64 * 1e-9);
+    let width = runs
+        .first()
+        .map_or(1.0, |r| r.series_interval as f64 * 1e-9);
     (0..n)
         .map(|i| {
             let buckets: Vec<_> = runs.iter().filter_map(|r| r.series.get(i)).collect();
@@ -126,9 +128,284 @@ pub fn series(runs: &[RunMetrics]) -> Vec<SeriesPoint> {
                 t_s: i as f64 * width,
                 requests_per_s: requests as f64 / reps / width,
                 mean_ms: (requests > 0).then(|| sum as f64 / requests as f64 * 1e-6),
-                max_ms: (requests > 0).then(|| max as f64 * 1e-6),
-                full_handshakes_per_s: buckets.iter().map(|b| b.handshakes_full).sum::<u64>() as f64 / reps / width,
+                max_ms: (requests > 0).then_some(max as f64 * 1e-6),
+                full_handshakes_per_s: buckets.iter().map(|b| b.handshakes_full).sum::<u64>()
+                    as f64
+                    / reps
+                    / width,
             }
         })
         .collect()
+}
+
+/// Fixed leading columns of `results.csv`; then one column per swept
+/// parameter, then [`METRIC_COLUMNS`], then per-service and per-proxy
+/// utilisation columns (`util_<name>`).
+pub const LEAD_COLUMNS: [&str; 4] = ["point", "design", "rate_rps", "replication"];
+
+/// Metric columns of `results.csv`, in order.
+pub const METRIC_COLUMNS: [&str; 32] = [
+    "saturated",
+    "requests",
+    "failed_ratio",
+    "offered_rps",
+    "completed_rps",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "latency_max_ms",
+    "internal_call_mean_ms",
+    "internal_calls_per_request",
+    "cpu_business_ms_per_request",
+    "cpu_handshake_ms_per_request",
+    "cpu_bulk_crypto_ms_per_request",
+    "cpu_jwt_ms_per_request",
+    "cpu_authz_ms_per_request",
+    "cpu_proxy_ms_per_request",
+    "connections_opened_per_request",
+    "connection_waits_per_request",
+    "handshakes_full_per_request",
+    "handshakes_resumed_per_request",
+    "handshakes_zero_rtt_per_request",
+    "resumption_rate",
+    "authz_decisions_per_request",
+    "authz_cache_hit_rate",
+    "jwt_verifications_per_request",
+    "token_fetches_per_request",
+    "rotations_per_s",
+    "bottleneck",
+    "seed",
+];
+
+/// `results.csv`: one row per point and replication, then per point a
+/// `mean` row and a `ci95` row (half-widths; only with two or more
+/// replications). Empty cells: not applicable (e.g. latency when saturated).
+pub fn results_csv(results: &StudyResults) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let groups: Vec<String> = results
+        .points
+        .first()
+        .map(|p| {
+            p.summary
+                .services
+                .iter()
+                .map(|s| s.name.clone())
+                .chain(p.summary.proxies.iter().map(|x| x.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut header: Vec<String> = LEAD_COLUMNS.iter().map(|s| s.to_string()).collect();
+    header.extend(results.params.iter().cloned());
+    header.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
+    header.extend(
+        groups
+            .iter()
+            .map(|g| format!("util_{}", g.replace(' ', "_"))),
+    );
+    w.write_record(&header)?;
+    for p in &results.points {
+        let lead = |rep: &str| -> Vec<String> {
+            let mut v = vec![
+                p.index.to_string(),
+                p.at.design.clone(),
+                p.at.rate_rps.map_or(String::new(), |r| format!("{r}")),
+                rep.to_string(),
+            ];
+            v.extend(p.at.params.iter().map(|(_, val)| val.clone()));
+            v
+        };
+        for (i, s) in p.replications.iter().enumerate() {
+            let mut row = lead(&(i + 1).to_string());
+            row.extend(metric_cells(s, p.seed, &groups, |e| Some(e.mean)));
+            w.write_record(&row)?;
+        }
+        let mut row = lead("mean");
+        row.extend(metric_cells(&p.summary, p.seed, &groups, |e| Some(e.mean)));
+        w.write_record(&row)?;
+        if p.replications.len() > 1 {
+            let mut row = lead("ci95");
+            row.extend(metric_cells(&p.summary, p.seed, &groups, |e| e.ci95));
+            w.write_record(&row)?;
+        }
+    }
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// The metric cells of one row, taking `pick` (mean or half-width) of each
+/// estimate.
+fn metric_cells(
+    s: &Summary,
+    seed: u64,
+    groups: &[String],
+    pick: impl Fn(&super::stats::Estimate) -> Option<f64>,
+) -> Vec<String> {
+    let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:.6}"));
+    let e = |x: &super::stats::Estimate| num(pick(x));
+    let lat = s.requests.latency_ms.as_ref();
+    let lat_cell = |f: fn(&super::summary::LatencySummary) -> &super::stats::Estimate| {
+        lat.map_or(String::new(), |l| e(f(l)))
+    };
+    let k = &s.security;
+    let mut cells = vec![
+        s.saturated.is_some().to_string(),
+        e(&s.requests.requests),
+        e(&s.requests.failed_ratio),
+        e(&s.throughput.offered_rps),
+        e(&s.throughput.completed_rps),
+        lat_cell(|l| &l.mean),
+        lat_cell(|l| &l.p50),
+        lat_cell(|l| &l.p90),
+        lat_cell(|l| &l.p99),
+        lat_cell(|l| &l.p999),
+        lat_cell(|l| &l.max),
+        s.internal_calls
+            .latency_ms_mean
+            .as_ref()
+            .map_or(String::new(), e),
+        e(&s.internal_calls.per_request),
+    ];
+    cells.extend(s.cpu_per_request.iter().map(|c| e(&c.ms)));
+    cells.extend([
+        e(&k.connections_opened),
+        e(&k.connection_waits),
+        e(&k.handshakes_full),
+        e(&k.handshakes_resumed),
+        e(&k.handshakes_zero_rtt),
+        k.resumption_rate.as_ref().map_or(String::new(), e),
+        e(&k.authz_decisions),
+        k.authz_cache_hit_rate.as_ref().map_or(String::new(), e),
+        e(&k.jwt_verifications),
+        e(&k.token_fetches),
+        e(&k.rotations_per_s),
+        s.saturated
+            .as_ref()
+            .and_then(|x| x.bottleneck.clone())
+            .unwrap_or_default(),
+        seed.to_string(),
+    ]);
+    for g in groups {
+        let util = s
+            .services
+            .iter()
+            .find(|x| &x.name == g)
+            .map(|x| &x.utilisation)
+            .or_else(|| {
+                s.proxies
+                    .iter()
+                    .find(|x| &x.name == g)
+                    .map(|x| &x.utilisation)
+            });
+        cells.push(util.map_or(String::new(), e));
+    }
+    cells
+}
+
+/// Writes `results.json` and `results.csv` into `dir` (atomically).
+pub fn write_results(dir: &std::path::Path, results: &StudyResults) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
+    super::write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
+    super::write_atomic(&dir.join("results.csv"), &results_csv(results)?)
+}
+
+/// Reads a `results.json` back (for `ztsim plot`).
+pub fn read_results(path: &std::path::Path) -> Result<StudyResults, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a ztsim results.json: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// The highest swept load at which `design` (with parameters `params`) did
+/// not saturate, if any.
+pub fn highest_stable_rate(
+    results: &StudyResults,
+    design: &str,
+    params: &[(String, String)],
+) -> Option<f64> {
+    results
+        .points
+        .iter()
+        .filter(|p| p.at.design == design && p.at.params == params && p.summary.saturated.is_none())
+        .filter_map(|p| p.at.rate_rps)
+        .max_by(f64::total_cmp)
+}
+
+/// The point of `design` at `rate` (first parameter combination).
+pub fn point_at<'r>(
+    results: &'r StudyResults,
+    design: &str,
+    rate: Option<f64>,
+) -> Option<&'r PointResult> {
+    let first = results
+        .points
+        .first()
+        .map(|p| p.at.params.clone())
+        .unwrap_or_default();
+    results
+        .points
+        .iter()
+        .find(|p| p.at.design == design && p.at.rate_rps == rate && p.at.params == first)
+}
+
+/// A terminal overview: p99 by design (and parameters) and load, and the
+/// highest stable load of each.
+pub fn overview(results: &StudyResults) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{} ({}): p99 latency in ms by offered load; SAT = saturated",
+        results.title, results.topology
+    );
+    let rates: Vec<Option<f64>> = if results.rates.is_empty() {
+        vec![None]
+    } else {
+        results.rates.iter().map(|&r| Some(r)).collect()
+    };
+    let mut header = format!("{:<36}", "design");
+    for r in &rates {
+        header += &format!(" {:>8}", r.map_or("-".into(), |r| format!("{r}")));
+    }
+    header += "   highest stable load";
+    let _ = writeln!(out, "{header}");
+    let mut rows: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for p in &results.points {
+        let key = (p.at.design.clone(), p.at.params.clone());
+        if !rows.contains(&key) {
+            rows.push(key);
+        }
+    }
+    for (design, params) in &rows {
+        let mut label = design.clone();
+        for (k, v) in params {
+            label += &format!(", {k}={v}");
+        }
+        let mut line = format!("{label:<36}");
+        for r in &rates {
+            let cell = results
+                .points
+                .iter()
+                .find(|p| &p.at.design == design && &p.at.params == params && p.at.rate_rps == *r)
+                .map_or("-".to_string(), |p| match &p.summary.requests.latency_ms {
+                    _ if p.summary.saturated.is_some() => "SAT".to_string(),
+                    Some(l) => format!("{:.1}", l.p99.mean),
+                    None => "-".to_string(),
+                });
+            line += &format!(" {cell:>8}");
+        }
+        let stable = highest_stable_rate(results, design, params)
+            .map_or("none".to_string(), |r| format!("{r} rps"));
+        let _ = writeln!(out, "{line}   {stable}");
+    }
+    out
 }

@@ -112,6 +112,15 @@ pub struct ServiceSummary {
     pub cpu: Vec<CpuShare>,
 }
 
+/// CPU time per request in one category, over every core of the system.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CategoryTime {
+    /// Category name.
+    pub category: String,
+    /// Core-milliseconds per measured user request.
+    pub ms: Estimate,
+}
+
 /// Busy share of capacity in one CPU category.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CpuShare {
@@ -261,6 +270,9 @@ pub struct Summary {
     pub services: Vec<ServiceSummary>,
     /// Per proxy or policy-sidecar group.
     pub proxies: Vec<ProxySummary>,
+    /// CPU per request by category, summed over every service and proxy:
+    /// what a design costs in cores, independent of how they are spread.
+    pub cpu_per_request: Vec<CategoryTime>,
     /// Critical-path attribution of successful requests (all entries).
     pub attribution: Vec<AttributionSummary>,
     /// Security machinery counters.
@@ -456,6 +468,15 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             })
         })
         .collect();
+    let cpu_per_request = (0..CPU_CATEGORIES)
+        .map(|c| CategoryTime {
+            category: CPU_NAMES[c].to_string(),
+            ms: est(runs, |r| {
+                let busy: u64 = r.stations.iter().map(|m| m.busy[c]).sum();
+                busy as f64 * MS / (r.all_requests().latency.count().max(1)) as f64
+            }),
+        })
+        .collect();
     let attribution = (0..SPANS)
         .map(|span| {
             let per_run = |tail: bool| -> Option<Estimate> {
@@ -554,6 +575,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
         edges,
         services,
         proxies,
+        cpu_per_request,
         attribution,
         security,
         series_interval_s: runs[0].series_interval as f64 * 1e-9,

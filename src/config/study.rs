@@ -1,0 +1,564 @@
+//! Study files (a grid of designs x loads x parameters) and parameter
+//! overrides by path. A study resolves into [`Study`]: every grid point's
+//! topology and design, already validated, with its seed.
+//!
+//! Parameters are applied to the *files* before they are validated, so a
+//! swept value goes through exactly the checks a hand-written one would:
+//! `services.cart.replicas = 0` is refused as "replicas must be at least 1".
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
+use super::{parse_design, parse_topology};
+use crate::engine::rng::derive;
+use crate::model::Design;
+use crate::model::topology::{Arrivals, Topology, Window};
+use crate::units::Dur;
+
+/// Top-level keys of a topology file: a parameter path starting with one of
+/// these changes the topology.
+pub const TOPOLOGY_KEYS: [&str; 4] = ["network", "zones", "services", "workload"];
+/// Top-level tables of a design file.
+pub const DESIGN_KEYS: [&str; 7] = [
+    "transport",
+    "connections",
+    "resumption",
+    "identity",
+    "proxy",
+    "authn",
+    "authz",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StudyFile {
+    name: Option<String>,
+    title: Option<String>,
+    topology: Option<String>,
+    #[serde(default)]
+    designs: Vec<String>,
+    #[serde(default)]
+    rates: Vec<f64>,
+    focus_rate: Option<f64>,
+    replications: Option<i64>,
+    seed: Option<u64>,
+    duration: Option<Dur>,
+    warmup: Option<Dur>,
+    #[serde(default)]
+    params: indexmap::IndexMap<String, Vec<toml::Value>>,
+}
+
+/// A file given by path or built in (name, text).
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Shown in diagnostics.
+    pub name: String,
+    /// Contents.
+    pub text: String,
+}
+
+impl Input {
+    /// Reads `path`.
+    pub fn read(path: &Path) -> Result<Input, Diagnostic> {
+        let name = path.display().to_string();
+        std::fs::read_to_string(path)
+            .map(|text| Input {
+                name: name.clone(),
+                text,
+            })
+            .map_err(|e| Diagnostic::new(&name, format!("cannot read the file: {e}")))
+    }
+}
+
+/// What a study asks for, before the grid is expanded.
+#[derive(Debug, Clone)]
+pub struct StudySpec {
+    /// Output folder name.
+    pub name: String,
+    /// The question, for titles.
+    pub title: String,
+    /// The topology.
+    pub topology: Input,
+    /// The designs, in order.
+    pub designs: Vec<Input>,
+    /// Offered loads (open loop), ascending; empty: the topology's own.
+    pub rates: Vec<f64>,
+    /// Load for the per-design charts.
+    pub focus_rate: Option<f64>,
+    /// Swept parameters: path and values.
+    pub params: Vec<(String, Vec<toml::Value>)>,
+    /// Replications per point (None: the topology's).
+    pub replications: Option<u32>,
+    /// Base seed (None: the topology's).
+    pub seed: Option<u64>,
+    /// Measured duration (None: the topology's).
+    pub duration: Option<u64>,
+    /// Warm-up (None: the topology's).
+    pub warmup: Option<u64>,
+}
+
+/// One grid point, ready to run.
+#[derive(Debug, Clone)]
+pub struct Point {
+    /// Design name.
+    pub design: String,
+    /// Offered load, if open loop.
+    pub rate: Option<f64>,
+    /// Other parameters as (path, value as written).
+    pub params: Vec<(String, String)>,
+    /// The topology with this point's load, parameters and seed.
+    pub topology: Topology,
+    /// The design with this point's parameters.
+    pub design_model: Design,
+}
+
+/// A resolved study.
+#[derive(Debug, Clone)]
+pub struct Study {
+    /// Output folder name.
+    pub name: String,
+    /// The question.
+    pub title: String,
+    /// Topology name.
+    pub topology: String,
+    /// Design names in order.
+    pub designs: Vec<String>,
+    /// Loads, ascending (empty for closed loops).
+    pub rates: Vec<f64>,
+    /// Load for per-design charts.
+    pub focus_rate: Option<f64>,
+    /// Swept parameter paths.
+    pub params: Vec<String>,
+    /// Replications per point.
+    pub replications: u32,
+    /// Points in grid order: parameters outermost, then load, then design.
+    pub points: Vec<Point>,
+}
+
+/// Reads a study file; relative paths in it are relative to its folder.
+pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
+    let input = Input::read(path).map_err(|d| vec![d])?;
+    let src = Source::parse(&input.name, &input.text).map_err(|d| vec![d])?;
+    let raw: StudyFile = src.deserialize().map_err(|d| vec![d])?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut errors = Vec::new();
+    let resolve = |p: &str| -> PathBuf { base.join(p) };
+    let topology = match &raw.topology {
+        Some(t) => Input::read(&resolve(t)).map_err(|mut d| {
+            d.message = format!("topology `{t}` (from {}): {}", input.name, d.message);
+            d
+        }),
+        None => Err(src.error(
+            &KeyPath::root().key("topology"),
+            "a study names its topology: topology = \"chatty.toml\"",
+        )),
+    };
+    let mut designs = Vec::new();
+    for (i, d) in raw.designs.iter().enumerate() {
+        match Input::read(&resolve(d)) {
+            Ok(x) => designs.push(x),
+            Err(e) => errors.push(src.error(&KeyPath::root().key("designs").index(i), e.message)),
+        }
+    }
+    for (i, r) in raw.rates.iter().enumerate() {
+        if !(r.is_finite() && *r > 0.0) {
+            errors.push(src.error(
+                &KeyPath::root().key("rates").index(i),
+                format!("a rate must be a positive number of requests per second, got {r}"),
+            ));
+        }
+    }
+    let replications = match raw.replications {
+        Some(n) if (1..=10_000).contains(&n) => Some(n as u32),
+        Some(n) => {
+            errors.push(src.error(
+                &KeyPath::root().key("replications"),
+                format!("replications must be from 1 to 10000, got {n}"),
+            ));
+            None
+        }
+        None => None,
+    };
+    for (k, v) in &raw.params {
+        if v.is_empty() {
+            errors.push(src.error(
+                &KeyPath::root().key("params").key(k),
+                "give at least one value to sweep",
+            ));
+        }
+    }
+    let topology = match topology {
+        Ok(t) => t,
+        Err(d) => {
+            errors.push(d);
+            return Err(errors);
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("study");
+    let name = raw
+        .name
+        .unwrap_or_else(|| stem.trim_end_matches(".study").to_string());
+    Ok(StudySpec {
+        title: raw.title.unwrap_or_else(|| format!("Study {name}")),
+        name,
+        topology,
+        designs,
+        rates: raw.rates,
+        focus_rate: raw.focus_rate,
+        params: raw.params.into_iter().collect(),
+        replications,
+        seed: raw.seed,
+        duration: raw.duration.map(|d| d.0),
+        warmup: raw.warmup.map(|d| d.0),
+    })
+}
+
+/// Parses a command-line parameter `path=v1,v2,...`; each value is read as
+/// a TOML value (`4`, `0.5`, `true`, `"x"`) or else taken as a string (`5m`).
+pub fn parse_param_flag(flag: &str) -> Result<(String, Vec<toml::Value>), String> {
+    let (path, values) = flag.split_once('=').ok_or_else(|| {
+        format!(
+            "`{flag}`: write a parameter as path=value,value (e.g. resumption.ticket_ttl=1m,5m)"
+        )
+    })?;
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(format!("`{flag}`: the parameter path is empty"));
+    }
+    let values: Vec<toml::Value> = values
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or_else(|| toml::Value::String(v.to_string()))
+        })
+        .collect();
+    if values.is_empty() {
+        return Err(format!("`{flag}`: no values to sweep"));
+    }
+    Ok((path.to_string(), values))
+}
+
+/// Which file a parameter path changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Topology,
+    Design,
+}
+
+fn target(path: &str) -> Result<Target, Diagnostic> {
+    let first = path.split('.').next().unwrap_or(path);
+    if TOPOLOGY_KEYS.contains(&first) {
+        return Ok(Target::Topology);
+    }
+    if DESIGN_KEYS.contains(&first) {
+        return Ok(Target::Design);
+    }
+    let all = TOPOLOGY_KEYS.iter().chain(DESIGN_KEYS.iter()).copied();
+    let mut d = Diagnostic::new(
+        "parameters",
+        format!(
+            "unknown parameter path `{path}`: `{first}` is neither a topology nor a design table"
+        ),
+    );
+    d.help = Some(match did_you_mean(first, all) {
+        Some(s) => format!("did you mean `{}`?", path.replacen(first, s, 1)),
+        None => format!(
+            "paths start with a topology table ({}) or a design table ({})",
+            TOPOLOGY_KEYS.join(", "),
+            DESIGN_KEYS.join(", ")
+        ),
+    });
+    Err(d)
+}
+
+/// Sets `path` to `value` in a TOML document and returns the new text.
+/// Every table on the way must exist for topology paths (so a misspelt
+/// service is caught here, by name); design tables are created as needed,
+/// since a design file may leave a whole table to its defaults.
+fn set_path(
+    input: &Input,
+    path: &str,
+    value: &toml::Value,
+    create: bool,
+) -> Result<String, Diagnostic> {
+    let mut doc: toml::Table = toml::from_str(&input.text)
+        .map_err(|e| Diagnostic::new(&input.name, format!("invalid TOML: {}", e.message())))?;
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut table = &mut doc;
+    for (i, seg) in segs[..segs.len() - 1].iter().enumerate() {
+        if !table.contains_key(*seg) {
+            if !create {
+                let here = segs[..i].join(".");
+                let mut d = Diagnostic::new(
+                    &input.name,
+                    format!(
+                        "parameter `{path}`: there is no `{seg}` in `{}`",
+                        if here.is_empty() { "the file" } else { &here }
+                    ),
+                );
+                d.help = did_you_mean(seg, table.keys().map(String::as_str))
+                    .map(|s| {
+                        format!(
+                            "did you mean `{}`?",
+                            segs.iter()
+                                .enumerate()
+                                .map(|(j, x)| if j == i { s } else { x })
+                                .collect::<Vec<_>>()
+                                .join(".")
+                        )
+                    })
+                    .or_else(|| {
+                        Some(format!(
+                            "keys here: {}",
+                            table
+                                .keys()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    });
+                return Err(d);
+            }
+            table.insert(seg.to_string(), toml::Value::Table(toml::Table::new()));
+        }
+        table = match table.get_mut(*seg) {
+            Some(toml::Value::Table(t)) => t,
+            _ => {
+                return Err(Diagnostic::new(
+                    &input.name,
+                    format!(
+                        "parameter `{path}`: `{}` is a value, not a table",
+                        segs[..=i].join(".")
+                    ),
+                ));
+            }
+        };
+    }
+    table.insert(segs[segs.len() - 1].to_string(), value.clone());
+    toml::to_string(&doc)
+        .map_err(|e| Diagnostic::new(&input.name, format!("parameter `{path}`: {e}")))
+}
+
+/// Rewrites a diagnostic about a regenerated file so it names the parameter
+/// that caused it (its line numbers refer to no file the user has).
+fn about_param(mut d: Diagnostic, original: &str, assignments: &[(String, String)]) -> Diagnostic {
+    let set = assignments
+        .iter()
+        .map(|(p, v)| format!("{p} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    d.message = format!(
+        "with {set}: {}{}",
+        d.key.as_ref().map_or(String::new(), |k| format!("{k}: ")),
+        d.message
+    );
+    d.file = original.to_string();
+    d.line = None;
+    d.column = None;
+    d.key = None;
+    d
+}
+
+fn display(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Expands `spec` into validated grid points. Points are ordered with the
+/// parameters outermost, then the load, then the design; each (load,
+/// parameters) combination gets one seed that all designs share, so they see
+/// the same workload (common random numbers).
+pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
+    let base_topo = parse_topology(&spec.topology.name, &spec.topology.text)?;
+    let mut errors = Vec::new();
+    // Check every parameter path once, up front.
+    for (path, _) in &spec.params {
+        if let Err(d) = target(path) {
+            errors.push(d);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if spec.designs.is_empty() {
+        return Err(vec![Diagnostic::new(
+            &spec.name,
+            "the study has no designs: list model files in `designs` or give --model",
+        )]);
+    }
+    let open = base_topo.workload.arrivals.rate().is_some();
+    if !spec.rates.is_empty() && !open {
+        return Err(vec![Diagnostic::new(
+            &spec.topology.name,
+            "the topology's workload is a closed loop; `rates` sweep open-loop arrival rates",
+        )]);
+    }
+    let mut rates = spec.rates.clone();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup();
+    let loads: Vec<Option<f64>> = if rates.is_empty() {
+        vec![base_topo.workload.arrivals.rate()]
+    } else {
+        rates.iter().map(|&r| Some(r)).collect()
+    };
+    // Cartesian product of parameter values, first parameter outermost.
+    let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+    for (path, values) in &spec.params {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((path.clone(), v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    let base_seed = spec.seed.unwrap_or(base_topo.workload.seed);
+    let mut points = Vec::new();
+    let mut design_names = Vec::new();
+    for (ci, combo) in combos.iter().enumerate() {
+        let shown: Vec<(String, String)> =
+            combo.iter().map(|(p, v)| (p.clone(), display(v))).collect();
+        // The topology with this combination's topology parameters.
+        let mut topo_text = spec.topology.text.clone();
+        let mut failed = false;
+        for (p, v) in combo
+            .iter()
+            .filter(|(p, _)| target(p) == Ok(Target::Topology))
+        {
+            let input = Input {
+                name: spec.topology.name.clone(),
+                text: topo_text.clone(),
+            };
+            match set_path(&input, p, v, false) {
+                Ok(t) => topo_text = t,
+                Err(d) => {
+                    errors.push(d);
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            continue;
+        }
+        let mut topo = match parse_topology(&spec.topology.name, &topo_text) {
+            Ok(t) => t,
+            Err(ds) => {
+                errors.extend(
+                    ds.into_iter()
+                        .map(|d| about_param(d, &spec.topology.name, &shown)),
+                );
+                continue;
+            }
+        };
+        if let Some(d) = spec.duration {
+            topo.workload.window = Window::Duration(d);
+        }
+        if let Some(w) = spec.warmup {
+            topo.workload.warmup = w;
+        }
+        if let Some(n) = spec.replications {
+            topo.workload.replications = n;
+        }
+        for (li, load) in loads.iter().enumerate() {
+            let mut t = topo.clone();
+            if let (Some(rate), Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r }) =
+                (load, &mut t.workload.arrivals)
+            {
+                *r = *rate;
+            }
+            // The first combination runs on the base seed itself, so a one-point
+            // study reproduces `ztsim run` exactly; the others derive theirs.
+            let combination = (ci * loads.len() + li) as u64;
+            t.workload.seed = if combination == 0 {
+                base_seed
+            } else {
+                derive(base_seed, combination)
+            };
+            for input in &spec.designs {
+                let mut text = input.text.clone();
+                let mut failed = false;
+                for (p, v) in combo
+                    .iter()
+                    .filter(|(p, _)| target(p) == Ok(Target::Design))
+                {
+                    match set_path(
+                        &Input {
+                            name: input.name.clone(),
+                            text: text.clone(),
+                        },
+                        p,
+                        v,
+                        true,
+                    ) {
+                        Ok(x) => text = x,
+                        Err(d) => {
+                            errors.push(d);
+                            failed = true;
+                        }
+                    }
+                }
+                if failed {
+                    continue;
+                }
+                match parse_design(&input.name, &text, Some(&t)) {
+                    Ok(d) => {
+                        if ci == 0 && li == 0 {
+                            design_names.push(d.name.clone());
+                        }
+                        points.push(Point {
+                            design: d.name.clone(),
+                            rate: *load,
+                            params: shown.clone(),
+                            topology: t.clone(),
+                            design_model: d,
+                        });
+                    }
+                    Err(ds) => errors.extend(ds.into_iter().map(|d| {
+                        if combo.is_empty() {
+                            d
+                        } else {
+                            about_param(d, &input.name, &shown)
+                        }
+                    })),
+                }
+            }
+        }
+    }
+    // One error per distinct message: a bad parameter fails every point.
+    errors.dedup_by(|a, b| a.to_string() == b.to_string());
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if points.is_empty() {
+        return Err(vec![Diagnostic::new(
+            &spec.name,
+            "the grid is empty: nothing to run",
+        )]);
+    }
+    let replications = points[0].topology.workload.replications;
+    Ok(Study {
+        name: spec.name.clone(),
+        title: spec.title.clone(),
+        topology: base_topo.name.clone(),
+        designs: design_names,
+        rates,
+        focus_rate: spec.focus_rate,
+        params: spec.params.iter().map(|(p, _)| p.clone()).collect(),
+        replications,
+        points,
+    })
+}
