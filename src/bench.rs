@@ -28,6 +28,9 @@ pub struct BenchArgs {
     /// Measured requests in the timed run.
     #[arg(long, default_value_t = 200_000)]
     requests: u64,
+    /// Instead, time the built-in default study on 1 and on 2 threads.
+    #[arg(long)]
+    pub sweep: bool,
     /// Also measure peak memory at 1M and 10M requests (two child processes; slow).
     #[arg(long)]
     memory: bool,
@@ -130,6 +133,34 @@ pub fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<()
             large as f64 / 1024.0,
             (large as f64 / small as f64 - 1.0) * 100.0
         );
+    }
+    Ok(())
+}
+
+/// Times the default study's sweep on one thread and on two (each in a pool
+/// of its own, in the same run) and checks both give the same results.
+pub fn sweep_speedup() -> Result<(), String> {
+    let study = ztsim::config::study::expand(&crate::cli_study::default_spec())
+        .map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let time = |threads: usize| -> Result<(f64, String), String> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+        let t0 = Instant::now();
+        let results = pool.install(|| ztsim::sweep::run(&study, &|| {}));
+        let secs = t0.elapsed().as_secs_f64();
+        Ok((secs, serde_json::to_string(&results).map_err(|e| e.to_string())?))
+    };
+    let (one, a) = time(1)?;
+    let (two, b) = time(2)?;
+    println!("default study: {} points x {} replications", study.points.len(), study.replications);
+    println!("  1 thread   {one:>7.2} s");
+    println!("  2 threads  {two:>7.2} s");
+    println!(
+        "speed-up on 2 threads: {:.2}x (target >= 1.8x); results identical: {}",
+        one / two,
+        if a == b { "yes" } else { "NO" }
+    );
+    if a != b {
+        return Err("results differ between 1 and 2 threads".into());
     }
     Ok(())
 }

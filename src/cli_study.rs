@@ -204,9 +204,9 @@ pub fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
     run_study(&spec, &dir)
 }
 
-/// The built-in default study (`ztsim` with no command).
-pub fn default_study() -> Result<(), Failure> {
-    let spec = StudySpec {
+/// The built-in default study's specification.
+pub fn default_spec() -> StudySpec {
+    StudySpec {
         name: "default".into(),
         title: "What Zero Trust costs a chatty system".into(),
         topology: Input {
@@ -227,7 +227,12 @@ pub fn default_study() -> Result<(), Failure> {
         seed: None,
         duration: None,
         warmup: None,
-    };
+    }
+}
+
+/// The built-in default study (`ztsim` with no command).
+pub fn default_study() -> Result<(), Failure> {
+    let spec = default_spec();
     println!(
         "ztsim: no command given; running the built-in default study (`ztsim --help` lists commands)."
     );

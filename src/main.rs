@@ -170,6 +170,7 @@ fn main() -> ExitCode {
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate { files }) => validate(&files),
+        Some(Command::Bench(args)) if args.sweep => bench::sweep_speedup().map_err(Failure::Other),
         Some(Command::Bench(args)) => config::load_topology(bench::topology(&args))
             .map_err(Failure::BadInput)
             .and_then(|topo| {

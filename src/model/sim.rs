@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use super::cost::{Attribution, Cpu, CpuParts, SPANS, Span, span_of};
+use super::cost::{Attribution, Cpu, CpuParts, Span, span_of};
 use super::design::{
     AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
 };
@@ -158,18 +158,12 @@ struct Call {
     first_sent: Nanos,
     /// Station of the current job (NONE: a client-side delay, no station).
     station: u32,
-    /// The current job's demand by CPU category.
-    parts: CpuParts,
-    /// CPU owed to the service's own cores, gathered on the way in (a policy
-    /// sidecar job may run in between).
-    service_parts: CpuParts,
     /// When the current phase began (for attribution).
     mark: Nanos,
     /// Part of the current transit that is local proxy hops.
     local: Nanos,
     /// Waypoint replica the call goes through (NONE without waypoints).
     waypoint: u32,
-    attr: Attribution,
     measured: bool,
     failed: bool,
     abandoned: bool,
@@ -186,6 +180,19 @@ struct TimerLane {
     pending: VecDeque<(Nanos, u32, u32)>,
     /// An event for the front entry is in the queue.
     armed: bool,
+}
+
+/// The bulky per-call figures, beside the slab (indexed by slot) so that
+/// the hot `Call` stays small to copy.
+#[derive(Debug, Clone, Copy, Default)]
+struct Costs {
+    /// The current job's demand by CPU category.
+    parts: CpuParts,
+    /// CPU owed to the service's own cores, gathered on the way in (a policy
+    /// sidecar job may run in between).
+    service_parts: CpuParts,
+    /// Time spent so far, by critical-path span.
+    attr: Attribution,
 }
 
 /// A running replica.
@@ -244,6 +251,7 @@ pub struct Simulation<'t> {
     design: &'t Design,
     queue: EventQueue,
     calls: Slab<Call>,
+    costs: Vec<Costs>,
     stations: Vec<Station>,
     owners: Vec<StationOwner>,
     replicas: Vec<Replica>,
@@ -438,6 +446,7 @@ impl<'t> Simulation<'t> {
             design,
             queue: EventQueue::new(),
             calls: Slab::new(),
+            costs: Vec::new(),
             stations,
             owners,
             replicas,
@@ -620,11 +629,11 @@ impl<'t> Simulation<'t> {
             o.failed += u64::from(!ok);
             if ok {
                 debug_assert_eq!(
-                    c.attr.iter().sum::<u64>(),
+                    self.costs[slot as usize].attr.iter().sum::<u64>(),
                     latency,
                     "attribution must add up"
                 );
-                o.attribution.record(latency, &c.attr);
+                o.attribution.record(latency, &self.costs[slot as usize].attr);
             }
             self.measured_outstanding -= 1;
         }
@@ -658,6 +667,12 @@ impl<'t> Simulation<'t> {
     fn insert(&mut self, call: Call) -> u32 {
         self.metrics.calls += 1;
         let slot = self.calls.insert(call).index;
+        let i = slot as usize;
+        if i < self.costs.len() {
+            self.costs[i] = Costs::default();
+        } else {
+            self.costs.resize(i + 1, Costs::default());
+        }
         self.metrics.peak_calls_in_flight = self.metrics.peak_calls_in_flight.max(self.calls.len());
         slot
     }
@@ -667,7 +682,7 @@ impl<'t> Simulation<'t> {
     fn span(&mut self, slot: u32, span: Span) {
         let now = self.queue.now();
         let c = self.calls.get_mut(slot);
-        c.attr[span as usize] += now - c.mark;
+        self.costs[slot as usize].attr[span as usize] += now - c.mark;
         c.mark = now;
     }
 
@@ -1087,11 +1102,11 @@ impl<'t> Simulation<'t> {
             let demand = sum(&parts);
             let now = self.queue.now();
             self.stations[origin.station as usize].account(now, &parts);
-            let call = self.calls.get_mut(slot);
+            let cost = &mut self.costs[slot as usize];
             for (cat, &d) in parts.iter().enumerate() {
-                call.attr[span_of(cat) as usize] += d;
+                cost.attr[span_of(cat) as usize] += d;
             }
-            call.mark = now + demand;
+            self.calls.get_mut(slot).mark = now + demand;
             return self.request(slot, demand);
         }
         self.job(slot, origin.station, parts, Phase::OriginJob);
@@ -1115,9 +1130,9 @@ impl<'t> Simulation<'t> {
     /// continuing in `phase` when done. Zero demand continues at once.
     fn job(&mut self, slot: u32, station: u32, parts: CpuParts, phase: Phase) {
         let demand = sum(&parts);
+        self.costs[slot as usize].parts = parts;
         let c = self.calls.get_mut(slot);
         c.phase = phase;
-        c.parts = parts;
         c.station = station;
         if demand == 0 {
             return self.advance(slot);
@@ -1138,10 +1153,10 @@ impl<'t> Simulation<'t> {
         let now = self.queue.now();
         let station = self.calls.get(slot).station as usize;
         if let Some((next, waited)) = self.stations[station].depart(now) {
-            let n = *self.calls.get(next);
-            self.stations[station].start(now, &n.parts, waited);
+            let parts = self.costs[next as usize].parts;
+            self.stations[station].start(now, &parts, waited);
             self.span(next, Span::Queueing);
-            self.queue.schedule(sum(&n.parts), ev::CPU_DONE, next, 0);
+            self.queue.schedule(sum(&parts), ev::CPU_DONE, next, 0);
         }
         self.advance(slot);
     }
@@ -1160,9 +1175,10 @@ impl<'t> Simulation<'t> {
                 } else {
                     Span::Proxy
                 };
+                let attr = &mut self.costs[slot as usize].attr;
+                attr[local_span as usize] += c.local;
+                attr[Span::Network as usize] += now - c.mark - c.local;
                 let call = self.calls.get_mut(slot);
-                call.attr[local_span as usize] += c.local;
-                call.attr[Span::Network as usize] += now - c.mark - c.local;
                 call.mark = now;
                 call.local = 0;
             }
@@ -1222,13 +1238,11 @@ impl<'t> Simulation<'t> {
     /// A CPU job finished: attribute its parts, then continue.
     fn job_done(&mut self, slot: u32, c: Call) {
         let now = self.queue.now();
-        {
-            let call = self.calls.get_mut(slot);
-            for (cat, &d) in c.parts.iter().enumerate() {
-                call.attr[span_of(cat) as usize] += d;
-            }
-            call.mark = now;
+        let cost = &mut self.costs[slot as usize];
+        for (cat, &d) in cost.parts.iter().enumerate() {
+            cost.attr[span_of(cat) as usize] += d;
         }
+        self.calls.get_mut(slot).mark = now;
         match c.phase {
             Phase::OriginJob => match c.handshake {
                 Handshake::Full | Handshake::Resumed => {
@@ -1417,12 +1431,12 @@ impl<'t> Simulation<'t> {
             }
             if dest.station == service_station {
                 // Sidecar sharing the pod's cores: one job with the service's.
-                self.calls.get_mut(slot).service_parts = parts;
+                self.costs[slot as usize].service_parts = parts;
                 return self.authorize(slot);
             }
             return self.job(slot, dest.station, parts, Phase::DestJob);
         }
-        self.calls.get_mut(slot).service_parts = parts;
+        self.costs[slot as usize].service_parts = parts;
         self.authorize(slot);
     }
 
@@ -1567,7 +1581,7 @@ impl<'t> Simulation<'t> {
         if c.phase == Phase::Worker {
             self.span(slot, Span::Queueing);
         }
-        let mut parts = c.service_parts;
+        let mut parts = self.costs[slot as usize].service_parts;
         let cpu = &self.topo.endpoints[c.endpoint as usize].cpu;
         // A policy service's work is policy evaluation, an identity service's
         // is token issuing: categorised as such, not as business.
@@ -1779,7 +1793,7 @@ impl<'t> Simulation<'t> {
         };
         {
             let p = self.calls.get_mut(c.parent);
-            p.attr[span as usize] += now - p.mark;
+            self.costs[c.parent as usize].attr[span as usize] += now - p.mark;
             p.mark = now;
         }
         if c.kind == Kind::Authz {
@@ -1794,6 +1808,7 @@ impl<'t> Simulation<'t> {
     fn child_finished(&mut self, slot: u32, ok: bool) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
+        let attr = self.costs[slot as usize].attr;
         self.calls.remove(slot);
         let cs = &self.topo.calls[c.spec as usize];
         if c.measured {
@@ -1815,18 +1830,18 @@ impl<'t> Simulation<'t> {
                 c.measured,
             );
             next.repeat = c.repeat + 1;
-            next.attr = c.attr;
-            let elapsed_before = c.attr.iter().sum::<u64>();
+            let elapsed_before = attr.iter().sum::<u64>();
             // first_sent tracks this repeat; the carried attribution keeps the
             // parent's critical path exact.
             next.first_sent = now;
             let slot = self.insert(next);
+            self.costs[slot as usize].attr = attr;
             self.calls.get_mut(slot).mark = now;
             debug_assert!(elapsed_before <= now);
             self.send(slot);
             return;
         }
-        self.child_done(c.parent, &c.attr, ok);
+        self.child_done(c.parent, &attr, ok);
     }
 
     /// One child of `parent`'s current stage is done; the last one to finish
@@ -1837,15 +1852,16 @@ impl<'t> Simulation<'t> {
         p.failed |= !ok;
         p.pending -= 1;
         if p.pending == 0 {
-            for (a, b) in p.attr.iter_mut().zip(attr) {
+            let pa = &mut self.costs[parent as usize].attr;
+            for (a, b) in pa.iter_mut().zip(attr) {
                 *a += b;
             }
             // Whatever the child's attribution did not cover (a timed-out
             // attempt's unfinished part) is retry time.
-            let covered: u64 = p.attr.iter().sum();
+            let covered: u64 = pa.iter().sum();
             let life = now - p.first_sent;
             if life > covered {
-                p.attr[Span::Retry as usize] += life - covered;
+                pa[Span::Retry as usize] += life - covered;
             }
             p.mark = now;
             p.stage += 1;
@@ -1909,12 +1925,13 @@ impl<'t> Simulation<'t> {
             );
             retry.attempt = c.attempt + 1;
             retry.repeat = c.repeat;
-            retry.attr = c.attr;
-            retry.attr[Span::Retry as usize] += now - c.first_sent - retry.attr.iter().sum::<u64>();
+            let mut attr = self.costs[slot as usize].attr;
+            attr[Span::Retry as usize] += now - c.first_sent - attr.iter().sum::<u64>();
             retry.mark = now;
             retry.phase = Phase::Backoff;
             let delay = cs.backoff.saturating_mul(1 << c.attempt.min(32));
             let retry_slot = self.insert(retry);
+            self.costs[retry_slot as usize].attr = attr;
             self.queue.schedule(delay, ev::SEND, retry_slot, 0);
             return;
         }
@@ -1925,7 +1942,7 @@ impl<'t> Simulation<'t> {
             o.latency.record(now - c.first_sent);
             o.failed += 1;
         }
-        let mut attr = c.attr;
+        let mut attr = self.costs[slot as usize].attr;
         attr[Span::Retry as usize] += now - c.first_sent - attr.iter().sum::<u64>();
         self.child_done(c.parent, &attr, false);
     }
@@ -1933,9 +1950,10 @@ impl<'t> Simulation<'t> {
     /// A user request timed out at the client: the rest of its time is retry.
     fn request_finished_timeout(&mut self, slot: u32) {
         let now = self.queue.now();
-        let c = self.calls.get_mut(slot);
-        let covered: u64 = c.attr.iter().sum();
-        c.attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(covered);
+        let first_sent = self.calls.get(slot).first_sent;
+        let attr = &mut self.costs[slot as usize].attr;
+        let covered: u64 = attr.iter().sum();
+        attr[Span::Retry as usize] += (now - first_sent).saturating_sub(covered);
         self.request_finished(slot, false);
     }
 
@@ -2125,12 +2143,9 @@ impl Call {
             attempt: 0,
             first_sent: now,
             station: NONE,
-            parts: CpuParts::default(),
-            service_parts: CpuParts::default(),
             mark: now,
             local: 0,
             waypoint: NONE,
-            attr: [0; SPANS],
             measured,
             failed: false,
             abandoned: false,
