@@ -173,11 +173,13 @@ impl Dist {
     }
 }
 
+/// Nearest nanosecond of a non-negative duration. `x + 0.5` truncated is
+/// round-half-up for x >= 0 without a libm call (`f64::round` is one on
+/// baseline x86-64); the float-to-int cast saturates, so a huge tail draw caps
+/// at u64::MAX rather than wrapping, and NaN becomes 0.
 #[inline]
-fn round(x: f64) -> Nanos {
-    // Saturating float-to-int cast: a huge lognormal tail draw caps at u64::MAX
-    // rather than wrapping.
-    x.round() as Nanos
+pub fn round(x: f64) -> Nanos {
+    (x + 0.5) as Nanos
 }
 
 #[cfg(test)]

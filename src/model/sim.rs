@@ -30,7 +30,7 @@ use super::cost::{Attribution, Cpu, CpuParts, Span, span_of};
 use super::design::{
     AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
 };
-use super::dist::Dist;
+use super::dist::{Dist, round};
 use super::metrics::{
     Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
 };
@@ -561,9 +561,9 @@ impl<'t> Simulation<'t> {
         match self.topo.workload.arrivals {
             Arrivals::Poisson { rate } => {
                 let u = unit_f64(&mut self.arrival_rng);
-                (-(1.0 - u).ln() / rate * NANOS_PER_SEC as f64).round() as Nanos
+                round(-(1.0 - u).ln() / rate * NANOS_PER_SEC as f64)
             }
-            Arrivals::Constant { rate } => (NANOS_PER_SEC as f64 / rate).round() as Nanos,
+            Arrivals::Constant { rate } => round(NANOS_PER_SEC as f64 / rate),
             Arrivals::Closed { .. } => unreachable!("closed loops have no arrival process"),
         }
     }
@@ -1032,7 +1032,7 @@ impl<'t> Simulation<'t> {
     /// Half an RTT draw plus serialisation of `bytes`.
     fn one_way(&self, a: u32, b: u32, bytes: u64, key: u64) -> Nanos {
         let wire = self.topo.network.bandwidth.map_or(0, |bw| {
-            (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos
+            round(bytes as f64 / bw * NANOS_PER_SEC as f64)
         });
         self.rtt(a, b, key) / 2 + wire
     }
@@ -1048,7 +1048,7 @@ impl<'t> Simulation<'t> {
 
     fn wire(&self, bytes: u64) -> Nanos {
         self.topo.network.bandwidth.map_or(0, |bw| {
-            (bytes as f64 / bw * NANOS_PER_SEC as f64).round() as Nanos
+            round(bytes as f64 / bw * NANOS_PER_SEC as f64)
         })
     }
 
@@ -1088,7 +1088,7 @@ impl<'t> Simulation<'t> {
         let bytes = ep.request_bytes + ep.response_bytes;
         if self.encrypted(&c) {
             parts[Cpu::Bulk as usize] =
-                (bytes as f64 * d.transport.bulk_ns_per_byte).round() as Nanos;
+                round(bytes as f64 * d.transport.bulk_ns_per_byte);
         }
         if origin.proxy {
             parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
@@ -1123,7 +1123,7 @@ impl<'t> Simulation<'t> {
             Dist::Constant(v) => *v,
             dist => dist.sample(&mut rng::call_rng(derive(key, label::PROXY))),
         };
-        per_request + (bytes as f64 * cost.ns_per_byte).round() as Nanos
+        per_request + round(bytes as f64 * cost.ns_per_byte)
     }
 
     /// Runs a CPU job of `parts` on `station` (NONE: a client-side delay),
@@ -1396,7 +1396,7 @@ impl<'t> Simulation<'t> {
             dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 2))),
         };
         parts[Cpu::Proxy as usize] = per_request
-            + ((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte).round() as Nanos;
+            + round((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte);
         // The waypoint is the L7 enforcement point.
         self.enforce_at_proxy(slot, &mut parts);
         self.job(slot, station, parts, Phase::WaypointJob);
@@ -1415,7 +1415,7 @@ impl<'t> Simulation<'t> {
         }
         if self.encrypted(&c) {
             parts[Cpu::Bulk as usize] =
-                (bytes as f64 * self.design.transport.bulk_ns_per_byte).round() as Nanos;
+                round(bytes as f64 * self.design.transport.bulk_ns_per_byte);
         }
         let service_station = self.replicas[c.replica as usize].cores;
         if dest.proxy {
@@ -1964,7 +1964,7 @@ impl<'t> Simulation<'t> {
         let base = id.cert_ttl as f64 * id.renew_ratio;
         let jitter =
             id.renew_jitter * (2.0 * unit_f64(&mut self.rotation_rngs[peer as usize]) - 1.0);
-        (base * (1.0 + jitter)).max(1.0).round() as Nanos
+        round((base * (1.0 + jitter)).max(1.0))
     }
 
     /// Renewals that close no connection change nothing in the simulation,
