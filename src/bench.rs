@@ -140,18 +140,32 @@ pub fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<()
 /// Times the default study's sweep on one thread and on two (each in a pool
 /// of its own, in the same run) and checks both give the same results.
 pub fn sweep_speedup() -> Result<(), String> {
-    let study = ztsim::config::study::expand(&crate::cli_study::default_spec())
-        .map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let study = ztsim::config::study::expand(&crate::cli_study::default_spec()).map_err(|d| {
+        d.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
     let time = |threads: usize| -> Result<(f64, String), String> {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| e.to_string())?;
         let t0 = Instant::now();
         let results = pool.install(|| ztsim::sweep::run(&study, &|| {}));
         let secs = t0.elapsed().as_secs_f64();
-        Ok((secs, serde_json::to_string(&results).map_err(|e| e.to_string())?))
+        Ok((
+            secs,
+            serde_json::to_string(&results).map_err(|e| e.to_string())?,
+        ))
     };
     let (one, a) = time(1)?;
     let (two, b) = time(2)?;
-    println!("default study: {} points x {} replications", study.points.len(), study.replications);
+    println!(
+        "default study: {} points x {} replications",
+        study.points.len(),
+        study.replications
+    );
     println!("  1 thread   {one:>7.2} s");
     println!("  2 threads  {two:>7.2} s");
     println!(

@@ -633,7 +633,8 @@ impl<'t> Simulation<'t> {
                     latency,
                     "attribution must add up"
                 );
-                o.attribution.record(latency, &self.costs[slot as usize].attr);
+                o.attribution
+                    .record(latency, &self.costs[slot as usize].attr);
             }
             self.measured_outstanding -= 1;
         }
@@ -1031,9 +1032,11 @@ impl<'t> Simulation<'t> {
 
     /// Half an RTT draw plus serialisation of `bytes`.
     fn one_way(&self, a: u32, b: u32, bytes: u64, key: u64) -> Nanos {
-        let wire = self.topo.network.bandwidth.map_or(0, |bw| {
-            round(bytes as f64 / bw * NANOS_PER_SEC as f64)
-        });
+        let wire = self
+            .topo
+            .network
+            .bandwidth
+            .map_or(0, |bw| round(bytes as f64 / bw * NANOS_PER_SEC as f64));
         self.rtt(a, b, key) / 2 + wire
     }
 
@@ -1047,9 +1050,10 @@ impl<'t> Simulation<'t> {
     }
 
     fn wire(&self, bytes: u64) -> Nanos {
-        self.topo.network.bandwidth.map_or(0, |bw| {
-            round(bytes as f64 / bw * NANOS_PER_SEC as f64)
-        })
+        self.topo
+            .network
+            .bandwidth
+            .map_or(0, |bw| round(bytes as f64 / bw * NANOS_PER_SEC as f64))
     }
 
     /// One local (same-host) one-way hop, app <-> proxy.
@@ -1087,8 +1091,7 @@ impl<'t> Simulation<'t> {
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let bytes = ep.request_bytes + ep.response_bytes;
         if self.encrypted(&c) {
-            parts[Cpu::Bulk as usize] =
-                round(bytes as f64 * d.transport.bulk_ns_per_byte);
+            parts[Cpu::Bulk as usize] = round(bytes as f64 * d.transport.bulk_ns_per_byte);
         }
         if origin.proxy {
             parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
@@ -1395,8 +1398,8 @@ impl<'t> Simulation<'t> {
             Dist::Constant(v) => *v,
             dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 2))),
         };
-        parts[Cpu::Proxy as usize] = per_request
-            + round((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte);
+        parts[Cpu::Proxy as usize] =
+            per_request + round((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte);
         // The waypoint is the L7 enforcement point.
         self.enforce_at_proxy(slot, &mut parts);
         self.job(slot, station, parts, Phase::WaypointJob);
