@@ -2,6 +2,7 @@
 //! study files into a resolved [`Study`], a progress bar, and the files.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use ztsim::config::Diagnostic;
 use ztsim::config::study::{self, Input, StudySpec};
-use ztsim::report::study::{StudyResults, read_results, write_results};
+use ztsim::report::study::{Manifest, StudyResults, read_manifest, read_points, read_results, write_manifest, write_point, write_results};
 use ztsim::report::{self, charts};
 use ztsim::{sweep, units};
 
@@ -88,9 +89,18 @@ pub struct SweepArgs {
     /// Study name (its output folder under output/).
     #[arg(long)]
     name: Option<String>,
-    /// Output folder [default: output/<study name>].
+    /// Output folder [default: output/<study name>]. A folder that already
+    /// holds results is kept: a new one (name-2, ...) is used unless --force
+    /// or --resume.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace the results already in the output folder.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
+    /// Continue an interrupted sweep in the output folder, reusing its
+    /// finished points (rerunning a finished study recomputes nothing).
+    #[arg(long)]
+    resume: bool,
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -201,7 +211,14 @@ pub fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name));
-    run_study(&spec, &dir)
+    let existing = if args.force {
+        Existing::Overwrite
+    } else if args.resume {
+        Existing::Resume
+    } else {
+        Existing::NewFolder
+    };
+    run_study(&spec, &dir, existing)
 }
 
 /// The built-in default study's specification.
@@ -243,15 +260,92 @@ pub fn default_study() -> Result<(), Failure> {
         DEFAULT_RATES.len()
     );
     let dir = report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name);
-    run_study(&spec, &dir)?;
+    run_study(&spec, &dir, Existing::ResumeOrOverwrite)?;
     let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;
     println!("\n{}", report::article::compare(&results));
     Ok(())
 }
 
-fn run_study(spec: &StudySpec, dir: &Path) -> Result<(), Failure> {
+/// What to do with a study folder that already holds results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Keep it; write to a new folder beside it (`name-2`, `name-3`, ...).
+    NewFolder,
+    /// Replace it (`--force`).
+    Overwrite,
+    /// Continue it: reuse its finished points (`--resume`).
+    Resume,
+    /// The default study: continue if it is the same study, else replace.
+    ResumeOrOverwrite,
+}
+
+/// Set by Ctrl-C (or SIGTERM): no new point starts.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn has_results(dir: &Path) -> bool {
+    dir.join("results.json").exists() || report::study::points_dir(dir).exists()
+}
+
+/// `dir`, or the first `dir-N` that holds no results.
+fn fresh_folder(dir: &Path) -> PathBuf {
+    if !has_results(dir) {
+        return dir.to_path_buf();
+    }
+    let name = dir.file_name().map_or("study".into(), |n| n.to_string_lossy().into_owned());
+    (2..)
+        .map(|n| dir.with_file_name(format!("{name}-{n}")))
+        .find(|d| !has_results(d))
+        .expect("some numbered folder is free")
+}
+
+/// The command that continues an interrupted sweep.
+fn resume_command(dir: &Path) -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    let mut out = Vec::new();
+    let mut skip = false;
+    for (i, a) in args.drain(..).enumerate() {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a == "--out" {
+            skip = true;
+            continue;
+        }
+        if a.starts_with("--out=") || a == "--force" || a == "--resume" {
+            continue;
+        }
+        out.push(if i == 0 { "ztsim".to_string() } else { a });
+    }
+    if out.len() == 1 {
+        // The default study has no command: resuming it is running it again.
+        return "ztsim   (or cargo run --release)".into();
+    }
+    format!("{} --resume --out {}", out.join(" "), dir.display())
+}
+
+fn run_study(spec: &StudySpec, dir: &Path, existing: Existing) -> Result<(), Failure> {
     let study = study::expand(spec).map_err(Failure::BadInput)?;
+    let manifest = Manifest { fingerprint: study.fingerprint(), points: study.points.len(), name: study.name.clone() };
+    let same = read_manifest(dir).is_some_and(|m| m == manifest);
+    let (dir, previous) = match existing {
+        Existing::Resume if has_results(dir) && !same => {
+            return Err(bad(Diagnostic::new(
+                dir.display().to_string(),
+                "this folder holds results of a different study (or of another ztsim version), so it cannot be resumed; use --force to replace it, or another --out",
+            )));
+        }
+        Existing::Resume | Existing::ResumeOrOverwrite if same => (dir.to_path_buf(), read_points(dir)),
+        Existing::NewFolder => (fresh_folder(dir), Vec::new()),
+        _ => (dir.to_path_buf(), Vec::new()),
+    };
+    let dir = dir.as_path();
     check_writable(dir)?;
+    if previous.is_empty() {
+        // A fresh start: forget points of whatever ran here before.
+        let _ = std::fs::remove_dir_all(report::study::points_dir(dir));
+    }
+    write_manifest(dir, &manifest).map_err(|e| Failure::Other(format!("cannot write to {}: {e}", dir.display())))?;
     let jobs = study.points.len() as u64 * u64::from(study.replications);
     println!(
         "{} points ({} designs x {} loads{}) x {} replications = {jobs} runs, about {:.1} M simulated requests",
@@ -269,20 +363,54 @@ fn run_study(spec: &StudySpec, dir: &Path) -> Result<(), Failure> {
         study.replications,
         sweep::estimated_requests(&study) / 1e6,
     );
+    if !previous.is_empty() {
+        println!("resuming {}: {} of {} points already done", dir.display(), previous.len(), study.points.len());
+    }
+    // Ctrl-C and SIGTERM stop the sweep cleanly; a second handler cannot be
+    // installed, which only matters to tests running several sweeps.
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let bar = progress(study.points.len() as u64);
+    bar.inc(previous.len() as u64);
     let t0 = std::time::Instant::now();
-    let results = sweep::run(&study, &|| bar.inc(1));
+    let write_error = std::sync::Mutex::new(None);
+    let outcome = sweep::run_resumable(
+        &study,
+        previous,
+        &|p| {
+            if let Err(e) = write_point(dir, p) {
+                write_error.lock().map(|mut w| *w = Some(e.to_string())).ok();
+                STOP.store(true, Ordering::SeqCst);
+            }
+            bar.inc(1);
+        },
+        &STOP,
+    );
     bar.finish_and_clear();
+    if let Some(e) = write_error.into_inner().ok().flatten() {
+        return Err(Failure::Other(format!("cannot save a finished point in {}: {e}", dir.display())));
+    }
+    let results = outcome.results;
     write_results(dir, &results)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
+    if !outcome.complete {
+        return Err(Failure::Interrupted(format!(
+            "interrupted: {} of {} points are done and saved in {} (results.csv and results.json hold them); continue with:\n  {}",
+            results.points.len(),
+            study.points.len(),
+            dir.display(),
+            resume_command(dir)
+        )));
+    }
     let charts = charts::render_all(&results, dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
     print!("{}", report::study::overview(&results));
     println!(
-        "\nwrote {}/results.csv, results.json and {} charts in {:.1} s",
+        "\nwrote {}/results.csv, results.json and {} charts in {:.1} s ({} points computed, {} reused)",
         dir.display(),
         charts.len() / 2,
-        t0.elapsed().as_secs_f64()
+        t0.elapsed().as_secs_f64(),
+        outcome.computed,
+        outcome.reused
     );
     Ok(())
 }

@@ -54,6 +54,18 @@ enum Command {
     },
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
+    /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
+    #[command(
+        long_about = "Print the JSON Schema (draft-07) of a kind of input file, so that editors with TOML schema support (Taplo, and VS Code's Even Better TOML, which uses it) validate and complete the files as you type.\n\nSave one schema per kind, e.g.\n  ztsim schema topology --out topology.schema.json\n  ztsim schema design --out design.schema.json\n  ztsim schema study --out study.schema.json\n\nthen point a file at its schema with a directive on its first line (the path is relative to the TOML file):\n  #:schema ../topology.schema.json\n\nor map files to schemas once in a .taplo.toml at the workspace root:\n  [[rule]]\n  include = [\"models/*.toml\"]\n  schema.path = \"./design.schema.json\"\n\nThe schema checks keys, value types, units and choices; `ztsim validate` also checks names, the call graph and everything that needs the whole file."
+    )]
+    Schema {
+        /// Which file: topology (topologies/*.toml), design (models/*.toml) or study (*.study.toml).
+        #[arg(value_enum)]
+        kind: config::schema::SchemaKind,
+        /// Write the schema to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -105,6 +117,8 @@ pub(crate) enum Failure {
     BadInput(Vec<Diagnostic>),
     /// Anything else: exit 1.
     Other(String),
+    /// Stopped by Ctrl-C or SIGTERM after saving what was done: exit 130.
+    Interrupted(String),
 }
 
 pub(crate) fn flag_error(flag: &str, message: impl Into<String>) -> Failure {
@@ -170,6 +184,14 @@ fn main() -> ExitCode {
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate { files }) => validate(&files),
+        Some(Command::Schema { kind, out }) => {
+            let text = config::schema::schema_json(kind);
+            match out {
+                None => Ok(print!("{text}")),
+                Some(path) => std::fs::write(&path, text)
+                    .map_err(|e| Failure::Other(format!("cannot write {}: {e}", path.display()))),
+            }
+        }
         Some(Command::Bench(args)) if args.sweep => bench::sweep_speedup().map_err(Failure::Other),
         Some(Command::Bench(args)) => config::load_topology(bench::topology(&args))
             .map_err(Failure::BadInput)
@@ -194,6 +216,10 @@ fn main() -> ExitCode {
         Err(Failure::Other(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(1)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(130)
         }
     }
 }

@@ -4,54 +4,109 @@
 //! whatever the number of threads: a point is a self-contained computation
 //! seeded by its coordinates.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rayon::prelude::*;
 
-use crate::config::study::Study;
+use crate::config::study::{Point, Study};
 use crate::model::sim::simulate;
 use crate::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use crate::report::summarize;
 
+/// How a sweep ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The points that are done (reused or computed), in grid order.
+    pub results: StudyResults,
+    /// Every point is done.
+    pub complete: bool,
+    /// Points computed in this run.
+    pub computed: usize,
+    /// Points taken from an earlier, interrupted run.
+    pub reused: usize,
+}
+
 /// Runs `study`; `done` is called (from worker threads) after each point.
 pub fn run(study: &Study, done: &(dyn Fn() + Sync)) -> StudyResults {
-    let points = study
-        .points
+    let never = AtomicBool::new(false);
+    run_resumable(study, Vec::new(), &|_| done(), &never).results
+}
+
+/// Runs the points of `study` that `previous` (results of an earlier run of
+/// the same study) does not hold. `finished` sees each new point as soon as
+/// it is done, so the caller can save it; once `stop` is set no new point
+/// starts (points in flight finish), and the outcome says what is missing.
+pub fn run_resumable(
+    study: &Study,
+    previous: Vec<PointResult>,
+    finished: &(dyn Fn(&PointResult) + Sync),
+    stop: &AtomicBool,
+) -> Outcome {
+    let mut slots: Vec<Option<PointResult>> = vec![None; study.points.len()];
+    let mut reused = 0;
+    for p in previous {
+        if let Some(slot) = slots.get_mut(p.index) {
+            *slot = Some(p);
+            reused += 1;
+        }
+    }
+    let todo: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
+    let computed: Vec<PointResult> = todo
         .par_iter()
-        .enumerate()
-        .map(|(index, p)| {
-            let runs: Vec<_> = (0..p.topology.workload.replications)
-                .map(|r| simulate(&p.topology, &p.design_model, r))
-                .collect();
-            let result = PointResult {
-                index,
-                at: Coordinates {
-                    design: p.design.clone(),
-                    rate_rps: p.rate,
-                    params: p.params.clone(),
-                },
-                seed: p.topology.workload.seed,
-                summary: summarize(&p.topology, &p.design_model, &runs),
-                replications: runs
-                    .iter()
-                    .map(|r| summarize(&p.topology, &p.design_model, std::slice::from_ref(r)))
-                    .collect(),
-                cdf: cdf(&runs),
-                series: series(&runs),
-            };
-            done();
-            result
+        .filter_map(|&index| {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+            let result = run_point(index, &study.points[index]);
+            finished(&result);
+            Some(result)
         })
         .collect();
-    StudyResults {
-        ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        name: study.name.clone(),
-        title: study.title.clone(),
-        topology: study.topology.clone(),
-        designs: study.designs.clone(),
-        rates: study.rates.clone(),
-        focus_rate: study.focus_rate,
-        params: study.params.clone(),
-        replications: study.replications,
-        points,
+    let n_computed = computed.len();
+    for p in computed {
+        let i = p.index;
+        slots[i] = Some(p);
+    }
+    let complete = slots.iter().all(Option::is_some);
+    Outcome {
+        results: StudyResults {
+            ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            name: study.name.clone(),
+            title: study.title.clone(),
+            topology: study.topology.clone(),
+            designs: study.designs.clone(),
+            rates: study.rates.clone(),
+            focus_rate: study.focus_rate,
+            params: study.params.clone(),
+            replications: study.replications,
+            points: slots.into_iter().flatten().collect(),
+        },
+        complete,
+        computed: n_computed,
+        reused,
+    }
+}
+
+/// One point: its replications, summarised.
+fn run_point(index: usize, p: &Point) -> PointResult {
+    let runs: Vec<_> = (0..p.topology.workload.replications)
+        .map(|r| simulate(&p.topology, &p.design_model, r))
+        .collect();
+    PointResult {
+        index,
+        at: Coordinates {
+            design: p.design.clone(),
+            rate_rps: p.rate,
+            params: p.params.clone(),
+        },
+        seed: p.topology.workload.seed,
+        summary: summarize(&p.topology, &p.design_model, &runs),
+        replications: runs
+            .iter()
+            .map(|r| summarize(&p.topology, &p.design_model, std::slice::from_ref(r)))
+            .collect(),
+        cdf: cdf(&runs),
+        series: series(&runs),
     }
 }
 

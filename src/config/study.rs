@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
@@ -31,23 +32,58 @@ pub const DESIGN_KEYS: [&str; 7] = [
     "authz",
 ];
 
-#[derive(Debug, Default, Deserialize)]
+/// A study (`*.study.toml`, run with `ztsim sweep FILE`): a grid of designs x
+/// offered loads x parameters on one topology. Paths in it are relative to
+/// its folder. Reference: topologies/chatty.study.toml and README.md.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct StudyFile {
+#[schemars(title = "ztsim study")]
+pub(super) struct StudyFile {
+    /// Output folder under output/. Default: the file name without .study.toml.
     name: Option<String>,
+    /// The question, shown on charts. Default: "Study <name>".
     title: Option<String>,
+    /// The topology file, relative to this file.
+    #[schemars(required)]
     topology: Option<String>,
+    /// Design files (models/*.toml), relative to this file, in legend order. Required unless given with --model.
     #[serde(default)]
     designs: Vec<String>,
+    /// Offered loads in requests per second (open-loop topologies only). Default: the topology's own rate.
     #[serde(default)]
+    #[schemars(extend("items" = { "type": "number", "exclusiveMinimum": 0 }))]
     rates: Vec<f64>,
+    /// The load, in requests per second, at which the per-design charts are drawn.
     focus_rate: Option<f64>,
+    /// Replications per point, from 1 to 10000. Default: the topology's.
+    #[schemars(range(min = 1, max = 10000))]
     replications: Option<i64>,
+    /// Base seed. Default: the topology's.
     seed: Option<u64>,
+    /// Measured duration of every point. Default: the topology's.
     duration: Option<Dur>,
+    /// Warm-up of every point. Default: the topology's.
     warmup: Option<Dur>,
+    /// Any other parameter by path into the topology (network, zones, services, workload) or the design (transport, connections, resumption, identity, proxy, authn, authz), each a list of values to sweep, e.g. "resumption.ticket_ttl" = ["1m", "5m"]. The grid is their product with designs and rates.
     #[serde(default)]
+    #[schemars(schema_with = "params_schema")]
     params: indexmap::IndexMap<String, Vec<toml::Value>>,
+}
+
+/// `params`: any TOML value may be swept, so only the paths' first table and
+/// the lists' length are checked.
+fn params_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let tables = TOPOLOGY_KEYS
+        .iter()
+        .chain(DESIGN_KEYS.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("|");
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": format!("^({tables})(\\..+)?$") },
+        "additionalProperties": { "type": "array", "minItems": 1 },
+    })
 }
 
 /// A file given by path or built in (name, text).
@@ -135,6 +171,22 @@ pub struct Study {
     pub replications: u32,
     /// Points in grid order: parameters outermost, then load, then design.
     pub points: Vec<Point>,
+}
+
+impl Study {
+    /// A fingerprint of everything the results depend on: every point's
+    /// resolved topology, design, coordinates and seed, and the ztsim version.
+    /// An interrupted study may only be resumed into a folder with the same.
+    pub fn fingerprint(&self) -> String {
+        // FNV-1a over the Debug form: deterministic (no HashMaps inside) and
+        // it changes with any resolved value, not just the input text.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let text = format!("{}{:?}{:?}{:?}", env!("CARGO_PKG_VERSION"), self.rates, self.params, self.points);
+        for b in text.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
 }
 
 /// Reads a study file; relative paths in it are relative to its folder.

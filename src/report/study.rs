@@ -409,3 +409,56 @@ pub fn overview(results: &StudyResults) -> String {
     }
     out
 }
+
+/// Where a study keeps its finished points while it runs.
+pub fn points_dir(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("points")
+}
+
+/// What a study folder was started for: resuming into it requires the same.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// `Study::fingerprint()` of the study.
+    pub fingerprint: String,
+    /// Number of points in its grid.
+    pub points: usize,
+    /// Study name.
+    pub name: String,
+}
+
+/// Starts (or restarts) the point store of a study folder.
+pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> std::io::Result<()> {
+    let pd = points_dir(dir);
+    std::fs::create_dir_all(&pd)?;
+    let json = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
+    super::write_atomic(&pd.join("manifest.json"), json.as_bytes())
+}
+
+/// The manifest of a study folder, if it has one.
+pub fn read_manifest(dir: &std::path::Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(points_dir(dir).join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Saves one finished point, atomically (temporary file, then rename), so an
+/// interrupted sweep keeps every point it finished and never half a point.
+pub fn write_point(dir: &std::path::Path, point: &PointResult) -> std::io::Result<()> {
+    let json = serde_json::to_string(point).map_err(std::io::Error::other)?;
+    super::write_atomic(&points_dir(dir).join(format!("{:06}.json", point.index)), json.as_bytes())
+}
+
+/// The points saved in a study folder (any unreadable file is skipped: it
+/// will simply be recomputed).
+pub fn read_points(dir: &std::path::Path) -> Vec<PointResult> {
+    let Ok(entries) = std::fs::read_dir(points_dir(dir)) else {
+        return Vec::new();
+    };
+    let mut points: Vec<PointResult> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.file_stem().is_some_and(|s| s != "manifest"))
+        .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
+        .collect();
+    points.sort_by_key(|p| p.index);
+    points
+}

@@ -1,0 +1,157 @@
+//! No lost work: a sweep saves each finished point as it completes; an
+//! interrupted sweep (Ctrl-C, kill -9) keeps what finished and `--resume`
+//! continues without recomputing it, ending with the same bytes as an
+//! uninterrupted run. Existing results are never overwritten without --force.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ztsim-resume-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The chatty study on one thread: long enough (seconds) to interrupt.
+fn sweep_args(out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "sweep".into(),
+        root().join("topologies/chatty.study.toml").display().to_string(),
+        "--replications".into(),
+        "2".into(),
+        "--threads".into(),
+        "1".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn ztsim(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ztsim")).args(args).output().unwrap()
+}
+
+fn spawn(args: &[String]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ztsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn saved_points(out: &Path) -> usize {
+    std::fs::read_dir(out.join("points"))
+        .map(|d| d.flatten().filter(|e| e.file_name() != "manifest.json").count())
+        .unwrap_or(0)
+}
+
+/// Waits until the running sweep has saved at least `n` points.
+fn wait_for_points(out: &Path, n: usize, child: &mut Child) {
+    let t0 = Instant::now();
+    while saved_points(out) < n {
+        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it could be interrupted");
+        assert!(t0.elapsed() < Duration::from_secs(120), "no point saved in 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn interrupted_sweeps_resume_to_the_same_results() {
+    let dir = tmp("interrupt");
+    let full = dir.join("full");
+    let out = ztsim(&sweep_args(&full, &[]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Ctrl-C: stops cleanly, flushes partial results, says how to resume.
+    let part = dir.join("part");
+    let mut child = spawn(&sweep_args(&part, &[]));
+    wait_for_points(&part, 3, &mut child);
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
+    let saved = saved_points(&part);
+    assert!(saved >= 3 && saved < 48, "{saved} points saved");
+    assert!(part.join("results.csv").is_file() && part.join("results.json").is_file());
+    let out = ztsim(&sweep_args(&part, &["--resume"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{saved} reused")), "{stdout}");
+    assert_eq!(read(&part.join("results.json")), read(&full.join("results.json")));
+    assert_eq!(read(&part.join("results.csv")), read(&full.join("results.csv")));
+
+    // kill -9: no handler runs, yet every finished point is on disk.
+    let killed = dir.join("killed");
+    let mut child = spawn(&sweep_args(&killed, &[]));
+    wait_for_points(&killed, 2, &mut child);
+    signal(&child, "-KILL");
+    let _ = child.wait();
+    let out = ztsim(&sweep_args(&killed, &["--resume"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(read(&killed.join("results.json")), read(&full.join("results.json")));
+
+    // Rerunning a finished study with --resume recomputes nothing and
+    // changes nothing.
+    let before = read(&full.join("results.json"));
+    let out = ztsim(&sweep_args(&full, &["--resume"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 points computed, 48 reused"));
+    assert_eq!(read(&full.join("results.json")), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn existing_results_are_kept_unless_forced() {
+    let dir = tmp("keep");
+    let out_dir = dir.join("s");
+    let quick = |extra: &[&str]| {
+        let mut a = vec![
+            "sweep".to_string(),
+            "--topology".into(),
+            root().join("topologies/minimal.toml").display().to_string(),
+            "-m".into(),
+            root().join("models/plaintext.toml").display().to_string(),
+            "--rate".into(),
+            "100".into(),
+            "--duration".into(),
+            "0.5s".into(),
+            "--out".into(),
+            out_dir.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        ztsim(&a)
+    };
+    assert!(quick(&[]).status.success());
+    let first = read(&out_dir.join("results.json"));
+    // Again without --force: a new folder beside it, the old one untouched.
+    let out = quick(&["--seed", "2"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("s-2"));
+    assert_eq!(read(&out_dir.join("results.json")), first);
+    assert!(dir.join("s-2/results.json").is_file());
+    // --resume into a folder of a different study is refused.
+    let out = quick(&["--seed", "3", "--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different study"));
+    // --force replaces it.
+    assert!(quick(&["--seed", "3", "--force"]).status.success());
+    assert_ne!(read(&out_dir.join("results.json")), first);
+    let _ = std::fs::remove_dir_all(&dir);
+}
