@@ -94,6 +94,9 @@ pub struct SweepArgs {
     /// or --resume.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Run even if a point's estimated size (events, memory) is beyond the guard's budget.
+    #[arg(long)]
+    no_guard: bool,
     /// Replace the results already in the output folder.
     #[arg(long, conflicts_with = "resume")]
     force: bool,
@@ -218,7 +221,7 @@ pub fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
     } else {
         Existing::NewFolder
     };
-    run_study(&spec, &dir, existing)
+    run_study(&spec, &dir, existing, !args.no_guard)
 }
 
 /// The built-in default study's specification.
@@ -260,7 +263,7 @@ pub fn default_study() -> Result<(), Failure> {
         DEFAULT_RATES.len()
     );
     let dir = report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name);
-    run_study(&spec, &dir, Existing::ResumeOrOverwrite)?;
+    run_study(&spec, &dir, Existing::ResumeOrOverwrite, true)?;
     let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;
     println!("\n{}", report::article::compare(&results));
     Ok(())
@@ -286,14 +289,11 @@ fn has_results(dir: &Path) -> bool {
     dir.join("results.json").exists() || report::study::points_dir(dir).exists()
 }
 
-/// `dir`, or the first `dir-N` that holds no results.
+/// `dir`, or the first `dir-N` that holds no results or saved points.
 fn fresh_folder(dir: &Path) -> PathBuf {
-    if !has_results(dir) {
-        return dir.to_path_buf();
-    }
     let name = dir.file_name().map_or("study".into(), |n| n.to_string_lossy().into_owned());
-    (2..)
-        .map(|n| dir.with_file_name(format!("{name}-{n}")))
+    std::iter::once(dir.to_path_buf())
+        .chain((2..).map(|n| dir.with_file_name(format!("{name}-{n}"))))
         .find(|d| !has_results(d))
         .expect("some numbered folder is free")
 }
@@ -324,8 +324,18 @@ fn resume_command(dir: &Path) -> String {
     format!("{} --resume --out {}", out.join(" "), dir.display())
 }
 
-fn run_study(spec: &StudySpec, dir: &Path, existing: Existing) -> Result<(), Failure> {
+fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) -> Result<(), Failure> {
     let study = study::expand(spec).map_err(Failure::BadInput)?;
+    if guarded {
+        // The largest point decides.
+        if let Some(p) = study
+            .points
+            .iter()
+            .max_by(|a, b| ztsim::model::guard::Size::of(&a.topology).events.total_cmp(&ztsim::model::guard::Size::of(&b.topology).events))
+        {
+            crate::guard(&p.topology)?;
+        }
+    }
     let manifest = Manifest { fingerprint: study.fingerprint(), points: study.points.len(), name: study.name.clone() };
     let same = read_manifest(dir).is_some_and(|m| m == manifest);
     let (dir, previous) = match existing {

@@ -78,6 +78,13 @@ struct RunArgs {
     /// With --model, skip the plaintext baseline run that the headline compares against.
     #[arg(long)]
     no_baseline: bool,
+    /// Run even if the run's estimated size (events, memory) is beyond the guard's budget.
+    #[arg(long)]
+    no_guard: bool,
+    /// Overwrite results already in the output folder (otherwise a new
+    /// folder, name-2, name-3, ..., is used).
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     overrides: Overrides,
     /// Folder for summary.json and latency.csv [default: output/runs/<topology name>].
@@ -186,11 +193,14 @@ fn main() -> ExitCode {
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Schema { kind, out }) => {
             let text = config::schema::schema_json(kind);
-            match out {
-                None => Ok(print!("{text}")),
-                Some(path) => std::fs::write(&path, text)
-                    .map_err(|e| Failure::Other(format!("cannot write {}: {e}", path.display()))),
-            }
+            let written = match &out {
+                None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()),
+                Some(path) => std::fs::write(path, text),
+            };
+            written.map_err(|e| {
+                let to = out.map_or("standard output".into(), |p| p.display().to_string());
+                Failure::Other(format!("cannot write the schema to {to}: {e}"))
+            })
         }
         Some(Command::Bench(args)) if args.sweep => bench::sweep_speedup().map_err(Failure::Other),
         Some(Command::Bench(args)) => config::load_topology(bench::topology(&args))
@@ -227,6 +237,9 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
     args.overrides.apply(&mut topo)?;
+    if !args.no_guard {
+        guard(&topo)?;
+    }
     let design = match &args.model {
         Some(path) => config::load_design(path, &topo).map_err(Failure::BadInput)?,
         None => Design::plaintext(),
@@ -238,8 +251,18 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         let name = args.model.as_ref().map(|_| design.name.as_str());
         report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
     });
+    // Results already there are kept unless --force: a new folder is used.
+    let dir = if args.force { dir } else { report::unused_dir(&dir, "summary.json") };
     let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
     simulate_and_report(&topo, &design, baseline, &dir)
+}
+
+/// Refuses a run whose estimated size would explode, with the figure.
+pub(crate) fn guard(topo: &Topology) -> Result<(), Failure> {
+    match model::guard::Size::of(topo).refusal() {
+        Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(topo.name.clone(), why)])),
+        None => Ok(()),
+    }
 }
 
 /// Sizes rayon's pool; results never depend on it.

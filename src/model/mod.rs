@@ -4,6 +4,7 @@
 pub mod cost;
 pub mod design;
 pub mod dist;
+pub mod guard;
 pub mod metrics;
 pub mod sim;
 pub mod topology;

@@ -34,6 +34,19 @@ pub fn run_dir(root: &Path, topology_name: &str, design_name: Option<&str>) -> P
     root.join("runs").join(safe_name(&name))
 }
 
+/// `dir` if it holds no `marker` file (no results), else the first free
+/// `dir-2`, `dir-3`, ... beside it: results are never overwritten silently.
+pub fn unused_dir(dir: &Path, marker: &str) -> PathBuf {
+    if !dir.join(marker).exists() {
+        return dir.to_path_buf();
+    }
+    let name = dir.file_name().map_or("results".into(), |n| n.to_string_lossy().into_owned());
+    (2..)
+        .map(|n| dir.with_file_name(format!("{name}-{n}")))
+        .find(|d| !d.join(marker).exists())
+        .expect("some numbered folder is free")
+}
+
 /// Where a study writes unless told otherwise.
 pub fn study_dir(root: &Path, study_name: &str) -> PathBuf {
     root.join(safe_name(study_name))

@@ -1,0 +1,127 @@
+//! The size of a run, estimated before it starts, so that a model that would
+//! explode (a runaway fan-out, a rate times duration beyond reason) is
+//! refused with the figure that explains it instead of eating the machine.
+
+use super::topology::{Arrivals, Topology, Window};
+use crate::units::NANOS_PER_SEC;
+
+/// Events a single run may be expected to process before it is refused
+/// (about an hour of simulation on one core).
+pub const EVENT_BUDGET: f64 = 2e10;
+/// Memory a run may be expected to need before it is refused.
+pub const MEMORY_BUDGET: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// Bytes of one latency histogram (HdrHistogram, 3 significant digits up to
+/// 2^42 ns, u32 counts).
+const HISTOGRAM_BYTES: f64 = 140_000.0;
+/// Bytes of per-call state in flight (slab slot, costs, queue entries).
+const CALL_BYTES: f64 = 400.0;
+/// Events per simulated call, a generous upper figure (the baseline takes
+/// about 3, a sidecar mesh about 7).
+const EVENTS_PER_CALL: f64 = 8.0;
+
+/// What a run will cost, roughly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Size {
+    /// Expected internal calls per user request (plus the request itself).
+    pub calls_per_request: f64,
+    /// User requests per replication, warm-up included.
+    pub requests: f64,
+    /// Events per replication.
+    pub events: f64,
+    /// Peak memory of one replication, bytes.
+    pub memory: f64,
+}
+
+impl Size {
+    /// Estimates the size of one replication of `topo`.
+    pub fn of(topo: &Topology) -> Size {
+        let w = &topo.workload;
+        let calls_per_request = topo.visits().iter().sum::<f64>();
+        let span = match w.window {
+            Window::Duration(d) => (w.warmup as f64 + d as f64) / NANOS_PER_SEC as f64,
+            Window::Requests(_) => 0.0,
+        };
+        let requests = match (&w.arrivals, w.window) {
+            (_, Window::Requests(n)) => n as f64 * 1.2,
+            (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, _) => rate * span,
+            (Arrivals::Closed { users, think }, _) => {
+                f64::from(*users) * span / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
+            }
+        };
+        let events = requests * calls_per_request * EVENTS_PER_CALL;
+        // Histograms per entry and edge, and the calls in flight in the worst
+        // case the engine tolerates before calling the run saturated.
+        let histograms = (w.entries.len() + topo.edges.len()) as f64 * HISTOGRAM_BYTES * 2.0;
+        let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
+        Size {
+            calls_per_request,
+            requests,
+            events,
+            memory: histograms + in_flight,
+        }
+    }
+
+    /// Why this run is too big, if it is.
+    pub fn refusal(&self) -> Option<String> {
+        if self.events > EVENT_BUDGET {
+            return Some(format!(
+                "this run would simulate about {:.1e} events ({:.2e} requests x {:.0} calls each x ~{EVENTS_PER_CALL} events per call), beyond the budget of {EVENT_BUDGET:.0e}: shorten the duration, lower the rate or trim the call graph (or pass --no-guard)",
+                self.events, self.requests, self.calls_per_request
+            ));
+        }
+        if self.memory > MEMORY_BUDGET {
+            return Some(format!(
+                "this run would need about {:.1} GiB of memory, beyond the budget of {:.0} GiB: the topology has too many entry points and edges (or pass --no-guard)",
+                self.memory / 1024f64.powi(3),
+                MEMORY_BUDGET / 1024f64.powi(3)
+            ));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_topology;
+
+    fn topo(rate: f64, duration: &str, times: u32) -> Topology {
+        parse_topology(
+            "g.toml",
+            &format!(
+                r#"
+[zones.a]
+rtt = "1ms"
+[services.s]
+endpoints.e = {{ stages = [[{{ call = "t.e", times = {times} }}]] }}
+[services.t]
+endpoints.e = {{}}
+[workload]
+arrivals = "poisson"
+rate = {rate}
+duration = "{duration}"
+entry = [{{ endpoint = "s.e" }}]
+"#
+            ),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn estimates_follow_rate_duration_and_fan_out() {
+        let s = Size::of(&topo(100.0, "10s", 4));
+        assert_eq!(s.calls_per_request, 5.0);
+        assert_eq!(s.requests, 1000.0);
+        assert_eq!(s.events, 1000.0 * 5.0 * EVENTS_PER_CALL);
+        assert!(s.refusal().is_none());
+    }
+
+    #[test]
+    fn runaway_runs_are_refused_with_their_figure() {
+        // 1e5 rps for 10 h with 1000 calls per request: ~3e13 events.
+        let s = Size::of(&topo(1e5, "10h", 999));
+        let why = s.refusal().expect("refused");
+        assert!(why.contains("events") && why.contains("beyond the budget"), "{why}");
+    }
+}
