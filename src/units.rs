@@ -307,6 +307,54 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
+/// The JSON Schema `pattern` of a duration as the parser accepts it: a number, an optional
+/// decimal part and a unit, spaces allowed around and between them.
+pub const DURATION_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*(ns|us|µs|μs|ms|s|m|h)\s*$";
+
+/// The JSON Schema `pattern` of a byte size string: like a duration, with the byte units
+/// in any letter case (JSON Schema regexes have no case-insensitive flag).
+pub const BYTES_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*([bB]|[kKmMgGtT][iI]?[bB])\s*$";
+
+impl schemars::JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Dur").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A duration: a string with a unit, e.g. \"250us\", \"1.5ms\", \"2s\", \"5m\", \"24h\". Units: ns, us (or µs), ms, s, m (minutes), h. A bare number is refused.",
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["250us", "1.5ms", "2s"],
+        })
+    }
+}
+
+impl schemars::JsonSchema for Bytes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByteSize".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Bytes").into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A byte size: a whole number of bytes (4096) or a string with a unit, e.g. \"512B\", \"4KiB\", \"1.5MB\". Units (any case): B, KB, KiB, MB, MiB, GB, GiB, TB, TiB; K is 1000, Ki 1024.",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": BYTES_PATTERN },
+            ],
+            "examples": ["4KiB", 512],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

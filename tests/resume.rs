@@ -89,7 +89,7 @@ fn interrupted_sweeps_resume_to_the_same_results() {
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
     let saved = saved_points(&part);
-    assert!(saved >= 3 && saved < 48, "{saved} points saved");
+    assert!((3..48).contains(&saved), "{saved} points saved");
     assert!(part.join("results.csv").is_file() && part.join("results.json").is_file());
     let out = ztsim(&sweep_args(&part, &["--resume"]));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -17,21 +17,26 @@ pub enum DistSpec {
     Table(DistTable),
 }
 
-/// The tagged forms.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// The tagged forms: a table whose `dist` key names the distribution and
+/// whose other keys are its parameters.
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
 pub enum DistTable {
     /// `{ dist = "constant", value = "1ms" }`
     Constant {
-        /// The value.
+        /// The value, every time.
         value: Dur,
     },
     /// `{ dist = "exponential", mean = "1ms" }`
     Exponential {
-        /// The mean.
+        /// The mean (above zero).
         mean: Dur,
     },
     /// `{ dist = "lognormal", median = "1ms", p99 = "8ms" }` or `{ ..., mean = "2ms", sd = "1ms" }`
+    #[schemars(extend("oneOf" = [
+        { "required": ["median", "p99"], "not": { "anyOf": [{ "required": ["mean"] }, { "required": ["sd"] }] } },
+        { "required": ["mean", "sd"], "not": { "anyOf": [{ "required": ["median"] }, { "required": ["p99"] }] } },
+    ]))]
     Lognormal {
         /// Median (with p99).
         median: Option<Dur>,
@@ -51,16 +56,39 @@ pub enum DistTable {
     },
     /// `{ dist = "histogram", edges = ["0ms", "1ms", "5ms"], counts = [70, 30] }`
     Histogram {
-        /// Bin edges, ascending.
+        /// Bin edges: n+1 durations, strictly increasing.
+        #[schemars(length(min = 2))]
         edges: Vec<Dur>,
-        /// Observations per bin (one fewer than edges).
+        /// Observations per bin: n non-negative numbers (one fewer than edges), not all zero.
         counts: Vec<f64>,
     },
     /// `{ dist = "empirical", values = ["1ms", "1.2ms", "4ms"] }`
     Empirical {
-        /// Observed values, equally likely.
+        /// Observed values, equally likely; at least one.
+        #[schemars(length(min = 1))]
         values: Vec<Dur>,
     },
+}
+
+/// A duration string or a `dist` table, as the deserializer below accepts.
+impl schemars::JsonSchema for DistSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Distribution".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::DistSpec").into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A distribution of durations: a duration string for a constant (\"2ms\"), or a table tagged by `dist`: constant (value), exponential (mean), lognormal (median and p99, or mean and sd), uniform (min, max), histogram (edges, counts), empirical (values).",
+            "anyOf": [
+                generator.subschema_for::<Dur>(),
+                generator.subschema_for::<DistTable>(),
+            ],
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for DistSpec {

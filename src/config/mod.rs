@@ -5,6 +5,7 @@
 pub mod design;
 pub mod diag;
 pub mod dist;
+pub mod schema;
 pub mod study;
 pub mod topology;
 
