@@ -319,6 +319,17 @@ fn validate(files: &[PathBuf]) -> Result<(), Failure> {
     for f in files {
         match config::file_kind(f) {
             Ok(config::FileKind::Design) => designs.push(f),
+            Ok(config::FileKind::Study) => {
+                match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
+                    Ok(study) => println!(
+                        "{}: ok (study: {} points x {} replications)",
+                        f.display(),
+                        study.points.len(),
+                        study.replications
+                    ),
+                    Err(d) => problems.extend(d),
+                }
+            }
             Ok(config::FileKind::Topology) => match config::load_topology(f) {
                 Ok(t) => {
                     println!(

@@ -8,6 +8,12 @@ use super::diag::{Diagnostic, KeyPath, Source};
 use crate::model::dist::Dist;
 use crate::units::{Dur, Nanos, parse_duration};
 
+/// Largest mean a duration distribution may have: about 11.6 days.
+pub const MAX_MEAN_NS: f64 = 1e15;
+/// Largest squared coefficient of variation (variance / mean^2): a lognormal
+/// with sigma ~4.3, p99 about 20,000 x the median.
+pub const MAX_SCV: f64 = 1e8;
+
 /// A distribution as written in a file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DistSpec {
@@ -116,6 +122,31 @@ impl<'de> Deserialize<'de> for DistSpec {
 impl DistSpec {
     /// Checks the parameters and builds the sampling form; errors point at `path`.
     pub fn compile(&self, src: &Source, path: &KeyPath) -> Result<Dist, Diagnostic> {
+        let dist = self.compile_unchecked(src, path)?;
+        // A mean or spread beyond any real service time (overflowing
+        // nanoseconds, or a lognormal tail so heavy its moments explode)
+        // would make every figure meaningless: refuse it here.
+        let (mean, scv) = (dist.mean(), dist.scv());
+        if !(mean.is_finite() && mean <= MAX_MEAN_NS) {
+            return Err(src.error(
+                path,
+                format!(
+                    "this distribution's mean is {}: beyond {} days, no service or network takes that long; check its units",
+                    if mean.is_finite() { format!("{:.3e} s", mean * 1e-9) } else { "infinite".into() },
+                    (MAX_MEAN_NS / 86_400e9).round()
+                ),
+            ));
+        }
+        if !scv.is_finite() || scv > MAX_SCV {
+            return Err(src.error(
+                path,
+                format!("this distribution's variance is {} times its squared mean: its tail is too heavy for any percentile to settle (at most {MAX_SCV:.0e}); narrow it (e.g. a smaller p99)", if scv.is_finite() { format!("{scv:.3e}") } else { "infinitely many".into() }),
+            ));
+        }
+        Ok(dist)
+    }
+
+    fn compile_unchecked(&self, src: &Source, path: &KeyPath) -> Result<Dist, Diagnostic> {
         let err = |key: &str, msg: String| Err(src.error(&path.key(key), msg));
         let table = match self {
             DistSpec::Constant(v) => return Ok(Dist::Constant(*v)),

@@ -50,19 +50,21 @@ pub enum FileKind {
     Topology,
     /// A Zero Trust design (`[transport]`, `[authz]`...).
     Design,
+    /// A study (`topology`, `designs`, `rates`, `[params]`).
+    Study,
 }
 
-/// Tells a topology from a design by its top-level tables.
+/// Tells a topology, a design and a study apart by their top-level keys.
 pub fn file_kind(path: &Path) -> Result<FileKind, Vec<Diagnostic>> {
     let (file, text) = read(path)?;
     let src = Source::parse(&file, &text).map_err(|d| vec![d])?;
     let topo_keys = ["services", "workload", "zones", "network"];
-    if topo_keys
-        .iter()
-        .any(|k| src.contains(&KeyPath::root().key(k)))
-    {
-        Ok(FileKind::Topology)
+    let has = |keys: &[&str]| keys.iter().any(|k| src.contains(&KeyPath::root().key(k)));
+    Ok(if has(&topo_keys) {
+        FileKind::Topology
+    } else if has(&["topology", "designs", "rates", "params", "focus_rate"]) {
+        FileKind::Study
     } else {
-        Ok(FileKind::Design)
-    }
+        FileKind::Design
+    })
 }

@@ -699,11 +699,22 @@ impl Compiler<'_> {
         if w.timeout.is_some_and(|t| t.0 == 0) {
             self.error(&wp.key("timeout"), "a timeout must be above zero");
         }
+        let warmup = w.warmup.map_or(0, |d| d.0);
+        let span = match window {
+            Window::Duration(d) => warmup.checked_add(d),
+            Window::Requests(_) => Some(warmup),
+        };
+        if span.is_none_or(|s| s as f64 > crate::config::dist::MAX_MEAN_NS * 10.0) {
+            self.error(
+                &wp.key("duration"),
+                "warm-up plus duration is beyond 100 days of simulated time (or overflows): shorten them",
+            );
+        }
         Workload {
             arrivals,
             entries,
             client_zone,
-            warmup: w.warmup.map_or(0, |d| d.0),
+            warmup,
             window,
             timeout: w.timeout.map(|t| t.0),
             seed: w.seed.unwrap_or(1),

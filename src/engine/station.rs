@@ -92,8 +92,8 @@ impl Station {
         let (w0, w1) = self.window;
         let mut t = now;
         for (busy, &d) in self.stats.busy.iter_mut().zip(parts) {
-            *busy += (t + d).min(w1).saturating_sub(t.max(w0));
-            t += d;
+            *busy += t.saturating_add(d).min(w1).saturating_sub(t.max(w0));
+            t = t.saturating_add(d);
         }
     }
 

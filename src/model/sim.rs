@@ -297,8 +297,9 @@ pub struct Simulation<'t> {
     metrics: RunMetrics,
 }
 
+/// Total demand of a job; saturating, as a tail draw may be huge.
 fn sum(parts: &CpuParts) -> Nanos {
-    parts.iter().sum()
+    parts.iter().fold(0, |a: Nanos, &b| a.saturating_add(b))
 }
 
 impl<'t> Simulation<'t> {
@@ -1109,7 +1110,7 @@ impl<'t> Simulation<'t> {
             for (cat, &d) in parts.iter().enumerate() {
                 cost.attr[span_of(cat) as usize] += d;
             }
-            self.calls.get_mut(slot).mark = now + demand;
+            self.calls.get_mut(slot).mark = now.saturating_add(demand);
             return self.request(slot, demand);
         }
         self.job(slot, origin.station, parts, Phase::OriginJob);
