@@ -2,8 +2,8 @@
 //! study files into a resolved [`Study`], a progress bar, and the files.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Args;
@@ -11,7 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use ztsim::config::Diagnostic;
 use ztsim::config::study::{self, Input, StudySpec};
-use ztsim::report::study::{Manifest, StudyResults, read_manifest, read_points, read_results, write_manifest, write_point, write_results};
+use ztsim::report::study::{
+    Manifest, StudyResults, read_manifest, read_points, read_results, write_manifest, write_point,
+    write_results,
+};
 use ztsim::report::{self, charts};
 use ztsim::{sweep, units};
 
@@ -291,7 +294,9 @@ fn has_results(dir: &Path) -> bool {
 
 /// `dir`, or the first `dir-N` that holds no results or saved points.
 fn fresh_folder(dir: &Path) -> PathBuf {
-    let name = dir.file_name().map_or("study".into(), |n| n.to_string_lossy().into_owned());
+    let name = dir
+        .file_name()
+        .map_or("study".into(), |n| n.to_string_lossy().into_owned());
     std::iter::once(dir.to_path_buf())
         .chain((2..).map(|n| dir.with_file_name(format!("{name}-{n}"))))
         .find(|d| !has_results(d))
@@ -324,19 +329,28 @@ fn resume_command(dir: &Path) -> String {
     format!("{} --resume --out {}", out.join(" "), dir.display())
 }
 
-fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) -> Result<(), Failure> {
+fn run_study(
+    spec: &StudySpec,
+    dir: &Path,
+    existing: Existing,
+    guarded: bool,
+) -> Result<(), Failure> {
     let study = study::expand(spec).map_err(Failure::BadInput)?;
     if guarded {
         // The largest point decides.
-        if let Some(p) = study
-            .points
-            .iter()
-            .max_by(|a, b| ztsim::model::guard::Size::of(&a.topology).events.total_cmp(&ztsim::model::guard::Size::of(&b.topology).events))
-        {
+        if let Some(p) = study.points.iter().max_by(|a, b| {
+            ztsim::model::guard::Size::of(&a.topology)
+                .events
+                .total_cmp(&ztsim::model::guard::Size::of(&b.topology).events)
+        }) {
             crate::guard(&p.topology)?;
         }
     }
-    let manifest = Manifest { fingerprint: study.fingerprint(), points: study.points.len(), name: study.name.clone() };
+    let manifest = Manifest {
+        fingerprint: study.fingerprint(),
+        points: study.points.len(),
+        name: study.name.clone(),
+    };
     let same = read_manifest(dir).is_some_and(|m| m == manifest);
     let (dir, previous) = match existing {
         Existing::Resume if has_results(dir) && !same => {
@@ -345,7 +359,9 @@ fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) ->
                 "this folder holds results of a different study (or of another ztsim version), so it cannot be resumed; use --force to replace it, or another --out",
             )));
         }
-        Existing::Resume | Existing::ResumeOrOverwrite if same => (dir.to_path_buf(), read_points(dir)),
+        Existing::Resume | Existing::ResumeOrOverwrite if same => {
+            (dir.to_path_buf(), read_points(dir))
+        }
         Existing::NewFolder => (fresh_folder(dir), Vec::new()),
         _ => (dir.to_path_buf(), Vec::new()),
     };
@@ -355,7 +371,8 @@ fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) ->
         // A fresh start: forget points of whatever ran here before.
         let _ = std::fs::remove_dir_all(report::study::points_dir(dir));
     }
-    write_manifest(dir, &manifest).map_err(|e| Failure::Other(format!("cannot write to {}: {e}", dir.display())))?;
+    write_manifest(dir, &manifest)
+        .map_err(|e| Failure::Other(format!("cannot write to {}: {e}", dir.display())))?;
     let jobs = study.points.len() as u64 * u64::from(study.replications);
     println!(
         "{} points ({} designs x {} loads{}) x {} replications = {jobs} runs, about {:.1} M simulated requests",
@@ -374,7 +391,12 @@ fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) ->
         sweep::estimated_requests(&study) / 1e6,
     );
     if !previous.is_empty() {
-        println!("resuming {}: {} of {} points already done", dir.display(), previous.len(), study.points.len());
+        println!(
+            "resuming {}: {} of {} points already done",
+            dir.display(),
+            previous.len(),
+            study.points.len()
+        );
     }
     // Ctrl-C and SIGTERM stop the sweep cleanly; a second handler cannot be
     // installed, which only matters to tests running several sweeps.
@@ -388,7 +410,10 @@ fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) ->
         previous,
         &|p| {
             if let Err(e) = write_point(dir, p) {
-                write_error.lock().map(|mut w| *w = Some(e.to_string())).ok();
+                write_error
+                    .lock()
+                    .map(|mut w| *w = Some(e.to_string()))
+                    .ok();
                 STOP.store(true, Ordering::SeqCst);
             }
             bar.inc(1);
@@ -397,7 +422,10 @@ fn run_study(spec: &StudySpec, dir: &Path, existing: Existing, guarded: bool) ->
     );
     bar.finish_and_clear();
     if let Some(e) = write_error.into_inner().ok().flatten() {
-        return Err(Failure::Other(format!("cannot save a finished point in {}: {e}", dir.display())));
+        return Err(Failure::Other(format!(
+            "cannot save a finished point in {}: {e}",
+            dir.display()
+        )));
     }
     let results = outcome.results;
     write_results(dir, &results)

@@ -252,7 +252,11 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
     });
     // Results already there are kept unless --force: a new folder is used.
-    let dir = if args.force { dir } else { report::unused_dir(&dir, "summary.json") };
+    let dir = if args.force {
+        dir
+    } else {
+        report::unused_dir(&dir, "summary.json")
+    };
     let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
     simulate_and_report(&topo, &design, baseline, &dir)
 }
@@ -260,7 +264,10 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 /// Refuses a run whose estimated size would explode, with the figure.
 pub(crate) fn guard(topo: &Topology) -> Result<(), Failure> {
     match model::guard::Size::of(topo).refusal() {
-        Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(topo.name.clone(), why)])),
+        Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(
+            topo.name.clone(),
+            why,
+        )])),
         None => Ok(()),
     }
 }

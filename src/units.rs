@@ -165,6 +165,13 @@ fn scale(int: &str, frac: &str, mult: u64) -> Option<u64> {
     u64::try_from(whole.checked_add(rounded)?).ok()
 }
 
+/// Largest payload a file may give: 1 TiB.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 40;
+
+/// Longest duration a file may give: 100 years (about 2^61.5 ns), so that
+/// simulated time plus any configured duration stays far from overflow.
+pub const MAX_CONFIG_DURATION: Nanos = 100 * 365 * 86_400 * NANOS_PER_SEC;
+
 /// Parses a duration such as "250us", "1.5ms", "2s", "5m", "24h" or "100ns"
 /// into nanoseconds, rounding to the nearest nanosecond.
 ///
@@ -257,7 +264,15 @@ impl<'de> Deserialize<'de> for Dur {
                 f.write_str(r#"a duration string with a unit, such as "1.5ms""#)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
-                parse_duration(v).map(Dur).map_err(E::custom)
+                let d = parse_duration(v).map_err(E::custom)?;
+                // Anything longer is a mistake, and keeping every duration
+                // far below u64::MAX means `now + duration` cannot overflow.
+                if d > MAX_CONFIG_DURATION {
+                    return Err(E::custom(format!(
+                        "\"{v}\" is longer than 100 years; durations in ztsim files go up to \"876000h\""
+                    )));
+                }
+                Ok(Dur(d))
             }
             // Bare numbers are the most likely mistake, so name the fix.
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
@@ -292,15 +307,24 @@ impl<'de> Deserialize<'de> for Bytes {
                 f.write_str(r#"a byte count such as 4096 or a string such as "4KiB""#)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
-                parse_bytes(v).map(Bytes).map_err(E::custom)
+                parse_bytes(v)
+                    .map_err(E::custom)
+                    .and_then(|b| self.visit_u64(b))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Bytes, E> {
+                // A message beyond a tebibyte is a mistake, and the cap keeps
+                // byte arithmetic (request + response, x ns per byte) exact.
+                if v > MAX_CONFIG_BYTES {
+                    return Err(E::custom(format!(
+                        "{v} bytes is more than 1 TiB; payload sizes go up to \"1TiB\""
+                    )));
+                }
                 Ok(Bytes(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bytes, E> {
                 u64::try_from(v)
-                    .map(Bytes)
                     .map_err(|_| E::custom(format!("a byte size must be zero or more, got {v}")))
+                    .and_then(|b| self.visit_u64(b))
             }
         }
         d.deserialize_any(V)

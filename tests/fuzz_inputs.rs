@@ -200,14 +200,6 @@ const KNOWN: &[(&[&str], &str)] = &[
         &["no line/column: invalid TOML"],
         "a design's syntax error found while applying a design parameter gets no line (bad-studies/design_syntax_error_with_params)",
     ),
-    (
-        &[
-            "ENGINE on a validated model",
-            "src/model/sim.rs",
-            "attempt to subtract with overflow",
-        ],
-        "the retry attribution underflows with call timeouts of 100ns or less (tiny_call_timeouts_with_retries_run)",
-    ),
 ];
 
 #[derive(Default)]
@@ -2285,7 +2277,6 @@ fn run_extreme(x: &Extreme) -> Result<String, String> {
 }
 
 #[test]
-#[ignore = "needs fix: durations, sizes and rates at the edge of what the parsers accept overflow the engine's arithmetic or exhaust memory (see the list in the failure)"]
 fn engine_survives_extreme_validated_values() {
     // One child process per case: a memory blow-up aborts a process, and
     // must not take the others' results with it.
@@ -2307,7 +2298,7 @@ fn engine_survives_extreme_validated_values() {
             .args([
                 "engine_survives_extreme_validated_values",
                 "--exact",
-                "--ignored",
+                "--include-ignored",
                 "--nocapture",
                 "--test-threads=1",
             ])
@@ -2342,7 +2333,6 @@ fn engine_survives_extreme_validated_values() {
 }
 
 #[test]
-#[ignore = "needs fix: a call timeout of 100ns or less with retries makes the retry's attribution subtract with overflow (src/model/sim.rs, `now - c.first_sent - attr.iter().sum()` in the timeout path)"]
 fn tiny_call_timeouts_with_retries_run() {
     let topo_text = with(
         SMALL,
@@ -2368,7 +2358,6 @@ fn tiny_call_timeouts_with_retries_run() {
 }
 
 #[test]
-#[ignore = "needs fix: a certificate renewal interval of a few ns (cert_ttl = \"1ns\", or renew_ratio = 1e-200) makes `count_quiet_rotations` in src/model/sim.rs loop once per interval per peer: hours for a 10 s window"]
 fn tiny_certificate_renewal_intervals_finish() {
     let topo_text = with(
         &SMALL.replace("requests = 50", "duration = \"10s\""),

@@ -22,7 +22,10 @@ fn tmp(name: &str) -> PathBuf {
 fn sweep_args(out: &Path, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = vec![
         "sweep".into(),
-        root().join("topologies/chatty.study.toml").display().to_string(),
+        root()
+            .join("topologies/chatty.study.toml")
+            .display()
+            .to_string(),
         "--replications".into(),
         "2".into(),
         "--threads".into(),
@@ -35,7 +38,10 @@ fn sweep_args(out: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn ztsim(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ztsim"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn spawn(args: &[String]) -> Child {
@@ -49,7 +55,11 @@ fn spawn(args: &[String]) -> Child {
 
 fn saved_points(out: &Path) -> usize {
     std::fs::read_dir(out.join("points"))
-        .map(|d| d.flatten().filter(|e| e.file_name() != "manifest.json").count())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name() != "manifest.json")
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -57,14 +67,23 @@ fn saved_points(out: &Path) -> usize {
 fn wait_for_points(out: &Path, n: usize, child: &mut Child) {
     let t0 = Instant::now();
     while saved_points(out) < n {
-        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it could be interrupted");
-        assert!(t0.elapsed() < Duration::from_secs(120), "no point saved in 120 s");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before it could be interrupted"
+        );
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no point saved in 120 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -77,7 +96,11 @@ fn interrupted_sweeps_resume_to_the_same_results() {
     let dir = tmp("interrupt");
     let full = dir.join("full");
     let out = ztsim(&sweep_args(&full, &[]));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Ctrl-C: stops cleanly, flushes partial results, says how to resume.
     let part = dir.join("part");
@@ -87,16 +110,29 @@ fn interrupted_sweeps_resume_to_the_same_results() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(err.contains("interrupted") && err.contains("--resume"), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("--resume"),
+        "{err}"
+    );
     let saved = saved_points(&part);
     assert!((3..48).contains(&saved), "{saved} points saved");
     assert!(part.join("results.csv").is_file() && part.join("results.json").is_file());
     let out = ztsim(&sweep_args(&part, &["--resume"]));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains(&format!("{saved} reused")), "{stdout}");
-    assert_eq!(read(&part.join("results.json")), read(&full.join("results.json")));
-    assert_eq!(read(&part.join("results.csv")), read(&full.join("results.csv")));
+    assert_eq!(
+        read(&part.join("results.json")),
+        read(&full.join("results.json"))
+    );
+    assert_eq!(
+        read(&part.join("results.csv")),
+        read(&full.join("results.csv"))
+    );
 
     // kill -9: no handler runs, yet every finished point is on disk.
     let killed = dir.join("killed");
@@ -105,8 +141,15 @@ fn interrupted_sweeps_resume_to_the_same_results() {
     signal(&child, "-KILL");
     let _ = child.wait();
     let out = ztsim(&sweep_args(&killed, &["--resume"]));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(read(&killed.join("results.json")), read(&full.join("results.json")));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        read(&killed.join("results.json")),
+        read(&full.join("results.json"))
+    );
 
     // Rerunning a finished study with --resume recomputes nothing and
     // changes nothing.
@@ -148,7 +191,12 @@ fn existing_results_are_kept_unless_forced() {
     assert!(dir.join("s-2/results.json").is_file());
     // --resume into a folder of a different study is refused.
     let out = quick(&["--seed", "3", "--resume"]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("different study"));
     // --force replaces it.
     assert!(quick(&["--seed", "3", "--force"]).status.success());

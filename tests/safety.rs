@@ -17,7 +17,11 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn ztsim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim")).current_dir(dir).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ztsim"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// A topology and design whose names try to climb out and inject markup.
@@ -28,7 +32,11 @@ fn hostile(dir: &Path) -> (PathBuf, PathBuf) {
     let t = dir.join("t.toml");
     std::fs::write(&t, topo).unwrap();
     let d = dir.join("d.toml");
-    std::fs::write(&d, "name = \"<script>alert(1)</script>, \\\"quoted\\\"\"\n[transport]\nsecurity = \"tls\"\n").unwrap();
+    std::fs::write(
+        &d,
+        "name = \"<script>alert(1)</script>, \\\"quoted\\\"\"\n[transport]\nsecurity = \"tls\"\n",
+    )
+    .unwrap();
     (t, d)
 }
 
@@ -36,10 +44,43 @@ fn hostile(dir: &Path) -> (PathBuf, PathBuf) {
 fn names_never_leave_the_output_folder() {
     let dir = tmp("paths");
     let (t, d) = hostile(&dir);
-    let out = ztsim(&dir, &["run", t.to_str().unwrap(), "--duration", "0.5s", "--warmup", "0s"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = ztsim(&dir, &["sweep", "--topology", t.to_str().unwrap(), "-m", d.to_str().unwrap(), "--rate", "100", "--duration", "0.5s", "--name", "../../../escape"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ztsim(
+        &dir,
+        &[
+            "run",
+            t.to_str().unwrap(),
+            "--duration",
+            "0.5s",
+            "--warmup",
+            "0s",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = ztsim(
+        &dir,
+        &[
+            "sweep",
+            "--topology",
+            t.to_str().unwrap(),
+            "-m",
+            d.to_str().unwrap(),
+            "--rate",
+            "100",
+            "--duration",
+            "0.5s",
+            "--name",
+            "../../../escape",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Everything written is under dir/output; nothing appeared above it.
     assert!(!dir.parent().unwrap().join("escape").exists());
     assert!(!dir.join("escape").exists());
@@ -70,11 +111,36 @@ fn input_strings_are_escaped_in_svg_and_quoted_in_csv() {
     let dir = tmp("escape");
     let (t, d) = hostile(&dir);
     let out_dir = dir.join("s");
-    let out = ztsim(&dir, &["sweep", "--topology", t.to_str().unwrap(), "-m", d.to_str().unwrap(), "--rate", "100", "--duration", "0.5s", "--out", out_dir.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = ztsim(
+        &dir,
+        &[
+            "sweep",
+            "--topology",
+            t.to_str().unwrap(),
+            "-m",
+            d.to_str().unwrap(),
+            "--rate",
+            "100",
+            "--duration",
+            "0.5s",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let svg = std::fs::read_to_string(out_dir.join("latency-vs-load.svg")).unwrap();
-    assert!(!svg.contains("<script>"), "raw markup from a design name in the SVG");
-    assert!(svg.contains("&lt;script&gt;"), "the design name should appear, escaped");
+    assert!(
+        !svg.contains("<script>"),
+        "raw markup from a design name in the SVG"
+    );
+    assert!(
+        svg.contains("&lt;script&gt;"),
+        "the design name should appear, escaped"
+    );
     // The CSV quotes the comma and doubles the quotes: a reader gets the name back.
     let mut rd = csv::Reader::from_path(out_dir.join("results.csv")).unwrap();
     let design = rd.records().next().unwrap().unwrap()[1].to_string();
@@ -87,7 +153,14 @@ fn run_results_are_not_overwritten_without_force() {
     let dir = tmp("overwrite");
     let topo = root().join("topologies/minimal.toml");
     let run = |extra: &[&str]| {
-        let mut a = vec!["run", topo.to_str().unwrap(), "--duration", "0.5s", "--warmup", "0s"];
+        let mut a = vec![
+            "run",
+            topo.to_str().unwrap(),
+            "--duration",
+            "0.5s",
+            "--warmup",
+            "0s",
+        ];
         a.extend(extra);
         ztsim(&dir, &a)
     };
@@ -95,9 +168,15 @@ fn run_results_are_not_overwritten_without_force() {
     let first = std::fs::read(dir.join("output/runs/minimal/summary.json")).unwrap();
     let out = run(&["--seed", "5"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("minimal-2"));
-    assert_eq!(std::fs::read(dir.join("output/runs/minimal/summary.json")).unwrap(), first);
+    assert_eq!(
+        std::fs::read(dir.join("output/runs/minimal/summary.json")).unwrap(),
+        first
+    );
     assert!(run(&["--seed", "5", "--force"]).status.success());
-    assert_ne!(std::fs::read(dir.join("output/runs/minimal/summary.json")).unwrap(), first);
+    assert_ne!(
+        std::fs::read(dir.join("output/runs/minimal/summary.json")).unwrap(),
+        first
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -105,12 +184,37 @@ fn run_results_are_not_overwritten_without_force() {
 fn runs_that_would_explode_are_refused_with_their_figure() {
     let dir = tmp("guard");
     let topo = root().join("topologies/chatty.toml");
-    let out = ztsim(&dir, &["run", topo.to_str().unwrap(), "--rate", "100000", "--duration", "10h"]);
+    let out = ztsim(
+        &dir,
+        &[
+            "run",
+            topo.to_str().unwrap(),
+            "--rate",
+            "100000",
+            "--duration",
+            "10h",
+        ],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("events") && err.contains("beyond the budget") && err.contains("--no-guard"), "{err}");
+    assert!(
+        err.contains("events") && err.contains("beyond the budget") && err.contains("--no-guard"),
+        "{err}"
+    );
     // A rate certain to saturate is a warning, not an abort.
-    let out = ztsim(&dir, &["run", topo.to_str().unwrap(), "--rate", "2000", "--duration", "1s", "--warmup", "0s"]);
+    let out = ztsim(
+        &dir,
+        &[
+            "run",
+            topo.to_str().unwrap(),
+            "--rate",
+            "2000",
+            "--duration",
+            "1s",
+            "--warmup",
+            "0s",
+        ],
+    );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("warning"));
     let _ = std::fs::remove_dir_all(&dir);

@@ -803,6 +803,14 @@ impl Resolver<'_> {
                 None
             }
         };
+        let renewal =
+            identity_cert_ttl(&raw.identity) as f64 * raw.identity.renew_ratio.unwrap_or(0.5);
+        if renewal < 1e9 {
+            self.error(
+                &key("identity", "cert_ttl"),
+                "certificates would renew more often than once a second (cert_ttl x renew_ratio); no deployment rotates that fast",
+            );
+        }
         let identity = Identity {
             // Istio workload certificates: 24 h, renewed at 50%.
             cert_ttl: self.positive(
@@ -963,6 +971,11 @@ impl Resolver<'_> {
             authz,
         }
     }
+}
+
+fn identity_cert_ttl(i: &IdentityFile) -> Nanos {
+    i.cert_ttl
+        .map_or(Design::plaintext().identity.cert_ttl, |d| d.0)
 }
 
 fn scope(s: Option<ScopeFile>) -> Scope {

@@ -181,7 +181,13 @@ impl Study {
         // FNV-1a over the Debug form: deterministic (no HashMaps inside) and
         // it changes with any resolved value, not just the input text.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let text = format!("{}{:?}{:?}{:?}", env!("CARGO_PKG_VERSION"), self.rates, self.params, self.points);
+        let text = format!(
+            "{}{:?}{:?}{:?}",
+            env!("CARGO_PKG_VERSION"),
+            self.rates,
+            self.params,
+            self.points
+        );
         for b in text.bytes() {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }

@@ -17,6 +17,8 @@ use crate::units::{Bytes, Dur};
 /// Expected internal calls per request beyond which a topology is refused:
 /// the call graph almost certainly has a runaway `times`.
 pub const MAX_EXPECTED_CALLS: f64 = 1e6;
+/// Slowest open-loop rate accepted: one request every ~17 minutes.
+pub const MIN_RATE: f64 = 1e-3;
 
 /// A topology (`topologies/*.toml`): the system being modelled, its zones and
 /// network, its services and their call graphs, and the workload that drives
@@ -472,12 +474,12 @@ impl Compiler<'_> {
             }
         }
         let bandwidth = raw.network.bandwidth_gbps.and_then(|g| {
-            if g.is_finite() && g > 0.0 {
+            if g.is_finite() && g >= 1e-6 {
                 Some(g * 1e9 / 8.0)
             } else {
                 self.error(
                     &np.key("bandwidth_gbps"),
-                    format!("bandwidth must be a positive number of Gbit/s, got {g}"),
+                    format!("bandwidth must be at least 1e-6 Gbit/s (1 kbit/s), got {g}"),
                 );
                 None
             }
@@ -597,11 +599,11 @@ impl Compiler<'_> {
         let w = &raw.workload;
         let wp = KeyPath::root().key("workload");
         let rate = |c: &mut Self| match w.rate {
-            Some(r) if r.is_finite() && r > 0.0 => r,
+            Some(r) if r.is_finite() && r >= MIN_RATE => r,
             Some(r) => {
                 c.error(
                     &wp.key("rate"),
-                    format!("rate must be a positive number of requests per second, got {r}"),
+                    format!("rate must be a positive number of requests per second, at least {MIN_RATE}, got {r}"),
                 );
                 1.0
             }

@@ -122,6 +122,9 @@ entry = [{{ endpoint = "s.e" }}]
         // 1e5 rps for 10 h with 1000 calls per request: ~3e13 events.
         let s = Size::of(&topo(1e5, "10h", 999));
         let why = s.refusal().expect("refused");
-        assert!(why.contains("events") && why.contains("beyond the budget"), "{why}");
+        assert!(
+            why.contains("events") && why.contains("beyond the budget"),
+            "{why}"
+        );
     }
 }

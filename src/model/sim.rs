@@ -639,18 +639,30 @@ impl<'t> Simulation<'t> {
             }
             self.measured_outstanding -= 1;
         }
-        let interval = self.metrics.series_interval;
-        let b = (now / interval) as usize;
-        if self.metrics.series.len() <= b {
-            self.metrics.series.resize(b + 1, SeriesBucket::default());
+        if let Some(bucket) = self.series_bucket(now) {
+            bucket.record(latency, ok);
         }
-        self.metrics.series[b].record(latency, ok);
         if c.user != NONE
             && let Arrivals::Closed { think, .. } = &self.topo.workload.arrivals
         {
             let t = think.sample(&mut self.user_rngs[c.user as usize]);
             self.queue.schedule(t, ev::ARRIVAL, c.user, 0);
         }
+    }
+
+    /// The time-series bucket of `t`; None past the series' bounded length
+    /// (the window plus its drain are far shorter).
+    fn series_bucket(&mut self, t: Nanos) -> Option<&mut SeriesBucket> {
+        const MAX_BUCKETS: u64 = 100_000;
+        let b = t / self.metrics.series_interval;
+        if b >= MAX_BUCKETS {
+            return None;
+        }
+        let b = b as usize;
+        if self.metrics.series.len() <= b {
+            self.metrics.series.resize(b + 1, SeriesBucket::default());
+        }
+        Some(&mut self.metrics.series[b])
     }
 
     fn change_in_system(&mut self, delta: i64) {
@@ -718,7 +730,7 @@ impl<'t> Simulation<'t> {
         {
             // The first call to find the token expired fetches a new one; the
             // others carry on with the old one during the refresh.
-            self.replicas[c.caller_replica as usize].token_expiry = now + token.ttl;
+            self.replicas[c.caller_replica as usize].token_expiry = now.saturating_add(token.ttl);
             if let Some(k) = self.counters(slot) {
                 k.token_fetches += 1;
             }
@@ -951,13 +963,9 @@ impl<'t> Simulation<'t> {
                 Handshake::ZeroRtt => k.handshakes_zero_rtt += 1,
             }
         }
-        let b = (now / self.metrics.series_interval) as usize;
-        if self.metrics.series.len() <= b {
-            self.metrics.series.resize(b + 1, SeriesBucket::default());
-        }
-        self.metrics.series[b].connections_opened += 1;
-        if handshake == Handshake::Full {
-            self.metrics.series[b].handshakes_full += 1;
+        if let Some(bucket) = self.series_bucket(now) {
+            bucket.connections_opened += 1;
+            bucket.handshakes_full += u64::from(handshake == Handshake::Full);
         }
         self.connected(slot, true);
     }
@@ -1038,7 +1046,7 @@ impl<'t> Simulation<'t> {
             .network
             .bandwidth
             .map_or(0, |bw| round(bytes as f64 / bw * NANOS_PER_SEC as f64));
-        self.rtt(a, b, key) / 2 + wire
+        (self.rtt(a, b, key) / 2).saturating_add(wire)
     }
 
     /// Half an RTT draw between two zones (a waypoint leg), plus serialisation.
@@ -1047,7 +1055,7 @@ impl<'t> Simulation<'t> {
             Dist::Constant(v) => v / 2,
             d => d.sample(&mut rng::call_rng(key)) / 2,
         };
-        half + self.wire(bytes)
+        half.saturating_add(self.wire(bytes))
     }
 
     fn wire(&self, bytes: u64) -> Nanos {
@@ -1315,8 +1323,13 @@ impl<'t> Simulation<'t> {
         let c = *self.calls.get(slot);
         if self.design.resumption.enabled {
             let key = self.ticket_key(&c);
-            self.tickets
-                .insert(key, (now + self.design.resumption.ticket_ttl, c.dest));
+            self.tickets.insert(
+                key,
+                (
+                    now.saturating_add(self.design.resumption.ticket_ttl),
+                    c.dest,
+                ),
+            );
         }
         self.mark_ready(&c);
         self.request(slot, 0);
@@ -1340,7 +1353,12 @@ impl<'t> Simulation<'t> {
                     let key = self.ticket_key(&c);
                     self.tickets.insert(
                         key,
-                        (self.queue.now() + self.design.resumption.ticket_ttl, c.dest),
+                        (
+                            self.queue
+                                .now()
+                                .saturating_add(self.design.resumption.ticket_ttl),
+                            c.dest,
+                        ),
                     );
                 }
                 self.mark_ready(&c);
@@ -1475,7 +1493,7 @@ impl<'t> Simulation<'t> {
             return;
         }
         if a.cache_ttl > 0 {
-            self.verified.insert(key, now + a.cache_ttl);
+            self.verified.insert(key, now.saturating_add(a.cache_ttl));
         }
         if let Some(k) = self.counters(slot) {
             k.jwt_verifications += 1;
@@ -1519,7 +1537,8 @@ impl<'t> Simulation<'t> {
         if ttl > 0 {
             let c = *self.calls.get(slot);
             let key = self.decision_key(&c);
-            self.decisions.insert(key, self.queue.now() + ttl);
+            self.decisions
+                .insert(key, self.queue.now().saturating_add(ttl));
         }
     }
 
@@ -1878,7 +1897,8 @@ impl<'t> Simulation<'t> {
         let generation = self.calls.handle(slot).generation;
         let lane = self.timers.partition_point(|l| l.delay < delay);
         let l = &mut self.timers[lane];
-        l.pending.push_back((now + delay, slot, generation));
+        l.pending
+            .push_back((now.saturating_add(delay), slot, generation));
         if !l.armed {
             l.armed = true;
             self.queue.schedule(delay, ev::TIMEOUT, lane as u32, 0);
@@ -1930,7 +1950,8 @@ impl<'t> Simulation<'t> {
             retry.attempt = c.attempt + 1;
             retry.repeat = c.repeat;
             let mut attr = self.costs[slot as usize].attr;
-            attr[Span::Retry as usize] += now - c.first_sent - attr.iter().sum::<u64>();
+            attr[Span::Retry as usize] +=
+                (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
             retry.mark = now;
             retry.phase = Phase::Backoff;
             let delay = cs.backoff.saturating_mul(1 << c.attempt.min(32));
@@ -1947,7 +1968,7 @@ impl<'t> Simulation<'t> {
             o.failed += 1;
         }
         let mut attr = self.costs[slot as usize].attr;
-        attr[Span::Retry as usize] += now - c.first_sent - attr.iter().sum::<u64>();
+        attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
         self.child_done(c.parent, &attr, false);
     }
 
@@ -2041,7 +2062,8 @@ impl<'t> Simulation<'t> {
         // A stable system drains in far less than a window; if it does not,
         // the backlog is not going away.
         let limit = self.metrics.window.max(10 * NANOS_PER_SEC);
-        self.queue.schedule_at(now + limit, ev::DRAIN_LIMIT, 0, 0);
+        self.queue
+            .schedule_at(now.saturating_add(limit), ev::DRAIN_LIMIT, 0, 0);
     }
 
     fn drain_limit(&mut self) {

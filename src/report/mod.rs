@@ -40,7 +40,9 @@ pub fn unused_dir(dir: &Path, marker: &str) -> PathBuf {
     if !dir.join(marker).exists() {
         return dir.to_path_buf();
     }
-    let name = dir.file_name().map_or("results".into(), |n| n.to_string_lossy().into_owned());
+    let name = dir
+        .file_name()
+        .map_or("results".into(), |n| n.to_string_lossy().into_owned());
     (2..)
         .map(|n| dir.with_file_name(format!("{name}-{n}")))
         .find(|d| !d.join(marker).exists())

@@ -444,7 +444,10 @@ pub fn read_manifest(dir: &std::path::Path) -> Option<Manifest> {
 /// interrupted sweep keeps every point it finished and never half a point.
 pub fn write_point(dir: &std::path::Path, point: &PointResult) -> std::io::Result<()> {
     let json = serde_json::to_string(point).map_err(std::io::Error::other)?;
-    super::write_atomic(&points_dir(dir).join(format!("{:06}.json", point.index)), json.as_bytes())
+    super::write_atomic(
+        &points_dir(dir).join(format!("{:06}.json", point.index)),
+        json.as_bytes(),
+    )
 }
 
 /// The points saved in a study folder (any unreadable file is skipped: it
@@ -456,7 +459,10 @@ pub fn read_points(dir: &std::path::Path) -> Vec<PointResult> {
     let mut points: Vec<PointResult> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.file_stem().is_some_and(|s| s != "manifest"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && p.file_stem().is_some_and(|s| s != "manifest")
+        })
         .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
         .collect();
     points.sort_by_key(|p| p.index);
