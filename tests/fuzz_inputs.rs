@@ -1816,27 +1816,7 @@ fn bad_studies_dir() -> PathBuf {
 /// still required to be refused without a panic, and are fully checked by
 /// the `#[ignore]`d `bad_studies_that_need_a_fix` below. Remove an entry once
 /// it is fixed.
-const STUDY_NEEDS_FIX: &[&str] = &[
-    // `invalid TOML` from rebuilding the design for a parameter: no line.
-    "design_syntax_error_with_params.study.toml",
-    // Accepted: `duration = "0s"` (the --duration flag refuses 0).
-    "duration_zero.study.toml",
-    // Accepted: `focus_rate = -5` (the --focus-rate flag refuses it).
-    "focus_rate_negative.study.toml",
-    // No line (the key is absent; a topology's missing key gets 1:1).
-    "missing_topology.study.toml",
-    // File is the study's name (`no_designs`), not its path; no line.
-    "no_designs.study.toml",
-    // File is the topology, no line: the path is the study's mistake.
-    "param_into_a_value.study.toml",
-    "param_unknown_service.study.toml",
-    // File is the literal `parameters`, no line.
-    "param_unknown_table.study.toml",
-    // File is the topology, no line: the study's `rates` is the mistake.
-    "rates_closed_loop.study.toml",
-    // File is the missing topology's path, no line in the study.
-    "topology_not_found.study.toml",
-];
+const STUDY_NEEDS_FIX: &[&str] = &[];
 
 fn bad_study_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(bad_studies_dir())
@@ -1992,7 +1972,6 @@ fn every_bad_study_is_refused_where_the_mistake_is() {
 }
 
 #[test]
-#[ignore = "needs fix: see STUDY_NEEDS_FIX"]
 fn bad_studies_that_need_a_fix() {
     let mut failures = Vec::new();
     for name in STUDY_NEEDS_FIX {

@@ -204,20 +204,61 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let resolve = |p: &str| -> PathBuf { base.join(p) };
     let topology = match &raw.topology {
-        Some(t) => Input::read(&resolve(t)).map_err(|mut d| {
-            d.message = format!("topology `{t}` (from {}): {}", input.name, d.message);
-            d
+        Some(t) => Input::read(&resolve(t)).map_err(|d| {
+            src.error(
+                &KeyPath::root().key("topology"),
+                format!("topology `{t}`: {}", d.message),
+            )
         }),
-        None => Err(src.error(
-            &KeyPath::root().key("topology"),
-            "a study names its topology: topology = \"chatty.toml\"",
-        )),
+        None => {
+            // A missing key has no line of its own: point at the file's start.
+            let mut d = src.error(
+                &KeyPath::root().key("topology"),
+                "a study names its topology: topology = \"chatty.toml\"",
+            );
+            d.line = d.line.or(Some(1));
+            d.column = d.column.or(Some(1));
+            Err(d)
+        }
     };
     let mut designs = Vec::new();
+    if raw.designs.is_empty() {
+        errors.push(src.error(&KeyPath::root().key("designs"), "the study has no designs: list design files, e.g. designs = [\"../models/plaintext.toml\"]"));
+    }
     for (i, d) in raw.designs.iter().enumerate() {
         match Input::read(&resolve(d)) {
-            Ok(x) => designs.push(x),
-            Err(e) => errors.push(src.error(&KeyPath::root().key("designs").index(i), e.message)),
+            // A syntax error is best shown in the design's own lines, before
+            // any parameter rewrites the file.
+            Ok(x) => match Source::parse(&x.name, &x.text) {
+                Ok(_) => designs.push(x),
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(src.error(
+                &KeyPath::root().key("designs").index(i),
+                format!("design `{d}`: {}", e.message),
+            )),
+        }
+    }
+    if raw.duration.is_some_and(|d| d.0 == 0) {
+        errors.push(src.error(
+            &KeyPath::root().key("duration"),
+            "the measured duration must be above zero",
+        ));
+    }
+    if let Some(f) = raw.focus_rate
+        && (!(f.is_finite() && f > 0.0) || (!raw.rates.is_empty() && !raw.rates.contains(&f)))
+    {
+        errors.push(src.error(
+            &KeyPath::root().key("focus_rate"),
+            format!("the focus rate must be one of `rates` ({f} is not)"),
+        ));
+    }
+    for (k, _) in &raw.params {
+        if let Err(mut d) = target(k) {
+            let help = d.help.take();
+            let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
+            located.help = help;
+            errors.push(located);
         }
     }
     for (i, r) in raw.rates.iter().enumerate() {
@@ -254,6 +295,23 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
             return Err(errors);
         }
     };
+    // Checks that need the topology, located at the study's own keys.
+    if let Ok(topo) = parse_topology(&topology.name, &topology.text) {
+        if !raw.rates.is_empty() && topo.workload.arrivals.rate().is_none() {
+            errors.push(src.error(&KeyPath::root().key("rates"), "the topology's workload is a closed loop (users and think time); `rates` sweep open-loop arrival rates"));
+        }
+        for (k, values) in &raw.params {
+            if target(k) == Ok(Target::Topology)
+                && let Some(v) = values.first()
+                && let Err(mut d) = set_path(&topology, k, v, false)
+            {
+                let help = d.help.take();
+                let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
+                located.help = help;
+                errors.push(located);
+            }
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
