@@ -428,9 +428,10 @@ fn run_study(
         )));
     }
     let results = outcome.results;
-    write_results(dir, &results)
-        .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
     if !outcome.complete {
+        write_results(dir, &results).map_err(|e| {
+            Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
+        })?;
         return Err(Failure::Interrupted(format!(
             "interrupted: {} of {} points are done and saved in {} (results.csv and results.json hold them); continue with:\n  {}",
             results.points.len(),
@@ -439,18 +440,36 @@ fn run_study(
             resume_command(dir)
         )));
     }
-    let charts = charts::render_all(&results, dir)
-        .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
+    let written = write_study_outputs(dir, &results)?;
     print!("{}", report::study::overview(&results));
     println!(
         "\nwrote {}/results.csv, results.json and {} charts in {:.1} s ({} points computed, {} reused)",
         dir.display(),
-        charts.len() / 2,
+        written.charts,
         t0.elapsed().as_secs_f64(),
         outcome.computed,
         outcome.reused
     );
     Ok(())
+}
+
+/// What [`write_study_outputs`] wrote.
+pub struct Written {
+    /// Charts drawn (each as SVG and PNG).
+    pub charts: usize,
+}
+
+/// Writes everything a finished study produces from its results: tables,
+/// charts. The one place that decides a study folder's contents, so a sweep
+/// and anything that rebuilds results from saved points write the same bytes.
+pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written, Failure> {
+    write_results(dir, results)
+        .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
+    let charts = charts::render_all(results, dir)
+        .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
+    Ok(Written {
+        charts: charts.len() / 2,
+    })
 }
 
 /// A progress bar on a terminal; nothing otherwise (logs stay clean).
