@@ -7,6 +7,7 @@ pub mod dist;
 pub mod guard;
 pub mod metrics;
 pub mod sim;
+pub mod slo;
 pub mod topology;
 
 use rayon::prelude::*;
