@@ -11,11 +11,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use ztsim::config::Diagnostic;
 use ztsim::config::study::{self, Input, StudySpec};
+use ztsim::model::slo::{Slo, Statistic};
+use ztsim::report::charts::Chart;
 use ztsim::report::study::{
     Manifest, StudyResults, read_manifest, read_points, read_results, write_manifest, write_point,
     write_results,
 };
-use ztsim::report::{self, charts};
+use ztsim::report::{self, charts, review};
 use ztsim::{sweep, units};
 
 use crate::{Failure, flag_error};
@@ -56,6 +58,13 @@ const DEFAULT_DESIGNS: [(&str, &str); 6] = [
 /// naive design's knee to the plaintext system's.
 const DEFAULT_RATES: [f64; 8] = [100.0, 150.0, 200.0, 300.0, 500.0, 700.0, 900.0, 1050.0];
 
+/// The default study's objectives: the seed article's system answers a page
+/// view in well under 50 ms at p99 before Zero Trust.
+const DEFAULT_SLO: Slo = Slo {
+    statistic: Statistic::P99,
+    limit_ms: 50.0,
+};
+
 /// Flags of `ztsim sweep`.
 #[derive(Args)]
 pub struct SweepArgs {
@@ -89,6 +98,10 @@ pub struct SweepArgs {
     /// Warm-up per run (e.g. 2s).
     #[arg(long, value_name = "DURATION")]
     warmup: Option<String>,
+    /// A latency objective, e.g. p99=50ms (repeatable; replaces the study's
+    /// `slo`): the report's capacity table gives the highest load meeting them.
+    #[arg(long, value_name = "STAT=LIMIT")]
+    slo: Vec<String>,
     /// Study name (its output folder under output/).
     #[arg(long)]
     name: Option<String>,
@@ -149,6 +162,7 @@ impl SweepArgs {
                     seed: None,
                     duration: None,
                     warmup: None,
+                    slos: Vec::new(),
                 }
             }
         };
@@ -196,6 +210,13 @@ impl SweepArgs {
         if let Some(d) = &self.warmup {
             spec.warmup =
                 Some(units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?);
+        }
+        if !self.slo.is_empty() {
+            spec.slos = self
+                .slo
+                .iter()
+                .map(|o| Slo::parse(o).map_err(|m| flag_error("--slo", m)))
+                .collect::<Result<_, _>>()?;
         }
         if let Some(n) = &self.name {
             spec.name = n.clone();
@@ -250,6 +271,7 @@ pub fn default_spec() -> StudySpec {
         seed: None,
         duration: None,
         warmup: None,
+        slos: vec![DEFAULT_SLO],
     }
 }
 
@@ -443,7 +465,7 @@ fn run_study(
     let written = write_study_outputs(dir, &results)?;
     print!("{}", report::study::overview(&results));
     println!(
-        "\nwrote {}/results.csv, results.json and {} charts in {:.1} s ({} points computed, {} reused)",
+        "\nwrote {}/results.csv, results.json, {} charts and report.html in {:.1} s ({} points computed, {} reused)",
         dir.display(),
         written.charts,
         t0.elapsed().as_secs_f64(),
@@ -467,9 +489,56 @@ pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
     let charts = charts::render_all(results, dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
+    review::write(dir, results, &[]).map_err(|e| {
+        Failure::Other(format!("cannot write the report to {}: {e}", dir.display()))
+    })?;
     Ok(Written {
         charts: charts.len() / 2,
     })
+}
+
+/// `ztsim report STUDY`: the design-review report of a finished study.
+pub fn report_command(study: &Path, slos: &[String], out: Option<PathBuf>) -> Result<(), Failure> {
+    let results_path = if study.is_dir() {
+        study.join("results.json")
+    } else {
+        study.to_path_buf()
+    };
+    if !results_path.exists() {
+        return Err(bad(Diagnostic::new(
+            study.display().to_string(),
+            "no results.json here: give a study folder written by `ztsim sweep` (e.g. output/default) or its results.json",
+        )));
+    }
+    let results: StudyResults = read_results(&results_path)
+        .map_err(|m| bad(Diagnostic::new(results_path.display().to_string(), m)))?;
+    let slos: Vec<Slo> = slos
+        .iter()
+        .map(|o| Slo::parse(o).map_err(|m| flag_error("--slo", m)))
+        .collect::<Result<_, _>>()?;
+    let folder = results_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let dir = out.unwrap_or_else(|| folder.clone());
+    check_writable(&dir)?;
+    // The report shows the charts beside it: draw them where it goes.
+    if dir != folder
+        || Chart::ALL
+            .iter()
+            .all(|c| !dir.join(format!("{}.png", c.stem())).exists())
+    {
+        charts::render_all(&results, &dir).map_err(|e| {
+            Failure::Other(format!("cannot write charts to {}: {e}", dir.display()))
+        })?;
+    }
+    let written = review::write(&dir, &results, &slos).map_err(|e| {
+        Failure::Other(format!("cannot write the report to {}: {e}", dir.display()))
+    })?;
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
 }
 
 /// A progress bar on a terminal; nothing otherwise (logs stay clean).

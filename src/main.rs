@@ -52,6 +52,20 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Write a study's design-review report: report.html (self-contained, charts inline) and report.md.
+    #[command(
+        long_about = "Write the design-review report of a finished study: report.html, one self-contained file (charts inline, no network needed) and report.md for pasting into a design document, with topology.svg beside it. `ztsim sweep` writes them at its end; use this to rewrite them, e.g. against other objectives.\n\nSections: the question, the topology as a diagram, the designs and their parameters, the charts, capacity per design (highest load within the SLOs), the attribution of added latency, the assumptions, and the sources of the default costs."
+    )]
+    Report {
+        /// A study folder written by `ztsim sweep` (or its results.json).
+        study: PathBuf,
+        /// A latency objective, e.g. p99=50ms (repeatable); replaces the study's own.
+        #[arg(long, value_name = "STAT=LIMIT")]
+        slo: Vec<String>,
+        /// Folder for the report [default: the study folder].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -189,6 +203,7 @@ fn main() -> ExitCode {
         None => cli_study::default_study(),
         Some(Command::Sweep(args)) => cli_study::sweep_command(args),
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
+        Some(Command::Report { study, slo, out }) => cli_study::report_command(&study, &slo, out),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Schema { kind, out }) => {

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::config::study::{Point, Study};
 use crate::model::sim::simulate;
+use crate::report::review::setup::{DesignParameters, Setup};
 use crate::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use crate::report::summarize;
 
@@ -79,6 +80,16 @@ pub fn run_resumable(
             focus_rate: study.focus_rate,
             params: study.params.clone(),
             replications: study.replications,
+            slos: study.slos.clone(),
+            setup: study.points.first().map(|p| {
+                let designs = study
+                    .designs
+                    .iter()
+                    .zip(&study.design_inputs)
+                    .map(|(name, input)| DesignParameters::from_file(name, &input.text))
+                    .collect();
+                Setup::new(&p.topology, designs)
+            }),
             points: slots.into_iter().flatten().collect(),
         },
         complete,

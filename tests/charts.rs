@@ -82,6 +82,8 @@ fn study() -> &'static StudyResults {
             focus_rate: Some(900.0),
             params: Vec::new(),
             replications: 2,
+            slos: Vec::new(),
+            setup: None,
             points,
         }
     })

@@ -1699,6 +1699,7 @@ fn study_parameters_are_refused_with_clear_errors_or_run() {
                 seed: Some(1),
                 duration: Some(100_000_000),
                 warmup: Some(0),
+                slos: Vec::new(),
             };
             let input = || {
                 format!(

@@ -39,6 +39,7 @@ fn spec() -> StudySpec {
         seed: Some(9),
         duration: Some(1_000_000_000),
         warmup: Some(200_000_000),
+        slos: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@ use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
 use super::{parse_design, parse_topology};
 use crate::engine::rng::derive;
 use crate::model::Design;
+use crate::model::slo::Slo;
 use crate::model::topology::{Arrivals, Topology, Window};
 use crate::units::Dur;
 
@@ -64,6 +65,10 @@ pub(super) struct StudyFile {
     duration: Option<Dur>,
     /// Warm-up of every point. Default: the topology's.
     warmup: Option<Dur>,
+    /// Service-level objectives on end-to-end latency, e.g. ["p99=50ms"]: the design-review report's capacity table says, per design, the highest load that meets them all (a point meets an SLO only when its whole 95% interval does).
+    #[serde(default)]
+    #[schemars(extend("items" = { "type": "string", "pattern": "^(?i)(mean|p50|p90|p99|p999|p99\\.9)\\s*(<=|=)" }))]
+    slo: Vec<String>,
     /// Any other parameter by path into the topology (network, zones, services, workload) or the design (transport, connections, resumption, identity, proxy, authn, authz), each a list of values to sweep, e.g. "resumption.ticket_ttl" = ["1m", "5m"]. The grid is their product with designs and rates.
     #[serde(default)]
     #[schemars(schema_with = "params_schema")]
@@ -133,6 +138,8 @@ pub struct StudySpec {
     pub duration: Option<u64>,
     /// Warm-up (None: the topology's).
     pub warmup: Option<u64>,
+    /// Latency objectives the report judges points against.
+    pub slos: Vec<Slo>,
 }
 
 /// One grid point, ready to run.
@@ -171,6 +178,11 @@ pub struct Study {
     pub replications: u32,
     /// Points in grid order: parameters outermost, then load, then design.
     pub points: Vec<Point>,
+    /// The design files as given (before parameters), in `designs` order,
+    /// for the report's parameter table.
+    pub design_inputs: Vec<Input>,
+    /// Latency objectives the report judges points against.
+    pub slos: Vec<Slo>,
 }
 
 impl Study {
@@ -280,6 +292,13 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         }
         None => None,
     };
+    let mut slos = Vec::new();
+    for (i, text) in raw.slo.iter().enumerate() {
+        match Slo::parse(text) {
+            Ok(o) => slos.push(o),
+            Err(m) => errors.push(src.error(&KeyPath::root().key("slo").index(i), m)),
+        }
+    }
     for (k, v) in &raw.params {
         if v.is_empty() {
             errors.push(src.error(
@@ -331,6 +350,7 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         seed: raw.seed,
         duration: raw.duration.map(|d| d.0),
         warmup: raw.warmup.map(|d| d.0),
+        slos,
     })
 }
 
@@ -676,5 +696,7 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         params: spec.params.iter().map(|(p, _)| p.clone()).collect(),
         replications,
         points,
+        design_inputs: spec.designs.clone(),
+        slos: spec.slos.clone(),
     })
 }

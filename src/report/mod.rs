@@ -5,6 +5,7 @@
 pub mod article;
 pub mod charts;
 mod headline;
+pub mod review;
 pub mod slo;
 pub mod stats;
 pub mod study;

@@ -5,6 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::review::setup::Setup;
+use super::slo::Slo;
+
 use super::summary::Summary;
 use crate::model::RunMetrics;
 use crate::model::metrics::LatencyHistogram;
@@ -92,6 +95,12 @@ pub struct StudyResults {
     pub params: Vec<String>,
     /// Replications per point.
     pub replications: u32,
+    /// Latency objectives the report judges points against.
+    #[serde(default)]
+    pub slos: Vec<Slo>,
+    /// The topology's shape and the designs' parameters, for the report.
+    #[serde(default)]
+    pub setup: Option<Setup>,
     /// The points, in grid order.
     pub points: Vec<PointResult>,
 }

@@ -1,0 +1,314 @@
+//! The topology as an SVG diagram: clients on the left, then services in
+//! columns by call depth (the longest chain of calls that reaches them), an
+//! arrow per caller -> callee pair labelled with calls per user request.
+//! Services outside the call graph (a policy or token service that only
+//! designs call) sit in a last column of their own.
+
+use std::fmt::Write;
+
+use super::escape;
+use super::setup::TopologyGraph;
+
+const BOX_W: f64 = 165.0;
+const BOX_H: f64 = 58.0;
+const COL_GAP: f64 = 90.0;
+const ROW_GAP: f64 = 22.0;
+const MARGIN: f64 = 20.0;
+const TOP: f64 = 56.0;
+
+/// Column of each service (0 = called by clients), `None` when nothing in
+/// the call graph reaches it.
+fn depths(g: &TopologyGraph) -> Vec<Option<usize>> {
+    let n = g.services.len();
+    let mut depth: Vec<Option<usize>> = vec![None; n];
+    for (entry, _) in &g.entries {
+        if let Some(s) = g.services.iter().position(|s| {
+            entry
+                .strip_prefix(&s.name)
+                .is_some_and(|r| r.starts_with('.'))
+        }) {
+            depth[s] = Some(0);
+        }
+    }
+    // Longest path: relax n times (the graph is acyclic; self-calls are
+    // ignored since a service calling itself stays in its column).
+    for _ in 0..n {
+        let mut changed = false;
+        for c in g.calls.iter().filter(|c| c.from != c.to) {
+            if let Some(d) = depth[c.from]
+                && depth[c.to].is_none_or(|t| t < d + 1)
+            {
+                depth[c.to] = Some(d + 1);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    depth
+}
+
+/// The SVG text of the diagram (no XML prolog, so it can sit inline in HTML
+/// or in a file of its own).
+pub fn svg(g: &TopologyGraph) -> String {
+    let depth = depths(g);
+    let reached = depth.iter().flatten().max().map_or(0, |d| d + 1);
+    let has_outside = depth.iter().any(Option::is_none);
+    let columns = reached + usize::from(has_outside);
+    // Services per column, ordered by the mean row of their callers so that
+    // arrows cross less.
+    let mut col_of: Vec<usize> = depth.iter().map(|d| d.unwrap_or(reached)).collect();
+    if !has_outside {
+        col_of
+            .iter_mut()
+            .for_each(|c| *c = (*c).min(columns.saturating_sub(1)));
+    }
+    let mut row_of = vec![0.0f64; g.services.len()];
+    let mut cols: Vec<Vec<usize>> = vec![Vec::new(); columns];
+    for (col, members_of_col) in cols.iter_mut().enumerate() {
+        let mut members: Vec<(f64, usize)> = (0..g.services.len())
+            .filter(|&s| col_of[s] == col)
+            .map(|s| {
+                let parents: Vec<f64> = g
+                    .calls
+                    .iter()
+                    .filter(|c| c.to == s && c.from != s && col_of[c.from] < col)
+                    .map(|c| row_of[c.from])
+                    .collect();
+                let key = if parents.is_empty() {
+                    s as f64
+                } else {
+                    parents.iter().sum::<f64>() / parents.len() as f64
+                };
+                (key, s)
+            })
+            .collect();
+        members.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        for (row, &(_, s)) in members.iter().enumerate() {
+            row_of[s] = row as f64;
+        }
+        *members_of_col = members.into_iter().map(|(_, s)| s).collect();
+    }
+    let rows = cols.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let client_col_w = BOX_W * 0.7 + COL_GAP;
+    let width = MARGIN * 2.0 + client_col_w + columns as f64 * (BOX_W + COL_GAP) - COL_GAP;
+    let height = TOP + rows as f64 * (BOX_H + ROW_GAP) + MARGIN + 20.0;
+    let x_of = |col: usize| MARGIN + client_col_w + col as f64 * (BOX_W + COL_GAP);
+    let y_of = |col: usize, s: usize| {
+        let n = cols[col].len() as f64;
+        let pos = cols[col].iter().position(|&m| m == s).unwrap_or(0) as f64;
+        // Centre short columns vertically.
+        TOP + (rows as f64 - n) * (BOX_H + ROW_GAP) / 2.0 + pos * (BOX_H + ROW_GAP)
+    };
+
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="topology" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-label="Topology {name}: services and calls per user request" font-family="DejaVu Sans, Verdana, Arial, sans-serif">"##,
+        name = escape(&g.name)
+    );
+    out += r##"<defs><marker id="ztsim-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>"##;
+    let _ = write!(
+        out,
+        r##"<text x="{MARGIN}" y="24" font-size="16" font-weight="bold">Topology {} — arrows: calls per user request</text>"##,
+        escape(&g.name)
+    );
+    let _ = write!(
+        out,
+        r##"<text x="{MARGIN}" y="42" font-size="12" fill="#555">{} services in {} zone(s); {:.1} internal calls per user request</text>"##,
+        g.services.len(),
+        g.zones.len(),
+        g.calls_per_request()
+    );
+    if has_outside {
+        let _ = write!(
+            out,
+            r##"<text x="{:.0}" y="{:.0}" font-size="12" fill="#555">not in the call graph</text>"##,
+            x_of(reached),
+            TOP - 6.0
+        );
+    }
+    // Clients.
+    let cy = TOP + rows as f64 * (BOX_H + ROW_GAP) / 2.0 - BOX_H / 2.0;
+    let cw = BOX_W * 0.7;
+    let _ = write!(
+        out,
+        r##"<rect x="{MARGIN}" y="{cy:.1}" width="{cw:.0}" height="{BOX_H}" rx="29" fill="#eef3f8" stroke="#4a6fa5"/><text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle" font-weight="bold">clients</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#444">in {}</text>"##,
+        MARGIN + cw / 2.0,
+        cy + 24.0,
+        MARGIN + cw / 2.0,
+        cy + 42.0,
+        escape(&g.client_zone)
+    );
+    let arrow = |out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, label: &str| {
+        let mx = (x1 + x2) / 2.0;
+        let _ = write!(
+            out,
+            r##"<path d="M {x1:.1} {y1:.1} C {mx:.1} {y1:.1}, {mx:.1} {y2:.1}, {x2:.1} {y2:.1}" fill="none" stroke="#777" stroke-width="1.3" marker-end="url(#ztsim-arrow)"/>"##
+        );
+        // The label sits near the arrow's end, where arrows fan apart.
+        let lx = x2 - 34.0;
+        let ly = y1 + (y2 - y1) * 0.86 - 4.0;
+        let _ = write!(
+            out,
+            r##"<text x="{lx:.1}" y="{ly:.1}" font-size="11" text-anchor="middle" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text>"##,
+            escape(label)
+        );
+    };
+    for (entry, weight) in &g.entries {
+        if let Some(s) = g.services.iter().position(|s| {
+            entry
+                .strip_prefix(&s.name)
+                .is_some_and(|r| r.starts_with('.'))
+        }) {
+            let y = y_of(col_of[s], s) + BOX_H / 2.0;
+            arrow(
+                &mut out,
+                MARGIN + cw,
+                cy + BOX_H / 2.0,
+                x_of(col_of[s]),
+                y,
+                &format!("{:.0}%", weight * 100.0),
+            );
+        }
+    }
+    for c in g.calls.iter().filter(|c| c.from != c.to) {
+        let (fc, tc) = (col_of[c.from], col_of[c.to]);
+        arrow(
+            &mut out,
+            x_of(fc) + BOX_W,
+            y_of(fc, c.from) + BOX_H / 2.0,
+            x_of(tc),
+            y_of(tc, c.to) + BOX_H / 2.0,
+            &format!("×{}", per_request(c.per_request)),
+        );
+    }
+    for (s, node) in g.services.iter().enumerate() {
+        let (x, y) = (x_of(col_of[s]), y_of(col_of[s], s));
+        let outside = depth[s].is_none();
+        let (fill, stroke) = if outside {
+            ("#f6f6f6", "#999")
+        } else {
+            ("#fdf6e9", "#c08a2d")
+        };
+        let self_calls = g
+            .calls
+            .iter()
+            .find(|c| c.from == s && c.to == s)
+            .map(|c| format!(", calls itself ×{}", per_request(c.per_request)))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            r##"<g><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}"/><text x="{tx:.1}" y="{ty1:.1}" font-size="14" text-anchor="middle" font-weight="bold">{name}</text><text x="{tx:.1}" y="{ty2:.1}" font-size="11" text-anchor="middle" fill="#444">{detail}</text></g>"##,
+            title = escape(&format!(
+                "{}: endpoints {}{self_calls}",
+                node.name,
+                node.endpoints.join(", ")
+            )),
+            tx = x + BOX_W / 2.0,
+            ty1 = y + 23.0,
+            ty2 = y + 43.0,
+            name = escape(&clip(&node.name, 18)),
+            detail = escape(&clip(
+                &format!(
+                    "{} × {} core{} · {}",
+                    node.replicas,
+                    node.cores,
+                    if node.cores == 1 { "" } else { "s" },
+                    node.zones.join(",")
+                ),
+                25
+            )),
+        );
+    }
+    out += "</svg>";
+    out
+}
+
+/// Calls per request as a short label: `3`, `0.5`, `2.25`.
+fn per_request(n: f64) -> String {
+    let s = format!("{n:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).collect::<String>() + "…"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::setup::{ServiceCall, ServiceNode};
+    use super::*;
+
+    fn node(name: &str) -> ServiceNode {
+        ServiceNode {
+            name: name.into(),
+            replicas: 2,
+            cores: 1,
+            zones: vec!["az1".into()],
+            endpoints: vec!["get".into()],
+        }
+    }
+
+    fn graph() -> TopologyGraph {
+        TopologyGraph {
+            name: "t".into(),
+            zones: vec!["az1".into()],
+            services: vec![node("web"), node("db"), node("cache"), node("policy")],
+            // web -> cache -> db and web -> db: db goes to column 2.
+            calls: vec![
+                ServiceCall {
+                    from: 0,
+                    to: 2,
+                    per_request: 1.0,
+                },
+                ServiceCall {
+                    from: 2,
+                    to: 1,
+                    per_request: 0.5,
+                },
+                ServiceCall {
+                    from: 0,
+                    to: 1,
+                    per_request: 3.0,
+                },
+            ],
+            entries: vec![("web.get".into(), 1.0)],
+            client_zone: "az1".into(),
+            arrivals: "open loop".into(),
+        }
+    }
+
+    #[test]
+    fn columns_follow_the_longest_call_chain() {
+        assert_eq!(depths(&graph()), vec![Some(0), Some(2), Some(1), None]);
+    }
+
+    #[test]
+    fn every_service_and_call_is_drawn() {
+        let s = svg(&graph());
+        for name in [
+            "web", "db", "cache", "policy", "clients", "×3", "×0.5", "100%",
+        ] {
+            assert!(s.contains(&format!(">{name}<")), "{name} missing");
+        }
+        assert_eq!(s.matches("marker-end").count(), 4);
+        assert!(s.contains("not in the call graph"));
+    }
+
+    #[test]
+    fn names_are_text_not_markup() {
+        let mut g = graph();
+        g.services[0].name = "<script>alert(1)</script>".into();
+        g.entries[0].0 = "<script>alert(1)</script>.get".into();
+        let s = svg(&g);
+        assert!(!s.contains("<script>"));
+        assert!(s.contains("&lt;script&gt;"));
+    }
+}

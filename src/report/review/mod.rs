@@ -1,0 +1,779 @@
+//! The design-review report of a study: one self-contained HTML file (charts
+//! inline, no network needed) and a Markdown version for pasting into a
+//! design document. The content is built once as a [`Document`] of plain
+//! text, then rendered by `html` and `markdown`, which alone escape it, so
+//! a name from an input file (a service called `<script>`) shows as text.
+
+mod diagram;
+mod html;
+mod markdown;
+pub mod setup;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::charts::Chart;
+use super::slo::{Verdict, verdict_all};
+use super::study::{PointResult, StudyResults};
+use crate::model::cost::SPAN_NAMES;
+use crate::model::slo::Slo;
+
+pub use diagram::svg as topology_svg;
+
+/// The report's sections, in order: (id, heading). The ids are the HTML
+/// anchors and are stable, so links into a report keep working.
+pub const SECTIONS: [(&str, &str); 8] = [
+    ("question", "The question"),
+    ("topology", "The system"),
+    ("designs", "The designs compared"),
+    ("charts", "Results"),
+    ("capacity", "Capacity"),
+    ("attribution", "Where the added latency goes"),
+    ("assumptions", "Assumptions"),
+    ("sources", "Sources of the default costs"),
+];
+
+/// A report, as plain text: renderers escape it.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The study's title.
+    pub title: String,
+    /// One line under the title.
+    pub subtitle: String,
+    /// In [`SECTIONS`] order.
+    pub sections: Vec<Section>,
+}
+
+/// One section.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Anchor.
+    pub id: &'static str,
+    /// Heading.
+    pub heading: String,
+    /// Content.
+    pub blocks: Vec<Block>,
+}
+
+/// A piece of content.
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// A paragraph.
+    Text(String),
+    /// A bulleted list.
+    List(Vec<String>),
+    /// A table.
+    Table(Table),
+    /// A chart of the study, by its file stem, with its title and what to
+    /// read in it.
+    Chart {
+        /// Which chart.
+        chart: Chart,
+        /// What it shows.
+        caption: String,
+    },
+    /// The topology diagram (SVG text made by [`topology_svg`], escaped).
+    Diagram(String),
+}
+
+/// A table of text cells.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Column headings.
+    pub header: Vec<String>,
+    /// Rows, each as long as the header.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Escapes text for HTML and SVG (element content and quoted attributes).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The files [`write`] produces in a study folder.
+pub const HTML_FILE: &str = "report.html";
+/// The Markdown report.
+pub const MARKDOWN_FILE: &str = "report.md";
+/// The topology diagram the Markdown report shows.
+pub const DIAGRAM_FILE: &str = "topology.svg";
+
+/// Writes `report.html`, `report.md` and `topology.svg` into `dir`, which
+/// already holds the study's charts (`<stem>.svg`/`.png`); `slos` override
+/// the study's own when not empty. Returns the paths written.
+pub fn write(dir: &Path, results: &StudyResults, slos: &[Slo]) -> io::Result<Vec<PathBuf>> {
+    let slos = if slos.is_empty() { &results.slos } else { slos };
+    let charts: Vec<Chart> = Chart::ALL
+        .into_iter()
+        .filter(|c| dir.join(format!("{}.png", c.stem())).exists())
+        .collect();
+    let doc = document(results, slos, &charts);
+    let mut written = Vec::new();
+    let html = html::render(&doc, dir)?;
+    super::write_atomic(&dir.join(HTML_FILE), html.as_bytes())?;
+    written.push(dir.join(HTML_FILE));
+    super::write_atomic(&dir.join(MARKDOWN_FILE), markdown::render(&doc).as_bytes())?;
+    written.push(dir.join(MARKDOWN_FILE));
+    if let Some(setup) = &results.setup {
+        let svg = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+            topology_svg(&setup.topology)
+        );
+        super::write_atomic(&dir.join(DIAGRAM_FILE), svg.as_bytes())?;
+        written.push(dir.join(DIAGRAM_FILE));
+    }
+    Ok(written)
+}
+
+/// The name of the design the others are compared against: `plaintext` if
+/// the study has it, else the first.
+fn baseline(results: &StudyResults) -> Option<&str> {
+    results
+        .designs
+        .iter()
+        .find(|d| d.as_str() == "plaintext")
+        .or(results.designs.first())
+        .map(String::as_str)
+}
+
+/// A design and its swept parameters as one label.
+fn label(p: &PointResult) -> String {
+    let mut s = p.at.design.clone();
+    for (k, v) in &p.at.params {
+        s += &format!(", {k}={v}");
+    }
+    s
+}
+
+fn rate_text(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r} rps"))
+}
+
+fn ms(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0} ms")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1} ms")
+    } else {
+        format!("{x:.2} ms")
+    }
+}
+
+/// The rows of the study: each (design, parameters) combination with its
+/// points in load order.
+fn lines(results: &StudyResults) -> Vec<Vec<&PointResult>> {
+    let mut out: Vec<Vec<&PointResult>> = Vec::new();
+    for p in &results.points {
+        match out
+            .iter_mut()
+            .find(|l| l[0].at.design == p.at.design && l[0].at.params == p.at.params)
+        {
+            Some(l) => l.push(p),
+            None => out.push(vec![p]),
+        }
+    }
+    for l in &mut out {
+        l.sort_by(|a, b| {
+            a.at.rate_rps
+                .unwrap_or(0.0)
+                .total_cmp(&b.at.rate_rps.unwrap_or(0.0))
+        });
+    }
+    out
+}
+
+/// The focus load: the study's, else its lowest.
+fn focus(results: &StudyResults) -> Option<f64> {
+    results
+        .focus_rate
+        .or_else(|| results.rates.first().copied())
+}
+
+/// Builds the report of `results` judged against `slos`; `charts` are the
+/// charts present in the study folder.
+pub fn document(results: &StudyResults, slos: &[Slo], charts: &[Chart]) -> Document {
+    let sections = SECTIONS
+        .iter()
+        .map(|&(id, heading)| Section {
+            id,
+            heading: heading.to_string(),
+            blocks: match id {
+                "question" => question(results, slos),
+                "topology" => topology(results),
+                "designs" => designs(results),
+                "charts" => chart_blocks(results, charts),
+                "capacity" => capacity(results, slos),
+                "attribution" => attribution(results),
+                "assumptions" => assumptions(results),
+                _ => sources(),
+            },
+        })
+        .collect();
+    Document {
+        title: results.title.clone(),
+        subtitle: format!(
+            "ztsim {} design review of study `{}` on topology `{}`",
+            results.ztsim_version, results.name, results.topology
+        ),
+        sections,
+    }
+}
+
+fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
+    let mut blocks = vec![Block::Text(format!(
+        "“{}”: to answer it, the study runs topology `{}` under {} design(s): {}.",
+        results.title,
+        results.topology,
+        results.designs.len(),
+        results.designs.join(", ")
+    ))];
+    let mut scope = String::new();
+    if !results.rates.is_empty() {
+        scope += &format!(
+            "Offered loads: {} requests/s. ",
+            results
+                .rates
+                .iter()
+                .map(|r| format!("{r}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !results.params.is_empty() {
+        scope += &format!("Swept parameters: {}. ", results.params.join(", "));
+    }
+    scope += &format!(
+        "Each point is {} independent replication(s); figures are means with 95% confidence intervals across them.",
+        results.replications
+    );
+    if !slos.is_empty() {
+        scope += &format!(
+            " Objectives: {} on end-to-end latency.",
+            slos.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    blocks.push(Block::Text(scope));
+    let Some(base) = baseline(results) else {
+        return blocks;
+    };
+    let focus = focus(results);
+    let mut findings = Vec::new();
+    let base_line = lines(results).into_iter().find(|l| l[0].at.design == base);
+    let base_at = base_line
+        .as_ref()
+        .and_then(|l| l.iter().find(|p| p.at.rate_rps == focus).copied());
+    for line in lines(results) {
+        let at = line.iter().find(|p| p.at.rate_rps == focus);
+        let mut f = label(line[0]);
+        match at.map(|p| (&p.summary.saturated, &p.summary.requests.latency_ms)) {
+            Some((Some(_), _)) => f += &format!(": saturated at {}", rate_text(focus)),
+            Some((None, Some(l))) => {
+                f += &format!(": p99 {} at {}", ms(l.p99.mean), rate_text(focus));
+                if line[0].at.design != base
+                    && let Some(b) = base_at.and_then(|b| b.summary.requests.latency_ms.as_ref())
+                {
+                    f += &format!(" ({:+.2} ms against {base})", l.p99.mean - b.p99.mean);
+                }
+            }
+            _ => f += ": no measured requests at the focus load",
+        }
+        let stable = line
+            .iter()
+            .filter(|p| p.summary.saturated.is_none())
+            .filter_map(|p| p.at.rate_rps)
+            .max_by(f64::total_cmp);
+        if !results.rates.is_empty() {
+            f += &format!("; highest stable load swept: {}", rate_text(stable));
+        }
+        if !slos.is_empty() {
+            let met = highest_meeting(&line, slos);
+            f += &match met {
+                Some(r) => format!("; meets the objectives up to {r} rps"),
+                None => "; meets the objectives at none of the loads swept".into(),
+            };
+        }
+        findings.push(f);
+    }
+    blocks.push(Block::List(findings));
+    blocks
+}
+
+fn topology(results: &StudyResults) -> Vec<Block> {
+    let Some(setup) = &results.setup else {
+        return vec![Block::Text(
+            "These results were written by an older ztsim that did not record the topology; rerun the study to see its diagram.".into(),
+        )];
+    };
+    let g = &setup.topology;
+    let mut blocks = vec![
+        Block::Text(format!(
+            "Topology `{}`: {} services over {} zone(s) ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
+            g.name,
+            g.services.len(),
+            g.zones.len(),
+            g.zones.join(", "),
+            g.client_zone,
+            g.arrivals,
+            g.calls_per_request(),
+            g.entries
+                .iter()
+                .map(|(e, w)| format!("{e} {:.0}%", w * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Block::Diagram(topology_svg(g)),
+    ];
+    if !results.params.is_empty() {
+        blocks.push(Block::Text(format!(
+            "Drawn as in the first grid point; the swept parameters ({}) may change it elsewhere in the grid.",
+            results.params.join(", ")
+        )));
+    }
+    blocks.push(Block::Table(Table {
+        header: vec![
+            "service".into(),
+            "replicas".into(),
+            "cores each".into(),
+            "zones".into(),
+            "endpoints".into(),
+        ],
+        rows: g
+            .services
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.replicas.to_string(),
+                    s.cores.to_string(),
+                    s.zones.join(", "),
+                    s.endpoints.join(", "),
+                ]
+            })
+            .collect(),
+    }));
+    blocks
+}
+
+fn designs(results: &StudyResults) -> Vec<Block> {
+    let Some(setup) = &results.setup else {
+        return vec![Block::Text(format!(
+            "Designs: {}.",
+            results.designs.join(", ")
+        ))];
+    };
+    let mut blocks = vec![Block::Text(
+        "Each design's parameters as its file sets them; a blank cell takes the default documented in models/README.md (with the published figure behind it, see the sources below). The built-in plaintext baseline has no cost on established connections.".into(),
+    )];
+    let described: Vec<String> = setup
+        .designs
+        .iter()
+        .filter_map(|d| d.description.as_ref().map(|t| format!("{}: {t}", d.name)))
+        .collect();
+    if !described.is_empty() {
+        blocks.push(Block::List(described));
+    }
+    let mut keys: Vec<&str> = Vec::new();
+    for d in &setup.designs {
+        for (k, _) in &d.parameters {
+            if !keys.contains(&k.as_str()) {
+                keys.push(k);
+            }
+        }
+    }
+    if keys.is_empty() {
+        blocks.push(Block::Text(
+            "No design sets any parameter: every one runs on the defaults.".into(),
+        ));
+        return blocks;
+    }
+    let mut header = vec!["parameter".to_string()];
+    header.extend(setup.designs.iter().map(|d| d.name.clone()));
+    blocks.push(Block::Table(Table {
+        header,
+        rows: keys
+            .iter()
+            .map(|k| {
+                let mut row = vec![(*k).to_string()];
+                row.extend(setup.designs.iter().map(|d| {
+                    d.parameters
+                        .iter()
+                        .find(|(p, _)| p == k)
+                        .map_or(String::new(), |(_, v)| v.clone())
+                }));
+                row
+            })
+            .collect(),
+    }));
+    blocks
+}
+
+fn chart_blocks(results: &StudyResults, charts: &[Chart]) -> Vec<Block> {
+    if charts.is_empty() {
+        return vec![Block::Text(
+            "No chart could be drawn: the study has no measured points.".into(),
+        )];
+    }
+    let at = rate_text(focus(results));
+    charts
+        .iter()
+        .map(|&chart| Block::Chart {
+            chart,
+            caption: match chart {
+                Chart::LatencyVsLoad => "p50 and p99 end-to-end latency against offered load, one line per design; an X along the top marks a load at which the design saturated. Where a line turns up is its knee.".into(),
+                Chart::ThroughputVsLoad => "Completed against offered requests per second; a line that leaves the diagonal cannot keep up.".into(),
+                Chart::CpuByCategory => format!("At {at}: CPU per user request on the services' cores and the proxies' busy share, by category (business, handshake, bulk crypto, JWT, authorization, proxy)."),
+                Chart::LatencyCdf => format!("At {at}: the distribution of end-to-end latency per design, tail on a nines axis."),
+                Chart::Attribution => format!("At {at}: the critical path of the mean request (and of requests at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
+                Chart::LatencyOverTime => format!("At {at}: mean latency and full TLS handshakes per second over simulated time; warm-up shaded. Certificate rotations and ticket expiry show as spikes."),
+            },
+        })
+        .collect()
+}
+
+/// The highest load of `line` at which every SLO is met, below any load
+/// that missed one (a design that misses at 300 rps but meets at 500 by
+/// chance does not get 500).
+fn highest_meeting(line: &[&PointResult], slos: &[Slo]) -> Option<f64> {
+    let mut best = None;
+    for p in line {
+        match verdict_all(slos, &p.summary) {
+            Verdict::Met => best = p.at.rate_rps.or(best),
+            _ => break,
+        }
+    }
+    best
+}
+
+fn capacity(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
+    if results.rates.is_empty() {
+        return vec![Block::Text(
+            "The study runs a closed loop (fixed users), so there is no offered load to find a capacity on; see the charts.".into(),
+        )];
+    }
+    let mut blocks = Vec::new();
+    let mut header = vec![
+        "design".to_string(),
+        "highest stable load".into(),
+        "saturates from".into(),
+        "bottleneck".into(),
+    ];
+    if slos.is_empty() {
+        blocks.push(Block::Text("No objective was set for this study, so capacity here is where saturation starts. Add `slo = [\"p99=50ms\"]` to the study file, or pass `--slo p99=50ms` to `ztsim report` or `ztsim sweep`, for the load each design sustains within an SLO; `ztsim capacity` searches it to a finer resolution than the swept loads.".into()));
+    } else {
+        blocks.push(Block::Text(format!(
+            "Judged against {} on end-to-end latency over the swept loads. A load meets an objective only when the whole 95% confidence interval of its figure is within it, and misses it when the whole interval is beyond it or the design saturates; otherwise the replications cannot tell (\"unsure\"), and it counts as not met. The capacity lies between the last load met and the first not met; `ztsim capacity` narrows that bracket by searching between them.",
+            slos.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )));
+        header.insert(1, "meets the objectives up to".into());
+        header.insert(2, "first load not met".into());
+        header.insert(
+            3,
+            format!(
+                "{} at the last load met",
+                slos.iter()
+                    .map(|s| s.statistic.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    let mut rows = Vec::new();
+    for line in lines(results) {
+        let stable = line
+            .iter()
+            .filter(|p| p.summary.saturated.is_none())
+            .filter_map(|p| p.at.rate_rps)
+            .max_by(f64::total_cmp);
+        let first_sat = line.iter().find(|p| p.summary.saturated.is_some());
+        let mut row = vec![
+            label(line[0]),
+            rate_text(stable),
+            first_sat.map_or("beyond the loads swept".into(), |p| {
+                rate_text(p.at.rate_rps)
+            }),
+            first_sat
+                .and_then(|p| p.summary.saturated.as_ref())
+                .and_then(|s| s.bottleneck.clone())
+                .unwrap_or_default(),
+        ];
+        if !slos.is_empty() {
+            let met = highest_meeting(&line, slos);
+            let first_not = line
+                .iter()
+                .find(|p| verdict_all(slos, &p.summary) != Verdict::Met);
+            let figures = met
+                .and_then(|r| line.iter().find(|p| p.at.rate_rps == Some(r)))
+                .and_then(|p| p.summary.requests.latency_ms.as_ref())
+                .map(|l| {
+                    slos.iter()
+                        .map(|s| {
+                            let e = s.statistic.of(l);
+                            match e.ci95 {
+                                Some(c) => format!("{} ± {c:.2}", ms(e.mean)),
+                                None => ms(e.mean),
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default();
+            row.insert(
+                1,
+                met.map_or("none of the loads".into(), |r| format!("{r} rps")),
+            );
+            row.insert(
+                2,
+                first_not.map_or("none".into(), |p| {
+                    let v = match verdict_all(slos, &p.summary) {
+                        Verdict::Unsure => "unsure",
+                        _ => "missed",
+                    };
+                    format!("{} ({v})", rate_text(p.at.rate_rps))
+                }),
+            );
+            row.insert(3, figures);
+        }
+        rows.push(row);
+    }
+    blocks.push(Block::Table(Table { header, rows }));
+    blocks
+}
+
+fn attribution(results: &StudyResults) -> Vec<Block> {
+    let focus = focus(results);
+    let Some(base) = baseline(results) else {
+        return vec![Block::Text("The study has no designs.".into())];
+    };
+    let all = lines(results);
+    fn at_load<'r>(line: &[&'r PointResult], load: Option<f64>) -> Option<&'r PointResult> {
+        line.iter().find(|p| p.at.rate_rps == load).copied()
+    }
+    let base_point = all
+        .iter()
+        .find(|l| l[0].at.design == base && l[0].at.params == all[0][0].at.params)
+        .and_then(|l| at_load(l, focus));
+    let Some(base_point) = base_point.filter(|p| p.summary.requests.latency_ms.is_some()) else {
+        return vec![Block::Text(format!(
+            "The baseline ({base}) has no measured latency at {}, so there is nothing to attribute against.",
+            rate_text(focus)
+        ))];
+    };
+    let span_ms = |p: &PointResult, span: &str| {
+        p.summary
+            .attribution
+            .iter()
+            .find(|a| a.span == span)
+            .map_or(0.0, |a| a.mean_ms.mean)
+    };
+    let stable: Vec<&PointResult> = all
+        .iter()
+        .filter_map(|l| at_load(l, focus))
+        .filter(|p| p.summary.requests.latency_ms.is_some() && p.summary.saturated.is_none())
+        .collect();
+    // Only spans that move somewhere.
+    let spans: Vec<&str> = SPAN_NAMES
+        .iter()
+        .copied()
+        .filter(|s| {
+            stable
+                .iter()
+                .any(|p| (span_ms(p, s) - span_ms(base_point, s)).abs() >= 0.005)
+        })
+        .collect();
+    let mut header = vec![
+        "design".to_string(),
+        "mean latency".into(),
+        format!("added vs {base}"),
+    ];
+    header.extend(spans.iter().map(|s| s.replace('_', " ")));
+    let base_mean = base_point
+        .summary
+        .requests
+        .latency_ms
+        .as_ref()
+        .map_or(0.0, |l| l.mean.mean);
+    let rows = stable
+        .iter()
+        .map(|p| {
+            let mean = p
+                .summary
+                .requests
+                .latency_ms
+                .as_ref()
+                .map_or(0.0, |l| l.mean.mean);
+            let mut row = vec![label(p), ms(mean), format!("{:+.2} ms", mean - base_mean)];
+            row.extend(
+                spans
+                    .iter()
+                    .map(|s| format!("{:+.2}", span_ms(p, s) - span_ms(base_point, s))),
+            );
+            row
+        })
+        .collect();
+    let mut blocks = vec![Block::Text(format!(
+        "At {}: the critical path of the mean request, per span, in ms added (or saved) against {base}. The spans add up to the mean latency exactly, so each row's span columns add up to its added latency. Saturated designs have no latency to attribute and are left out.",
+        rate_text(focus)
+    ))];
+    blocks.push(Block::Table(Table { header, rows }));
+    let saturated: Vec<String> = all
+        .iter()
+        .filter_map(|l| at_load(l, focus))
+        .filter(|p| p.summary.saturated.is_some())
+        .map(label)
+        .collect();
+    if !saturated.is_empty() {
+        blocks.push(Block::Text(format!(
+            "Saturated at this load: {}.",
+            saturated.join(", ")
+        )));
+    }
+    blocks
+}
+
+fn assumptions(results: &StudyResults) -> Vec<Block> {
+    let mut list = Vec::new();
+    if let Some(s) = &results.setup {
+        list.push(format!(
+            "Each replication measures {} after a warm-up of {:.1} s that is not counted; replications use independent random streams from base seed {}, and every design at a load sees the same arrivals and service times (common random numbers), so differences between designs are the designs', not noise.",
+            s.duration_s
+                .map_or("a fixed number of requests".into(), |d| format!("{d:.1} s of simulated time")),
+            s.warmup_s,
+            s.seed
+        ));
+    }
+    list.extend(
+        [
+            "Cores are FCFS multi-server queues per replica; a call's CPU runs as one job per station visit, on whichever cores do the work (service, sidecar, node proxy, waypoint, policy engine).",
+            "Network delay is drawn per direction as half a round trip from the zone pair's RTT distribution; payloads add serialisation time only where a bandwidth is set. There is no packet loss, congestion or host co-location beyond same-host loopback for a replica calling itself and for proxy hops.",
+            "Handshake round trips follow the protocols (TCP 1 RTT, TLS 1.2 full 2 / resumed 1, TLS 1.3 full 1 / resumed 1 / 0-RTT 0, HelloRetryRequest +1); mTLS adds CPU, not round trips.",
+            "CPU costs of handshakes, bulk encryption, JWT verification, policy evaluation and proxies are per-operation constants from published benchmarks (next section); real hardware differs, so each is a parameter of the design file.",
+            "A run whose queues grow without bound over its window is reported as saturated, with its busiest service as the bottleneck, and has no latency figures.",
+            "Confidence intervals are Student t 95% intervals over replications of the per-replication figure (a percentile's interval is that of per-replication percentiles).",
+        ]
+        .map(String::from),
+    );
+    vec![Block::List(list)]
+}
+
+/// Default costs and the published figures they come from (SOURCES.md);
+/// models/README.md gives every default with its derivation.
+pub const DEFAULT_COSTS: [(&str, &str, &str, &str); 14] = [
+    (
+        "TLS 1.3 full handshake, server (ECDSA)",
+        "230 us",
+        "147-315 us",
+        "rustls perf report 2026-03-07 (BoringSSL, OpenSSL 3.6, rustls 0.23)",
+    ),
+    (
+        "TLS 1.3 full handshake, client (ECDSA, chain 2)",
+        "460 us",
+        "316-609 us",
+        "rustls perf report 2026-03-07",
+    ),
+    (
+        "TLS 1.3 full handshake, server (RSA-2048)",
+        "600 us",
+        "424-768 us",
+        "rustls perf report 2026-03-07",
+    ),
+    (
+        "TLS 1.2 full handshake, server (ECDSA)",
+        "130 us",
+        "74-191 us",
+        "rustls perf report 2026-03-07",
+    ),
+    (
+        "TLS 1.2 resumed handshake (ticket), server",
+        "30 us",
+        "14-45 us",
+        "rustls perf report 2026-03-07",
+    ),
+    (
+        "TLS 1.3 resumed handshake (PSK-DHE), server",
+        "200 us",
+        "138-265 us",
+        "rustls perf report 2026-03-07",
+    ),
+    (
+        "AES-GCM bulk encryption",
+        "7.5 GB/s per core",
+        "6.6-8.3 GB/s",
+        "rustls perf report 2026-03-07",
+    ),
+    (
+        "JWT verification",
+        "RS256 31 us, ES256 59 us, EdDSA 54 us, HS256 1.8 us",
+        "same",
+        "pascaldekloe/jwt README (Go, Apple M1)",
+    ),
+    (
+        "Envoy sidecar CPU",
+        "200 us per request per proxy",
+        "0.20 vCPU per 1000 rps",
+        "istio.io performance and scalability (Istio 1.24)",
+    ),
+    (
+        "ztunnel node proxy CPU",
+        "60 us per request",
+        "0.06 vCPU per 1000 rps",
+        "istio.io performance and scalability (Istio 1.24)",
+    ),
+    (
+        "waypoint (L7) proxy CPU",
+        "250 us per request",
+        "0.25 vCPU per 1000 rps",
+        "istio.io performance and scalability (Istio 1.24)",
+    ),
+    (
+        "OPA in-process policy evaluation",
+        "45 us",
+        "45 us/op mean, 134 us p99",
+        "openpolicyagent.org, policy performance",
+    ),
+    (
+        "Round trips",
+        "TCP 1 RTT; TLS 1.2 2/1; TLS 1.3 1/1/0-RTT",
+        "protocol facts",
+        "RFC 5246, RFC 5077, RFC 8446, RFC 7413",
+    ),
+    (
+        "Certificate lifetime",
+        "24 h, renewed at 50%",
+        "Istio 24 h at 50%; SPIRE 1 h",
+        "istio pilot-agent defaults; spiffe/spire docs",
+    ),
+];
+
+fn sources() -> Vec<Block> {
+    vec![
+        Block::Text("Default costs, each overridable in a design file. Published figures are from public documents on specific hardware and versions: treat them as starting points to replace with your own measurements.".into()),
+        Block::Table(Table {
+            header: vec![
+                "cost".into(),
+                "ztsim default".into(),
+                "published figure".into(),
+                "source".into(),
+            ],
+            rows: DEFAULT_COSTS
+                .iter()
+                .map(|&(a, b, c, d)| vec![a.into(), b.into(), c.into(), d.into()])
+                .collect(),
+        }),
+    ]
+}
