@@ -122,6 +122,7 @@ fn top_level_keys_match_the_file_kinds() {
             "seed",
             "duration",
             "warmup",
+            "slo",
             "params"
         ]
     );
