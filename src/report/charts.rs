@@ -259,7 +259,8 @@ fn embed_font(svg: &str) -> String {
     out
 }
 
-fn base64(bytes: &[u8]) -> String {
+/// Standard base64 (RFC 4648) with padding, for data URIs.
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -602,21 +602,18 @@ fn attribution(results: &StudyResults) -> Vec<Block> {
         format!("added vs {base}"),
     ];
     header.extend(spans.iter().map(|s| s.replace('_', " ")));
-    let base_mean = base_point
-        .summary
-        .requests
-        .latency_ms
-        .as_ref()
-        .map_or(0.0, |l| l.mean.mean);
+    let mean_of = |p: &PointResult| {
+        p.summary
+            .requests
+            .latency_ms
+            .as_ref()
+            .map_or(0.0, |l| l.mean.mean)
+    };
+    let base_mean = mean_of(base_point);
     let rows = stable
         .iter()
         .map(|p| {
-            let mean = p
-                .summary
-                .requests
-                .latency_ms
-                .as_ref()
-                .map_or(0.0, |l| l.mean.mean);
+            let mean = mean_of(p);
             let mut row = vec![label(p), ms(mean), format!("{:+.2} ms", mean - base_mean)];
             row.extend(
                 spans
