@@ -37,6 +37,8 @@
 //! [`STUDY_NEEDS_FIX`]. Once fixed, drop the `KNOWN` entry and un-ignore the
 //! test (or unlist the file).
 
+mod common;
+
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -45,6 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Once, mpsc};
 use std::time::Duration;
 
+use common::{Case, corpus, corpus_dir, file_name};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -1796,80 +1799,11 @@ fn the_mutator_mutates() {
 // ---------------------------------------------------------------------------
 // The corpus of malformed study files.
 
-#[derive(Debug)]
-struct StudyCase {
-    path: PathBuf,
-    expects: Vec<String>,
-    helps: Vec<String>,
-    /// None: the diagnostic must have no line (a documented lineless one).
-    line: Option<usize>,
-    key: Option<String>,
-    /// The file the diagnostic must name, relative to the corpus folder
-    /// (default: the study file itself).
-    file: Option<String>,
-}
-
-fn bad_studies_dir() -> PathBuf {
-    root().join("tests/data/bad-studies")
-}
-
 /// Corpus cases whose diagnostics are known to fall short in `src/`: they are
 /// still required to be refused without a panic, and are fully checked by
 /// the `#[ignore]`d `bad_studies_that_need_a_fix` below. Remove an entry once
 /// it is fixed.
 const STUDY_NEEDS_FIX: &[&str] = &[];
-
-fn bad_study_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(bad_studies_dir())
-        .expect("tests/data/bad-studies exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".study.toml"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn load_study_case(path: &Path) -> StudyCase {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut case = StudyCase {
-        path: path.to_path_buf(),
-        expects: Vec::new(),
-        helps: Vec::new(),
-        line: None,
-        key: None,
-        file: None,
-    };
-    let mut at = 0;
-    for l in text.lines().take_while(|l| l.starts_with('#')) {
-        if let Some(v) = l.strip_prefix("# expect: ") {
-            case.expects.push(v.to_string());
-        } else if let Some(v) = l.strip_prefix("# help: ") {
-            case.helps.push(v.to_string());
-        } else if let Some(v) = l.strip_prefix("# file: ") {
-            case.file = Some(v.to_string());
-        } else if let Some(v) = l.strip_prefix("# at: ") {
-            at += 1;
-            let (line, key) = v
-                .split_once(':')
-                .unwrap_or_else(|| panic!("{}: `# at:` needs LINE:KEY", path.display()));
-            case.line =
-                if line == "-" {
-                    None
-                } else {
-                    Some(line.parse().unwrap_or_else(|_| {
-                        panic!("{}: bad line number in `# at:`", path.display())
-                    }))
-                };
-            case.key = (key != "*").then(|| key.to_string());
-        }
-    }
-    assert!(
-        !case.expects.is_empty() && at == 1,
-        "{}: the header needs at least one `# expect:` and exactly one `# at:` line (see tests/data/bad-studies/README.md)",
-        path.display()
-    );
-    case
-}
 
 fn study_diags(path: &Path) -> Result<Vec<Diagnostic>, String> {
     let shown = path.display().to_string();
@@ -1881,61 +1815,13 @@ fn study_diags(path: &Path) -> Result<Vec<Diagnostic>, String> {
     }
 }
 
-fn describe(d: &Diagnostic) -> String {
-    format!(
-        "    {d}\n      [file {:?}, line {:?}, column {:?}, key {:?}]",
-        d.file,
-        d.line,
-        d.column,
-        d.key.as_ref().map(|k| k.to_string())
-    )
-}
-
-fn check_study_case(case: &StudyCase) -> Result<(), String> {
-    let diags = study_diags(&case.path)?;
-    let want_file = match &case.file {
-        Some(f) => bad_studies_dir().join(f).display().to_string(),
-        None => case.path.display().to_string(),
-    };
-    let ok = diags.iter().any(|d| {
-        let shown = d.to_string();
-        let help = d.help.as_deref().unwrap_or("");
-        case.expects.iter().all(|e| shown.contains(e.as_str()))
-            && case.helps.iter().all(|h| help.contains(h.as_str()))
-            && d.file == want_file
-            && d.line == case.line
-            && (case.line.is_none() || d.column.is_some())
-            && case
-                .key
-                .as_ref()
-                .is_none_or(|k| d.key.as_ref().map(|p| p.to_string()).as_ref() == Some(k))
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}:\n  no diagnostic matches: file {want_file}, line {}, key {}, containing {:?}{}\n  got:\n{}",
-            case.path.display(),
-            case.line.map_or("(none)".to_string(), |l| l.to_string()),
-            case.key.as_deref().unwrap_or("*"),
-            case.expects,
-            if case.helps.is_empty() {
-                String::new()
-            } else {
-                format!(" with help containing {:?}", case.helps)
-            },
-            diags.iter().map(describe).collect::<Vec<_>>().join("\n")
-        ))
-    }
-}
-
-fn file_name(p: &Path) -> &str {
-    p.file_name().and_then(|n| n.to_str()).unwrap_or("")
+fn check_study_case(case: &Case) -> Result<(), String> {
+    case.check(&study_diags(&case.path)?)
 }
 
 #[test]
 fn every_bad_study_is_refused_where_the_mistake_is() {
-    let files = bad_study_files();
+    let files = corpus("bad-studies", ".study.toml");
     assert!(
         files.len() >= 10,
         "corpus went missing: {} files",
@@ -1949,7 +1835,7 @@ fn every_bad_study_is_refused_where_the_mistake_is() {
     }
     let mut failures = Vec::new();
     for path in &files {
-        let case = load_study_case(path);
+        let case = Case::load(path);
         let outcome = if STUDY_NEEDS_FIX.contains(&file_name(path)) {
             // Only: no panic (some are still wrongly accepted).
             match study_diags(path) {
@@ -1976,7 +1862,7 @@ fn every_bad_study_is_refused_where_the_mistake_is() {
 fn bad_studies_that_need_a_fix() {
     let mut failures = Vec::new();
     for name in STUDY_NEEDS_FIX {
-        let case = load_study_case(&bad_studies_dir().join(name));
+        let case = Case::load(&corpus_dir("bad-studies").join(name));
         if let Err(e) = check_study_case(&case) {
             failures.push(e);
         }

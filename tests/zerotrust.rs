@@ -9,8 +9,11 @@
 //! standard deviations of the exact distribution, tight enough that a model
 //! off by one round trip, one handshake or one cache lookup fails.
 
+mod common;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+
+use common::{Case, corpus, describe, file_name};
 
 use ztsim::config::{Diagnostic, parse_design, parse_topology};
 use ztsim::model::cost::{CPU_CATEGORIES, SPAN_NAMES, SPANS};
@@ -2232,16 +2235,6 @@ fn parse_bad(file: &str, text: &str, t: &Topology) -> Result<Vec<Diagnostic>, St
     }
 }
 
-fn describe(d: &Diagnostic) -> String {
-    format!(
-        "    {d}\n      [file {:?}, line {:?}, column {:?}, key {:?}]",
-        d.file,
-        d.line,
-        d.column,
-        d.key.as_ref().map(|k| k.to_string())
-    )
-}
-
 /// The only diagnostic for `text`, which must name `bad.toml`, `line` and `key`.
 fn refused(text: &str, line: usize, key: &str) -> Diagnostic {
     let t = corpus_topology();
@@ -2374,111 +2367,31 @@ fn every_design_mistake_is_reported() {
 /// ignored test below.
 const DESIGN_NEEDS_FIX: &[&str] = &[];
 
-struct Case {
-    file: String,
-    text: String,
-    expects: Vec<String>,
-    helps: Vec<String>,
-    line: usize,
-    key: Option<String>,
-}
-
-fn design_corpus() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad-designs");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/data/bad-designs exists")
-        .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn load_case(path: &Path) -> Case {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut case = Case {
-        file: path.display().to_string(),
-        text: text.clone(),
-        expects: Vec::new(),
-        helps: Vec::new(),
-        line: 0,
-        key: None,
-    };
-    let mut at = 0;
-    for l in text.lines().take_while(|l| l.starts_with('#')) {
-        if let Some(v) = l.strip_prefix("# expect: ") {
-            case.expects.push(v.to_string());
-        } else if let Some(v) = l.strip_prefix("# help: ") {
-            case.helps.push(v.to_string());
-        } else if let Some(v) = l.strip_prefix("# at: ") {
-            at += 1;
-            let (line, key) = v.split_once(':').expect("`# at:` needs LINE:KEY");
-            case.line = line.parse().expect("a line number in `# at:`");
-            case.key = (key != "*").then(|| key.to_string());
-        }
-    }
-    assert!(
-        !case.expects.is_empty() && at == 1,
-        "{}: the header needs `# expect:` lines and one `# at:` line",
-        case.file
-    );
-    case
-}
-
 fn check_case(case: &Case, t: &Topology, full: bool) -> Result<(), String> {
     let diags = parse_bad(&case.file, &case.text, t)?;
-    if !full {
-        return Ok(());
-    }
-    let matches = |d: &Diagnostic| {
-        let shown = d.to_string();
-        let help = d.help.as_deref().unwrap_or("");
-        case.expects.iter().all(|e| shown.contains(e.as_str()))
-            && case.helps.iter().all(|h| help.contains(h.as_str()))
-            && d.file == case.file
-            && d.line == Some(case.line)
-            && d.column.is_some()
-            && case
-                .key
-                .as_ref()
-                .is_none_or(|k| d.key.as_ref().map(|p| p.to_string()).as_ref() == Some(k))
-    };
-    if diags.iter().any(matches) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}: no diagnostic at line {} key {} containing {:?} (help {:?}); got:\n{}",
-            case.file,
-            case.line,
-            case.key.as_deref().unwrap_or("*"),
-            case.expects,
-            case.helps,
-            diags.iter().map(describe).collect::<Vec<_>>().join("\n")
-        ))
-    }
+    if full { case.check(&diags) } else { Ok(()) }
 }
 
 #[test]
 fn every_bad_design_file_is_refused_where_the_mistake_is() {
     let t = corpus_topology();
-    let files = design_corpus();
+    let files = corpus("bad-designs", ".toml");
     assert!(
         files.len() >= 40,
         "corpus went missing: {} files",
         files.len()
     );
-    let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().to_string();
     for known in DESIGN_NEEDS_FIX {
         assert!(
-            files.iter().any(|f| name(f) == *known),
+            files.iter().any(|f| file_name(f) == *known),
             "{known} is not in the corpus"
         );
     }
     let failures: Vec<String> = files
         .iter()
         .filter_map(|p| {
-            let full = !DESIGN_NEEDS_FIX.contains(&name(p).as_str());
-            check_case(&load_case(p), &t, full).err()
+            let full = !DESIGN_NEEDS_FIX.contains(&file_name(p));
+            check_case(&Case::load(p), &t, full).err()
         })
         .collect();
     assert!(
