@@ -39,5 +39,6 @@ pub mod config;
 pub mod engine;
 pub mod model;
 pub mod report;
+pub mod shard;
 pub mod sweep;
 pub mod units;
