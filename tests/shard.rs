@@ -63,6 +63,13 @@ fn study_args(seed: &str) -> Vec<String> {
     .collect()
 }
 
+/// `args` with the value of `flag` replaced.
+fn set(mut args: Vec<String>, flag: &str, value: &str) -> Vec<String> {
+    let at = args.iter().position(|a| a == flag).unwrap();
+    args[at + 1] = value.into();
+    args
+}
+
 fn with(mut args: Vec<String>, extra: &[&str]) -> Vec<String> {
     args.extend(extra.iter().map(|s| s.to_string()));
     args
@@ -279,9 +286,7 @@ fn merge_names_the_shard_that_is_missing_doubled_foreign_or_unfinished() {
     );
     // Another rate list changes the grid itself.
     let rates = dir.join("rates");
-    let mut args = study_args("7");
-    let at = args.iter().position(|a| a == "--rate").unwrap();
-    args[at + 1] = "100,200,400,900".into();
+    let args = set(study_args("7"), "--rate", "100,200,400,900");
     ok(&ztsim(
         &with(
             args,
@@ -342,6 +347,85 @@ fn merge_names_the_shard_that_is_missing_doubled_foreign_or_unfinished() {
         dir,
     ));
     assert!(err.contains("another shard"), "{err}");
+}
+
+/// Finished points saved in a shard folder.
+fn saved(shard: &Path) -> usize {
+    std::fs::read_dir(shard.join("points"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name() != "manifest.json")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_interrupted_shard_resumes_to_the_same_bytes() {
+    let tmp = Tmp::new("interrupt");
+    let dir = &tmp.0;
+    // Points of about a second each, so that a shard can be interrupted.
+    let slow = || {
+        set(
+            set(study_args("7"), "--rate", "300,400,500,600"),
+            "--duration",
+            "200s",
+        )
+    };
+    let full = dir.join("full");
+    ok(&ztsim(
+        &with(slow(), &["--out", &full.display().to_string()]),
+        dir,
+    ));
+
+    let shard0 = dir.join("output/mini/shards/0-of-2");
+    let mut child = spawn(&with(slow(), &["--shard", "0/2"]), dir);
+    let t0 = std::time::Instant::now();
+    while saved(&shard0) < 1 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the shard ended before it could be interrupted"
+        );
+        assert!(t0.elapsed().as_secs() < 120, "no point saved in 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("of shard 0/2"),
+        "{err}"
+    );
+    let done = saved(&shard0);
+    assert!((1..4).contains(&done), "{done} of 4 points saved");
+    // A shard writes no partial study results: only the merge does.
+    assert!(!shard0.join("results.json").exists());
+
+    ok(&ztsim(&with(slow(), &["--shard", "1/2"]), dir));
+    let merge = || {
+        ztsim(
+            &[
+                "merge".into(),
+                "output/mini/shards".into(),
+                "--out".into(),
+                "merged".into(),
+            ],
+            dir,
+        )
+    };
+    let err = refused(&merge());
+    assert!(err.contains("shard 0/2 is incomplete"), "{err}");
+
+    // The same command again (a retried task) resumes the shard.
+    let out = ok(&ztsim(&with(slow(), &["--shard", "0/2"]), dir));
+    assert!(out.contains(&format!("{done} reused")), "{out}");
+    ok(&merge());
+    assert_same_outputs(&dir.join("merged"), &full);
 }
 
 fn copy_dir(from: &Path, to: &Path) {
