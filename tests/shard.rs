@@ -530,3 +530,43 @@ fn the_split_covers_every_point_once_deterministically_and_balanced() {
         partition(&chatty, 4)[2]
     );
 }
+
+/// The shipped batch-job examples agree with each other and with the study
+/// they run: the same N everywhere, and a study that resolves.
+#[test]
+fn the_cluster_examples_agree() {
+    let cluster = root().join("topologies/cluster");
+    let read = |f: &str| std::fs::read_to_string(cluster.join(f)).unwrap();
+    let spec = read_study(&cluster.join("big.study.toml")).unwrap();
+    let study = expand(&spec).unwrap();
+    assert_eq!(study.points.len(), 120);
+    assert_eq!(study.name, "big");
+
+    let job = read("k8s-indexed-job.yaml");
+    for line in [
+        "completionMode: Indexed",
+        "completions: 8",
+        "parallelism: 8",
+        "value: \"8\"",
+        "--shard \"${JOB_COMPLETION_INDEX}/${SHARDS}\"",
+        "/ztsim/topologies/cluster/big.study.toml",
+        "claimName: ztsim-results",
+    ] {
+        assert!(job.contains(line), "k8s-indexed-job.yaml lacks {line}");
+    }
+    let merge = read("k8s-merge-job.yaml");
+    assert!(merge.contains("claimName: ztsim-results"));
+    assert!(merge.contains("\"merge\", \"output/big/shards\""));
+
+    let array = read("slurm-sweep.sbatch");
+    assert!(array.contains("#SBATCH --array=0-7\n"));
+    assert!(array.contains("--shard \"${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT}\""));
+    let submit = read("slurm-submit.sh");
+    assert!(submit.contains("--dependency=afterok:"));
+    assert!(submit.contains("NAME=${NAME:-big}"));
+    assert!(read("parallel-ssh.sh").contains("NAME=${NAME:-big}"));
+    // The image holds what the study's relative paths reach.
+    let docker = read("Dockerfile");
+    assert!(docker.contains("COPY topologies /ztsim/topologies"));
+    assert!(docker.contains("COPY models /ztsim/models"));
+}
