@@ -100,9 +100,39 @@ fn sweep_command_for(template: &ShardManifest, shard: Shard) -> String {
 
 /// `ztsim merge`.
 pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
+    let shards = find(&args.shards)?;
+    check_consistent(&shards)?;
+    let points = collect_points(&shards)?;
+    let first = &shards[0];
+    let count = first.manifest.shards;
+    let total = points.len();
+    let results = StudyResults::from_metadata(&first.manifest.study, points)
+        .map_err(|m| Failure::BadInput(vec![problem(&first.dir.join(SHARD_MANIFEST), m)]))?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &first.manifest.name));
+    let dir = if args.force || !has_results(&dir) {
+        dir
+    } else {
+        fresh_folder(&dir)
+    };
+    check_writable(&dir)?;
+    let written = write_study_outputs(&dir, &results)?;
+    print!("{}", report::study::overview(&results));
+    println!(
+        "\nmerged {count} shards ({total} points) into {}: results.csv, results.json and {} charts",
+        dir.display(),
+        written.charts
+    );
+    Ok(())
+}
+
+/// The shard results the arguments name, each once, with their manifests.
+fn find(args: &[PathBuf]) -> Result<Vec<Found>, Failure> {
     let mut problems = Vec::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for arg in &args.shards {
+    for arg in args {
         match shard_dirs(arg) {
             Ok(found) => {
                 for d in found {
@@ -128,11 +158,20 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
             Err(m) => problems.push(problem(&dir, format!("not a shard result: {m}"))),
         }
     }
-    if !problems.is_empty() {
-        return Err(Failure::BadInput(problems));
+    if problems.is_empty() {
+        Ok(shards)
+    } else {
+        Err(Failure::BadInput(problems))
     }
+}
+
+/// Refuses shards that do not make up one whole study: another ztsim
+/// version, another study, another N, a shard missing or given twice, a
+/// point owned by none or by two.
+fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
+    let mut problems = Vec::new();
     let ours = env!("CARGO_PKG_VERSION");
-    for s in &shards {
+    for s in shards {
         if s.manifest.ztsim_version != ours {
             problems.push(problem(
                 &s.dir,
@@ -142,6 +181,10 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
                 ),
             ));
         }
+    }
+    if !problems.is_empty() {
+        // Another version's fingerprints differ anyway: say only why.
+        return Err(Failure::BadInput(problems));
     }
     let first = &shards[0];
     for s in &shards[1..] {
@@ -174,7 +217,7 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
     }
     let count = first.manifest.shards;
     let mut by_index: BTreeMap<usize, Vec<&Found>> = BTreeMap::new();
-    for s in &shards {
+    for s in shards {
         by_index.entry(s.manifest.shard).or_default().push(s);
     }
     for (index, copies) in &by_index {
@@ -209,7 +252,7 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
     // Every point owned exactly once: the shards split the same grid.
     let total = first.manifest.study_points;
     let mut owner: Vec<Option<&Found>> = vec![None; total];
-    for s in &shards {
+    for s in shards {
         for &i in &s.manifest.points {
             match owner.get_mut(i) {
                 None => problems.push(problem(
@@ -237,12 +280,19 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    if !problems.is_empty() {
-        return Err(Failure::BadInput(problems));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::BadInput(problems))
     }
-    // Each shard complete; its points are the ones it owns.
+}
+
+/// Every shard's points, in grid order; a shard missing any is incomplete.
+fn collect_points(shards: &[Found]) -> Result<Vec<PointResult>, Failure> {
+    let mut problems = Vec::new();
+    let total = shards[0].manifest.study_points;
     let mut points: Vec<PointResult> = Vec::with_capacity(total);
-    for s in &shards {
+    for s in shards {
         let mut saved: BTreeMap<usize, PointResult> = read_points(&s.dir)
             .into_iter()
             .map(|p| (p.index, p))
@@ -272,26 +322,7 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
         return Err(Failure::BadInput(problems));
     }
     points.sort_by_key(|p| p.index);
-    let results = StudyResults::from_metadata(&first.manifest.study, points)
-        .map_err(|m| Failure::BadInput(vec![problem(&first.dir.join(SHARD_MANIFEST), m)]))?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &first.manifest.name));
-    let dir = if args.force || !has_results(&dir) {
-        dir
-    } else {
-        fresh_folder(&dir)
-    };
-    check_writable(&dir)?;
-    let written = write_study_outputs(&dir, &results)?;
-    print!("{}", report::study::overview(&results));
-    println!(
-        "\nmerged {count} shards ({total} points) into {}: results.csv, results.json and {} charts",
-        dir.display(),
-        written.charts
-    );
-    Ok(())
+    Ok(points)
 }
 
 /// Point indices for a message: all of a few, the first ones of many.
