@@ -14,10 +14,11 @@ use ztsim::config::study::{self, Input, StudySpec};
 use ztsim::model::slo::{Slo, Statistic};
 use ztsim::report::charts::Chart;
 use ztsim::report::study::{
-    Manifest, StudyResults, read_manifest, read_points, read_results, write_manifest, write_point,
-    write_results,
+    Manifest, ShardManifest, StudyResults, read_manifest, read_points, read_results,
+    read_shard_manifest, write_manifest, write_point, write_results, write_shard_manifest,
 };
 use ztsim::report::{self, charts, review};
+use ztsim::shard::Shard;
 use ztsim::{sweep, units};
 
 use crate::{Failure, flag_error};
@@ -123,6 +124,12 @@ pub struct SweepArgs {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// Run only shard I of N (0-based: 0/4 ... 3/4), for a task of a batch
+    /// job; its share is balanced by estimated cost. Writes a shard result
+    /// [default: output/<study>/shards/I-of-N] that `ztsim merge` combines.
+    /// A shard folder of the same study is resumed, not replaced.
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
+    shard: Option<String>,
 }
 
 fn bad(d: Diagnostic) -> Failure {
@@ -230,22 +237,31 @@ impl SweepArgs {
 
 /// `ztsim sweep`.
 pub fn sweep_command(args: SweepArgs) -> Result<(), Failure> {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|m| flag_error("--shard", m))?;
     let spec = args.spec()?;
     if let Some(n) = args.threads {
         crate::set_threads(n)?;
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name));
+    let study_dir = report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name);
+    let dir = args.out.clone().unwrap_or_else(|| match shard {
+        Some(s) => study_dir.join("shards").join(s.folder_name()),
+        None => study_dir,
+    });
     let existing = if args.force {
         Existing::Overwrite
-    } else if args.resume {
+    } else if args.resume || shard.is_some() {
+        // A retried task (a pod restarted, a requeued array task) must
+        // continue its shard, never start a second copy beside it.
         Existing::Resume
     } else {
         Existing::NewFolder
     };
-    run_study(&spec, &dir, existing, !args.no_guard)
+    run_study(&spec, &dir, existing, !args.no_guard, shard)
 }
 
 /// The built-in default study's specification.
@@ -288,7 +304,7 @@ pub fn default_study() -> Result<(), Failure> {
         DEFAULT_RATES.len()
     );
     let dir = report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name);
-    run_study(&spec, &dir, Existing::ResumeOrOverwrite, true)?;
+    run_study(&spec, &dir, Existing::ResumeOrOverwrite, true, None)?;
     let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;
     println!("\n{}", report::article::compare(&results));
     Ok(())
@@ -310,12 +326,12 @@ pub enum Existing {
 /// Set by Ctrl-C (or SIGTERM): no new point starts.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-fn has_results(dir: &Path) -> bool {
+pub(crate) fn has_results(dir: &Path) -> bool {
     dir.join("results.json").exists() || report::study::points_dir(dir).exists()
 }
 
 /// `dir`, or the first `dir-N` that holds no results or saved points.
-fn fresh_folder(dir: &Path) -> PathBuf {
+pub(crate) fn fresh_folder(dir: &Path) -> PathBuf {
     let name = dir
         .file_name()
         .map_or("study".into(), |n| n.to_string_lossy().into_owned());
@@ -325,30 +341,57 @@ fn fresh_folder(dir: &Path) -> PathBuf {
         .expect("some numbered folder is free")
 }
 
-/// The command that continues an interrupted sweep.
-fn resume_command(dir: &Path) -> String {
-    let mut args: Vec<String> = std::env::args().collect();
+/// This process's command line, `ztsim` first.
+fn command_line() -> Vec<String> {
+    std::env::args()
+        .enumerate()
+        .map(|(i, a)| if i == 0 { "ztsim".to_string() } else { a })
+        .collect()
+}
+
+/// `command` without the flags that choose what to do with existing
+/// results and where they go (`--out`, `--force`, `--resume`), and with
+/// `--shard` set to `shard` when given.
+pub(crate) fn rerun_args(command: &[String], shard: Option<Shard>) -> Vec<String> {
     let mut out = Vec::new();
     let mut skip = false;
-    for (i, a) in args.drain(..).enumerate() {
+    for a in command {
         if skip {
             skip = false;
             continue;
         }
-        if a == "--out" {
+        if a == "--out" || (a == "--shard" && shard.is_some()) {
             skip = true;
             continue;
         }
-        if a.starts_with("--out=") || a == "--force" || a == "--resume" {
+        if a.starts_with("--out=")
+            || (a.starts_with("--shard=") && shard.is_some())
+            || a == "--force"
+            || a == "--resume"
+        {
             continue;
         }
-        out.push(if i == 0 { "ztsim".to_string() } else { a });
+        out.push(a.clone());
     }
-    if out.len() == 1 {
+    if let Some(s) = shard {
+        out.extend(["--shard".to_string(), s.to_string()]);
+    }
+    out
+}
+
+/// The command that continues `command`, interrupted, in `dir`.
+pub(crate) fn resume_command_of(command: &[String], dir: &Path) -> String {
+    let out = rerun_args(command, None);
+    if out.len() <= 1 {
         // The default study has no command: resuming it is running it again.
         return "ztsim   (or cargo run --release)".into();
     }
     format!("{} --resume --out {}", out.join(" "), dir.display())
+}
+
+/// The command that continues this interrupted sweep.
+fn resume_command(dir: &Path) -> String {
+    resume_command_of(&command_line(), dir)
 }
 
 fn run_study(
@@ -356,6 +399,7 @@ fn run_study(
     dir: &Path,
     existing: Existing,
     guarded: bool,
+    shard: Option<Shard>,
 ) -> Result<(), Failure> {
     let study = study::expand(spec).map_err(Failure::BadInput)?;
     if guarded {
@@ -373,12 +417,29 @@ fn run_study(
         points: study.points.len(),
         name: study.name.clone(),
     };
-    let same = read_manifest(dir).is_some_and(|m| m == manifest);
+    let owned: Vec<usize> = match shard {
+        Some(s) => ztsim::shard::owned(&study, s),
+        None => (0..study.points.len()).collect(),
+    };
+    // A shard folder continues only the same shard of the same study.
+    let same_shard = || match (shard, read_shard_manifest(dir)) {
+        (None, Ok(None)) => true,
+        (Some(s), Ok(Some(m))) => m.shard == s.index && m.shards == s.count,
+        _ => false,
+    };
+    let same = read_manifest(dir).is_some_and(|m| m == manifest) && same_shard();
     let (dir, previous) = match existing {
         Existing::Resume if has_results(dir) && !same => {
             return Err(bad(Diagnostic::new(
                 dir.display().to_string(),
-                "this folder holds results of a different study (or of another ztsim version), so it cannot be resumed; use --force to replace it, or another --out",
+                format!(
+                    "this folder holds results of a different study{} (or of another ztsim version), so it cannot be resumed; use --force to replace it, or another --out",
+                    if shard.is_some() {
+                        " or another shard"
+                    } else {
+                        ""
+                    }
+                ),
             )));
         }
         Existing::Resume | Existing::ResumeOrOverwrite if same => {
@@ -412,23 +473,71 @@ fn run_study(
         study.replications,
         sweep::estimated_requests(&study) / 1e6,
     );
+    if let Some(s) = shard {
+        let costs = ztsim::shard::costs(&study);
+        let total: f64 = costs.iter().sum();
+        let mine: f64 = owned.iter().map(|&i| costs[i]).sum();
+        let requests: f64 = owned
+            .iter()
+            .map(|&i| sweep::point_requests(&study.points[i]))
+            .sum();
+        println!(
+            "shard {s}: {} of {} points, {:.1}% of the estimated cost (about {:.1} M simulated requests), into {}",
+            owned.len(),
+            study.points.len(),
+            if total > 0.0 {
+                mine / total * 100.0
+            } else {
+                0.0
+            },
+            requests / 1e6,
+            dir.display()
+        );
+        // Written before any point runs, so that a merge of a shard that
+        // never finished says "incomplete" rather than "not a shard".
+        let results = sweep::results_of(&study, Vec::new());
+        let shard_manifest = ShardManifest {
+            ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            fingerprint: ztsim::shard::fingerprint(
+                &manifest.fingerprint,
+                &results.metadata().to_string(),
+            ),
+            name: study.name.clone(),
+            shard: s.index,
+            shards: s.count,
+            study_points: study.points.len(),
+            points: owned.clone(),
+            command: command_line(),
+            study: results.metadata(),
+        };
+        write_shard_manifest(dir, &shard_manifest)
+            .map_err(|e| Failure::Other(format!("cannot write to {}: {e}", dir.display())))?;
+    } else {
+        // A folder that held a shard result before no longer does.
+        let _ = std::fs::remove_file(dir.join(report::study::SHARD_MANIFEST));
+    }
+    let previous: Vec<_> = previous
+        .into_iter()
+        .filter(|p| owned.binary_search(&p.index).is_ok())
+        .collect();
     if !previous.is_empty() {
         println!(
             "resuming {}: {} of {} points already done",
             dir.display(),
             previous.len(),
-            study.points.len()
+            owned.len()
         );
     }
     // Ctrl-C and SIGTERM stop the sweep cleanly; a second handler cannot be
     // installed, which only matters to tests running several sweeps.
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
-    let bar = progress(study.points.len() as u64);
+    let bar = progress(owned.len() as u64);
     bar.inc(previous.len() as u64);
     let t0 = std::time::Instant::now();
     let write_error = std::sync::Mutex::new(None);
-    let outcome = sweep::run_resumable(
+    let outcome = sweep::run_subset(
         &study,
+        &owned,
         previous,
         &|p| {
             if let Err(e) = write_point(dir, p) {
@@ -450,6 +559,30 @@ fn run_study(
         )));
     }
     let results = outcome.results;
+    if let Some(s) = shard {
+        // A shard's results are a part of the study's: only `ztsim merge`
+        // writes tables and charts, from all of them.
+        if !outcome.complete {
+            return Err(Failure::Interrupted(format!(
+                "interrupted: {} of {} points of shard {s} are done and saved in {}; continue with:\n  {}",
+                results.points.len(),
+                owned.len(),
+                dir.display(),
+                resume_command(dir)
+            )));
+        }
+        println!(
+            "shard {s} done: {} points in {} in {:.1} s ({} computed, {} reused); once all {} shards are done, combine them with:\n  ztsim merge {}",
+            owned.len(),
+            dir.display(),
+            t0.elapsed().as_secs_f64(),
+            outcome.computed,
+            outcome.reused,
+            s.count,
+            dir.parent().unwrap_or(Path::new(".")).display(),
+        );
+        return Ok(());
+    }
     if !outcome.complete {
         write_results(dir, &results).map_err(|e| {
             Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
@@ -557,7 +690,7 @@ fn progress(points: u64) -> ProgressBar {
 
 /// Refuses up front an output folder that cannot be written, rather than
 /// after the whole sweep has run.
-fn check_writable(dir: &Path) -> Result<(), Failure> {
+pub(crate) fn check_writable(dir: &Path) -> Result<(), Failure> {
     let probe = dir.join(".ztsim-write-test");
     std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(&probe, b""))

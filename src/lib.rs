@@ -7,7 +7,8 @@
 //! - [`model`]: the validated topology and the call state machine on top.
 //! - [`config`] (TOML in, with located diagnostics) and [`report`] (tables,
 //!   JSON, CSV out) at the edges.
-//! - [`sweep`]: runs a study's grid (config) into study results (report).
+//! - [`sweep`]: runs a study's grid (config) into study results (report);
+//!   [`shard`] splits the grid across a batch job's tasks.
 //! - the `ztsim` binary: the command line.
 //!
 //! ```
@@ -39,5 +40,6 @@ pub mod config;
 pub mod engine;
 pub mod model;
 pub mod report;
+pub mod shard;
 pub mod sweep;
 pub mod units;

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod bench;
+mod cli_cluster;
 mod cli_study;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,8 @@ enum Command {
     },
     /// Sweep designs x loads x parameters in parallel; write results.csv, results.json and charts.
     Sweep(cli_study::SweepArgs),
+    /// Combine the shard results of `ztsim sweep STUDY --shard I/N` into the study's results and charts.
+    Merge(cli_cluster::MergeArgs),
     /// Redraw a study's charts from its results.json, without rerunning it.
     Plot {
         /// A results.json written by `ztsim sweep`.
@@ -202,6 +205,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         None => cli_study::default_study(),
         Some(Command::Sweep(args)) => cli_study::sweep_command(args),
+        Some(Command::Merge(args)) => cli_cluster::merge_command(args),
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Report { study, slo, out }) => cli_study::report_command(&study, &slo, out),
         Some(Command::Run(args)) => run(args),

@@ -43,15 +43,38 @@ pub fn run_resumable(
     finished: &(dyn Fn(&PointResult) + Sync),
     stop: &AtomicBool,
 ) -> Outcome {
+    let all: Vec<usize> = (0..study.points.len()).collect();
+    run_subset(study, &all, previous, finished, stop)
+}
+
+/// As [`run_resumable`], for the points `owned` only (a shard's share, grid
+/// indices): the outcome holds those points and is complete when they are
+/// all done. Points of `previous` outside `owned` are ignored.
+pub fn run_subset(
+    study: &Study,
+    owned: &[usize],
+    previous: Vec<PointResult>,
+    finished: &(dyn Fn(&PointResult) + Sync),
+    stop: &AtomicBool,
+) -> Outcome {
     let mut slots: Vec<Option<PointResult>> = vec![None; study.points.len()];
+    let mut mine = vec![false; study.points.len()];
+    for &i in owned {
+        if let Some(m) = mine.get_mut(i) {
+            *m = true;
+        }
+    }
     let mut reused = 0;
     for p in previous {
-        if let Some(slot) = slots.get_mut(p.index) {
-            *slot = Some(p);
+        if mine.get(p.index) == Some(&true) {
+            let i = p.index;
+            slots[i] = Some(p);
             reused += 1;
         }
     }
-    let todo: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
+    let todo: Vec<usize> = (0..slots.len())
+        .filter(|&i| mine[i] && slots[i].is_none())
+        .collect();
     let computed: Vec<PointResult> = todo
         .par_iter()
         .filter_map(|&index| {
@@ -68,33 +91,38 @@ pub fn run_resumable(
         let i = p.index;
         slots[i] = Some(p);
     }
-    let complete = slots.iter().all(Option::is_some);
+    let complete = (0..slots.len()).all(|i| !mine[i] || slots[i].is_some());
     Outcome {
-        results: StudyResults {
-            ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            name: study.name.clone(),
-            title: study.title.clone(),
-            topology: study.topology.clone(),
-            designs: study.designs.clone(),
-            rates: study.rates.clone(),
-            focus_rate: study.focus_rate,
-            params: study.params.clone(),
-            replications: study.replications,
-            slos: study.slos.clone(),
-            setup: study.points.first().map(|p| {
-                let designs = study
-                    .designs
-                    .iter()
-                    .zip(&study.design_inputs)
-                    .map(|(name, input)| DesignParameters::from_file(name, &input.text))
-                    .collect();
-                Setup::new(&p.topology, designs)
-            }),
-            points: slots.into_iter().flatten().collect(),
-        },
+        results: results_of(study, slots.into_iter().flatten().collect()),
         complete,
         computed: n_computed,
         reused,
+    }
+}
+
+/// The study's results made of `points` (in grid order).
+pub fn results_of(study: &Study, points: Vec<PointResult>) -> StudyResults {
+    StudyResults {
+        ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: study.name.clone(),
+        title: study.title.clone(),
+        topology: study.topology.clone(),
+        designs: study.designs.clone(),
+        rates: study.rates.clone(),
+        focus_rate: study.focus_rate,
+        params: study.params.clone(),
+        replications: study.replications,
+        slos: study.slos.clone(),
+        setup: study.points.first().map(|p| {
+            let designs = study
+                .designs
+                .iter()
+                .zip(&study.design_inputs)
+                .map(|(name, input)| DesignParameters::from_file(name, &input.text))
+                .collect();
+            Setup::new(&p.topology, designs)
+        }),
+        points,
     }
 }
 
@@ -124,23 +152,22 @@ fn run_point(index: usize, p: &Point) -> PointResult {
 /// Simulated requests the study will generate (open loop: rate x (warm-up +
 /// duration) x replications), to say up front how big it is.
 pub fn estimated_requests(study: &Study) -> f64 {
+    study.points.iter().map(point_requests).sum()
+}
+
+/// Simulated requests of one point, all replications.
+pub fn point_requests(p: &Point) -> f64 {
     use crate::model::topology::{Arrivals, Window};
-    study
-        .points
-        .iter()
-        .map(|p| {
-            let w = &p.topology.workload;
-            let per_rep = match (&w.arrivals, w.window) {
-                (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, Window::Duration(d)) => {
-                    rate * (w.warmup + d) as f64 * 1e-9
-                }
-                (_, Window::Requests(n)) => n as f64,
-                // A user sends at most once per think time.
-                (Arrivals::Closed { users, think }, Window::Duration(d)) => {
-                    f64::from(*users) * (w.warmup + d) as f64 / think.mean().max(1e6)
-                }
-            };
-            per_rep * f64::from(w.replications)
-        })
-        .sum()
+    let w = &p.topology.workload;
+    let per_rep = match (&w.arrivals, w.window) {
+        (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, Window::Duration(d)) => {
+            rate * (w.warmup + d) as f64 * 1e-9
+        }
+        (_, Window::Requests(n)) => n as f64,
+        // A user sends at most once per think time.
+        (Arrivals::Closed { users, think }, Window::Duration(d)) => {
+            f64::from(*users) * (w.warmup + d) as f64 / think.mean().max(1e6)
+        }
+    };
+    per_rep * f64::from(w.replications)
 }

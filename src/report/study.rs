@@ -477,3 +477,96 @@ pub fn read_points(dir: &std::path::Path) -> Vec<PointResult> {
     points.sort_by_key(|p| p.index);
     points
 }
+
+impl StudyResults {
+    /// Everything but the points, as JSON: what a shard stores of its study
+    /// so that a merge rebuilds the results field for field, including
+    /// fields added to this type later.
+    pub fn metadata(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(StudyResults {
+            points: Vec::new(),
+            ..self.clone()
+        })
+        .expect("study results serialise to JSON");
+        if let Some(map) = v.as_object_mut() {
+            map.remove("points");
+        }
+        v
+    }
+
+    /// The results made of a study's [`metadata`](Self::metadata) and its
+    /// points (in grid order).
+    pub fn from_metadata(
+        metadata: &serde_json::Value,
+        points: Vec<PointResult>,
+    ) -> Result<StudyResults, String> {
+        let mut v = metadata.clone();
+        let map = v
+            .as_object_mut()
+            .ok_or("the study's metadata is not a JSON object")?;
+        map.insert("points".into(), serde_json::Value::Array(Vec::new()));
+        let mut results: StudyResults =
+            serde_json::from_value(v).map_err(|e| format!("the study's metadata: {e}"))?;
+        results.points = points;
+        Ok(results)
+    }
+}
+
+/// The manifest of a shard result folder.
+pub const SHARD_MANIFEST: &str = "shard.json";
+
+/// `shard.json`: what a shard result folder holds. Its finished points are
+/// in `points/` as in any study folder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ShardManifest {
+    /// ztsim version that wrote it; a merge needs the same.
+    pub ztsim_version: String,
+    /// Hash of the study's resolved inputs (every point's topology, design,
+    /// coordinates and seed) and of its metadata: shards merge only with
+    /// shards of the same fingerprint.
+    pub fingerprint: String,
+    /// Study name.
+    pub name: String,
+    /// This shard's index, 0-based.
+    pub shard: usize,
+    /// Number of shards the study is split into.
+    pub shards: usize,
+    /// Points in the whole study.
+    pub study_points: usize,
+    /// Grid indices of the points this shard owns, ascending.
+    pub points: Vec<usize>,
+    /// The command line that wrote the shard (`ztsim` first), to say how to
+    /// finish it or run a missing one.
+    pub command: Vec<String>,
+    /// The study's results without the points ([`StudyResults::metadata`]).
+    pub study: serde_json::Value,
+}
+
+/// Writes a shard result's manifest (atomically).
+pub fn write_shard_manifest(
+    dir: &std::path::Path,
+    manifest: &ShardManifest,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
+    super::write_atomic(&dir.join(SHARD_MANIFEST), format!("{json}\n").as_bytes())
+}
+
+/// The shard manifest of `dir`: `Ok(None)` when it has none, an error when
+/// it has one that cannot be read.
+pub fn read_shard_manifest(dir: &std::path::Path) -> Result<Option<ShardManifest>, String> {
+    let path = dir.join(SHARD_MANIFEST);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a ztsim shard manifest: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}

@@ -1,0 +1,341 @@
+//! `ztsim merge`: the shard results of a study run as a batch job's tasks
+//! (`ztsim sweep STUDY --shard I/N`) checked against each other and combined
+//! into the study's results, written by the same function as a sweep's.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use ztsim::config::Diagnostic;
+use ztsim::report::study::{
+    PointResult, SHARD_MANIFEST, ShardManifest, StudyResults, read_points, read_shard_manifest,
+};
+use ztsim::report::{self};
+use ztsim::shard::Shard;
+
+use crate::Failure;
+use crate::cli_study::{
+    check_writable, fresh_folder, has_results, rerun_args, resume_command_of, write_study_outputs,
+};
+
+/// Flags of `ztsim merge`.
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Shard result folders written by `ztsim sweep STUDY --shard I/N`, or
+    /// folders holding them (e.g. output/big/shards, or output/big).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    shards: Vec<PathBuf>,
+    /// Output folder [default: output/<study name>]. A folder that already
+    /// holds results is kept: a new one (name-2, ...) is used unless --force.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the results already in the output folder.
+    #[arg(long)]
+    force: bool,
+}
+
+/// One shard result found on disk.
+struct Found {
+    dir: PathBuf,
+    manifest: ShardManifest,
+}
+
+impl Found {
+    fn shard(&self) -> Shard {
+        Shard {
+            index: self.manifest.shard,
+            count: self.manifest.shards,
+        }
+    }
+}
+
+fn problem(file: &Path, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(file.display().to_string(), message)
+}
+
+/// The shard folders `arg` names: itself if it is one, else the shard
+/// folders directly inside it, or inside its `shards/` (a study folder).
+fn shard_dirs(arg: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    if !arg.is_dir() {
+        return Err(problem(
+            arg,
+            "no such folder: give shard result folders written by `ztsim sweep STUDY --shard I/N` (by default output/<study>/shards/I-of-N), or a folder holding them",
+        ));
+    }
+    if arg.join(SHARD_MANIFEST).exists() {
+        return Ok(vec![arg.to_path_buf()]);
+    }
+    let children = |dir: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join(SHARD_MANIFEST).is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let mut found = children(arg);
+    if found.is_empty() {
+        found = children(&arg.join("shards"));
+    }
+    if found.is_empty() {
+        return Err(problem(
+            arg,
+            format!(
+                "not a shard result: neither this folder nor any folder in it (or in its shards/) holds a {SHARD_MANIFEST}; expected a folder written by `ztsim sweep STUDY --shard I/N` (by default output/<study>/shards/I-of-N)"
+            ),
+        ));
+    }
+    Ok(found)
+}
+
+/// How to run or finish a shard, from the command line of a sibling.
+fn sweep_command_for(template: &ShardManifest, shard: Shard) -> String {
+    rerun_args(&template.command, Some(shard)).join(" ")
+}
+
+/// `ztsim merge`.
+pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
+    let shards = find(&args.shards)?;
+    check_consistent(&shards)?;
+    let points = collect_points(&shards)?;
+    let first = &shards[0];
+    let count = first.manifest.shards;
+    let total = points.len();
+    let results = StudyResults::from_metadata(&first.manifest.study, points)
+        .map_err(|m| Failure::BadInput(vec![problem(&first.dir.join(SHARD_MANIFEST), m)]))?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &first.manifest.name));
+    let dir = if args.force || !has_results(&dir) {
+        dir
+    } else {
+        fresh_folder(&dir)
+    };
+    check_writable(&dir)?;
+    let written = write_study_outputs(&dir, &results)?;
+    print!("{}", report::study::overview(&results));
+    println!(
+        "\nmerged {count} shards ({total} points) into {}: results.csv, results.json and {} charts",
+        dir.display(),
+        written.charts
+    );
+    Ok(())
+}
+
+/// The shard results the arguments name, each once, with their manifests.
+fn find(args: &[PathBuf]) -> Result<Vec<Found>, Failure> {
+    let mut problems = Vec::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for arg in args {
+        match shard_dirs(arg) {
+            Ok(found) => {
+                for d in found {
+                    // The same folder named twice (`shards/*` and `shards`)
+                    // is one shard, not a duplicate.
+                    let key = d.canonicalize().unwrap_or_else(|_| d.clone());
+                    if !dirs
+                        .iter()
+                        .any(|x| x.canonicalize().unwrap_or_else(|_| x.clone()) == key)
+                    {
+                        dirs.push(d);
+                    }
+                }
+            }
+            Err(d) => problems.push(d),
+        }
+    }
+    let mut shards = Vec::new();
+    for dir in dirs {
+        match read_shard_manifest(&dir) {
+            Ok(Some(manifest)) => shards.push(Found { dir, manifest }),
+            Ok(None) => problems.push(problem(&dir, "not a shard result: no shard.json")),
+            Err(m) => problems.push(problem(&dir, format!("not a shard result: {m}"))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(shards)
+    } else {
+        Err(Failure::BadInput(problems))
+    }
+}
+
+/// Refuses shards that do not make up one whole study: another ztsim
+/// version, another study, another N, a shard missing or given twice, a
+/// point owned by none or by two.
+fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
+    let mut problems = Vec::new();
+    let ours = env!("CARGO_PKG_VERSION");
+    for s in shards {
+        if s.manifest.ztsim_version != ours {
+            problems.push(problem(
+                &s.dir,
+                format!(
+                    "this shard was written by ztsim {}, this is ztsim {ours}: merge shards with the version that ran them, or rerun the shard",
+                    s.manifest.ztsim_version
+                ),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        // Another version's fingerprints differ anyway: say only why.
+        return Err(Failure::BadInput(problems));
+    }
+    let first = &shards[0];
+    for s in &shards[1..] {
+        if s.manifest.fingerprint != first.manifest.fingerprint {
+            problems.push(problem(
+                &s.dir,
+                format!(
+                    "shard {} is from a different study than {} (shard {}): their fingerprints differ ({} and {}), so the study's inputs differ between the two runs (topology, designs, rates, parameters, seed, replications, duration, warm-up, name, title or focus load); rerun it with the same study files and flags as the others",
+                    s.shard(),
+                    first.dir.display(),
+                    first.shard(),
+                    s.manifest.fingerprint,
+                    first.manifest.fingerprint
+                ),
+            ));
+        } else if s.manifest.shards != first.manifest.shards {
+            problems.push(problem(
+                &s.dir,
+                format!(
+                    "this is shard {} but {} is shard {}: all shards of a study must be split the same way (the same N in --shard I/N)",
+                    s.shard(),
+                    first.dir.display(),
+                    first.shard()
+                ),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::BadInput(problems));
+    }
+    let count = first.manifest.shards;
+    let mut by_index: BTreeMap<usize, Vec<&Found>> = BTreeMap::new();
+    for s in shards {
+        by_index.entry(s.manifest.shard).or_default().push(s);
+    }
+    for (index, copies) in &by_index {
+        if copies.len() > 1 {
+            let paths: Vec<String> = copies.iter().map(|c| c.dir.display().to_string()).collect();
+            problems.push(problem(
+                &copies[1].dir,
+                format!(
+                    "shard {index}/{count} is given {} times: {}; keep one of them",
+                    copies.len(),
+                    paths.join(" and ")
+                ),
+            ));
+        }
+    }
+    for index in (0..count).filter(|i| !by_index.contains_key(i)) {
+        let shard = Shard { index, count };
+        problems.push(Diagnostic::new(
+            "ztsim merge",
+            format!(
+                "shard {shard} is missing (shards run from 0/{count} to {}/{count}): expected a folder written by `{}` (by default output/{}/shards/{})",
+                count - 1,
+                sweep_command_for(&first.manifest, shard),
+                report::safe_name(&first.manifest.name),
+                shard.folder_name()
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Failure::BadInput(problems));
+    }
+    // Every point owned exactly once: the shards split the same grid.
+    let total = first.manifest.study_points;
+    let mut owner: Vec<Option<&Found>> = vec![None; total];
+    for s in shards {
+        for &i in &s.manifest.points {
+            match owner.get_mut(i) {
+                None => problems.push(problem(
+                    &s.dir,
+                    format!("shard.json lists point {i}, beyond the study's {total} points"),
+                )),
+                Some(Some(other)) => problems.push(problem(
+                    &s.dir,
+                    format!(
+                        "point {i} is owned by this shard and by {}: the shards split the study differently; rerun them with the same ztsim",
+                        other.dir.display()
+                    ),
+                )),
+                Some(slot) => *slot = Some(s),
+            }
+        }
+    }
+    let unowned: Vec<usize> = (0..total).filter(|&i| owner[i].is_none()).collect();
+    if !unowned.is_empty() {
+        problems.push(Diagnostic::new(
+            "ztsim merge",
+            format!(
+                "no shard owns points {}: the shards split the study differently; rerun them with the same ztsim",
+                list(&unowned)
+            ),
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::BadInput(problems))
+    }
+}
+
+/// Every shard's points, in grid order; a shard missing any is incomplete.
+fn collect_points(shards: &[Found]) -> Result<Vec<PointResult>, Failure> {
+    let mut problems = Vec::new();
+    let total = shards[0].manifest.study_points;
+    let mut points: Vec<PointResult> = Vec::with_capacity(total);
+    for s in shards {
+        let mut saved: BTreeMap<usize, PointResult> = read_points(&s.dir)
+            .into_iter()
+            .map(|p| (p.index, p))
+            .collect();
+        let mut missing = Vec::new();
+        for &i in &s.manifest.points {
+            match saved.remove(&i) {
+                Some(p) => points.push(p),
+                None => missing.push(i),
+            }
+        }
+        if !missing.is_empty() {
+            problems.push(problem(
+                &s.dir,
+                format!(
+                    "shard {} is incomplete: {} of its {} points are done, missing are points {}; finish it with:\n  {}",
+                    s.shard(),
+                    s.manifest.points.len() - missing.len(),
+                    s.manifest.points.len(),
+                    list(&missing),
+                    resume_command_of(&s.manifest.command, &s.dir)
+                ),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::BadInput(problems));
+    }
+    points.sort_by_key(|p| p.index);
+    Ok(points)
+}
+
+/// Point indices for a message: all of a few, the first ones of many.
+fn list(indices: &[usize]) -> String {
+    const SHOWN: usize = 12;
+    let mut s = indices
+        .iter()
+        .take(SHOWN)
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if indices.len() > SHOWN {
+        s += &format!(" and {} more", indices.len() - SHOWN);
+    }
+    s
+}
