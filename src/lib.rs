@@ -40,4 +40,5 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod sweep;
+pub mod trace;
 pub mod units;
