@@ -44,10 +44,9 @@ pub fn topology_toml(model: &Model, name: &str, sources: &str) -> String {
         t,
         "description = {}",
         quote(&format!(
-            "Imported from {} recorded requests ({} spans) over {}",
+            "Imported from {} recorded requests over {}",
             c.roots,
-            c.spans_read,
-            duration(model.span_ns.max(1))
+            crate::units::format_nanos(model.span_ns as f64)
         ))
     );
     t.push_str("\n[network]\nsame_host = \"0s\"\n\n[zones.traced]\nrtt = \"0s\"\n");
