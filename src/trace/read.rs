@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::span::{Attributes, Kind, RawSpan, Spans};
+use super::span::{AttrKey, Attributes, Kind, RawSpan, Spans};
 use crate::config::Diagnostic;
 
 /// A trace file format.
@@ -398,6 +398,25 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// An attribute key, classified as it is read (no allocation).
+struct KeyOf(AttrKey);
+
+impl<'de> Deserialize<'de> for KeyOf {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = KeyOf;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an attribute key (a string)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyOf, E> {
+                Ok(KeyOf(AttrKey::of(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// A list of `{key, value}` pairs (Jaeger tags, OTLP attributes), keeping
 /// only the attributes the importer reads.
 impl<'de> Deserialize<'de> for Attributes {
@@ -430,13 +449,22 @@ impl<'de> Deserialize<'de> for Attributes {
                 f.write_str("a {\"key\": ..., \"value\": ...} object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-                let mut key: Option<String> = None;
+                #[derive(Deserialize)]
+                #[serde(field_identifier, rename_all = "lowercase")]
+                enum Field {
+                    Key,
+                    Value,
+                    #[serde(other)]
+                    Other,
+                }
+                let mut key: Option<AttrKey> = None;
                 let mut value: Option<Value> = None;
-                while let Some(k) = map.next_key::<String>()? {
-                    match k.as_str() {
-                        "key" => key = Some(map.next_value()?),
-                        // Skip values of keys already known to be unused.
-                        "value" if key.as_deref().is_none_or(Attributes::wants) => {
+                while let Some(field) = map.next_key::<Field>()? {
+                    match field {
+                        Field::Key => key = Some(map.next_value::<KeyOf>()?.0),
+                        // Values of keys already known to be unused are
+                        // skipped without being kept.
+                        Field::Value if key != Some(AttrKey::Other) => {
                             value = Some(map.next_value()?);
                         }
                         _ => {
@@ -444,10 +472,8 @@ impl<'de> Deserialize<'de> for Attributes {
                         }
                     }
                 }
-                if let (Some(k), Some(v)) = (key, value)
-                    && Attributes::wants(&k)
-                {
-                    self.0.take(&k, v.text.as_deref(), v.number);
+                if let (Some(k), Some(v)) = (key, value) {
+                    self.0.take(k, v.text.as_deref(), v.number);
                 }
                 Ok(())
             }
@@ -563,9 +589,18 @@ struct JaegerSpan {
 #[derive(Deserialize)]
 struct JaegerRef {
     #[serde(rename = "refType", default)]
-    ref_type: String,
+    ref_type: RefType,
     #[serde(rename = "spanID", default)]
     span_id: String,
+}
+
+#[derive(Deserialize, Default, PartialEq)]
+enum RefType {
+    #[serde(rename = "CHILD_OF")]
+    ChildOf,
+    #[default]
+    #[serde(other)]
+    Other,
 }
 
 impl JaegerTrace {
@@ -588,7 +623,7 @@ impl JaegerTrace {
             // The parent is the CHILD_OF reference, else a FOLLOWS_FROM one.
             let parent = refs
                 .iter()
-                .find(|r| r.ref_type == "CHILD_OF")
+                .find(|r| r.ref_type == RefType::ChildOf)
                 .or_else(|| refs.first())
                 .map(|r| r.span_id.as_str())
                 .or(s.parent_span_id.as_deref())
@@ -711,12 +746,12 @@ impl<'de> Deserialize<'de> for ZipkinTags {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ZipkinTags, A::Error> {
                 let mut attrs = Attributes::default();
-                while let Some(k) = map.next_key::<String>()? {
-                    if Attributes::wants(&k) {
-                        let v: Value = map.next_value()?;
-                        attrs.take(&k, v.text.as_deref(), v.number);
-                    } else {
+                while let Some(KeyOf(k)) = map.next_key()? {
+                    if k == AttrKey::Other {
                         map.next_value::<IgnoredAny>()?;
+                    } else {
+                        let v: Value = map.next_value()?;
+                        attrs.take(k, v.text.as_deref(), v.number);
                     }
                 }
                 Ok(ZipkinTags(attrs))

@@ -296,34 +296,61 @@ pub struct Attributes {
     pub response_size: Option<u64>,
 }
 
-impl Attributes {
-    /// Whether `key` is one this importer reads (so others can be skipped
-    /// without keeping their values).
-    pub fn wants(key: &str) -> bool {
-        key == "span.kind" || PEER_KEYS.contains(&key) || size_attribute(key).is_some()
-    }
+/// An attribute key the importer reads, or another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrKey {
+    /// `span.kind`.
+    Kind,
+    /// A peer key, with its rank in [`PEER_KEYS`].
+    Peer(usize),
+    /// A payload size.
+    Size(SizeOf),
+    /// Anything else (its value is skipped).
+    Other,
+}
 
+impl AttrKey {
+    /// Classifies a key.
+    pub fn of(key: &str) -> AttrKey {
+        if key == "span.kind" {
+            AttrKey::Kind
+        } else if let Some(rank) = PEER_KEYS.iter().position(|k| *k == key) {
+            AttrKey::Peer(rank)
+        } else if let Some(which) = size_attribute(key) {
+            AttrKey::Size(which)
+        } else {
+            AttrKey::Other
+        }
+    }
+}
+
+impl Attributes {
     /// Takes one attribute; `text` is its value as a string, `number` as an
     /// integer when it is one.
-    pub fn take(&mut self, key: &str, text: Option<&str>, number: Option<i64>) {
-        if key == "span.kind" {
-            if let Some(t) = text {
-                self.kind = Some(Kind::parse(t));
-            }
-        } else if let Some(rank) = PEER_KEYS.iter().position(|k| *k == key) {
-            if let Some(t) = text.filter(|t| !t.is_empty())
-                && self.peer.as_ref().is_none_or(|(r, _)| rank < *r)
-            {
-                self.peer = Some((rank, t.to_owned()));
-            }
-        } else if let Some(which) = size_attribute(key) {
-            let n = number.or_else(|| text.and_then(|t| t.trim().parse::<i64>().ok()));
-            if let Some(n) = n.filter(|n| *n >= 0) {
-                match which {
-                    SizeOf::Request => self.request_size = Some(n as u64),
-                    SizeOf::Response => self.response_size = Some(n as u64),
+    pub fn take(&mut self, key: AttrKey, text: Option<&str>, number: Option<i64>) {
+        match key {
+            AttrKey::Kind => {
+                if let Some(t) = text {
+                    self.kind = Some(Kind::parse(t));
                 }
             }
+            AttrKey::Peer(rank) => {
+                if let Some(t) = text.filter(|t| !t.is_empty())
+                    && self.peer.as_ref().is_none_or(|(r, _)| rank < *r)
+                {
+                    self.peer = Some((rank, t.to_owned()));
+                }
+            }
+            AttrKey::Size(which) => {
+                let n = number.or_else(|| text.and_then(|t| t.trim().parse::<i64>().ok()));
+                if let Some(n) = n.filter(|n| *n >= 0) {
+                    match which {
+                        SizeOf::Request => self.request_size = Some(n as u64),
+                        SizeOf::Response => self.response_size = Some(n as u64),
+                    }
+                }
+            }
+            AttrKey::Other => {}
         }
     }
 
@@ -361,11 +388,13 @@ mod tests {
     #[test]
     fn attributes_prefer_peer_service() {
         let mut a = Attributes::default();
-        a.take("db.system", Some("postgresql"), None);
-        a.take("peer.service", Some("orders-db"), None);
-        a.take("db.system", Some("mysql"), None);
-        a.take("http.response_content_length", Some("512"), None);
-        a.take("http.request.body.size", None, Some(64));
+        let mut take = |k: &str, t: Option<&str>, n: Option<i64>| a.take(AttrKey::of(k), t, n);
+        take("db.system", Some("postgresql"), None);
+        take("peer.service", Some("orders-db"), None);
+        take("db.system", Some("mysql"), None);
+        take("http.response_content_length", Some("512"), None);
+        take("http.request.body.size", None, Some(64));
+        take("http.method", Some("GET"), None);
         assert_eq!(a.peer(), "orders-db");
         assert_eq!(a.response_size, Some(512));
         assert_eq!(a.request_size, Some(64));
