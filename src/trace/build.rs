@@ -269,52 +269,52 @@ pub fn build(spans: Spans) -> Result<Model, BuildError> {
 fn dedup(mut records: Vec<SpanRecord>, cleanup: &mut Cleanup) -> Vec<SpanRecord> {
     // Stable: among duplicates the first one read is kept.
     records.sort_by_key(|r| (r.trace, r.id));
-    let mut kept = Vec::with_capacity(records.len());
+    // Compacted in place (a group never keeps more records than it has), so
+    // memory stays at one record per span.
     let mut remap: FxHashMap<(u128, u64), u64> = FxHashMap::default();
     let mut servers = Vec::new();
-    let mut at = 0;
+    let (mut at, mut kept) = (0, 0);
     while at < records.len() {
         let key = (records[at].trace, records[at].id);
         let end = at + records[at..].partition_point(|r| (r.trace, r.id) == key);
         let group = &records[at..end];
-        if group.len() == 1 {
-            kept.push(group[0]);
-        } else {
-            let client = group.iter().position(|r| r.kind.is_caller());
-            let server = group.iter().position(|r| r.kind.is_callee());
-            match (client, server) {
-                (Some(c), Some(s)) => {
-                    kept.push(group[c]);
-                    let mut srv = group[s];
-                    // An id no real span has: the top bit marks it synthetic.
-                    srv.id = (srv.id.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15) | (1 << 63);
-                    remap.insert(key, srv.id);
-                    servers.push((kept.len(), group[c].id));
-                    kept.push(srv);
-                    cleanup.shared_split += 1;
-                    cleanup.duplicates += group.len() as u64 - 2;
-                }
-                _ => {
-                    kept.push(group[0]);
-                    cleanup.duplicates += group.len() as u64 - 1;
-                }
+        let client = group.iter().position(|r| r.kind.is_caller());
+        let server = group.iter().position(|r| r.kind.is_callee());
+        match (client, server) {
+            (Some(c), Some(s)) if group.len() > 1 => {
+                let (client, mut srv) = (group[c], group[s]);
+                // An id no real span has: the top bit marks it synthetic.
+                srv.id = (srv.id.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15) | (1 << 63);
+                remap.insert(key, srv.id);
+                cleanup.shared_split += 1;
+                cleanup.duplicates += group.len() as u64 - 2;
+                records[kept] = client;
+                servers.push((kept + 1, client.id));
+                records[kept + 1] = srv;
+                kept += 2;
+            }
+            _ => {
+                cleanup.duplicates += group.len() as u64 - 1;
+                records[kept] = records[at];
+                kept += 1;
             }
         }
         at = end;
     }
+    records.truncate(kept);
     if !remap.is_empty() {
         // The callee's children name the shared id as parent: they hang
         // under the server half.
-        for r in &mut kept {
+        for r in &mut records {
             if let Some(&id) = remap.get(&(r.trace, r.parent)) {
                 r.parent = id;
             }
         }
         for (i, client) in servers {
-            kept[i].parent = client;
+            records[i].parent = client;
         }
     }
-    kept
+    records
 }
 
 /// Moves [start, end] inside [ps, pe]; returns the new range and the shift.
@@ -436,7 +436,7 @@ impl Builder<'_> {
 
     /// The calls an invocation made, placed inside it; calls of an endpoint
     /// already on the path are replaced by their own calls.
-    fn calls(&mut self, t: &TraceView, of: &Eff, path: &[EpKey], out: &mut Vec<Eff>) {
+    fn calls(&mut self, t: &TraceView, of: &Eff, path: &[EpKey], depth: usize, out: &mut Vec<Eff>) {
         for &c in &t.children[of.span] {
             let s = &t.spans[c];
             let (start, end, shift) = fit(
@@ -449,7 +449,11 @@ impl Builder<'_> {
             let eff = self.effective(t, c, start, end, of.offset + shift);
             if path.contains(&eff.ep) {
                 self.cleanup.recursive_inlined += 1;
-                self.calls(t, &eff, path, out);
+                if depth + 1 < MAX_DEPTH {
+                    self.calls(t, &eff, path, depth + 1, out);
+                } else {
+                    self.cleanup.too_deep += 1;
+                }
             } else {
                 out.push(eff);
             }
@@ -481,7 +485,7 @@ impl Builder<'_> {
         self.cleanup.spans_used += 1;
         path.push(eff.ep);
         let mut calls = Vec::new();
-        self.calls(t, &eff, path, &mut calls);
+        self.calls(t, &eff, path, depth, &mut calls);
         calls.sort_by_key(|c| (c.start, c.end, c.ep));
         // Stages: a call that starts before every earlier call of the stage
         // has ended runs in parallel with them; otherwise a new stage starts.
