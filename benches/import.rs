@@ -21,6 +21,19 @@ fn peak_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU time this process has used (Linux, user + system), in seconds: on a
+/// shared machine it measures the importer's work where wall-clock time also
+/// measures the neighbours'.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux reports clock ticks of 1/100 s (USER_HZ) on every common platform.
+    Some(ticks / 100.0)
+}
+
 /// Starts a new peak (Linux 4.0+; elsewhere the peak is the process's).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -31,6 +44,7 @@ fn bench(path: &PathBuf) {
     reset_peak();
     let before = peak_mib().unwrap_or(0.0);
     let start = Instant::now();
+    let cpu_start = cpu_seconds();
     let mut spans = trace::span::Spans::default();
     if let Err(d) = trace::read::read_file(path, None, &mut spans) {
         eprintln!("error: {d}");
@@ -45,9 +59,12 @@ fn bench(path: &PathBuf) {
         }
     };
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds()
+        .zip(cpu_start)
+        .map_or(f64::NAN, |(b, a)| b - a);
     let spans = model.cleanup.spans_read;
     println!(
-        "{:<28} {:>8.1} MB  {:>9} spans  {:>6.2} s (read {:.2} s)  {:>7.0} k spans/s  {:>6.1} MB/s  peak {:>6.1} MiB (before {:.1})",
+        "{:<28} {:>8.1} MB  {:>9} spans  {:>6.2} s (read {:.2} s)  {:>5.0} k spans/s  {:>5.1} MB/s  CPU {:.2} s: {:>4.0} k spans/s  peak {:>6.1} MiB (before {:.1})",
         path.file_name().unwrap_or_default().to_string_lossy(),
         bytes as f64 / 1e6,
         spans,
@@ -55,6 +72,8 @@ fn bench(path: &PathBuf) {
         read,
         spans as f64 / secs / 1e3,
         bytes as f64 / 1e6 / secs,
+        cpu,
+        spans as f64 / cpu / 1e3,
         peak_mib().unwrap_or(f64::NAN),
         before,
     );
