@@ -607,3 +607,34 @@ fn mutated_trace_files_never_panic() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn cpu_samples_are_a_capped_deterministic_reservoir() {
+    let dir = scratch("reservoir");
+    let path = dir.join("many.jsonl");
+    let traces = ztsim::trace::synth::Checkout::new(11, 100.0).take(1000);
+    ztsim::trace::synth::write_otlp(traces, std::fs::File::create(&path).unwrap()).unwrap();
+    let a = import_one(&path);
+    let b = import_one(&path);
+    assert_eq!(a.model, b.model, "the same file gives the same samples");
+    let select = a
+        .model
+        .endpoints
+        .iter()
+        .find(|e| e.raw == "SELECT products")
+        .unwrap();
+    // 3 reads in each of ~700 checkouts: more than the cap.
+    assert!(select.invocations > 1500, "{}", select.invocations);
+    assert_eq!(select.cpu.len(), ztsim::trace::build::CPU_SAMPLES);
+    assert!(select.cpu.windows(2).all(|w| w[0] <= w[1]));
+    // A uniform sample: its mean is the mean of every invocation's self time
+    // within a few percent (lognormal, p99/median 3: CV ~0.5, so the standard
+    // error of a 1,000-sample mean against the whole is ~1%).
+    let sampled = select.cpu.iter().sum::<u64>() as f64 / select.cpu.len() as f64;
+    assert!(
+        (sampled / select.mean_self - 1.0).abs() < 0.05,
+        "{sampled} vs {}",
+        select.mean_self
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
