@@ -42,4 +42,5 @@ pub mod model;
 pub mod report;
 pub mod shard;
 pub mod sweep;
+pub mod trace;
 pub mod units;

@@ -7,6 +7,7 @@
 
 mod bench;
 mod cli_cluster;
+mod cli_import;
 mod cli_study;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +70,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Build a topology from recorded traces (Jaeger, Zipkin or OTLP JSON) and
+    /// write it with the recorded request arrivals.
+    Import(cli_import::ImportArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Report { study, slo, out }) => cli_study::report_command(&study, &slo, out),
         Some(Command::Run(args)) => run(args),
+        Some(Command::Import(args)) => cli_import::import_command(args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Schema { kind, out }) => {
             let text = config::schema::schema_json(kind);

@@ -1,0 +1,76 @@
+//! `ztsim import`: trace files in, a topology and its recorded arrivals out,
+//! checked by the ordinary topology loader before they are written.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use ztsim::config;
+use ztsim::report;
+use ztsim::trace::{self, Format, build::safe_name, write};
+
+use crate::Failure;
+
+/// Flags of `ztsim import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Trace files: Jaeger JSON, Zipkin v2 JSON or OTLP JSON (one object, or
+    /// JSON Lines as the collector's file exporter writes); several files are
+    /// imported together, as one recording.
+    #[arg(required = true, value_name = "TRACE_FILE")]
+    files: Vec<PathBuf>,
+    /// The files' format [default: detected from each file's start].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Name of the topology [default: the first file's name up to its first dot].
+    #[arg(long)]
+    name: Option<String>,
+    /// Folder for <name>.toml and <name>.arrivals.csv [default: output/imports/<name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Overwrite an import already in the folder (otherwise name-2, name-3, ... is used).
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs `ztsim import`.
+pub fn import_command(args: ImportArgs) -> Result<(), Failure> {
+    let imported = trace::import(&args.files, args.format).map_err(Failure::BadInput)?;
+    let name = safe_name(args.name.as_deref().unwrap_or_else(|| {
+        args.files[0]
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.split('.').next())
+            .unwrap_or("imported")
+    }));
+    let toml = write::topology_toml(&imported.model, &name, &imported.sources());
+    let file_name = format!("{name}.toml");
+    // The ordinary loader checks what was built, as it would a written file
+    // (the replay key is the replay feature's to check).
+    config::parse_topology(&file_name, &write::without_replay_key(&toml))
+        .map_err(Failure::BadInput)?;
+    let dir = args
+        .out
+        .unwrap_or_else(|| Path::new(report::OUTPUT_ROOT).join("imports").join(&name));
+    let dir = if args.force {
+        dir
+    } else {
+        report::unused_dir(&dir, &file_name)
+    };
+    let cannot =
+        |e: std::io::Error| Failure::Other(format!("cannot write to {}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).map_err(cannot)?;
+    let topology = dir.join(&file_name);
+    let arrivals = dir.join(write::arrivals_file_name(&name));
+    report::write_atomic(&arrivals, write::arrivals_csv(&imported.model).as_bytes())
+        .map_err(cannot)?;
+    report::write_atomic(&topology, toml.as_bytes()).map_err(cannot)?;
+    print!("{}", imported.report());
+    println!(
+        "\nwrote {} and {}\nsimulate it: ztsim run {}",
+        topology.display(),
+        arrivals.display(),
+        topology.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,844 @@
+//! From spans to a system model: clean the traces (duplicates, orphans, clock
+//! skew), rebuild each trace's call tree, and aggregate the trees per
+//! endpoint into call graphs with `times` and `probability`, CPU demand as
+//! samples of self time, payload sizes, and the arrivals of root spans.
+
+use rustc_hash::FxHashMap;
+
+use super::span::{Interner, SpanRecord, Spans};
+
+/// Self-time samples kept per endpoint (a reservoir sample): enough for the
+/// empirical distribution's p99 to rest on ten values, small enough that a
+/// topology file stays readable.
+pub const CPU_SAMPLES: usize = 1000;
+/// The share of a core the recorded load may keep busy: cores are sized so
+/// that replaying the recorded rate adds little queueing to recorded self
+/// times (which already include whatever queueing there was).
+pub const TARGET_UTILISATION: f64 = 0.25;
+/// Deeper spans are dropped (and counted): a guard against runaway nesting.
+pub const MAX_DEPTH: usize = 256;
+/// Beyond this many distinct callees in one invocation, their order is not
+/// compared pairwise (they are placed by their mean stage alone).
+const MAX_PAIRWISE: usize = 64;
+
+/// What was dropped or adjusted, and why, with counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    /// Spans read.
+    pub spans_read: u64,
+    /// Spans without ids or a timestamp: dropped.
+    pub unusable: u64,
+    /// Spans ending before they start: duration set to zero.
+    pub negative_durations: u64,
+    /// Spans repeating the span id of an earlier span of their trace: dropped.
+    pub duplicates: u64,
+    /// Zipkin shared spans (a client and a server span with one id): split
+    /// into a client span and its server child.
+    pub shared_split: u64,
+    /// Spans whose parent is not in their trace: dropped with their subtree.
+    pub orphans: u64,
+    /// Spans dropped because their parent was dropped (descendants of
+    /// orphans) or because parent links form a cycle.
+    pub orphan_descendants: u64,
+    /// Traces: all, and those left without any root (every span dropped).
+    pub traces: u64,
+    /// Traces with no root span: dropped whole.
+    pub traces_without_root: u64,
+    /// Root spans (recorded requests).
+    pub roots: u64,
+    /// Spans that started before their parent or ended after it: shifted
+    /// (with their subtree) into the parent.
+    pub skew_shifted: u64,
+    /// Of those, spans longer than their parent: cut to the parent's span.
+    pub skew_truncated: u64,
+    /// Largest shift, ns.
+    pub skew_max_ns: u64,
+    /// Client spans merged with their server span (one call).
+    pub clients_merged: u64,
+    /// Spans of an endpoint already on their path (recursion): inlined into
+    /// their caller, whose self time absorbs theirs.
+    pub recursive_inlined: u64,
+    /// Spans deeper than [`MAX_DEPTH`]: dropped.
+    pub too_deep: u64,
+    /// Call sites dropped because they closed a cycle between endpoints
+    /// (A calls B in some traces, B calls A in others).
+    pub cycle_calls_dropped: u64,
+    /// Spans that made it into the model.
+    pub spans_used: u64,
+}
+
+/// A call site of the imported call graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallModel {
+    /// Index of the callee in [`Model::endpoints`].
+    pub target: usize,
+    /// Calls per invocation when made (rounded mean).
+    pub times: u32,
+    /// Whether the repeats ran at once.
+    pub parallel: bool,
+    /// Share of the caller's invocations that made the call.
+    pub probability: f64,
+}
+
+/// An imported endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointModel {
+    /// Index into [`Model::services`].
+    pub service: usize,
+    /// The name as traced.
+    pub raw: String,
+    /// The name made safe for the topology format.
+    pub name: String,
+    /// Invocations seen.
+    pub invocations: u64,
+    /// Self-time samples (ns), ascending.
+    pub cpu: Vec<u64>,
+    /// Mean self time (ns) over every invocation.
+    pub mean_self: f64,
+    /// Mean request bytes, if any span said.
+    pub request_size: Option<u64>,
+    /// Mean response bytes, if any span said.
+    pub response_size: Option<u64>,
+    /// Stages of calls.
+    pub stages: Vec<Vec<CallModel>>,
+}
+
+/// An imported service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceModel {
+    /// The name as traced.
+    pub raw: String,
+    /// The name made safe for the topology format.
+    pub name: String,
+    /// Cores of its one replica.
+    pub cores: u32,
+    /// Mean cores its recorded self time kept busy.
+    pub busy_cores: f64,
+}
+
+/// What the traces say about the system, ready to be written as a topology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Services, in order of first appearance.
+    pub services: Vec<ServiceModel>,
+    /// Endpoints, in order of first appearance.
+    pub endpoints: Vec<EndpointModel>,
+    /// Root endpoints and how many recorded requests each had.
+    pub entries: Vec<(usize, u64)>,
+    /// Recorded root arrivals: ns since the first, and the endpoint; in time order.
+    pub arrivals: Vec<(u64, usize)>,
+    /// Time from the first root arrival to the last (ns); 0 with one root.
+    pub span_ns: u64,
+    /// Root span durations (ns) per entry endpoint, in arrival order.
+    pub root_durations: Vec<(usize, u64)>,
+    /// What was dropped or adjusted.
+    pub cleanup: Cleanup,
+}
+
+/// Why no model could be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// No spans at all.
+    NoSpans,
+    /// Spans, but no trace with a root span.
+    NoRoot {
+        /// Traces seen.
+        traces: u64,
+        /// Spans whose parent was missing.
+        orphans: u64,
+    },
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::NoSpans => f.write_str("the files hold no spans"),
+            BuildError::NoRoot { traces, orphans } => write!(
+                f,
+                "no root span in any of the {traces} traces: every span names a parent ({orphans} of them a parent that is not in the files), so no request can be replayed; export whole traces (with their first span) or add the files that hold the roots"
+            ),
+        }
+    }
+}
+
+/// (service, operation) interned ids.
+type EpKey = (u32, u32);
+
+/// A call as its caller saw it, after skew correction and merging of client
+/// and server spans.
+#[derive(Debug, Clone, Copy)]
+struct Eff {
+    /// The span whose children are the callee's calls.
+    span: usize,
+    ep: EpKey,
+    start: u64,
+    end: u64,
+    /// Shift to apply to the children of `span` (ns).
+    offset: i64,
+    request_size: Option<u64>,
+    response_size: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+struct CalleeStats {
+    target: usize,
+    present: u64,
+    calls: u64,
+    multi: u64,
+    multi_parallel: u64,
+    stage_sum: f64,
+}
+
+#[derive(Debug)]
+struct EpStats {
+    key: EpKey,
+    invocations: u64,
+    self_total: u128,
+    reservoir: Vec<u64>,
+    rng: u64,
+    request: (u128, u64),
+    response: (u128, u64),
+    callees: Vec<CalleeStats>,
+    /// (callee a, callee b) with a < b -> [a before b, same stage, b before a].
+    pairs: FxHashMap<(usize, usize), [u64; 3]>,
+}
+
+struct Builder<'a> {
+    names: &'a Interner,
+    cleanup: Cleanup,
+    endpoints: Vec<EpStats>,
+    index: FxHashMap<EpKey, usize>,
+    roots: Vec<(u64, usize, u64)>,
+}
+
+/// Builds the model from every span read.
+pub fn build(spans: Spans) -> Result<Model, BuildError> {
+    let Spans {
+        records,
+        names,
+        negative_durations,
+        unusable,
+    } = spans;
+    let mut cleanup = Cleanup {
+        spans_read: records.len() as u64 + unusable,
+        unusable,
+        negative_durations,
+        ..Cleanup::default()
+    };
+    if records.is_empty() {
+        return Err(BuildError::NoSpans);
+    }
+    let mut records = dedup(records, &mut cleanup);
+    // Time order within each trace makes children lists come out in start
+    // order and the result independent of the order spans were written in.
+    records.sort_unstable_by_key(|r| {
+        (
+            r.trace,
+            r.start,
+            std::cmp::Reverse(r.end),
+            r.id,
+            r.kind as u8,
+        )
+    });
+    let mut b = Builder {
+        names: &names,
+        cleanup,
+        endpoints: Vec::new(),
+        index: FxHashMap::default(),
+        roots: Vec::new(),
+    };
+    let mut at = 0;
+    while at < records.len() {
+        let trace = records[at].trace;
+        let end = at + records[at..].partition_point(|r| r.trace == trace);
+        b.trace(&records[at..end]);
+        at = end;
+    }
+    if b.roots.is_empty() {
+        return Err(BuildError::NoRoot {
+            traces: b.cleanup.traces,
+            orphans: b.cleanup.orphans,
+        });
+    }
+    Ok(b.finish())
+}
+
+/// Drops repeated span ids within a trace, except Zipkin's shared spans (a
+/// client and a server span under one id), which become a client span and
+/// its server child.
+fn dedup(mut records: Vec<SpanRecord>, cleanup: &mut Cleanup) -> Vec<SpanRecord> {
+    // Stable: among duplicates the first one read is kept.
+    records.sort_by_key(|r| (r.trace, r.id));
+    // Compacted in place (a group never keeps more records than it has), so
+    // memory stays at one record per span.
+    let mut remap: FxHashMap<(u128, u64), u64> = FxHashMap::default();
+    let mut servers = Vec::new();
+    let (mut at, mut kept) = (0, 0);
+    while at < records.len() {
+        let key = (records[at].trace, records[at].id);
+        let end = at + records[at..].partition_point(|r| (r.trace, r.id) == key);
+        let group = &records[at..end];
+        let client = group.iter().position(|r| r.kind.is_caller());
+        let server = group.iter().position(|r| r.kind.is_callee());
+        match (client, server) {
+            (Some(c), Some(s)) if group.len() > 1 => {
+                let (client, mut srv) = (group[c], group[s]);
+                // An id no real span has: the top bit marks it synthetic.
+                srv.id = (srv.id.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15) | (1 << 63);
+                remap.insert(key, srv.id);
+                cleanup.shared_split += 1;
+                cleanup.duplicates += group.len() as u64 - 2;
+                records[kept] = client;
+                servers.push((kept + 1, client.id));
+                records[kept + 1] = srv;
+                kept += 2;
+            }
+            _ => {
+                cleanup.duplicates += group.len() as u64 - 1;
+                records[kept] = records[at];
+                kept += 1;
+            }
+        }
+        at = end;
+    }
+    records.truncate(kept);
+    if !remap.is_empty() {
+        // The callee's children name the shared id as parent: they hang
+        // under the server half.
+        for r in &mut records {
+            if let Some(&id) = remap.get(&(r.trace, r.parent)) {
+                r.parent = id;
+            }
+        }
+        for (i, client) in servers {
+            records[i].parent = client;
+        }
+    }
+    records
+}
+
+/// Moves [start, end] inside [ps, pe]; returns the new range and the shift.
+fn fit(start: u64, end: u64, ps: u64, pe: u64, cleanup: &mut Cleanup) -> (u64, u64, i64) {
+    let (new_start, new_end) = if end - start > pe - ps {
+        cleanup.skew_truncated += 1;
+        (ps, pe)
+    } else if start < ps {
+        (ps, ps + (end - start))
+    } else if end > pe {
+        (pe - (end - start), pe)
+    } else {
+        return (start, end, 0);
+    };
+    cleanup.skew_shifted += 1;
+    let shift = new_start as i128 - start as i128;
+    cleanup.skew_max_ns = cleanup.skew_max_ns.max(shift.unsigned_abs() as u64);
+    (new_start, new_end, shift as i64)
+}
+
+fn shifted(t: u64, offset: i64) -> u64 {
+    t.saturating_add_signed(offset)
+}
+
+/// One trace's spans with their tree.
+struct TraceView<'a> {
+    spans: &'a [SpanRecord],
+    children: Vec<Vec<usize>>,
+}
+
+impl Builder<'_> {
+    fn trace(&mut self, spans: &[SpanRecord]) {
+        self.cleanup.traces += 1;
+        let mut by_id: FxHashMap<u64, usize> = FxHashMap::default();
+        by_id.reserve(spans.len());
+        for (i, s) in spans.iter().enumerate() {
+            by_id.insert(s.id, i);
+        }
+        let mut children = vec![Vec::new(); spans.len()];
+        let mut roots = Vec::new();
+        let mut orphans = 0;
+        for (i, s) in spans.iter().enumerate() {
+            if s.parent == 0 {
+                roots.push(i);
+            } else {
+                match by_id.get(&s.parent) {
+                    Some(&p) if p != i => children[p].push(i),
+                    _ => orphans += 1,
+                }
+            }
+        }
+        self.cleanup.orphans += orphans as u64;
+        if roots.is_empty() {
+            self.cleanup.traces_without_root += 1;
+        }
+        let view = TraceView { spans, children };
+        let mut used = 0;
+        let mut reachable = vec![false; spans.len()];
+        let mut stack = roots.clone();
+        while let Some(i) = stack.pop() {
+            if !reachable[i] {
+                reachable[i] = true;
+                used += 1;
+                stack.extend(&view.children[i]);
+            }
+        }
+        self.cleanup.orphan_descendants += (spans.len() - used - orphans) as u64;
+        let mut path = Vec::new();
+        for r in roots {
+            let span = &spans[r];
+            self.cleanup.roots += 1;
+            let eff = self.effective(&view, r, span.start, span.end, 0);
+            let ep = self.endpoint(eff.ep);
+            self.roots.push((eff.start, ep, eff.end - eff.start));
+            self.walk(&view, eff, &mut path, 0);
+        }
+    }
+
+    /// The call that span `i` (already placed at [start, end], children to be
+    /// shifted by `offset`) stands for: a client span with one server child
+    /// is one call to the server's endpoint over the client's time (network
+    /// time becomes the callee's, as the imported network is free); a client
+    /// leaf with a known peer is a call to the peer.
+    fn effective(&mut self, t: &TraceView, i: usize, start: u64, end: u64, offset: i64) -> Eff {
+        let s = &t.spans[i];
+        let mut eff = Eff {
+            span: i,
+            ep: (s.service, s.name),
+            start,
+            end,
+            offset,
+            request_size: s.request_size,
+            response_size: s.response_size,
+        };
+        if s.kind.is_caller() {
+            match t.children[i].as_slice() {
+                &[c] if t.spans[c].kind.is_callee() => {
+                    let srv = &t.spans[c];
+                    let (_, _, shift) = fit(
+                        shifted(srv.start, offset),
+                        shifted(srv.end, offset),
+                        start,
+                        end,
+                        &mut self.cleanup,
+                    );
+                    self.cleanup.clients_merged += 1;
+                    eff.span = c;
+                    eff.ep = (srv.service, srv.name);
+                    eff.offset = offset + shift;
+                    eff.request_size = srv.request_size.or(s.request_size);
+                    eff.response_size = srv.response_size.or(s.response_size);
+                }
+                [] if s.peer != 0 => eff.ep = (s.peer, s.name),
+                _ => {}
+            }
+        }
+        eff
+    }
+
+    /// The calls an invocation made, placed inside it; calls of an endpoint
+    /// already on the path are replaced by their own calls.
+    fn calls(&mut self, t: &TraceView, of: &Eff, path: &[EpKey], depth: usize, out: &mut Vec<Eff>) {
+        for &c in &t.children[of.span] {
+            let s = &t.spans[c];
+            let (start, end, shift) = fit(
+                shifted(s.start, of.offset),
+                shifted(s.end, of.offset),
+                of.start,
+                of.end,
+                &mut self.cleanup,
+            );
+            let eff = self.effective(t, c, start, end, of.offset + shift);
+            if path.contains(&eff.ep) {
+                self.cleanup.recursive_inlined += 1;
+                if depth + 1 < MAX_DEPTH {
+                    self.calls(t, &eff, path, depth + 1, out);
+                } else {
+                    self.cleanup.too_deep += 1;
+                }
+            } else {
+                out.push(eff);
+            }
+        }
+    }
+
+    fn endpoint(&mut self, key: EpKey) -> usize {
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.endpoints.len();
+        self.index.insert(key, i);
+        self.endpoints.push(EpStats {
+            key,
+            invocations: 0,
+            self_total: 0,
+            reservoir: Vec::new(),
+            // Fixed seed per endpoint: the same traces keep the same samples.
+            rng: 0x2545_f491_4f6c_dd1d ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            request: (0, 0),
+            response: (0, 0),
+            callees: Vec::new(),
+            pairs: FxHashMap::default(),
+        });
+        i
+    }
+
+    fn walk(&mut self, t: &TraceView, eff: Eff, path: &mut Vec<EpKey>, depth: usize) {
+        self.cleanup.spans_used += 1;
+        path.push(eff.ep);
+        let mut calls = Vec::new();
+        self.calls(t, &eff, path, depth, &mut calls);
+        calls.sort_by_key(|c| (c.start, c.end, c.ep));
+        // Stages: a call that starts before every earlier call of the stage
+        // has ended runs in parallel with them; otherwise a new stage starts.
+        let mut stage_of = Vec::with_capacity(calls.len());
+        let mut stage_time = 0u64;
+        let (mut stage, mut stage_end, mut stage_max) = (0usize, 0u64, 0u64);
+        for (k, c) in calls.iter().enumerate() {
+            if k > 0 && c.start >= stage_end {
+                stage_time += stage_max;
+                stage += 1;
+                stage_max = 0;
+            }
+            stage_end = stage_end.max(c.end);
+            stage_max = stage_max.max(c.end - c.start);
+            stage_of.push(stage);
+        }
+        stage_time += stage_max;
+        // Self time as ztsim runs an endpoint: its duration less its stages,
+        // each as long as its longest call (equal to duration less the union
+        // of the calls when a stage's calls start together).
+        let self_ns = (eff.end - eff.start).saturating_sub(stage_time);
+        let me = self.endpoint(eff.ep);
+        let targets: Vec<usize> = calls.iter().map(|c| self.endpoint(c.ep)).collect();
+        self.record(me, self_ns, &eff, &targets, &stage_of);
+        for c in calls {
+            if depth + 1 < MAX_DEPTH {
+                self.walk(t, c, path, depth + 1);
+            } else {
+                self.cleanup.too_deep += 1;
+            }
+        }
+        path.pop();
+    }
+
+    fn record(
+        &mut self,
+        me: usize,
+        self_ns: u64,
+        eff: &Eff,
+        targets: &[usize],
+        stage_of: &[usize],
+    ) {
+        let e = &mut self.endpoints[me];
+        e.invocations += 1;
+        e.self_total += u128::from(self_ns);
+        if e.reservoir.len() < CPU_SAMPLES {
+            e.reservoir.push(self_ns);
+        } else {
+            let j = splitmix(&mut e.rng) % e.invocations;
+            if (j as usize) < CPU_SAMPLES {
+                e.reservoir[j as usize] = self_ns;
+            }
+        }
+        if let Some(n) = eff.request_size {
+            e.request.0 += u128::from(n);
+            e.request.1 += 1;
+        }
+        if let Some(n) = eff.response_size {
+            e.response.0 += u128::from(n);
+            e.response.1 += 1;
+        }
+        // Per distinct callee: calls, first and last stage.
+        let mut seen: Vec<(usize, u64, usize, usize)> = Vec::new();
+        for (&t, &s) in targets.iter().zip(stage_of) {
+            let ci = match e.callees.iter().position(|c| c.target == t) {
+                Some(ci) => ci,
+                None => {
+                    e.callees.push(CalleeStats {
+                        target: t,
+                        ..CalleeStats::default()
+                    });
+                    e.callees.len() - 1
+                }
+            };
+            match seen.iter_mut().find(|x| x.0 == ci) {
+                Some(x) => {
+                    x.1 += 1;
+                    x.3 = s;
+                }
+                None => seen.push((ci, 1, s, s)),
+            }
+        }
+        for &(ci, n, first, last) in &seen {
+            let c = &mut e.callees[ci];
+            c.present += 1;
+            c.calls += n;
+            c.stage_sum += first as f64;
+            if n > 1 {
+                c.multi += 1;
+                if first == last {
+                    c.multi_parallel += 1;
+                }
+            }
+        }
+        if seen.len() <= MAX_PAIRWISE {
+            for (x, a) in seen.iter().enumerate() {
+                for b in &seen[x + 1..] {
+                    let (lo, hi) = if a.0 < b.0 { (a, b) } else { (b, a) };
+                    let rel = if lo.3 < hi.2 {
+                        0
+                    } else if hi.3 < lo.2 {
+                        2
+                    } else {
+                        1
+                    };
+                    e.pairs.entry((lo.0, hi.0)).or_default()[rel] += 1;
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Model {
+        let Builder {
+            names,
+            mut cleanup,
+            endpoints: stats,
+            roots,
+            ..
+        } = self;
+        let mut roots = roots;
+        roots.sort_by_key(|r| (r.0, r.1));
+        let first = roots[0].0;
+        let span_ns = roots.last().map_or(0, |r| r.0 - first);
+        // The time over which the recorded load is averaged: the arrivals'
+        // span, or the lone request's own duration.
+        let window_ns = if span_ns > 0 {
+            span_ns
+        } else {
+            roots.iter().map(|r| r.0 + r.2).max().unwrap_or(first) - first
+        }
+        .max(1);
+
+        // Services and names, in order of first appearance.
+        let mut services: Vec<ServiceModel> = Vec::new();
+        let mut service_of: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut service_names = Names::default();
+        let mut endpoint_names: Vec<Names> = Vec::new();
+        let mut endpoints = Vec::with_capacity(stats.len());
+        let mut busy: Vec<u128> = Vec::new();
+        for e in &stats {
+            let sid = *service_of.entry(e.key.0).or_insert_with(|| {
+                let raw = names.name(e.key.0).to_string();
+                services.push(ServiceModel {
+                    name: service_names.unique(&raw),
+                    raw,
+                    cores: 1,
+                    busy_cores: 0.0,
+                });
+                endpoint_names.push(Names::default());
+                busy.push(0);
+                services.len() - 1
+            });
+            busy[sid] += e.self_total;
+            let raw = names.name(e.key.1).to_string();
+            let mut cpu = e.reservoir.clone();
+            cpu.sort_unstable();
+            let mean =
+                |(sum, n): (u128, u64)| (n > 0).then(|| (sum as f64 / n as f64).round() as u64);
+            endpoints.push(EndpointModel {
+                service: sid,
+                name: endpoint_names[sid].unique(&raw),
+                raw,
+                invocations: e.invocations,
+                cpu,
+                mean_self: e.self_total as f64 / e.invocations.max(1) as f64,
+                request_size: mean(e.request),
+                response_size: mean(e.response),
+                stages: stages(e),
+            });
+        }
+        for (s, b) in services.iter_mut().zip(busy) {
+            s.busy_cores = b as f64 / window_ns as f64;
+            s.cores = ((s.busy_cores / TARGET_UTILISATION).ceil() as u32).max(1);
+        }
+        cleanup.cycle_calls_dropped = break_cycles(&mut endpoints);
+        let mut entries: Vec<(usize, u64)> = Vec::new();
+        for r in &roots {
+            match entries.iter_mut().find(|e| e.0 == r.1) {
+                Some(e) => e.1 += 1,
+                None => entries.push((r.1, 1)),
+            }
+        }
+        entries.sort_by_key(|e| e.0);
+        Model {
+            services,
+            endpoints,
+            entries,
+            arrivals: roots.iter().map(|r| (r.0 - first, r.1)).collect(),
+            span_ns,
+            root_durations: roots.iter().map(|r| (r.1, r.2)).collect(),
+            cleanup,
+        }
+    }
+}
+
+/// The call graph of one endpoint: callees ordered by the stage where they
+/// usually start, then laid into stages: a callee joins the current stage
+/// unless, where both were called, one of the stage's callees most often
+/// ended before it started.
+fn stages(e: &EpStats) -> Vec<Vec<CallModel>> {
+    let mut order: Vec<usize> = (0..e.callees.len()).collect();
+    let mean_stage = |i: usize| e.callees[i].stage_sum / e.callees[i].present as f64;
+    order.sort_by(|&a, &b| mean_stage(a).total_cmp(&mean_stage(b)).then(a.cmp(&b)));
+    let before = |a: usize, b: usize| -> bool {
+        let (key, idx) = if a < b { ((a, b), 0) } else { ((b, a), 2) };
+        e.pairs.get(&key).is_some_and(|t| {
+            let (first, other) = (t[idx], t[2 - idx]);
+            first > t[1] && first > other
+        })
+    };
+    let mut layers: Vec<Vec<usize>> = Vec::new();
+    for x in order {
+        match layers.last_mut() {
+            Some(layer) if !layer.iter().any(|&m| before(m, x)) => layer.push(x),
+            _ => layers.push(vec![x]),
+        }
+    }
+    layers
+        .into_iter()
+        .map(|layer| {
+            layer
+                .into_iter()
+                .map(|i| {
+                    let c = &e.callees[i];
+                    let times = ((c.calls as f64 / c.present as f64).round() as u32).max(1);
+                    CallModel {
+                        target: c.target,
+                        times,
+                        parallel: times > 1 && 2 * c.multi_parallel >= c.multi.max(1),
+                        probability: c.present as f64 / e.invocations as f64,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Removes call sites that close a cycle (depth-first, in endpoint order);
+/// returns how many.
+fn break_cycles(endpoints: &mut [EndpointModel]) -> u64 {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    fn visit(eps: &mut [EndpointModel], at: usize, mark: &mut [Mark], dropped: &mut u64) {
+        mark[at] = Mark::Open;
+        for s in 0..eps[at].stages.len() {
+            let mut c = 0;
+            while c < eps[at].stages[s].len() {
+                let t = eps[at].stages[s][c].target;
+                match mark[t] {
+                    Mark::Open => {
+                        eps[at].stages[s].remove(c);
+                        *dropped += 1;
+                        continue;
+                    }
+                    Mark::New => visit(eps, t, mark, dropped),
+                    Mark::Done => {}
+                }
+                c += 1;
+            }
+        }
+        eps[at].stages.retain(|s| !s.is_empty());
+        mark[at] = Mark::Done;
+    }
+    let mut mark = vec![Mark::New; endpoints.len()];
+    let mut dropped = 0;
+    for i in 0..endpoints.len() {
+        if mark[i] == Mark::New {
+            visit(endpoints, i, &mut mark, &mut dropped);
+        }
+    }
+    dropped
+}
+
+/// Names made safe for the topology format (TOML keys joined by a dot in
+/// `service.endpoint`): letters, digits, `_` and `-` only, at most 64
+/// characters; names that become equal get `-2`, `-3`...
+#[derive(Default)]
+struct Names {
+    taken: FxHashMap<String, ()>,
+}
+
+impl Names {
+    fn unique(&mut self, raw: &str) -> String {
+        let base = safe_name(raw);
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.taken.contains_key(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        self.taken.insert(name.clone(), ());
+        name
+    }
+}
+
+/// `raw` with every run of other characters turned into one `_`, trimmed
+/// of `_`, at most 64 characters; "unnamed" if nothing is left.
+pub fn safe_name(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_');
+    let out: String = out.chars().take(64).collect();
+    let out = out.trim_end_matches('_');
+    if out.is_empty() {
+        "unnamed".into()
+    } else {
+        out.to_string()
+    }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_and_unique() {
+        assert_eq!(safe_name("GET /api/cart/{id}"), "GET_api_cart_id");
+        assert_eq!(
+            safe_name("oteldemo.CartService/GetCart"),
+            "oteldemo_CartService_GetCart"
+        );
+        assert_eq!(safe_name("..."), "unnamed");
+        let mut n = Names::default();
+        assert_eq!(n.unique("a b"), "a_b");
+        assert_eq!(n.unique("a/b"), "a_b-2");
+        assert_eq!(safe_name(&"x".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn fit_shifts_and_cuts() {
+        let mut c = Cleanup::default();
+        assert_eq!(fit(5, 8, 0, 10, &mut c), (5, 8, 0));
+        assert_eq!(fit(0, 4, 2, 10, &mut c), (2, 6, 2));
+        assert_eq!(fit(8, 12, 0, 10, &mut c), (6, 10, -2));
+        assert_eq!(fit(0, 20, 2, 10, &mut c), (2, 10, 2));
+        assert_eq!((c.skew_shifted, c.skew_truncated, c.skew_max_ns), (3, 1, 2));
+    }
+}
