@@ -146,6 +146,12 @@ impl Overrides {
             let rate = units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?;
             match &mut w.arrivals {
                 Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
+                Arrivals::Replay { .. } => {
+                    return Err(flag_error(
+                        "--rate",
+                        "the workload replays recorded arrivals; play them faster or slower with --replay-speed",
+                    ));
+                }
                 Arrivals::Closed { .. } => {
                     return Err(flag_error(
                         "--rate",

@@ -34,7 +34,7 @@ use super::dist::{Dist, round};
 use super::metrics::{
     Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
 };
-use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId};
+use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId, replay_time};
 use crate::engine::rng::{self, Component, StreamRng, Streams, derive, unit_f64};
 use crate::engine::{EventQueue, Slab, SlotRef, Station};
 use crate::units::{NANOS_PER_SEC, Nanos};
@@ -535,6 +535,10 @@ impl<'t> Simulation<'t> {
                 let gap = self.next_gap();
                 self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
             }
+            Arrivals::Replay { times, speed, .. } => {
+                self.queue
+                    .schedule_at(replay_time(times[0], *speed), ev::ARRIVAL, NONE, 0);
+            }
             Arrivals::Closed { users, think } => {
                 // Stagger the users by one think time so they do not all fire at 0.
                 for u in 0..*users {
@@ -565,7 +569,9 @@ impl<'t> Simulation<'t> {
                 round(-(1.0 - u).ln() / rate * NANOS_PER_SEC as f64)
             }
             Arrivals::Constant { rate } => round(NANOS_PER_SEC as f64 / rate),
-            Arrivals::Closed { .. } => unreachable!("closed loops have no arrival process"),
+            Arrivals::Closed { .. } | Arrivals::Replay { .. } => {
+                unreachable!("closed loops and replays draw no gaps")
+            }
         }
     }
 
@@ -575,15 +581,30 @@ impl<'t> Simulation<'t> {
     /// closed-loop user who finished thinking.
     fn arrival(&mut self, user: u32) {
         let now = self.queue.now();
-        if user == NONE {
-            let gap = self.next_gap();
-            self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
-        }
-        let u = unit_f64(&mut self.entry_rng);
-        let entry = self
-            .entry_cdf
-            .partition_point(|&c| c <= u)
-            .min(self.entry_cdf.len() - 1);
+        let topo = self.topo;
+        let entry = if let Arrivals::Replay {
+            times,
+            entries,
+            speed,
+        } = &topo.workload.arrivals
+        {
+            // Request k is the k-th recorded one: its time and entry are given.
+            let k = self.next_request as usize;
+            if let Some(&next) = times.get(k + 1) {
+                self.queue
+                    .schedule_at(replay_time(next, *speed), ev::ARRIVAL, NONE, 0);
+            }
+            entries[k] as usize
+        } else {
+            if user == NONE {
+                let gap = self.next_gap();
+                self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
+            }
+            let u = unit_f64(&mut self.entry_rng);
+            self.entry_cdf
+                .partition_point(|&c| c <= u)
+                .min(self.entry_cdf.len() - 1)
+        };
         let measured = !self.draining && now >= self.window_start && now < self.window_end;
         let key = self.streams.key(Component::Requests, self.next_request);
         self.next_request += 1;
@@ -2044,7 +2065,7 @@ impl<'t> Simulation<'t> {
         self.change_in_system(0);
         self.metrics.window = self.window_end - self.window_start;
         let growth = self.in_system as i64 - self.in_system_at_start as i64;
-        let open = self.topo.workload.arrivals.rate().is_some();
+        let open = self.topo.workload.arrivals.is_open();
         let threshold = (self.metrics.arrived / 50).max(50) as i64;
         if open && growth > threshold {
             self.metrics.saturation = Some(Saturation {
