@@ -178,7 +178,11 @@ enum ArrivalsFile {
     {
         "if": { "properties": { "arrivals": { "const": "replay" } }, "required": ["arrivals"] },
         "then": { "not": { "required": ["duration", "requests"] } },
-        "else": { "oneOf": [{ "required": ["duration"] }, { "required": ["requests"] }] }
+        "else": {
+            "oneOf": [{ "required": ["duration"] }, { "required": ["requests"] }],
+            "required": ["entry"],
+            "properties": { "entry": { "minItems": 1 } }
+        }
     },
     { "oneOf": [
         {
