@@ -26,11 +26,12 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use super::cost::{Attribution, Cpu, CpuParts, Span, span_of};
+use super::cost::{Attribution, CPU_CATEGORIES, Cpu, CpuParts, Span, span_of};
 use super::design::{
     AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
 };
 use super::dist::{Dist, round};
+use super::record::{CallKind, HandshakeKind, Recorder, Selector, Side, Step};
 use super::metrics::{
     Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
 };
@@ -75,6 +76,9 @@ mod label {
     pub const INFRA: u64 = 19;
     pub const LOCAL: u64 = 20;
     pub const WAYPOINT: u64 = 21;
+    /// Which requests an export samples: from the request's key, so the
+    /// same requests whatever the design.
+    pub const SAMPLE: u64 = 22;
 }
 
 /// What a call is for.
@@ -295,6 +299,11 @@ pub struct Simulation<'t> {
     draining: bool,
     done: bool,
     metrics: RunMetrics,
+    /// Picks requests to export, when asked (`record::run_and_pick`).
+    selector: Option<Box<Selector>>,
+    /// Follows picked requests' calls, when asked (`record::record`); every
+    /// hook is behind an `is_some` test, so a run without it pays a branch.
+    recorder: Option<Box<Recorder>>,
 }
 
 /// Total demand of a job; saturating, as a tail draw may be huge.
@@ -489,12 +498,37 @@ impl<'t> Simulation<'t> {
                 series_interval: series_interval(w),
                 ..RunMetrics::default()
             },
+            selector: None,
+            recorder: None,
         }
+    }
+
+    /// Picks requests for export as they finish.
+    pub(crate) fn select(&mut self, selector: Selector) {
+        self.selector = Some(Box::new(selector));
+    }
+
+    /// Records the timelines of the recorder's requests.
+    pub(crate) fn record(&mut self, recorder: Recorder) {
+        self.recorder = Some(Box::new(recorder));
+    }
+
+    /// [`Self::run`], handing back the selector and recorder.
+    pub(crate) fn run_probed(mut self) -> (RunMetrics, Option<Selector>, Option<Recorder>) {
+        self.simulate_all();
+        let selector = self.selector.take().map(|b| *b);
+        let recorder = self.recorder.take().map(|b| *b);
+        (self.finish(), selector, recorder)
     }
 
     /// Runs to the end of the window (and the drain of measured requests) and
     /// returns what was measured.
     pub fn run(mut self) -> RunMetrics {
+        self.simulate_all();
+        self.finish()
+    }
+
+    fn simulate_all(&mut self) {
         self.start();
         while let Some(event) = self.queue.pop() {
             match event.kind() {
@@ -519,7 +553,6 @@ impl<'t> Simulation<'t> {
                 break;
             }
         }
-        self.finish()
     }
 
     fn start(&mut self) {
@@ -606,7 +639,8 @@ impl<'t> Simulation<'t> {
                 .min(self.entry_cdf.len() - 1)
         };
         let measured = !self.draining && now >= self.window_start && now < self.window_end;
-        let key = self.streams.key(Component::Requests, self.next_request);
+        let request = self.next_request;
+        let key = self.streams.key(Component::Requests, request);
         self.next_request += 1;
         if measured {
             self.metrics.arrived += 1;
@@ -626,6 +660,10 @@ impl<'t> Simulation<'t> {
         let c = self.calls.get_mut(slot);
         c.entry = entry as u32;
         c.user = user;
+        // A user request never repeats or retries: those fields hold its
+        // arrival index, which exports need (see `next_request_of`).
+        c.repeat = request as u32;
+        c.attempt = (request >> 32) as u32;
         self.send(slot);
         if let Window::Requests(n) = self.topo.workload.window
             && measured
@@ -659,6 +697,21 @@ impl<'t> Simulation<'t> {
                     .record(latency, &self.costs[slot as usize].attr);
             }
             self.measured_outstanding -= 1;
+            if ok && self.selector.is_some() {
+                let request = self.next_request_of(slot);
+                if let Some(sel) = self.selector.as_deref_mut() {
+                    sel.offer(request, derive(c.key, label::SAMPLE), latency);
+                }
+            }
+        }
+        if let Some(rec) = self.recorder.as_deref_mut() {
+            rec.request_done(
+                slot,
+                now,
+                ok,
+                latency,
+                &self.costs[slot as usize].attr,
+            );
         }
         if let Some(bucket) = self.series_bucket(now) {
             bucket.record(latency, ok);
@@ -709,6 +762,9 @@ impl<'t> Simulation<'t> {
             self.costs.resize(i + 1, Costs::default());
         }
         self.metrics.peak_calls_in_flight = self.metrics.peak_calls_in_flight.max(self.calls.len());
+        if self.recorder.is_some() {
+            self.note_insert(slot);
+        }
         slot
     }
 
@@ -717,8 +773,12 @@ impl<'t> Simulation<'t> {
     fn span(&mut self, slot: u32, span: Span) {
         let now = self.queue.now();
         let c = self.calls.get_mut(slot);
-        self.costs[slot as usize].attr[span as usize] += now - c.mark;
+        let start = c.mark;
+        self.costs[slot as usize].attr[span as usize] += now - start;
         c.mark = now;
+        if self.recorder.is_some() {
+            self.note_wait(slot, start, now);
+        }
     }
 
     /// Waits `delay` in `phase`; the STEP event continues the call.
@@ -1039,6 +1099,14 @@ impl<'t> Simulation<'t> {
         if c.phase == Phase::Connect {
             self.span(slot, Span::Queueing);
         }
+        if new && let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+            t.handshake = Some(match c.handshake {
+                Handshake::None => HandshakeKind::None,
+                Handshake::Full => HandshakeKind::Full,
+                Handshake::Resumed => HandshakeKind::Resumed,
+                Handshake::ZeroRtt => HandshakeKind::ZeroRtt,
+            });
+        }
         if new && !self.design.connections.tcp_fast_open {
             let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
             return self.wait(slot, Phase::TcpRtt, rtt);
@@ -1140,6 +1208,9 @@ impl<'t> Simulation<'t> {
                 cost.attr[span_of(cat) as usize] += d;
             }
             self.calls.get_mut(slot).mark = now.saturating_add(demand);
+            if self.recorder.is_some() {
+                self.note_job(slot, Phase::OriginJob, now, now.saturating_add(demand), parts);
+            }
             return self.request(slot, demand);
         }
         self.job(slot, origin.station, parts, Phase::OriginJob);
@@ -1208,6 +1279,9 @@ impl<'t> Simulation<'t> {
                 } else {
                     Span::Proxy
                 };
+                if self.recorder.is_some() {
+                    self.note_transit(slot, &c, now);
+                }
                 let attr = &mut self.costs[slot as usize].attr;
                 attr[local_span as usize] += c.local;
                 attr[Span::Network as usize] += now - c.mark - c.local;
@@ -1274,6 +1348,10 @@ impl<'t> Simulation<'t> {
         let cost = &mut self.costs[slot as usize];
         for (cat, &d) in cost.parts.iter().enumerate() {
             cost.attr[span_of(cat) as usize] += d;
+        }
+        if self.recorder.is_some() {
+            let parts = self.costs[slot as usize].parts;
+            self.note_job(slot, c.phase, c.mark, now, parts);
         }
         self.calls.get_mut(slot).mark = now;
         match c.phase {
@@ -1449,6 +1527,11 @@ impl<'t> Simulation<'t> {
     /// gathered for the service job.
     fn arrived_at_dest(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+            let now = self.queue.now();
+            t.replica = Some(c.replica);
+            t.server = Some((now, now));
+        }
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let bytes = ep.request_bytes + ep.response_bytes;
         let dest = self.peers[c.dest as usize];
@@ -1546,6 +1629,9 @@ impl<'t> Simulation<'t> {
             .decisions
             .get(&self.decision_key(&c))
             .is_some_and(|&e| e > now);
+        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+            t.authz_cache_hit = Some(hit);
+        }
         if let Some(k) = self.counters(slot) {
             k.authz_decisions += 1;
             k.authz_cache_hits += u64::from(hit);
@@ -1715,6 +1801,11 @@ impl<'t> Simulation<'t> {
     /// The callee is done: free the worker, send the response back.
     fn respond(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot))
+            && let Some((_, end)) = &mut t.server
+        {
+            *end = self.queue.now();
+        }
         let r = &mut self.replicas[c.replica as usize];
         r.outstanding -= 1;
         if let Some(next) = r.waiting.pop_front() {
@@ -1810,6 +1901,11 @@ impl<'t> Simulation<'t> {
     fn at_caller(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         self.release(&c);
+        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+            t.end = Some(self.queue.now());
+            t.abandoned = c.abandoned;
+            t.failed |= c.failed;
+        }
         if c.abandoned {
             // The caller already moved on (timeout); nothing is waiting.
             self.calls.remove(slot);
@@ -2001,6 +2097,99 @@ impl<'t> Simulation<'t> {
         let covered: u64 = attr.iter().sum();
         attr[Span::Retry as usize] += (now - first_sent).saturating_sub(covered);
         self.request_finished(slot, false);
+    }
+
+    // ---- recording (only with a recorder) ----------------------------------
+
+    /// The arrival index of the user request in `slot` (its key's index).
+    fn next_request_of(&self, slot: u32) -> u64 {
+        // Requests are numbered as they arrive; the recorder and selector
+        // need the number, which the key does not reveal, so it is kept in
+        // the `repeat` and `attempt` fields of a root call (unused by roots).
+        let c = self.calls.get(slot);
+        u64::from(c.repeat) | (u64::from(c.attempt) << 32)
+    }
+
+    #[cold]
+    fn note_insert(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let kind = match c.kind {
+            Kind::Root => CallKind::Root,
+            Kind::Child => CallKind::Child,
+            Kind::Authz => CallKind::Authz,
+            Kind::Token => CallKind::Token,
+        };
+        let parent = (c.kind != Kind::Root).then_some(c.parent);
+        let request = self.next_request.wrapping_sub(1);
+        let caller = (c.caller_replica != NONE).then_some(c.caller_replica);
+        let (attempt, repeat) = if c.kind == Kind::Root {
+            (0, 0)
+        } else {
+            (c.attempt, c.repeat)
+        };
+        if let Some(rec) = self.recorder.as_deref_mut() {
+            rec.inserted(
+                slot, parent, request, kind, c.endpoint, caller, now, attempt, repeat,
+            );
+        }
+    }
+
+    /// A wait (or handshake flight, or backoff) of the call in `slot` ended.
+    #[cold]
+    fn note_wait(&mut self, slot: u32, start: Nanos, end: Nanos) {
+        let phase = self.calls.get(slot).phase;
+        let (step, side) = match phase {
+            Phase::Backoff => (Step::Backoff, Side::Client),
+            Phase::Connect => (Step::ConnectionWait, Side::Client),
+            Phase::TcpRtt => (Step::TcpConnect, Side::Client),
+            Phase::HandshakeOut => (Step::TlsClientHello, Side::Client),
+            Phase::HandshakeBack => (Step::TlsServerFlight, Side::Client),
+            Phase::Worker => (Step::WorkerWait, Side::Server),
+            Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob => {
+                (Step::CoreWait, Side::Client)
+            }
+            _ => (Step::CoreWait, Side::Server),
+        };
+        if let Some(rec) = self.recorder.as_deref_mut() {
+            rec.phase(slot, step, side, start, end, [0; CPU_CATEGORIES], 0);
+        }
+    }
+
+    #[cold]
+    fn note_transit(&mut self, slot: u32, c: &Call, now: Nanos) {
+        let (step, side) = match c.phase {
+            Phase::Request => (Step::RequestTransit, Side::Client),
+            Phase::WaypointOut => (Step::WaypointTransit, Side::Client),
+            Phase::Response => (Step::ResponseTransit, Side::Client),
+            _ => (Step::PolicyHop, Side::Server),
+        };
+        if let Some(rec) = self.recorder.as_deref_mut() {
+            rec.phase(
+                slot,
+                step,
+                side,
+                c.mark,
+                now,
+                [0; CPU_CATEGORIES],
+                c.local,
+            );
+        }
+    }
+
+    #[cold]
+    fn note_job(&mut self, slot: u32, phase: Phase, start: Nanos, end: Nanos, parts: CpuParts) {
+        let (step, side) = match phase {
+            Phase::OriginJob => (Step::CallerCpu, Side::Client),
+            Phase::ServerHandshake => (Step::HandshakeCpu, Side::Client),
+            Phase::WaypointJob => (Step::WaypointCpu, Side::Client),
+            Phase::DestJob => (Step::InboundProxyCpu, Side::Server),
+            Phase::AuthzJob => (Step::PolicyCpu, Side::Server),
+            _ => (Step::ServiceCpu, Side::Server),
+        };
+        if let Some(rec) = self.recorder.as_deref_mut() {
+            rec.phase(slot, step, side, start, end, parts, 0);
+        }
     }
 
     // ---- certificates --------------------------------------------------
