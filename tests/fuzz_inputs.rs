@@ -453,7 +453,9 @@ fn time_scales_ok(t: &Topology, d: &Design, calls: f64) -> bool {
         }
         Arrivals::Poisson { rate } | Arrivals::Constant { rate } => 40.0 * 1e9 / rate,
         Arrivals::Closed { think, .. } => dist_max(think),
-        Arrivals::Replay { times, .. } => times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0) as f64,
+        Arrivals::Replay { times, .. } => {
+            times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0) as f64
+        }
     };
     steps.push(arrival);
     let bytes = t

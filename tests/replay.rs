@@ -88,12 +88,18 @@ fn speed_scales_the_recorded_times() {
     assert_eq!(topo.workload.window, Window::Duration(5 * MS + 1));
     let r = run(&topo);
     let h = &r.endpoints[0].latency;
-    assert_eq!((h.count(), h.min(), h.max()), (3, Some(3 * MS), Some(4_500_000)));
+    assert_eq!(
+        (h.count(), h.min(), h.max()),
+        (3, Some(3 * MS), Some(4_500_000))
+    );
     assert_eq!(h.mean(), Some((3.0 + 4.5 + 3.0) * MS as f64 / 3.0));
     // Half speed: nothing overlaps any more.
     topo.workload.replay(0.5).unwrap();
     let h = run(&topo).endpoints[0].latency.clone();
-    assert_eq!((h.count(), h.min(), h.max()), (3, Some(3 * MS), Some(3 * MS)));
+    assert_eq!(
+        (h.count(), h.min(), h.max()),
+        (3, Some(3 * MS), Some(3 * MS))
+    );
 }
 
 /// Each request enters where it was recorded: `a.f` (1 ms) and `a.e` (2 ms)
@@ -116,8 +122,14 @@ fn recorded_entries_are_honoured() {
     let r = run(&topo);
     let f = &r.endpoints[0].latency;
     let e = &r.endpoints[1].latency;
-    assert_eq!((f.count(), f.min(), f.max()), (3, Some(2 * MS), Some(2 * MS)));
-    assert_eq!((e.count(), e.min(), e.max()), (1, Some(3 * MS), Some(3 * MS)));
+    assert_eq!(
+        (f.count(), f.min(), f.max()),
+        (3, Some(2 * MS), Some(2 * MS))
+    );
+    assert_eq!(
+        (e.count(), e.min(), e.max()),
+        (1, Some(3 * MS), Some(3 * MS))
+    );
 }
 
 /// Warm-up leaves out the requests recorded before it; `requests` narrows
@@ -186,8 +198,14 @@ replications = 2
     let b = run_replications(&topo, &Design::plaintext());
     assert_eq!(a[0].arrived, 200);
     assert_eq!(a[1].arrived, 200);
-    assert_ne!(a[0].endpoints[0].latency.mean(), a[1].endpoints[0].latency.mean());
-    assert_eq!(a[0].endpoints[0].latency.mean(), b[0].endpoints[0].latency.mean());
+    assert_ne!(
+        a[0].endpoints[0].latency.mean(),
+        a[1].endpoints[0].latency.mean()
+    );
+    assert_eq!(
+        a[0].endpoints[0].latency.mean(),
+        b[0].endpoints[0].latency.mean()
+    );
 }
 
 /// A replay faster than the service can go is reported as saturated.
@@ -197,7 +215,11 @@ fn an_overloaded_replay_saturates() {
     let csv = (0..20_000)
         .map(|k| format!("{},a.e\n", k * MS / 2))
         .fold("at_ns,entry\n".to_string(), |a, b| a + &b);
-    let topo = load("saturate", "arrivals = \"replay\"\nreplay = \"rec.arrivals.csv\"", &csv);
+    let topo = load(
+        "saturate",
+        "arrivals = \"replay\"\nreplay = \"rec.arrivals.csv\"",
+        &csv,
+    );
     let r = run_replications(&topo, &Design::plaintext()).remove(0);
     let sat = r.saturation.expect("saturated");
     assert!(sat.backlog_growth > 10_000, "{sat:?}");
@@ -222,7 +244,10 @@ fn bad_recordings_are_located_in_the_csv() {
     assert!(d.file.ends_with("rec.arrivals.csv"), "{d}");
     assert_eq!((d.line, d.column), (Some(3), Some(3)));
     assert_eq!(d.key.as_ref().unwrap().to_string(), "entry");
-    assert!(d.help.as_deref().unwrap().contains("did you mean `a.e`"), "{d}");
+    assert!(
+        d.help.as_deref().unwrap().contains("did you mean `a.e`"),
+        "{d}"
+    );
     // Times going back.
     let d = one(
         &errors("order", w, "at_ns,entry\n0,a.e\n700,a.e\n500,a.f\n"),
@@ -236,7 +261,10 @@ fn bad_recordings_are_located_in_the_csv() {
         "`1.5e6` is not a whole number of nanoseconds",
     );
     assert_eq!((d.line, d.column), (Some(3), Some(1)));
-    let d = one(&errors("negative", w, "at_ns,entry\n-5,a.e\n"), "`-5` is not a whole");
+    let d = one(
+        &errors("negative", w, "at_ns,entry\n-5,a.e\n"),
+        "`-5` is not a whole",
+    );
     assert_eq!(d.line, Some(2));
     // Bad header, empty file, header only, a missing field.
     let d = one(
@@ -245,7 +273,10 @@ fn bad_recordings_are_located_in_the_csv() {
     );
     assert_eq!((d.line, d.column), (Some(1), Some(1)));
     one(&errors("empty", w, ""), "the file is empty");
-    one(&errors("nohead", w, "at_ns,entry\n"), "no recorded requests");
+    one(
+        &errors("nohead", w, "at_ns,entry\n"),
+        "no recorded requests",
+    );
     let d = one(
         &errors("fields", w, "at_ns,entry\n0,a.e\n12\n"),
         "expected two fields",

@@ -910,8 +910,11 @@ pub fn parse_arrivals(
     let mut lines = text.lines().enumerate();
     let Some((_, header)) = lines.next() else {
         return Err(vec![
-            Diagnostic::new(file, "the file is empty: recorded arrivals start with the header `at_ns,entry`")
-                .with_help("`ztsim import` writes this file from Jaeger, Zipkin or OTLP traces"),
+            Diagnostic::new(
+                file,
+                "the file is empty: recorded arrivals start with the header `at_ns,entry`",
+            )
+            .with_help("`ztsim import` writes this file from Jaeger, Zipkin or OTLP traces"),
         ]);
     };
     let header = header.trim_start_matches('\u{feff}').trim();

@@ -3,8 +3,8 @@
 //! refused with the figure that explains it instead of eating the machine.
 
 use super::topology::{Arrivals, Topology, Window, replay_time};
-use crate::units::Nanos;
 use crate::units::NANOS_PER_SEC;
+use crate::units::Nanos;
 
 /// Events a single run may be expected to process before it is refused
 /// (about an hour of simulation on one core).

@@ -455,7 +455,11 @@ pub fn run_and_pick(
     let mut runs = Vec::new();
     for (r, (metrics, sel)) in results.into_iter().enumerate() {
         let r = r as u32;
-        slowest.extend(sel.slowest.iter().map(|Reverse((l, Reverse(q)))| (Reverse(*l), r, *q)));
+        slowest.extend(
+            sel.slowest
+                .iter()
+                .map(|Reverse((l, Reverse(q)))| (Reverse(*l), r, *q)),
+        );
         sample.extend(sel.sample.iter().map(|&(h, q)| (h, r, q)));
         latency.extend(sel.latency.iter().map(|(&q, &l)| ((r, q), l)));
         runs.push(metrics);
@@ -478,7 +482,10 @@ pub fn run_and_pick(
         if sampled.len() == m {
             break;
         }
-        match picks.iter_mut().find(|p| (p.replication, p.request) == (r, q)) {
+        match picks
+            .iter_mut()
+            .find(|p| (p.replication, p.request) == (r, q))
+        {
             Some(p) => p.sampled = true,
             None => sampled.push(Pick {
                 replication: r,
@@ -504,7 +511,11 @@ pub fn record(topo: &Topology, design: &Design, picks: &[Pick]) -> Vec<RequestTr
     let traces: Vec<RequestTrace> = reps
         .into_par_iter()
         .flat_map_iter(|r| {
-            let mine: Vec<Pick> = picks.iter().filter(|p| p.replication == r).copied().collect();
+            let mine: Vec<Pick> = picks
+                .iter()
+                .filter(|p| p.replication == r)
+                .copied()
+                .collect();
             let mut sim = Simulation::new(topo, design, r);
             sim.record(Recorder::new(&mine));
             let (_, _, recorder) = sim.run_probed();

@@ -31,10 +31,10 @@ use super::design::{
     AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
 };
 use super::dist::{Dist, round};
-use super::record::{CallKind, HandshakeKind, Recorder, Selector, Side, Step};
 use super::metrics::{
     Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
 };
+use super::record::{CallKind, HandshakeKind, Recorder, Selector, Side, Step};
 use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId, replay_time};
 use crate::engine::rng::{self, Component, StreamRng, Streams, derive, unit_f64};
 use crate::engine::{EventQueue, Slab, SlotRef, Station};
@@ -705,13 +705,7 @@ impl<'t> Simulation<'t> {
             }
         }
         if let Some(rec) = self.recorder.as_deref_mut() {
-            rec.request_done(
-                slot,
-                now,
-                ok,
-                latency,
-                &self.costs[slot as usize].attr,
-            );
+            rec.request_done(slot, now, ok, latency, &self.costs[slot as usize].attr);
         }
         if let Some(bucket) = self.series_bucket(now) {
             bucket.record(latency, ok);
@@ -1209,7 +1203,13 @@ impl<'t> Simulation<'t> {
             }
             self.calls.get_mut(slot).mark = now.saturating_add(demand);
             if self.recorder.is_some() {
-                self.note_job(slot, Phase::OriginJob, now, now.saturating_add(demand), parts);
+                self.note_job(
+                    slot,
+                    Phase::OriginJob,
+                    now,
+                    now.saturating_add(demand),
+                    parts,
+                );
             }
             return self.request(slot, demand);
         }
@@ -2165,15 +2165,7 @@ impl<'t> Simulation<'t> {
             _ => (Step::PolicyHop, Side::Server),
         };
         if let Some(rec) = self.recorder.as_deref_mut() {
-            rec.phase(
-                slot,
-                step,
-                side,
-                c.mark,
-                now,
-                [0; CPU_CATEGORIES],
-                c.local,
-            );
+            rec.phase(slot, step, side, c.mark, now, [0; CPU_CATEGORIES], c.local);
         }
     }
 

@@ -117,12 +117,9 @@ pub fn build(topo: &Topology, design: &Design, traces: &[RequestTrace]) -> Vec<O
             }
         }
     };
-    let design_key = design
-        .name
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let design_key = design.name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     traces
         .iter()
         .map(|t| {
@@ -191,7 +188,14 @@ pub fn build(topo: &Topology, design: &Design, traces: &[RequestTrace]) -> Vec<O
                 }
                 tags.push((
                     "net.connection".into(),
-                    Value::Str(if c.handshake.is_some() { "new" } else { "reused" }.into()),
+                    Value::Str(
+                        if c.handshake.is_some() {
+                            "new"
+                        } else {
+                            "reused"
+                        }
+                        .into(),
+                    ),
                 ));
                 if let Some(h) = c.handshake
                     && h != HandshakeKind::None
@@ -688,13 +692,13 @@ pub fn write(
 }
 
 mod erased {
-    /// Pretty JSON of any serialisable value, ending in a newline.
+    /// Compact JSON of any serialisable value, ending in a newline.
     pub trait Json {
         fn to_vec(&self) -> std::io::Result<Vec<u8>>;
     }
     impl<T: serde::Serialize> Json for T {
         fn to_vec(&self) -> std::io::Result<Vec<u8>> {
-            let mut v = serde_json::to_vec_pretty(self)?;
+            let mut v = serde_json::to_vec(self)?;
             v.push(b'\n');
             Ok(v)
         }
