@@ -357,7 +357,7 @@ fn exported_files_have_the_documented_shape_and_are_deterministic() {
             assert!(processes.contains_key(s["processID"].as_str().unwrap()));
             let start = s["startTime"].as_u64().unwrap();
             let dur = s["duration"].as_u64().unwrap();
-            assert!(start >= EPOCH_NS / 1000 && start < EPOCH_NS / 1000 + 3_600_000_000);
+            assert!((EPOCH_NS / 1000..EPOCH_NS / 1000 + 3_600_000_000).contains(&start));
             for tag in s["tags"].as_array().unwrap() {
                 let ty = tag["type"].as_str().unwrap();
                 assert!(["string", "int64", "bool"].contains(&ty));
