@@ -342,7 +342,10 @@ fn check_diags(
         }
         if d.file.trim().is_empty() {
             findings.add(format!("{target}: no file name"), shown.clone(), input);
-        } else if !files.iter().any(|f| d.file == *f) {
+        } else if !files.iter().any(|f| d.file == *f)
+            // A topology's recorded arrivals are an input file of it.
+            && !d.file.ends_with(".arrivals.csv")
+        {
             findings.add(
                 format!(
                     "{target}: diagnostic names file {:?}, not an input file: {}",
