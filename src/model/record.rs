@@ -2,8 +2,9 @@
 //! seeded sample), and the timeline of every call and phase of each, as plain
 //! data for the report layer to write as Jaeger or OTLP JSON.
 //!
-//! Recording costs nothing when off: a run picks requests with a small
-//! [`Selector`] only when asked, and the simulation is deterministic, so the
+//! Recording costs nothing when off: the simulation is generic over its
+//! probe, and the normal run's is a zero-sized no-op. A run picks requests
+//! with a small [`Selector`] only when asked, and the simulation is deterministic, so the
 //! replications holding picked requests are run again with a [`Recorder`]
 //! that follows only those requests' calls. The re-run is identical to the
 //! first: recording reads the state, never changes it.
@@ -17,7 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::cost::{Attribution, CpuParts, SPANS, Span, span_of};
 use super::design::Design;
 use super::metrics::RunMetrics;
-use super::sim::Simulation;
+use super::sim::{Probes, Simulation};
 use super::topology::{EndpointId, Topology};
 use crate::units::Nanos;
 
@@ -41,7 +42,7 @@ pub struct Pick {
 /// replacement that merges across replications and is the same for every
 /// design: the hash comes from the request's key).
 #[derive(Debug, Default)]
-pub(crate) struct Selector {
+pub struct Selector {
     k: usize,
     m: usize,
     /// Min-heap of (latency, earlier request first) of the slowest so far.
@@ -292,7 +293,7 @@ pub struct RequestTrace {
 
 /// Follows the calls of chosen requests through one replication.
 #[derive(Debug, Default)]
-pub(crate) struct Recorder {
+pub struct Recorder {
     wanted: FxHashMap<u64, Pick>,
     /// Live call slot -> (trace, call index).
     slots: FxHashMap<u32, (u32, u32)>,
@@ -443,10 +444,12 @@ pub fn run_and_pick(
     let results: Vec<(RunMetrics, Selector)> = (0..topo.workload.replications)
         .into_par_iter()
         .map(|r| {
-            let mut sim = Simulation::new(topo, design, r);
-            sim.select(Selector::new(k, m));
-            let (metrics, selector, _) = sim.run_probed();
-            (metrics, selector.expect("a selector was set"))
+            let probe = Probes {
+                selector: Some(Selector::new(k, m)),
+                recorder: None,
+            };
+            let (metrics, probe) = Simulation::with_probe(topo, design, r, probe).run_probed();
+            (metrics, probe.selector.unwrap_or_default())
         })
         .collect();
     let mut slowest: Vec<(Reverse<Nanos>, u32, u64)> = Vec::new();
@@ -516,10 +519,12 @@ pub fn record(topo: &Topology, design: &Design, picks: &[Pick]) -> Vec<RequestTr
                 .filter(|p| p.replication == r)
                 .copied()
                 .collect();
-            let mut sim = Simulation::new(topo, design, r);
-            sim.record(Recorder::new(&mine));
-            let (_, _, recorder) = sim.run_probed();
-            recorder.expect("a recorder was set").into_traces()
+            let probe = Probes {
+                selector: None,
+                recorder: Some(Recorder::new(&mine)),
+            };
+            let (_, probe) = Simulation::with_probe(topo, design, r, probe).run_probed();
+            probe.recorder.map_or_else(Vec::new, Recorder::into_traces)
         })
         .collect();
     picks

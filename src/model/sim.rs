@@ -250,7 +250,7 @@ struct Pool {
 }
 
 /// The state of one replication.
-pub struct Simulation<'t> {
+pub struct Simulation<'t, P: Probe = NoProbe> {
     topo: &'t Topology,
     design: &'t Design,
     queue: EventQueue,
@@ -299,11 +299,55 @@ pub struct Simulation<'t> {
     draining: bool,
     done: bool,
     metrics: RunMetrics,
-    /// Picks requests to export, when asked (`record::run_and_pick`).
-    selector: Option<Box<Selector>>,
-    /// Follows picked requests' calls, when asked (`record::record`); every
-    /// hook is behind an `is_some` test, so a run without it pays a branch.
-    recorder: Option<Box<Recorder>>,
+    /// Picks requests to export (`record::run_and_pick`) or follows picked
+    /// requests' calls (`record::record`). `NoProbe`, the default, is a
+    /// zero-sized type whose hooks compile to nothing: a normal run pays
+    /// nothing for exports.
+    probe: P,
+}
+
+/// What a run reports to, beyond its metrics (implemented in the crate only;
+/// its types are opaque outside it).
+pub trait Probe {
+    /// False for [`NoProbe`]: hooks are skipped at compile time.
+    const ON: bool;
+    /// The request picker, if any.
+    fn selector(&mut self) -> Option<&mut Selector>;
+    /// The call recorder, if any.
+    fn recorder(&mut self) -> Option<&mut Recorder>;
+}
+
+/// No probe: the normal run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProbe;
+
+impl Probe for NoProbe {
+    const ON: bool = false;
+    #[inline(always)]
+    fn selector(&mut self) -> Option<&mut Selector> {
+        None
+    }
+    #[inline(always)]
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        None
+    }
+}
+
+/// A picker or a recorder (or both), for exports.
+#[derive(Debug, Default)]
+pub(crate) struct Probes {
+    pub(crate) selector: Option<Selector>,
+    pub(crate) recorder: Option<Recorder>,
+}
+
+impl Probe for Probes {
+    const ON: bool = true;
+    fn selector(&mut self) -> Option<&mut Selector> {
+        self.selector.as_mut()
+    }
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        self.recorder.as_mut()
+    }
 }
 
 /// Total demand of a job; saturating, as a tail draw may be huge.
@@ -314,6 +358,18 @@ fn sum(parts: &CpuParts) -> Nanos {
 impl<'t> Simulation<'t> {
     /// Prepares replication `replication` of `topo` under `design`.
     pub fn new(topo: &'t Topology, design: &'t Design, replication: u32) -> Self {
+        Simulation::with_probe(topo, design, replication, NoProbe)
+    }
+}
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// [`Simulation::new`], reporting to `probe`.
+    pub(crate) fn with_probe(
+        topo: &'t Topology,
+        design: &'t Design,
+        replication: u32,
+        probe: P,
+    ) -> Self {
         let w = &topo.workload;
         let streams = Streams::new(w.seed, replication);
         let window_start = w.warmup;
@@ -498,27 +554,15 @@ impl<'t> Simulation<'t> {
                 series_interval: series_interval(w),
                 ..RunMetrics::default()
             },
-            selector: None,
-            recorder: None,
+            probe,
         }
     }
 
-    /// Picks requests for export as they finish.
-    pub(crate) fn select(&mut self, selector: Selector) {
-        self.selector = Some(Box::new(selector));
-    }
-
-    /// Records the timelines of the recorder's requests.
-    pub(crate) fn record(&mut self, recorder: Recorder) {
-        self.recorder = Some(Box::new(recorder));
-    }
-
-    /// [`Self::run`], handing back the selector and recorder.
-    pub(crate) fn run_probed(mut self) -> (RunMetrics, Option<Selector>, Option<Recorder>) {
+    /// [`Self::run`], handing back the probe.
+    pub(crate) fn run_probed(mut self) -> (RunMetrics, P) {
         self.simulate_all();
-        let selector = self.selector.take().map(|b| *b);
-        let recorder = self.recorder.take().map(|b| *b);
-        (self.finish(), selector, recorder)
+        let metrics = self.finish();
+        (metrics, self.probe)
     }
 
     /// Runs to the end of the window (and the drain of measured requests) and
@@ -697,14 +741,14 @@ impl<'t> Simulation<'t> {
                     .record(latency, &self.costs[slot as usize].attr);
             }
             self.measured_outstanding -= 1;
-            if ok && self.selector.is_some() {
+            if P::ON && ok && self.probe.selector().is_some() {
                 let request = self.next_request_of(slot);
-                if let Some(sel) = self.selector.as_deref_mut() {
+                if let Some(sel) = self.probe.selector() {
                     sel.offer(request, derive(c.key, label::SAMPLE), latency);
                 }
             }
         }
-        if let Some(rec) = self.recorder.as_deref_mut() {
+        if let Some(rec) = self.probe.recorder() {
             rec.request_done(slot, now, ok, latency, &self.costs[slot as usize].attr);
         }
         if let Some(bucket) = self.series_bucket(now) {
@@ -756,7 +800,7 @@ impl<'t> Simulation<'t> {
             self.costs.resize(i + 1, Costs::default());
         }
         self.metrics.peak_calls_in_flight = self.metrics.peak_calls_in_flight.max(self.calls.len());
-        if self.recorder.is_some() {
+        if P::ON && self.probe.recorder().is_some() {
             self.note_insert(slot);
         }
         slot
@@ -770,7 +814,7 @@ impl<'t> Simulation<'t> {
         let start = c.mark;
         self.costs[slot as usize].attr[span as usize] += now - start;
         c.mark = now;
-        if self.recorder.is_some() {
+        if P::ON && self.probe.recorder().is_some() {
             self.note_wait(slot, start, now);
         }
     }
@@ -1093,7 +1137,7 @@ impl<'t> Simulation<'t> {
         if c.phase == Phase::Connect {
             self.span(slot, Span::Queueing);
         }
-        if new && let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+        if new && let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             t.handshake = Some(match c.handshake {
                 Handshake::None => HandshakeKind::None,
                 Handshake::Full => HandshakeKind::Full,
@@ -1202,7 +1246,7 @@ impl<'t> Simulation<'t> {
                 cost.attr[span_of(cat) as usize] += d;
             }
             self.calls.get_mut(slot).mark = now.saturating_add(demand);
-            if self.recorder.is_some() {
+            if P::ON && self.probe.recorder().is_some() {
                 self.note_job(
                     slot,
                     Phase::OriginJob,
@@ -1279,7 +1323,7 @@ impl<'t> Simulation<'t> {
                 } else {
                     Span::Proxy
                 };
-                if self.recorder.is_some() {
+                if P::ON && self.probe.recorder().is_some() {
                     self.note_transit(slot, &c, now);
                 }
                 let attr = &mut self.costs[slot as usize].attr;
@@ -1349,7 +1393,7 @@ impl<'t> Simulation<'t> {
         for (cat, &d) in cost.parts.iter().enumerate() {
             cost.attr[span_of(cat) as usize] += d;
         }
-        if self.recorder.is_some() {
+        if P::ON && self.probe.recorder().is_some() {
             let parts = self.costs[slot as usize].parts;
             self.note_job(slot, c.phase, c.mark, now, parts);
         }
@@ -1527,7 +1571,7 @@ impl<'t> Simulation<'t> {
     /// gathered for the service job.
     fn arrived_at_dest(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             let now = self.queue.now();
             t.replica = Some(c.replica);
             t.server = Some((now, now));
@@ -1629,7 +1673,7 @@ impl<'t> Simulation<'t> {
             .decisions
             .get(&self.decision_key(&c))
             .is_some_and(|&e| e > now);
-        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             t.authz_cache_hit = Some(hit);
         }
         if let Some(k) = self.counters(slot) {
@@ -1801,7 +1845,7 @@ impl<'t> Simulation<'t> {
     /// The callee is done: free the worker, send the response back.
     fn respond(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot))
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot))
             && let Some((_, end)) = &mut t.server
         {
             *end = self.queue.now();
@@ -1901,7 +1945,7 @@ impl<'t> Simulation<'t> {
     fn at_caller(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         self.release(&c);
-        if let Some(t) = self.recorder.as_deref_mut().and_then(|r| r.call(slot)) {
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             t.end = Some(self.queue.now());
             t.abandoned = c.abandoned;
             t.failed |= c.failed;
@@ -2128,7 +2172,7 @@ impl<'t> Simulation<'t> {
         } else {
             (c.attempt, c.repeat)
         };
-        if let Some(rec) = self.recorder.as_deref_mut() {
+        if let Some(rec) = self.probe.recorder() {
             rec.inserted(
                 slot, parent, request, kind, c.endpoint, caller, now, attempt, repeat,
             );
@@ -2151,7 +2195,7 @@ impl<'t> Simulation<'t> {
             }
             _ => (Step::CoreWait, Side::Server),
         };
-        if let Some(rec) = self.recorder.as_deref_mut() {
+        if let Some(rec) = self.probe.recorder() {
             rec.phase(slot, step, side, start, end, [0; CPU_CATEGORIES], 0);
         }
     }
@@ -2164,7 +2208,7 @@ impl<'t> Simulation<'t> {
             Phase::Response => (Step::ResponseTransit, Side::Client),
             _ => (Step::PolicyHop, Side::Server),
         };
-        if let Some(rec) = self.recorder.as_deref_mut() {
+        if let Some(rec) = self.probe.recorder() {
             rec.phase(slot, step, side, c.mark, now, [0; CPU_CATEGORIES], c.local);
         }
     }
@@ -2179,7 +2223,7 @@ impl<'t> Simulation<'t> {
             Phase::AuthzJob => (Step::PolicyCpu, Side::Server),
             _ => (Step::ServiceCpu, Side::Server),
         };
-        if let Some(rec) = self.recorder.as_deref_mut() {
+        if let Some(rec) = self.probe.recorder() {
             rec.phase(slot, step, side, start, end, parts, 0);
         }
     }
@@ -2287,7 +2331,7 @@ impl<'t> Simulation<'t> {
         self.done = true;
     }
 
-    fn finish(mut self) -> RunMetrics {
+    fn finish(&mut self) -> RunMetrics {
         if self.metrics.window == 0 {
             // Ended before the window closed (saturated early, or the event
             // queue ran dry): measure what there was.
@@ -2333,7 +2377,7 @@ impl<'t> Simulation<'t> {
         }
         self.metrics.events = self.queue.scheduled();
         self.metrics.peak_events_pending = self.queue.peak_len();
-        self.metrics
+        std::mem::take(&mut self.metrics)
     }
 }
 
