@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use ztsim::config::{Diagnostic, load_topology};
+use ztsim::model::guard::Size;
 use ztsim::model::metrics::RunMetrics;
 use ztsim::model::topology::{Arrivals, Window};
 use ztsim::model::{Design, Topology, run_replications};
@@ -285,4 +286,20 @@ fn bad_recordings_are_located_in_the_csv() {
     // Every problem is reported, not only the first.
     let all = errors("many", w, "at_ns,entry\nx,a.e\n0,b.e\n");
     assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+/// The guard and the study size count a replay's recorded requests in its
+/// window, not a rate times a duration.
+#[test]
+fn the_guard_counts_recorded_requests() {
+    let mut topo = load(
+        "guard",
+        "arrivals = \"replay\"\nreplay = \"rec.arrivals.csv\"",
+        "at_ns,entry\n0,a.e\n1000000,a.e\n10000000,a.e\n",
+    );
+    assert_eq!(Size::of(&topo).requests, 3.0);
+    topo.workload.window = Window::Duration(5 * MS);
+    assert_eq!(Size::of(&topo).requests, 2.0);
+    // Its mean rate: 2 gaps over 10 ms.
+    assert_eq!(topo.workload.arrivals.rate(), Some(200.0));
 }
