@@ -25,31 +25,39 @@ pub(crate) struct ReplayArgs {
 }
 
 impl ReplayArgs {
-    /// Switches `topo` to its recording if asked; before other overrides,
-    /// so that --duration or --requests narrow the replay's window.
-    pub(crate) fn apply(&self, topo: &mut Topology) -> Result<(), Failure> {
-        let is_replay = matches!(topo.workload.arrivals, Arrivals::Replay { .. });
-        if !self.replay && !is_replay {
+    /// Switches `topo` to its recording if asked. A replay's window follows
+    /// its warm-up and speed, so it is recomputed when either changes
+    /// (`warmup_changed`: --warmup was given); returns true if it was, and
+    /// the caller then applies --duration/--requests again to narrow it.
+    pub(crate) fn apply(&self, topo: &mut Topology, warmup_changed: bool) -> Result<bool, Failure> {
+        let current = match topo.workload.arrivals {
+            Arrivals::Replay { speed, .. } => Some(speed),
+            _ => None,
+        };
+        if !self.replay && current.is_none() {
             if self.replay_speed.is_some() {
                 return Err(flag_error(
                     "--replay-speed",
                     "applies to a replay: add --replay (the topology's workload needs `replay = \"FILE.arrivals.csv\"`)",
                 ));
             }
-            return Ok(());
+            return Ok(false);
         }
-        if self.replay_speed.is_none() && is_replay {
-            return Ok(());
+        if !self.replay && self.replay_speed.is_none() && !warmup_changed {
+            return Ok(false);
         }
-        let speed = self.replay_speed.unwrap_or(1.0);
+        let speed = self.replay_speed.or(current).unwrap_or(1.0);
         let flag = if self.replay_speed.is_some() {
             "--replay-speed"
-        } else {
+        } else if self.replay {
             "--replay"
+        } else {
+            "--warmup"
         };
         topo.workload
             .replay(speed)
-            .map_err(|why| flag_error(flag, format!("`{}`: {why}", topo.name)))
+            .map_err(|why| flag_error(flag, format!("`{}`: {why}", topo.name)))?;
+        Ok(true)
     }
 }
 

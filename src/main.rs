@@ -247,8 +247,14 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
-    args.replay.apply(&mut topo)?;
     args.overrides.apply(&mut topo)?;
+    if args
+        .replay
+        .apply(&mut topo, args.overrides.warmup.is_some())?
+    {
+        // The replay's window was recomputed: --duration/--requests narrow it.
+        args.overrides.apply(&mut topo)?;
+    }
     if !args.no_guard {
         guard(&topo)?;
     }

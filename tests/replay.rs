@@ -303,3 +303,61 @@ fn the_guard_counts_recorded_requests() {
     // Its mean rate: 2 gaps over 10 ms.
     assert_eq!(topo.workload.arrivals.rate(), Some(200.0));
 }
+
+/// `ztsim run --replay` on an open-loop topology with a recording: the
+/// window follows --warmup and --replay-speed, --requests narrows it, and
+/// --rate is refused for a replay.
+#[test]
+fn the_cli_switches_to_the_recording() {
+    let topo = files(
+        "cli",
+        &topology(
+            "arrivals = \"poisson\"\nrate = 100\nduration = \"1s\"\nwarmup = \"2s\"\nreplay = \"rec.arrivals.csv\"\nentry = [{ endpoint = \"a.f\" }]",
+        ),
+        "at_ns,entry\n0,a.e\n2500000000,a.e\n3000000000,a.f\n",
+    );
+    let run = |extra: &[&str]| {
+        let out_dir = topo.with_file_name(format!("out-{}", extra.join("_")));
+        let mut args = vec![
+            "run",
+            topo.to_str().unwrap(),
+            "--replay",
+            "--force",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ztsim"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let summary: Option<serde_json::Value> = std::fs::read(out_dir.join("summary.json"))
+            .ok()
+            .map(|b| serde_json::from_slice(&b).unwrap());
+        (out, summary)
+    };
+    let measured = |s: &serde_json::Value| s["requests"]["requests"]["mean"].as_f64().unwrap();
+    // Warm-up 2 s: the two requests after it.
+    let (out, s) = run(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(measured(&s.unwrap()), 2.0);
+    // Without warm-up: all three, whatever the file's warm-up was.
+    let (_, s) = run(&["--warmup", "0s"]);
+    let s = s.unwrap();
+    assert_eq!(measured(&s), 3.0);
+    assert_eq!(s["workload"]["arrivals"], "replay");
+    // Twice as fast: 0, 1.25 and 1.5 s; a warm-up of 1.3 s keeps one.
+    let (_, s) = run(&["--warmup", "1.3s", "--replay-speed", "2"]);
+    assert_eq!(measured(&s.unwrap()), 1.0);
+    // --requests narrows the window.
+    let (_, s) = run(&["--warmup", "0s", "--requests", "2"]);
+    assert_eq!(measured(&s.unwrap()), 2.0);
+    // --rate does not apply.
+    let (out, _) = run(&["--rate", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replay-speed"));
+}
