@@ -9,6 +9,7 @@ mod bench;
 mod cli_cluster;
 mod cli_import;
 mod cli_study;
+mod cli_trace;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -108,6 +109,10 @@ struct RunArgs {
     force: bool,
     #[command(flatten)]
     overrides: Overrides,
+    #[command(flatten)]
+    replay: cli_trace::ReplayArgs,
+    #[command(flatten)]
+    export: cli_trace::ExportArgs,
     /// Folder for summary.json and latency.csv [default: output/runs/<topology name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -167,6 +172,12 @@ impl Overrides {
             let rate = units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?;
             match &mut w.arrivals {
                 Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
+                Arrivals::Replay { .. } => {
+                    return Err(flag_error(
+                        "--rate",
+                        "the workload replays recorded arrivals; play them faster or slower with --replay-speed",
+                    ));
+                }
                 Arrivals::Closed { .. } => {
                     return Err(flag_error(
                         "--rate",
@@ -261,6 +272,13 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> Result<(), Failure> {
     let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
     args.overrides.apply(&mut topo)?;
+    if args
+        .replay
+        .apply(&mut topo, args.overrides.warmup.is_some())?
+    {
+        // The replay's window was recomputed: --duration/--requests narrow it.
+        args.overrides.apply(&mut topo)?;
+    }
     if !args.no_guard {
         guard(&topo)?;
     }
@@ -282,7 +300,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         report::unused_dir(&dir, "summary.json")
     };
     let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
-    simulate_and_report(&topo, &design, baseline, &dir)
+    let export = args.export.unused(args.force);
+    simulate_and_report(&topo, &design, baseline, &dir, &export)
 }
 
 /// Refuses a run whose estimated size would explode, with the figure.
@@ -312,6 +331,7 @@ fn simulate_and_report(
     design: &Design,
     baseline: bool,
     dir: &Path,
+    export: &cli_trace::ExportArgs,
 ) -> Result<(), Failure> {
     if let Some(rate) = topo.workload.arrivals.rate() {
         for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
@@ -324,13 +344,14 @@ fn simulate_and_report(
             }
         }
     }
-    let runs = model::run_replications(topo, design);
+    let mut exporter = cli_trace::Exporter::default();
+    let runs = exporter.run(export, topo, design, None)?;
     let summary = report::summarize(topo, design, &runs);
     print!("{}", report::table::render(&summary));
     if baseline {
         // Same seeds, so the comparison sees common random numbers.
         let plain = Design::plaintext();
-        let base_runs = model::run_replications(topo, &plain);
+        let base_runs = exporter.run(export, topo, &plain, Some("baseline"))?;
         let base = report::summarize(topo, &plain, &base_runs);
         println!("\n{}", report::headline(&base, &summary));
     }

@@ -164,6 +164,9 @@ pub fn point_requests(p: &Point) -> f64 {
             rate * (w.warmup + d) as f64 * 1e-9
         }
         (_, Window::Requests(n)) => n as f64,
+        (Arrivals::Replay { times, speed, .. }, Window::Duration(d)) => {
+            crate::model::guard::replayed(times, *speed, w.warmup.saturating_add(d)) as f64
+        }
         // A user sends at most once per think time.
         (Arrivals::Closed { users, think }, Window::Duration(d)) => {
             f64::from(*users) * (w.warmup + d) as f64 / think.mean().max(1e6)

@@ -345,7 +345,10 @@ fn check_diags(
         }
         if d.file.trim().is_empty() {
             findings.add(format!("{target}: no file name"), shown.clone(), input);
-        } else if !files.iter().any(|f| d.file == *f) {
+        } else if !files.iter().any(|f| d.file == *f)
+            // A topology's recorded arrivals are an input file of it.
+            && !d.file.ends_with(".arrivals.csv")
+        {
             findings.add(
                 format!(
                     "{target}: diagnostic names file {:?}, not an input file: {}",
@@ -456,6 +459,9 @@ fn time_scales_ok(t: &Topology, d: &Design, calls: f64) -> bool {
         }
         Arrivals::Poisson { rate } | Arrivals::Constant { rate } => 40.0 * 1e9 / rate,
         Arrivals::Closed { think, .. } => dist_max(think),
+        Arrivals::Replay { times, .. } => {
+            times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0) as f64
+        }
     };
     steps.push(arrival);
     let bytes = t

@@ -259,6 +259,9 @@ fn structural_mistakes_fail_the_schema() {
             "closed_without_users.toml",
             "rate_with_closed_loop.toml",
             "users_with_open_loop.toml",
+            "replay_without_file.toml",
+            "replay_with_rate.toml",
+            "replay_duration_and_requests.toml",
         ],
     );
     assert_refused(

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ztsim::config::parse_topology;
 use ztsim::model::topology::{Arrivals, Window};
 use ztsim::model::{Design, run_replications};
 use ztsim::trace::{self, Format, Import, write};
@@ -44,6 +43,20 @@ fn body(import: &Import) -> String {
     write::topology_toml(&import.model, "checkout", "the sample")
 }
 
+/// The import loaded as `ztsim run` loads it: both files written side by
+/// side in a scratch folder, then read by the ordinary loader (which also
+/// reads and checks the recorded arrivals).
+fn load_import(import: &Import, test: &str) -> ztsim::model::Topology {
+    let dir = scratch(test);
+    write_file(
+        &dir,
+        "checkout.arrivals.csv",
+        &write::arrivals_csv(&import.model),
+    );
+    let path = write_file(&dir, "checkout.toml", &body(import));
+    ztsim::config::load_topology(&path).unwrap_or_else(|d| panic!("{d:?}"))
+}
+
 #[test]
 fn the_three_formats_of_the_sample_import_to_the_same_topology() {
     let imports: Vec<Import> = SAMPLES.iter().map(|s| import_one(&sample(s))).collect();
@@ -74,8 +87,7 @@ fn the_three_formats_of_the_sample_import_to_the_same_topology() {
     assert!((300_000..=900_000).contains(&c.skew_max_ns), "{c:?}");
 
     // The call graphs the generator made, read back from the topology.
-    let text = write::without_replay_key(&body(&imports[0]));
-    let topo = parse_topology("checkout.toml", &text).unwrap();
+    let topo = load_import(&imports[0], "graphs");
     let ep = |name: &str| {
         topo.endpoints
             .iter()
@@ -158,8 +170,7 @@ fn quantile(sorted: &[u64], q: f64) -> f64 {
 #[test]
 fn simulating_the_import_reproduces_recorded_request_durations() {
     let import = import_one(&sample(SAMPLES[0]));
-    let text = write::without_replay_key(&body(&import));
-    let mut topo = parse_topology("checkout.toml", &text).unwrap();
+    let mut topo = load_import(&import, "durations");
     // Low load: 1 request per second on cores sized for 10, so queueing adds
     // next to nothing; 40,000 requests so the simulated side of each
     // comparison is precise and the recorded side carries the noise.
@@ -454,11 +465,10 @@ fn the_command_writes_a_topology_and_arrivals_that_load() {
     assert!(stdout.contains("client spans merged"), "{stdout}");
     // The name is the file's up to its first dot.
     let toml = std::fs::read_to_string(dir.join("checkout.toml")).unwrap();
-    assert_eq!(
-        toml.contains("replay = \"checkout.arrivals.csv\""),
-        write::WRITE_REPLAY_KEY
-    );
-    parse_topology("checkout.toml", &write::without_replay_key(&toml)).unwrap();
+    assert!(toml.contains("replay = \"checkout.arrivals.csv\""));
+    // Loadable as written, recorded arrivals included.
+    let topo = ztsim::config::load_topology(&dir.join("checkout.toml")).unwrap();
+    assert!(topo.workload.recording.is_some());
     let csv = std::fs::read_to_string(dir.join("checkout.arrivals.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("at_ns,entry"));
@@ -590,8 +600,13 @@ fn mutated_trace_files_never_panic() {
                     // Whatever was accepted writes a topology the loader takes
                     // or refuses with a diagnostic, never a panic.
                     let toml = write::topology_toml(&import.model, "fuzz", "fuzz");
-                    let _ = parse_topology("fuzz.toml", &write::without_replay_key(&toml));
-                    let _ = write::arrivals_csv(&import.model);
+                    write_file(
+                        &dir,
+                        "fuzz.arrivals.csv",
+                        &write::arrivals_csv(&import.model),
+                    );
+                    let path = write_file(&dir, "fuzz.toml", &toml);
+                    let _ = ztsim::config::load_topology(&path);
                 }
                 Err(d) => {
                     refused += 1;

@@ -9,10 +9,10 @@ use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
 use super::dist::DistSpec;
 use crate::model::dist::Dist;
 use crate::model::topology::{
-    Arrivals, Balance, CallSpec, Endpoint, EndpointId, Network, Service, Topology, Window,
-    Workload, ZoneId,
+    Arrivals, Balance, CallSpec, Endpoint, EndpointId, Network, Recording, Service, Topology,
+    Window, Workload, ZoneId,
 };
-use crate::units::{Bytes, Dur};
+use crate::units::{Bytes, Dur, Nanos};
 
 /// Expected internal calls per request beyond which a topology is refused:
 /// the call graph almost certainly has a runaway `times`.
@@ -159,21 +159,31 @@ struct CallFile {
     backoff: Option<Dur>,
 }
 
-/// How requests arrive: open loop with exponential or fixed gaps, or a closed loop of users.
+/// How requests arrive: open loop with exponential or fixed gaps, a closed loop of users, or recorded arrivals replayed.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 enum ArrivalsFile {
     Poisson,
     Constant,
     Closed,
+    Replay,
 }
 
 /// What arrives and what is measured. Give exactly one of `duration` and
-/// `requests`; an open loop needs `rate`, a closed loop `users`.
+/// `requests` (a replay measures its recorded requests unless narrowed by
+/// one); an open loop needs `rate`, a closed loop `users`, a replay `replay`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend("allOf" = [
-    { "oneOf": [{ "required": ["duration"] }, { "required": ["requests"] }] },
+    {
+        "if": { "properties": { "arrivals": { "const": "replay" } }, "required": ["arrivals"] },
+        "then": { "not": { "required": ["duration", "requests"] } },
+        "else": {
+            "oneOf": [{ "required": ["duration"] }, { "required": ["requests"] }],
+            "required": ["entry"],
+            "properties": { "entry": { "minItems": 1 } }
+        }
+    },
     { "oneOf": [
         {
             "properties": { "arrivals": { "enum": ["poisson", "constant"] } },
@@ -184,12 +194,19 @@ enum ArrivalsFile {
             "properties": { "arrivals": { "enum": ["closed"] } },
             "required": ["users"],
             "not": { "required": ["rate"] }
+        },
+        {
+            "properties": { "arrivals": { "enum": ["replay"] } },
+            "required": ["replay"],
+            "not": { "anyOf": [{ "required": ["rate"] }, { "required": ["users"] }, { "required": ["think"] }] }
         }
     ] }
 ]))]
 struct WorkloadFile {
-    /// "poisson" (open loop, exponential gaps), "constant" (open loop, fixed gaps) or "closed" (a fixed population of users).
+    /// "poisson" (open loop, exponential gaps), "constant" (open loop, fixed gaps), "closed" (a fixed population of users) or "replay" (the recorded arrivals of `replay`).
     arrivals: ArrivalsFile,
+    /// Recorded arrivals: a CSV file (path relative to this file) with the header `at_ns,entry` and one row per request in time order, `at_ns` in integer nanoseconds since the first request and `entry` a "service.endpoint". Required with arrivals = "replay"; with an open loop, `ztsim run --replay` plays it instead.
+    replay: Option<String>,
     /// Open-loop arrival rate in requests per second (a number, not a string). Required with an open loop; refused with a closed one.
     #[schemars(extend("exclusiveMinimum" = 0))]
     rate: Option<f64>,
@@ -203,7 +220,7 @@ struct WorkloadFile {
     /// Simulated time before measurement starts. Default: "0s".
     #[schemars(extend("default" = "0s"))]
     warmup: Option<Dur>,
-    /// Measure requests arriving during this long after warm-up (above zero). Give this or `requests`.
+    /// Measure requests arriving during this long after warm-up (above zero). Give this or `requests` (a replay: optional, narrows the window).
     duration: Option<Dur>,
     /// Measure this many requests arriving after warm-up. Give this or `duration`.
     #[schemars(range(min = 1))]
@@ -216,8 +233,8 @@ struct WorkloadFile {
     /// Independent replications, for 95% confidence intervals. Default: 1.
     #[schemars(range(min = 1), extend("default" = 1))]
     replications: Option<i64>,
-    /// The user actions and their mix; at least one.
-    #[schemars(length(min = 1))]
+    /// The user actions and their mix; at least one (a replay takes its entries from the recording).
+    #[serde(default)]
     entry: Vec<EntryFile>,
 }
 
@@ -615,9 +632,25 @@ impl Compiler<'_> {
                 1.0
             }
         };
+        let recording = w.replay.as_ref().and_then(|f| self.recording(f, names));
+        let replay = matches!(w.arrivals, ArrivalsFile::Replay);
+        if replay && w.replay.is_none() {
+            self.error(
+                &wp.key("arrivals"),
+                "arrivals = \"replay\" needs `replay`, the recorded arrivals: replay = \"FILE.arrivals.csv\" (written by `ztsim import`)",
+            );
+        }
+        if replay && w.rate.is_some() {
+            self.error(
+                &wp.key("rate"),
+                "a replay's arrivals come from its recording; remove `rate` (play it faster with `ztsim run --replay-speed`)",
+            );
+        }
         let arrivals = match w.arrivals {
             ArrivalsFile::Poisson => Arrivals::Poisson { rate: rate(self) },
             ArrivalsFile::Constant => Arrivals::Constant { rate: rate(self) },
+            // Set from the recording below, once the window is known.
+            ArrivalsFile::Replay => Arrivals::Constant { rate: 1.0 },
             ArrivalsFile::Closed => {
                 let users = match w.users {
                     Some(u) => self.count(u, 1, &wp.key("users"), "users"),
@@ -643,6 +676,7 @@ impl Compiler<'_> {
                 "`users` and `think` belong to arrivals = \"closed\"",
             );
         }
+        let replay_window = replay && w.duration.is_none() && w.requests.is_none();
         if !open && w.rate.is_some() {
             self.error(&wp.key("rate"), "a closed loop's rate follows from users and think time; remove `rate` or use arrivals = \"poisson\"");
         }
@@ -663,6 +697,8 @@ impl Compiler<'_> {
                 );
                 Window::Requests(1)
             }
+            // Replaced by the recording's span below.
+            (None, None) if replay => Window::Requests(1),
             _ => {
                 self.error(
                     &wp,
@@ -672,7 +708,7 @@ impl Compiler<'_> {
             }
         };
         let mut entries = Vec::new();
-        if w.entry.is_empty() {
+        if w.entry.is_empty() && !replay {
             self.error(
                 &wp.key("entry"),
                 "name at least one entry endpoint: entry = [{ endpoint = \"frontend.home\" }]",
@@ -712,7 +748,7 @@ impl Compiler<'_> {
                 "warm-up plus duration is beyond 100 days of simulated time (or overflows): shorten them",
             );
         }
-        Workload {
+        let mut workload = Workload {
             arrivals,
             entries,
             client_zone,
@@ -723,6 +759,50 @@ impl Compiler<'_> {
             replications: w.replications.map_or(1, |r| {
                 self.count(r, 1, &wp.key("replications"), "replications")
             }),
+            recording,
+        };
+        if replay && workload.recording.is_some() {
+            // The entry mix is the recording's; a duration or request count
+            // given in the file narrows the window the recording spans.
+            match workload.replay(1.0) {
+                Ok(()) if !replay_window => workload.window = window,
+                Ok(()) => {}
+                Err(why) => self.error(&wp.key("warmup"), why),
+            }
+        }
+        workload
+    }
+
+    /// Reads the recorded arrivals named by `workload.replay`, relative to
+    /// the topology file; problems inside it are located in it.
+    fn recording(&mut self, name: &str, names: &[String]) -> Option<Recording> {
+        let at = KeyPath::root().key("workload").key("replay");
+        let path = std::path::Path::new(self.src.file())
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join(name);
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error_help(
+                    &at,
+                    format!("cannot read the recorded arrivals `{shown}`: {e}"),
+                    Some("the path is relative to the topology file; `ztsim import` writes FILE.arrivals.csv beside the topology it writes".into()),
+                );
+                return None;
+            }
+        };
+        match parse_arrivals(&shown, &text, names) {
+            Ok((times, entries)) => Some(Recording {
+                file: shown,
+                times: times.into(),
+                entries: entries.into(),
+            }),
+            Err(mut d) => {
+                self.errors.append(&mut d);
+                None
+            }
         }
     }
 
@@ -803,6 +883,151 @@ impl Compiler<'_> {
                 );
             }
         }
+    }
+}
+
+/// Most problems reported from one recording: past that it is the wrong file.
+const MAX_RECORDING_ERRORS: usize = 10;
+
+/// Parses recorded arrivals (`*.arrivals.csv`): the header `at_ns,entry`, then
+/// one row per request in time order, `at_ns` an integer count of nanoseconds
+/// since the first request and `entry` a qualified endpoint name among
+/// `names`. Every problem names `file`, its line and column and the column's
+/// name (up to ten problems).
+pub fn parse_arrivals(
+    file: &str,
+    text: &str,
+    names: &[String],
+) -> Result<(Vec<Nanos>, Vec<EndpointId>), Vec<Diagnostic>> {
+    let located = |line: usize, column: usize, key: &str, message: String| Diagnostic {
+        file: file.to_string(),
+        line: Some(line),
+        column: Some(column),
+        key: (!key.is_empty()).then(|| KeyPath::root().key(key)),
+        message,
+        help: None,
+    };
+    let mut lines = text.lines().enumerate();
+    let Some((_, header)) = lines.next() else {
+        return Err(vec![
+            Diagnostic::new(
+                file,
+                "the file is empty: recorded arrivals start with the header `at_ns,entry`",
+            )
+            .with_help("`ztsim import` writes this file from Jaeger, Zipkin or OTLP traces"),
+        ]);
+    };
+    let header = header.trim_start_matches('\u{feff}').trim();
+    let fields: Vec<&str> = header.split(',').map(str::trim).collect();
+    if fields != ["at_ns", "entry"] {
+        return Err(vec![
+            located(1, 1, "", format!("the header must be `at_ns,entry`, got `{header}`"))
+                .with_help("one row per recorded request follows: nanoseconds since the first request, then the entry endpoint as `service.endpoint`"),
+        ]);
+    }
+    let mut errors = Vec::new();
+    let mut times = Vec::new();
+    let mut entries = Vec::new();
+    let mut last: Option<(Nanos, usize)> = None;
+    let max = (crate::config::dist::MAX_MEAN_NS * 10.0) as Nanos;
+    for (i, raw) in lines {
+        if errors.len() >= MAX_RECORDING_ERRORS {
+            break;
+        }
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let Some((at, entry)) = raw.split_once(',') else {
+            errors.push(located(
+                line,
+                1,
+                "",
+                format!("expected two fields, `at_ns,entry`, got `{}`", raw.trim()),
+            ));
+            continue;
+        };
+        let entry_col = at.chars().count() + 2;
+        let at_col = 1 + at.chars().take_while(|c| c.is_whitespace()).count();
+        match at.trim().parse::<u64>() {
+            Ok(t) if t > max => errors.push(located(
+                line,
+                at_col,
+                "at_ns",
+                format!("{t} ns is beyond 100 days of simulated time"),
+            )),
+            Ok(t) => {
+                if let Some((prev, prev_line)) = last
+                    && t < prev
+                {
+                    errors.push(
+                        located(
+                            line,
+                            at_col,
+                            "at_ns",
+                            format!("arrivals must be in time order: {t} comes after {prev} (line {prev_line})"),
+                        )
+                        .with_help("sort the rows by at_ns"),
+                    );
+                }
+                last = Some((t, line));
+                times.push(t);
+            }
+            Err(_) => errors.push(located(
+                line,
+                at_col,
+                "at_ns",
+                format!(
+                    "`{}` is not a whole number of nanoseconds (at_ns counts integer ns since the first request, e.g. 1500000)",
+                    at.trim()
+                ),
+            )),
+        }
+        let name = entry.trim().trim_matches('"');
+        if name.contains(',') {
+            errors.push(located(
+                line,
+                entry_col,
+                "entry",
+                format!("expected two fields, `at_ns,entry`, got `{}`", raw.trim()),
+            ));
+            continue;
+        }
+        match names.iter().position(|n| n == name) {
+            Some(id) => entries.push(id as EndpointId),
+            None => {
+                let help = did_you_mean(name, names.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "entries are endpoints of the topology as `service.endpoint`, e.g. `{}`",
+                            names.first().map_or("api.get", String::as_str)
+                        )
+                    });
+                errors.push(
+                    located(
+                        line,
+                        entry_col,
+                        "entry",
+                        format!("unknown entry endpoint `{name}`"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+    }
+    if errors.is_empty() && times.is_empty() {
+        errors.push(located(
+            1,
+            1,
+            "",
+            "no recorded requests: add one row per request after the header".into(),
+        ));
+    }
+    if errors.is_empty() {
+        Ok((times, entries))
+    } else {
+        Err(errors)
     }
 }
 

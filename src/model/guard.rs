@@ -2,8 +2,9 @@
 //! explode (a runaway fan-out, a rate times duration beyond reason) is
 //! refused with the figure that explains it instead of eating the machine.
 
-use super::topology::{Arrivals, Topology, Window};
+use super::topology::{Arrivals, Topology, Window, replay_time};
 use crate::units::NANOS_PER_SEC;
+use crate::units::Nanos;
 
 /// Events a single run may be expected to process before it is refused
 /// (about an hour of simulation on one core).
@@ -33,6 +34,11 @@ pub struct Size {
     pub memory: f64,
 }
 
+/// How many of a recording's requests, played at `speed`, arrive before `end`.
+pub fn replayed(times: &[Nanos], speed: f64, end: Nanos) -> usize {
+    times.partition_point(|&t| replay_time(t, speed) < end)
+}
+
 impl Size {
     /// Estimates the size of one replication of `topo`.
     pub fn of(topo: &Topology) -> Size {
@@ -47,6 +53,10 @@ impl Size {
             (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, _) => rate * span,
             (Arrivals::Closed { users, think }, _) => {
                 f64::from(*users) * span / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
+            }
+            // A replay stops at its last recorded request.
+            (Arrivals::Replay { times, speed, .. }, Window::Duration(d)) => {
+                replayed(times, *speed, w.warmup.saturating_add(d)) as f64
             }
         };
         let events = requests * calls_per_request * EVENTS_PER_CALL;

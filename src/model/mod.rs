@@ -6,6 +6,7 @@ pub mod design;
 pub mod dist;
 pub mod guard;
 pub mod metrics;
+pub mod record;
 pub mod sim;
 pub mod slo;
 pub mod topology;

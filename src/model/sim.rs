@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use super::cost::{Attribution, Cpu, CpuParts, Span, span_of};
+use super::cost::{Attribution, CPU_CATEGORIES, Cpu, CpuParts, Span, span_of};
 use super::design::{
     AuthzMode, Design, ProxyMode, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
 };
@@ -34,7 +34,8 @@ use super::dist::{Dist, round};
 use super::metrics::{
     Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
 };
-use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId};
+use super::record::{CallKind, HandshakeKind, Recorder, Selector, Side, Step};
+use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId, replay_time};
 use crate::engine::rng::{self, Component, StreamRng, Streams, derive, unit_f64};
 use crate::engine::{EventQueue, Slab, SlotRef, Station};
 use crate::units::{NANOS_PER_SEC, Nanos};
@@ -75,6 +76,9 @@ mod label {
     pub const INFRA: u64 = 19;
     pub const LOCAL: u64 = 20;
     pub const WAYPOINT: u64 = 21;
+    /// Which requests an export samples: from the request's key, so the
+    /// same requests whatever the design.
+    pub const SAMPLE: u64 = 22;
 }
 
 /// What a call is for.
@@ -246,7 +250,7 @@ struct Pool {
 }
 
 /// The state of one replication.
-pub struct Simulation<'t> {
+pub struct Simulation<'t, P: Probe = NoProbe> {
     topo: &'t Topology,
     design: &'t Design,
     queue: EventQueue,
@@ -295,6 +299,55 @@ pub struct Simulation<'t> {
     draining: bool,
     done: bool,
     metrics: RunMetrics,
+    /// Picks requests to export (`record::run_and_pick`) or follows picked
+    /// requests' calls (`record::record`). `NoProbe`, the default, is a
+    /// zero-sized type whose hooks compile to nothing: a normal run pays
+    /// nothing for exports.
+    probe: P,
+}
+
+/// What a run reports to, beyond its metrics (implemented in the crate only;
+/// its types are opaque outside it).
+pub trait Probe {
+    /// False for [`NoProbe`]: hooks are skipped at compile time.
+    const ON: bool;
+    /// The request picker, if any.
+    fn selector(&mut self) -> Option<&mut Selector>;
+    /// The call recorder, if any.
+    fn recorder(&mut self) -> Option<&mut Recorder>;
+}
+
+/// No probe: the normal run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProbe;
+
+impl Probe for NoProbe {
+    const ON: bool = false;
+    #[inline(always)]
+    fn selector(&mut self) -> Option<&mut Selector> {
+        None
+    }
+    #[inline(always)]
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        None
+    }
+}
+
+/// A picker or a recorder (or both), for exports.
+#[derive(Debug, Default)]
+pub(crate) struct Probes {
+    pub(crate) selector: Option<Selector>,
+    pub(crate) recorder: Option<Recorder>,
+}
+
+impl Probe for Probes {
+    const ON: bool = true;
+    fn selector(&mut self) -> Option<&mut Selector> {
+        self.selector.as_mut()
+    }
+    fn recorder(&mut self) -> Option<&mut Recorder> {
+        self.recorder.as_mut()
+    }
 }
 
 /// Total demand of a job; saturating, as a tail draw may be huge.
@@ -305,6 +358,18 @@ fn sum(parts: &CpuParts) -> Nanos {
 impl<'t> Simulation<'t> {
     /// Prepares replication `replication` of `topo` under `design`.
     pub fn new(topo: &'t Topology, design: &'t Design, replication: u32) -> Self {
+        Simulation::with_probe(topo, design, replication, NoProbe)
+    }
+}
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// [`Simulation::new`], reporting to `probe`.
+    pub(crate) fn with_probe(
+        topo: &'t Topology,
+        design: &'t Design,
+        replication: u32,
+        probe: P,
+    ) -> Self {
         let w = &topo.workload;
         let streams = Streams::new(w.seed, replication);
         let window_start = w.warmup;
@@ -489,12 +554,25 @@ impl<'t> Simulation<'t> {
                 series_interval: series_interval(w),
                 ..RunMetrics::default()
             },
+            probe,
         }
+    }
+
+    /// [`Self::run`], handing back the probe.
+    pub(crate) fn run_probed(mut self) -> (RunMetrics, P) {
+        self.simulate_all();
+        let metrics = self.finish();
+        (metrics, self.probe)
     }
 
     /// Runs to the end of the window (and the drain of measured requests) and
     /// returns what was measured.
     pub fn run(mut self) -> RunMetrics {
+        self.simulate_all();
+        self.finish()
+    }
+
+    fn simulate_all(&mut self) {
         self.start();
         while let Some(event) = self.queue.pop() {
             match event.kind() {
@@ -519,7 +597,6 @@ impl<'t> Simulation<'t> {
                 break;
             }
         }
-        self.finish()
     }
 
     fn start(&mut self) {
@@ -534,6 +611,10 @@ impl<'t> Simulation<'t> {
             Arrivals::Poisson { .. } | Arrivals::Constant { .. } => {
                 let gap = self.next_gap();
                 self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
+            }
+            Arrivals::Replay { times, speed, .. } => {
+                self.queue
+                    .schedule_at(replay_time(times[0], *speed), ev::ARRIVAL, NONE, 0);
             }
             Arrivals::Closed { users, think } => {
                 // Stagger the users by one think time so they do not all fire at 0.
@@ -565,7 +646,9 @@ impl<'t> Simulation<'t> {
                 round(-(1.0 - u).ln() / rate * NANOS_PER_SEC as f64)
             }
             Arrivals::Constant { rate } => round(NANOS_PER_SEC as f64 / rate),
-            Arrivals::Closed { .. } => unreachable!("closed loops have no arrival process"),
+            Arrivals::Closed { .. } | Arrivals::Replay { .. } => {
+                unreachable!("closed loops and replays draw no gaps")
+            }
         }
     }
 
@@ -575,17 +658,33 @@ impl<'t> Simulation<'t> {
     /// closed-loop user who finished thinking.
     fn arrival(&mut self, user: u32) {
         let now = self.queue.now();
-        if user == NONE {
-            let gap = self.next_gap();
-            self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
-        }
-        let u = unit_f64(&mut self.entry_rng);
-        let entry = self
-            .entry_cdf
-            .partition_point(|&c| c <= u)
-            .min(self.entry_cdf.len() - 1);
+        let topo = self.topo;
+        let entry = if let Arrivals::Replay {
+            times,
+            entries,
+            speed,
+        } = &topo.workload.arrivals
+        {
+            // Request k is the k-th recorded one: its time and entry are given.
+            let k = self.next_request as usize;
+            if let Some(&next) = times.get(k + 1) {
+                self.queue
+                    .schedule_at(replay_time(next, *speed), ev::ARRIVAL, NONE, 0);
+            }
+            entries[k] as usize
+        } else {
+            if user == NONE {
+                let gap = self.next_gap();
+                self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
+            }
+            let u = unit_f64(&mut self.entry_rng);
+            self.entry_cdf
+                .partition_point(|&c| c <= u)
+                .min(self.entry_cdf.len() - 1)
+        };
         let measured = !self.draining && now >= self.window_start && now < self.window_end;
-        let key = self.streams.key(Component::Requests, self.next_request);
+        let request = self.next_request;
+        let key = self.streams.key(Component::Requests, request);
         self.next_request += 1;
         if measured {
             self.metrics.arrived += 1;
@@ -605,6 +704,10 @@ impl<'t> Simulation<'t> {
         let c = self.calls.get_mut(slot);
         c.entry = entry as u32;
         c.user = user;
+        // A user request never repeats or retries: those fields hold its
+        // arrival index, which exports need (see `next_request_of`).
+        c.repeat = request as u32;
+        c.attempt = (request >> 32) as u32;
         self.send(slot);
         if let Window::Requests(n) = self.topo.workload.window
             && measured
@@ -638,6 +741,15 @@ impl<'t> Simulation<'t> {
                     .record(latency, &self.costs[slot as usize].attr);
             }
             self.measured_outstanding -= 1;
+            if P::ON && ok && self.probe.selector().is_some() {
+                let request = self.next_request_of(slot);
+                if let Some(sel) = self.probe.selector() {
+                    sel.offer(request, derive(c.key, label::SAMPLE), latency);
+                }
+            }
+        }
+        if let Some(rec) = self.probe.recorder() {
+            rec.request_done(slot, now, ok, latency, &self.costs[slot as usize].attr);
         }
         if let Some(bucket) = self.series_bucket(now) {
             bucket.record(latency, ok);
@@ -688,6 +800,9 @@ impl<'t> Simulation<'t> {
             self.costs.resize(i + 1, Costs::default());
         }
         self.metrics.peak_calls_in_flight = self.metrics.peak_calls_in_flight.max(self.calls.len());
+        if P::ON && self.probe.recorder().is_some() {
+            self.note_insert(slot);
+        }
         slot
     }
 
@@ -696,8 +811,12 @@ impl<'t> Simulation<'t> {
     fn span(&mut self, slot: u32, span: Span) {
         let now = self.queue.now();
         let c = self.calls.get_mut(slot);
-        self.costs[slot as usize].attr[span as usize] += now - c.mark;
+        let start = c.mark;
+        self.costs[slot as usize].attr[span as usize] += now - start;
         c.mark = now;
+        if P::ON && self.probe.recorder().is_some() {
+            self.note_wait(slot, start, now);
+        }
     }
 
     /// Waits `delay` in `phase`; the STEP event continues the call.
@@ -1018,6 +1137,14 @@ impl<'t> Simulation<'t> {
         if c.phase == Phase::Connect {
             self.span(slot, Span::Queueing);
         }
+        if new && let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
+            t.handshake = Some(match c.handshake {
+                Handshake::None => HandshakeKind::None,
+                Handshake::Full => HandshakeKind::Full,
+                Handshake::Resumed => HandshakeKind::Resumed,
+                Handshake::ZeroRtt => HandshakeKind::ZeroRtt,
+            });
+        }
         if new && !self.design.connections.tcp_fast_open {
             let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
             return self.wait(slot, Phase::TcpRtt, rtt);
@@ -1119,6 +1246,15 @@ impl<'t> Simulation<'t> {
                 cost.attr[span_of(cat) as usize] += d;
             }
             self.calls.get_mut(slot).mark = now.saturating_add(demand);
+            if P::ON && self.probe.recorder().is_some() {
+                self.note_job(
+                    slot,
+                    Phase::OriginJob,
+                    now,
+                    now.saturating_add(demand),
+                    parts,
+                );
+            }
             return self.request(slot, demand);
         }
         self.job(slot, origin.station, parts, Phase::OriginJob);
@@ -1187,6 +1323,9 @@ impl<'t> Simulation<'t> {
                 } else {
                     Span::Proxy
                 };
+                if P::ON && self.probe.recorder().is_some() {
+                    self.note_transit(slot, &c, now);
+                }
                 let attr = &mut self.costs[slot as usize].attr;
                 attr[local_span as usize] += c.local;
                 attr[Span::Network as usize] += now - c.mark - c.local;
@@ -1253,6 +1392,10 @@ impl<'t> Simulation<'t> {
         let cost = &mut self.costs[slot as usize];
         for (cat, &d) in cost.parts.iter().enumerate() {
             cost.attr[span_of(cat) as usize] += d;
+        }
+        if P::ON && self.probe.recorder().is_some() {
+            let parts = self.costs[slot as usize].parts;
+            self.note_job(slot, c.phase, c.mark, now, parts);
         }
         self.calls.get_mut(slot).mark = now;
         match c.phase {
@@ -1428,6 +1571,11 @@ impl<'t> Simulation<'t> {
     /// gathered for the service job.
     fn arrived_at_dest(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
+            let now = self.queue.now();
+            t.replica = Some(c.replica);
+            t.server = Some((now, now));
+        }
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let bytes = ep.request_bytes + ep.response_bytes;
         let dest = self.peers[c.dest as usize];
@@ -1525,6 +1673,9 @@ impl<'t> Simulation<'t> {
             .decisions
             .get(&self.decision_key(&c))
             .is_some_and(|&e| e > now);
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
+            t.authz_cache_hit = Some(hit);
+        }
         if let Some(k) = self.counters(slot) {
             k.authz_decisions += 1;
             k.authz_cache_hits += u64::from(hit);
@@ -1694,6 +1845,11 @@ impl<'t> Simulation<'t> {
     /// The callee is done: free the worker, send the response back.
     fn respond(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot))
+            && let Some((_, end)) = &mut t.server
+        {
+            *end = self.queue.now();
+        }
         let r = &mut self.replicas[c.replica as usize];
         r.outstanding -= 1;
         if let Some(next) = r.waiting.pop_front() {
@@ -1789,6 +1945,11 @@ impl<'t> Simulation<'t> {
     fn at_caller(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         self.release(&c);
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
+            t.end = Some(self.queue.now());
+            t.abandoned = c.abandoned;
+            t.failed |= c.failed;
+        }
         if c.abandoned {
             // The caller already moved on (timeout); nothing is waiting.
             self.calls.remove(slot);
@@ -1982,6 +2143,91 @@ impl<'t> Simulation<'t> {
         self.request_finished(slot, false);
     }
 
+    // ---- recording (only with a recorder) ----------------------------------
+
+    /// The arrival index of the user request in `slot` (its key's index).
+    fn next_request_of(&self, slot: u32) -> u64 {
+        // Requests are numbered as they arrive; the recorder and selector
+        // need the number, which the key does not reveal, so it is kept in
+        // the `repeat` and `attempt` fields of a root call (unused by roots).
+        let c = self.calls.get(slot);
+        u64::from(c.repeat) | (u64::from(c.attempt) << 32)
+    }
+
+    #[cold]
+    fn note_insert(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let kind = match c.kind {
+            Kind::Root => CallKind::Root,
+            Kind::Child => CallKind::Child,
+            Kind::Authz => CallKind::Authz,
+            Kind::Token => CallKind::Token,
+        };
+        let parent = (c.kind != Kind::Root).then_some(c.parent);
+        let request = self.next_request.wrapping_sub(1);
+        let caller = (c.caller_replica != NONE).then_some(c.caller_replica);
+        let (attempt, repeat) = if c.kind == Kind::Root {
+            (0, 0)
+        } else {
+            (c.attempt, c.repeat)
+        };
+        if let Some(rec) = self.probe.recorder() {
+            rec.inserted(
+                slot, parent, request, kind, c.endpoint, caller, now, attempt, repeat,
+            );
+        }
+    }
+
+    /// A wait (or handshake flight, or backoff) of the call in `slot` ended.
+    #[cold]
+    fn note_wait(&mut self, slot: u32, start: Nanos, end: Nanos) {
+        let phase = self.calls.get(slot).phase;
+        let (step, side) = match phase {
+            Phase::Backoff => (Step::Backoff, Side::Client),
+            Phase::Connect => (Step::ConnectionWait, Side::Client),
+            Phase::TcpRtt => (Step::TcpConnect, Side::Client),
+            Phase::HandshakeOut => (Step::TlsClientHello, Side::Client),
+            Phase::HandshakeBack => (Step::TlsServerFlight, Side::Client),
+            Phase::Worker => (Step::WorkerWait, Side::Server),
+            Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob => {
+                (Step::CoreWait, Side::Client)
+            }
+            _ => (Step::CoreWait, Side::Server),
+        };
+        if let Some(rec) = self.probe.recorder() {
+            rec.phase(slot, step, side, start, end, [0; CPU_CATEGORIES], 0);
+        }
+    }
+
+    #[cold]
+    fn note_transit(&mut self, slot: u32, c: &Call, now: Nanos) {
+        let (step, side) = match c.phase {
+            Phase::Request => (Step::RequestTransit, Side::Client),
+            Phase::WaypointOut => (Step::WaypointTransit, Side::Client),
+            Phase::Response => (Step::ResponseTransit, Side::Client),
+            _ => (Step::PolicyHop, Side::Server),
+        };
+        if let Some(rec) = self.probe.recorder() {
+            rec.phase(slot, step, side, c.mark, now, [0; CPU_CATEGORIES], c.local);
+        }
+    }
+
+    #[cold]
+    fn note_job(&mut self, slot: u32, phase: Phase, start: Nanos, end: Nanos, parts: CpuParts) {
+        let (step, side) = match phase {
+            Phase::OriginJob => (Step::CallerCpu, Side::Client),
+            Phase::ServerHandshake => (Step::HandshakeCpu, Side::Client),
+            Phase::WaypointJob => (Step::WaypointCpu, Side::Client),
+            Phase::DestJob => (Step::InboundProxyCpu, Side::Server),
+            Phase::AuthzJob => (Step::PolicyCpu, Side::Server),
+            _ => (Step::ServiceCpu, Side::Server),
+        };
+        if let Some(rec) = self.probe.recorder() {
+            rec.phase(slot, step, side, start, end, parts, 0);
+        }
+    }
+
     // ---- certificates --------------------------------------------------
 
     fn renewal_interval(&mut self, peer: u32) -> Nanos {
@@ -2044,7 +2290,7 @@ impl<'t> Simulation<'t> {
         self.change_in_system(0);
         self.metrics.window = self.window_end - self.window_start;
         let growth = self.in_system as i64 - self.in_system_at_start as i64;
-        let open = self.topo.workload.arrivals.rate().is_some();
+        let open = self.topo.workload.arrivals.is_open();
         let threshold = (self.metrics.arrived / 50).max(50) as i64;
         if open && growth > threshold {
             self.metrics.saturation = Some(Saturation {
@@ -2085,7 +2331,7 @@ impl<'t> Simulation<'t> {
         self.done = true;
     }
 
-    fn finish(mut self) -> RunMetrics {
+    fn finish(&mut self) -> RunMetrics {
         if self.metrics.window == 0 {
             // Ended before the window closed (saturated early, or the event
             // queue ran dry): measure what there was.
@@ -2131,7 +2377,7 @@ impl<'t> Simulation<'t> {
         }
         self.metrics.events = self.queue.scheduled();
         self.metrics.peak_events_pending = self.queue.peak_len();
-        self.metrics
+        std::mem::take(&mut self.metrics)
     }
 }
 

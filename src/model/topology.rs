@@ -5,8 +5,10 @@
 //! checked every invariant the simulation relies on (names resolve, the call
 //! graph is acyclic, counts are positive), so the simulation never re-checks.
 
+use std::sync::Arc;
+
 use super::dist::Dist;
-use crate::units::Nanos;
+use crate::units::{NANOS_PER_SEC, Nanos};
 
 /// Index into [`Topology::zones`].
 pub type ZoneId = u16;
@@ -157,6 +159,28 @@ pub enum Arrivals {
         /// Think time between a response and the next request.
         think: Dist,
     },
+    /// Open loop, replayed: request k arrives at `times[k] / speed` and
+    /// enters at `Workload::entries[entries[k]]`.
+    Replay {
+        /// Recorded arrival times, ns since the first request, non-decreasing.
+        times: Arc<[Nanos]>,
+        /// Per request, an index into `Workload::entries`.
+        entries: Arc<[u32]>,
+        /// Playback speed: 2 plays the recording twice as fast.
+        speed: f64,
+    },
+}
+
+/// Recorded arrivals (a `*.arrivals.csv` file), kept beside any other
+/// arrival process so that a run may switch to them (`ztsim run --replay`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// The file they came from, for messages.
+    pub file: String,
+    /// Arrival times, ns since the first request, non-decreasing; never empty.
+    pub times: Arc<[Nanos]>,
+    /// Entry endpoint of each request.
+    pub entries: Arc<[EndpointId]>,
 }
 
 /// How long the measurement lasts.
@@ -187,15 +211,96 @@ pub struct Workload {
     pub seed: u64,
     /// Independent replications.
     pub replications: u32,
+    /// Recorded arrivals this workload may replay, if the file names some.
+    pub recording: Option<Recording>,
 }
 
 impl Arrivals {
-    /// Offered rate in requests per second, if open loop.
+    /// Offered rate in requests per second, if open loop. A replay's is its
+    /// mean rate over its span (None if all its requests arrive at once).
     pub fn rate(&self) -> Option<f64> {
         match self {
             Arrivals::Poisson { rate } | Arrivals::Constant { rate } => Some(*rate),
             Arrivals::Closed { .. } => None,
+            Arrivals::Replay { times, speed, .. } => {
+                let span = replay_time(times[times.len() - 1], *speed);
+                (times.len() > 1 && span > 0)
+                    .then(|| (times.len() - 1) as f64 * NANOS_PER_SEC as f64 / span as f64)
+            }
         }
+    }
+
+    /// True for open-loop arrivals (their backlog can grow without bound).
+    pub fn is_open(&self) -> bool {
+        !matches!(self, Arrivals::Closed { .. })
+    }
+}
+
+/// When a recorded arrival at `at` happens when played at `speed`.
+#[inline]
+pub fn replay_time(at: Nanos, speed: f64) -> Nanos {
+    if speed == 1.0 {
+        at
+    } else {
+        super::dist::round(at as f64 / speed)
+    }
+}
+
+/// Slowest and fastest playback speeds accepted.
+pub const REPLAY_SPEEDS: (f64, f64) = (1e-3, 1e6);
+
+impl Workload {
+    /// Switches the arrivals to the recording played at `speed`: the entry mix
+    /// becomes the recording's endpoints (in order of first appearance,
+    /// weighted by their share), and the window spans every recorded request
+    /// that arrives after warm-up, so a replay measures exactly the requests
+    /// recorded (narrow it afterwards with a duration or a request count).
+    /// Fails, saying why, without a recording, at a speed outside
+    /// [`REPLAY_SPEEDS`], or when warm-up outlasts the recording.
+    pub fn replay(&mut self, speed: f64) -> Result<(), String> {
+        let Some(rec) = &self.recording else {
+            return Err("the topology's workload names no recorded arrivals: add `replay = \"FILE.arrivals.csv\"` to [workload]".into());
+        };
+        if !(speed.is_finite() && speed >= REPLAY_SPEEDS.0 && speed <= REPLAY_SPEEDS.1) {
+            return Err(format!(
+                "the replay speed must be from {} to {}, got {speed}",
+                REPLAY_SPEEDS.0, REPLAY_SPEEDS.1
+            ));
+        }
+        let last = replay_time(rec.times[rec.times.len() - 1], speed);
+        if self.warmup > last {
+            return Err(format!(
+                "the warm-up ({} ns) ends after the last recorded arrival ({} ns at speed {speed}): no request would be measured",
+                self.warmup, last
+            ));
+        }
+        let mut entries: Vec<(EndpointId, f64)> = Vec::new();
+        let picks: Vec<u32> = rec
+            .entries
+            .iter()
+            .map(|&ep| match entries.iter().position(|e| e.0 == ep) {
+                Some(i) => {
+                    entries[i].1 += 1.0;
+                    i as u32
+                }
+                None => {
+                    entries.push((ep, 1.0));
+                    (entries.len() - 1) as u32
+                }
+            })
+            .collect();
+        let n = rec.times.len() as f64;
+        for e in &mut entries {
+            e.1 /= n;
+        }
+        self.arrivals = Arrivals::Replay {
+            times: rec.times.clone(),
+            entries: picks.into(),
+            speed,
+        };
+        self.entries = entries;
+        self.window = Window::Duration(last - self.warmup + 1);
+        Ok(())
     }
 }
 

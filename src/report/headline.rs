@@ -28,7 +28,11 @@ pub fn headline(base: &Summary, design: &Summary) -> String {
             return out;
         }
         (Some(_), _) => {
-            out.push_str("the baseline itself saturates at this load; lower the rate to compare.");
+            out.push_str(if base.workload.arrivals == "replay" {
+                "the baseline itself saturates on this recording; play it slower (--replay-speed below 1) to compare."
+            } else {
+                "the baseline itself saturates at this load; lower the rate to compare."
+            });
             return out;
         }
         (None, None) => {}

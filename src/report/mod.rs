@@ -11,6 +11,7 @@ pub mod stats;
 pub mod study;
 pub mod summary;
 pub mod table;
+pub mod traces;
 
 pub use headline::headline;
 

@@ -225,9 +225,9 @@ pub struct Work {
 /// The workload as run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkloadSummary {
-    /// "poisson", "constant" or "closed".
+    /// "poisson", "constant", "closed" or "replay".
     pub arrivals: String,
-    /// Open-loop rate.
+    /// Open-loop rate (a replay's mean rate over its span).
     pub rate_rps: Option<f64>,
     /// Closed-loop users.
     pub users: Option<u32>,
@@ -546,6 +546,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
         Arrivals::Poisson { .. } => ("poisson", None),
         Arrivals::Constant { .. } => ("constant", None),
         Arrivals::Closed { users, .. } => ("closed", Some(*users)),
+        Arrivals::Replay { .. } => ("replay", None),
     };
     Summary {
         ztsim_version: env!("CARGO_PKG_VERSION").to_string(),

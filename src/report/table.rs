@@ -54,12 +54,16 @@ pub fn render(s: &Summary) -> String {
     let mut out = String::new();
     let w = &s.workload;
     let load = match (w.rate_rps, w.users) {
+        (Some(r), _) if w.arrivals == "replay" => {
+            format!("replay of recorded arrivals, mean {r:.1} rps")
+        }
         (Some(r), _) => format!("{} {r} rps", w.arrivals),
         (None, Some(u)) => format!("closed loop, {u} users"),
         _ => w.arrivals.to_string(),
     };
     let span = match (w.duration_s, w.requests) {
-        (Some(d), _) => format!("{d} s"),
+        // Rounded to the microsecond: a replay's window is the recording's span.
+        (Some(d), _) => format!("{} s", (d * 1e6).round() / 1e6),
         (None, Some(n)) => format!("{n} requests"),
         _ => String::new(),
     };

@@ -19,7 +19,9 @@
 //! synth::write_zipkin(traces, std::fs::File::create(&file).unwrap()).unwrap();
 //! let import = trace::import(&[file], None).unwrap();
 //! let toml = trace::write::topology_toml(&import.model, "shop", "shop.json");
-//! let topo = ztsim::config::parse_topology("shop.toml", &trace::write::without_replay_key(&toml)).unwrap();
+//! std::fs::write(dir.join("shop.arrivals.csv"), trace::write::arrivals_csv(&import.model)).unwrap();
+//! std::fs::write(dir.join("shop.toml"), toml).unwrap();
+//! let topo = ztsim::config::load_topology(&dir.join("shop.toml")).unwrap();
 //! assert!(topo.endpoints.iter().any(|e| e.name == "cart.GetCart"));
 //! # std::fs::remove_dir_all(&dir).ok();
 //! ```

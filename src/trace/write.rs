@@ -6,12 +6,6 @@ use std::fmt::Write as _;
 
 use super::build::{Model, TARGET_UTILISATION};
 
-/// Whether the topology names its arrivals file with `workload.replay`. The
-/// key belongs to replay arrivals (`arrivals = "replay"`, `ztsim run
-/// --replay`); a loader without it refuses the key, so it can be turned off
-/// here. [`without_replay_key`] strips it for such a loader.
-pub const WRITE_REPLAY_KEY: bool = true;
-
 /// Header of the arrivals CSV (agreed with replay; do not change).
 pub const ARRIVALS_HEADER: &str = "at_ns,entry";
 
@@ -135,13 +129,12 @@ pub fn topology_toml(model: &Model, name: &str, sources: &str) -> String {
         "rate = {rate}            # {} recorded requests / their span",
         model.arrivals.len()
     );
-    if WRITE_REPLAY_KEY {
-        let _ = writeln!(
-            t,
-            "replay = {}   # the recorded arrivals",
-            quote(&arrivals_file_name(name))
-        );
-    }
+    // `ztsim run --replay` plays these instead of the Poisson process.
+    let _ = writeln!(
+        t,
+        "replay = {}   # the recorded arrivals",
+        quote(&arrivals_file_name(name))
+    );
     let window = if model.span_ns > 0 {
         model.span_ns
     } else {
@@ -172,15 +165,6 @@ pub fn arrivals_csv(model: &Model) -> String {
         let _ = writeln!(t, "{at},{}.{}", model.services[e.service].name, e.name);
     }
     t
-}
-
-/// The topology text without the `workload.replay` line, for a loader that
-/// does not know the key yet.
-pub fn without_replay_key(toml: &str) -> String {
-    toml.lines()
-        .filter(|l| !l.trim_start().starts_with("replay ="))
-        .map(|l| format!("{l}\n"))
-        .collect()
 }
 
 /// A duration in the topology format, exact: whole milliseconds, microseconds

@@ -115,6 +115,10 @@ impl TopologyGraph {
             arrivals: match &topo.workload.arrivals {
                 Arrivals::Poisson { .. } => "open loop, Poisson arrivals".into(),
                 Arrivals::Constant { .. } => "open loop, evenly spaced arrivals".into(),
+                Arrivals::Replay { times, speed, .. } => format!(
+                    "replay of {} recorded arrivals at {speed}x speed",
+                    times.len()
+                ),
                 Arrivals::Closed { users, think } => format!(
                     "closed loop of {users} users, mean think time {:.1} ms",
                     think.mean() * 1e-6
