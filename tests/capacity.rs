@@ -378,3 +378,38 @@ fn capacity_writes_its_files_and_never_overwrites() {
     assert_eq!(code, 0, "{err}");
     assert!(d.join("e2e-out-2").join("capacity.json").exists());
 }
+
+/// Same inputs and seed give byte-identical `sizing.json` on 1 and 2 threads.
+#[test]
+fn sizing_output_does_not_depend_on_threads() {
+    let d = dir();
+    let open = d.join("threads.toml");
+    std::fs::write(&open, OPEN).unwrap();
+    let run = |threads: &str| {
+        let out = d.join(format!("threads-{threads}"));
+        let (code, err) = ztsim(&[
+            "capacity",
+            open.to_str().unwrap(),
+            "--slo",
+            "p99=4ms",
+            "--target-rate",
+            "1500",
+            "--price-per-vcpu-hour",
+            "0.05",
+            "--out",
+            out.to_str().unwrap(),
+            "--force",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        std::fs::read(out.join("sizing.json")).unwrap()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    let json: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    // 1500 rps of constant 1 ms CPU needs 2 one-core replicas to stay below 100% busy.
+    let s = &json["designs"][0]["services"][0];
+    assert!(s["replicas_after"].as_u64().unwrap() >= 2, "{s}");
+    assert_eq!(json["hours_per_month"].as_f64(), Some(730.0));
+}

@@ -66,6 +66,9 @@ pub struct SizingComparison {
     pub vcpu_difference: i64,
     /// The difference in money per month, if a price was given.
     pub monthly_cost_difference: Option<f64>,
+    /// Whether both sizes meet the SLOs (otherwise the difference is only
+    /// what keeps the cores below 100% busy, not a price of the SLOs).
+    pub both_met: bool,
 }
 
 /// Everything `sizing.json` holds.
@@ -124,6 +127,7 @@ impl SizingReport {
                     monthly_cost_difference: self
                         .price_per_vcpu_hour
                         .map(|p| p * diff as f64 * HOURS_PER_MONTH),
+                    both_met: d.met && b.met,
                 }
             })
             .collect();
@@ -218,6 +222,7 @@ fn pad_table(rows: &[Vec<String>], right: &[bool]) -> String {
 
 fn saturation_cell(c: &RateCapacity) -> String {
     match (c.saturation_rps, c.saturation_estimate_rps) {
+        (Some(s), Some(e)) if e < s => format!("~{} (est.; {} seen)", rps(Some(e)), rps(Some(s))),
         (Some(s), _) => format!("{} (seen)", rps(Some(s))),
         (None, Some(e)) => format!("~{} (est.)", rps(Some(e))),
         _ => "-".into(),
@@ -429,9 +434,10 @@ pub fn render_sizing(r: &SizingReport) -> String {
         };
         let _ = writeln!(
             out,
-            "\n{}: {verdict}; {} configurations, {} runs",
+            "\n{}: {verdict}; {} configuration{}, {} runs",
             d.design,
             d.steps.len(),
+            if d.steps.len() == 1 { "" } else { "s" },
             d.runs
         );
         let mut header = vec![
@@ -499,8 +505,23 @@ pub fn render_sizing(r: &SizingReport) -> String {
         if let Some(n) = &d.note {
             let _ = writeln!(out, "  {n}");
         }
+        if !d.met {
+            let _ = writeln!(
+                out,
+                "  (the sizes shown are the last tried: they keep every core below 100% busy but do not meet the SLOs)"
+            );
+        }
     }
     for c in &r.versus_baseline {
+        if !c.both_met {
+            let _ = writeln!(
+                out,
+                "\n{} vs plaintext: no comparison, since not both meet the SLOs at {} rps",
+                c.design,
+                rps(Some(r.target_rps))
+            );
+            continue;
+        }
         let cost = c
             .monthly_cost_difference
             .map_or(String::new(), |m| format!(" = {}/month", signed_money(m)));
