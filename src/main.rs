@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod bench;
+mod cli_capacity;
 mod cli_cluster;
 mod cli_import;
 mod cli_study;
@@ -74,6 +75,8 @@ enum Command {
     /// Build a topology from recorded traces (Jaeger, Zipkin or OTLP JSON) and
     /// write it with the recorded request arrivals.
     Import(cli_import::ImportArgs),
+    /// Find each design's highest offered rate within SLOs (--slo p99=50ms), or size services for a rate (--target-rate).
+    Capacity(cli_capacity::CapacityArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -225,6 +228,7 @@ fn main() -> ExitCode {
         Some(Command::Report { study, slo, out }) => cli_study::report_command(&study, &slo, out),
         Some(Command::Run(args)) => run(args),
         Some(Command::Import(args)) => cli_import::import_command(args),
+        Some(Command::Capacity(args)) => cli_capacity::capacity_command(args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Schema { kind, out }) => {
             let text = config::schema::schema_json(kind);
