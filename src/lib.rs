@@ -8,6 +8,8 @@
 //! - [`config`] (TOML in, with located diagnostics) and [`report`] (tables,
 //!   JSON, CSV out) at the edges.
 //! - [`sweep`]: runs a study's grid (config) into study results (report).
+//! - [`sensitivity`]: varies a design's parameters one at a time and ranks
+//!   their effect on p99 latency and capacity.
 //! - the `ztsim` binary: the command line.
 //!
 //! ```
@@ -39,5 +41,6 @@ pub mod config;
 pub mod engine;
 pub mod model;
 pub mod report;
+pub mod sensitivity;
 pub mod sweep;
 pub mod units;

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod bench;
+mod cli_sensitivity;
 mod cli_study;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,9 @@ enum Command {
     },
     /// Sweep designs x loads x parameters in parallel; write results.csv, results.json and charts.
     Sweep(cli_study::SweepArgs),
+    /// Vary each parameter of a design one at a time around it; rank their
+    /// effect on p99 latency (and, with --slo, on capacity); draw tornado charts.
+    Sensitivity(cli_sensitivity::SensitivityArgs),
     /// Redraw a study's charts from its results.json, without rerunning it.
     Plot {
         /// A results.json written by `ztsim sweep`.
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         None => cli_study::default_study(),
         Some(Command::Sweep(args)) => cli_study::sweep_command(args),
+        Some(Command::Sensitivity(args)) => cli_sensitivity::sensitivity_command(args),
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate { files }) => validate(&files),
