@@ -356,6 +356,24 @@ fn verdict(e: &Effect) -> &'static str {
     }
 }
 
+/// A saturating knob's spread over the runs that did not saturate says
+/// nothing of its effect: shown as a dash.
+fn spread_text(e: &Effect, decimals: usize) -> String {
+    if e.saturates {
+        "-".into()
+    } else {
+        num(e.spread, decimals)
+    }
+}
+
+fn noise_text(e: &Effect, decimals: usize) -> String {
+    if e.saturates {
+        "-".into()
+    } else {
+        num(e.noise, decimals)
+    }
+}
+
 fn cap_text(o: &Outcome) -> String {
     o.capacity
         .as_ref()
@@ -415,8 +433,8 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
             clip(&k.high_value),
             ms(k.low.p99_ms, &k.low.saturated),
             ms(k.high.p99_ms, &k.high.saturated),
-            num(k.p99.spread, 2),
-            num(k.p99.noise, 2),
+            spread_text(&k.p99, 2),
+            noise_text(&k.p99, 2),
             verdict(&k.p99)
         );
     }
@@ -462,8 +480,8 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
                 clip(&k.high_value),
                 cap_text(&k.low),
                 cap_text(&k.high),
-                num(c.spread, 0),
-                num(c.noise, 0),
+                spread_text(c, 0),
+                noise_text(c, 0),
                 verdict(c)
             );
         }
