@@ -37,6 +37,7 @@
 // cold error path; boxing them would add noise to every validator.
 #![allow(clippy::result_large_err)]
 
+pub mod capacity;
 pub mod config;
 pub mod engine;
 pub mod model;
