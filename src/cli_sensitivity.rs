@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use ztsim::capacity::{Search, rate_capacity};
 use ztsim::config::study::{self, DESIGN_KEYS, Input};
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::Arrivals;
 use ztsim::report;
-use ztsim::report::sensitivity::SensitivityResults;
+use ztsim::report::sensitivity::{CapacityOutcome, SensitivityResults};
 use ztsim::report::slo::Slo;
 use ztsim::sensitivity::{self, Knob, Prepared, Spec};
 use ztsim::units;
@@ -54,6 +55,14 @@ pub struct SensitivityArgs {
     /// The seed every variation shares [default: the topology's].
     #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
+    /// With --slo: relative resolution of each capacity search (the
+    /// bracket [met, not met] is narrowed until not-met / met <= 1 + this).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05)]
+    resolution: f64,
+    /// With --slo: replications of each capacity point at first; an
+    /// undecided point doubles them up to 4x this.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    capacity_replications: u32,
     /// Rows of the terminal table (the files hold every parameter).
     #[arg(long, value_name = "N", default_value_t = 15)]
     top: usize,
@@ -200,6 +209,24 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
         .iter()
         .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
         .collect::<Result<Vec<_>, _>>()?;
+    if !(args.resolution > 0.0 && args.resolution < 1.0) {
+        return Err(flag_error(
+            "--resolution",
+            format!(
+                "must be a fraction in (0, 1), e.g. 0.05 for 5%; got {}",
+                args.resolution
+            ),
+        ));
+    }
+    if args.capacity_replications == 0 {
+        return Err(flag_error("--capacity-replications", "must be at least 1"));
+    }
+    let search = Search {
+        resolution: args.resolution,
+        replications: args.capacity_replications,
+        max_replications: args.capacity_replications.saturating_mul(4),
+        ..Search::default()
+    };
     let (knobs, skipped) = args.knobs(&spec)?;
     let prepared = sensitivity::prepare(&spec, knobs)
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
@@ -239,7 +266,7 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
             ", each with a capacity search".to_string()
         }
     );
-    let results = analyse(&spec, &prepared, &slos, skipped);
+    let results = analyse(&spec, &prepared, &slos, &search, skipped);
     print!("\n{}", report::sensitivity::table(&results, args.top));
     let written = report::sensitivity::write(&results, &dir)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -256,14 +283,41 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs the analysis; with SLOs, each case's capacity too.
+/// Runs the analysis; with SLOs, each case's capacity too: the highest rate
+/// meeting every SLO, searched from the analysis' rate on seeds that depend
+/// only on the rate, so every variation is searched on the same requests.
 fn analyse(
     spec: &Spec,
     prepared: &Prepared,
     slos: &[Slo],
+    search: &Search,
     skipped: Vec<report::sensitivity::Skipped>,
 ) -> SensitivityResults {
-    let mut results = sensitivity::run(spec, prepared, None);
+    let capacity = |case: &sensitivity::Case| {
+        let c = rate_capacity(&case.topology, &case.design, slos, search);
+        CapacityOutcome {
+            rps: c.met_rps,
+            uncertainty_rps: c.met_rps.zip(c.limit_rps).map(|(met, limit)| limit - met),
+            bottleneck: c.bottleneck,
+        }
+    };
+    let mut results = sensitivity::run(
+        spec,
+        prepared,
+        if slos.is_empty() {
+            None
+        } else {
+            Some(&capacity)
+        },
+    );
+    if !slos.is_empty() {
+        results.capacity_method = Some(format!(
+            "searched to {}%, {}-{} replications a point, verdicts on 95% intervals",
+            search.resolution * 100.0,
+            search.replications,
+            search.max_replications
+        ));
+    }
     results.slos = slos.to_vec();
     results.skipped = skipped;
     results

@@ -274,7 +274,22 @@ fn results_are_byte_identical_on_one_and_two_threads() {
     let mut outs = Vec::new();
     for threads in ["1", "2"] {
         let out = format!("t{threads}");
-        let r = sensitivity(dir.path(), &["--threads", threads, "--out", &out]);
+        // Every default knob, and a capacity search for each.
+        let r = sensitivity(
+            dir.path(),
+            &[
+                "--threads",
+                threads,
+                "--out",
+                &out,
+                "--slo",
+                "p99=20ms",
+                "--duration",
+                "1s",
+                "--warmup",
+                "200ms",
+            ],
+        );
         assert_eq!(r.code, Some(0), "{}", r.stderr);
         outs.push(dir.path().join(out));
     }
@@ -283,6 +298,8 @@ fn results_are_byte_identical_on_one_and_two_threads() {
         "sensitivity.json",
         "tornado-p99.svg",
         "tornado-p99.png",
+        "tornado-capacity.svg",
+        "tornado-capacity.png",
     ] {
         let a = std::fs::read(outs[0].join(f)).unwrap();
         let b = std::fs::read(outs[1].join(f)).unwrap();
@@ -317,6 +334,62 @@ fn tornado_chart_is_a_titled_svg_and_a_full_size_png() {
     assert_eq!((w, h), (1200, 750));
     // Without an SLO there is no capacity chart.
     assert!(!dir.path().join("o/tornado-capacity.svg").exists());
+}
+
+#[test]
+fn with_an_slo_capacity_is_ranked_and_charted() {
+    let dir = TempDir::new("capacity");
+    let r = sensitivity(
+        dir.path(),
+        &[
+            "--slo",
+            "p99=20ms",
+            "--param",
+            "transport.cpu.server_full=1ms,4ms",
+            "--param",
+            "identity.cert_ttl=12h,48h",
+            "--duration",
+            "1s",
+            "--warmup",
+            "200ms",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let json = std::fs::read_to_string(dir.path().join("o/sensitivity.json")).unwrap();
+    let res: SensitivityResults = serde_json::from_str(&json).unwrap();
+    let cap = |o: &ztsim::report::sensitivity::Outcome| o.capacity.as_ref().unwrap().rps.unwrap();
+    // Four cores per service and `server_full` of CPU per request on each:
+    // saturation at 4 / server_full. Capacity within the SLO lies below it,
+    // but not far below (the p99 limit is twice the unloaded latency).
+    let hs = knob(&res, "transport.cpu.server_full");
+    for (c, sat) in [
+        (cap(&hs.low), 4000.0),
+        (cap(&res.base), 2000.0),
+        (cap(&hs.high), 1000.0),
+    ] {
+        assert!(c < sat && c > 0.5 * sat, "capacity {c} vs saturation {sat}");
+    }
+    let c = hs.capacity.as_ref().unwrap();
+    assert_eq!(c.rank, 1);
+    assert_eq!(c.within_noise, Some(false));
+    let cert = knob(&res, "identity.cert_ttl");
+    let cc = cert.capacity.as_ref().unwrap();
+    assert_eq!(
+        (cc.rank, cc.spread, cc.within_noise),
+        (2, Some(0.0), Some(true))
+    );
+    assert!(
+        r.stdout
+            .contains("capacity, the highest rate meeting p99 <= 20 ms")
+    );
+    let svg = std::fs::read_to_string(dir.path().join("o/tornado-capacity.svg")).unwrap();
+    assert!(
+        svg.contains("capacity (rps)")
+            && svg.contains("Capacity sensitivity: pair under handshake-heavy")
+    );
+    assert!(dir.path().join("o/tornado-capacity.png").exists());
 }
 
 #[track_caller]
@@ -400,6 +473,11 @@ fn bad_params_are_refused_with_the_flag_the_key_and_what_would_be_valid() {
         &["give one value", "or two, low and high", "got 3"],
     );
     refused(d, &["--slo", "p98=5ms"], &["--slo", "p99=50ms"]);
+    refused(
+        d,
+        &["--slo", "p99=5ms", "--resolution", "2"],
+        &["--resolution", "(0, 1)"],
+    );
     let r = ztsim(
         d,
         &[

@@ -459,7 +459,7 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
             .join(", ");
         let _ = writeln!(
             out,
-            "\ncapacity ({}; {}): base {} rps",
+            "\ncapacity, the highest rate meeting {} ({}): base {} rps",
             slos,
             r.capacity_method.as_deref().unwrap_or(""),
             cap_text(&r.base)

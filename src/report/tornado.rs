@@ -139,13 +139,8 @@ fn capacity_chart(r: &SensitivityResults) -> Option<Tornado> {
         .join(", ");
     let mut sub = subtitle(r);
     sub.push(format!(
-        "capacity: {}{}",
-        r.capacity_method.as_deref().unwrap_or("highest rate"),
-        if slos.is_empty() {
-            String::new()
-        } else {
-            format!(" meeting {slos}")
-        }
+        "capacity: the highest rate meeting {slos}; {}",
+        r.capacity_method.as_deref().unwrap_or("")
     ));
     Some(Tornado {
         title: format!(
