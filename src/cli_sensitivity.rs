@@ -59,8 +59,9 @@ pub struct SensitivityArgs {
     /// bracket [met, not met] is narrowed until not-met / met <= 1 + this).
     #[arg(long, value_name = "FRACTION", default_value_t = 0.05)]
     resolution: f64,
-    /// With --slo: replications of each capacity point at first; an
-    /// undecided point doubles them up to 4x this.
+    /// With --slo: replications of each capacity point. A point the 95%
+    /// intervals cannot decide counts as not met (a capacity study would add
+    /// replications; here that would multiply the cost by the variations).
     #[arg(long, value_name = "N", default_value_t = 3)]
     capacity_replications: u32,
     /// Rows of the terminal table (the files hold every parameter).
@@ -224,7 +225,7 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
     let search = Search {
         resolution: args.resolution,
         replications: args.capacity_replications,
-        max_replications: args.capacity_replications.saturating_mul(4),
+        max_replications: args.capacity_replications,
         ..Search::default()
     };
     let (knobs, skipped) = args.knobs(&spec)?;
@@ -267,9 +268,10 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
         }
     );
     let results = analyse(&spec, &prepared, &slos, &search, skipped);
-    print!("\n{}", report::sensitivity::table(&results, args.top));
+    // Files first: a table piped into `head` must not lose the results.
     let written = report::sensitivity::write(&results, &dir)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
+    print!("\n{}", report::sensitivity::table(&results, args.top));
     println!(
         "\nwrote {}/sensitivity.csv, sensitivity.json and {}",
         dir.display(),
@@ -312,10 +314,9 @@ fn analyse(
     );
     if !slos.is_empty() {
         results.capacity_method = Some(format!(
-            "searched to {}%, {}-{} replications a point, verdicts on 95% intervals",
+            "searched to {}%, {} replications a point, an undecided point counted as missed",
             search.resolution * 100.0,
-            search.replications,
-            search.max_replications
+            search.replications
         ));
     }
     results.slos = slos.to_vec();

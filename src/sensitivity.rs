@@ -1008,7 +1008,9 @@ fn measure(case: &Case, capacity: Option<CapacityFn>) -> Outcome {
 /// Runs every case of `prepared` in parallel (results identical on any
 /// number of threads: each case is a self-contained computation on the base
 /// seed) and ranks the knobs. `capacity`, when given, measures each case's
-/// capacity against the SLOs the caller has in mind.
+/// capacity against the SLOs the caller has in mind; recording those SLOs,
+/// the capacity method and the skipped parameters in the results is the
+/// caller's part.
 pub fn run(spec: &Spec, prepared: &Prepared, capacity: Option<CapacityFn>) -> SensitivityResults {
     let cases: Vec<&Case> = prepared.cases().collect();
     let outcomes: Vec<Outcome> = cases.par_iter().map(|c| measure(c, capacity)).collect();
