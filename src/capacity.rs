@@ -288,6 +288,27 @@ fn nice(x: f64) -> f64 {
     round_sig(x, 2)
 }
 
+/// Busiest-core utilisation below which queueing adds little to latency:
+/// an SLO missed there is missed at any rate.
+const LIGHT_LOAD: f64 = 0.2;
+
+/// `p99 101 ms (±2.6)` for each SLO's figure at a point.
+fn figures_text(slos: &[Slo], p: &Point) -> String {
+    slos.iter()
+        .zip(&p.figures_ms)
+        .map(|(s, f)| match f {
+            Some(e) => format!(
+                "{} {:.1} ms{}",
+                s.statistic.name(),
+                e.mean,
+                e.ci95.map_or(String::new(), |c| format!(" ±{c:.1}"))
+            ),
+            None => format!("{} unmeasured", s.statistic.name()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Most points one search evaluates: bracketing plus bisection need about
 /// twenty on any sane model; this only stops a pathological one.
 const MAX_POINTS: usize = 60;
@@ -371,6 +392,17 @@ pub fn rate_capacity(
                 if h <= min_rps {
                     note = Some(format!(
                         "the SLOs were missed at every rate tried, down to {h} rps"
+                    ));
+                    break;
+                }
+                // Missed with nearly idle cores: latency is at its light-load
+                // floor, which lower rates cannot improve.
+                if !p.saturated && p.busiest_utilisation < LIGHT_LOAD {
+                    note = Some(format!(
+                        "missed even at {h} rps, where the busiest cores ({}) are only {:.0}% busy: the SLOs are below this design's latency at light load ({})",
+                        p.busiest.as_deref().unwrap_or("none"),
+                        100.0 * p.busiest_utilisation,
+                        figures_text(slos, &p)
                     ));
                     break;
                 }
@@ -475,7 +507,8 @@ pub struct SizingStep {
     pub counts: Vec<u32>,
     /// What its replications said.
     pub verdict: Verdict,
-    /// Whether the step was kept.
+    /// Whether the search moved to it (a growth that did not shorten the
+    /// wait, or a shrink that missed, is not kept).
     pub kept: bool,
 }
 
@@ -581,9 +614,16 @@ impl Sizer<'_> {
             action,
             counts: counts.to_vec(),
             verdict: e.point.verdict,
-            kept: e.point.verdict == Verdict::Met,
+            kept: false,
         });
         e
+    }
+
+    /// Marks the last configuration evaluated as the one the search moves to.
+    fn keep_last(&mut self) {
+        if let Some(s) = self.steps.last_mut() {
+            s.kept = true;
+        }
     }
 
     /// The service whose count would relieve this group of cores, if any.
@@ -675,11 +715,11 @@ pub fn size_for_rate(
         let mut raised = false;
         if saturated {
             for l in &e.loads {
-                if let Some(s) = sizer.service_of(l.owner) {
-                    if l.utilisation >= 0.9 {
-                        probe[s] = probe[s].saturating_mul(2);
-                        raised = true;
-                    }
+                if let Some(s) = sizer.service_of(l.owner)
+                    && l.utilisation >= 0.9
+                {
+                    probe[s] = probe[s].saturating_mul(2);
+                    raised = true;
                 }
             }
         }
@@ -692,14 +732,38 @@ pub fn size_for_rate(
     let start = sizer.smallest_stable(&probe, &measured);
     let mut counts = start.clone();
     let mut grown = vec![0u32; counts.len()];
+    // An SLO missed at light load is missed at any size: check that first
+    // (at a rate leaving the busiest cores of the probe ~10% busy), rather
+    // than grow services that cannot help.
+    let busiest = measured.point.busiest_utilisation;
+    let floor = if busiest > LIGHT_LOAD / 2.0 && !measured.point.saturated {
+        let light = rate_rps * (LIGHT_LOAD / 2.0) / busiest;
+        let e = evaluate(&at_rate(&sizer.sized(&probe), light), design, slos, search);
+        sizer.runs += e.point.replications as usize;
+        e.point
+    } else {
+        measured.point.clone()
+    };
     let mut note = None;
+    if floor.verdict == Verdict::Missed && !floor.saturated {
+        note = Some(format!(
+            "missed even at light load ({} rps, busiest cores {:.0}% busy: {}): no size meets the SLOs",
+            round_sig(floor.rate_rps, 3),
+            100.0 * floor.busiest_utilisation,
+            figures_text(slos, &floor)
+        ));
+    }
     let mut last = sizer.evaluate(&counts, "start".into());
+    sizer.keep_last();
     let min_limit = slos
         .iter()
         .map(|s| s.limit_ms)
         .fold(f64::INFINITY, f64::min);
     let mut growth = 0;
-    while last.point.verdict != Verdict::Met {
+    // Services whose last growth did not shorten the wait for their cores
+    // (e.g. a caller's own fan-out queueing on its cores): not grown again.
+    let mut futile = vec![false; counts.len()];
+    while last.point.verdict != Verdict::Met && note.is_none() {
         if growth >= MAX_GROWTH {
             note = Some(format!(
                 "still not met after growing {MAX_GROWTH} times; the SLOs may need a different design"
@@ -713,19 +777,29 @@ pub fn size_for_rate(
                 .total_cmp(&a.queueing_ms)
                 .then(b.utilisation.total_cmp(&a.utilisation))
         });
-        let Some(top) = order.first() else {
-            note = Some("the topology has no cores to size".into());
-            break;
-        };
-        let Some(s) = sizer.service_of(top.owner) else {
+        if let Some(top) = order.first()
+            && sizer.service_of(top.owner).is_none()
+            && (last.point.saturated || top.utilisation >= 0.95)
+        {
             note = Some(format!(
-                "the bottleneck is `{}` ({:.0}% busy), which {} sizing cannot grow",
+                "the bottleneck is `{}` ({:.0}% busy), which sizing by {} cannot grow",
                 top.name,
                 100.0 * top.utilisation,
                 by.name()
             ));
             break;
+        }
+        let candidate = order
+            .iter()
+            .find(|l| sizer.service_of(l.owner).is_some_and(|s| !futile[s]));
+        let Some(top) = candidate else {
+            note = Some(format!(
+                "growing services no longer shortens the wait for cores: the SLOs are missed for reasons more {} cannot fix (latency at light load: handshakes, remote calls)",
+                by.name()
+            ));
+            break;
         };
+        let s = sizer.service_of(top.owner).expect("a candidate is sizable");
         if top.queueing_ms < 0.01 * min_limit && !last.point.saturated {
             note = Some(format!(
                 "requests wait only {:.3} ms per request for cores (most at `{}`): the SLOs are missed for reasons more {} cannot fix",
@@ -735,11 +809,24 @@ pub fn size_for_rate(
             ));
             break;
         }
+        let (owner, waited) = (top.owner, top.queueing_ms);
         counts[s] += 1;
-        grown[s] += 1;
         growth += 1;
         let name = sizer.topo.services[s].name.clone();
-        last = sizer.evaluate(&counts, format!("grow {name}"));
+        let e = sizer.evaluate(&counts, format!("grow {name}"));
+        let now = e
+            .loads
+            .iter()
+            .find(|l| l.owner == owner)
+            .map_or(0.0, |l| l.queueing_ms);
+        if e.point.verdict != Verdict::Met && !last.point.saturated && now > 0.9 * waited {
+            counts[s] -= 1;
+            futile[s] = true;
+            continue;
+        }
+        sizer.keep_last();
+        grown[s] += 1;
+        last = e;
     }
     if last.point.verdict == Verdict::Met {
         for s in 0..counts.len() {
@@ -751,6 +838,7 @@ pub fn size_for_rate(
                 if e.point.verdict != Verdict::Met {
                     break;
                 }
+                sizer.keep_last();
                 counts = fewer;
                 grown[s] -= 1;
                 last = e;

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod bench;
+mod cli_capacity;
 mod cli_sensitivity;
 mod cli_study;
 
@@ -56,6 +57,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Find each design's highest offered rate within SLOs (--slo p99=50ms), or size services for a rate (--target-rate).
+    Capacity(cli_capacity::CapacityArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -195,6 +198,7 @@ fn main() -> ExitCode {
         Some(Command::Sensitivity(args)) => cli_sensitivity::sensitivity_command(args),
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Run(args)) => run(args),
+        Some(Command::Capacity(args)) => cli_capacity::capacity_command(args),
         Some(Command::Validate { files }) => validate(&files),
         Some(Command::Schema { kind, out }) => {
             let text = config::schema::schema_json(kind);

@@ -3,6 +3,7 @@
 //! the one place that knows the output folder layout.
 
 pub mod article;
+pub mod capacity;
 pub mod charts;
 mod headline;
 pub mod sensitivity;

@@ -1,0 +1,331 @@
+//! `ztsim capacity`: flags into a search (or a sizing) per design, the
+//! tables, and `capacity.json`/`.csv` or `sizing.json`/`.csv`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use ztsim::capacity::{Search, SizeBy, rate_capacity, size_for_rate};
+use ztsim::config::{self, Diagnostic};
+use ztsim::model::topology::{Arrivals, Window};
+use ztsim::model::{Design, Topology};
+use ztsim::report::capacity::{
+    CONFIDENCE, CapacityReport, PointSettings, SizingReport, capacity_dir, render_capacity,
+    render_sizing, write_capacity, write_sizing,
+};
+use ztsim::report::slo::Slo;
+use ztsim::{capacity, report, units};
+
+use crate::{Failure, flag_error, set_threads};
+
+/// What `--size` grows.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SizeFlag {
+    /// Replicas per service (cores per replica as in the file).
+    Replicas,
+    /// Cores per replica (replicas as in the file).
+    Cores,
+}
+
+/// Flags of `ztsim capacity`.
+#[derive(Args)]
+pub struct CapacityArgs {
+    /// Topology file (topologies/*.toml); its workload must be open loop.
+    topology: PathBuf,
+    /// Zero Trust design (models/*.toml); repeat for several.
+    #[arg(long = "model", short, value_name = "FILE")]
+    models: Vec<PathBuf>,
+    /// Service-level objective on end-to-end latency, STATISTIC=LIMIT with
+    /// STATISTIC one of mean, p50, p90, p99, p99.9 (e.g. p99=50ms); repeat
+    /// for several, all must hold.
+    #[arg(long = "slo", value_name = "STAT=LIMIT")]
+    slos: Vec<String>,
+    /// Skip the plaintext baseline that designs are compared against.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Size for this offered rate instead of searching for the highest:
+    /// the fewest replicas (or cores) per service meeting every SLO.
+    #[arg(long, value_name = "RPS")]
+    target_rate: Option<String>,
+    /// What sizing grows.
+    #[arg(long, value_enum, default_value = "replicas")]
+    size: SizeFlag,
+    /// Price of one vCPU for one hour (e.g. 0.04), for monthly costs
+    /// (730 hours per month).
+    #[arg(long, value_name = "PRICE")]
+    price_per_vcpu_hour: Option<f64>,
+    /// Relative width at which the rate bracket counts as found (e.g. 2% or 0.02).
+    #[arg(long, value_name = "FRACTION", default_value = "2%")]
+    resolution: String,
+    /// First rate tried [default: the topology's rate].
+    #[arg(long, value_name = "RPS")]
+    start_rate: Option<String>,
+    /// Highest rate tried [default: 1000 x the first].
+    #[arg(long, value_name = "RPS")]
+    max_rate: Option<String>,
+    /// Replications of each point at first [default: the topology's].
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+    /// Replications an undecided point may grow to, doubling.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    max_replications: u32,
+    /// Measured duration of each replication (e.g. 10s) [default: the topology's].
+    #[arg(long, value_name = "DURATION", conflicts_with = "requests")]
+    duration: Option<String>,
+    /// Measure this many requests per replication instead of a duration.
+    #[arg(long, value_name = "N")]
+    requests: Option<u64>,
+    /// Warm-up of each replication (e.g. 2s) [default: the topology's].
+    #[arg(long, value_name = "DURATION")]
+    warmup: Option<String>,
+    /// Base seed; each rate derives its own, shared by every design.
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
+    /// Output folder [default: output/capacity/<topology name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Overwrite results already in the output folder (otherwise a new
+    /// folder, name-2, name-3, ..., is used).
+    #[arg(long)]
+    force: bool,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
+    units::parse_rate(v).map_err(|e| flag_error(flag, e.message))
+}
+
+/// `2%` or `0.02`, strictly between 0 and 1.
+fn fraction(text: &str) -> Result<f64, Failure> {
+    let t = text.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match v {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(flag_error(
+            "--resolution",
+            format!("`{text}` is not a fraction between 0 and 1; write e.g. 2% or 0.02"),
+        )),
+    }
+}
+
+impl CapacityArgs {
+    fn slos(&self) -> Result<Vec<Slo>, Failure> {
+        if self.slos.is_empty() {
+            return Err(flag_error(
+                "--slo",
+                "capacity needs at least one SLO: write --slo STATISTIC=LIMIT with STATISTIC one of mean, p50, p90, p99, p99.9 (or p999) and LIMIT a duration, e.g. --slo p99=50ms",
+            ));
+        }
+        self.slos
+            .iter()
+            .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
+            .collect()
+    }
+
+    /// The topology with the flags' workload settings, refused if closed loop.
+    fn topology(&self) -> Result<Topology, Failure> {
+        let mut topo = config::load_topology(&self.topology).map_err(Failure::BadInput)?;
+        if let Arrivals::Closed { .. } = topo.workload.arrivals {
+            return Err(Failure::BadInput(vec![
+                Diagnostic::new(
+                    self.topology.display().to_string(),
+                    "workload.arrivals: capacity needs an open-loop workload, but this one is a closed loop (users and think time), whose offered rate follows from the latency",
+                )
+                .with_help(
+                    "set `arrivals = \"poisson\"` (or \"constant\") and a `rate` in [workload]",
+                ),
+            ]));
+        }
+        let w = &mut topo.workload;
+        if let Some(d) = &self.duration {
+            let d = units::parse_duration(d).map_err(|e| flag_error("--duration", e.message))?;
+            if d == 0 {
+                return Err(flag_error("--duration", "must be above zero"));
+            }
+            w.window = Window::Duration(d);
+        }
+        if let Some(n) = self.requests {
+            if n == 0 {
+                return Err(flag_error("--requests", "must be at least 1"));
+            }
+            w.window = Window::Requests(n);
+        }
+        if let Some(d) = &self.warmup {
+            w.warmup = units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?;
+        }
+        if let Some(s) = self.seed {
+            w.seed = s;
+        }
+        Ok(topo)
+    }
+
+    fn search(&self, topo: &Topology) -> Result<Search, Failure> {
+        let replications = match self.replications {
+            Some(0) => return Err(flag_error("--replications", "must be at least 1")),
+            Some(n) => n,
+            None => topo.workload.replications,
+        };
+        if self.max_replications == 0 {
+            return Err(flag_error("--max-replications", "must be at least 1"));
+        }
+        let start_rps = self
+            .start_rate
+            .as_deref()
+            .map(|r| rate_flag("--start-rate", r))
+            .transpose()?;
+        let max_rps = self
+            .max_rate
+            .as_deref()
+            .map(|r| rate_flag("--max-rate", r))
+            .transpose()?;
+        Ok(Search {
+            resolution: fraction(&self.resolution)?,
+            replications,
+            max_replications: self.max_replications.max(replications),
+            start_rps,
+            max_rps,
+        })
+    }
+}
+
+/// `ztsim capacity`.
+pub fn capacity_command(args: CapacityArgs) -> Result<(), Failure> {
+    let slos = args.slos()?;
+    let target = args
+        .target_rate
+        .as_deref()
+        .map(|r| rate_flag("--target-rate", r))
+        .transpose()?;
+    if let Some(p) = args.price_per_vcpu_hour
+        && !(p.is_finite() && p >= 0.0)
+    {
+        return Err(flag_error(
+            "--price-per-vcpu-hour",
+            format!("`{p}` is not a price; write a non-negative number such as 0.04"),
+        ));
+    }
+    let topo = args.topology()?;
+    let search = args.search(&topo)?;
+    let mut designs = Vec::new();
+    if args.models.is_empty() || !args.no_baseline {
+        designs.push(Design::plaintext());
+    }
+    for m in &args.models {
+        let d = config::load_design(m, &topo).map_err(Failure::BadInput)?;
+        if !designs.contains(&d) {
+            designs.push(d);
+        }
+    }
+    let baseline = (designs[0] == Design::plaintext()).then_some(0);
+    if let Some(n) = args.threads {
+        set_threads(n)?;
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| capacity_dir(Path::new(report::OUTPUT_ROOT), &topo.name));
+    let marker = if target.is_some() {
+        "sizing.json"
+    } else {
+        "capacity.json"
+    };
+    let dir = if args.force {
+        dir
+    } else {
+        report::unused_dir(&dir, marker)
+    };
+    let w = &topo.workload;
+    let settings = PointSettings {
+        warmup_s: w.warmup as f64 * 1e-9,
+        duration_s: match w.window {
+            Window::Duration(d) => Some(d as f64 * 1e-9),
+            Window::Requests(_) => None,
+        },
+        requests: match w.window {
+            Window::Requests(n) => Some(n),
+            Window::Duration(_) => None,
+        },
+        seed: w.seed,
+        replications: search.replications,
+        max_replications: search.max_replications,
+    };
+    let names: Vec<&str> = designs.iter().map(|d| d.name.as_str()).collect();
+    match target {
+        None => {
+            eprintln!(
+                "searching the highest rate meeting the SLOs for {}...",
+                names.join(", ")
+            );
+            let found = designs
+                .par_iter()
+                .map(|d| rate_capacity(&topo, d, &slos, &search))
+                .collect();
+            let r = CapacityReport {
+                ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+                topology: topo.name.clone(),
+                slos,
+                resolution: search.resolution,
+                settings,
+                confidence: CONFIDENCE.to_string(),
+                designs: found,
+            };
+            print!("{}", render_capacity(&r));
+            write_capacity(&dir, &r).map_err(|e| {
+                Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
+            })?;
+            println!("\nwrote {}/capacity.json and capacity.csv", dir.display());
+        }
+        Some(rate) => {
+            crate::guard(&capacity_topology_at(&topo, rate))?;
+            let by = match args.size {
+                SizeFlag::Replicas => SizeBy::Replicas,
+                SizeFlag::Cores => SizeBy::Cores,
+            };
+            eprintln!(
+                "sizing {} for {rate} rps by {}...",
+                names.join(", "),
+                by.name()
+            );
+            let found = designs
+                .par_iter()
+                .map(|d| size_for_rate(&topo, d, &slos, rate, by, &search))
+                .collect();
+            let mut r = SizingReport {
+                ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+                topology: topo.name.clone(),
+                slos,
+                target_rps: rate,
+                size_by: by,
+                price_per_vcpu_hour: args.price_per_vcpu_hour,
+                hours_per_month: capacity::HOURS_PER_MONTH,
+                settings,
+                confidence: CONFIDENCE.to_string(),
+                designs: found,
+                versus_baseline: Vec::new(),
+            };
+            r.compare_with(baseline);
+            print!("{}", render_sizing(&r));
+            write_sizing(&dir, &r).map_err(|e| {
+                Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
+            })?;
+            println!("\nwrote {}/sizing.json and sizing.csv", dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// The topology at `rate`, for the size guard.
+fn capacity_topology_at(topo: &Topology, rate: f64) -> Topology {
+    let mut t = topo.clone();
+    t.workload.arrivals = match t.workload.arrivals {
+        Arrivals::Constant { .. } => Arrivals::Constant { rate },
+        _ => Arrivals::Poisson { rate },
+    };
+    t
+}
