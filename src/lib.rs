@@ -9,6 +9,8 @@
 //!   JSON, CSV out) at the edges.
 //! - [`sweep`]: runs a study's grid (config) into study results (report);
 //!   [`shard`] splits the grid across a batch job's tasks.
+//! - [`sensitivity`]: varies a design's parameters one at a time and ranks
+//!   their effect on p99 latency and capacity.
 //! - the `ztsim` binary: the command line.
 //!
 //! ```
@@ -41,6 +43,7 @@ pub mod config;
 pub mod engine;
 pub mod model;
 pub mod report;
+pub mod sensitivity;
 pub mod shard;
 pub mod sweep;
 pub mod trace;

@@ -9,6 +9,7 @@ mod bench;
 mod cli_capacity;
 mod cli_cluster;
 mod cli_import;
+mod cli_sensitivity;
 mod cli_study;
 mod cli_trace;
 
@@ -50,6 +51,9 @@ enum Command {
     Sweep(cli_study::SweepArgs),
     /// Combine the shard results of `ztsim sweep STUDY --shard I/N` into the study's results and charts.
     Merge(cli_cluster::MergeArgs),
+    /// Vary each parameter of a design one at a time around it; rank their
+    /// effect on p99 latency (and, with --slo, on capacity); draw tornado charts.
+    Sensitivity(cli_sensitivity::SensitivityArgs),
     /// Redraw a study's charts from its results.json, without rerunning it.
     Plot {
         /// A results.json written by `ztsim sweep`.
@@ -224,6 +228,7 @@ fn main() -> ExitCode {
         None => cli_study::default_study(),
         Some(Command::Sweep(args)) => cli_study::sweep_command(args),
         Some(Command::Merge(args)) => cli_cluster::merge_command(args),
+        Some(Command::Sensitivity(args)) => cli_sensitivity::sensitivity_command(args),
         Some(Command::Plot { results, out }) => cli_study::plot_command(&results, out),
         Some(Command::Report { study, slo, out }) => cli_study::report_command(&study, &slo, out),
         Some(Command::Run(args)) => run(args),

@@ -179,14 +179,34 @@ fn render_with(cx: &Ctx, chart: Chart, dir: &Path) -> io::Result<Vec<PathBuf>> {
     if !cx.supports(chart) {
         return Ok(Vec::new());
     }
+    save(dir, chart.stem(), &StudyChart(cx, chart))
+}
+
+/// Something drawn on any plotters backend, so that one routine writes it
+/// as SVG and as PNG.
+pub(crate) trait Drawing {
+    /// Draws on `root` (of [`SIZE`]); `ink` says how text is set.
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, ink: Ink) -> Res<(), DB>;
+}
+
+struct StudyChart<'a>(&'a Ctx<'a>, Chart);
+
+impl Drawing for StudyChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
+        draw(self.0, self.1, root, ink)
+    }
+}
+
+/// Writes `chart` into `dir` as `<stem>.svg` (font embedded) and
+/// `<stem>.png`, each through a temporary file and a rename.
+pub(crate) fn save(dir: &Path, stem: &str, chart: &impl Drawing) -> io::Result<Vec<PathBuf>> {
     register_font();
-    let stem = chart.stem();
     let err = |e: &dyn std::fmt::Display| io::Error::other(format!("drawing {stem}: {e}"));
 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        draw(cx, chart, &root, Ink::Svg).map_err(|e| err(&e))?;
+        chart.draw(&root, Ink::Svg).map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
     }
     let svg_path = dir.join(format!("{stem}.svg"));
@@ -198,7 +218,7 @@ fn render_with(cx: &Ctx, chart: Chart, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let tmp = dir.join(format!(".{stem}.tmp.png"));
     {
         let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
-        draw(cx, chart, &root, Ink::Bitmap).map_err(|e| err(&e))?;
+        chart.draw(&root, Ink::Bitmap).map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
     }
     std::fs::rename(&tmp, &png_path)?;
@@ -288,7 +308,7 @@ fn font(size: f64, color: RGBColor) -> TextStyle<'static> {
 /// Which backend the text goes to: SVG keeps text as text; for bitmaps
 /// glyphs are placed here (see [`typeset`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ink {
+pub(crate) enum Ink {
     Svg,
     Bitmap,
 }
@@ -296,7 +316,7 @@ enum Ink {
 /// How a piece of text is drawn: size (plotters' convention: the SVG font
 /// size is size / 1.24), colour, anchor, and whether it reads bottom to top.
 #[derive(Clone, Copy)]
-struct Style {
+pub(crate) struct Style {
     size: f64,
     colour: RGBColor,
     h: HPos,
@@ -304,7 +324,7 @@ struct Style {
     rotated: bool,
 }
 
-fn style(size: f64, colour: RGBColor) -> Style {
+pub(crate) fn style(size: f64, colour: RGBColor) -> Style {
     Style {
         size,
         colour,
@@ -315,7 +335,7 @@ fn style(size: f64, colour: RGBColor) -> Style {
 }
 
 impl Style {
-    fn at(self, h: HPos, v: VPos) -> Style {
+    pub(crate) fn at(self, h: HPos, v: VPos) -> Style {
         Style { h, v, ..self }
     }
     fn rotated(self) -> Style {
@@ -327,7 +347,7 @@ impl Style {
 }
 
 /// Draws `text` at `pos` (pixels, relative to `area`) anchored as `st` says.
-fn put<DB: DrawingBackend>(
+pub(crate) fn put<DB: DrawingBackend>(
     area: &Area<DB>,
     ink: Ink,
     text: &str,
@@ -355,7 +375,7 @@ fn em(size: f64) -> f64 {
 }
 
 /// Width of `text` at `size` in pixels, from the font's advances and kerning.
-fn text_width(text: &str, size: f64) -> u32 {
+pub(crate) fn text_width(text: &str, size: f64) -> u32 {
     match metrics() {
         Some(m) => {
             let unit = em(size) / m.upem;
@@ -366,7 +386,7 @@ fn text_width(text: &str, size: f64) -> u32 {
 }
 
 /// `text`, shortened with an ellipsis to fit `width` pixels.
-fn fit(text: &str, size: f64, width: u32) -> String {
+pub(crate) fn fit(text: &str, size: f64, width: u32) -> String {
     if text_width(text, size) <= width {
         return text.to_string();
     }
@@ -666,10 +686,10 @@ impl Metrics {
 // ---------------------------------------------------------------------------
 // Colours and markers
 
-const INK: RGBColor = RGBColor(30, 30, 30);
-const MUTED: RGBColor = RGBColor(95, 95, 95);
+pub(crate) const INK: RGBColor = RGBColor(30, 30, 30);
+pub(crate) const MUTED: RGBColor = RGBColor(95, 95, 95);
 const KEY: RGBColor = RGBColor(70, 70, 70);
-const GRID_BOLD: RGBColor = RGBColor(200, 200, 200);
+pub(crate) const GRID_BOLD: RGBColor = RGBColor(200, 200, 200);
 const GRID_LIGHT: RGBColor = RGBColor(235, 235, 235);
 
 /// Tableau 10: distinct, readable on white, familiar.
@@ -686,7 +706,7 @@ const DESIGN_COLOURS: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+pub(crate) fn mix(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
     let f = |x: u8, y: u8| (f64::from(x) * (1.0 - t) + f64::from(y) * t).round() as u8;
     RGBColor(f(a.0, b.0), f(a.1, b.1), f(a.2, b.2))
 }
@@ -771,7 +791,7 @@ fn span_label(name: &str) -> String {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marker {
+pub(crate) enum Marker {
     Circle,
     Triangle,
     Square,
@@ -789,9 +809,9 @@ impl Marker {
     }
 }
 
-type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-type Area<DB> = DrawingArea<DB, Shift>;
-type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+pub(crate) type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
+pub(crate) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
 /// Draws a marker of radius `r` pixels centred on `at` (data coordinates).
 fn marker<DB: DrawingBackend>(
@@ -869,12 +889,12 @@ enum Scale {
 /// A numeric axis with its own tick placement and labels. Log axes hold
 /// log10 of the data; [`Axis::to`] converts.
 #[derive(Debug, Clone)]
-struct Axis {
-    lo: f64,
-    hi: f64,
+pub(crate) struct Axis {
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
     scale: Scale,
-    ticks: Vec<f64>,
-    minor: Vec<f64>,
+    pub(crate) ticks: Vec<f64>,
+    pub(crate) minor: Vec<f64>,
 }
 
 impl Ranged for Axis {
@@ -915,7 +935,7 @@ fn nice_step(span: f64, target: f64) -> f64 {
 }
 
 /// Shortest readable form: up to three significant digits, no trailing zeros.
-fn fmt_num(v: f64) -> String {
+pub(crate) fn fmt_num(v: f64) -> String {
     if !v.is_finite() {
         return String::new();
     }
@@ -940,7 +960,7 @@ fn trim_zeros(s: String) -> String {
 impl Axis {
     /// Linear over `lo..hi`, ticks at round steps; `snap` widens the range to
     /// whole steps.
-    fn linear(lo: f64, hi: f64, snap: bool) -> Axis {
+    pub(crate) fn linear(lo: f64, hi: f64, snap: bool) -> Axis {
         let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
             (lo.min(hi), lo.max(hi))
         } else {
@@ -1079,7 +1099,7 @@ impl Axis {
     }
 
     /// `n` categories, the first at the top.
-    fn categories(names: Vec<String>) -> Axis {
+    pub(crate) fn categories(names: Vec<String>) -> Axis {
         let n = names.len().max(1) as f64;
         Axis {
             lo: 0.0,
@@ -1091,7 +1111,7 @@ impl Axis {
     }
 
     /// Centre of category `i`.
-    fn slot(&self, i: usize) -> f64 {
+    pub(crate) fn slot(&self, i: usize) -> f64 {
         self.hi - i as f64 - 0.5
     }
 
@@ -1148,10 +1168,10 @@ impl Axis {
     }
 }
 
-const TICK_FONT: f64 = 16.0;
+pub(crate) const TICK_FONT: f64 = 16.0;
 const DESC_FONT: f64 = 18.0;
-const LEGEND_FONT: f64 = 16.0;
-const LEGEND_W: u32 = 290;
+pub(crate) const LEGEND_FONT: f64 = 16.0;
+pub(crate) const LEGEND_W: u32 = 290;
 const WARMUP: RGBColor = RGBColor(236, 236, 236);
 
 /// Width of the area left of a plot: tick labels, plus the axis title.
@@ -1160,12 +1180,12 @@ fn y_label_area(y: &Axis, desc: bool) -> u32 {
 }
 
 /// Height of the area under a plot: tick labels, plus the axis title.
-fn x_label_area(desc: bool) -> u32 {
+pub(crate) fn x_label_area(desc: bool) -> u32 {
     if desc { 64 } else { 34 }
 }
 
 /// A plot on `area` with the given label areas, nothing drawn yet.
-fn build<'a, DB: DrawingBackend>(
+pub(crate) fn build<'a, DB: DrawingBackend>(
     area: &'a Area<DB>,
     x: &Axis,
     y: &Axis,
@@ -1182,7 +1202,7 @@ fn build<'a, DB: DrawingBackend>(
 
 /// Grid, axes, tick labels and axis titles. The labels are drawn here
 /// rather than by plotters so that both formats share one typesetting.
-fn axes<DB: DrawingBackend>(
+pub(crate) fn axes<DB: DrawingBackend>(
     area: &Area<DB>,
     ink: Ink,
     chart: &mut Plot<'_, DB>,
@@ -1271,7 +1291,11 @@ fn plot<'a, DB: DrawingBackend>(
 }
 
 /// `at` in data coordinates as pixels relative to `area`.
-fn local<DB: DrawingBackend>(area: &Area<DB>, chart: &Plot<'_, DB>, at: (f64, f64)) -> (i32, i32) {
+pub(crate) fn local<DB: DrawingBackend>(
+    area: &Area<DB>,
+    chart: &Plot<'_, DB>,
+    at: (f64, f64),
+) -> (i32, i32) {
     let (px, py) = chart.backend_coord(&at);
     let (bx, by) = area.get_base_pixel();
     (px - bx, py - by)
@@ -1306,13 +1330,23 @@ fn frame<DB: DrawingBackend>(
     chart: Chart,
     lines: &[String],
 ) -> Res<Area<DB>, DB> {
+    frame_titled(root, ink, chart.title(), lines)
+}
+
+/// [`frame`] with any title.
+pub(crate) fn frame_titled<DB: DrawingBackend>(
+    root: &Area<DB>,
+    ink: Ink,
+    title: &str,
+    lines: &[String],
+) -> Res<Area<DB>, DB> {
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let mid = w as i32 / 2;
     put(
         root,
         ink,
-        chart.title(),
+        &fit(title, 30.0, w.saturating_sub(40)),
         (mid, 16),
         style(30.0, INK).at(HPos::Center, VPos::Top),
     )?;
@@ -1332,7 +1366,7 @@ fn frame<DB: DrawingBackend>(
 
 /// What a legend row shows left of its label.
 #[derive(Debug, Clone)]
-enum Swatch {
+pub(crate) enum Swatch {
     Line {
         colour: RGBColor,
         dashed: bool,
@@ -1346,13 +1380,13 @@ enum Swatch {
 }
 
 #[derive(Debug, Clone)]
-enum Row {
+pub(crate) enum Row {
     Heading(String),
     Item(Swatch, String),
     Note(String),
 }
 
-fn item(s: Swatch, label: impl Into<String>) -> Row {
+pub(crate) fn item(s: Swatch, label: impl Into<String>) -> Row {
     Row::Item(s, label.into())
 }
 
@@ -1423,7 +1457,11 @@ fn draw_swatch<DB: DrawingBackend>(area: &Area<DB>, swatch: &Swatch, y: i32) -> 
 
 /// The legend column: headings, swatches with labels, notes; rows that do
 /// not fit are counted in a last line.
-fn draw_legend<DB: DrawingBackend>(area: &Area<DB>, ink: Ink, rows: &[Row]) -> Res<(), DB> {
+pub(crate) fn draw_legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    ink: Ink,
+    rows: &[Row],
+) -> Res<(), DB> {
     let (w, h) = area.dim_in_pixel();
     let text_x = 58;
     let label_w = w.saturating_sub(text_x as u32 + 8);

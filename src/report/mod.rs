@@ -7,11 +7,13 @@ pub mod capacity;
 pub mod charts;
 mod headline;
 pub mod review;
+pub mod sensitivity;
 pub mod slo;
 pub mod stats;
 pub mod study;
 pub mod summary;
 pub mod table;
+pub mod tornado;
 pub mod traces;
 
 pub use headline::headline;
@@ -51,6 +53,13 @@ pub fn unused_dir(dir: &Path, marker: &str) -> PathBuf {
         .map(|n| dir.with_file_name(format!("{name}-{n}")))
         .find(|d| !d.join(marker).exists())
         .expect("some numbered folder is free")
+}
+
+/// Where `ztsim sensitivity` writes a topology's analysis under a base
+/// design unless told otherwise.
+pub fn sensitivity_dir(root: &Path, topology_name: &str, design_name: &str) -> PathBuf {
+    root.join("sensitivity")
+        .join(safe_name(&format!("{topology_name}-{design_name}")))
 }
 
 /// Where a study writes unless told otherwise.
