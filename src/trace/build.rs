@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::span::{Interner, SpanRecord, Spans};
+use super::span::{Interner, Kind, SpanRecord, Spans};
 
 /// Self-time samples kept per endpoint (a reservoir sample): enough for the
 /// empirical distribution's p99 to rest on ten values, small enough that a
@@ -410,7 +410,7 @@ impl Builder<'_> {
             response_size: s.response_size,
         };
         if s.kind.is_caller() {
-            match t.children[i].as_slice() {
+            match call_children(t, i).as_slice() {
                 &[c] if t.spans[c].kind.is_callee() => {
                     let srv = &t.spans[c];
                     let (_, _, shift) = fit(
@@ -437,7 +437,7 @@ impl Builder<'_> {
     /// The calls an invocation made, placed inside it; calls of an endpoint
     /// already on the path are replaced by their own calls.
     fn calls(&mut self, t: &TraceView, of: &Eff, path: &[EpKey], depth: usize, out: &mut Vec<Eff>) {
-        for &c in &t.children[of.span] {
+        for c in call_children(t, of.span) {
             let s = &t.spans[c];
             let (start, end, shift) = fit(
                 shifted(s.start, of.offset),
@@ -493,7 +493,10 @@ impl Builder<'_> {
         let mut stage_time = 0u64;
         let (mut stage, mut stage_end, mut stage_max) = (0usize, 0u64, 0u64);
         for (k, c) in calls.iter().enumerate() {
-            if k > 0 && c.start >= stage_end {
+            // Microsecond formats (Jaeger, Zipkin) round a call's start down
+            // and the previous one's end up, so back-to-back calls may seem
+            // to overlap by up to 2 us: that is still one after the other.
+            if k > 0 && c.start.saturating_add(SEQUENTIAL_SLACK_NS) >= stage_end {
                 stage_time += stage_max;
                 stage += 1;
                 stage_max = 0;
@@ -646,7 +649,13 @@ impl Builder<'_> {
                 |(sum, n): (u128, u64)| (n > 0).then(|| (sum as f64 / n as f64).round() as u64);
             endpoints.push(EndpointModel {
                 service: sid,
-                name: endpoint_names[sid].unique(&raw),
+                // "cart.get" on service cart (ztsim's own export, and
+                // instrumentations that qualify names) is endpoint "get".
+                name: endpoint_names[sid].unique(
+                    raw.strip_prefix(&format!("{}.", services[sid].raw))
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or(&raw),
+                ),
                 raw,
                 invocations: e.invocations,
                 cpu,
@@ -812,6 +821,30 @@ fn splitmix(state: &mut u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// Overlap below which two calls count as sequential (two microsecond
+/// roundings).
+const SEQUENTIAL_SLACK_NS: u64 = 2_000;
+
+/// The children of span `i` that are calls: in-process spans (kind
+/// internal or unset, in the same service, with no remote peer: a phase of
+/// the work such as "wait for core", which ztsim's own export writes) are
+/// not calls; their children stand in their place, and their time stays the
+/// parent's self time.
+fn call_children(t: &TraceView, i: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut stack: Vec<usize> = t.children[i].iter().rev().copied().collect();
+    let service = t.spans[i].service;
+    while let Some(c) = stack.pop() {
+        let s = &t.spans[c];
+        if s.kind == Kind::Internal && s.service == service && s.peer == 0 {
+            stack.extend(t.children[c].iter().rev());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
