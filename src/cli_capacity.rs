@@ -142,26 +142,13 @@ impl CapacityArgs {
                 ),
             ]));
         }
-        let w = &mut topo.workload;
-        if let Some(d) = &self.duration {
-            let d = units::parse_duration(d).map_err(|e| flag_error("--duration", e.message))?;
-            if d == 0 {
-                return Err(flag_error("--duration", "must be above zero"));
-            }
-            w.window = Window::Duration(d);
-        }
-        if let Some(n) = self.requests {
-            if n == 0 {
-                return Err(flag_error("--requests", "must be at least 1"));
-            }
-            w.window = Window::Requests(n);
-        }
-        if let Some(d) = &self.warmup {
-            w.warmup = units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?;
-        }
-        if let Some(s) = self.seed {
-            w.seed = s;
-        }
+        crate::apply_window_flags(
+            &mut topo.workload,
+            self.duration.as_deref(),
+            self.requests,
+            self.warmup.as_deref(),
+            self.seed,
+        )?;
         Ok(topo)
     }
 

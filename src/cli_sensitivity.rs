@@ -108,23 +108,16 @@ impl SensitivityArgs {
                 "the topology's workload is a closed loop (users and think time); sensitivity runs open-loop arrivals at a rate",
             ));
         }
-        let duration = match &self.duration {
-            Some(d) => {
-                let d =
-                    units::parse_duration(d).map_err(|e| flag_error("--duration", e.message))?;
-                if d == 0 {
-                    return Err(flag_error("--duration", "must be above zero"));
-                }
-                Some(d)
-            }
-            None => None,
-        };
-        let warmup = match &self.warmup {
-            Some(d) => {
-                Some(units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?)
-            }
-            None => None,
-        };
+        let duration = self
+            .duration
+            .as_deref()
+            .map(|d| crate::duration_flag("--duration", d, false))
+            .transpose()?;
+        let warmup = self
+            .warmup
+            .as_deref()
+            .map(|d| crate::duration_flag("--warmup", d, true))
+            .transpose()?;
         if self.replications == Some(0) {
             return Err(flag_error("--replications", "must be at least 1"));
         }

@@ -208,15 +208,10 @@ impl SweepArgs {
         }
         spec.seed = self.seed.or(spec.seed);
         if let Some(d) = &self.duration {
-            let d = units::parse_duration(d).map_err(|e| flag_error("--duration", e.message))?;
-            if d == 0 {
-                return Err(flag_error("--duration", "must be above zero"));
-            }
-            spec.duration = Some(d);
+            spec.duration = Some(crate::duration_flag("--duration", d, false)?);
         }
         if let Some(d) = &self.warmup {
-            spec.warmup =
-                Some(units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?);
+            spec.warmup = Some(crate::duration_flag("--warmup", d, true)?);
         }
         if !self.slo.is_empty() {
             spec.slos = self

@@ -172,6 +172,43 @@ pub(crate) fn flag_error(flag: &str, message: impl Into<String>) -> Failure {
     }])
 }
 
+/// `--duration` (a measured span, above zero) or `--warmup` (may be zero):
+/// a duration flag in nanoseconds.
+pub(crate) fn duration_flag(flag: &str, text: &str, zero_ok: bool) -> Result<u64, Failure> {
+    let d = units::parse_duration(text).map_err(|e| flag_error(flag, e.message))?;
+    if d == 0 && !zero_ok {
+        return Err(flag_error(flag, "must be above zero"));
+    }
+    Ok(d)
+}
+
+/// Applies the measurement flags shared by every command that simulates a
+/// topology: `--duration` or `--requests`, `--warmup`, `--seed`.
+pub(crate) fn apply_window_flags(
+    w: &mut ztsim::model::topology::Workload,
+    duration: Option<&str>,
+    requests: Option<u64>,
+    warmup: Option<&str>,
+    seed: Option<u64>,
+) -> Result<(), Failure> {
+    if let Some(d) = duration {
+        w.window = Window::Duration(duration_flag("--duration", d, false)?);
+    }
+    if let Some(n) = requests {
+        if n == 0 {
+            return Err(flag_error("--requests", "must be at least 1"));
+        }
+        w.window = Window::Requests(n);
+    }
+    if let Some(d) = warmup {
+        w.warmup = duration_flag("--warmup", d, true)?;
+    }
+    if let Some(s) = seed {
+        w.seed = s;
+    }
+    Ok(())
+}
+
 impl Overrides {
     fn apply(&self, topo: &mut Topology) -> Result<(), Failure> {
         let w = &mut topo.workload;
@@ -193,25 +230,13 @@ impl Overrides {
                 }
             }
         }
-        if let Some(d) = &self.duration {
-            let d = units::parse_duration(d).map_err(|e| flag_error("--duration", e.message))?;
-            if d == 0 {
-                return Err(flag_error("--duration", "must be above zero"));
-            }
-            w.window = Window::Duration(d);
-        }
-        if let Some(n) = self.requests {
-            if n == 0 {
-                return Err(flag_error("--requests", "must be at least 1"));
-            }
-            w.window = Window::Requests(n);
-        }
-        if let Some(d) = &self.warmup {
-            w.warmup = units::parse_duration(d).map_err(|e| flag_error("--warmup", e.message))?;
-        }
-        if let Some(s) = self.seed {
-            w.seed = s;
-        }
+        apply_window_flags(
+            w,
+            self.duration.as_deref(),
+            self.requests,
+            self.warmup.as_deref(),
+            self.seed,
+        )?;
         if let Some(n) = self.replications {
             if n == 0 {
                 return Err(flag_error("--replications", "must be at least 1"));

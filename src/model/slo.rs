@@ -68,6 +68,14 @@ impl fmt::Display for Slo {
     }
 }
 
+/// Several SLOs as one phrase: `p99 <= 50 ms, mean <= 10 ms`.
+pub fn list(slos: &[Slo]) -> String {
+    slos.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Slo {
     /// Parses `p99=50ms` (also `p99<=50ms`, `mean=2.5ms`, `p99.9=1s`).
     pub fn parse(text: &str) -> Result<Slo, String> {

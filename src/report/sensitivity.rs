@@ -451,12 +451,7 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
     }
     let caps = r.by_capacity();
     if !caps.is_empty() {
-        let slos = r
-            .slos
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let slos = crate::model::slo::list(&r.slos);
         let _ = writeln!(
             out,
             "\ncapacity, the highest rate meeting {} ({}): base {} rps",

@@ -131,12 +131,7 @@ fn capacity_chart(r: &SensitivityResults) -> Option<Tornado> {
     }
     let shown = knobs.len().min(MAX_ROWS);
     let cap = |o: &Outcome| o.capacity.as_ref().and_then(|c| c.rps);
-    let slos = r
-        .slos
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let slos = crate::model::slo::list(&r.slos);
     let mut sub = subtitle(r);
     sub.push(format!(
         "capacity: the highest rate meeting {slos}; {}",

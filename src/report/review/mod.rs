@@ -259,10 +259,7 @@ fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
     if !slos.is_empty() {
         scope += &format!(
             " Objectives: {} on end-to-end latency.",
-            slos.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            crate::model::slo::list(slos)
         );
     }
     blocks.push(Block::Text(scope));
@@ -475,10 +472,7 @@ fn capacity(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
     } else {
         blocks.push(Block::Text(format!(
             "Judged against {} on end-to-end latency over the swept loads. A load meets an objective only when the whole 95% confidence interval of its figure is within it, and misses it when the whole interval is beyond it or the design saturates; otherwise the replications cannot tell (\"unsure\"), and it counts as not met. The capacity lies between the last load met and the first not met; `ztsim capacity` narrows that bracket by searching between them.",
-            slos.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" and ")
+            crate::model::slo::list(slos)
         )));
         header.insert(1, "meets the objectives up to".into());
         header.insert(2, "first load not met".into());
