@@ -70,18 +70,9 @@ pub struct CapacityArgs {
     /// Replications an undecided point may grow to, doubling.
     #[arg(long, value_name = "N", default_value_t = 12)]
     max_replications: u32,
-    /// Measured duration of each replication (e.g. 10s) [default: the topology's].
-    #[arg(long, value_name = "DURATION", conflicts_with = "requests")]
-    duration: Option<String>,
-    /// Measure this many requests per replication instead of a duration.
-    #[arg(long, value_name = "N")]
-    requests: Option<u64>,
-    /// Warm-up of each replication (e.g. 2s) [default: the topology's].
-    #[arg(long, value_name = "DURATION")]
-    warmup: Option<String>,
-    /// Base seed; each rate derives its own, shared by every design.
-    #[arg(long, value_name = "SEED")]
-    seed: Option<u64>,
+    /// Each rate derives its seed from the base seed (shared by every design).
+    #[command(flatten)]
+    window: crate::WindowArgs,
     /// Output folder [default: output/capacity/<topology name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -142,13 +133,7 @@ impl CapacityArgs {
                 ),
             ]));
         }
-        crate::apply_window_flags(
-            &mut topo.workload,
-            self.duration.as_deref(),
-            self.requests,
-            self.warmup.as_deref(),
-            self.seed,
-        )?;
+        self.window.apply(&mut topo.workload)?;
         Ok(topo)
     }
 

@@ -134,21 +134,29 @@ struct Overrides {
     /// Open-loop arrival rate, requests per second (e.g. 500, 1.5k).
     #[arg(long, value_name = "RPS")]
     rate: Option<String>,
-    /// Measured duration after warm-up (e.g. 30s, 2m).
+    #[command(flatten)]
+    window: WindowArgs,
+    /// Independent replications (for confidence intervals).
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+}
+
+/// How long each replication measures, and on which seed: the flags shared
+/// by every command that simulates a topology.
+#[derive(Args, Default)]
+pub(crate) struct WindowArgs {
+    /// Measured duration after warm-up (e.g. 30s, 2m) [default: the topology's].
     #[arg(long, value_name = "DURATION", conflicts_with = "requests")]
     duration: Option<String>,
     /// Measure this many requests instead of a duration.
     #[arg(long, value_name = "N")]
     requests: Option<u64>,
-    /// Warm-up excluded from the statistics (e.g. 2s).
+    /// Warm-up excluded from the statistics (e.g. 2s) [default: the topology's].
     #[arg(long, value_name = "DURATION")]
     warmup: Option<String>,
-    /// Base seed of all random streams.
+    /// Base seed of all random streams [default: the topology's].
     #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
-    /// Independent replications (for confidence intervals).
-    #[arg(long, value_name = "N")]
-    replications: Option<u32>,
 }
 
 /// Why a command did not succeed.
@@ -182,31 +190,26 @@ pub(crate) fn duration_flag(flag: &str, text: &str, zero_ok: bool) -> Result<u64
     Ok(d)
 }
 
-/// Applies the measurement flags shared by every command that simulates a
-/// topology: `--duration` or `--requests`, `--warmup`, `--seed`.
-pub(crate) fn apply_window_flags(
-    w: &mut ztsim::model::topology::Workload,
-    duration: Option<&str>,
-    requests: Option<u64>,
-    warmup: Option<&str>,
-    seed: Option<u64>,
-) -> Result<(), Failure> {
-    if let Some(d) = duration {
-        w.window = Window::Duration(duration_flag("--duration", d, false)?);
-    }
-    if let Some(n) = requests {
-        if n == 0 {
-            return Err(flag_error("--requests", "must be at least 1"));
+impl WindowArgs {
+    /// Applies the flags given to `w`.
+    pub(crate) fn apply(&self, w: &mut ztsim::model::topology::Workload) -> Result<(), Failure> {
+        if let Some(d) = &self.duration {
+            w.window = Window::Duration(duration_flag("--duration", d, false)?);
         }
-        w.window = Window::Requests(n);
+        if let Some(n) = self.requests {
+            if n == 0 {
+                return Err(flag_error("--requests", "must be at least 1"));
+            }
+            w.window = Window::Requests(n);
+        }
+        if let Some(d) = &self.warmup {
+            w.warmup = duration_flag("--warmup", d, true)?;
+        }
+        if let Some(s) = self.seed {
+            w.seed = s;
+        }
+        Ok(())
     }
-    if let Some(d) = warmup {
-        w.warmup = duration_flag("--warmup", d, true)?;
-    }
-    if let Some(s) = seed {
-        w.seed = s;
-    }
-    Ok(())
 }
 
 impl Overrides {
@@ -230,13 +233,7 @@ impl Overrides {
                 }
             }
         }
-        apply_window_flags(
-            w,
-            self.duration.as_deref(),
-            self.requests,
-            self.warmup.as_deref(),
-            self.seed,
-        )?;
+        self.window.apply(w)?;
         if let Some(n) = self.replications {
             if n == 0 {
                 return Err(flag_error("--replications", "must be at least 1"));
@@ -308,7 +305,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     args.overrides.apply(&mut topo)?;
     if args
         .replay
-        .apply(&mut topo, args.overrides.warmup.is_some())?
+        .apply(&mut topo, args.overrides.window.warmup.is_some())?
     {
         // The replay's window was recomputed: --duration/--requests narrow it.
         args.overrides.apply(&mut topo)?;
