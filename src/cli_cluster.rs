@@ -121,7 +121,7 @@ pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
     let written = write_study_outputs(&dir, &results)?;
     print!("{}", report::study::overview(&results));
     println!(
-        "\nmerged {count} shards ({total} points) into {}: results.csv, results.json and {} charts",
+        "\nmerged {count} shards ({total} points) into {}: results.csv, results.json, {} charts and report.html",
         dir.display(),
         written.charts
     );
