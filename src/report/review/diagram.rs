@@ -10,7 +10,7 @@ use super::escape;
 use super::setup::TopologyGraph;
 
 const BOX_W: f64 = 165.0;
-const BOX_H: f64 = 58.0;
+const BOX_H: f64 = 66.0;
 const COL_GAP: f64 = 90.0;
 const ROW_GAP: f64 = 22.0;
 const MARGIN: f64 = 20.0;
@@ -134,55 +134,98 @@ pub fn svg(g: &TopologyGraph) -> String {
     let cw = BOX_W * 0.7;
     let _ = write!(
         out,
-        r##"<rect x="{MARGIN}" y="{cy:.1}" width="{cw:.0}" height="{BOX_H}" rx="29" fill="#eef3f8" stroke="#4a6fa5"/><text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle" font-weight="bold">clients</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#444">in {}</text>"##,
+        r##"<rect x="{MARGIN}" y="{cy:.1}" width="{cw:.0}" height="{BOX_H}" rx="33" fill="#eef3f8" stroke="#4a6fa5"/><text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle" font-weight="bold">clients</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#444">in {}</text>"##,
         MARGIN + cw / 2.0,
-        cy + 24.0,
+        cy + 28.0,
         MARGIN + cw / 2.0,
-        cy + 42.0,
+        cy + 46.0,
         escape(&g.client_zone)
     );
-    let arrow = |out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, label: &str| {
-        let mx = (x1 + x2) / 2.0;
-        let _ = write!(
-            out,
-            r##"<path d="M {x1:.1} {y1:.1} C {mx:.1} {y1:.1}, {mx:.1} {y2:.1}, {x2:.1} {y2:.1}" fill="none" stroke="#777" stroke-width="1.3" marker-end="url(#ztsim-arrow)"/>"##
-        );
-        // The label sits near the arrow's end, where arrows fan apart.
-        let lx = x2 - 34.0;
-        let ly = y1 + (y2 - y1) * 0.86 - 4.0;
-        let _ = write!(
-            out,
-            r##"<text x="{lx:.1}" y="{ly:.1}" font-size="11" text-anchor="middle" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text>"##,
-            escape(label)
-        );
-    };
+    // Every arrow as (from, to, calls per request); `None` is the clients.
+    // Entry arrows are summed per service (several entry endpoints of one
+    // service are one arrow).
+    let mut arrows: Vec<(Option<usize>, usize, f64)> = Vec::new();
     for (entry, weight) in &g.entries {
         if let Some(s) = g.services.iter().position(|s| {
             entry
                 .strip_prefix(&s.name)
                 .is_some_and(|r| r.starts_with('.'))
         }) {
-            let y = y_of(col_of[s], s) + BOX_H / 2.0;
-            arrow(
-                &mut out,
-                MARGIN + cw,
-                cy + BOX_H / 2.0,
-                x_of(col_of[s]),
-                y,
-                &format!("{:.0}%", weight * 100.0),
-            );
+            match arrows.iter_mut().find(|a| a.0.is_none() && a.1 == s) {
+                Some(a) => a.2 += weight,
+                None => arrows.push((None, s, *weight)),
+            }
         }
     }
     for c in g.calls.iter().filter(|c| c.from != c.to) {
-        let (fc, tc) = (col_of[c.from], col_of[c.to]);
-        arrow(
-            &mut out,
-            x_of(fc) + BOX_W,
-            y_of(fc, c.from) + BOX_H / 2.0,
-            x_of(tc),
-            y_of(tc, c.to) + BOX_H / 2.0,
-            &format!("×{}", per_request(c.per_request)),
+        arrows.push((Some(c.from), c.to, c.per_request));
+    }
+    let centre_y = |from: Option<usize>| match from {
+        None => cy + BOX_H / 2.0,
+        Some(f) => y_of(col_of[f], f) + BOX_H / 2.0,
+    };
+    // Where an arrow leaves its source and meets its target: spread along
+    // the box's edge in the order of the other ends, so arrowheads do not
+    // pile up on one point.
+    let spread = |k: usize, n: usize| -> f64 {
+        if n <= 1 {
+            0.0
+        } else {
+            (k as f64 / (n - 1) as f64 - 0.5) * (BOX_H - 16.0)
+        }
+    };
+    let mut calls_in = vec![0.0; g.services.len()];
+    for (a, &(from, to, n)) in arrows.iter().enumerate() {
+        calls_in[to] += n;
+        let mut incoming: Vec<usize> = (0..arrows.len()).filter(|&b| arrows[b].1 == to).collect();
+        incoming.sort_by(|&p, &q| {
+            centre_y(arrows[p].0)
+                .total_cmp(&centre_y(arrows[q].0))
+                .then(p.cmp(&q))
+        });
+        let mut outgoing: Vec<usize> = (0..arrows.len()).filter(|&b| arrows[b].0 == from).collect();
+        outgoing.sort_by(|&p, &q| {
+            let (tp, tq) = (arrows[p].1, arrows[q].1);
+            y_of(col_of[tp], tp)
+                .total_cmp(&y_of(col_of[tq], tq))
+                .then(p.cmp(&q))
+        });
+        let k_in = incoming.iter().position(|&b| b == a).unwrap_or(0);
+        let k_out = outgoing.iter().position(|&b| b == a).unwrap_or(0);
+        let (x1, y1) = match from {
+            None => (
+                MARGIN + cw,
+                cy + BOX_H / 2.0 + spread(k_out, outgoing.len()),
+            ),
+            Some(f) => (
+                x_of(col_of[f]) + BOX_W,
+                y_of(col_of[f], f) + BOX_H / 2.0 + spread(k_out, outgoing.len()),
+            ),
+        };
+        let (x2, y2) = (
+            x_of(col_of[to]),
+            y_of(col_of[to], to) + BOX_H / 2.0 + spread(k_in, incoming.len()),
         );
+        let mx = (x1 + x2) / 2.0;
+        let _ = write!(
+            out,
+            r##"<path d="M {x1:.1} {y1:.1} C {mx:.1} {y1:.1}, {mx:.1} {y2:.1}, {x2:.1} {y2:.1}" fill="none" stroke="#777" stroke-width="1.3" marker-end="url(#ztsim-arrow)"/>"##
+        );
+        // Labels only where they cannot be confused: a target with at most
+        // two arrows in; otherwise its box says how often it is called.
+        if incoming.len() <= 2 {
+            let label = match from {
+                None => format!("{:.0}%", n * 100.0),
+                Some(_) => format!("×{}", per_request(n)),
+            };
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text>"##,
+                x2 - 34.0,
+                y2 - 5.0,
+                escape(&label)
+            );
+        }
     }
     for (s, node) in g.services.iter().enumerate() {
         let (x, y) = (x_of(col_of[s]), y_of(col_of[s], s));
@@ -200,15 +243,21 @@ pub fn svg(g: &TopologyGraph) -> String {
             .unwrap_or_default();
         let _ = write!(
             out,
-            r##"<g><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}"/><text x="{tx:.1}" y="{ty1:.1}" font-size="14" text-anchor="middle" font-weight="bold">{name}</text><text x="{tx:.1}" y="{ty2:.1}" font-size="11" text-anchor="middle" fill="#444">{detail}</text></g>"##,
+            r##"<g><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}"/><text x="{tx:.1}" y="{ty1:.1}" font-size="14" text-anchor="middle" font-weight="bold">{name}</text><text x="{tx:.1}" y="{ty2:.1}" font-size="11" text-anchor="middle" fill="#444">{detail}</text><text x="{tx:.1}" y="{ty3:.1}" font-size="11" text-anchor="middle" fill="#444">{called}</text></g>"##,
             title = escape(&format!(
                 "{}: endpoints {}{self_calls}",
                 node.name,
                 node.endpoints.join(", ")
             )),
             tx = x + BOX_W / 2.0,
-            ty1 = y + 23.0,
-            ty2 = y + 43.0,
+            ty1 = y + 21.0,
+            ty2 = y + 39.0,
+            ty3 = y + 55.0,
+            called = if outside {
+                "called by designs only".to_string()
+            } else {
+                format!("called ×{} per request", per_request(calls_in[s]))
+            },
             name = escape(&clip(&node.name, 18)),
             detail = escape(&clip(
                 &format!(
@@ -300,6 +349,20 @@ mod tests {
         }
         assert_eq!(s.matches("marker-end").count(), 4);
         assert!(s.contains("not in the call graph"));
+        // Each box says how often it is called: db 3 + 0.5 times.
+        assert!(s.contains(">called ×3.5 per request<"));
+        assert!(s.contains(">called ×1 per request<"));
+        assert!(s.contains(">called by designs only<"));
+    }
+
+    #[test]
+    fn entries_of_one_service_are_one_arrow() {
+        let mut g = graph();
+        g.services[0].endpoints.push("post".into());
+        g.entries = vec![("web.get".into(), 0.75), ("web.post".into(), 0.25)];
+        let s = svg(&g);
+        assert_eq!(s.matches("marker-end").count(), 4);
+        assert!(s.contains(">100%<"));
     }
 
     #[test]
