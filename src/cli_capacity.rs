@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use ztsim::capacity::{Search, SizeBy, rate_capacity, size_for_rate};
 use ztsim::config::{self, Diagnostic};
-use ztsim::model::topology::{Arrivals, Window};
+use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Topology};
 use ztsim::report::capacity::{
     CONFIDENCE, CapacityReport, PointSettings, SizingReport, capacity_dir, render_capacity,
@@ -215,14 +215,8 @@ pub fn capacity_command(args: CapacityArgs) -> Result<(), Failure> {
     let w = &topo.workload;
     let settings = PointSettings {
         warmup_s: w.warmup as f64 * 1e-9,
-        duration_s: match w.window {
-            Window::Duration(d) => Some(d as f64 * 1e-9),
-            Window::Requests(_) => None,
-        },
-        requests: match w.window {
-            Window::Requests(n) => Some(n),
-            Window::Duration(_) => None,
-        },
+        duration_s: w.window.duration_s(),
+        requests: w.window.requests(),
         seed: w.seed,
         replications: search.replications,
         max_replications: search.max_replications,

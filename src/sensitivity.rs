@@ -1046,10 +1046,7 @@ pub fn run(spec: &Spec, prepared: &Prepared, capacity: Option<CapacityFn>) -> Se
         replications: b.replications,
         seed: b.seed,
         warmup_s: b.warmup as f64 * 1e-9,
-        duration_s: match b.window {
-            crate::model::topology::Window::Duration(d) => Some(d as f64 * 1e-9),
-            crate::model::topology::Window::Requests(_) => None,
-        },
+        duration_s: b.window.duration_s(),
         slos: Vec::new(),
         capacity_method: None,
         base,

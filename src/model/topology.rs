@@ -192,6 +192,24 @@ pub enum Window {
     Requests(u64),
 }
 
+impl Window {
+    /// The measured span in seconds, if the window is one.
+    pub fn duration_s(self) -> Option<f64> {
+        match self {
+            Window::Duration(d) => Some(d as f64 * 1e-9),
+            Window::Requests(_) => None,
+        }
+    }
+
+    /// The measured request count, if the window is one.
+    pub fn requests(self) -> Option<u64> {
+        match self {
+            Window::Requests(n) => Some(n),
+            Window::Duration(_) => None,
+        }
+    }
+}
+
 /// The workload driving a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {

@@ -9,7 +9,7 @@ use crate::model::cost::{CPU_CATEGORIES, CPU_NAMES, SPAN_NAMES, SPANS};
 use crate::model::metrics::{
     Counters, LatencyHistogram, Outcomes, RunMetrics, StationMetrics, StationOwner,
 };
-use crate::model::topology::{Arrivals, Topology, Window};
+use crate::model::topology::{Arrivals, Topology};
 
 const MS: f64 = 1e-6;
 
@@ -557,14 +557,8 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             rate_rps: w.arrivals.rate(),
             users,
             warmup_s: w.warmup as f64 * 1e-9,
-            duration_s: match w.window {
-                Window::Duration(d) => Some(d as f64 * 1e-9),
-                Window::Requests(_) => None,
-            },
-            requests: match w.window {
-                Window::Requests(n) => Some(n),
-                Window::Duration(_) => None,
-            },
+            duration_s: w.window.duration_s(),
+            requests: w.window.requests(),
             seed: w.seed,
             replications: w.replications,
         },

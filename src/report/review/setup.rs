@@ -199,15 +199,11 @@ fn flatten(path: &str, v: &toml::Value, out: &mut Vec<(String, String)>) {
 impl Setup {
     /// The setup of a study whose first grid point runs `topo`.
     pub fn new(topo: &Topology, designs: Vec<DesignParameters>) -> Setup {
-        use crate::model::topology::Window;
         let w = &topo.workload;
         Setup {
             topology: TopologyGraph::of(topo),
             designs,
-            duration_s: match w.window {
-                Window::Duration(d) => Some(d as f64 * 1e-9),
-                Window::Requests(_) => None,
-            },
+            duration_s: w.window.duration_s(),
             warmup_s: w.warmup as f64 * 1e-9,
             seed: w.seed,
         }
