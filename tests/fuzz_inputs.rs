@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Once, mpsc};
 use std::time::Duration;
 
-use common::{Case, corpus, corpus_dir, file_name};
+use common::{Case, check_corpus, corpus_dir};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -1827,40 +1827,22 @@ fn check_study_case(case: &Case) -> Result<(), String> {
 
 #[test]
 fn every_bad_study_is_refused_where_the_mistake_is() {
-    let files = corpus("bad-studies", ".study.toml");
-    assert!(
-        files.len() >= 10,
-        "corpus went missing: {} files",
-        files.len()
-    );
-    for known in STUDY_NEEDS_FIX {
-        assert!(
-            files.iter().any(|f| file_name(f) == *known),
-            "STUDY_NEEDS_FIX names {known}, which is not in the corpus"
-        );
-    }
-    let mut failures = Vec::new();
-    for path in &files {
-        let case = Case::load(path);
-        let outcome = if STUDY_NEEDS_FIX.contains(&file_name(path)) {
-            // Only: no panic (some are still wrongly accepted).
-            match study_diags(path) {
-                Err(e) if e.contains("panicked") => Err(e),
-                _ => Ok(()),
+    check_corpus(
+        "bad-studies",
+        ".study.toml",
+        10,
+        STUDY_NEEDS_FIX,
+        |case, full| {
+            if full {
+                check_study_case(case)
+            } else {
+                // Only: no panic (some are still wrongly accepted).
+                match study_diags(&case.path) {
+                    Err(e) if e.contains("panicked") => Err(e),
+                    _ => Ok(()),
+                }
             }
-        } else {
-            check_study_case(&case)
-        };
-        if let Err(e) = outcome {
-            failures.push(e);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} bad-study cases failed:\n\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n\n")
+        },
     );
 }
 

@@ -13,7 +13,7 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::{Case, corpus, describe, file_name};
+use common::{Case, check_corpus, describe};
 
 use ztsim::config::{Diagnostic, parse_design, parse_topology};
 use ztsim::model::cost::{CPU_CATEGORIES, SPAN_NAMES, SPANS};
@@ -2375,31 +2375,12 @@ fn check_case(case: &Case, t: &Topology, full: bool) -> Result<(), String> {
 #[test]
 fn every_bad_design_file_is_refused_where_the_mistake_is() {
     let t = corpus_topology();
-    let files = corpus("bad-designs", ".toml");
-    assert!(
-        files.len() >= 40,
-        "corpus went missing: {} files",
-        files.len()
-    );
-    for known in DESIGN_NEEDS_FIX {
-        assert!(
-            files.iter().any(|f| file_name(f) == *known),
-            "{known} is not in the corpus"
-        );
-    }
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|p| {
-            let full = !DESIGN_NEEDS_FIX.contains(&file_name(p));
-            check_case(&Case::load(p), &t, full).err()
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} bad designs failed:\n\n{}",
-        failures.len(),
-        files.len(),
-        failures.join("\n\n")
+    check_corpus(
+        "bad-designs",
+        ".toml",
+        40,
+        DESIGN_NEEDS_FIX,
+        |case, full| check_case(case, &t, full),
     );
     // Every file minus its mistake would be valid: the base tables parse.
     assert!(parse_design("empty.toml", "", Some(&t)).is_ok());

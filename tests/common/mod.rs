@@ -157,3 +157,40 @@ pub fn describe(d: &Diagnostic) -> String {
         d.key.as_ref().map(|k| k.to_string())
     )
 }
+
+/// Runs `check` on every case of corpus `tests/data/<name>` (files ending in
+/// `suffix`, at least `min_files` of them) and fails with every failure at
+/// once. `check` gets each case and whether to check it fully: cases named
+/// in `needs_fix` (each of which must exist) are only required to be
+/// refused without a panic.
+pub fn check_corpus(
+    name: &str,
+    suffix: &str,
+    min_files: usize,
+    needs_fix: &[&str],
+    check: impl Fn(&Case, bool) -> Result<(), String>,
+) {
+    let files = corpus(name, suffix);
+    assert!(
+        files.len() >= min_files,
+        "corpus went missing: {} files",
+        files.len()
+    );
+    for known in needs_fix {
+        assert!(
+            files.iter().any(|f| file_name(f) == *known),
+            "the NEEDS_FIX list names {known}, which is not in tests/data/{name}"
+        );
+    }
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|p| check(&Case::load(p), !needs_fix.contains(&file_name(p))).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases of tests/data/{name} failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
