@@ -1,5 +1,5 @@
 //! Zero Trust designs against closed-form and hand-derived results
-//! (MODEL.md s3 and s5, SOURCES.md "Known behaviours worth reproducing").
+//! (MODEL.md s3 and s5, docs/sources.md "Behaviours the tests reproduce").
 //!
 //! Same approach as `tests/exact.rs`: inline TOML, constant RTTs and CPU,
 //! constant arrivals spaced so that nothing overlaps unless a test means it
@@ -244,7 +244,7 @@ struct RttCase {
 const PER_REQUEST: &str = "[connections]\nreuse = \"per-request\"\n";
 
 /// Every request opens a new connection: TCP 1 RTT, then TLS, then the
-/// request 1 RTT (MODEL.md s3 table; SOURCES.md "Round trips").
+/// request 1 RTT (MODEL.md s3 table; docs/sources.md, handshake round trips).
 #[test]
 fn handshake_round_trips_per_request() {
     let n = 20;
