@@ -15,7 +15,11 @@
 //! self-contained computation on seeds derived from its coordinates, so
 //! results do not depend on the number of threads.
 
+pub mod builtin;
 pub mod capacity;
+pub mod export;
+pub mod folder;
+pub mod merge;
 pub mod sensitivity;
 pub mod shard;
 pub mod sweep;

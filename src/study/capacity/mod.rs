@@ -9,6 +9,8 @@ mod point;
 mod rate;
 mod sizing;
 
+pub mod compare;
+
 pub use point::{Point, Search, point_seed};
 pub use rate::{RateCapacity, rate_capacity};
 pub use sizing::{HOURS_PER_MONTH, ServiceSize, SizeBy, Sizing, SizingStep, size_for_rate};

@@ -1,8 +1,12 @@
 //! The knobs that apply to a base design, by design section, in the order of
 //! a design file's tables, with the reasons for the parameters left out.
 
-use super::knob::{Catalogue, Edit, Knob, alt, flag, lookup, set, shown, text, toggle};
-use crate::config::study::Input;
+use super::knob::{
+    Catalogue, Edit, Knob, alt, explicit_knob, flag, lookup, set, shown, text, toggle,
+};
+use super::run::Spec;
+use crate::config::study::{self, DESIGN_KEYS, Input};
+use crate::config::{self, Diagnostic};
 use crate::model::Design;
 use crate::model::design::{AuthzMode, ProxyMode, Reuse, Security, TicketCache, TlsVersion};
 use crate::report::sensitivity::Skipped;
@@ -459,4 +463,53 @@ fn authz(c: &mut Catalogue, design: &Design) {
             c.skip(&["authz.sidecar_cores"], "no policy sidecar");
         }
     }
+}
+
+/// The knobs of an analysis: the defaults for the base design, or those of
+/// `params` (`--param PATH=LOW,HIGH`, each replacing an earlier one of the
+/// same path); with `with_defaults`, both, a param replacing the default of
+/// its path. The base files are parsed to resolve the defaults.
+pub fn knobs(
+    spec: &Spec,
+    params: &[String],
+    with_defaults: bool,
+) -> Result<(Vec<Knob>, Vec<Skipped>), Vec<Diagnostic>> {
+    let topo = config::parse_topology(&spec.topology.name, &spec.topology.text)?;
+    let design = config::parse_design(&spec.design.name, &spec.design.text, Some(&topo))?;
+    let (defaults, skipped) = default_knobs(&design, &spec.design);
+    let mut explicit = Vec::new();
+    let mut problems = Vec::new();
+    for p in params {
+        let parsed = study::parse_param_flag(p).and_then(|(path, values)| {
+            let first = path.split('.').next().unwrap_or("");
+            let file = if DESIGN_KEYS.contains(&first) {
+                &spec.design
+            } else {
+                &spec.topology
+            };
+            explicit_knob(&path, &values, file)
+        });
+        match parsed {
+            Ok(k) => {
+                explicit.retain(|e: &Knob| e.path != k.path);
+                explicit.push(k);
+            }
+            Err(m) => problems.push(Diagnostic::new("command line", format!("--param {m}"))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if explicit.is_empty() {
+        return Ok((defaults, skipped));
+    }
+    if !with_defaults {
+        return Ok((explicit, Vec::new()));
+    }
+    let mut knobs: Vec<Knob> = defaults
+        .into_iter()
+        .filter(|d| !explicit.iter().any(|e| e.path == d.path))
+        .collect();
+    knobs.extend(explicit);
+    Ok((knobs, skipped))
 }

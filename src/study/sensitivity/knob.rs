@@ -384,16 +384,6 @@ pub(super) fn toggle(path: &str, base: bool, more: Vec<Edit>) -> (String, Vec<Ed
     (flag(!base).into(), edits)
 }
 
-/// Every knob that applies to `design` (resolved from `file`), in the order
-/// of the design file's tables, and the parameters left out with why.
-///
-/// Numbers: CPU costs, throughputs and shares x0.5 and x2 (shares capped at
-/// 1; from 0, 0 and 0.1); counts halved (at least 1) and doubled; TTLs / 10
-/// and x 10; cache TTLs of 0 (no cache) 1 s and 1 min. Choices: their
-/// alternatives. Parameters that choose *what* the design protects
-/// (`transport.security`, `transport.scope`, `transport.terminate`,
-/// `proxy.mode`, `authn.jwt`, `authn.scope`, `authz.scope`) are left out:
-
 /// A knob from `--param PATH=LOW,HIGH` (values already parsed as TOML): two
 /// values are its low and high settings; one value is compared with the
 /// base design. `file` is the design (or topology) file the path reaches

@@ -19,6 +19,6 @@ mod defaults;
 mod knob;
 mod run;
 
-pub use defaults::default_knobs;
+pub use defaults::{default_knobs, knobs};
 pub use knob::{Edit, Knob, KnobKind, Setting, duration_text, explicit_knob};
-pub use run::{CapacityFn, Case, Prepared, Spec, prepare, run};
+pub use run::{CapacityFn, Case, Prepared, Spec, analyse, prepare, run};

@@ -9,10 +9,13 @@ use super::knob::{Edit, Knob, Setting};
 use crate::config::Diagnostic;
 use crate::config::study::{self, Input, StudySpec};
 use crate::model::{self, Design, Topology};
+use crate::report::sensitivity::Skipped;
 use crate::report::sensitivity::{
     CapacityOutcome, Effect, KnobResult, Outcome, SensitivityResults,
 };
+use crate::report::slo::Slo;
 use crate::report::summarize;
+use crate::study::capacity::{Search, rate_capacity};
 use crate::units::Nanos;
 
 /// What a sensitivity analysis runs on.
@@ -240,5 +243,45 @@ pub fn run(spec: &Spec, prepared: &Prepared, capacity: Option<CapacityFn>) -> Se
         skipped: Vec::new(),
     };
     results.rank();
+    results
+}
+
+/// Runs the analysis; with SLOs, each case's capacity too: the highest rate
+/// meeting every SLO, searched from the analysis' rate on seeds that depend
+/// only on the rate, so every variation is searched on the same requests.
+/// The results record the SLOs, the capacity method and `skipped`.
+pub fn analyse(
+    spec: &Spec,
+    prepared: &Prepared,
+    slos: &[Slo],
+    search: &Search,
+    skipped: Vec<Skipped>,
+) -> SensitivityResults {
+    let capacity = |case: &Case| {
+        let c = rate_capacity(&case.topology, &case.design, slos, search);
+        CapacityOutcome {
+            rps: c.met_rps,
+            uncertainty_rps: c.met_rps.zip(c.limit_rps).map(|(met, limit)| limit - met),
+            bottleneck: c.bottleneck,
+        }
+    };
+    let mut results = run(
+        spec,
+        prepared,
+        if slos.is_empty() {
+            None
+        } else {
+            Some(&capacity)
+        },
+    );
+    if !slos.is_empty() {
+        results.capacity_method = Some(format!(
+            "searched to {}%, {} replications a point, an undecided point counted as missed",
+            search.resolution * 100.0,
+            search.replications
+        ));
+    }
+    results.slos = slos.to_vec();
+    results.skipped = skipped;
     results
 }
