@@ -7,10 +7,9 @@
 //! - [`model`]: the validated topology and the call state machine on top.
 //! - [`config`] (TOML in, with located diagnostics) and [`report`] (tables,
 //!   JSON, CSV out) at the edges.
-//! - [`sweep`]: runs a study's grid (config) into study results (report);
-//!   [`shard`] splits the grid across a batch job's tasks.
-//! - [`sensitivity`]: varies a design's parameters one at a time and ranks
-//!   their effect on p99 latency and capacity.
+//! - [`study`]: what runs many simulations: a study's grid (config) into
+//!   study results (report), split across a batch job's tasks; capacity
+//!   searches and sizing; one-at-a-time sensitivity of a design.
 //! - the `ztsim` binary: the command line.
 //!
 //! ```
@@ -38,13 +37,10 @@
 // cold error path; boxing them would add noise to every validator.
 #![allow(clippy::result_large_err)]
 
-pub mod capacity;
 pub mod config;
 pub mod engine;
 pub mod model;
 pub mod report;
-pub mod sensitivity;
-pub mod shard;
-pub mod sweep;
+pub mod study;
 pub mod trace;
 pub mod units;

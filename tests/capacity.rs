@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use ztsim::capacity::{Search, SizeBy, rate_capacity, size_for_rate};
 use ztsim::config::parse_topology;
 use ztsim::model::{Design, Topology};
 use ztsim::report::slo::{Slo, Verdict};
+use ztsim::study::capacity::{Search, SizeBy, rate_capacity, size_for_rate};
 
 // ---- closed forms ------------------------------------------------------
 
@@ -155,7 +155,7 @@ fn rate_search_is_deterministic_and_seeds_follow_the_rate() {
     let b = rate_capacity(&topo, &Design::plaintext(), &slos, &search);
     assert_eq!(a, b);
     for p in &a.points {
-        assert_eq!(p.seed, ztsim::capacity::point_seed(7, p.rate_rps));
+        assert_eq!(p.seed, ztsim::study::capacity::point_seed(7, p.rate_rps));
     }
 }
 

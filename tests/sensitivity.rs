@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ztsim::config::study::Input;
 use ztsim::config::{parse_design, parse_topology};
 use ztsim::report::sensitivity::{KnobResult, SensitivityResults};
-use ztsim::sensitivity::{self, Spec};
+use ztsim::study::sensitivity::{self, Spec};
 
 /// client -> api -> backend in one zone with a fixed 1 ms RTT and no
 /// business CPU; four cores each, so at 20 rps handshake jobs almost never

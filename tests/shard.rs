@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use ztsim::config::study::{expand, read_study};
-use ztsim::shard::{Shard, costs, owned, partition};
+use ztsim::study::shard::{Shard, costs, owned, partition};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -6,7 +6,8 @@ use std::process::Command;
 
 use ztsim::config::study::{self, Input, StudySpec};
 use ztsim::report::study::{LEAD_COLUMNS, METRIC_COLUMNS, results_csv};
-use ztsim::{config, model, report, sweep};
+use ztsim::study::sweep;
+use ztsim::{config, model, report};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

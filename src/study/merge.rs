@@ -1,38 +1,43 @@
-//! `ztsim merge`: the shard results of a study run as a batch job's tasks
-//! (`ztsim sweep STUDY --shard I/N`) checked against each other and combined
-//! into the study's results, written by the same function as a sweep's.
+//! `ztsim merge`'s work: the shard results of a study run as a batch job's
+//! tasks (`ztsim sweep STUDY --shard I/N`) found, checked against each other
+//! (same version, same study, same split, every shard and point once, all
+//! complete) and reassembled into the study's results in grid order.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-
-use ztsim::config::Diagnostic;
-use ztsim::report::study::{
+use crate::config::Diagnostic;
+use crate::report;
+use crate::report::study::{
     PointResult, SHARD_MANIFEST, ShardManifest, StudyResults, read_points, read_shard_manifest,
 };
-use ztsim::report::{self};
-use ztsim::shard::Shard;
+use crate::study::folder::{StudyError, rerun_args, resume_command_of};
+use crate::study::shard::Shard;
 
-use crate::Failure;
-use crate::cli_study::{
-    check_writable, fresh_folder, has_results, rerun_args, resume_command_of, write_study_outputs,
-};
+/// A study reassembled from its shards.
+pub struct Merged {
+    /// The study's results, every point in grid order.
+    pub results: StudyResults,
+    /// The study's name (its default output folder).
+    pub name: String,
+    /// How many shards it was split into.
+    pub shards: usize,
+}
 
-/// Flags of `ztsim merge`.
-#[derive(Args)]
-pub struct MergeArgs {
-    /// Shard result folders written by `ztsim sweep STUDY --shard I/N`, or
-    /// folders holding them (e.g. output/big/shards, or output/big).
-    #[arg(required = true, value_name = "SHARD_DIR")]
-    shards: Vec<PathBuf>,
-    /// Output folder [default: output/<study name>]. A folder that already
-    /// holds results is kept: a new one (name-2, ...) is used unless --force.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Replace the results already in the output folder.
-    #[arg(long)]
-    force: bool,
+/// Finds the shard results `args` name (shard folders, or folders holding
+/// them), checks that they make up one whole study and reassembles it.
+pub fn gather(args: &[PathBuf]) -> Result<Merged, StudyError> {
+    let shards = find(args)?;
+    check_consistent(&shards)?;
+    let points = collect_points(&shards)?;
+    let first = &shards[0];
+    let results = StudyResults::from_metadata(&first.manifest.study, points)
+        .map_err(|m| StudyError::BadInput(vec![problem(&first.dir.join(SHARD_MANIFEST), m)]))?;
+    Ok(Merged {
+        results,
+        name: first.manifest.name.clone(),
+        shards: first.manifest.shards,
+    })
 }
 
 /// One shard result found on disk.
@@ -98,38 +103,8 @@ fn sweep_command_for(template: &ShardManifest, shard: Shard) -> String {
     rerun_args(&template.command, Some(shard)).join(" ")
 }
 
-/// `ztsim merge`.
-pub fn merge_command(args: MergeArgs) -> Result<(), Failure> {
-    let shards = find(&args.shards)?;
-    check_consistent(&shards)?;
-    let points = collect_points(&shards)?;
-    let first = &shards[0];
-    let count = first.manifest.shards;
-    let total = points.len();
-    let results = StudyResults::from_metadata(&first.manifest.study, points)
-        .map_err(|m| Failure::BadInput(vec![problem(&first.dir.join(SHARD_MANIFEST), m)]))?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &first.manifest.name));
-    let dir = if args.force || !has_results(&dir) {
-        dir
-    } else {
-        fresh_folder(&dir)
-    };
-    check_writable(&dir)?;
-    let written = write_study_outputs(&dir, &results)?;
-    print!("{}", report::study::overview(&results));
-    println!(
-        "\nmerged {count} shards ({total} points) into {}: results.csv, results.json, {} charts and report.html",
-        dir.display(),
-        written.charts
-    );
-    Ok(())
-}
-
 /// The shard results the arguments name, each once, with their manifests.
-fn find(args: &[PathBuf]) -> Result<Vec<Found>, Failure> {
+fn find(args: &[PathBuf]) -> Result<Vec<Found>, StudyError> {
     let mut problems = Vec::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
     for arg in args {
@@ -161,14 +136,31 @@ fn find(args: &[PathBuf]) -> Result<Vec<Found>, Failure> {
     if problems.is_empty() {
         Ok(shards)
     } else {
-        Err(Failure::BadInput(problems))
+        Err(StudyError::BadInput(problems))
     }
 }
 
+/// One consistency check: the problems it finds.
+type Check = fn(&[Found]) -> Vec<Diagnostic>;
+
 /// Refuses shards that do not make up one whole study: another ztsim
 /// version, another study, another N, a shard missing or given twice, a
-/// point owned by none or by two.
-fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
+/// point owned by none or by two. Each check runs only if the ones before
+/// it passed: another version's fingerprints differ anyway, so only why
+/// is said.
+fn check_consistent(shards: &[Found]) -> Result<(), StudyError> {
+    let checks: [Check; 4] = [same_version, same_study, every_shard_once, every_point_once];
+    for check in checks {
+        let problems = check(shards);
+        if !problems.is_empty() {
+            return Err(StudyError::BadInput(problems));
+        }
+    }
+    Ok(())
+}
+
+/// Shards written by another ztsim version.
+fn same_version(shards: &[Found]) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let ours = env!("CARGO_PKG_VERSION");
     for s in shards {
@@ -182,10 +174,12 @@ fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
             ));
         }
     }
-    if !problems.is_empty() {
-        // Another version's fingerprints differ anyway: say only why.
-        return Err(Failure::BadInput(problems));
-    }
+    problems
+}
+
+/// Shards of another study, or split into another N.
+fn same_study(shards: &[Found]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
     let first = &shards[0];
     for s in &shards[1..] {
         if s.manifest.fingerprint != first.manifest.fingerprint {
@@ -212,9 +206,13 @@ fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
             ));
         }
     }
-    if !problems.is_empty() {
-        return Err(Failure::BadInput(problems));
-    }
+    problems
+}
+
+/// Shards given twice or missing.
+fn every_shard_once(shards: &[Found]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let first = &shards[0];
     let count = first.manifest.shards;
     let mut by_index: BTreeMap<usize, Vec<&Found>> = BTreeMap::new();
     for s in shards {
@@ -246,10 +244,13 @@ fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
             ),
         ));
     }
-    if !problems.is_empty() {
-        return Err(Failure::BadInput(problems));
-    }
-    // Every point owned exactly once: the shards split the same grid.
+    problems
+}
+
+/// Points owned by two shards or by none: the shards split the same grid.
+fn every_point_once(shards: &[Found]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let first = &shards[0];
     let total = first.manifest.study_points;
     let mut owner: Vec<Option<&Found>> = vec![None; total];
     for s in shards {
@@ -280,15 +281,11 @@ fn check_consistent(shards: &[Found]) -> Result<(), Failure> {
             ),
         ));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::BadInput(problems))
-    }
+    problems
 }
 
 /// Every shard's points, in grid order; a shard missing any is incomplete.
-fn collect_points(shards: &[Found]) -> Result<Vec<PointResult>, Failure> {
+fn collect_points(shards: &[Found]) -> Result<Vec<PointResult>, StudyError> {
     let mut problems = Vec::new();
     let total = shards[0].manifest.study_points;
     let mut points: Vec<PointResult> = Vec::with_capacity(total);
@@ -319,7 +316,7 @@ fn collect_points(shards: &[Found]) -> Result<Vec<PointResult>, Failure> {
         }
     }
     if !problems.is_empty() {
-        return Err(Failure::BadInput(problems));
+        return Err(StudyError::BadInput(problems));
     }
     points.sort_by_key(|p| p.index);
     Ok(points)

@@ -9,7 +9,7 @@ use ztsim::config;
 use ztsim::report;
 use ztsim::trace::{self, Format, build::safe_name, write};
 
-use crate::Failure;
+use super::failure::Failure;
 
 /// Flags of `ztsim import`.
 #[derive(Args)]
@@ -34,7 +34,7 @@ pub struct ImportArgs {
 }
 
 /// Runs `ztsim import`.
-pub fn import_command(args: ImportArgs) -> Result<(), Failure> {
+pub fn command(args: ImportArgs) -> Result<(), Failure> {
     let imported = trace::import(&args.files, args.format).map_err(Failure::BadInput)?;
     let name = safe_name(args.name.as_deref().unwrap_or_else(|| {
         args.files[0]

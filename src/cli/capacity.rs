@@ -1,23 +1,24 @@
-//! `ztsim capacity`: flags into a search (or a sizing) per design, the
-//! tables, and `capacity.json`/`.csv` or `sizing.json`/`.csv`.
+//! `ztsim capacity`: flags into a search (or a sizing) of each design, run
+//! by the library; the tables, and `capacity.json`/`.csv` or
+//! `sizing.json`/`.csv`.
 
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 
-use ztsim::capacity::{Search, SizeBy, rate_capacity, size_for_rate};
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Topology};
+use ztsim::report;
 use ztsim::report::capacity::{
-    CONFIDENCE, CapacityReport, PointSettings, SizingReport, capacity_dir, render_capacity,
-    render_sizing, write_capacity, write_sizing,
+    capacity_dir, render_capacity, render_sizing, write_capacity, write_sizing,
 };
 use ztsim::report::slo::Slo;
-use ztsim::{capacity, report, units};
+use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
+use ztsim::study::capacity::{Search, SizeBy};
 
-use crate::{Failure, flag_error, set_threads};
+use super::failure::{Failure, flag_error};
+use super::flags::{WindowArgs, guard, rate_flag, set_threads};
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,7 +73,7 @@ pub struct CapacityArgs {
     max_replications: u32,
     /// Each rate derives its seed from the base seed (shared by every design).
     #[command(flatten)]
-    window: crate::WindowArgs,
+    window: WindowArgs,
     /// Output folder [default: output/capacity/<topology name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -83,10 +84,6 @@ pub struct CapacityArgs {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-}
-
-fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
-    units::parse_rate(v).map_err(|e| flag_error(flag, e.message))
 }
 
 /// `2%` or `0.02`, strictly between 0 and 1.
@@ -164,10 +161,26 @@ impl CapacityArgs {
             max_rps,
         })
     }
+
+    /// The plaintext baseline first (unless --no-baseline with designs
+    /// given), then each --model once.
+    fn designs(&self, topo: &Topology) -> Result<Vec<Design>, Failure> {
+        let mut designs = Vec::new();
+        if self.models.is_empty() || !self.no_baseline {
+            designs.push(Design::plaintext());
+        }
+        for m in &self.models {
+            let d = config::load_design(m, topo).map_err(Failure::BadInput)?;
+            if !designs.contains(&d) {
+                designs.push(d);
+            }
+        }
+        Ok(designs)
+    }
 }
 
 /// `ztsim capacity`.
-pub fn capacity_command(args: CapacityArgs) -> Result<(), Failure> {
+pub fn command(args: CapacityArgs) -> Result<(), Failure> {
     let slos = args.slos()?;
     let target = args
         .target_rate
@@ -184,17 +197,7 @@ pub fn capacity_command(args: CapacityArgs) -> Result<(), Failure> {
     }
     let topo = args.topology()?;
     let search = args.search(&topo)?;
-    let mut designs = Vec::new();
-    if args.models.is_empty() || !args.no_baseline {
-        designs.push(Design::plaintext());
-    }
-    for m in &args.models {
-        let d = config::load_design(m, &topo).map_err(Failure::BadInput)?;
-        if !designs.contains(&d) {
-            designs.push(d);
-        }
-    }
-    let baseline = (designs[0] == Design::plaintext()).then_some(0);
+    let designs = args.designs(&topo)?;
     if let Some(n) = args.threads {
         set_threads(n)?;
     }
@@ -212,43 +215,23 @@ pub fn capacity_command(args: CapacityArgs) -> Result<(), Failure> {
     } else {
         report::unused_dir(&dir, marker)
     };
-    let w = &topo.workload;
-    let settings = PointSettings {
-        warmup_s: w.warmup as f64 * 1e-9,
-        duration_s: w.window.duration_s(),
-        requests: w.window.requests(),
-        seed: w.seed,
-        replications: search.replications,
-        max_replications: search.max_replications,
-    };
     let names: Vec<&str> = designs.iter().map(|d| d.name.as_str()).collect();
+    let cannot = |e: std::io::Error| {
+        Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
+    };
     match target {
         None => {
             eprintln!(
                 "searching the highest rate meeting the SLOs for {}...",
                 names.join(", ")
             );
-            let found = designs
-                .par_iter()
-                .map(|d| rate_capacity(&topo, d, &slos, &search))
-                .collect();
-            let r = CapacityReport {
-                ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
-                topology: topo.name.clone(),
-                slos,
-                resolution: search.resolution,
-                settings,
-                confidence: CONFIDENCE.to_string(),
-                designs: found,
-            };
+            let r = capacity_report(&topo, &designs, slos, &search);
             print!("{}", render_capacity(&r));
-            write_capacity(&dir, &r).map_err(|e| {
-                Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
-            })?;
+            write_capacity(&dir, &r).map_err(cannot)?;
             println!("\nwrote {}/capacity.json and capacity.csv", dir.display());
         }
         Some(rate) => {
-            crate::guard(&capacity_topology_at(&topo, rate))?;
+            guard(&capacity_topology_at(&topo, rate))?;
             let by = match args.size {
                 SizeFlag::Replicas => SizeBy::Replicas,
                 SizeFlag::Cores => SizeBy::Cores,
@@ -258,28 +241,14 @@ pub fn capacity_command(args: CapacityArgs) -> Result<(), Failure> {
                 names.join(", "),
                 by.name()
             );
-            let found = designs
-                .par_iter()
-                .map(|d| size_for_rate(&topo, d, &slos, rate, by, &search))
-                .collect();
-            let mut r = SizingReport {
-                ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
-                topology: topo.name.clone(),
-                slos,
-                target_rps: rate,
-                size_by: by,
+            let target = Target {
+                rate_rps: rate,
+                by,
                 price_per_vcpu_hour: args.price_per_vcpu_hour,
-                hours_per_month: capacity::HOURS_PER_MONTH,
-                settings,
-                confidence: CONFIDENCE.to_string(),
-                designs: found,
-                versus_baseline: Vec::new(),
             };
-            r.compare_with(baseline);
+            let r = sizing_report(&topo, &designs, slos, target, &search);
             print!("{}", render_sizing(&r));
-            write_sizing(&dir, &r).map_err(|e| {
-                Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
-            })?;
+            write_sizing(&dir, &r).map_err(cannot)?;
             println!("\nwrote {}/sizing.json and sizing.csv", dir.display());
         }
     }

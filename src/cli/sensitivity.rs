@@ -1,21 +1,22 @@
-//! `ztsim sensitivity`: flags into a [`Spec`] and its knobs, the runs, and
-//! the files (`sensitivity.csv`, `sensitivity.json`, tornado charts).
+//! `ztsim sensitivity`: flags into a [`Spec`] and its knobs, the analysis
+//! run by the library, and the files (`sensitivity.csv`,
+//! `sensitivity.json`, tornado charts).
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use ztsim::capacity::{Search, rate_capacity};
-use ztsim::config::study::{self, DESIGN_KEYS, Input};
+use ztsim::config::study::Input;
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::Arrivals;
 use ztsim::report;
-use ztsim::report::sensitivity::{CapacityOutcome, SensitivityResults};
 use ztsim::report::slo::Slo;
-use ztsim::sensitivity::{self, Knob, Prepared, Spec};
+use ztsim::study::capacity::Search;
+use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
 
-use crate::{Failure, flag_error};
+use super::failure::{Failure, bad, flag_error};
+use super::flags::{duration_flag, guard, set_threads};
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -83,10 +84,6 @@ pub struct SensitivityArgs {
     threads: Option<usize>,
 }
 
-fn bad(d: Diagnostic) -> Failure {
-    Failure::BadInput(vec![d])
-}
-
 impl SensitivityArgs {
     fn spec(&self) -> Result<Spec, Failure> {
         let topology = Input::read(&self.topology).map_err(bad)?;
@@ -111,12 +108,12 @@ impl SensitivityArgs {
         let duration = self
             .duration
             .as_deref()
-            .map(|d| crate::duration_flag("--duration", d, false))
+            .map(|d| duration_flag("--duration", d, false))
             .transpose()?;
         let warmup = self
             .warmup
             .as_deref()
-            .map(|d| crate::duration_flag("--warmup", d, true))
+            .map(|d| duration_flag("--warmup", d, true))
             .transpose()?;
         if self.replications == Some(0) {
             return Err(flag_error("--replications", "must be at least 1"));
@@ -130,54 +127,6 @@ impl SensitivityArgs {
             duration,
             warmup,
         })
-    }
-
-    /// The knobs: the defaults for the base design, or the --param ones
-    /// (with --with-defaults, both).
-    fn knobs(
-        &self,
-        spec: &Spec,
-    ) -> Result<(Vec<Knob>, Vec<report::sensitivity::Skipped>), Failure> {
-        let topo = config::parse_topology(&spec.topology.name, &spec.topology.text)
-            .map_err(Failure::BadInput)?;
-        let design = config::parse_design(&spec.design.name, &spec.design.text, Some(&topo))
-            .map_err(Failure::BadInput)?;
-        let (defaults, skipped) = sensitivity::default_knobs(&design, &spec.design);
-        let mut explicit = Vec::new();
-        let mut problems = Vec::new();
-        for p in &self.param {
-            let parsed = study::parse_param_flag(p).and_then(|(path, values)| {
-                let first = path.split('.').next().unwrap_or("");
-                let file = if DESIGN_KEYS.contains(&first) {
-                    &spec.design
-                } else {
-                    &spec.topology
-                };
-                sensitivity::explicit_knob(&path, &values, file)
-            });
-            match parsed {
-                Ok(k) => {
-                    explicit.retain(|e: &Knob| e.path != k.path);
-                    explicit.push(k);
-                }
-                Err(m) => problems.push(Diagnostic::new("command line", format!("--param {m}"))),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Failure::BadInput(problems));
-        }
-        if explicit.is_empty() {
-            return Ok((defaults, skipped));
-        }
-        if !self.with_defaults {
-            return Ok((explicit, Vec::new()));
-        }
-        let mut knobs: Vec<Knob> = defaults
-            .into_iter()
-            .filter(|d| !explicit.iter().any(|e| e.path == d.path))
-            .collect();
-        knobs.extend(explicit);
-        Ok((knobs, skipped))
     }
 }
 
@@ -196,7 +145,7 @@ fn about_flags(mut ds: Vec<Diagnostic>, args: &SensitivityArgs) -> Vec<Diagnosti
 }
 
 /// `ztsim sensitivity`.
-pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
+pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
     let spec = args.spec()?;
     let slos = args
         .slo
@@ -221,16 +170,17 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
         max_replications: args.capacity_replications,
         ..Search::default()
     };
-    let (knobs, skipped) = args.knobs(&spec)?;
+    let (knobs, skipped) =
+        sensitivity::knobs(&spec, &args.param, args.with_defaults).map_err(Failure::BadInput)?;
     let prepared = sensitivity::prepare(&spec, knobs)
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
     if !args.no_guard {
         for case in prepared.cases() {
-            crate::guard(&case.topology)?;
+            guard(&case.topology)?;
         }
     }
     if let Some(n) = args.threads {
-        crate::set_threads(n)?;
+        set_threads(n)?;
     }
     let dir = args.out.clone().unwrap_or_else(|| {
         report::sensitivity_dir(
@@ -260,7 +210,7 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
             ", each with a capacity search".to_string()
         }
     );
-    let results = analyse(&spec, &prepared, &slos, &search, skipped);
+    let results = sensitivity::analyse(&spec, &prepared, &slos, &search, skipped);
     // Files first: a table piped into `head` must not lose the results.
     let written = report::sensitivity::write(&results, &dir)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -276,43 +226,4 @@ pub fn sensitivity_command(args: SensitivityArgs) -> Result<(), Failure> {
             .join(", ")
     );
     Ok(())
-}
-
-/// Runs the analysis; with SLOs, each case's capacity too: the highest rate
-/// meeting every SLO, searched from the analysis' rate on seeds that depend
-/// only on the rate, so every variation is searched on the same requests.
-fn analyse(
-    spec: &Spec,
-    prepared: &Prepared,
-    slos: &[Slo],
-    search: &Search,
-    skipped: Vec<report::sensitivity::Skipped>,
-) -> SensitivityResults {
-    let capacity = |case: &sensitivity::Case| {
-        let c = rate_capacity(&case.topology, &case.design, slos, search);
-        CapacityOutcome {
-            rps: c.met_rps,
-            uncertainty_rps: c.met_rps.zip(c.limit_rps).map(|(met, limit)| limit - met),
-            bottleneck: c.bottleneck,
-        }
-    };
-    let mut results = sensitivity::run(
-        spec,
-        prepared,
-        if slos.is_empty() {
-            None
-        } else {
-            Some(&capacity)
-        },
-    );
-    if !slos.is_empty() {
-        results.capacity_method = Some(format!(
-            "searched to {}%, {} replications a point, an undecided point counted as missed",
-            search.resolution * 100.0,
-            search.replications
-        ));
-    }
-    results.slos = slos.to_vec();
-    results.skipped = skipped;
-    results
 }

@@ -11,12 +11,17 @@ use std::time::Instant;
 use clap::Args;
 
 use rand::RngCore;
+use ztsim::config;
 use ztsim::engine::EventQueue;
 use ztsim::engine::rng::{Component, Streams};
 use ztsim::model::sim::simulate;
 use ztsim::model::topology::Window;
 use ztsim::model::{Design, Topology};
+use ztsim::study::{builtin, sweep};
 
+use super::failure::Failure;
+
+/// Flags of `ztsim bench`.
 #[derive(Args)]
 pub struct BenchArgs {
     /// Topology to simulate.
@@ -24,13 +29,13 @@ pub struct BenchArgs {
     topology: PathBuf,
     /// Designs to time beside plaintext (models/*.toml); repeatable.
     #[arg(long, short, value_name = "FILE")]
-    pub model: Vec<PathBuf>,
+    model: Vec<PathBuf>,
     /// Measured requests in the timed run.
     #[arg(long, default_value_t = 200_000)]
     requests: u64,
     /// Instead, time the built-in default study on 1 and on 2 threads.
     #[arg(long)]
-    pub sweep: bool,
+    sweep: bool,
     /// Also measure peak memory at 1M and 10M requests (two child processes; slow).
     #[arg(long)]
     memory: bool,
@@ -39,14 +44,25 @@ pub struct BenchArgs {
     memory_probe: Option<u64>,
 }
 
-/// The topology file to load.
-pub fn topology(args: &BenchArgs) -> &std::path::Path {
-    &args.topology
+/// `ztsim bench`: the speed of the default study's sweep on 1 and 2
+/// threads (`--sweep`), or of one topology under plaintext and each design.
+pub fn command(args: BenchArgs) -> Result<(), Failure> {
+    if args.sweep {
+        return sweep_speedup().map_err(Failure::Other);
+    }
+    let topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
+    let designs = args
+        .model
+        .iter()
+        .map(|m| config::load_design(m, &topo))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::BadInput)?;
+    run(topo, &designs, args).map_err(Failure::Other)
 }
 
 /// Runs the benchmark on `topo` (loaded from `args.topology`), under
 /// plaintext and each of `designs`.
-pub fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), String> {
+fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), String> {
     let plain = Design::plaintext();
     topo.workload.warmup = 0;
     topo.workload.replications = 1;
@@ -139,8 +155,8 @@ pub fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<()
 
 /// Times the default study's sweep on one thread and on two (each in a pool
 /// of its own, in the same run) and checks both give the same results.
-pub fn sweep_speedup() -> Result<(), String> {
-    let study = ztsim::config::study::expand(&crate::cli_study::default_spec()).map_err(|d| {
+fn sweep_speedup() -> Result<(), String> {
+    let study = ztsim::config::study::expand(&builtin::spec()).map_err(|d| {
         d.iter()
             .map(|d| d.to_string())
             .collect::<Vec<_>>()
@@ -152,7 +168,7 @@ pub fn sweep_speedup() -> Result<(), String> {
             .build()
             .map_err(|e| e.to_string())?;
         let t0 = Instant::now();
-        let results = pool.install(|| ztsim::sweep::run(&study, &|| {}));
+        let results = pool.install(|| sweep::run(&study, &|| {}));
         let secs = t0.elapsed().as_secs_f64();
         Ok((
             secs,

@@ -1,0 +1,55 @@
+//! `ztsim merge`: shard results of a study (`ztsim sweep STUDY --shard I/N`)
+//! checked and combined by the library, written by the same function as a
+//! sweep's outputs.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use ztsim::report;
+use ztsim::study::folder::{check_writable, fresh_folder, has_results, write_study_outputs};
+use ztsim::study::merge;
+
+use super::failure::{Failure, bad};
+
+/// Flags of `ztsim merge`.
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Shard result folders written by `ztsim sweep STUDY --shard I/N`, or
+    /// folders holding them (e.g. output/big/shards, or output/big).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    shards: Vec<PathBuf>,
+    /// Output folder [default: output/<study name>]. A folder that already
+    /// holds results is kept: a new one (name-2, ...) is used unless --force.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the results already in the output folder.
+    #[arg(long)]
+    force: bool,
+}
+
+/// `ztsim merge`.
+pub fn command(args: MergeArgs) -> Result<(), Failure> {
+    let merged = merge::gather(&args.shards)?;
+    let results = &merged.results;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &merged.name));
+    let dir = if args.force || !has_results(&dir) {
+        dir
+    } else {
+        fresh_folder(&dir)
+    };
+    check_writable(&dir).map_err(bad)?;
+    let written = write_study_outputs(&dir, results)?;
+    print!("{}", report::study::overview(results));
+    println!(
+        "\nmerged {} shards ({} points) into {}: results.csv, results.json, {} charts and report.html",
+        merged.shards,
+        results.points.len(),
+        dir.display(),
+        written.charts
+    );
+    Ok(())
+}

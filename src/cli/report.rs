@@ -1,0 +1,74 @@
+//! `ztsim report STUDY`: the design-review report of a finished study,
+//! against its own objectives or those given.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use ztsim::config::Diagnostic;
+use ztsim::model::slo::Slo;
+use ztsim::report::charts::{self, Chart};
+use ztsim::report::review;
+use ztsim::report::study::{StudyResults, read_results};
+use ztsim::study::folder::check_writable;
+
+use super::failure::{Failure, bad, flag_error};
+
+/// Flags of `ztsim report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// A study folder written by `ztsim sweep` (or its results.json).
+    study: PathBuf,
+    /// A latency objective, e.g. p99=50ms (repeatable); replaces the study's own.
+    #[arg(long, value_name = "STAT=LIMIT")]
+    slo: Vec<String>,
+    /// Folder for the report [default: the study folder].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// `ztsim report STUDY`: the design-review report of a finished study.
+pub fn command(args: ReportArgs) -> Result<(), Failure> {
+    let study = args.study.as_path();
+    let results_path = if study.is_dir() {
+        study.join("results.json")
+    } else {
+        study.to_path_buf()
+    };
+    if !results_path.exists() {
+        return Err(bad(Diagnostic::new(
+            study.display().to_string(),
+            "no results.json here: give a study folder written by `ztsim sweep` (e.g. output/default) or its results.json",
+        )));
+    }
+    let results: StudyResults = read_results(&results_path)
+        .map_err(|m| bad(Diagnostic::new(results_path.display().to_string(), m)))?;
+    let slos: Vec<Slo> = args
+        .slo
+        .iter()
+        .map(|o| Slo::parse(o).map_err(|m| flag_error("--slo", m)))
+        .collect::<Result<_, _>>()?;
+    let folder = results_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let dir = args.out.unwrap_or_else(|| folder.clone());
+    check_writable(&dir).map_err(bad)?;
+    // The report shows the charts beside it: draw them where it goes.
+    if dir != folder
+        || Chart::ALL
+            .iter()
+            .all(|c| !dir.join(format!("{}.png", c.stem())).exists())
+    {
+        charts::render_all(&results, &dir).map_err(|e| {
+            Failure::Other(format!("cannot write charts to {}: {e}", dir.display()))
+        })?;
+    }
+    let written = review::write(&dir, &results, &slos).map_err(|e| {
+        Failure::Other(format!("cannot write the report to {}: {e}", dir.display()))
+    })?;
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! `ztsim run`: one topology under one design (and the plaintext baseline
+//! on the same seeds), with workload overrides, a replay of recorded
+//! arrivals (`--replay`, `--replay-speed`) and traces of chosen requests
+//! (`--export-traces`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use ztsim::config;
+use ztsim::model::topology::Arrivals;
+use ztsim::model::{Design, RunMetrics, Topology};
+use ztsim::report;
+use ztsim::study::export::{Export, Exported, Exporter};
+
+use super::failure::{Failure, flag_error};
+use super::flags::{Overrides, guard, set_threads};
+
+/// Flags of `ztsim run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Topology file (topologies/*.toml).
+    topology: PathBuf,
+    /// Zero Trust design (models/*.toml) [default: plaintext, the perimeter baseline].
+    #[arg(long, short, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// With --model, skip the plaintext baseline run that the headline compares against.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Run even if the run's estimated size (events, memory) is beyond the guard's budget.
+    #[arg(long)]
+    no_guard: bool,
+    /// Overwrite results already in the output folder (otherwise a new
+    /// folder, name-2, name-3, ..., is used).
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    overrides: Overrides,
+    #[command(flatten)]
+    replay: ReplayArgs,
+    #[command(flatten)]
+    export: ExportArgs,
+    /// Folder for summary.json and latency.csv [default: output/runs/<topology name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads for replications [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+/// Replaying recorded arrivals.
+#[derive(Args, Default)]
+pub struct ReplayArgs {
+    /// Play the topology's recorded arrivals (`[workload] replay`) instead of
+    /// its arrival process; the window spans every recorded request after warm-up.
+    #[arg(long)]
+    replay: bool,
+    /// Playback speed of a replay: 2 plays the recording twice as fast.
+    #[arg(long, value_name = "X")]
+    replay_speed: Option<f64>,
+}
+
+impl ReplayArgs {
+    /// Switches `topo` to its recording if asked. A replay's window follows
+    /// its warm-up and speed, so it is recomputed when either changes
+    /// (`warmup_changed`: --warmup was given); returns true if it was, and
+    /// the caller then applies --duration/--requests again to narrow it.
+    pub fn apply(&self, topo: &mut Topology, warmup_changed: bool) -> Result<bool, Failure> {
+        let current = match topo.workload.arrivals {
+            Arrivals::Replay { speed, .. } => Some(speed),
+            _ => None,
+        };
+        if !self.replay && current.is_none() {
+            if self.replay_speed.is_some() {
+                return Err(flag_error(
+                    "--replay-speed",
+                    "applies to a replay: add --replay (the topology's workload needs `replay = \"FILE.arrivals.csv\"`)",
+                ));
+            }
+            return Ok(false);
+        }
+        if !self.replay && self.replay_speed.is_none() && !warmup_changed {
+            return Ok(false);
+        }
+        let speed = self.replay_speed.or(current).unwrap_or(1.0);
+        let flag = if self.replay_speed.is_some() {
+            "--replay-speed"
+        } else if self.replay {
+            "--replay"
+        } else {
+            "--warmup"
+        };
+        topo.workload
+            .replay(speed)
+            .map_err(|why| flag_error(flag, format!("`{}`: {why}", topo.name)))?;
+        Ok(true)
+    }
+}
+
+/// Exporting simulated requests as traces.
+#[derive(Args, Default)]
+pub struct ExportArgs {
+    /// Write the slowest and a random sample of the simulated requests as
+    /// Jaeger and OTLP JSON traces into DIR (the baseline's in DIR/baseline).
+    #[arg(long, value_name = "DIR")]
+    export_traces: Option<PathBuf>,
+    /// How many of the slowest requests to export.
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 10,
+        requires = "export_traces"
+    )]
+    export_slowest: usize,
+    /// How many requests to export at random (deterministic by seed).
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 20,
+        requires = "export_traces"
+    )]
+    export_sample: usize,
+}
+
+impl ExportArgs {
+    /// What to export, if asked, into a folder that holds no traces yet
+    /// (name-2, name-3, ...) unless `force`: traces already written are kept.
+    pub fn unused(&self, force: bool) -> Option<Export> {
+        self.export_traces.as_ref().map(|d| Export {
+            dir: if force {
+                d.clone()
+            } else {
+                report::unused_dir(d, "jaeger.json")
+            },
+            slowest: self.export_slowest,
+            sample: self.export_sample,
+        })
+    }
+}
+
+/// `ztsim run`.
+pub fn command(args: RunArgs) -> Result<(), Failure> {
+    let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
+    args.overrides.apply(&mut topo)?;
+    if args
+        .replay
+        .apply(&mut topo, args.overrides.window.warmup.is_some())?
+    {
+        // The replay's window was recomputed: --duration/--requests narrow it.
+        args.overrides.apply(&mut topo)?;
+    }
+    if !args.no_guard {
+        guard(&topo)?;
+    }
+    let design = match &args.model {
+        Some(path) => config::load_design(path, &topo).map_err(Failure::BadInput)?,
+        None => Design::plaintext(),
+    };
+    if let Some(n) = args.threads {
+        set_threads(n)?;
+    }
+    let dir = args.out.unwrap_or_else(|| {
+        let name = args.model.as_ref().map(|_| design.name.as_str());
+        report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
+    });
+    // Results already there are kept unless --force: a new folder is used.
+    let dir = if args.force {
+        dir
+    } else {
+        report::unused_dir(&dir, "summary.json")
+    };
+    let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
+    let export = args.export.unused(args.force);
+    simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())
+}
+
+fn simulate_and_report(
+    topo: &Topology,
+    design: &Design,
+    baseline: bool,
+    dir: &Path,
+    export: Option<&Export>,
+) -> Result<(), Failure> {
+    if let Some(rate) = topo.workload.arrivals.rate() {
+        for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
+            if rho >= 1.0 {
+                eprintln!(
+                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: it will saturate",
+                    svc.name,
+                    rho * 100.0
+                );
+            }
+        }
+    }
+    let mut exporter = Exporter::default();
+    let runs = exported(exporter.run(export, topo, design, None), design)?;
+    let summary = report::summarize(topo, design, &runs);
+    print!("{}", report::table::render(&summary));
+    if baseline {
+        // Same seeds, so the comparison sees common random numbers.
+        let plain = Design::plaintext();
+        let base_runs = exported(exporter.run(export, topo, &plain, Some("baseline")), &plain)?;
+        let base = report::summarize(topo, &plain, &base_runs);
+        println!("\n{}", report::headline(&base, &summary));
+    }
+    report::write_run(dir, topo, &runs, &summary)
+        .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
+    println!(
+        "\nwrote {}/summary.json, latency.csv and timeseries.csv",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// The runs of an [`Exporter`], saying where traces went.
+fn exported(
+    outcome: Result<(Vec<RunMetrics>, Option<Exported>), String>,
+    design: &Design,
+) -> Result<Vec<RunMetrics>, Failure> {
+    let (runs, written) = outcome.map_err(Failure::Other)?;
+    if let Some(w) = written {
+        println!(
+            "wrote {} traces ({}) to {}/jaeger.json, otlp.json and index.csv",
+            w.traces,
+            design.name,
+            w.dir.display()
+        );
+    }
+    Ok(runs)
+}

@@ -1,0 +1,36 @@
+//! `ztsim schema KIND`: the JSON Schema of a kind of input file, for
+//! editors that validate and complete TOML.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use ztsim::config::schema::{SchemaKind, schema_json};
+
+use super::failure::Failure;
+
+/// Flags of `ztsim schema`.
+#[derive(Args)]
+pub struct SchemaArgs {
+    /// Which file: topology (topologies/*.toml), design (models/*.toml) or study (*.study.toml).
+    #[arg(value_enum)]
+    kind: SchemaKind,
+    /// Write the schema to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// `ztsim schema`.
+pub fn command(args: SchemaArgs) -> Result<(), Failure> {
+    let text = schema_json(args.kind);
+    let written = match &args.out {
+        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()),
+        Some(path) => std::fs::write(path, text),
+    };
+    written.map_err(|e| {
+        let to = args
+            .out
+            .map_or("standard output".into(), |p| p.display().to_string());
+        Failure::Other(format!("cannot write the schema to {to}: {e}"))
+    })
+}

@@ -1,0 +1,208 @@
+//! `ztsim sweep`: a study file and flags into a study specification, run
+//! into its folder (or one shard of it) by the library.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use ztsim::config::study::{self, Input, StudySpec};
+use ztsim::model::slo::Slo;
+use ztsim::report;
+use ztsim::study::folder::{Existing, Run, run_study};
+use ztsim::study::shard::Shard;
+
+use super::failure::{Failure, bad, flag_error};
+use super::flags::{duration_flag, rate_flag, set_threads};
+use super::terminal::{STOP, Terminal, command_line};
+
+/// Flags of `ztsim sweep`.
+#[derive(Args)]
+pub struct SweepArgs {
+    /// Study file (TOML): topology, designs, rates, params; flags override it.
+    study: Option<PathBuf>,
+    /// Topology file (replaces the study's).
+    #[arg(long, value_name = "FILE")]
+    topology: Option<PathBuf>,
+    /// Design file; repeat for several (replaces the study's list).
+    #[arg(long = "model", short, value_name = "FILE")]
+    models: Vec<PathBuf>,
+    /// Offered loads, comma-separated (e.g. 100,200,400) (replaces the study's).
+    #[arg(long, value_name = "RPS,...", value_delimiter = ',')]
+    rate: Vec<String>,
+    /// A parameter to sweep, path=value,value (e.g. resumption.ticket_ttl=1m,5m,30m
+    /// or services.cart.replicas=2,4,8); repeatable.
+    #[arg(long, value_name = "PATH=V,...")]
+    param: Vec<String>,
+    /// Load at which per-design charts (CDF, CPU, attribution, time series) are drawn.
+    #[arg(long, value_name = "RPS")]
+    focus_rate: Option<String>,
+    /// Replications per point.
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+    /// Base seed; each (load, parameters) combination derives its own.
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
+    /// Measured duration per run (e.g. 10s).
+    #[arg(long, value_name = "DURATION")]
+    duration: Option<String>,
+    /// Warm-up per run (e.g. 2s).
+    #[arg(long, value_name = "DURATION")]
+    warmup: Option<String>,
+    /// A latency objective, e.g. p99=50ms (repeatable; replaces the study's
+    /// `slo`): the report's capacity table gives the highest load meeting them.
+    #[arg(long, value_name = "STAT=LIMIT")]
+    slo: Vec<String>,
+    /// Study name (its output folder under output/).
+    #[arg(long)]
+    name: Option<String>,
+    /// Output folder [default: output/<study name>]. A folder that already
+    /// holds results is kept: a new one (name-2, ...) is used unless --force
+    /// or --resume.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run even if a point's estimated size (events, memory) is beyond the guard's budget.
+    #[arg(long)]
+    no_guard: bool,
+    /// Replace the results already in the output folder.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
+    /// Continue an interrupted sweep in the output folder, reusing its
+    /// finished points (rerunning a finished study recomputes nothing).
+    #[arg(long)]
+    resume: bool,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Run only shard I of N (0-based: 0/4 ... 3/4), for a task of a batch
+    /// job; its share is balanced by estimated cost. Writes a shard result
+    /// [default: output/<study>/shards/I-of-N] that `ztsim merge` combines.
+    /// A shard folder of the same study is resumed, not replaced.
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
+    shard: Option<String>,
+}
+
+impl SweepArgs {
+    /// The study the file and flags describe together.
+    fn spec(&self) -> Result<StudySpec, Failure> {
+        let mut spec = match &self.study {
+            Some(path) => study::read_study(path).map_err(Failure::BadInput)?,
+            None => {
+                let topology = self.topology.as_ref().ok_or_else(|| {
+                    flag_error(
+                        "sweep",
+                        "give a study file, or at least --topology FILE and --model FILE",
+                    )
+                })?;
+                StudySpec {
+                    name: topology
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or("study")
+                        .to_string()
+                        + "-sweep",
+                    title: String::new(),
+                    topology: Input::read(topology).map_err(bad)?,
+                    designs: Vec::new(),
+                    rates: Vec::new(),
+                    focus_rate: None,
+                    params: Vec::new(),
+                    replications: None,
+                    seed: None,
+                    duration: None,
+                    warmup: None,
+                    slos: Vec::new(),
+                }
+            }
+        };
+        if let Some(t) = &self.topology {
+            spec.topology = Input::read(t).map_err(bad)?;
+        }
+        if !self.models.is_empty() {
+            spec.designs = self
+                .models
+                .iter()
+                .map(|m| Input::read(m))
+                .collect::<Result<_, _>>()
+                .map_err(bad)?;
+        }
+        if !self.rate.is_empty() {
+            spec.rates = self
+                .rate
+                .iter()
+                .map(|r| rate_flag("--rate", r))
+                .collect::<Result<_, _>>()?;
+        }
+        for p in &self.param {
+            let (path, values) =
+                study::parse_param_flag(p).map_err(|m| flag_error("--param", m))?;
+            spec.params.retain(|(q, _)| *q != path);
+            spec.params.push((path, values));
+        }
+        if let Some(r) = &self.focus_rate {
+            spec.focus_rate = Some(rate_flag("--focus-rate", r)?);
+        }
+        if let Some(n) = self.replications {
+            if n == 0 {
+                return Err(flag_error("--replications", "must be at least 1"));
+            }
+            spec.replications = Some(n);
+        }
+        spec.seed = self.seed.or(spec.seed);
+        if let Some(d) = &self.duration {
+            spec.duration = Some(duration_flag("--duration", d, false)?);
+        }
+        if let Some(d) = &self.warmup {
+            spec.warmup = Some(duration_flag("--warmup", d, true)?);
+        }
+        if !self.slo.is_empty() {
+            spec.slos = self
+                .slo
+                .iter()
+                .map(|o| Slo::parse(o).map_err(|m| flag_error("--slo", m)))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(n) = &self.name {
+            spec.name = n.clone();
+        }
+        if spec.title.is_empty() {
+            spec.title = format!("Study {}", spec.name);
+        }
+        Ok(spec)
+    }
+}
+
+/// `ztsim sweep`.
+pub fn command(args: SweepArgs) -> Result<(), Failure> {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|m| flag_error("--shard", m))?;
+    let spec = args.spec()?;
+    if let Some(n) = args.threads {
+        set_threads(n)?;
+    }
+    let study_dir = report::study_dir(Path::new(report::OUTPUT_ROOT), &spec.name);
+    let dir = args.out.clone().unwrap_or_else(|| match shard {
+        Some(s) => study_dir.join("shards").join(s.folder_name()),
+        None => study_dir,
+    });
+    let existing = if args.force {
+        Existing::Overwrite
+    } else if args.resume || shard.is_some() {
+        // A retried task (a pod restarted, a requeued array task) must
+        // continue its shard, never start a second copy beside it.
+        Existing::Resume
+    } else {
+        Existing::NewFolder
+    };
+    let run = Run {
+        dir: &dir,
+        existing,
+        guarded: !args.no_guard,
+        shard,
+        command: &command_line(),
+    };
+    Ok(run_study(&spec, &run, &Terminal::default(), &STOP)?)
+}

@@ -1,0 +1,16 @@
+//! Capacity planning on top of the simulation: the highest offered rate a
+//! design sustains within its SLOs ([`rate_capacity`], in `rate.rs`), and the
+//! smallest replica or core counts that meet them at a target rate
+//! ([`size_for_rate`], in `sizing.rs`). Both judge points the same way
+//! (`point.rs`): replications until the 95% intervals decide, on a seed that
+//! depends on the rate only.
+
+mod point;
+mod rate;
+mod sizing;
+
+pub mod compare;
+
+pub use point::{Point, Search, point_seed};
+pub use rate::{RateCapacity, rate_capacity};
+pub use sizing::{HOURS_PER_MONTH, ServiceSize, SizeBy, Sizing, SizingStep, size_for_rate};

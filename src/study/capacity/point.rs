@@ -1,0 +1,271 @@
+//! One evaluated point of a capacity search or a sizing: a topology at a
+//! rate (and size) run until its replications decide the SLOs.
+//!
+//! Every evaluated point is a set of replications judged by
+//! [`verdict_all`], which respects the 95% confidence interval of each
+//! figure: a point meets the SLOs only when the intervals say so. An
+//! undecided point gets more replications (doubling, up to a cap); still
+//! undecided, it counts as not met. A point's seed derives from the base seed
+//! and its rate, never from the design or the sizes, so designs and sizes are
+//! compared on common random numbers; replications run in parallel and are
+//! collected in order, so results do not depend on the number of threads.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::rng::derive;
+use crate::model::metrics::StationOwner;
+use crate::model::topology::Arrivals;
+use crate::model::{Design, RunMetrics, Topology, sim};
+use crate::report::slo::{Slo, Verdict, verdict_all};
+use crate::report::stats::Estimate;
+use crate::report::summarize;
+
+/// How a search evaluates points and when it stops.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Search {
+    /// Relative width at which a rate bracket counts as found: the search
+    /// stops when `missed / met <= 1 + resolution` (e.g. 0.02).
+    pub resolution: f64,
+    /// Replications of a point at first.
+    pub replications: u32,
+    /// Replications an undecided point may grow to (doubling).
+    pub max_replications: u32,
+    /// First rate tried [default: the topology's rate].
+    pub start_rps: Option<f64>,
+    /// Highest rate tried [default: 1000 x the first].
+    pub max_rps: Option<f64>,
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search {
+            resolution: 0.02,
+            replications: 3,
+            max_replications: 12,
+            start_rps: None,
+            max_rps: None,
+        }
+    }
+}
+
+/// One evaluated point: a rate (and, for sizing, a size) and what its
+/// replications said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Offered rate, requests per second.
+    pub rate_rps: f64,
+    /// Seed of its replications (derived from the base seed and the rate).
+    pub seed: u64,
+    /// Replications run (more when the first ones could not decide).
+    pub replications: u32,
+    /// Against every SLO together.
+    pub verdict: Verdict,
+    /// Whether the run saturated (queues grew without bound).
+    pub saturated: bool,
+    /// Each SLO's figure in ms (mean and 95% CI half-width), in the order of
+    /// the SLOs; null when saturated.
+    pub figures_ms: Vec<Option<Estimate>>,
+    /// Share of requests that failed (mean over replications).
+    pub failed_ratio: f64,
+    /// The busiest group of cores (a service, its sidecars, a proxy).
+    pub busiest: Option<String>,
+    /// Its utilisation (mean over replications), 0..1.
+    pub busiest_utilisation: f64,
+    /// Requests finished per second of the window (mean).
+    pub completed_rps: f64,
+}
+
+/// A group of cores as one evaluation measured it.
+#[derive(Debug, Clone)]
+pub(super) struct Load {
+    pub(super) owner: StationOwner,
+    pub(super) name: String,
+    /// Busy share of its cores (mean over replications).
+    pub(super) utilisation: f64,
+    /// Busy cores, i.e. core-seconds per second (mean).
+    pub(super) busy_cores: f64,
+    /// Cores in the group.
+    pub(super) cores: f64,
+    /// Time waited for its cores per user request, ms (mean).
+    pub(super) queueing_ms: f64,
+}
+
+/// What one evaluation yields.
+pub(super) struct Evaluation {
+    pub(super) point: Point,
+    pub(super) loads: Vec<Load>,
+    pub(super) saturation_bottleneck: Option<String>,
+}
+
+/// The topology at an open-loop rate, on the seed of that rate: a
+/// closed-loop or replayed workload is replaced by Poisson arrivals (a
+/// recording has one rate; its shape at other rates is `ztsim run --replay
+/// --replay-speed`'s question).
+pub(super) fn at_rate(topo: &Topology, rate: f64) -> Topology {
+    let mut t = topo.clone();
+    t.workload.arrivals = match t.workload.arrivals {
+        Arrivals::Constant { .. } => Arrivals::Constant { rate },
+        Arrivals::Poisson { .. } | Arrivals::Closed { .. } | Arrivals::Replay { .. } => {
+            Arrivals::Poisson { rate }
+        }
+    };
+    t.workload.seed = point_seed(topo.workload.seed, rate);
+    t
+}
+
+/// The seed of the point at `rate`: the same for every design and size.
+pub fn point_seed(base: u64, rate: f64) -> u64 {
+    derive(base, rate.to_bits())
+}
+
+/// Runs replications of `topo` (already at its rate and seed) until the
+/// verdict is decided or the cap is reached.
+pub(super) fn evaluate(
+    topo: &Topology,
+    design: &Design,
+    slos: &[Slo],
+    search: &Search,
+) -> Evaluation {
+    let mut t = topo.clone();
+    let max = search.max_replications.max(search.replications).max(1);
+    let mut n = search.replications.clamp(1, max);
+    let mut runs: Vec<RunMetrics> = Vec::new();
+    loop {
+        let more: Vec<RunMetrics> = (runs.len() as u32..n)
+            .into_par_iter()
+            .map(|r| sim::simulate(&t, design, r))
+            .collect();
+        runs.extend(more);
+        t.workload.replications = n;
+        let summary = summarize(&t, design, &runs);
+        let verdict = verdict_all(slos, &summary);
+        if verdict != Verdict::Unsure || n >= max {
+            return evaluation(&t, &runs, &summary, slos, verdict);
+        }
+        n = (n * 2).min(max);
+    }
+}
+
+fn evaluation(
+    topo: &Topology,
+    runs: &[RunMetrics],
+    summary: &crate::report::Summary,
+    slos: &[Slo],
+    verdict: Verdict,
+) -> Evaluation {
+    let mean = |f: &dyn Fn(&RunMetrics) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+    // Station groups in the order the simulation made them; proxies take
+    // their names from the summary, which lists them in that order.
+    let mut proxy_names = summary.proxies.iter().map(|p| p.name.clone());
+    let loads: Vec<Load> = runs[0]
+        .stations
+        .iter()
+        .map(|m| {
+            let owner = m.owner;
+            let name = match owner {
+                StationOwner::Service(s) => topo.services[s as usize].name.clone(),
+                _ => proxy_names.next().unwrap_or_default(),
+            };
+            let of = |r: &RunMetrics| r.station(owner).cloned().unwrap_or_default();
+            Load {
+                owner,
+                name,
+                utilisation: mean(&|r| of(r).utilisation()),
+                busy_cores: mean(&|r| {
+                    let m = of(r);
+                    if r.window == 0 {
+                        0.0
+                    } else {
+                        m.busy.iter().sum::<u64>() as f64 / r.window as f64
+                    }
+                }),
+                cores: mean(&|r| {
+                    if r.window == 0 {
+                        0.0
+                    } else {
+                        of(r).capacity as f64 / r.window as f64
+                    }
+                }),
+                queueing_ms: mean(&|r| {
+                    let requests = r.all_requests().latency.count().max(1);
+                    of(r).waited as f64 * 1e-6 / requests as f64
+                }),
+            }
+        })
+        .collect();
+    let busiest = loads
+        .iter()
+        .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
+    let figures_ms = slos
+        .iter()
+        .map(|s| {
+            summary
+                .requests
+                .latency_ms
+                .as_ref()
+                .map(|l| s.statistic.of(l))
+        })
+        .collect();
+    Evaluation {
+        point: Point {
+            rate_rps: topo.workload.arrivals.rate().unwrap_or(0.0),
+            seed: topo.workload.seed,
+            replications: runs.len() as u32,
+            verdict,
+            saturated: summary.saturated.is_some(),
+            figures_ms,
+            failed_ratio: summary.requests.failed_ratio.mean,
+            busiest: busiest.map(|l| l.name.clone()),
+            busiest_utilisation: busiest.map_or(0.0, |l| l.utilisation),
+            completed_rps: summary.throughput.completed_rps.mean,
+        },
+        loads,
+        saturation_bottleneck: summary
+            .saturated
+            .as_ref()
+            .and_then(|s| s.bottleneck.clone()),
+    }
+}
+
+/// `x` to `digits` significant digits.
+pub(super) fn round_sig(x: f64, digits: i32) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(digits - 1 - x.log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+/// Busiest-core utilisation below which queueing adds little to latency:
+/// an SLO missed there is missed at any rate.
+pub(super) const LIGHT_LOAD: f64 = 0.2;
+
+/// `p99 101 ms (±2.6)` for each SLO's figure at a point.
+pub(super) fn figures_text(slos: &[Slo], p: &Point) -> String {
+    slos.iter()
+        .zip(&p.figures_ms)
+        .map(|(s, f)| match f {
+            Some(e) => format!(
+                "{} {:.1} ms{}",
+                s.statistic.name(),
+                e.mean,
+                e.ci95.map_or(String::new(), |c| format!(" ±{c:.1}"))
+            ),
+            None => format!("{} unmeasured", s.statistic.name()),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_depend_on_the_rate_only() {
+        assert_eq!(point_seed(1, 500.0), point_seed(1, 500.0));
+        assert_ne!(point_seed(1, 500.0), point_seed(1, 501.0));
+        assert_ne!(point_seed(1, 500.0), point_seed(2, 500.0));
+    }
+}
