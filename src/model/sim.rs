@@ -34,7 +34,8 @@ use super::dist::{Dist, round};
 use super::metrics::{
     Counters, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner,
 };
-use super::record::{CallKind, HandshakeKind, Recorder, Selector, Side, Step};
+pub use super::probe::{NoProbe, Probe};
+use super::timeline::{CallKind, HandshakeKind, Side, Step};
 use super::topology::{Arrivals, Balance, EndpointId, Topology, Window, ZoneId, replay_time};
 use crate::engine::rng::{self, Component, StreamRng, Streams, derive, unit_f64};
 use crate::engine::{EventQueue, Slab, SlotRef, Station};
@@ -304,50 +305,6 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     /// zero-sized type whose hooks compile to nothing: a normal run pays
     /// nothing for exports.
     probe: P,
-}
-
-/// What a run reports to, beyond its metrics (implemented in the crate only;
-/// its types are opaque outside it).
-pub trait Probe {
-    /// False for [`NoProbe`]: hooks are skipped at compile time.
-    const ON: bool;
-    /// The request picker, if any.
-    fn selector(&mut self) -> Option<&mut Selector>;
-    /// The call recorder, if any.
-    fn recorder(&mut self) -> Option<&mut Recorder>;
-}
-
-/// No probe: the normal run.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoProbe;
-
-impl Probe for NoProbe {
-    const ON: bool = false;
-    #[inline(always)]
-    fn selector(&mut self) -> Option<&mut Selector> {
-        None
-    }
-    #[inline(always)]
-    fn recorder(&mut self) -> Option<&mut Recorder> {
-        None
-    }
-}
-
-/// A picker or a recorder (or both), for exports.
-#[derive(Debug, Default)]
-pub(crate) struct Probes {
-    pub(crate) selector: Option<Selector>,
-    pub(crate) recorder: Option<Recorder>,
-}
-
-impl Probe for Probes {
-    const ON: bool = true;
-    fn selector(&mut self) -> Option<&mut Selector> {
-        self.selector.as_mut()
-    }
-    fn recorder(&mut self) -> Option<&mut Recorder> {
-        self.recorder.as_mut()
-    }
 }
 
 /// Total demand of a job; saturating, as a tail draw may be huge.
