@@ -6,7 +6,6 @@
 
 use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation, label};
-
 use crate::engine::rng::{self, derive};
 use crate::model::cost::{Cpu, CpuParts, Span};
 use crate::model::design::{AuthzMode, Scope};

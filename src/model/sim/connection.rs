@@ -5,7 +5,6 @@
 
 use super::state::{Call, Conn, Handshake, Kind, NONE, Phase, Pool};
 use super::{Probe, Simulation, label};
-
 use crate::engine::rng::derive;
 use crate::model::cost::Span;
 use crate::model::design::Reuse;

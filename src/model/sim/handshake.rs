@@ -6,7 +6,6 @@
 
 use super::state::{Call, Handshake, NONE, Phase, sum};
 use super::{Probe, Simulation, label};
-
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Cpu, CpuParts, span_of};
 use crate::model::design::{Security, TicketCache, TlsVersion};

@@ -5,7 +5,6 @@
 
 use super::state::{Call, Kind, Phase};
 use super::{Probe, Simulation, ev};
-
 use crate::engine::rng::unit_f64;
 use crate::model::design::Security;
 use crate::model::dist::round;

@@ -4,7 +4,6 @@
 
 use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation};
-
 use crate::model::cost::{CPU_CATEGORIES, CpuParts};
 use crate::model::timeline::{CallKind, Side, Step};
 use crate::units::Nanos;

@@ -5,7 +5,6 @@
 
 use super::state::{Call, Handshake, Phase};
 use super::{Probe, Simulation, label};
-
 use crate::engine::rng::{self, derive};
 use crate::model::cost::{Cpu, CpuParts};
 use crate::model::design::{AuthzMode, ProxyMode};

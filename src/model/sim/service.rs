@@ -5,7 +5,6 @@
 
 use super::state::{Call, Kind, Phase};
 use super::{Probe, Simulation, label};
-
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Attribution, Cpu, Span};
 use crate::model::design::{AuthzMode, ProxyMode};

@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 
 use super::state::{Call, Kind, Phase, TimerLane};
 use super::{Probe, Simulation, ev, label};
-
 use crate::engine::SlotRef;
 use crate::engine::rng::derive;
 use crate::model::cost::Span;

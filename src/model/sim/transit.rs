@@ -5,7 +5,6 @@
 
 use super::state::{Call, NONE, Phase};
 use super::{Probe, Simulation, ev, label};
-
 use crate::engine::rng::{self, derive};
 use crate::model::dist::{Dist, round};
 use crate::model::topology::ZoneId;

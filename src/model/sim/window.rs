@@ -3,7 +3,6 @@
 //! each station's busy time.
 
 use super::{Probe, Simulation, ev};
-
 use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics};
 use crate::model::topology::{Window, Workload};
 use crate::units::{NANOS_PER_SEC, Nanos};

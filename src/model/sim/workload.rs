@@ -5,7 +5,6 @@
 
 use super::state::{Call, Kind, NONE};
 use super::{Probe, Simulation, ev, label};
-
 use crate::engine::rng::{Component, derive, unit_f64};
 use crate::model::design::Security;
 use crate::model::dist::round;
