@@ -3,17 +3,19 @@
 //! sidecar's), the TLS peers (one per replica, the client, the node
 //! proxies), and the waypoint proxies. Station and peer indices are fixed
 //! here in a fixed order, which every later draw keyed by them relies on.
+//! Also the workload's fixed tables: the entry mix, one timer lane per
+//! timeout duration, the time series' bucket width.
 //!
 //! Plain construction: nothing here sees the `Simulation`.
 
 use std::collections::VecDeque;
 
-use super::state::{NONE, Peer, Replica};
+use super::state::{NONE, Peer, Replica, TimerLane};
 use crate::engine::Station;
 use crate::model::design::{AuthzMode, Design, ProxyMode, Termination};
 use crate::model::metrics::StationOwner;
-use crate::model::topology::{Topology, ZoneId};
-use crate::units::Nanos;
+use crate::model::topology::{Topology, Window, Workload, ZoneId};
+use crate::units::{NANOS_PER_SEC, Nanos};
 
 /// Everything `deploy` builds.
 pub(super) struct Deployment {
@@ -178,4 +180,41 @@ fn waypoints(st: &mut Stations, topo: &Topology, design: &Design) -> Vec<(ZoneId
             })
             .collect()
     })
+}
+
+/// The cumulative weights of the entry endpoints, for drawing a request's.
+pub(super) fn entry_cdf(w: &Workload) -> Vec<f64> {
+    let mut acc = 0.0;
+    w.entries
+        .iter()
+        .map(|&(_, weight)| {
+            acc += weight;
+            acc
+        })
+        .collect()
+}
+
+/// One lane per distinct timeout duration (call sites' and the client's).
+pub(super) fn timer_lanes(topo: &Topology) -> Vec<TimerLane> {
+    let mut delays: Vec<Nanos> = topo.calls.iter().filter_map(|c| c.timeout).collect();
+    delays.extend(topo.workload.timeout);
+    delays.sort_unstable();
+    delays.dedup();
+    delays
+        .into_iter()
+        .map(|delay| TimerLane {
+            delay,
+            pending: VecDeque::new(),
+            armed: false,
+        })
+        .collect()
+}
+
+/// Time-series bucket width: one second, or a twentieth of shorter runs.
+pub(super) fn series_interval(w: &Workload) -> Nanos {
+    let span = match w.window {
+        Window::Duration(d) => w.warmup + d,
+        Window::Requests(_) => 20 * NANOS_PER_SEC,
+    };
+    (span / 20).clamp(1_000_000, NANOS_PER_SEC)
 }

@@ -201,7 +201,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         };
         let peers_len = d.peers.len();
         Simulation {
-            timers: timeout::timer_lanes(topo),
+            timers: deploy::timer_lanes(topo),
             direct: direct(design),
             topo,
             design,
@@ -232,7 +232,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             rotation_rngs: (0..peers_len)
                 .map(|p| streams.stream(Component::Rotation, p as u64))
                 .collect(),
-            entry_cdf: workload::entry_cdf(w),
+            entry_cdf: deploy::entry_cdf(w),
             window_start,
             window_end,
             next_request: 0,
@@ -246,7 +246,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
-                series_interval: window::series_interval(w),
+                series_interval: deploy::series_interval(w),
                 ..RunMetrics::default()
             },
             probe,

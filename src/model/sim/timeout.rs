@@ -3,14 +3,11 @@
 //! backoff, or fails the call. Timer lanes keep the event queue free of
 //! timeouts of calls that finished long ago.
 
-use std::collections::VecDeque;
-
-use super::state::{Call, Kind, Phase, TimerLane};
+use super::state::{Call, Kind, Phase};
 use super::{Probe, Simulation, ev, label};
 use crate::engine::SlotRef;
 use crate::engine::rng::derive;
 use crate::model::cost::Span;
-use crate::model::topology::Topology;
 use crate::units::Nanos;
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -111,20 +108,4 @@ impl<'t, P: Probe> Simulation<'t, P> {
         attr[Span::Retry as usize] += (now - first_sent).saturating_sub(covered);
         self.request_finished(slot, false);
     }
-}
-
-/// One lane per distinct timeout duration (call sites' and the client's).
-pub(super) fn timer_lanes(topo: &Topology) -> Vec<TimerLane> {
-    let mut delays: Vec<Nanos> = topo.calls.iter().filter_map(|c| c.timeout).collect();
-    delays.extend(topo.workload.timeout);
-    delays.sort_unstable();
-    delays.dedup();
-    delays
-        .into_iter()
-        .map(|delay| TimerLane {
-            delay,
-            pending: VecDeque::new(),
-            armed: false,
-        })
-        .collect()
 }

@@ -4,7 +4,6 @@
 
 use super::{Probe, Simulation, ev};
 use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics};
-use crate::model::topology::{Window, Workload};
 use crate::units::{NANOS_PER_SEC, Nanos};
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -136,13 +135,4 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.metrics.peak_events_pending = self.queue.peak_len();
         std::mem::take(&mut self.metrics)
     }
-}
-
-/// Time-series bucket width: one second, or a twentieth of shorter runs.
-pub(super) fn series_interval(w: &Workload) -> Nanos {
-    let span = match w.window {
-        Window::Duration(d) => w.warmup + d,
-        Window::Requests(_) => 20 * NANOS_PER_SEC,
-    };
-    (span / 20).clamp(1_000_000, NANOS_PER_SEC)
 }

@@ -8,7 +8,7 @@ use super::{Probe, Simulation, ev, label};
 use crate::engine::rng::{Component, derive, unit_f64};
 use crate::model::design::Security;
 use crate::model::dist::round;
-use crate::model::topology::{Arrivals, Window, Workload, replay_time};
+use crate::model::topology::{Arrivals, Window, replay_time};
 use crate::units::{NANOS_PER_SEC, Nanos};
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -172,16 +172,4 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.queue.schedule(t, ev::ARRIVAL, c.user, 0);
         }
     }
-}
-
-/// The cumulative weights of the entry endpoints, for drawing a request's.
-pub(super) fn entry_cdf(w: &Workload) -> Vec<f64> {
-    let mut acc = 0.0;
-    w.entries
-        .iter()
-        .map(|&(_, weight)| {
-            acc += weight;
-            acc
-        })
-        .collect()
 }
