@@ -6,9 +6,11 @@ pub mod design;
 pub mod dist;
 pub mod guard;
 pub mod metrics;
+mod probe;
 pub mod record;
 pub mod sim;
 pub mod slo;
+mod timeline;
 pub mod topology;
 
 use rayon::prelude::*;

@@ -1,0 +1,211 @@
+//! Connections (MODEL.md s3 connect): pools per (origin, destination) peer,
+//! reuse of a ready connection with a free stream, staleness (idle timeout,
+//! lifetime, certificate rotation), waiting at the pool's limit, opening a
+//! new one (TCP round trip, then the handshake in `handshake.rs`), release.
+
+use super::state::{Call, Conn, Handshake, Kind, NONE, Phase, Pool};
+use super::{Probe, Simulation, label};
+use crate::engine::rng::derive;
+use crate::model::cost::Span;
+use crate::model::design::Reuse;
+use crate::model::timeline::HandshakeKind;
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// True if this call's hop is under TLS.
+    pub(super) fn encrypted(&self, c: &Call) -> bool {
+        self.design.encrypts(c.kind == Kind::Root)
+    }
+
+    /// Takes a connection from the pool (origin, dest), opens one, or waits.
+    pub(super) fn acquire(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let key = (c.origin, c.dest);
+        let next = self.pools.len() as u32;
+        let pool = *self.pool_index.entry(key).or_insert(next);
+        if pool == next {
+            let mut p = Pool::default();
+            if self.design.connections.prewarm {
+                p.conns.push(Conn {
+                    alive: true,
+                    ready: true,
+                    streams: 0,
+                    opened: 0,
+                    idle_since: now,
+                    origin_epoch: self.peers[c.origin as usize].epoch,
+                    dest_epoch: self.peers[c.dest as usize].epoch,
+                });
+                p.alive = 1;
+            }
+            self.pools.push(p);
+        }
+        self.calls.get_mut(slot).pool = pool;
+        let conns = self.design.connections;
+        if conns.reuse != Reuse::PerRequest {
+            let cap = if conns.reuse == Reuse::Pool {
+                1
+            } else {
+                conns.max_concurrent_streams
+            };
+            let (oe, de) = (
+                self.peers[c.origin as usize].epoch,
+                self.peers[c.dest as usize].epoch,
+            );
+            let rotation_closes = self.design.identity.rotation_closes_connections;
+            let p = &mut self.pools[pool as usize];
+            for i in 0..p.conns.len() {
+                let k = p.conns[i];
+                if !k.alive {
+                    continue;
+                }
+                let stale = (k.streams == 0
+                    && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
+                    || conns.max_lifetime.is_some_and(|l| now - k.opened >= l)
+                    || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de));
+                if stale {
+                    if k.streams == 0 {
+                        p.conns[i].alive = false;
+                        p.alive -= 1;
+                    }
+                    continue;
+                }
+                if k.ready && k.streams < cap {
+                    p.conns[i].streams += 1;
+                    self.calls.get_mut(slot).conn = i as u32;
+                    return self.connected(slot, false);
+                }
+            }
+            if p.alive >= conns.max_per_destination {
+                p.waiting.push_back(slot);
+                self.calls.get_mut(slot).phase = Phase::Connect;
+                if let Some(k) = self.counters(slot) {
+                    k.connection_waits += 1;
+                }
+                return;
+            }
+        }
+        self.open(slot);
+    }
+
+    /// Opens a new connection for `slot` in its pool.
+    pub(super) fn open(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let conn = Conn {
+            alive: true,
+            ready: false,
+            streams: 1,
+            opened: now,
+            idle_since: now,
+            origin_epoch: self.peers[c.origin as usize].epoch,
+            dest_epoch: self.peers[c.dest as usize].epoch,
+        };
+        let p = &mut self.pools[c.pool as usize];
+        p.alive += 1;
+        let index = match p.conns.iter().position(|k| !k.alive) {
+            Some(i) => {
+                p.conns[i] = conn;
+                i
+            }
+            None => {
+                p.conns.push(conn);
+                p.conns.len() - 1
+            }
+        };
+        let handshake = if self.encrypted(&c) {
+            self.choose_handshake(slot)
+        } else {
+            Handshake::None
+        };
+        let call = self.calls.get_mut(slot);
+        call.conn = index as u32;
+        call.handshake = handshake;
+        if let Some(k) = self.counters(slot) {
+            k.connections_opened += 1;
+            match handshake {
+                Handshake::None => {}
+                Handshake::Full => k.handshakes_full += 1,
+                Handshake::Resumed => k.handshakes_resumed += 1,
+                Handshake::ZeroRtt => k.handshakes_zero_rtt += 1,
+            }
+        }
+        if let Some(bucket) = self.series_bucket(now) {
+            bucket.connections_opened += 1;
+            bucket.handshakes_full += u64::from(handshake == Handshake::Full);
+        }
+        self.connected(slot, true);
+    }
+
+    /// The call holds a connection; `new` if it must be set up first.
+    pub(super) fn connected(&mut self, slot: u32, new: bool) {
+        let c = *self.calls.get(slot);
+        if c.phase == Phase::Connect {
+            self.span(slot, Span::Queueing);
+        }
+        if new && let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
+            t.handshake = Some(match c.handshake {
+                Handshake::None => HandshakeKind::None,
+                Handshake::Full => HandshakeKind::Full,
+                Handshake::Resumed => HandshakeKind::Resumed,
+                Handshake::ZeroRtt => HandshakeKind::ZeroRtt,
+            });
+        }
+        if new && !self.design.connections.tcp_fast_open {
+            let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
+            return self.wait(slot, Phase::TcpRtt, rtt);
+        }
+        self.origin_job(slot);
+    }
+
+    pub(super) fn mark_ready(&mut self, c: &Call) {
+        self.pools[c.pool as usize].conns[c.conn as usize].ready = true;
+        if self.design.connections.reuse == Reuse::Multiplex {
+            self.serve_pool_waiters(c.pool);
+        }
+    }
+
+    /// Gives the connection back: idle (reuse) or closed (per request).
+    pub(super) fn release(&mut self, c: &Call) {
+        if c.pool == NONE {
+            return; // a direct call holds no connection
+        }
+        let now = self.queue.now();
+        let per_request = self.design.connections.reuse == Reuse::PerRequest;
+        let p = &mut self.pools[c.pool as usize];
+        let k = &mut p.conns[c.conn as usize];
+        k.streams -= 1;
+        if k.streams == 0 {
+            k.idle_since = now;
+            if per_request {
+                k.alive = false;
+                p.alive -= 1;
+            }
+        }
+        self.serve_pool_waiters(c.pool);
+    }
+
+    /// Hands free capacity in a pool to waiting calls, in arrival order.
+    pub(super) fn serve_pool_waiters(&mut self, pool: u32) {
+        while let Some(&next) = self.pools[pool as usize].waiting.front() {
+            let p = &self.pools[pool as usize];
+            let cap = if self.design.connections.reuse == Reuse::Multiplex {
+                self.design.connections.max_concurrent_streams
+            } else {
+                1
+            };
+            let free = p
+                .conns
+                .iter()
+                .any(|k| k.alive && k.ready && k.streams < cap);
+            if !free && p.alive >= self.design.connections.max_per_destination {
+                return;
+            }
+            self.pools[pool as usize].waiting.pop_front();
+            self.acquire(next);
+            if self.calls.get(next).phase == Phase::Connect {
+                // Everything usable was stale; it queued again at the back.
+                return;
+            }
+        }
+    }
+}

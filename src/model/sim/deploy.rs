@@ -1,0 +1,220 @@
+//! The system a replication runs on, built once before the first event:
+//! each replica with its stations (its cores, a sidecar's, a policy
+//! sidecar's), the TLS peers (one per replica, the client, the node
+//! proxies), and the waypoint proxies. Station and peer indices are fixed
+//! here in a fixed order, which every later draw keyed by them relies on.
+//! Also the workload's fixed tables: the entry mix, one timer lane per
+//! timeout duration, the time series' bucket width.
+//!
+//! Plain construction: nothing here sees the `Simulation`.
+
+use std::collections::VecDeque;
+
+use super::state::{NONE, Peer, Replica, TimerLane};
+use crate::engine::Station;
+use crate::model::design::{AuthzMode, Design, ProxyMode, Termination};
+use crate::model::metrics::StationOwner;
+use crate::model::topology::{Topology, Window, Workload, ZoneId};
+use crate::units::{NANOS_PER_SEC, Nanos};
+
+/// Everything `deploy` builds.
+pub(super) struct Deployment {
+    pub(super) stations: Vec<Station>,
+    pub(super) owners: Vec<StationOwner>,
+    pub(super) replicas: Vec<Replica>,
+    /// Global index of each service's first replica.
+    pub(super) replica_base: Vec<u32>,
+    pub(super) peers: Vec<Peer>,
+    pub(super) client_peer: u32,
+    /// Node-proxy peer of each replica (NONE without node proxies).
+    pub(super) node_peer: Vec<u32>,
+    /// Zone and station of each waypoint replica.
+    pub(super) waypoints: Vec<(ZoneId, u32)>,
+}
+
+/// The stations built so far, each measured over `window`.
+struct Stations {
+    window: (Nanos, Nanos),
+    stations: Vec<Station>,
+    owners: Vec<StationOwner>,
+}
+
+impl Stations {
+    fn add(&mut self, servers: u32, owner: StationOwner) -> u32 {
+        self.stations.push(Station::new(servers, self.window));
+        self.owners.push(owner);
+        (self.stations.len() - 1) as u32
+    }
+}
+
+/// Builds the system of `topo` under `design`, measured over `window`.
+/// Stations are numbered replicas first (each with its sidecar and policy
+/// sidecar), then node proxies, then waypoints; peers replicas first, then
+/// the client, then node proxies.
+pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -> Deployment {
+    let mut st = Stations {
+        window,
+        stations: Vec::new(),
+        owners: Vec::new(),
+    };
+    let (replicas, replica_base) = replicas(&mut st, topo, design);
+    let (mut peers, client_peer) = peers(&replicas, design, topo.workload.client_zone);
+    let node_peer = node_proxies(&mut st, topo, design, &replicas, &mut peers);
+    let waypoints = waypoints(&mut st, topo, design);
+    Deployment {
+        stations: st.stations,
+        owners: st.owners,
+        replicas,
+        replica_base,
+        peers,
+        client_peer,
+        node_peer,
+        waypoints,
+    }
+}
+
+/// Every service's replicas, with their cores, sidecar and policy sidecar.
+fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica>, Vec<u32>) {
+    let sidecars = design.proxy.mode == ProxyMode::Sidecar;
+    let mut replicas = Vec::new();
+    let mut replica_base = Vec::new();
+    for (s, svc) in topo.services.iter().enumerate() {
+        replica_base.push(replicas.len() as u32);
+        for i in 0..svc.replicas {
+            let cores = st.add(svc.cores, StationOwner::Service(s as u32));
+            let sidecar = match (sidecars, design.proxy.shares_service_cores) {
+                (false, _) => NONE,
+                (true, true) => cores,
+                (true, false) => st.add(design.proxy.cost.cores, StationOwner::Sidecar(s as u32)),
+            };
+            let policy = if design.authz.mode == AuthzMode::Sidecar {
+                st.add(
+                    design.authz.sidecar_cores,
+                    StationOwner::PolicySidecar(s as u32),
+                )
+            } else {
+                NONE
+            };
+            replicas.push(Replica {
+                zone: svc.zone_of(i),
+                cores,
+                sidecar,
+                policy,
+                workers: 0,
+                limit: svc.concurrency.unwrap_or(NONE),
+                waiting: VecDeque::new(),
+                outstanding: 0,
+                token_expiry: 0,
+            });
+        }
+    }
+    (replicas, replica_base)
+}
+
+/// Peers: one per replica (its library or its sidecar), then the client;
+/// returns them and the client's index.
+fn peers(replicas: &[Replica], design: &Design, client_zone: ZoneId) -> (Vec<Peer>, u32) {
+    let mut peers: Vec<Peer> = replicas
+        .iter()
+        .map(|r| Peer {
+            zone: r.zone,
+            station: if design.transport.terminate == Termination::Sidecar {
+                r.sidecar
+            } else {
+                r.cores
+            },
+            epoch: 0,
+            proxy: design.transport.terminate == Termination::Sidecar,
+        })
+        .collect();
+    let client_peer = peers.len() as u32;
+    peers.push(Peer {
+        zone: client_zone,
+        station: NONE,
+        epoch: 0,
+        proxy: false,
+    });
+    (peers, client_peer)
+}
+
+/// Node proxies: one per node, `nodes_per_zone` nodes in each zone; replica
+/// r runs on node r mod nodes_per_zone of its zone. Each is a peer (added to
+/// `peers`) with a station; returns each replica's node-proxy peer.
+fn node_proxies(
+    st: &mut Stations,
+    topo: &Topology,
+    design: &Design,
+    replicas: &[Replica],
+    peers: &mut Vec<Peer>,
+) -> Vec<u32> {
+    let mut node_peer = vec![NONE; replicas.len()];
+    if design.proxy.mode == ProxyMode::Node {
+        let nodes = design.proxy.nodes_per_zone as usize;
+        let mut node_of = vec![NONE; topo.zones.len() * nodes];
+        for (r, np) in node_peer.iter_mut().enumerate() {
+            let z = replicas[r].zone as usize;
+            let slot = &mut node_of[z * nodes + r % nodes];
+            if *slot == NONE {
+                let station = st.add(design.proxy.cost.cores, StationOwner::Node(z as ZoneId));
+                *slot = peers.len() as u32;
+                peers.push(Peer {
+                    zone: z as ZoneId,
+                    station,
+                    epoch: 0,
+                    proxy: true,
+                });
+            }
+            *np = *slot;
+        }
+    }
+    node_peer
+}
+
+/// Waypoint replicas, spread over the zones in turn.
+fn waypoints(st: &mut Stations, topo: &Topology, design: &Design) -> Vec<(ZoneId, u32)> {
+    design.proxy.waypoint.as_ref().map_or(Vec::new(), |wp| {
+        (0..wp.replicas)
+            .map(|i| {
+                let zone = (i as usize % topo.zones.len()) as ZoneId;
+                (zone, st.add(wp.cost.cores, StationOwner::Waypoint))
+            })
+            .collect()
+    })
+}
+
+/// The cumulative weights of the entry endpoints, for drawing a request's.
+pub(super) fn entry_cdf(w: &Workload) -> Vec<f64> {
+    let mut acc = 0.0;
+    w.entries
+        .iter()
+        .map(|&(_, weight)| {
+            acc += weight;
+            acc
+        })
+        .collect()
+}
+
+/// One lane per distinct timeout duration (call sites' and the client's).
+pub(super) fn timer_lanes(topo: &Topology) -> Vec<TimerLane> {
+    let mut delays: Vec<Nanos> = topo.calls.iter().filter_map(|c| c.timeout).collect();
+    delays.extend(topo.workload.timeout);
+    delays.sort_unstable();
+    delays.dedup();
+    delays
+        .into_iter()
+        .map(|delay| TimerLane {
+            delay,
+            pending: VecDeque::new(),
+            armed: false,
+        })
+        .collect()
+}
+
+/// Time-series bucket width: one second, or a twentieth of shorter runs.
+pub(super) fn series_interval(w: &Workload) -> Nanos {
+    let span = match w.window {
+        Window::Duration(d) => w.warmup + d,
+        Window::Requests(_) => 20 * NANOS_PER_SEC,
+    };
+    (span / 20).clamp(1_000_000, NANOS_PER_SEC)
+}

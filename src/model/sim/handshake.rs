@@ -1,0 +1,232 @@
+//! TLS handshakes (MODEL.md s3 handshake): full, resumed or 0-RTT from the
+//! ticket cache, the handshake CPU on both sides (client in the origin job,
+//! server where TLS terminates), the flights between them, and the tickets
+//! a finished handshake leaves. The origin job also carries the outbound
+//! proxy's CPU and the bulk crypto.
+
+use super::state::{Call, Handshake, NONE, Phase, sum};
+use super::{Probe, Simulation, label};
+use crate::engine::rng::{self, derive, unit_f64};
+use crate::model::cost::{Cpu, CpuParts, span_of};
+use crate::model::design::{Security, TicketCache, TlsVersion};
+use crate::model::dist::round;
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// Full, resumed or 0-RTT, from the ticket cache.
+    pub(super) fn choose_handshake(&mut self, slot: u32) -> Handshake {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        let r = self.design.resumption;
+        if !r.enabled {
+            return Handshake::Full;
+        }
+        let key = self.ticket_key(&c);
+        let hit = match self.tickets.get(&key) {
+            Some(&(expiry, issuer)) if expiry > now => {
+                if let Some(k) = self.counters(slot) {
+                    k.resumption_attempts += 1;
+                }
+                // A ticket only works at the server that can decrypt it.
+                issuer == c.dest
+            }
+            _ => false,
+        };
+        if !hit {
+            return Handshake::Full;
+        }
+        if let Some(k) = self.counters(slot) {
+            k.resumption_hits += 1;
+        }
+        if r.early_data && self.design.transport.version == TlsVersion::V13 {
+            Handshake::ZeroRtt
+        } else {
+            Handshake::Resumed
+        }
+    }
+
+    pub(super) fn ticket_key(&self, c: &Call) -> (u32, u32) {
+        match self.design.resumption.cache {
+            TicketCache::PerReplica => (c.origin, c.dest),
+            TicketCache::PerService => (
+                c.origin,
+                NONE - 1 - self.topo.endpoints[c.endpoint as usize].service,
+            ),
+        }
+    }
+
+    /// Caller-side CPU: client handshake, outbound proxy, bulk crypto.
+    pub(super) fn origin_job(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let d = self.design;
+        let mut parts = CpuParts::default();
+        let hs = &d.transport.cpu;
+        parts[Cpu::Handshake as usize] = match c.handshake {
+            Handshake::None => 0,
+            Handshake::Full => {
+                hs.client_full
+                    + if d.transport.security == Security::Mtls {
+                        hs.mtls_client
+                    } else {
+                        0
+                    }
+                    + if self.hello_retry(&c) {
+                        hs.hello_retry
+                    } else {
+                        0
+                    }
+            }
+            Handshake::Resumed | Handshake::ZeroRtt => hs.client_resumed,
+        };
+        let origin = self.peers[c.origin as usize];
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let bytes = ep.request_bytes + ep.response_bytes;
+        if self.encrypted(&c) {
+            parts[Cpu::Bulk as usize] = round(bytes as f64 * d.transport.bulk_ns_per_byte);
+        }
+        if origin.proxy {
+            parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
+        }
+        if !origin.proxy && c.handshake == Handshake::None && origin.station != NONE {
+            // Library TLS on an established connection: the calling thread
+            // encrypts its request in microseconds as it sends. Queueing that
+            // behind millisecond jobs (non-preemptive FCFS) would overstate
+            // it, so the CPU is charged to the caller's cores without taking
+            // a turn, and its time rides ahead of the transit.
+            let demand = sum(&parts);
+            let now = self.queue.now();
+            self.stations[origin.station as usize].account(now, &parts);
+            let cost = &mut self.costs[slot as usize];
+            for (cat, &d) in parts.iter().enumerate() {
+                cost.attr[span_of(cat) as usize] += d;
+            }
+            self.calls.get_mut(slot).mark = now.saturating_add(demand);
+            if P::ON && self.probe.recorder().is_some() {
+                self.note_job(
+                    slot,
+                    Phase::OriginJob,
+                    now,
+                    now.saturating_add(demand),
+                    parts,
+                );
+            }
+            return self.request(slot, demand);
+        }
+        self.job(slot, origin.station, parts, Phase::OriginJob);
+    }
+
+    pub(super) fn hello_retry(&self, c: &Call) -> bool {
+        let p = self.design.transport.hello_retry;
+        p > 0.0 && unit_f64(&mut rng::call_rng(derive(c.key, label::HANDSHAKE + 1))) < p
+    }
+
+    /// The handshake is complete: the connection is ready, a fresh ticket is
+    /// cached, and calls waiting on this pool may use it.
+    pub(super) fn handshake_done(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        if self.design.resumption.enabled {
+            let key = self.ticket_key(&c);
+            self.tickets.insert(
+                key,
+                (
+                    now.saturating_add(self.design.resumption.ticket_ttl),
+                    c.dest,
+                ),
+            );
+        }
+        self.mark_ready(&c);
+        self.request(slot, 0);
+    }
+
+    /// The ClientHello arrived: the server's handshake CPU, where TLS
+    /// terminates (a resumed or 0-RTT handshake costs `server_resumed`).
+    pub(super) fn server_handshake(&mut self, slot: u32, c: &Call) {
+        let d = self.design;
+        let hs = &d.transport.cpu;
+        let mut parts = CpuParts::default();
+        parts[Cpu::Handshake as usize] = match c.handshake {
+            Handshake::Full => {
+                hs.server_full
+                    + if d.transport.security == Security::Mtls {
+                        hs.mtls_server
+                    } else {
+                        0
+                    }
+                    + if self.hello_retry(c) {
+                        hs.hello_retry
+                    } else {
+                        0
+                    }
+            }
+            _ => hs.server_resumed,
+        };
+        let station = self.peers[c.dest as usize].station;
+        self.job(slot, station, parts, Phase::ServerHandshake);
+    }
+
+    /// The origin job is done: the ClientHello's flight, or straight to the
+    /// request when no flights are needed (no TLS, 0-RTT).
+    pub(super) fn client_hello(&mut self, slot: u32, c: &Call) {
+        match c.handshake {
+            Handshake::Full | Handshake::Resumed => {
+                let d = self.one_way(
+                    c.origin,
+                    c.dest,
+                    self.design.transport.client_hello_bytes,
+                    derive(c.key, label::HANDSHAKE + 2),
+                );
+                self.wait(slot, Phase::HandshakeOut, d);
+            }
+            _ => self.request(slot, 0),
+        }
+    }
+
+    /// The server's handshake CPU is done: its flight back to the client.
+    pub(super) fn server_flight(&mut self, slot: u32, c: &Call) {
+        // Back to the client, plus the round trips beyond the first:
+        // TLS 1.2 full takes two, a HelloRetryRequest one more.
+        let mut rtts = 0;
+        if c.handshake == Handshake::Full {
+            if self.design.transport.version == TlsVersion::V12 {
+                rtts += 1;
+            }
+            if self.hello_retry(c) {
+                rtts += 1;
+            }
+        }
+        let mut d = self.one_way(
+            c.dest,
+            c.origin,
+            self.design.transport.server_hello_bytes,
+            derive(c.key, label::HANDSHAKE + 3),
+        );
+        for i in 0..rtts {
+            d += self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
+        }
+        self.wait(slot, Phase::HandshakeBack, d);
+    }
+
+    /// A new connection without handshake flights (no TLS, or 0-RTT) is
+    /// usable as the request leaves; a 0-RTT handshake caches a fresh ticket.
+    #[inline]
+    pub(super) fn usable_without_flights(&mut self, c: &Call) {
+        if c.pool != NONE && (c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt) {
+            // No handshake flights: the connection is usable now.
+            if !self.pools[c.pool as usize].conns[c.conn as usize].ready {
+                if self.design.resumption.enabled && c.handshake == Handshake::ZeroRtt {
+                    let key = self.ticket_key(c);
+                    self.tickets.insert(
+                        key,
+                        (
+                            self.queue
+                                .now()
+                                .saturating_add(self.design.resumption.ticket_ttl),
+                            c.dest,
+                        ),
+                    );
+                }
+                self.mark_ready(c);
+            }
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! One replication of one topology under one design: the call state machine
+//! of MODEL.md s3, driven by the engine's event queue.
+//!
+//! A call is one attempt of one caller -> callee request. Its life, each
+//! arrow a cost hook that the design switches on or off:
+//!
+//! caller: token refresh -> pick replica -> get a connection (pool, wait or
+//! open: TCP round trip) -> origin job (client handshake CPU, outbound proxy,
+//! bulk crypto) -> handshake flights (server handshake CPU between them) ->
+//! request transit (plus local proxy hops) [-> waypoint job -> transit]
+//! callee: inbound proxy job (JWT, policy in the proxy) -> policy sidecar or
+//! remote policy call -> worker thread -> service job (business CPU, in-process
+//! JWT and policy, library crypto) -> stages of child calls -> response
+//! transit -> caller releases the connection.
+//!
+//! A station's CPU for a call is charged as one job, the first time the call
+//! reaches that station; the response-path share (bulk crypto of the answer)
+//! rides with it. Local hops to proxies are folded into the adjacent network
+//! transit. Both keep the event count per call low without changing totals.
+//!
+//! Timeouts abandon an attempt on the caller's side only: the callee keeps
+//! working (and consuming cores) until it is done, which is how retries
+//! amplify load on a saturated service.
+//!
+//! This file holds the [`Simulation`] and the event loop that dispatches
+//! events to the phases; each phase group has a file of its own, all of them
+//! `impl` blocks on `Simulation`:
+//!
+//! - `workload.rs`: user requests arrive and finish at the client.
+//! - `routing.rs`: (re)sending a call: replica choice, peers, the way to a
+//!   connection.
+//! - `identity.rs`: token refresh before a call; certificate rotation.
+//! - `connection.rs`: connection pools: reuse, waits, opening, release.
+//! - `handshake.rs`: TLS: full, resumed or 0-RTT (tickets), the handshake
+//!   CPU on both sides and its flights; the caller-side job.
+//! - `transit.rs`: the network: RTT draws, local proxy hops, request and
+//!   response transits.
+//! - `proxy.rs`: waypoint and inbound (sidecar, node) proxy jobs.
+//! - `auth.rs`: JWT verification, policy decisions and their caches, policy
+//!   sidecar and remote policy calls (and infrastructure calls in general).
+//! - `service.rs`: worker threads, the service job, child calls by stage,
+//!   the response.
+//! - `timeout.rs`: timeouts, retries and the timer lanes.
+//! - `window.rs`: the measurement window, saturation, the final metrics.
+//! - `notes.rs`: what the probe is told (exports only).
+//! - `state.rs` and `deploy.rs`: the plain state the phases share and the
+//!   system built before the first event.
+//!
+//! A job on a station (`job`, `cpu_done`) and the end of a delay (`step`,
+//! `advance`, `job_done`) are here, since every phase goes through them.
+
+mod auth;
+mod connection;
+mod deploy;
+mod handshake;
+mod identity;
+mod notes;
+mod proxy;
+mod routing;
+mod service;
+mod state;
+mod timeout;
+mod transit;
+mod window;
+mod workload;
+
+use rustc_hash::FxHashMap;
+
+use super::cost::{CpuParts, Span, span_of};
+use super::design::{Design, ProxyMode, Reuse, Security};
+use super::metrics::{Counters, Outcomes, RunMetrics, StationOwner};
+pub use super::probe::{NoProbe, Probe};
+use super::topology::{Arrivals, Topology, Window, ZoneId};
+use crate::engine::rng::{Component, StreamRng, Streams};
+use crate::engine::{EventQueue, Slab, Station};
+use crate::units::Nanos;
+use state::{Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
+
+/// Past this many calls in flight a run is saturated beyond doubt; stopping
+/// keeps memory bounded.
+const MAX_CALLS_IN_FLIGHT: usize = 4_000_000;
+
+/// Event kinds.
+mod ev {
+    pub const ARRIVAL: u8 = 0;
+    pub const SEND: u8 = 1;
+    pub const STEP: u8 = 2;
+    pub const CPU_DONE: u8 = 3;
+    pub const TIMEOUT: u8 = 4;
+    pub const WINDOW_START: u8 = 5;
+    pub const WINDOW_END: u8 = 6;
+    pub const DRAIN_LIMIT: u8 = 7;
+    pub const ROTATE: u8 = 8;
+}
+
+/// Labels for keys derived from a call's key.
+mod label {
+    pub const CPU: u64 = 1;
+    pub const REQUEST_TRANSIT: u64 = 2;
+    pub const RESPONSE_TRANSIT: u64 = 3;
+    pub const PROBABILITY: u64 = 4;
+    pub const BALANCE: u64 = 5;
+    pub const ATTEMPT: u64 = 6;
+    pub const REPEAT: u64 = 7;
+    // Security draws use labels of their own, so switching a design on or off
+    // never shifts the business draws above (common random numbers).
+    pub const HANDSHAKE: u64 = 16;
+    pub const PROXY: u64 = 17;
+    pub const AUTHZ: u64 = 18;
+    pub const INFRA: u64 = 19;
+    pub const LOCAL: u64 = 20;
+    pub const WAYPOINT: u64 = 21;
+    /// Which requests an export samples: from the request's key, so the
+    /// same requests whatever the design.
+    pub const SAMPLE: u64 = 22;
+}
+
+/// The state of one replication.
+pub struct Simulation<'t, P: Probe = NoProbe> {
+    topo: &'t Topology,
+    design: &'t Design,
+    queue: EventQueue,
+    calls: Slab<Call>,
+    costs: Vec<Costs>,
+    stations: Vec<Station>,
+    owners: Vec<StationOwner>,
+    replicas: Vec<Replica>,
+    replica_base: Vec<u32>,
+    next_replica: Vec<u32>,
+    peers: Vec<Peer>,
+    client_peer: u32,
+    /// Node-proxy peer of each replica (NONE without node proxies).
+    node_peer: Vec<u32>,
+    waypoints: Vec<(ZoneId, u32)>,
+    next_waypoint: u32,
+    pools: Vec<Pool>,
+    pool_index: FxHashMap<(u32, u32), u32>,
+    /// Ticket expiry per (origin peer, destination peer or service), and for
+    /// per-service caches the replica peer that issued it.
+    tickets: FxHashMap<(u32, u32), (Nanos, u32)>,
+    /// Authz decision cache expiry per (replica, caller endpoint, endpoint).
+    decisions: FxHashMap<(u32, u32, u32), Nanos>,
+    /// Verified-token cache expiry per (enforcing peer, caller peer).
+    verified: FxHashMap<(u32, u32), Nanos>,
+    timers: Vec<TimerLane>,
+    /// Connections cost nothing and nothing runs at the origin (plaintext,
+    /// no proxies, established connections with unlimited streams): calls skip
+    /// the pool and origin bookkeeping entirely.
+    direct: bool,
+    streams: Streams,
+    arrival_rng: StreamRng,
+    entry_rng: StreamRng,
+    user_rngs: Vec<StreamRng>,
+    /// Certificate renewal jitter, one stream per peer (order-independent).
+    rotation_rngs: Vec<StreamRng>,
+    entry_cdf: Vec<f64>,
+    window_start: Nanos,
+    window_end: Nanos,
+    next_request: u64,
+    in_system: u64,
+    in_system_at_start: u64,
+    in_system_area: u128,
+    last_change: Nanos,
+    measured_outstanding: u64,
+    draining: bool,
+    done: bool,
+    metrics: RunMetrics,
+    /// Picks requests to export (`record::run_and_pick`) or follows picked
+    /// requests' calls (`record::record`). `NoProbe`, the default, is a
+    /// zero-sized type whose hooks compile to nothing: a normal run pays
+    /// nothing for exports.
+    probe: P,
+}
+
+impl<'t> Simulation<'t> {
+    /// Prepares replication `replication` of `topo` under `design`.
+    pub fn new(topo: &'t Topology, design: &'t Design, replication: u32) -> Self {
+        Simulation::with_probe(topo, design, replication, NoProbe)
+    }
+}
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// [`Simulation::new`], reporting to `probe`.
+    pub(crate) fn with_probe(
+        topo: &'t Topology,
+        design: &'t Design,
+        replication: u32,
+        probe: P,
+    ) -> Self {
+        let w = &topo.workload;
+        let streams = Streams::new(w.seed, replication);
+        let window_start = w.warmup;
+        let window_end = match w.window {
+            Window::Duration(d) => window_start.saturating_add(d),
+            Window::Requests(_) => Nanos::MAX,
+        };
+        let d = deploy::deploy(topo, design, (window_start, window_end));
+        let users = match &w.arrivals {
+            Arrivals::Closed { users, .. } => *users,
+            _ => 0,
+        };
+        let peers_len = d.peers.len();
+        Simulation {
+            timers: deploy::timer_lanes(topo),
+            direct: direct(design),
+            topo,
+            design,
+            queue: EventQueue::new(),
+            calls: Slab::new(),
+            costs: Vec::new(),
+            stations: d.stations,
+            owners: d.owners,
+            replicas: d.replicas,
+            replica_base: d.replica_base,
+            next_replica: vec![0; topo.services.len()],
+            peers: d.peers,
+            client_peer: d.client_peer,
+            node_peer: d.node_peer,
+            waypoints: d.waypoints,
+            next_waypoint: 0,
+            pools: Vec::new(),
+            pool_index: FxHashMap::default(),
+            tickets: FxHashMap::default(),
+            decisions: FxHashMap::default(),
+            verified: FxHashMap::default(),
+            streams,
+            arrival_rng: streams.stream(Component::Arrivals, 0),
+            entry_rng: streams.stream(Component::EntryMix, 0),
+            user_rngs: (0..users)
+                .map(|u| streams.stream(Component::Users, u64::from(u)))
+                .collect(),
+            rotation_rngs: (0..peers_len)
+                .map(|p| streams.stream(Component::Rotation, p as u64))
+                .collect(),
+            entry_cdf: deploy::entry_cdf(w),
+            window_start,
+            window_end,
+            next_request: 0,
+            in_system: 0,
+            in_system_at_start: 0,
+            in_system_area: 0,
+            last_change: 0,
+            measured_outstanding: 0,
+            draining: false,
+            done: false,
+            metrics: RunMetrics {
+                endpoints: vec![Outcomes::default(); w.entries.len()],
+                edges: vec![Outcomes::default(); topo.edges.len()],
+                series_interval: deploy::series_interval(w),
+                ..RunMetrics::default()
+            },
+            probe,
+        }
+    }
+
+    /// [`Self::run`], handing back the probe.
+    pub(crate) fn run_probed(mut self) -> (RunMetrics, P) {
+        self.simulate_all();
+        let metrics = self.finish();
+        (metrics, self.probe)
+    }
+
+    /// Runs to the end of the window (and the drain of measured requests) and
+    /// returns what was measured.
+    pub fn run(mut self) -> RunMetrics {
+        self.simulate_all();
+        self.finish()
+    }
+
+    fn simulate_all(&mut self) {
+        self.start();
+        while let Some(event) = self.queue.pop() {
+            match event.kind() {
+                ev::ARRIVAL => self.arrival(event.target),
+                ev::SEND => self.send(event.target),
+                ev::STEP => self.step(event.target),
+                ev::CPU_DONE => self.cpu_done(event.target),
+                ev::TIMEOUT => self.timer_fired(event.target),
+                ev::WINDOW_START => self.in_system_at_start = self.in_system,
+                ev::WINDOW_END => self.window_closed(),
+                ev::DRAIN_LIMIT => self.drain_limit(),
+                ev::ROTATE => self.rotate(event.target),
+                other => unreachable!("unknown event kind {other}"),
+            }
+            if self.done || (self.draining && self.measured_outstanding == 0) {
+                break;
+            }
+            if self.calls.len() > MAX_CALLS_IN_FLIGHT {
+                self.saturate(format!(
+                    "more than {MAX_CALLS_IN_FLIGHT} calls in flight: queues grow without bound"
+                ));
+                break;
+            }
+        }
+    }
+
+    fn insert(&mut self, call: Call) -> u32 {
+        self.metrics.calls += 1;
+        let slot = self.calls.insert(call).index;
+        let i = slot as usize;
+        if i < self.costs.len() {
+            self.costs[i] = Costs::default();
+        } else {
+            self.costs.resize(i + 1, Costs::default());
+        }
+        self.metrics.peak_calls_in_flight = self.metrics.peak_calls_in_flight.max(self.calls.len());
+        if P::ON && self.probe.recorder().is_some() {
+            self.note_insert(slot);
+        }
+        slot
+    }
+
+    /// Closes the current phase: its time goes to `span`.
+    #[inline]
+    fn span(&mut self, slot: u32, span: Span) {
+        let now = self.queue.now();
+        let c = self.calls.get_mut(slot);
+        let start = c.mark;
+        self.costs[slot as usize].attr[span as usize] += now - start;
+        c.mark = now;
+        if P::ON && self.probe.recorder().is_some() {
+            self.note_wait(slot, start, now);
+        }
+    }
+
+    /// Waits `delay` in `phase`; the STEP event continues the call.
+    #[inline]
+    fn wait(&mut self, slot: u32, phase: Phase, delay: Nanos) {
+        self.calls.get_mut(slot).phase = phase;
+        self.queue.schedule(delay, ev::STEP, slot, 0);
+    }
+
+    fn counters(&mut self, slot: u32) -> Option<&mut Counters> {
+        if self.calls.get(slot).measured {
+            Some(&mut self.metrics.counters)
+        } else {
+            None
+        }
+    }
+
+    /// Runs a CPU job of `parts` on `station` (NONE: a client-side delay),
+    /// continuing in `phase` when done. Zero demand continues at once.
+    fn job(&mut self, slot: u32, station: u32, parts: CpuParts, phase: Phase) {
+        let demand = sum(&parts);
+        self.costs[slot as usize].parts = parts;
+        let c = self.calls.get_mut(slot);
+        c.phase = phase;
+        c.station = station;
+        if demand == 0 {
+            return self.advance(slot);
+        }
+        if station == NONE {
+            self.queue.schedule(demand, ev::STEP, slot, 0);
+            return;
+        }
+        let now = self.queue.now();
+        let st = &mut self.stations[station as usize];
+        if st.arrive(slot, now) {
+            st.start(now, &parts, 0);
+            self.queue.schedule(demand, ev::CPU_DONE, slot, 0);
+        }
+    }
+
+    fn cpu_done(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let station = self.calls.get(slot).station as usize;
+        if let Some((next, waited)) = self.stations[station].depart(now) {
+            let parts = self.costs[next as usize].parts;
+            self.stations[station].start(now, &parts, waited);
+            self.span(next, Span::Queueing);
+            self.queue.schedule(sum(&parts), ev::CPU_DONE, next, 0);
+        }
+        self.advance(slot);
+    }
+
+    /// A STEP (delay) ended: close its span and move on.
+    fn step(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        match c.phase {
+            Phase::TcpRtt | Phase::HandshakeOut | Phase::HandshakeBack => {
+                self.span(slot, Span::HandshakeRtt)
+            }
+            Phase::Request | Phase::WaypointOut | Phase::Response | Phase::AuthzHop => {
+                let now = self.queue.now();
+                let local_span = if c.phase == Phase::AuthzHop {
+                    Span::Authz
+                } else {
+                    Span::Proxy
+                };
+                if P::ON && self.probe.recorder().is_some() {
+                    self.note_transit(slot, &c, now);
+                }
+                let attr = &mut self.costs[slot as usize].attr;
+                attr[local_span as usize] += c.local;
+                attr[Span::Network as usize] += now - c.mark - c.local;
+                let call = self.calls.get_mut(slot);
+                call.mark = now;
+                call.local = 0;
+            }
+            _ => {} // client-side CPU delays: accounted in `advance`
+        }
+        self.advance(slot);
+    }
+
+    /// The current phase is complete; do the next step of the call's life.
+    fn advance(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        match c.phase {
+            Phase::OriginJob
+            | Phase::ServerHandshake
+            | Phase::WaypointJob
+            | Phase::DestJob
+            | Phase::AuthzJob
+            | Phase::ServiceJob => self.job_done(slot, c),
+            Phase::TcpRtt => self.origin_job(slot),
+            Phase::HandshakeOut => self.server_handshake(slot, &c),
+            Phase::HandshakeBack => self.handshake_done(slot),
+            Phase::Request => self.arrived(slot),
+            Phase::WaypointOut => self.arrived_at_dest(slot),
+            Phase::AuthzHop => self.policy_sidecar_job(slot, &c),
+            Phase::Response => self.at_caller(slot),
+            other => unreachable!("no step ends in phase {other:?}"),
+        }
+    }
+
+    /// A CPU job finished: attribute its parts, then continue.
+    fn job_done(&mut self, slot: u32, c: Call) {
+        let now = self.queue.now();
+        let cost = &mut self.costs[slot as usize];
+        for (cat, &d) in cost.parts.iter().enumerate() {
+            cost.attr[span_of(cat) as usize] += d;
+        }
+        if P::ON && self.probe.recorder().is_some() {
+            let parts = self.costs[slot as usize].parts;
+            self.note_job(slot, c.phase, c.mark, now, parts);
+        }
+        self.calls.get_mut(slot).mark = now;
+        match c.phase {
+            Phase::OriginJob => self.client_hello(slot, &c),
+            Phase::ServerHandshake => self.server_flight(slot, &c),
+            Phase::WaypointJob => self.waypoint_out(slot, &c),
+            Phase::DestJob => self.authorize(slot),
+            Phase::AuthzJob => {
+                self.cache_decision(slot);
+                self.admit(slot);
+            }
+            Phase::ServiceJob => self.run_stages(slot),
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// Connections cost nothing and nothing runs at the origin (plaintext, no
+/// proxies, established connections with unlimited streams): calls skip the
+/// pool and origin bookkeeping entirely.
+fn direct(design: &Design) -> bool {
+    let k = &design.connections;
+    k.reuse == Reuse::Multiplex
+        && k.prewarm
+        && k.max_concurrent_streams == u32::MAX
+        && design.transport.security == Security::Plaintext
+        && design.proxy.mode == ProxyMode::None
+}
+
+/// Runs one replication of `topo` under `design`.
+pub fn simulate(topo: &Topology, design: &Design, replication: u32) -> RunMetrics {
+    Simulation::new(topo, design, replication).run()
+}

@@ -1,0 +1,111 @@
+//! Proxies (MODEL.md s3 proxy jobs): the per-request and per-byte CPU of a
+//! proxy, the waypoint's job and its leg to the destination, and the
+//! destination's inbound job (sidecar or node proxy) or, for library TLS,
+//! the CPU gathered for the service job.
+
+use super::state::{Call, Handshake, Phase};
+use super::{Probe, Simulation, label};
+use crate::engine::rng::{self, derive};
+use crate::model::cost::{Cpu, CpuParts};
+use crate::model::design::{AuthzMode, ProxyMode};
+use crate::model::dist::{Dist, round};
+use crate::units::Nanos;
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    pub(super) fn proxy_cpu(&self, key: u64, bytes: u64) -> Nanos {
+        let cost = &self.design.proxy.cost;
+        let per_request = match &cost.request_cpu {
+            Dist::Constant(v) => *v,
+            dist => dist.sample(&mut rng::call_rng(derive(key, label::PROXY))),
+        };
+        per_request + round(bytes as f64 * cost.ns_per_byte)
+    }
+
+    /// The request reached the first hop after the network: the waypoint, or
+    /// the destination peer.
+    pub(super) fn arrived(&mut self, slot: u32) {
+        if self.waypoints.is_empty() {
+            return self.arrived_at_dest(slot);
+        }
+        let c = *self.calls.get(slot);
+        let (_, station) = self.waypoints[c.waypoint as usize];
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let cost = &self
+            .design
+            .proxy
+            .waypoint
+            .as_ref()
+            .expect("waypoints exist")
+            .cost;
+        let mut parts = CpuParts::default();
+        let per_request = match &cost.request_cpu {
+            Dist::Constant(v) => *v,
+            dist => dist.sample(&mut rng::call_rng(derive(c.key, label::WAYPOINT + 2))),
+        };
+        parts[Cpu::Proxy as usize] =
+            per_request + round((ep.request_bytes + ep.response_bytes) as f64 * cost.ns_per_byte);
+        // The waypoint is the L7 enforcement point.
+        self.enforce_at_proxy(slot, &mut parts);
+        self.job(slot, station, parts, Phase::WaypointJob);
+    }
+
+    /// At the destination peer: inbound proxy CPU or, for library TLS, CPU
+    /// gathered for the service job.
+    pub(super) fn arrived_at_dest(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
+            let now = self.queue.now();
+            t.replica = Some(c.replica);
+            t.server = Some((now, now));
+        }
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let bytes = ep.request_bytes + ep.response_bytes;
+        let dest = self.peers[c.dest as usize];
+        let mut parts = CpuParts::default();
+        if c.handshake == Handshake::ZeroRtt {
+            parts[Cpu::Handshake as usize] = self.design.transport.cpu.server_resumed;
+        }
+        if self.encrypted(&c) {
+            parts[Cpu::Bulk as usize] =
+                round(bytes as f64 * self.design.transport.bulk_ns_per_byte);
+        }
+        let service_station = self.replicas[c.replica as usize].cores;
+        if dest.proxy {
+            parts[Cpu::Proxy as usize] = self.proxy_cpu(derive(c.key, 1), bytes);
+            if self.waypoints.is_empty() {
+                // A sidecar is an L7 enforcement point; a node proxy only L4
+                // (policy in `Proxy` mode), JWTs need L7 so they fall to the app.
+                if self.design.proxy.mode == ProxyMode::Sidecar {
+                    self.enforce_at_proxy(slot, &mut parts);
+                } else if self.design.authz.mode == AuthzMode::Proxy {
+                    self.authz_at(slot, &mut parts);
+                }
+            }
+            if dest.station == service_station {
+                // Sidecar sharing the pod's cores: one job with the service's.
+                self.costs[slot as usize].service_parts = parts;
+                return self.authorize(slot);
+            }
+            return self.job(slot, dest.station, parts, Phase::DestJob);
+        }
+        self.costs[slot as usize].service_parts = parts;
+        self.authorize(slot);
+    }
+
+    /// The waypoint's job is done: on to the destination.
+    pub(super) fn waypoint_out(&mut self, slot: u32, c: &Call) {
+        let (zone, _) = self.waypoints[c.waypoint as usize];
+        let dz = self.peers[c.dest as usize].zone;
+        let ep = &self.topo.endpoints[c.endpoint as usize];
+        let d = self.zone_leg(
+            zone,
+            dz,
+            ep.request_bytes,
+            derive(c.key, label::WAYPOINT + 1),
+        );
+        // The destination node proxy hands the request to the app.
+        let local = self.local_hop(derive(c.key, label::LOCAL + 1));
+        self.calls.get_mut(slot).local = local;
+        self.wait(slot, Phase::WaypointOut, d + local);
+    }
+}

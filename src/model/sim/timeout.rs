@@ -1,0 +1,111 @@
+//! Timeouts and retries (MODEL.md s3): the caller gives up on an attempt
+//! after its timeout (the callee keeps working), retries with exponential
+//! backoff, or fails the call. Timer lanes keep the event queue free of
+//! timeouts of calls that finished long ago.
+
+use super::state::{Call, Kind, Phase};
+use super::{Probe, Simulation, ev, label};
+use crate::engine::SlotRef;
+use crate::engine::rng::derive;
+use crate::model::cost::Span;
+use crate::units::Nanos;
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    pub(super) fn timeout_of(&self, c: &Call) -> Option<Nanos> {
+        match c.kind {
+            Kind::Root => self.topo.workload.timeout,
+            Kind::Child => self.topo.calls[c.spec as usize].timeout,
+            Kind::Authz | Kind::Token => None,
+        }
+    }
+
+    pub(super) fn arm_timer(&mut self, slot: u32, delay: Nanos) {
+        let now = self.queue.now();
+        let generation = self.calls.handle(slot).generation;
+        let lane = self.timers.partition_point(|l| l.delay < delay);
+        let l = &mut self.timers[lane];
+        l.pending
+            .push_back((now.saturating_add(delay), slot, generation));
+        if !l.armed {
+            l.armed = true;
+            self.queue.schedule(delay, ev::TIMEOUT, lane as u32, 0);
+        }
+    }
+
+    /// The front of timer lane `lane` is due: fire what is due, re-arm for
+    /// the next.
+    pub(super) fn timer_fired(&mut self, lane: u32) {
+        let now = self.queue.now();
+        while let Some(&(expiry, slot, generation)) = self.timers[lane as usize].pending.front() {
+            if expiry > now {
+                self.queue.schedule_at(expiry, ev::TIMEOUT, lane, 0);
+                return;
+            }
+            self.timers[lane as usize].pending.pop_front();
+            self.timeout(slot, generation);
+        }
+        self.timers[lane as usize].armed = false;
+    }
+
+    /// The caller's timeout for attempt `slot` fired.
+    pub(super) fn timeout(&mut self, slot: u32, generation: u32) {
+        let handle = SlotRef {
+            index: slot,
+            generation,
+        };
+        if !self.calls.is_current(handle) || self.calls.get(slot).abandoned {
+            return; // it already finished; the slot may hold another call now
+        }
+        let now = self.queue.now();
+        let c = *self.calls.get(slot);
+        self.calls.get_mut(slot).abandoned = true;
+        if c.kind == Kind::Root {
+            return self.request_finished_timeout(slot);
+        }
+        let cs = &self.topo.calls[c.spec as usize];
+        if c.attempt < cs.retries {
+            let mut retry = Call::new(
+                derive(c.key, label::ATTEMPT),
+                Kind::Child,
+                c.parent,
+                c.spec,
+                c.endpoint,
+                c.caller_replica,
+                c.first_sent,
+                c.measured,
+            );
+            retry.attempt = c.attempt + 1;
+            retry.repeat = c.repeat;
+            let mut attr = self.costs[slot as usize].attr;
+            attr[Span::Retry as usize] +=
+                (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
+            retry.mark = now;
+            retry.phase = Phase::Backoff;
+            let delay = cs.backoff.saturating_mul(1 << c.attempt.min(32));
+            let retry_slot = self.insert(retry);
+            self.costs[retry_slot as usize].attr = attr;
+            self.queue.schedule(delay, ev::SEND, retry_slot, 0);
+            return;
+        }
+        // Out of attempts: the caller sees a failure now. The abandoned slot
+        // lives on until its response arrives.
+        if c.measured {
+            let o = &mut self.metrics.edges[cs.edge as usize];
+            o.latency.record(now - c.first_sent);
+            o.failed += 1;
+        }
+        let mut attr = self.costs[slot as usize].attr;
+        attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
+        self.child_done(c.parent, &attr, false);
+    }
+
+    /// A user request timed out at the client: the rest of its time is retry.
+    pub(super) fn request_finished_timeout(&mut self, slot: u32) {
+        let now = self.queue.now();
+        let first_sent = self.calls.get(slot).first_sent;
+        let attr = &mut self.costs[slot as usize].attr;
+        let covered: u64 = attr.iter().sum();
+        attr[Span::Retry as usize] += (now - first_sent).saturating_sub(covered);
+        self.request_finished(slot, false);
+    }
+}

@@ -1,0 +1,138 @@
+//! The measurement window: requests in system over time, the time series,
+//! the end of the window (saturation or drain), and the final metrics with
+//! each station's busy time.
+
+use super::{Probe, Simulation, ev};
+use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics};
+use crate::units::{NANOS_PER_SEC, Nanos};
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// The time-series bucket of `t`; None past the series' bounded length
+    /// (the window plus its drain are far shorter).
+    pub(super) fn series_bucket(&mut self, t: Nanos) -> Option<&mut SeriesBucket> {
+        const MAX_BUCKETS: u64 = 100_000;
+        let b = t / self.metrics.series_interval;
+        if b >= MAX_BUCKETS {
+            return None;
+        }
+        let b = b as usize;
+        if self.metrics.series.len() <= b {
+            self.metrics.series.resize(b + 1, SeriesBucket::default());
+        }
+        Some(&mut self.metrics.series[b])
+    }
+
+    pub(super) fn change_in_system(&mut self, delta: i64) {
+        let now = self.queue.now();
+        let from = self.last_change.max(self.window_start);
+        let to = now.min(self.window_end);
+        if to > from {
+            self.in_system_area += u128::from(self.in_system) * u128::from(to - from);
+        }
+        self.last_change = now;
+        self.in_system = self.in_system.wrapping_add_signed(delta);
+    }
+
+    pub(super) fn set_window_end(&mut self, end: Nanos) {
+        self.window_end = end;
+        for s in &mut self.stations {
+            s.set_window_end(end);
+        }
+    }
+
+    /// Arrivals after this are not measured; decide saturation, then drain.
+    pub(super) fn window_closed(&mut self) {
+        let now = self.queue.now();
+        self.change_in_system(0);
+        self.metrics.window = self.window_end - self.window_start;
+        let growth = self.in_system as i64 - self.in_system_at_start as i64;
+        let open = self.topo.workload.arrivals.is_open();
+        let threshold = (self.metrics.arrived / 50).max(50) as i64;
+        if open && growth > threshold {
+            self.metrics.saturation = Some(Saturation {
+                bottleneck: None,
+                backlog_growth: growth,
+                reason: format!(
+                    "requests in system grew by {growth} over the window ({} arrived): queues grow without bound",
+                    self.metrics.arrived
+                ),
+            });
+            self.done = true;
+            return;
+        }
+        self.draining = true;
+        // A stable system drains in far less than a window; if it does not,
+        // the backlog is not going away.
+        let limit = self.metrics.window.max(10 * NANOS_PER_SEC);
+        self.queue
+            .schedule_at(now.saturating_add(limit), ev::DRAIN_LIMIT, 0, 0);
+    }
+
+    pub(super) fn drain_limit(&mut self) {
+        let outstanding = self.measured_outstanding;
+        self.saturate(format!(
+            "{outstanding} measured requests still unfinished one window after it closed"
+        ));
+    }
+
+    pub(super) fn saturate(&mut self, reason: String) {
+        if self.metrics.saturation.is_none() {
+            let growth = self.in_system as i64 - self.in_system_at_start as i64;
+            self.metrics.saturation = Some(Saturation {
+                bottleneck: None,
+                backlog_growth: growth,
+                reason,
+            });
+        }
+        self.done = true;
+    }
+
+    pub(super) fn finish(&mut self) -> RunMetrics {
+        if self.metrics.window == 0 {
+            // Ended before the window closed (saturated early, or the event
+            // queue ran dry): measure what there was.
+            let now = self.queue.now().max(self.window_start);
+            if self.window_end == Nanos::MAX {
+                self.set_window_end(now);
+            }
+            self.change_in_system(0);
+            self.metrics.window = self.window_end.min(now).saturating_sub(self.window_start);
+        }
+        self.count_quiet_rotations();
+        let window = self.metrics.window;
+        let mut stations: Vec<StationMetrics> = Vec::new();
+        for (st, owner) in self.stations.iter().zip(&self.owners) {
+            let m = match stations.iter_mut().find(|m| m.owner == *owner) {
+                Some(m) => m,
+                None => {
+                    stations.push(StationMetrics {
+                        owner: *owner,
+                        ..StationMetrics::default()
+                    });
+                    stations.last_mut().expect("just pushed")
+                }
+            };
+            let s = st.stats();
+            for (acc, b) in m.busy.iter_mut().zip(s.busy) {
+                *acc += b;
+            }
+            m.capacity += u64::from(st.servers()) * window;
+            m.jobs += s.started;
+            m.waited += s.waited;
+            m.instances += 1;
+        }
+        if let Some(sat) = &mut self.metrics.saturation {
+            sat.bottleneck = stations
+                .iter()
+                .max_by(|a, b| a.utilisation().total_cmp(&b.utilisation()))
+                .map(|m| m.owner);
+        }
+        self.metrics.stations = stations;
+        if window > 0 {
+            self.metrics.mean_in_system = self.in_system_area as f64 / window as f64;
+        }
+        self.metrics.events = self.queue.scheduled();
+        self.metrics.peak_events_pending = self.queue.peak_len();
+        std::mem::take(&mut self.metrics)
+    }
+}
