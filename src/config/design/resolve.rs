@@ -4,7 +4,7 @@
 //! every default cost filled in where the file leaves it out.
 
 use super::costs::{US, default_handshake_cpu};
-use super::{
+use super::file::{
     AuthnFile, AuthzFile, AuthzModeFile, CertificateFile, ConnectionsFile, DesignFile,
     IdentityFile, JwtFile, KeyExchangeFile, ProxyFile, ProxyModeFile, ResumptionFile, ReuseFile,
     ScopeFile, SecurityFile, TerminateFile, TicketCacheFile, TransportFile, VersionFile,

@@ -3,8 +3,8 @@
 //! by the [`Compiler`] with every problem located at its key.
 
 use super::arrivals::parse_arrivals;
-use super::compile::Compiler;
-use super::{ArrivalsFile, MIN_RATE, TopologyFile, WorkloadFile};
+use super::compiler::{Compiler, MIN_RATE};
+use super::file::{ArrivalsFile, TopologyFile, WorkloadFile};
 use crate::config::diag::KeyPath;
 use crate::model::dist::Dist;
 use crate::model::topology::{Arrivals, EndpointId, Recording, Window, Workload};

@@ -1,13 +1,11 @@
-//! The [`Compiler`]: a topology file's form resolved into a [`Topology`]
-//! (names to dense ids, zones, network, services, endpoints and their calls),
-//! every problem collected with its key, and the compiled call graph checked
-//! for cycles and runaway fan-out. The workload is `workload.rs`.
+//! A topology file's form compiled into a [`Topology`]: names to dense ids,
+//! zones and network, services, endpoints and their calls, every problem
+//! collected with its key, and the compiled call graph checked for cycles and
+//! runaway fan-out. The workload is `workload.rs`.
 
-use indexmap::IndexMap;
-
-use super::{BalanceFile, CallFile, MAX_EXPECTED_CALLS, ServiceFile, TopologyFile, ZoneFile, list};
-use crate::config::diag::{Diagnostic, KeyPath, Source, did_you_mean};
-use crate::config::dist::DistSpec;
+use super::compiler::{Compiler, MAX_EXPECTED_CALLS};
+use super::file::{BalanceFile, CallFile, ServiceFile, TopologyFile};
+use crate::config::diag::{Diagnostic, KeyPath};
 use crate::model::dist::Dist;
 use crate::model::topology::{
     Balance, CallSpec, Endpoint, EndpointId, Network, Service, Topology, ZoneId,
@@ -22,70 +20,7 @@ struct Graph {
     edges: Vec<(EndpointId, EndpointId)>,
 }
 
-/// Collects every problem instead of stopping at the first.
-pub(super) struct Compiler<'s> {
-    pub(super) src: &'s Source,
-    pub(super) errors: Vec<Diagnostic>,
-}
-
 impl Compiler<'_> {
-    pub(super) fn error(&mut self, path: &KeyPath, message: impl Into<String>) {
-        self.errors.push(self.src.error(path, message));
-    }
-
-    pub(super) fn error_help(
-        &mut self,
-        path: &KeyPath,
-        message: impl Into<String>,
-        help: Option<String>,
-    ) {
-        let mut d = self.src.error(path, message);
-        d.help = help;
-        self.errors.push(d);
-    }
-
-    pub(super) fn dist(&mut self, spec: &DistSpec, path: &KeyPath) -> Dist {
-        spec.compile(self.src, path).unwrap_or_else(|d| {
-            self.errors.push(d);
-            Dist::ZERO
-        })
-    }
-
-    /// An integer that must be at least `min`.
-    pub(super) fn count(&mut self, value: i64, min: i64, path: &KeyPath, what: &str) -> u32 {
-        match u32::try_from(value) {
-            Ok(v) if value >= min => v,
-            _ => {
-                self.error(
-                    path,
-                    format!(
-                        "{what} must be a whole number from {min} to {}, got {value}",
-                        u32::MAX
-                    ),
-                );
-                min.max(0) as u32
-            }
-        }
-    }
-
-    pub(super) fn zone(
-        &mut self,
-        zones: &IndexMap<String, ZoneFile>,
-        name: &str,
-        path: &KeyPath,
-    ) -> ZoneId {
-        match zones.get_index_of(name) {
-            Some(i) => i as ZoneId,
-            None => {
-                let help = did_you_mean(name, zones.keys().map(String::as_str))
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .or_else(|| Some(format!("zones defined: {}", list(zones.keys()))));
-                self.error_help(path, format!("unknown zone `{name}`"), help);
-                0
-            }
-        }
-    }
-
     /// Every service in file order, each with its endpoints and their calls.
     fn services(&mut self, raw: &TopologyFile, endpoint_names: &[String]) -> Graph {
         let mut g = Graph::default();
@@ -299,56 +234,6 @@ impl Compiler<'_> {
             bandwidth,
             zones: n,
         }
-    }
-
-    pub(super) fn endpoint_ref(
-        &mut self,
-        name: &str,
-        path: &KeyPath,
-        names: &[String],
-    ) -> Option<EndpointId> {
-        if let Some(i) = names.iter().position(|n| n == name) {
-            return Some(i as EndpointId);
-        }
-        let (svc, _) = name.split_once('.').unwrap_or((name, ""));
-        let prefix = format!("{svc}.");
-        let of_service: Vec<&str> = names
-            .iter()
-            .filter(|n| n.starts_with(&prefix))
-            .map(String::as_str)
-            .collect();
-        let (message, help) = if !name.contains('.') {
-            (
-                format!("`{name}` is not an endpoint name"),
-                format!(
-                    "name an endpoint as `service.endpoint`, e.g. `{}`",
-                    names.first().map_or("api.get", String::as_str)
-                ),
-            )
-        } else if of_service.is_empty() {
-            let mut services: Vec<&str> = names
-                .iter()
-                .filter_map(|n| n.split_once('.').map(|p| p.0))
-                .collect();
-            services.dedup();
-            let listed = services
-                .iter()
-                .map(|s| format!("`{s}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let help = match did_you_mean(name, names.iter().map(String::as_str)) {
-                Some(s) => format!("there is no service `{svc}`; did you mean `{s}`?"),
-                None => format!("there is no service `{svc}`; services defined: {listed}"),
-            };
-            (format!("unknown endpoint `{name}`"), help)
-        } else {
-            let help = did_you_mean(name, of_service.iter().copied())
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("endpoints of `{svc}`: {}", of_service.join(", ")));
-            (format!("unknown endpoint `{name}`"), help)
-        };
-        self.error_help(path, message, Some(help));
-        None
     }
 
     fn call(
