@@ -1,7 +1,8 @@
 //! Diagnostics for hand-written TOML inputs. Every problem names the file,
 //! line, column and dotted key, says what is wrong and what would be valid.
 //! This file owns the types and the location of problems in the source;
-//! `explain.rs` rewrites serde's messages; `tests.rs` holds the unit tests.
+//! `explain.rs` rewrites serde's messages and suggests names
+//! (`did_you_mean`); `tests.rs` holds the unit tests.
 
 mod explain;
 
@@ -12,6 +13,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+pub use self::explain::did_you_mean;
 use self::explain::{explain, unknown_field};
 
 /// One step of a key path.
@@ -421,34 +423,6 @@ fn consider(
         }
     }
     walk(node, err, path, best);
-}
-
-/// The candidate closest to a misspelt `name`, or `None` if nothing is close
-/// enough to be a plausible typo. Case is ignored.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let name = name.to_lowercase();
-    let len = name.chars().count();
-    if len == 0 {
-        return None;
-    }
-    // Jaro-Winkler favours shared prefixes (`timeout` vs `timeout_ms`); the
-    // edit-distance bound catches short names (`cpu` vs `gpu`) that it scores
-    // low. Requiring fewer edits than characters stops `a` matching `b`.
-    let max_edits = (len / 3).max(1);
-    candidates
-        .into_iter()
-        .filter_map(|c| {
-            let lc = c.to_lowercase();
-            let score = strsim::jaro_winkler(&name, &lc);
-            let edits = strsim::damerau_levenshtein(&name, &lc);
-            (score >= 0.85 || (edits <= max_edits && edits < len)).then_some((c, score))
-        })
-        // min_by keeps the first of equal scores, so candidate order breaks ties.
-        .min_by(|a, b| b.1.total_cmp(&a.1))
-        .map(|(c, _)| c)
 }
 
 #[cfg(test)]

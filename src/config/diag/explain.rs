@@ -1,8 +1,7 @@
 //! serde and toml error messages rewritten in the user's terms: TOML keys
 //! and types rather than Rust fields and types, with the valid names listed
-//! and the likeliest one suggested.
-
-use super::did_you_mean;
+//! and the likeliest one suggested (the suggestion, [`did_you_mean`], is
+//! shared by every check that names something).
 
 /// The key named by serde's "unknown field `x`, ..." message.
 pub(super) fn unknown_field(msg: &str) -> Option<&str> {
@@ -108,4 +107,32 @@ fn toml_expected(expected: &str) -> &str {
         e if e.starts_with("struct ") => "a table",
         e => e,
     }
+}
+
+/// The candidate closest to a misspelt `name`, or `None` if nothing is close
+/// enough to be a plausible typo. Case is ignored.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    let len = name.chars().count();
+    if len == 0 {
+        return None;
+    }
+    // Jaro-Winkler favours shared prefixes (`timeout` vs `timeout_ms`); the
+    // edit-distance bound catches short names (`cpu` vs `gpu`) that it scores
+    // low. Requiring fewer edits than characters stops `a` matching `b`.
+    let max_edits = (len / 3).max(1);
+    candidates
+        .into_iter()
+        .filter_map(|c| {
+            let lc = c.to_lowercase();
+            let score = strsim::jaro_winkler(&name, &lc);
+            let edits = strsim::damerau_levenshtein(&name, &lc);
+            (score >= 0.85 || (edits <= max_edits && edits < len)).then_some((c, score))
+        })
+        // min_by keeps the first of equal scores, so candidate order breaks ties.
+        .min_by(|a, b| b.1.total_cmp(&a.1))
+        .map(|(c, _)| c)
 }

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::number;
+use super::value::number;
 use crate::trace::span::{Attributes, Kind, RawSpan, Spans};
 
 /// `{"data": [trace, ...]}`; a bare trace object is accepted too.

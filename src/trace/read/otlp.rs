@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{Value, number};
+use super::value::{Value, number};
 use crate::trace::span::{Attributes, Kind, RawSpan, Spans};
 
 /// A seed that visits an array (or null) and reads each element with the

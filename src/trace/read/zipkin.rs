@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{KeyOf, Value, opt_number};
+use super::value::{KeyOf, Value, opt_number};
 use crate::trace::span::{AttrKey, Attributes, Kind, RawSpan, Spans};
 
 /// `[span, ...]`.
