@@ -4,11 +4,12 @@
 //! samples of self time, payload sizes, and the arrivals of root spans.
 //! This file owns the model types, cleaning and the call trees with their
 //! per-endpoint statistics; `aggregate.rs` turns the statistics into the
-//! [`Model`] (names, call stages, cores, entries).
+//! [`Model`] (call stages, cores, entries); `names.rs` makes names safe.
 
 mod aggregate;
+mod names;
 
-pub use aggregate::safe_name;
+pub use names::safe_name;
 
 use rustc_hash::FxHashMap;
 
