@@ -5,8 +5,9 @@
 //! service is an M/M/c queue whose latency the tests compute from the
 //! formulas, never from a run.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 use ztsim::config::parse_topology;
 use ztsim::model::{Design, Topology};
@@ -275,10 +276,7 @@ const CLOSED: &str = "[zones.z]\nrtt = \"0ns\"\n[services.s]\nendpoints.e.cpu = 
     entry = [{ endpoint = \"s.e\" }]\n";
 
 fn ztsim(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = common::ztsim(args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -4,40 +4,17 @@
 //! Every command runs in a fresh temporary directory, so a default `output/`
 //! lands there; topology paths are absolute.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::path::Path;
+
+use common::{Run, TempDir};
 
 const LATENCY_CSV_HEADER: &str =
     "scope,name,replication,count,failed,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,saturated";
 
 /// Short-run overrides for topologies/minimal.toml.
 const QUICK: [&str; 6] = ["--duration", "2s", "--warmup", "0s", "--replications", "2"];
-
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("ztsim-cli-{}-{label}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn manifest(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,42 +31,8 @@ fn bad(name: &str) -> String {
     manifest(&format!("tests/data/bad/{name}"))
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn show(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    #[track_caller]
-    fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, Some(code), "{}", self.show());
-        self
-    }
-}
-
 fn ztsim_in(dir: &Path, args: &[&str]) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("start ztsim");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    Run::from(common::ztsim_in(dir, args))
 }
 
 /// Runs in a throwaway directory.

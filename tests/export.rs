@@ -5,9 +5,12 @@
 //! the files have Jaeger's and OTLP's shapes; the same seed writes the same
 //! bytes.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
+
+use common::ztsim;
 
 use serde_json::Value as Json;
 use ztsim::config::{parse_design, parse_topology};
@@ -260,13 +263,6 @@ fn the_baseline_shows_the_same_requests() {
         assert_eq!(b.calls[0].start, z.calls[0].start, "same arrival");
         assert!(b.latency < z.latency);
     }
-}
-
-fn ztsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .output()
-        .expect("ztsim runs")
 }
 
 fn read_json(p: &Path) -> Json {

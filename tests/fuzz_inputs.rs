@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Once, mpsc};
 use std::time::Duration;
 
-use common::{Case, check_corpus, corpus_dir};
+use common::{Case, check_corpus, corpus_dir, root};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -75,10 +75,6 @@ const STUDY_PARAM_CASES: u32 = 1200;
 const SIM_REQUESTS: u64 = 50;
 /// A simulation that takes longer than this is reported as a hang.
 const SIM_TIMEOUT: Duration = Duration::from_secs(20);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn runner(cases: u32, seed: u8) -> TestRunner {
     let config = Config {

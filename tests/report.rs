@@ -3,6 +3,8 @@
 //! installed, as `.ci/run` does) a real browser rendering it offline with no
 //! console message and every chart visible.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,12 +15,7 @@ fn bin() -> Command {
 }
 
 fn scratch(case: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("report")
-        .join(case);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("report", case)
 }
 
 /// A deterministic system: evenly spaced arrivals, a constant 1 ms of CPU

@@ -3,19 +3,16 @@
 //! continues without recomputing it, ending with the same bytes as an
 //! uninterrupted run. Existing results are never overwritten without --force.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{root, scratch, ztsim};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ztsim-resume-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    scratch("resume", name)
 }
 
 /// The chatty study on one thread: long enough (seconds) to interrupt.
@@ -37,20 +34,8 @@ fn sweep_args(out: &Path, extra: &[&str]) -> Vec<String> {
     v
 }
 
-fn ztsim(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn spawn(args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    common::spawn(None, args)
 }
 
 fn saved_points(out: &Path) -> usize {

@@ -2,26 +2,19 @@
 //! output folder, never overwrite results silently, and are escaped in SVG
 //! and quoted in CSV; runs that would explode are refused with their figure.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{root, scratch, ztsim_in};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ztsim-safety-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    scratch("safety", name)
 }
 
 fn ztsim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
+    ztsim_in(dir, args)
 }
 
 /// A topology and design whose names try to climb out and inject markup.

@@ -3,15 +3,14 @@
 //! keys as the parser does, accepts every shipped file and refuses the
 //! structural mistakes of the bad-input corpora.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use common::{root, ztsim};
 
 use serde_json::Value;
 use ztsim::config::schema::{SchemaKind, schema, schema_json};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn schema_value(kind: SchemaKind) -> Value {
     serde_json::from_str(&schema_json(kind)).expect("the schema is valid JSON")
@@ -368,13 +367,6 @@ fn value_types_follow_the_deserializers() {
         assert!(!d.is_valid(&version(bad.clone())), "{bad}");
     }
     assert!(d.is_valid(&serde_json::json!({})), "an empty design");
-}
-
-fn ztsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

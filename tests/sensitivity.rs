@@ -2,9 +2,11 @@
 //! determinism across thread counts, `--param` parsing and bad input, and
 //! the tornado chart files.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::path::Path;
+
+use common::{Run, TempDir};
 
 use ztsim::config::study::Input;
 use ztsim::config::{parse_design, parse_topology};
@@ -151,52 +153,16 @@ fn default_knobs_apply_to_the_design_and_rank_handshake_cpu_by_its_analytic_effe
 // ---------------------------------------------------------------------------
 // The binary
 
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!(
-            "ztsim-sensitivity-{}-{label}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        std::fs::write(dir.join("pair.toml"), TOPOLOGY).unwrap();
-        std::fs::write(dir.join("handshake-heavy.toml"), DESIGN).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+/// A temporary folder holding the pair topology and the handshake-heavy design.
+fn pair_dir(label: &str) -> TempDir {
+    let dir = TempDir::new(&format!("sensitivity-{label}"));
+    std::fs::write(dir.path().join("pair.toml"), TOPOLOGY).unwrap();
+    std::fs::write(dir.path().join("handshake-heavy.toml"), DESIGN).unwrap();
+    dir
 }
 
 fn ztsim(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("start ztsim");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(common::ztsim_in(dir, args))
 }
 
 fn sensitivity(dir: &Path, extra: &[&str]) -> Run {
@@ -214,7 +180,7 @@ fn sensitivity(dir: &Path, extra: &[&str]) -> Run {
 
 #[test]
 fn explicit_params_restrict_the_analysis_and_rank_the_costly_knob_first() {
-    let dir = TempDir::new("explicit");
+    let dir = pair_dir("explicit");
     let r = sensitivity(
         dir.path(),
         &[
@@ -270,7 +236,7 @@ fn explicit_params_restrict_the_analysis_and_rank_the_costly_knob_first() {
 
 #[test]
 fn results_are_byte_identical_on_one_and_two_threads() {
-    let dir = TempDir::new("threads");
+    let dir = pair_dir("threads");
     let mut outs = Vec::new();
     for threads in ["1", "2"] {
         let out = format!("t{threads}");
@@ -309,7 +275,7 @@ fn results_are_byte_identical_on_one_and_two_threads() {
 
 #[test]
 fn tornado_chart_is_a_titled_svg_and_a_full_size_png() {
-    let dir = TempDir::new("chart");
+    let dir = pair_dir("chart");
     let r = sensitivity(
         dir.path(),
         &["--param", "transport.cpu.server_full=1ms,4ms", "--out", "o"],
@@ -338,7 +304,7 @@ fn tornado_chart_is_a_titled_svg_and_a_full_size_png() {
 
 #[test]
 fn with_an_slo_capacity_is_ranked_and_charted() {
-    let dir = TempDir::new("capacity");
+    let dir = pair_dir("capacity");
     let r = sensitivity(
         dir.path(),
         &[
@@ -412,7 +378,7 @@ fn refused(dir: &Path, extra: &[&str], wants: &[&str]) {
 
 #[test]
 fn bad_params_are_refused_with_the_flag_the_key_and_what_would_be_valid() {
-    let dir = TempDir::new("bad");
+    let dir = pair_dir("bad");
     let d = dir.path();
     // A misspelt key of a design table.
     refused(

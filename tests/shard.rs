@@ -4,33 +4,15 @@
 //! estimated cost; a merge must refuse (exit 2, naming the culprit) a
 //! missing, duplicated, foreign or unfinished shard.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
+
+use common::{TempDir, root, ztsim_in};
 
 use ztsim::config::study::{expand, read_study};
 use ztsim::study::shard::{Shard, costs, owned, partition};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A temporary folder, removed when dropped.
-struct Tmp(PathBuf);
-
-impl Tmp {
-    fn new(name: &str) -> Tmp {
-        let d = std::env::temp_dir().join(format!("ztsim-shard-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Tmp(d)
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A study of 2 designs x 4 loads = 8 points, a fraction of a second each.
 fn study_args(seed: &str) -> Vec<String> {
@@ -76,17 +58,11 @@ fn with(mut args: Vec<String>, extra: &[&str]) -> Vec<String> {
 }
 
 fn spawn(args: &[String], cwd: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .args(args)
-        .current_dir(cwd)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    common::spawn(Some(cwd), args)
 }
 
 fn ztsim(args: &[String], cwd: &Path) -> Output {
-    spawn(args, cwd).wait_with_output().unwrap()
+    ztsim_in(cwd, args)
 }
 
 #[track_caller]
@@ -158,8 +134,8 @@ fn assert_same_outputs(merged: &Path, full: &Path) {
 
 #[test]
 fn sharded_processes_merge_to_the_bytes_of_one_sweep() {
-    let tmp = Tmp::new("merge");
-    let dir = &tmp.0;
+    let tmp = TempDir::new("shard-merge");
+    let dir = tmp.path();
     let full = dir.join("full");
     ok(&ztsim(
         &with(study_args("7"), &["--out", &full.display().to_string()]),
@@ -243,8 +219,8 @@ fn sharded_processes_merge_to_the_bytes_of_one_sweep() {
 
 #[test]
 fn merge_names_the_shard_that_is_missing_doubled_foreign_or_unfinished() {
-    let tmp = Tmp::new("refuse");
-    let dir = &tmp.0;
+    let tmp = TempDir::new("shard-refuse");
+    let dir = tmp.path();
     run_shards(dir, 3, "7");
     let shard = |i: usize| dir.join(format!("output/mini/shards/{i}-of-3"));
     let merge = |dirs: &[PathBuf]| {
@@ -363,8 +339,8 @@ fn saved(shard: &Path) -> usize {
 
 #[test]
 fn an_interrupted_shard_resumes_to_the_same_bytes() {
-    let tmp = Tmp::new("interrupt");
-    let dir = &tmp.0;
+    let tmp = TempDir::new("shard-interrupt");
+    let dir = tmp.path();
     // Points of about a second each, so that a shard can be interrupted.
     let slow = || {
         set(
@@ -442,7 +418,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn bad_shard_flags_exit_2_with_the_valid_range() {
-    let tmp = Tmp::new("flags");
+    let tmp = TempDir::new("shard-flags");
     for (flag, says) in [
         ("3/3", "shard indices run from 0 to 2"),
         ("4/4", "if your task ids start at 1, pass $((ID - 1))/4"),
@@ -451,14 +427,17 @@ fn bad_shard_flags_exit_2_with_the_valid_range() {
         ("x/y", "the shard index `x` is not a whole number"),
         ("2", "write it as I/N"),
     ] {
-        let err = refused(&ztsim(&with(study_args("7"), &["--shard", flag]), &tmp.0));
+        let err = refused(&ztsim(
+            &with(study_args("7"), &["--shard", flag]),
+            tmp.path(),
+        ));
         assert!(
             err.contains("--shard") && err.contains(says),
             "{flag}: {err}"
         );
     }
     // Nothing was run or written.
-    assert!(!tmp.0.join("output").exists());
+    assert!(!tmp.path().join("output").exists());
 }
 
 /// The chatty study's 48 points: costs grow with the load, so a split by

@@ -1,17 +1,16 @@
 //! Studies: parameter paths, the grid, determinism across thread counts, the
 //! CSV's documented columns, and agreement with `ztsim run`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
+
+use common::{root, ztsim_in};
 
 use ztsim::config::study::{self, Input, StudySpec};
 use ztsim::report::study::{LEAD_COLUMNS, METRIC_COLUMNS, results_csv};
 use ztsim::study::sweep;
 use ztsim::{config, model, report};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn input(rel: &str) -> Input {
     Input::read(&root().join(rel)).unwrap()
@@ -235,11 +234,7 @@ fn param_flags_parse_values() {
 }
 
 fn ztsim(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ztsim"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
+    ztsim_in(dir, args)
 }
 
 #[test]

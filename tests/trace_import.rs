@@ -2,6 +2,8 @@
 //! format, and simulating it reproduces the recorded request durations; real
 //! world mess is cleaned and counted; bad input is refused with its position.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -27,9 +29,7 @@ fn import_one(path: &Path) -> Import {
 
 /// A scratch folder of this test's own.
 fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ztsim-trace-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("trace-import", test)
 }
 
 fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {

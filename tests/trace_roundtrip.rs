@@ -5,18 +5,15 @@
 //! its two microsecond roundings for Jaeger. The phase spans of the export (wait for core,
 //! network, TLS) are in-process spans and must not become endpoints.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ztsim::trace::{self, Import};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("roundtrip")
-        .join(test);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("roundtrip", test)
 }
 
 /// A two-level call graph with a parallel stage and a repeated call.

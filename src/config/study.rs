@@ -6,7 +6,7 @@
 //! swept value goes through exactly the checks a hand-written one would:
 //! `services.cart.replicas = 0` is refused as "replicas must be at least 1".
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -214,73 +214,9 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
     let raw: StudyFile = src.deserialize().map_err(|d| vec![d])?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut errors = Vec::new();
-    let resolve = |p: &str| -> PathBuf { base.join(p) };
-    let topology = match &raw.topology {
-        Some(t) => Input::read(&resolve(t)).map_err(|d| {
-            src.error(
-                &KeyPath::root().key("topology"),
-                format!("topology `{t}`: {}", d.message),
-            )
-        }),
-        None => {
-            // A missing key has no line of its own: point at the file's start.
-            let mut d = src.error(
-                &KeyPath::root().key("topology"),
-                "a study names its topology: topology = \"chatty.toml\"",
-            );
-            d.line = d.line.or(Some(1));
-            d.column = d.column.or(Some(1));
-            Err(d)
-        }
-    };
-    let mut designs = Vec::new();
-    if raw.designs.is_empty() {
-        errors.push(src.error(&KeyPath::root().key("designs"), "the study has no designs: list design files, e.g. designs = [\"../models/plaintext.toml\"]"));
-    }
-    for (i, d) in raw.designs.iter().enumerate() {
-        match Input::read(&resolve(d)) {
-            // A syntax error is best shown in the design's own lines, before
-            // any parameter rewrites the file.
-            Ok(x) => match Source::parse(&x.name, &x.text) {
-                Ok(_) => designs.push(x),
-                Err(e) => errors.push(e),
-            },
-            Err(e) => errors.push(src.error(
-                &KeyPath::root().key("designs").index(i),
-                format!("design `{d}`: {}", e.message),
-            )),
-        }
-    }
-    if raw.duration.is_some_and(|d| d.0 == 0) {
-        errors.push(src.error(
-            &KeyPath::root().key("duration"),
-            "the measured duration must be above zero",
-        ));
-    }
-    if let Some(f) = raw.focus_rate
-        && (!(f.is_finite() && f > 0.0) || (!raw.rates.is_empty() && !raw.rates.contains(&f)))
-    {
-        errors.push(src.error(
-            &KeyPath::root().key("focus_rate"),
-            format!("the focus rate must be one of `rates` ({f} is not)"),
-        ));
-    }
-    for (k, _) in &raw.params {
-        if let Err(mut d) = target(k) {
-            let help = d.help.take();
-            let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
-            located.help = help;
-            errors.push(located);
-        }
-    }
-    for (i, r) in raw.rates.iter().enumerate() {
-        if !(r.is_finite() && *r > 0.0) {
-            errors.push(src.error(
-                &KeyPath::root().key("rates").index(i),
-                format!("a rate must be a positive number of requests per second, got {r}"),
-            ));
-        }
-    }
+    let topology = study_topology(&src, &raw, base);
+    let designs = study_designs(&src, &raw, base, &mut errors);
+    check_keys(&src, &raw, &mut errors);
     let replications = match raw.replications {
         Some(n) if (1..=10_000).contains(&n) => Some(n as u32),
         Some(n) => {
@@ -314,23 +250,7 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
             return Err(errors);
         }
     };
-    // Checks that need the topology, located at the study's own keys.
-    if let Ok(topo) = parse_topology(&topology.name, &topology.text) {
-        if !raw.rates.is_empty() && topo.workload.arrivals.rate().is_none() {
-            errors.push(src.error(&KeyPath::root().key("rates"), "the topology's workload is a closed loop (users and think time); `rates` sweep open-loop arrival rates"));
-        }
-        for (k, values) in &raw.params {
-            if target(k) == Ok(Target::Topology)
-                && let Some(v) = values.first()
-                && let Err(mut d) = set_path(&topology, k, v, false)
-            {
-                let help = d.help.take();
-                let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
-                located.help = help;
-                errors.push(located);
-            }
-        }
-    }
+    check_against_topology(&src, &raw, &topology, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -352,6 +272,116 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         warmup: raw.warmup.map(|d| d.0),
         slos,
     })
+}
+
+/// The study's topology file, read (a problem located at `topology`).
+fn study_topology(src: &Source, raw: &StudyFile, base: &Path) -> Result<Input, Diagnostic> {
+    match &raw.topology {
+        Some(t) => Input::read(&base.join(t)).map_err(|d| {
+            src.error(
+                &KeyPath::root().key("topology"),
+                format!("topology `{t}`: {}", d.message),
+            )
+        }),
+        None => {
+            // A missing key has no line of its own: point at the file's start.
+            let mut d = src.error(
+                &KeyPath::root().key("topology"),
+                "a study names its topology: topology = \"chatty.toml\"",
+            );
+            d.line = d.line.or(Some(1));
+            d.column = d.column.or(Some(1));
+            Err(d)
+        }
+    }
+}
+
+/// The study's design files, read and checked for TOML syntax.
+fn study_designs(
+    src: &Source,
+    raw: &StudyFile,
+    base: &Path,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<Input> {
+    let mut designs = Vec::new();
+    if raw.designs.is_empty() {
+        errors.push(src.error(&KeyPath::root().key("designs"), "the study has no designs: list design files, e.g. designs = [\"../models/plaintext.toml\"]"));
+    }
+    for (i, d) in raw.designs.iter().enumerate() {
+        match Input::read(&base.join(d)) {
+            // A syntax error is best shown in the design's own lines, before
+            // any parameter rewrites the file.
+            Ok(x) => match Source::parse(&x.name, &x.text) {
+                Ok(_) => designs.push(x),
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(src.error(
+                &KeyPath::root().key("designs").index(i),
+                format!("design `{d}`: {}", e.message),
+            )),
+        }
+    }
+    designs
+}
+
+/// Checks of the study's own values: duration, focus rate, parameter paths,
+/// rates.
+fn check_keys(src: &Source, raw: &StudyFile, errors: &mut Vec<Diagnostic>) {
+    if raw.duration.is_some_and(|d| d.0 == 0) {
+        errors.push(src.error(
+            &KeyPath::root().key("duration"),
+            "the measured duration must be above zero",
+        ));
+    }
+    if let Some(f) = raw.focus_rate
+        && (!(f.is_finite() && f > 0.0) || (!raw.rates.is_empty() && !raw.rates.contains(&f)))
+    {
+        errors.push(src.error(
+            &KeyPath::root().key("focus_rate"),
+            format!("the focus rate must be one of `rates` ({f} is not)"),
+        ));
+    }
+    for (k, _) in &raw.params {
+        if let Err(mut d) = target(k) {
+            let help = d.help.take();
+            let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
+            located.help = help;
+            errors.push(located);
+        }
+    }
+    for (i, r) in raw.rates.iter().enumerate() {
+        if !(r.is_finite() && *r > 0.0) {
+            errors.push(src.error(
+                &KeyPath::root().key("rates").index(i),
+                format!("a rate must be a positive number of requests per second, got {r}"),
+            ));
+        }
+    }
+}
+
+/// Checks that need the topology, located at the study's own keys.
+fn check_against_topology(
+    src: &Source,
+    raw: &StudyFile,
+    topology: &Input,
+    errors: &mut Vec<Diagnostic>,
+) {
+    if let Ok(topo) = parse_topology(&topology.name, &topology.text) {
+        if !raw.rates.is_empty() && topo.workload.arrivals.rate().is_none() {
+            errors.push(src.error(&KeyPath::root().key("rates"), "the topology's workload is a closed loop (users and think time); `rates` sweep open-loop arrival rates"));
+        }
+        for (k, values) in &raw.params {
+            if target(k) == Ok(Target::Topology)
+                && let Some(v) = values.first()
+                && let Err(mut d) = set_path(topology, k, v, false)
+            {
+                let help = d.help.take();
+                let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
+                located.help = help;
+                errors.push(located);
+            }
+        }
+    }
 }
 
 /// Parses a command-line parameter `path=v1,v2,...`; each value is read as
@@ -517,29 +547,7 @@ fn display(v: &toml::Value) -> String {
 /// the same workload (common random numbers).
 pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     let base_topo = parse_topology(&spec.topology.name, &spec.topology.text)?;
-    let mut errors = Vec::new();
-    // Check every parameter path once, up front.
-    for (path, _) in &spec.params {
-        if let Err(d) = target(path) {
-            errors.push(d);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    if spec.designs.is_empty() {
-        return Err(vec![Diagnostic::new(
-            &spec.name,
-            "the study has no designs: list model files in `designs` or give --model",
-        )]);
-    }
-    let open = base_topo.workload.arrivals.rate().is_some();
-    if !spec.rates.is_empty() && !open {
-        return Err(vec![Diagnostic::new(
-            &spec.topology.name,
-            "the topology's workload is a closed loop; `rates` sweep open-loop arrival rates",
-        )]);
-    }
+    check_grid(spec, &base_topo)?;
     let mut rates = spec.rates.clone();
     rates.sort_by(f64::total_cmp);
     rates.dedup();
@@ -548,132 +556,23 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     } else {
         rates.iter().map(|&r| Some(r)).collect()
     };
-    // Cartesian product of parameter values, first parameter outermost.
-    let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
-    for (path, values) in &spec.params {
-        combos = combos
-            .into_iter()
-            .flat_map(|c| {
-                values.iter().map(move |v| {
-                    let mut c = c.clone();
-                    c.push((path.clone(), v.clone()));
-                    c
-                })
-            })
-            .collect();
+    let mut grid = Grid {
+        spec,
+        loads: &loads,
+        base_seed: spec.seed.unwrap_or(base_topo.workload.seed),
+        errors: Vec::new(),
+        points: Vec::new(),
+        design_names: Vec::new(),
+    };
+    for (ci, combo) in combinations(&spec.params).iter().enumerate() {
+        grid.combination(ci, combo);
     }
-    let base_seed = spec.seed.unwrap_or(base_topo.workload.seed);
-    let mut points = Vec::new();
-    let mut design_names = Vec::new();
-    for (ci, combo) in combos.iter().enumerate() {
-        let shown: Vec<(String, String)> =
-            combo.iter().map(|(p, v)| (p.clone(), display(v))).collect();
-        // The topology with this combination's topology parameters.
-        let mut topo_text = spec.topology.text.clone();
-        let mut failed = false;
-        for (p, v) in combo
-            .iter()
-            .filter(|(p, _)| target(p) == Ok(Target::Topology))
-        {
-            let input = Input {
-                name: spec.topology.name.clone(),
-                text: topo_text.clone(),
-            };
-            match set_path(&input, p, v, false) {
-                Ok(t) => topo_text = t,
-                Err(d) => {
-                    errors.push(d);
-                    failed = true;
-                }
-            }
-        }
-        if failed {
-            continue;
-        }
-        let mut topo = match parse_topology(&spec.topology.name, &topo_text) {
-            Ok(t) => t,
-            Err(ds) => {
-                errors.extend(
-                    ds.into_iter()
-                        .map(|d| about_param(d, &spec.topology.name, &shown)),
-                );
-                continue;
-            }
-        };
-        if let Some(d) = spec.duration {
-            topo.workload.window = Window::Duration(d);
-        }
-        if let Some(w) = spec.warmup {
-            topo.workload.warmup = w;
-        }
-        if let Some(n) = spec.replications {
-            topo.workload.replications = n;
-        }
-        for (li, load) in loads.iter().enumerate() {
-            let mut t = topo.clone();
-            if let (Some(rate), Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r }) =
-                (load, &mut t.workload.arrivals)
-            {
-                *r = *rate;
-            }
-            // The first combination runs on the base seed itself, so a one-point
-            // study reproduces `ztsim run` exactly; the others derive theirs.
-            let combination = (ci * loads.len() + li) as u64;
-            t.workload.seed = if combination == 0 {
-                base_seed
-            } else {
-                derive(base_seed, combination)
-            };
-            for input in &spec.designs {
-                let mut text = input.text.clone();
-                let mut failed = false;
-                for (p, v) in combo
-                    .iter()
-                    .filter(|(p, _)| target(p) == Ok(Target::Design))
-                {
-                    match set_path(
-                        &Input {
-                            name: input.name.clone(),
-                            text: text.clone(),
-                        },
-                        p,
-                        v,
-                        true,
-                    ) {
-                        Ok(x) => text = x,
-                        Err(d) => {
-                            errors.push(d);
-                            failed = true;
-                        }
-                    }
-                }
-                if failed {
-                    continue;
-                }
-                match parse_design(&input.name, &text, Some(&t)) {
-                    Ok(d) => {
-                        if ci == 0 && li == 0 {
-                            design_names.push(d.name.clone());
-                        }
-                        points.push(Point {
-                            design: d.name.clone(),
-                            rate: *load,
-                            params: shown.clone(),
-                            topology: t.clone(),
-                            design_model: d,
-                        });
-                    }
-                    Err(ds) => errors.extend(ds.into_iter().map(|d| {
-                        if combo.is_empty() {
-                            d
-                        } else {
-                            about_param(d, &input.name, &shown)
-                        }
-                    })),
-                }
-            }
-        }
-    }
+    let Grid {
+        mut errors,
+        points,
+        design_names,
+        ..
+    } = grid;
     // One error per distinct message: a bad parameter fails every point.
     errors.dedup_by(|a, b| a.to_string() == b.to_string());
     if !errors.is_empty() {
@@ -699,4 +598,197 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         design_inputs: spec.designs.clone(),
         slos: spec.slos.clone(),
     })
+}
+
+/// Checks made once, before any point: parameter paths, designs, and rates
+/// only for an open-loop workload.
+fn check_grid(spec: &StudySpec, base_topo: &Topology) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    // Check every parameter path once, up front.
+    for (path, _) in &spec.params {
+        if let Err(d) = target(path) {
+            errors.push(d);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if spec.designs.is_empty() {
+        return Err(vec![Diagnostic::new(
+            &spec.name,
+            "the study has no designs: list model files in `designs` or give --model",
+        )]);
+    }
+    let open = base_topo.workload.arrivals.rate().is_some();
+    if !spec.rates.is_empty() && !open {
+        return Err(vec![Diagnostic::new(
+            &spec.topology.name,
+            "the topology's workload is a closed loop; `rates` sweep open-loop arrival rates",
+        )]);
+    }
+    Ok(())
+}
+
+/// The Cartesian product of parameter values, first parameter outermost.
+fn combinations(params: &[(String, Vec<toml::Value>)]) -> Vec<Vec<(String, toml::Value)>> {
+    let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+    for (path, values) in params {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((path.clone(), v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// The grid as it is expanded: points in order and every problem met.
+struct Grid<'a> {
+    spec: &'a StudySpec,
+    loads: &'a [Option<f64>],
+    base_seed: u64,
+    errors: Vec<Diagnostic>,
+    points: Vec<Point>,
+    design_names: Vec<String>,
+}
+
+impl Grid<'_> {
+    /// The points of parameter combination `ci`: each load, each design.
+    fn combination(&mut self, ci: usize, combo: &[(String, toml::Value)]) {
+        let spec = self.spec;
+        let shown: Vec<(String, String)> =
+            combo.iter().map(|(p, v)| (p.clone(), display(v))).collect();
+        let Some(topo) = self.topology(combo, &shown) else {
+            return;
+        };
+        for (li, load) in self.loads.iter().enumerate() {
+            let mut t = topo.clone();
+            if let (Some(rate), Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r }) =
+                (load, &mut t.workload.arrivals)
+            {
+                *r = *rate;
+            }
+            // The first combination runs on the base seed itself, so a one-point
+            // study reproduces `ztsim run` exactly; the others derive theirs.
+            let combination = (ci * self.loads.len() + li) as u64;
+            t.workload.seed = if combination == 0 {
+                self.base_seed
+            } else {
+                derive(self.base_seed, combination)
+            };
+            for input in &spec.designs {
+                let Some(text) = self.design_text(input, combo) else {
+                    continue;
+                };
+                match parse_design(&input.name, &text, Some(&t)) {
+                    Ok(d) => {
+                        if ci == 0 && li == 0 {
+                            self.design_names.push(d.name.clone());
+                        }
+                        self.points.push(Point {
+                            design: d.name.clone(),
+                            rate: *load,
+                            params: shown.clone(),
+                            topology: t.clone(),
+                            design_model: d,
+                        });
+                    }
+                    Err(ds) => self.errors.extend(ds.into_iter().map(|d| {
+                        if combo.is_empty() {
+                            d
+                        } else {
+                            about_param(d, &input.name, &shown)
+                        }
+                    })),
+                }
+            }
+        }
+    }
+
+    /// The topology with this combination's topology parameters and the
+    /// study's overrides (none if a parameter does not apply).
+    fn topology(
+        &mut self,
+        combo: &[(String, toml::Value)],
+        shown: &[(String, String)],
+    ) -> Option<Topology> {
+        let spec = self.spec;
+        let mut topo_text = spec.topology.text.clone();
+        let mut failed = false;
+        for (p, v) in combo
+            .iter()
+            .filter(|(p, _)| target(p) == Ok(Target::Topology))
+        {
+            let input = Input {
+                name: spec.topology.name.clone(),
+                text: topo_text.clone(),
+            };
+            match set_path(&input, p, v, false) {
+                Ok(t) => topo_text = t,
+                Err(d) => {
+                    self.errors.push(d);
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            return None;
+        }
+        let mut topo = match parse_topology(&spec.topology.name, &topo_text) {
+            Ok(t) => t,
+            Err(ds) => {
+                self.errors.extend(
+                    ds.into_iter()
+                        .map(|d| about_param(d, &spec.topology.name, shown)),
+                );
+                return None;
+            }
+        };
+        if let Some(d) = spec.duration {
+            topo.workload.window = Window::Duration(d);
+        }
+        if let Some(w) = spec.warmup {
+            topo.workload.warmup = w;
+        }
+        if let Some(n) = spec.replications {
+            topo.workload.replications = n;
+        }
+        Some(topo)
+    }
+
+    /// A design's text with this combination's design parameters set (none
+    /// if a parameter does not apply).
+    fn design_text(&mut self, input: &Input, combo: &[(String, toml::Value)]) -> Option<String> {
+        let mut text = input.text.clone();
+        let mut failed = false;
+        for (p, v) in combo
+            .iter()
+            .filter(|(p, _)| target(p) == Ok(Target::Design))
+        {
+            match set_path(
+                &Input {
+                    name: input.name.clone(),
+                    text: text.clone(),
+                },
+                p,
+                v,
+                true,
+            ) {
+                Ok(x) => text = x,
+                Err(d) => {
+                    self.errors.push(d);
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            return None;
+        }
+        Some(text)
+    }
 }

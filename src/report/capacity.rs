@@ -420,97 +420,7 @@ pub fn render_sizing(r: &SizingReport) -> String {
         );
     }
     for d in &r.designs {
-        let verdict = match (&d.at_size, d.met) {
-            (Some(p), true) => format!(
-                "met ({})",
-                r.slos
-                    .iter()
-                    .zip(&p.figures_ms)
-                    .map(|(s, f)| format!("{} {} ms", s.statistic.name(), figure(f)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            _ => "NOT MET".into(),
-        };
-        let _ = writeln!(
-            out,
-            "\n{}: {verdict}; {} configuration{}, {} runs",
-            d.design,
-            d.steps.len(),
-            if d.steps.len() == 1 { "" } else { "s" },
-            d.runs
-        );
-        let mut header = vec![
-            "service".to_string(),
-            "replicas".into(),
-            "cores/replica".into(),
-            "cores added".into(),
-            "vCPU added".into(),
-            "busy".into(),
-        ];
-        if r.price_per_vcpu_hour.is_some() {
-            header.push("$/month added".into());
-        }
-        let mut rows = vec![header];
-        let arrow = |a: u32, b: u32| {
-            if a == b {
-                a.to_string()
-            } else {
-                format!("{a} -> {b}")
-            }
-        };
-        for s in &d.services {
-            let mut row = vec![
-                s.service.clone(),
-                arrow(s.replicas_before, s.replicas_after),
-                arrow(s.cores_before, s.cores_after),
-                signed(s.cores_added),
-                signed(s.vcpu_added),
-                format!("{:.0}%", 100.0 * s.utilisation),
-            ];
-            if let Some(m) = r.monthly(s.vcpu_added as f64) {
-                row.push(signed_money(m));
-            }
-            rows.push(row);
-        }
-        let mut total = vec![
-            "total".to_string(),
-            String::new(),
-            String::new(),
-            signed(d.cores_added()),
-            signed(d.vcpu_added()),
-            String::new(),
-        ];
-        if let Some(m) = r.monthly(d.vcpu_added() as f64) {
-            total.push(signed_money(m));
-        }
-        rows.push(total);
-        out.push_str(&pad_table(
-            &rows,
-            &[false, true, true, true, true, true, true],
-        ));
-        let fixed = if d.fixed_vcpu > 0 {
-            format!(" + {} vCPU of node proxies and waypoints", d.fixed_vcpu)
-        } else {
-            String::new()
-        };
-        let cost = r
-            .monthly(d.total_vcpu() as f64)
-            .map_or(String::new(), |m| format!(" = {}/month", money(m)));
-        let _ = writeln!(
-            out,
-            "  {} vCPU before -> {} vCPU after{fixed}{cost}",
-            d.vcpu_before, d.vcpu_after
-        );
-        if let Some(n) = &d.note {
-            let _ = writeln!(out, "  {n}");
-        }
-        if !d.met {
-            let _ = writeln!(
-                out,
-                "  (the sizes shown are the last tried: they keep every core below 100% busy but do not meet the SLOs)"
-            );
-        }
+        sizing_design(&mut out, r, d);
     }
     for c in &r.versus_baseline {
         if !c.both_met {
@@ -535,6 +445,103 @@ pub fn render_sizing(r: &SizingReport) -> String {
         );
     }
     out
+}
+
+/// One design's sizing: its verdict, the table by service and the totals.
+fn sizing_design(out: &mut String, r: &SizingReport, d: &Sizing) {
+    let verdict = match (&d.at_size, d.met) {
+        (Some(p), true) => format!(
+            "met ({})",
+            r.slos
+                .iter()
+                .zip(&p.figures_ms)
+                .map(|(s, f)| format!("{} {} ms", s.statistic.name(), figure(f)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => "NOT MET".into(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{}: {verdict}; {} configuration{}, {} runs",
+        d.design,
+        d.steps.len(),
+        if d.steps.len() == 1 { "" } else { "s" },
+        d.runs
+    );
+    out.push_str(&sizing_table(r, d));
+    let fixed = if d.fixed_vcpu > 0 {
+        format!(" + {} vCPU of node proxies and waypoints", d.fixed_vcpu)
+    } else {
+        String::new()
+    };
+    let cost = r
+        .monthly(d.total_vcpu() as f64)
+        .map_or(String::new(), |m| format!(" = {}/month", money(m)));
+    let _ = writeln!(
+        out,
+        "  {} vCPU before -> {} vCPU after{fixed}{cost}",
+        d.vcpu_before, d.vcpu_after
+    );
+    if let Some(n) = &d.note {
+        let _ = writeln!(out, "  {n}");
+    }
+    if !d.met {
+        let _ = writeln!(
+            out,
+            "  (the sizes shown are the last tried: they keep every core below 100% busy but do not meet the SLOs)"
+        );
+    }
+}
+
+/// The table of one design's services: sizes before and after, cores added.
+fn sizing_table(r: &SizingReport, d: &Sizing) -> String {
+    let mut header = vec![
+        "service".to_string(),
+        "replicas".into(),
+        "cores/replica".into(),
+        "cores added".into(),
+        "vCPU added".into(),
+        "busy".into(),
+    ];
+    if r.price_per_vcpu_hour.is_some() {
+        header.push("$/month added".into());
+    }
+    let mut rows = vec![header];
+    let arrow = |a: u32, b: u32| {
+        if a == b {
+            a.to_string()
+        } else {
+            format!("{a} -> {b}")
+        }
+    };
+    for s in &d.services {
+        let mut row = vec![
+            s.service.clone(),
+            arrow(s.replicas_before, s.replicas_after),
+            arrow(s.cores_before, s.cores_after),
+            signed(s.cores_added),
+            signed(s.vcpu_added),
+            format!("{:.0}%", 100.0 * s.utilisation),
+        ];
+        if let Some(m) = r.monthly(s.vcpu_added as f64) {
+            row.push(signed_money(m));
+        }
+        rows.push(row);
+    }
+    let mut total = vec![
+        "total".to_string(),
+        String::new(),
+        String::new(),
+        signed(d.cores_added()),
+        signed(d.vcpu_added()),
+        String::new(),
+    ];
+    if let Some(m) = r.monthly(d.vcpu_added() as f64) {
+        total.push(signed_money(m));
+    }
+    rows.push(total);
+    pad_table(&rows, &[false, true, true, true, true, true, true])
 }
 
 /// Columns of `sizing.csv`.

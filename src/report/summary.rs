@@ -9,7 +9,7 @@ use crate::model::cost::{CPU_CATEGORIES, CPU_NAMES, SPAN_NAMES, SPANS};
 use crate::model::metrics::{
     Counters, LatencyHistogram, Outcomes, RunMetrics, StationMetrics, StationOwner,
 };
-use crate::model::topology::{Arrivals, Topology};
+use crate::model::topology::{Arrivals, Topology, Workload};
 
 const MS: f64 = 1e-6;
 
@@ -341,8 +341,49 @@ fn station_est(
 /// Builds the summary of `runs` of `topo` under `design` (at least one run).
 pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summary {
     let w = &topo.workload;
+    let saturated = saturation(topo, runs);
+    let ok = saturated.is_none();
+    let all: Vec<Outcomes> = runs.iter().map(RunMetrics::all_requests).collect();
+    Summary {
+        ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        topology: topo.name.clone(),
+        design: design.name.clone(),
+        workload: workload(w),
+        saturated,
+        throughput: throughput(runs),
+        requests: all_requests(&all, ok),
+        endpoints: endpoints(topo, runs, ok),
+        internal_calls: internal_calls(topo, runs, ok),
+        edges: edges(topo, runs, ok),
+        services: services(topo, runs),
+        proxies: proxies(topo, runs),
+        cpu_per_request: cpu_per_request(runs),
+        attribution: attribution(&all, ok),
+        security: security(runs),
+        series_interval_s: runs[0].series_interval as f64 * 1e-9,
+        work: Work {
+            events: runs.iter().map(|r| r.events).sum(),
+            calls: runs.iter().map(|r| r.calls).sum(),
+            peak_calls_in_flight: runs
+                .iter()
+                .map(|r| r.peak_calls_in_flight)
+                .max()
+                .unwrap_or(0),
+        },
+    }
+}
+
+/// The latency of `hs` when the run did not saturate (a saturated run's
+/// latencies describe a growing queue, not the system).
+fn latency(ok: bool, hs: Vec<&LatencyHistogram>) -> Option<LatencySummary> {
+    if ok { LatencySummary::of(&hs) } else { None }
+}
+
+/// The first saturated replication's verdict, if any saturated.
+fn saturation(topo: &Topology, runs: &[RunMetrics]) -> Option<SaturationSummary> {
+    let w = &topo.workload;
     let saturated_runs: Vec<&RunMetrics> = runs.iter().filter(|r| r.saturation.is_some()).collect();
-    let saturated = saturated_runs.first().map(|r| {
+    saturated_runs.first().map(|r| {
         let sat = r.saturation.as_ref().expect("filtered on saturation");
         let bottleneck = sat.bottleneck.map(|b| owner_name(topo, b).0);
         let rate = w.arrivals.rate();
@@ -356,12 +397,12 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             replications: saturated_runs.len() as u32,
             message: format!("saturated at {at}{on}: {}", sat.reason),
         }
-    });
-    let ok = saturated.is_none();
-    let latency = |hs: Vec<&LatencyHistogram>| if ok { LatencySummary::of(&hs) } else { None };
+    })
+}
 
-    let all: Vec<Outcomes> = runs.iter().map(RunMetrics::all_requests).collect();
-    let requests = RequestSummary {
+/// Every measured request together.
+fn all_requests(all: &[Outcomes], ok: bool) -> RequestSummary {
+    RequestSummary {
         name: "all".into(),
         weight: 1.0,
         requests: Estimate::of(
@@ -374,9 +415,13 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
                 .map(|o| ratio(o.failed, o.latency.count()))
                 .collect::<Vec<_>>(),
         ),
-        latency_ms: latency(all.iter().map(|o| &o.latency).collect()),
-    };
-    let endpoints = w
+        latency_ms: latency(ok, all.iter().map(|o| &o.latency).collect()),
+    }
+}
+
+/// Requests by entry endpoint.
+fn endpoints(topo: &Topology, runs: &[RunMetrics], ok: bool) -> Vec<RequestSummary> {
+    topo.workload
         .entries
         .iter()
         .enumerate()
@@ -387,11 +432,14 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             failed_ratio: est(runs, |r| {
                 ratio(r.endpoints[i].failed, r.endpoints[i].latency.count())
             }),
-            latency_ms: latency(runs.iter().map(|r| &r.endpoints[i].latency).collect()),
+            latency_ms: latency(ok, runs.iter().map(|r| &r.endpoints[i].latency).collect()),
         })
-        .collect();
-    let edges = topo
-        .edges
+        .collect()
+}
+
+/// Calls along each edge of the call graph.
+fn edges(topo: &Topology, runs: &[RunMetrics], ok: bool) -> Vec<EdgeSummary> {
+    topo.edges
         .iter()
         .enumerate()
         .map(|(i, &(a, b))| EdgeSummary {
@@ -403,9 +451,13 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             failed_ratio: est(runs, |r| {
                 ratio(r.edges[i].failed, r.edges[i].latency.count())
             }),
-            latency_ms: latency(runs.iter().map(|r| &r.edges[i].latency).collect()),
+            latency_ms: latency(ok, runs.iter().map(|r| &r.edges[i].latency).collect()),
         })
-        .collect();
+        .collect()
+}
+
+/// Internal calls per request and their mean latency.
+fn internal_calls(topo: &Topology, runs: &[RunMetrics], ok: bool) -> InternalCalls {
     let internal = |r: &RunMetrics| -> (f64, f64) {
         let count: u64 = r.edges.iter().map(|o| o.latency.count()).sum();
         let total: f64 = r
@@ -422,15 +474,19 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             },
         )
     };
-    let internal_calls = InternalCalls {
+    InternalCalls {
         per_request: est(runs, |r| {
             internal(r).0 / (r.all_requests().latency.count().max(1)) as f64
         }),
         latency_ms_mean: (ok && !topo.edges.is_empty()).then(|| est(runs, |r| internal(r).1 * MS)),
-    };
+    }
+}
+
+/// Each service's cores: utilisation (measured and offered), queueing, CPU.
+fn services(topo: &Topology, runs: &[RunMetrics]) -> Vec<ServiceSummary> {
+    let w = &topo.workload;
     let offered = w.arrivals.rate().map(|rate| topo.offered_utilisation(rate));
-    let services = topo
-        .services
+    topo.services
         .iter()
         .enumerate()
         .map(|(i, s)| ServiceSummary {
@@ -448,8 +504,12 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             }),
             cpu: cpu_shares(runs, |r| r.station(StationOwner::Service(i as u32))),
         })
-        .collect();
-    let proxies = runs[0]
+        .collect()
+}
+
+/// Each proxy station (node proxies, waypoints, policy sidecars...).
+fn proxies(topo: &Topology, runs: &[RunMetrics]) -> Vec<ProxySummary> {
+    runs[0]
         .stations
         .iter()
         .filter_map(|m| {
@@ -467,8 +527,12 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
                 cpu: cpu_shares(runs, |r| r.station(owner)),
             })
         })
-        .collect();
-    let cpu_per_request = (0..CPU_CATEGORIES)
+        .collect()
+}
+
+/// CPU time per request by category, over every station.
+fn cpu_per_request(runs: &[RunMetrics]) -> Vec<CategoryTime> {
+    (0..CPU_CATEGORIES)
         .map(|c| CategoryTime {
             category: CPU_NAMES[c].to_string(),
             ms: est(runs, |r| {
@@ -476,8 +540,12 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
                 busy as f64 * MS / (r.all_requests().latency.count().max(1)) as f64
             }),
         })
-        .collect();
-    let attribution = (0..SPANS)
+        .collect()
+}
+
+/// Critical-path time by span, on average and over the slowest 1%.
+fn attribution(all: &[Outcomes], ok: bool) -> Vec<AttributionSummary> {
+    (0..SPANS)
         .map(|span| {
             let per_run = |tail: bool| -> Option<Estimate> {
                 let v: Option<Vec<f64>> = all
@@ -504,7 +572,11 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
                 p99_ms: if ok { per_run(true) } else { None },
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Zero Trust work per request: connections, handshakes, decisions, tokens.
+fn security(runs: &[RunMetrics]) -> SecuritySummary {
     let per_req = |f: fn(&Counters) -> u64| {
         est(runs, move |r| {
             ratio(f(&r.counters), r.all_requests().latency.count())
@@ -515,7 +587,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             .all(|r| den(&r.counters) > 0)
             .then(|| est(runs, |r| ratio(num(&r.counters), den(&r.counters))))
     };
-    let security = SecuritySummary {
+    SecuritySummary {
         connections_opened: per_req(|k| k.connections_opened),
         connection_waits: per_req(|k| k.connection_waits),
         handshakes_full: per_req(|k| k.handshakes_full),
@@ -532,8 +604,12 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
         rotations_per_s: est(runs, |r| {
             r.counters.rotations as f64 / secs(r).max(f64::MIN_POSITIVE)
         }),
-    };
-    let throughput = Throughput {
+    }
+}
+
+/// Offered and completed rates and the mean number in the system.
+fn throughput(runs: &[RunMetrics]) -> Throughput {
+    Throughput {
         offered_rps: est(runs, |r| {
             ratio(r.arrived, 1) / secs(r).max(f64::MIN_POSITIVE)
         }),
@@ -541,47 +617,25 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
             ratio(r.finished_in_window, 1) / secs(r).max(f64::MIN_POSITIVE)
         }),
         mean_in_system: est(runs, |r| r.mean_in_system),
-    };
+    }
+}
+
+/// The workload as run.
+fn workload(w: &Workload) -> WorkloadSummary {
     let (arrivals, users) = match &w.arrivals {
         Arrivals::Poisson { .. } => ("poisson", None),
         Arrivals::Constant { .. } => ("constant", None),
         Arrivals::Closed { users, .. } => ("closed", Some(*users)),
         Arrivals::Replay { .. } => ("replay", None),
     };
-    Summary {
-        ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        topology: topo.name.clone(),
-        design: design.name.clone(),
-        workload: WorkloadSummary {
-            arrivals: arrivals.to_string(),
-            rate_rps: w.arrivals.rate(),
-            users,
-            warmup_s: w.warmup as f64 * 1e-9,
-            duration_s: w.window.duration_s(),
-            requests: w.window.requests(),
-            seed: w.seed,
-            replications: w.replications,
-        },
-        saturated,
-        throughput,
-        requests,
-        endpoints,
-        internal_calls,
-        edges,
-        services,
-        proxies,
-        cpu_per_request,
-        attribution,
-        security,
-        series_interval_s: runs[0].series_interval as f64 * 1e-9,
-        work: Work {
-            events: runs.iter().map(|r| r.events).sum(),
-            calls: runs.iter().map(|r| r.calls).sum(),
-            peak_calls_in_flight: runs
-                .iter()
-                .map(|r| r.peak_calls_in_flight)
-                .max()
-                .unwrap_or(0),
-        },
+    WorkloadSummary {
+        arrivals: arrivals.to_string(),
+        rate_rps: w.arrivals.rate(),
+        users,
+        warmup_s: w.warmup as f64 * 1e-9,
+        duration_s: w.window.duration_s(),
+        requests: w.window.requests(),
+        seed: w.seed,
+        replications: w.replications,
     }
 }

@@ -52,6 +52,17 @@ fn latency_cells(l: &Option<LatencySummary>) -> String {
 /// Renders `s` for a terminal, 100 columns wide at most for typical names.
 pub fn render(s: &Summary) -> String {
     let mut out = String::new();
+    heading(&mut out, s);
+    requests(&mut out, s);
+    edges(&mut out, s);
+    cores(&mut out, s);
+    attribution(&mut out, s);
+    security(&mut out, s);
+    out
+}
+
+/// What ran (topology, design, load, window, seed) and any saturation.
+fn heading(out: &mut String, s: &Summary) {
     let w = &s.workload;
     let load = match (w.rate_rps, w.users) {
         (Some(r), _) if w.arrivals == "replay" => {
@@ -79,6 +90,10 @@ pub fn render(s: &Summary) -> String {
             "(no percentiles: they would describe a queue that only grows)"
         );
     }
+}
+
+/// Throughput and the latency of each entry endpoint (and of all together).
+fn requests(out: &mut String, s: &Summary) {
     let t = &s.throughput;
     let _ = writeln!(
         out,
@@ -122,6 +137,10 @@ pub fn render(s: &Summary) -> String {
             pm(m)
         );
     }
+}
+
+/// Internal calls by edge, as their callers see them.
+fn edges(out: &mut String, s: &Summary) {
     if !s.edges.is_empty() {
         let _ = writeln!(
             out,
@@ -147,6 +166,10 @@ pub fn render(s: &Summary) -> String {
             );
         }
     }
+}
+
+/// Each service's and proxy's cores: utilisation, waiting, CPU by category.
+fn cores(out: &mut String, s: &Summary) {
     let _ = writeln!(
         out,
         "\n{:<24} {:>10} {:>12} {:>8} {:>13}   busy by category",
@@ -176,6 +199,10 @@ pub fn render(s: &Summary) -> String {
             categories(&p.cpu)
         );
     }
+}
+
+/// Where the time goes on the critical path, on average and at p99.
+fn attribution(out: &mut String, s: &Summary) {
     if s.attribution.iter().any(|a| a.mean_ms.mean > 0.0) {
         let _ = writeln!(out, "\nwhere the time goes (critical path, ms per request)");
         let _ = writeln!(out, "{:<16} {:>10} {:>14}", "", "mean", "at p99");
@@ -193,6 +220,10 @@ pub fn render(s: &Summary) -> String {
             );
         }
     }
+}
+
+/// Zero Trust work per request.
+fn security(out: &mut String, s: &Summary) {
     let k = &s.security;
     let per = |e: &Estimate| format!("{:.2}", e.mean);
     if k.connections_opened.mean > 0.0
@@ -217,7 +248,6 @@ pub fn render(s: &Summary) -> String {
             per(&k.token_fetches),
         );
     }
-    out
 }
 
 /// "business 40.1%, handshake 3.2%" for the non-zero categories.

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::engine::rng::derive;
 use crate::model::cost::{CPU_NAMES, SPAN_NAMES};
-use crate::model::record::{CallKind, HandshakeKind, RequestTrace, Side};
+use crate::model::record::{CallKind, CallTrace, HandshakeKind, Phase, RequestTrace, Side};
 use crate::model::topology::Topology;
 use crate::model::{Design, design::AuthzMode};
 use crate::units::Nanos;
@@ -108,15 +108,6 @@ fn nonzero(x: u64) -> u64 {
 /// Builds the spans of `traces`, run under `design` on seed `seed`.
 pub fn build(topo: &Topology, design: &Design, traces: &[RequestTrace]) -> Vec<OutTrace> {
     let replicas = replica_services(topo);
-    let svc_of = |r: Option<u32>| -> (String, Option<u32>) {
-        match r {
-            None => (CLIENT.to_string(), None),
-            Some(g) => {
-                let (s, i) = replicas[g as usize];
-                (topo.services[s as usize].name.clone(), Some(i))
-            }
-        }
-    };
     let design_key = design.name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -127,173 +118,248 @@ pub fn build(topo: &Topology, design: &Design, traces: &[RequestTrace]) -> Vec<O
                 derive(topo.workload.seed, u64::from(t.pick.replication)),
                 t.pick.request,
             );
-            let trace_id = (nonzero(derive(base, design_key)), nonzero(base));
-            let id = |n: u64| nonzero(derive(trace_id.1 ^ trace_id.0, n));
-            let client_id = |i: usize| id(2 * i as u64 + 1);
-            let server_id = |i: usize| id(2 * i as u64 + 2);
-            let mut spans = Vec::new();
-            for (i, c) in t.calls.iter().enumerate() {
-                let endpoint = &topo.endpoints[c.endpoint as usize].name;
-                let (caller, _) = svc_of(c.caller_replica);
-                let parent = c.parent.map(|p| {
-                    let p = p as usize;
-                    match c.kind {
-                        CallKind::Token => client_id(p),
-                        _ => server_id(p),
-                    }
-                });
-                let end = c
-                    .end
-                    .or_else(|| {
-                        t.phases
-                            .iter()
-                            .filter(|ph| ph.call as usize == i)
-                            .map(|ph| ph.end)
-                            .max()
-                    })
-                    .unwrap_or(c.start);
-                let mut tags = vec![(
-                    "ztsim.call".to_string(),
-                    Value::Str(
-                        match c.kind {
-                            CallKind::Root => "user request",
-                            CallKind::Child => "call",
-                            CallKind::Authz => "policy check (remote)",
-                            CallKind::Token => "token fetch",
-                        }
-                        .into(),
-                    ),
-                )];
-                if c.kind == CallKind::Root {
-                    let picked = match (t.pick.slowest, t.pick.sampled) {
-                        (true, true) => "slowest,sample",
-                        (true, false) => "slowest",
-                        _ => "sample",
-                    };
-                    tags.extend([
-                        ("ztsim.design".into(), Value::Str(design.name.clone())),
-                        (
-                            "ztsim.replication".into(),
-                            Value::Int(i64::from(t.pick.replication)),
-                        ),
-                        ("ztsim.request".into(), Value::Int(t.pick.request as i64)),
-                        ("ztsim.picked".into(), Value::Str(picked.into())),
-                        ("ztsim.latency_ns".into(), Value::Int(t.latency as i64)),
-                    ]);
-                    for (name, &ns) in SPAN_NAMES.iter().zip(&t.attribution) {
-                        if ns > 0 {
-                            tags.push((format!("ztsim.path.{name}_ns"), Value::Int(ns as i64)));
-                        }
-                    }
-                }
-                tags.push((
-                    "net.connection".into(),
-                    Value::Str(
-                        if c.handshake.is_some() {
-                            "new"
-                        } else {
-                            "reused"
-                        }
-                        .into(),
-                    ),
-                ));
-                if let Some(h) = c.handshake
-                    && h != HandshakeKind::None
-                {
-                    tags.push(("tls.handshake".into(), Value::Str(handshake_name(h).into())));
-                }
-                if c.attempt > 0 {
-                    tags.push(("ztsim.attempt".into(), Value::Int(i64::from(c.attempt))));
-                }
-                if c.repeat > 0 && c.kind == CallKind::Child {
-                    tags.push(("ztsim.repeat".into(), Value::Int(i64::from(c.repeat))));
-                }
-                if c.abandoned {
-                    tags.push(("ztsim.abandoned".into(), Value::Bool(true)));
-                }
-                if c.end.is_none() {
-                    tags.push(("ztsim.unfinished".into(), Value::Bool(true)));
-                }
-                spans.push(OutSpan {
-                    span_id: client_id(i),
-                    parent,
-                    name: endpoint.clone(),
-                    service: caller.clone(),
-                    kind: Kind::Client,
-                    start: c.start,
-                    end,
-                    tags,
-                    error: c.failed || c.abandoned,
-                });
-                if let Some((s, e)) = c.server {
-                    let (callee, replica) = svc_of(c.replica);
-                    let mut tags = Vec::new();
-                    if let Some(r) = replica {
-                        tags.push(("ztsim.replica".into(), Value::Int(i64::from(r))));
-                    }
-                    if let Some(hit) = c.authz_cache_hit {
-                        tags.push((
-                            "authz.mode".into(),
-                            Value::Str(authz_mode(design.authz.mode).into()),
-                        ));
-                        tags.push(("authz.cache_hit".into(), Value::Bool(hit)));
-                    }
-                    spans.push(OutSpan {
-                        span_id: server_id(i),
-                        parent: Some(client_id(i)),
-                        name: endpoint.clone(),
-                        service: callee,
-                        kind: Kind::Server,
-                        start: s,
-                        end: e,
-                        tags,
-                        error: c.failed,
-                    });
-                }
+            TraceSpans {
+                topo,
+                design,
+                replicas: &replicas,
+                t,
+                trace_id: (nonzero(derive(base, design_key)), nonzero(base)),
             }
-            let n = t.calls.len();
-            for (j, ph) in t.phases.iter().enumerate() {
-                let c = &t.calls[ph.call as usize];
-                let (parent, service) = match ph.side {
-                    Side::Client => (client_id(ph.call as usize), svc_of(c.caller_replica).0),
-                    Side::Server => (server_id(ph.call as usize), svc_of(c.replica).0),
-                };
-                let mut tags = Vec::new();
-                for (name, &ns) in SPAN_NAMES.iter().zip(&ph.attribution()) {
-                    if ns > 0 {
-                        tags.push((format!("ztsim.path.{name}_ns"), Value::Int(ns as i64)));
-                    }
-                }
-                for (name, &ns) in CPU_NAMES.iter().zip(&ph.cpu) {
-                    if ns > 0 {
-                        tags.push((format!("cpu.{name}_ns"), Value::Int(ns as i64)));
-                    }
-                }
-                if ph.local > 0 {
-                    tags.push(("net.local_hop_ns".into(), Value::Int(ph.local as i64)));
-                }
-                if let Some(h) = c.handshake
-                    && h != HandshakeKind::None
-                    && ph.side == Side::Client
-                    && ph.step.name().starts_with("tls")
-                {
-                    tags.push(("tls.handshake".into(), Value::Str(handshake_name(h).into())));
-                }
-                spans.push(OutSpan {
-                    span_id: id((2 * n + 1 + j) as u64),
-                    parent: Some(parent),
-                    name: ph.step.name().to_string(),
-                    service,
-                    kind: Kind::Internal,
-                    start: ph.start,
-                    end: ph.end,
-                    tags,
-                    error: false,
-                });
-            }
-            OutTrace { trace_id, spans }
+            .build()
         })
         .collect()
+}
+
+/// One recorded request on its way to spans, with the ids derived for it.
+struct TraceSpans<'a> {
+    topo: &'a Topology,
+    design: &'a Design,
+    replicas: &'a [(u32, u32)],
+    t: &'a RequestTrace,
+    trace_id: (u64, u64),
+}
+
+impl TraceSpans<'_> {
+    /// The `n`th span id of the trace (never zero).
+    fn id(&self, n: u64) -> u64 {
+        nonzero(derive(self.trace_id.1 ^ self.trace_id.0, n))
+    }
+
+    /// Call `i`'s client span.
+    fn client_id(&self, i: usize) -> u64 {
+        self.id(2 * i as u64 + 1)
+    }
+
+    /// Call `i`'s server span.
+    fn server_id(&self, i: usize) -> u64 {
+        self.id(2 * i as u64 + 2)
+    }
+
+    /// The service and replica number of a global replica (none: the client).
+    fn svc_of(&self, r: Option<u32>) -> (String, Option<u32>) {
+        match r {
+            None => (CLIENT.to_string(), None),
+            Some(g) => {
+                let (s, i) = self.replicas[g as usize];
+                (self.topo.services[s as usize].name.clone(), Some(i))
+            }
+        }
+    }
+
+    fn build(self) -> OutTrace {
+        let mut spans = Vec::new();
+        for (i, c) in self.t.calls.iter().enumerate() {
+            self.call(i, c, &mut spans);
+        }
+        let n = self.t.calls.len();
+        for (j, ph) in self.t.phases.iter().enumerate() {
+            spans.push(self.phase(n, j, ph));
+        }
+        OutTrace {
+            trace_id: self.trace_id,
+            spans,
+        }
+    }
+
+    /// Call `i`: its client span and, if it reached the callee, its server span.
+    fn call(&self, i: usize, c: &CallTrace, spans: &mut Vec<OutSpan>) {
+        let endpoint = &self.topo.endpoints[c.endpoint as usize].name;
+        let (caller, _) = self.svc_of(c.caller_replica);
+        let parent = c.parent.map(|p| {
+            let p = p as usize;
+            match c.kind {
+                CallKind::Token => self.client_id(p),
+                _ => self.server_id(p),
+            }
+        });
+        let end = c
+            .end
+            .or_else(|| {
+                self.t
+                    .phases
+                    .iter()
+                    .filter(|ph| ph.call as usize == i)
+                    .map(|ph| ph.end)
+                    .max()
+            })
+            .unwrap_or(c.start);
+        let tags = self.client_tags(c);
+        spans.push(OutSpan {
+            span_id: self.client_id(i),
+            parent,
+            name: endpoint.clone(),
+            service: caller.clone(),
+            kind: Kind::Client,
+            start: c.start,
+            end,
+            tags,
+            error: c.failed || c.abandoned,
+        });
+        if let Some((s, e)) = c.server {
+            let (callee, replica) = self.svc_of(c.replica);
+            let mut tags = Vec::new();
+            if let Some(r) = replica {
+                tags.push(("ztsim.replica".into(), Value::Int(i64::from(r))));
+            }
+            if let Some(hit) = c.authz_cache_hit {
+                tags.push((
+                    "authz.mode".into(),
+                    Value::Str(authz_mode(self.design.authz.mode).into()),
+                ));
+                tags.push(("authz.cache_hit".into(), Value::Bool(hit)));
+            }
+            spans.push(OutSpan {
+                span_id: self.server_id(i),
+                parent: Some(self.client_id(i)),
+                name: endpoint.clone(),
+                service: callee,
+                kind: Kind::Server,
+                start: s,
+                end: e,
+                tags,
+                error: c.failed,
+            });
+        }
+    }
+
+    /// The client span's tags: what the call was, its connection and retries.
+    fn client_tags(&self, c: &CallTrace) -> Vec<(String, Value)> {
+        let mut tags = vec![(
+            "ztsim.call".to_string(),
+            Value::Str(
+                match c.kind {
+                    CallKind::Root => "user request",
+                    CallKind::Child => "call",
+                    CallKind::Authz => "policy check (remote)",
+                    CallKind::Token => "token fetch",
+                }
+                .into(),
+            ),
+        )];
+        if c.kind == CallKind::Root {
+            self.root_tags(&mut tags);
+        }
+        tags.push((
+            "net.connection".into(),
+            Value::Str(
+                if c.handshake.is_some() {
+                    "new"
+                } else {
+                    "reused"
+                }
+                .into(),
+            ),
+        ));
+        if let Some(h) = c.handshake
+            && h != HandshakeKind::None
+        {
+            tags.push(("tls.handshake".into(), Value::Str(handshake_name(h).into())));
+        }
+        if c.attempt > 0 {
+            tags.push(("ztsim.attempt".into(), Value::Int(i64::from(c.attempt))));
+        }
+        if c.repeat > 0 && c.kind == CallKind::Child {
+            tags.push(("ztsim.repeat".into(), Value::Int(i64::from(c.repeat))));
+        }
+        if c.abandoned {
+            tags.push(("ztsim.abandoned".into(), Value::Bool(true)));
+        }
+        if c.end.is_none() {
+            tags.push(("ztsim.unfinished".into(), Value::Bool(true)));
+        }
+        tags
+    }
+
+    /// The user request's tags: design, pick, latency and its attribution.
+    fn root_tags(&self, tags: &mut Vec<(String, Value)>) {
+        let picked = match (self.t.pick.slowest, self.t.pick.sampled) {
+            (true, true) => "slowest,sample",
+            (true, false) => "slowest",
+            _ => "sample",
+        };
+        tags.extend([
+            ("ztsim.design".into(), Value::Str(self.design.name.clone())),
+            (
+                "ztsim.replication".into(),
+                Value::Int(i64::from(self.t.pick.replication)),
+            ),
+            (
+                "ztsim.request".into(),
+                Value::Int(self.t.pick.request as i64),
+            ),
+            ("ztsim.picked".into(), Value::Str(picked.into())),
+            ("ztsim.latency_ns".into(), Value::Int(self.t.latency as i64)),
+        ]);
+        for (name, &ns) in SPAN_NAMES.iter().zip(&self.t.attribution) {
+            if ns > 0 {
+                tags.push((format!("ztsim.path.{name}_ns"), Value::Int(ns as i64)));
+            }
+        }
+    }
+
+    /// Phase `j` (of a trace of `n` calls) as a child of its side's span.
+    fn phase(&self, n: usize, j: usize, ph: &Phase) -> OutSpan {
+        let c = &self.t.calls[ph.call as usize];
+        let (parent, service) = match ph.side {
+            Side::Client => (
+                self.client_id(ph.call as usize),
+                self.svc_of(c.caller_replica).0,
+            ),
+            Side::Server => (self.server_id(ph.call as usize), self.svc_of(c.replica).0),
+        };
+        let mut tags = Vec::new();
+        for (name, &ns) in SPAN_NAMES.iter().zip(&ph.attribution()) {
+            if ns > 0 {
+                tags.push((format!("ztsim.path.{name}_ns"), Value::Int(ns as i64)));
+            }
+        }
+        for (name, &ns) in CPU_NAMES.iter().zip(&ph.cpu) {
+            if ns > 0 {
+                tags.push((format!("cpu.{name}_ns"), Value::Int(ns as i64)));
+            }
+        }
+        if ph.local > 0 {
+            tags.push(("net.local_hop_ns".into(), Value::Int(ph.local as i64)));
+        }
+        if let Some(h) = c.handshake
+            && h != HandshakeKind::None
+            && ph.side == Side::Client
+            && ph.step.name().starts_with("tls")
+        {
+            tags.push(("tls.handshake".into(), Value::Str(handshake_name(h).into())));
+        }
+        OutSpan {
+            span_id: self.id((2 * n + 1 + j) as u64),
+            parent: Some(parent),
+            name: ph.step.name().to_string(),
+            service,
+            kind: Kind::Internal,
+            start: ph.start,
+            end: ph.end,
+            tags,
+            error: false,
+        }
+    }
 }
 
 fn handshake_name(h: HandshakeKind) -> &'static str {

@@ -101,115 +101,133 @@ impl Import {
             "{} spans in {} traces; {} requests (root spans)",
             c.spans_read, c.traces, c.roots
         );
-        let mut dropped = Vec::new();
-        let mut note = |n: u64, what: String| {
-            if n > 0 {
-                dropped.push(format!("  {n} {what}"));
-            }
-        };
-        note(
-            c.unusable,
-            "spans without a span id, trace id or timestamp".into(),
-        );
-        note(c.duplicates, "spans repeating the span id of an earlier span of their trace (the first read was kept)".into());
-        note(c.orphans, "orphan spans, whose parent is not in their trace (dropped with their subtrees, not promoted to requests: they are parts of requests whose root is elsewhere)".into());
-        note(
-            c.orphan_descendants,
-            "spans below an orphan or in a parent cycle".into(),
-        );
-        note(
-            c.traces_without_root,
-            "traces without a root span (all their spans dropped above)".into(),
-        );
-        note(
-            c.too_deep,
-            format!("spans nested deeper than {} levels", build::MAX_DEPTH),
-        );
-        note(c.cycle_calls_dropped, "call sites that closed a cycle between endpoints (A calls B in some traces, B calls A in others)".into());
-        if dropped.is_empty() {
-            t.push_str("dropped: nothing\n");
-        } else {
-            t.push_str("dropped:\n");
-            for d in dropped {
-                let _ = writeln!(t, "{d}");
-            }
+        counted(&mut t, "dropped", dropped(c));
+        counted(&mut t, "adjusted", adjusted(c));
+        built(&mut t, m);
+        t
+    }
+}
+
+/// A heading and its lines, or "nothing".
+fn counted(t: &mut String, heading: &str, lines: Vec<String>) {
+    if lines.is_empty() {
+        let _ = writeln!(t, "{heading}: nothing");
+    } else {
+        let _ = writeln!(t, "{heading}:");
+        for l in lines {
+            let _ = writeln!(t, "{l}");
         }
-        let mut adjusted = Vec::new();
-        let mut note = |n: u64, what: String| {
-            if n > 0 {
-                adjusted.push(format!("  {n} {what}"));
-            }
-        };
-        note(
-            c.negative_durations,
-            "spans ending before they start: duration set to zero".into(),
-        );
-        note(c.shared_split, "Zipkin shared spans (client and server under one id) split into a client span and its server child".into());
-        note(
-            c.skew_shifted,
-            format!(
-                "spans outside their parent's time (clock skew) shifted into it with their subtree, largest shift {}{}",
-                crate::units::format_nanos(c.skew_max_ns as f64),
-                if c.skew_truncated > 0 {
-                    format!(
-                        "; {} of them longer than their parent, cut to it",
-                        c.skew_truncated
-                    )
-                } else {
-                    String::new()
-                }
-            ),
-        );
-        note(c.clients_merged, "client spans merged with their server span into one call (network time counted as the callee's)".into());
-        note(
-            c.recursive_inlined,
-            "spans of an endpoint already on their call path (recursion) inlined into their caller"
-                .into(),
-        );
-        if adjusted.is_empty() {
-            t.push_str("adjusted: nothing\n");
-        } else {
-            t.push_str("adjusted:\n");
-            for a in adjusted {
-                let _ = writeln!(t, "{a}");
-            }
+    }
+}
+
+/// What cleaning dropped, one line per kind that happened.
+fn dropped(c: &Cleanup) -> Vec<String> {
+    let mut dropped = Vec::new();
+    let mut note = |n: u64, what: String| {
+        if n > 0 {
+            dropped.push(format!("  {n} {what}"));
         }
-        let calls: usize = m
-            .endpoints
-            .iter()
-            .map(|e| e.stages.iter().map(Vec::len).sum::<usize>())
-            .sum();
+    };
+    note(
+        c.unusable,
+        "spans without a span id, trace id or timestamp".into(),
+    );
+    note(
+        c.duplicates,
+        "spans repeating the span id of an earlier span of their trace (the first read was kept)"
+            .into(),
+    );
+    note(c.orphans, "orphan spans, whose parent is not in their trace (dropped with their subtrees, not promoted to requests: they are parts of requests whose root is elsewhere)".into());
+    note(
+        c.orphan_descendants,
+        "spans below an orphan or in a parent cycle".into(),
+    );
+    note(
+        c.traces_without_root,
+        "traces without a root span (all their spans dropped above)".into(),
+    );
+    note(
+        c.too_deep,
+        format!("spans nested deeper than {} levels", build::MAX_DEPTH),
+    );
+    note(c.cycle_calls_dropped, "call sites that closed a cycle between endpoints (A calls B in some traces, B calls A in others)".into());
+    dropped
+}
+
+/// What cleaning adjusted, one line per kind that happened.
+fn adjusted(c: &Cleanup) -> Vec<String> {
+    let mut adjusted = Vec::new();
+    let mut note = |n: u64, what: String| {
+        if n > 0 {
+            adjusted.push(format!("  {n} {what}"));
+        }
+    };
+    note(
+        c.negative_durations,
+        "spans ending before they start: duration set to zero".into(),
+    );
+    note(c.shared_split, "Zipkin shared spans (client and server under one id) split into a client span and its server child".into());
+    note(
+        c.skew_shifted,
+        format!(
+            "spans outside their parent's time (clock skew) shifted into it with their subtree, largest shift {}{}",
+            crate::units::format_nanos(c.skew_max_ns as f64),
+            if c.skew_truncated > 0 {
+                format!(
+                    "; {} of them longer than their parent, cut to it",
+                    c.skew_truncated
+                )
+            } else {
+                String::new()
+            }
+        ),
+    );
+    note(c.clients_merged, "client spans merged with their server span into one call (network time counted as the callee's)".into());
+    note(
+        c.recursive_inlined,
+        "spans of an endpoint already on their call path (recursion) inlined into their caller"
+            .into(),
+    );
+    adjusted
+}
+
+/// What was built: the model's size, its entries and the recorded rate.
+fn built(t: &mut String, m: &Model) {
+    let c = &m.cleanup;
+    let calls: usize = m
+        .endpoints
+        .iter()
+        .map(|e| e.stages.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let _ = writeln!(
+        t,
+        "built: {} services, {} endpoints, {} call sites from {} calls",
+        m.services.len(),
+        m.endpoints.len(),
+        calls,
+        c.spans_used
+    );
+    let entries: Vec<String> = m
+        .entries
+        .iter()
+        .map(|&(e, n)| {
+            let ep = &m.endpoints[e];
+            format!("{}.{} ({n})", m.services[ep.service].name, ep.name)
+        })
+        .collect();
+    let _ = writeln!(t, "entries: {}", entries.join(", "));
+    if m.arrivals.len() >= 2 && m.span_ns > 0 {
         let _ = writeln!(
             t,
-            "built: {} services, {} endpoints, {} call sites from {} calls",
-            m.services.len(),
-            m.endpoints.len(),
-            calls,
-            c.spans_used
+            "arrivals: {} requests over {}, mean rate {:.3} rps",
+            m.arrivals.len(),
+            crate::units::format_nanos(m.span_ns as f64),
+            m.arrivals.len() as f64 / (m.span_ns as f64 * 1e-9)
         );
-        let entries: Vec<String> = m
-            .entries
-            .iter()
-            .map(|&(e, n)| {
-                let ep = &m.endpoints[e];
-                format!("{}.{} ({n})", m.services[ep.service].name, ep.name)
-            })
-            .collect();
-        let _ = writeln!(t, "entries: {}", entries.join(", "));
-        if m.arrivals.len() >= 2 && m.span_ns > 0 {
-            let _ = writeln!(
-                t,
-                "arrivals: {} requests over {}, mean rate {:.3} rps",
-                m.arrivals.len(),
-                crate::units::format_nanos(m.span_ns as f64),
-                m.arrivals.len() as f64 / (m.span_ns as f64 * 1e-9)
-            );
-        } else {
-            let _ = writeln!(
-                t,
-                "arrivals: a single request; its rate cannot be measured, rate = 1 rps and duration 1 s written"
-            );
-        }
-        t
+    } else {
+        let _ = writeln!(
+            t,
+            "arrivals: a single request; its rate cannot be measured, rate = 1 rps and duration 1 s written"
+        );
     }
 }

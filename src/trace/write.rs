@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::build::{Model, TARGET_UTILISATION};
+use super::build::{CallModel, EndpointModel, Model, ServiceModel, TARGET_UTILISATION};
 
 /// Header of the arrivals CSV (agreed with replay; do not change).
 pub const ARRIVALS_HEADER: &str = "at_ns,entry";
@@ -55,68 +55,79 @@ pub fn topology_toml(model: &Model, name: &str, sources: &str) -> String {
             s.cores, s.busy_cores
         );
         for e in model.endpoints.iter().filter(|e| e.service == sid) {
-            let _ = writeln!(t, "\n[services.{}.endpoints.{}]", s.name, e.name);
-            if e.raw != e.name {
-                let _ = writeln!(t, "# traced as {}", quote(&e.raw));
-            }
-            let _ = writeln!(
-                t,
-                "# {} calls recorded, mean self time {}",
-                e.invocations,
-                duration(e.mean_self.round() as u64)
-            );
-            if let Some(n) = e.request_size {
-                let _ = writeln!(t, "request_size = {n}");
-            }
-            if let Some(n) = e.response_size {
-                let _ = writeln!(t, "response_size = {n}");
-            }
-            if !e.stages.is_empty() {
-                t.push_str("stages = [\n");
-                for stage in &e.stages {
-                    let calls: Vec<String> = stage
-                        .iter()
-                        .map(|call| {
-                            let target = &model.endpoints[call.target];
-                            let mut s = format!(
-                                "{{ call = \"{}.{}\"",
-                                model.services[target.service].name, target.name
-                            );
-                            if call.times > 1 {
-                                let _ = write!(s, ", times = {}", call.times);
-                                if call.parallel {
-                                    s.push_str(", parallel = true");
-                                }
-                            }
-                            if call.probability < 1.0 {
-                                let _ =
-                                    write!(s, ", probability = {}", probability(call.probability));
-                            }
-                            s.push_str(" }");
-                            s
-                        })
-                        .collect();
-                    let _ = writeln!(t, "  [{}],", calls.join(", "));
-                }
-                t.push_str("]\n");
-            }
-            if e.cpu.iter().any(|&v| v > 0) {
-                let _ = writeln!(
-                    t,
-                    "\n[services.{}.endpoints.{}.cpu]   # self time, {} samples",
-                    s.name,
-                    e.name,
-                    e.cpu.len()
-                );
-                t.push_str("dist = \"empirical\"\nvalues = [\n");
-                for chunk in e.cpu.chunks(8) {
-                    let vals: Vec<String> = chunk.iter().map(|&v| quote(&duration(v))).collect();
-                    let _ = writeln!(t, "  {},", vals.join(", "));
-                }
-                t.push_str("]\n");
-            }
+            endpoint(&mut t, model, s, e);
         }
     }
+    workload(&mut t, model, name);
+    t
+}
+
+/// One endpoint's table: sizes, call stages and its self-time samples.
+fn endpoint(t: &mut String, model: &Model, s: &ServiceModel, e: &EndpointModel) {
+    let _ = writeln!(t, "\n[services.{}.endpoints.{}]", s.name, e.name);
+    if e.raw != e.name {
+        let _ = writeln!(t, "# traced as {}", quote(&e.raw));
+    }
+    let _ = writeln!(
+        t,
+        "# {} calls recorded, mean self time {}",
+        e.invocations,
+        duration(e.mean_self.round() as u64)
+    );
+    if let Some(n) = e.request_size {
+        let _ = writeln!(t, "request_size = {n}");
+    }
+    if let Some(n) = e.response_size {
+        let _ = writeln!(t, "response_size = {n}");
+    }
+    if !e.stages.is_empty() {
+        t.push_str("stages = [\n");
+        for stage in &e.stages {
+            let calls: Vec<String> = stage.iter().map(|call| call_entry(model, call)).collect();
+            let _ = writeln!(t, "  [{}],", calls.join(", "));
+        }
+        t.push_str("]\n");
+    }
+    if e.cpu.iter().any(|&v| v > 0) {
+        let _ = writeln!(
+            t,
+            "\n[services.{}.endpoints.{}.cpu]   # self time, {} samples",
+            s.name,
+            e.name,
+            e.cpu.len()
+        );
+        t.push_str("dist = \"empirical\"\nvalues = [\n");
+        for chunk in e.cpu.chunks(8) {
+            let vals: Vec<String> = chunk.iter().map(|&v| quote(&duration(v))).collect();
+            let _ = writeln!(t, "  {},", vals.join(", "));
+        }
+        t.push_str("]\n");
+    }
+}
+
+/// One call of a stage as an inline table.
+fn call_entry(model: &Model, call: &CallModel) -> String {
+    let target = &model.endpoints[call.target];
+    let mut s = format!(
+        "{{ call = \"{}.{}\"",
+        model.services[target.service].name, target.name
+    );
+    if call.times > 1 {
+        let _ = write!(s, ", times = {}", call.times);
+        if call.parallel {
+            s.push_str(", parallel = true");
+        }
+    }
+    if call.probability < 1.0 {
+        let _ = write!(s, ", probability = {}", probability(call.probability));
+    }
+    s.push_str(" }");
+    s
+}
+
+/// The workload: the recorded rate as Poisson arrivals, the recording to
+/// replay, the window and the entry mix.
+fn workload(t: &mut String, model: &Model, name: &str) {
     let rate = if model.arrivals.len() >= 2 && model.span_ns > 0 {
         model.arrivals.len() as f64 / (model.span_ns as f64 * 1e-9)
     } else {
@@ -151,7 +162,6 @@ pub fn topology_toml(model: &Model, name: &str, sources: &str) -> String {
         );
     }
     t.push_str("]\n");
-    t
 }
 
 /// The arrivals CSV: `at_ns,entry`, one row per recorded root span in time

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::escape;
+use super::document::escape;
 use super::setup::TopologyGraph;
 
 const BOX_W: f64 = 165.0;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::io;
 use std::path::Path;
 
-use super::{Block, Document, Table, escape};
+use super::document::{Block, Document, Table, escape};
 use crate::report::charts::base64;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;color:#1d1d1f;background:#fff;line-height:1.5}\

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Block, DIAGRAM_FILE, Document, Table};
+use super::document::{Block, DIAGRAM_FILE, Document, Table};
 
 /// Renders `doc`.
 pub fn render(doc: &Document) -> String {

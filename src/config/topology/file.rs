@@ -1,0 +1,243 @@
+//! The serde form of a topology file: every key, its type and its doc (the
+//! JSON Schema is generated from these); no checks beyond the types.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::config::dist::DistSpec;
+use crate::units::{Bytes, Dur};
+
+/// A topology (`topologies/*.toml`): the system being modelled, its zones and
+/// network, its services and their call graphs, and the workload that drives
+/// it. Reference: topologies/README.md.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ztsim topology")]
+pub(in crate::config) struct TopologyFile {
+    /// Name used in reports and as the output folder (output/runs/<name>/). Default: the file name without .toml.
+    pub(super) name: Option<String>,
+    /// Free text for humans; not used by the simulator.
+    #[allow(dead_code)]
+    pub(super) description: Option<String>,
+    /// Loopback RTT, bandwidth and the links between zones. Not needed with a single zone.
+    #[serde(default)]
+    pub(super) network: NetworkFile,
+    /// The zones (hosts, racks, availability zones, regions) by name; at least one. File order matters only for the `workload.client_zone` default.
+    pub(super) zones: IndexMap<String, ZoneFile>,
+    /// The services by name.
+    pub(super) services: IndexMap<String, ServiceFile>,
+    /// What arrives and what is measured.
+    pub(super) workload: WorkloadFile,
+}
+
+/// Loopback RTT, bandwidth and links between zones.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NetworkFile {
+    /// Round-trip time when a replica calls itself (loopback). Default: "40us".
+    #[schemars(extend("default" = "40us"))]
+    pub(super) same_host: Option<DistSpec>,
+    /// Link bandwidth in Gbit/s: every message also takes size / bandwidth on the wire. Default: none (payload size costs no time). Must be positive.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub(super) bandwidth_gbps: Option<f64>,
+    /// RTT between pairs of zones: every pair of distinct zones needs exactly one link. Default: none.
+    #[serde(default)]
+    pub(super) links: Vec<LinkFile>,
+}
+
+/// A link between two zones (links are symmetric).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LinkFile {
+    /// The two zones the link joins (order does not matter).
+    pub(super) zones: [String; 2],
+    /// Round-trip time between a replica in one zone and a replica in the other.
+    pub(super) rtt: DistSpec,
+}
+
+/// A zone: a placement for replicas.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ZoneFile {
+    /// Round-trip time between two different replicas in this zone (same AZ: ~0.4ms).
+    pub(super) rtt: DistSpec,
+}
+
+/// How callers spread calls over a service's replicas. Default: "round-robin".
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) enum BalanceFile {
+    RoundRobin,
+    Random,
+    LeastOutstanding,
+}
+
+/// A service: identical replicas, each a multi-core FCFS queue.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("not" = { "required": ["zone", "zones"] }))]
+pub(super) struct ServiceFile {
+    /// Every replica runs in this zone. Give `zone` or `zones`; both may be omitted only when the topology has one zone.
+    pub(super) zone: Option<String>,
+    /// Replica i runs in zones[i % len]: replicas are dealt round the list. Give `zone` or `zones`.
+    #[schemars(length(min = 1))]
+    pub(super) zones: Option<Vec<String>>,
+    /// Identical copies of the service. Default: 1.
+    #[serde(default = "one")]
+    #[schemars(range(min = 1))]
+    pub(super) replicas: i64,
+    /// Cores per replica; a call holds a core only while it runs its CPU demand. Default: 1.
+    #[serde(default = "one")]
+    #[schemars(range(min = 1))]
+    pub(super) cores: i64,
+    /// Worker threads per replica, held by a call until it responds (including while it waits on its children). Default: unlimited.
+    #[schemars(range(min = 1))]
+    pub(super) concurrency: Option<i64>,
+    /// How callers spread calls over the replicas. Default: "round-robin".
+    #[schemars(extend("default" = "round-robin"))]
+    pub(super) balance: Option<BalanceFile>,
+    /// The service's endpoints (operations) by name, referred to elsewhere as "service.endpoint"; at least one.
+    pub(super) endpoints: IndexMap<String, EndpointFile>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// An endpoint: an operation of a service.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EndpointFile {
+    /// Business CPU demand per call, run on one of the replica's cores before the first stage. Default: zero.
+    pub(super) cpu: Option<DistSpec>,
+    /// Bytes of the request to this endpoint. Default: 0.
+    #[schemars(extend("default" = 0))]
+    pub(super) request_size: Option<Bytes>,
+    /// Bytes of its response. Default: 0.
+    #[schemars(extend("default" = 0))]
+    pub(super) response_size: Option<Bytes>,
+    /// The call graph: stages run in order, the calls within one stage in parallel. Default: no calls.
+    #[serde(default)]
+    pub(super) stages: Vec<Vec<CallFile>>,
+}
+
+/// A call site: an element of a stage.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CallFile {
+    /// The endpoint called, as "service.endpoint".
+    pub(super) call: String,
+    /// How many times the call is made, one after another unless `parallel`. Default: 1.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub(super) times: Option<i64>,
+    /// With times > 1: make all the calls at once instead of one after another. Default: false.
+    #[schemars(extend("default" = false))]
+    pub(super) parallel: Option<bool>,
+    /// Chance the call site is taken at all, drawn once per invocation of the caller. Default: 1.
+    #[schemars(range(min = 0, max = 1), extend("default" = 1))]
+    pub(super) probability: Option<f64>,
+    /// The caller gives up on an attempt after this long (above zero). Default: none.
+    pub(super) timeout: Option<Dur>,
+    /// Further attempts after a timeout; needs `timeout`. Default: 0.
+    #[schemars(range(min = 0), extend("default" = 0))]
+    pub(super) retries: Option<i64>,
+    /// Base of the exponential backoff before a retry (backoff x 2^k). Default: "25ms".
+    #[schemars(extend("default" = "25ms"))]
+    pub(super) backoff: Option<Dur>,
+}
+
+/// How requests arrive: open loop with exponential or fixed gaps, a closed loop of users, or recorded arrivals replayed.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+pub(super) enum ArrivalsFile {
+    Poisson,
+    Constant,
+    Closed,
+    Replay,
+}
+
+/// What arrives and what is measured. Give exactly one of `duration` and
+/// `requests` (a replay measures its recorded requests unless narrowed by
+/// one); an open loop needs `rate`, a closed loop `users`, a replay `replay`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("allOf" = [
+    {
+        "if": { "properties": { "arrivals": { "const": "replay" } }, "required": ["arrivals"] },
+        "then": { "not": { "required": ["duration", "requests"] } },
+        "else": {
+            "oneOf": [{ "required": ["duration"] }, { "required": ["requests"] }],
+            "required": ["entry"],
+            "properties": { "entry": { "minItems": 1 } }
+        }
+    },
+    { "oneOf": [
+        {
+            "properties": { "arrivals": { "enum": ["poisson", "constant"] } },
+            "required": ["rate"],
+            "not": { "anyOf": [{ "required": ["users"] }, { "required": ["think"] }] }
+        },
+        {
+            "properties": { "arrivals": { "enum": ["closed"] } },
+            "required": ["users"],
+            "not": { "required": ["rate"] }
+        },
+        {
+            "properties": { "arrivals": { "enum": ["replay"] } },
+            "required": ["replay"],
+            "not": { "anyOf": [{ "required": ["rate"] }, { "required": ["users"] }, { "required": ["think"] }] }
+        }
+    ] }
+]))]
+pub(super) struct WorkloadFile {
+    /// "poisson" (open loop, exponential gaps), "constant" (open loop, fixed gaps), "closed" (a fixed population of users) or "replay" (the recorded arrivals of `replay`).
+    pub(super) arrivals: ArrivalsFile,
+    /// Recorded arrivals: a CSV file (path relative to this file) with the header `at_ns,entry` and one row per request in time order, `at_ns` in integer nanoseconds since the first request and `entry` a "service.endpoint". Required with arrivals = "replay"; with an open loop, `ztsim run --replay` plays it instead.
+    pub(super) replay: Option<String>,
+    /// Open-loop arrival rate in requests per second (a number, not a string). Required with an open loop; refused with a closed one.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub(super) rate: Option<f64>,
+    /// Closed-loop users. Required with a closed loop; refused with an open one.
+    #[schemars(range(min = 1))]
+    pub(super) users: Option<i64>,
+    /// Closed loop only: each user waits this long after a response before the next request. Default: zero.
+    pub(super) think: Option<DistSpec>,
+    /// Where the users are, for the RTT of the client -> entry hop. Default: the first zone in the file.
+    pub(super) client_zone: Option<String>,
+    /// Simulated time before measurement starts. Default: "0s".
+    #[schemars(extend("default" = "0s"))]
+    pub(super) warmup: Option<Dur>,
+    /// Measure requests arriving during this long after warm-up (above zero). Give this or `requests` (a replay: optional, narrows the window).
+    pub(super) duration: Option<Dur>,
+    /// Measure this many requests arriving after warm-up. Give this or `duration`.
+    #[schemars(range(min = 1))]
+    pub(super) requests: Option<i64>,
+    /// The client gives up on a user request after this long (above zero); no client retries. Default: none.
+    pub(super) timeout: Option<Dur>,
+    /// Base seed of every random stream. Default: 1.
+    #[schemars(extend("default" = 1))]
+    pub(super) seed: Option<u64>,
+    /// Independent replications, for 95% confidence intervals. Default: 1.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub(super) replications: Option<i64>,
+    /// The user actions and their mix; at least one (a replay takes its entries from the recording).
+    #[serde(default)]
+    pub(super) entry: Vec<EntryFile>,
+}
+
+/// An entry endpoint that users call directly.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EntryFile {
+    /// The endpoint, as "service.endpoint".
+    pub(super) endpoint: String,
+    /// Relative frequency; weights are normalised to sum to 1. Default: 1.
+    #[serde(default = "unit_weight")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub(super) weight: f64,
+}
+
+fn unit_weight() -> f64 {
+    1.0
+}

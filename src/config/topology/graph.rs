@@ -1,0 +1,370 @@
+//! A topology file's form compiled into a [`Topology`]: names to dense ids,
+//! zones and network, services, endpoints and their calls, every problem
+//! collected with its key, and the compiled call graph checked for cycles and
+//! runaway fan-out. The workload is `workload.rs`.
+
+use super::compiler::{Compiler, MAX_EXPECTED_CALLS};
+use super::file::{BalanceFile, CallFile, ServiceFile, TopologyFile};
+use crate::config::diag::{Diagnostic, KeyPath};
+use crate::model::dist::Dist;
+use crate::model::topology::{
+    Balance, CallSpec, Endpoint, EndpointId, Network, Service, Topology, ZoneId,
+};
+
+/// The services, endpoints and calls of a topology as they are compiled.
+#[derive(Default)]
+struct Graph {
+    services: Vec<Service>,
+    endpoints: Vec<Endpoint>,
+    calls: Vec<CallSpec>,
+    edges: Vec<(EndpointId, EndpointId)>,
+}
+
+impl Compiler<'_> {
+    /// Every service in file order, each with its endpoints and their calls.
+    fn services(&mut self, raw: &TopologyFile, endpoint_names: &[String]) -> Graph {
+        let mut g = Graph::default();
+        for (sname, svc) in &raw.services {
+            self.service(raw, sname, svc, endpoint_names, &mut g);
+        }
+        g
+    }
+
+    /// One service: its placement, endpoints (with their stages of calls)
+    /// and sizing, appended to `g`.
+    fn service(
+        &mut self,
+        raw: &TopologyFile,
+        sname: &str,
+        svc: &ServiceFile,
+        endpoint_names: &[String],
+        g: &mut Graph,
+    ) {
+        let sp = KeyPath::root().key("services").key(sname);
+        let placement = match (&svc.zone, &svc.zones) {
+            (Some(z), None) => vec![self.zone(&raw.zones, z, &sp.key("zone"))],
+            (None, Some(zs)) if !zs.is_empty() => zs
+                .iter()
+                .enumerate()
+                .map(|(i, z)| self.zone(&raw.zones, z, &sp.key("zones").index(i)))
+                .collect(),
+            (None, None) if raw.zones.len() == 1 => vec![0],
+            _ => {
+                self.error(&sp, "give the service's placement as either `zone = \"az1\"` or `zones = [\"az1\", \"az2\"]`");
+                vec![0]
+            }
+        };
+        let sid = g.services.len() as u32;
+        let mut eps = Vec::new();
+        for (ename, ep) in &svc.endpoints {
+            let epath = sp.key("endpoints").key(ename);
+            let eid = g.endpoints.len() as EndpointId;
+            eps.push(eid);
+            let cpu = ep
+                .cpu
+                .as_ref()
+                .map_or(Dist::ZERO, |c| self.dist(c, &epath.key("cpu")));
+            let mut stages = Vec::new();
+            for (si, stage) in ep.stages.iter().enumerate() {
+                let mut ids = Vec::new();
+                for (ci, call) in stage.iter().enumerate() {
+                    let cp = epath.key("stages").index(si).index(ci);
+                    if let Some(spec) = self.call(call, &cp, endpoint_names, eid, &mut g.edges) {
+                        ids.push(g.calls.len() as u32);
+                        g.calls.push(spec);
+                    }
+                }
+                stages.push(ids);
+            }
+            g.endpoints.push(Endpoint {
+                name: format!("{sname}.{ename}"),
+                service: sid,
+                cpu,
+                request_bytes: ep.request_size.map_or(0, |b| b.0),
+                response_bytes: ep.response_size.map_or(0, |b| b.0),
+                stages,
+            });
+        }
+        if svc.endpoints.is_empty() {
+            self.error(
+                &sp.key("endpoints"),
+                "a service needs at least one endpoint",
+            );
+        }
+        let concurrency = svc
+            .concurrency
+            .map(|c| self.count(c, 1, &sp.key("concurrency"), "concurrency"));
+        g.services.push(Service {
+            name: sname.to_string(),
+            replicas: self.count(svc.replicas, 1, &sp.key("replicas"), "replicas"),
+            cores: self.count(svc.cores, 1, &sp.key("cores"), "cores"),
+            concurrency,
+            balance: match svc.balance {
+                None | Some(BalanceFile::RoundRobin) => Balance::RoundRobin,
+                Some(BalanceFile::Random) => Balance::Random,
+                Some(BalanceFile::LeastOutstanding) => Balance::LeastOutstanding,
+            },
+            placement,
+            endpoints: eps,
+        });
+    }
+
+    pub(super) fn compile(
+        mut self,
+        raw: TopologyFile,
+        stem: String,
+    ) -> Result<Topology, Vec<Diagnostic>> {
+        let root = KeyPath::root();
+        if raw.zones.is_empty() {
+            self.error(
+                &root.key("zones"),
+                "define at least one zone, e.g. [zones.az1] rtt = \"0.4ms\"",
+            );
+        }
+        if raw.zones.len() > usize::from(ZoneId::MAX) {
+            self.error(&root.key("zones"), format!("at most {} zones", ZoneId::MAX));
+        }
+        let network = self.network(&raw);
+
+        // Endpoint ids first, so calls can refer forward.
+        let mut endpoint_names = Vec::new();
+        for (sname, svc) in &raw.services {
+            for ename in svc.endpoints.keys() {
+                endpoint_names.push(format!("{sname}.{ename}"));
+            }
+        }
+        let Graph {
+            services,
+            endpoints,
+            calls,
+            edges,
+        } = self.services(&raw, &endpoint_names);
+        let workload = self.workload(&raw, &endpoint_names);
+        let topo = Topology {
+            name: raw.name.unwrap_or(stem),
+            zones: raw.zones.keys().cloned().collect(),
+            network,
+            services,
+            endpoints,
+            calls,
+            edges,
+            workload,
+        };
+        if self.errors.is_empty() {
+            self.check_graph(&topo);
+        }
+        if self.errors.is_empty() {
+            Ok(topo)
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    fn network(&mut self, raw: &TopologyFile) -> Network {
+        let n = raw.zones.len();
+        let np = KeyPath::root().key("network");
+        let mut rtt: Vec<Option<Dist>> = vec![None; n * n];
+        for (i, (name, z)) in raw.zones.iter().enumerate() {
+            rtt[i * n + i] =
+                Some(self.dist(&z.rtt, &KeyPath::root().key("zones").key(name).key("rtt")));
+        }
+        for (li, link) in raw.network.links.iter().enumerate() {
+            let lp = np.key("links").index(li);
+            let a = self.zone(&raw.zones, &link.zones[0], &lp.key("zones").index(0)) as usize;
+            let b = self.zone(&raw.zones, &link.zones[1], &lp.key("zones").index(1)) as usize;
+            if a == b {
+                self.error(&lp.key("zones"), "a link joins two different zones; the RTT within a zone is the zone's own `rtt`");
+                continue;
+            }
+            if rtt[a * n + b].is_some() {
+                self.error(
+                    &lp.key("zones"),
+                    format!(
+                        "a second link between `{}` and `{}`",
+                        link.zones[0], link.zones[1]
+                    ),
+                );
+            }
+            let d = self.dist(&link.rtt, &lp.key("rtt"));
+            rtt[a * n + b] = Some(d.clone());
+            rtt[b * n + a] = Some(d);
+        }
+        let names: Vec<&String> = raw.zones.keys().collect();
+        for a in 0..n {
+            for b in a + 1..n {
+                if rtt[a * n + b].is_none() {
+                    // Point at the links if there are any, else at the zone
+                    // that lacks one.
+                    let links = np.key("links");
+                    let at = [links.clone(), np.clone()]
+                        .into_iter()
+                        .find(|p| self.src.contains(p))
+                        .unwrap_or_else(|| KeyPath::root().key("zones").key(names[b]));
+                    let mut d = self.src.error(
+                        &at,
+                        format!(
+                            "no RTT between zones `{}` and `{}`: add [[network.links]] zones = [\"{}\", \"{}\"], rtt = \"1ms\"",
+                            names[a], names[b], names[a], names[b]
+                        ),
+                    );
+                    d.key = Some(links);
+                    self.errors.push(d);
+                }
+            }
+        }
+        let bandwidth = raw.network.bandwidth_gbps.and_then(|g| {
+            if g.is_finite() && g >= 1e-6 {
+                Some(g * 1e9 / 8.0)
+            } else {
+                self.error(
+                    &np.key("bandwidth_gbps"),
+                    format!("bandwidth must be at least 1e-6 Gbit/s (1 kbit/s), got {g}"),
+                );
+                None
+            }
+        });
+        let same_host = match &raw.network.same_host {
+            Some(d) => self.dist(d, &np.key("same_host")),
+            // Loopback TCP round trip (SOURCES.md, network round trips).
+            None => Dist::Constant(40_000),
+        };
+        Network {
+            same_host,
+            rtt: rtt.into_iter().map(|d| d.unwrap_or(Dist::ZERO)).collect(),
+            bandwidth,
+            zones: n,
+        }
+    }
+
+    fn call(
+        &mut self,
+        call: &CallFile,
+        path: &KeyPath,
+        names: &[String],
+        caller: EndpointId,
+        edges: &mut Vec<(EndpointId, EndpointId)>,
+    ) -> Option<CallSpec> {
+        let target = self.endpoint_ref(&call.call, &path.key("call"), names);
+        let times = call
+            .times
+            .map_or(1, |t| self.count(t, 1, &path.key("times"), "times"));
+        let probability = call.probability.unwrap_or(1.0);
+        if !(0.0..=1.0).contains(&probability) {
+            self.error(
+                &path.key("probability"),
+                format!("a probability must be between 0 and 1, got {probability}"),
+            );
+        }
+        let retries = call
+            .retries
+            .map_or(0, |r| self.count(r, 0, &path.key("retries"), "retries"));
+        if retries > 0 && call.timeout.is_none() {
+            self.error(
+                &path.key("retries"),
+                "retries happen after a timeout: set `timeout` too",
+            );
+        }
+        if call.timeout.is_some_and(|t| t.0 == 0) {
+            self.error(&path.key("timeout"), "a timeout must be above zero");
+        }
+        let target = target?;
+        let edge = match edges.iter().position(|&e| e == (caller, target)) {
+            Some(i) => i,
+            None => {
+                edges.push((caller, target));
+                edges.len() - 1
+            }
+        } as u32;
+        Some(CallSpec {
+            target,
+            edge,
+            times,
+            parallel: call.parallel.unwrap_or(false),
+            probability,
+            timeout: call.timeout.map(|t| t.0),
+            retries,
+            // Exponential backoff base; gRPC's default initial backoff is 1 s,
+            // but in-mesh retry policies start far lower (Envoy: 25 ms).
+            backoff: call.backoff.map_or(25_000_000, |b| b.0),
+        })
+    }
+
+    /// Cycles and runaway fan-out, found on the compiled graph.
+    fn check_graph(&mut self, topo: &Topology) {
+        // Depth-first search with colours; a grey target closes a cycle.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            New,
+            Open,
+            Done,
+        }
+        let mut mark = vec![Mark::New; topo.endpoints.len()];
+        let mut path: Vec<EndpointId> = Vec::new();
+        fn visit(
+            topo: &Topology,
+            ep: EndpointId,
+            mark: &mut [Mark],
+            path: &mut Vec<EndpointId>,
+        ) -> Option<Vec<EndpointId>> {
+            mark[ep as usize] = Mark::Open;
+            path.push(ep);
+            for &c in topo.endpoints[ep as usize].stages.iter().flatten() {
+                let t = topo.calls[c as usize].target;
+                match mark[t as usize] {
+                    Mark::Open => {
+                        let start = path.iter().position(|&p| p == t).unwrap_or(0);
+                        let mut cycle = path[start..].to_vec();
+                        cycle.push(t);
+                        return Some(cycle);
+                    }
+                    Mark::New => {
+                        if let Some(cycle) = visit(topo, t, mark, path) {
+                            return Some(cycle);
+                        }
+                    }
+                    Mark::Done => {}
+                }
+            }
+            path.pop();
+            mark[ep as usize] = Mark::Done;
+            None
+        }
+        for ep in 0..topo.endpoints.len() as EndpointId {
+            if mark[ep as usize] == Mark::New
+                && let Some(cycle) = visit(topo, ep, &mut mark, &mut path)
+            {
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .map(|&e| topo.endpoints[e as usize].name.as_str())
+                    .collect();
+                let (svc, ep) = names[0].split_once('.').unwrap_or((names[0], ""));
+                let at = KeyPath::root()
+                    .key("services")
+                    .key(svc)
+                    .key("endpoints")
+                    .key(ep)
+                    .key("stages");
+                self.error(
+                    &at,
+                    format!(
+                        "the call graph has a cycle: {}; a request would never finish",
+                        names.join(" -> ")
+                    ),
+                );
+                return;
+            }
+        }
+        for (i, &(entry, _)) in topo.workload.entries.iter().enumerate() {
+            let calls: f64 = topo.visits_from(entry).iter().sum::<f64>() - 1.0;
+            if calls.is_nan() || calls > MAX_EXPECTED_CALLS {
+                self.error(
+                    &KeyPath::root().key("workload").key("entry").index(i),
+                    format!(
+                        "one request to `{}` makes {calls:.3e} internal calls on average, beyond the limit of {MAX_EXPECTED_CALLS:.0}; check the `times` of its call graph",
+                        topo.endpoints[entry as usize].name
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The workload of a topology: arrivals (open, closed or replayed from a
+//! recording), the measured window, the entry mix and replications, compiled
+//! by the [`Compiler`] with every problem located at its key.
+
+use super::arrivals::parse_arrivals;
+use super::compiler::{Compiler, MIN_RATE};
+use super::file::{ArrivalsFile, TopologyFile, WorkloadFile};
+use crate::config::diag::KeyPath;
+use crate::model::dist::Dist;
+use crate::model::topology::{Arrivals, EndpointId, Recording, Window, Workload};
+
+impl Compiler<'_> {
+    pub(super) fn workload(&mut self, raw: &TopologyFile, names: &[String]) -> Workload {
+        let w = &raw.workload;
+        let wp = KeyPath::root().key("workload");
+        let recording = w.replay.as_ref().and_then(|f| self.recording(f, names));
+        let replay = matches!(w.arrivals, ArrivalsFile::Replay);
+        if replay && w.replay.is_none() {
+            self.error(
+                &wp.key("arrivals"),
+                "arrivals = \"replay\" needs `replay`, the recorded arrivals: replay = \"FILE.arrivals.csv\" (written by `ztsim import`)",
+            );
+        }
+        if replay && w.rate.is_some() {
+            self.error(
+                &wp.key("rate"),
+                "a replay's arrivals come from its recording; remove `rate` (play it faster with `ztsim run --replay-speed`)",
+            );
+        }
+        let arrivals = self.arrivals(w, &wp);
+        let open = !matches!(arrivals, Arrivals::Closed { .. });
+        if open && (w.users.is_some() || w.think.is_some()) {
+            self.error(
+                &wp.key("arrivals"),
+                "`users` and `think` belong to arrivals = \"closed\"",
+            );
+        }
+        let replay_window = replay && w.duration.is_none() && w.requests.is_none();
+        if !open && w.rate.is_some() {
+            self.error(&wp.key("rate"), "a closed loop's rate follows from users and think time; remove `rate` or use arrivals = \"poisson\"");
+        }
+        let window = self.window(w, &wp, replay);
+        let entries = self.entries(w, &wp, replay, names);
+        let client_zone = match &w.client_zone {
+            Some(z) => self.zone(&raw.zones, z, &wp.key("client_zone")),
+            None => 0,
+        };
+        if w.timeout.is_some_and(|t| t.0 == 0) {
+            self.error(&wp.key("timeout"), "a timeout must be above zero");
+        }
+        let warmup = w.warmup.map_or(0, |d| d.0);
+        let span = match window {
+            Window::Duration(d) => warmup.checked_add(d),
+            Window::Requests(_) => Some(warmup),
+        };
+        if span.is_none_or(|s| s as f64 > crate::config::dist::MAX_MEAN_NS * 10.0) {
+            self.error(
+                &wp.key("duration"),
+                "warm-up plus duration is beyond 100 days of simulated time (or overflows): shorten them",
+            );
+        }
+        let mut workload = Workload {
+            arrivals,
+            entries,
+            client_zone,
+            warmup,
+            window,
+            timeout: w.timeout.map(|t| t.0),
+            seed: w.seed.unwrap_or(1),
+            replications: w.replications.map_or(1, |r| {
+                self.count(r, 1, &wp.key("replications"), "replications")
+            }),
+            recording,
+        };
+        if replay && workload.recording.is_some() {
+            // The entry mix is the recording's; a duration or request count
+            // given in the file narrows the window the recording spans.
+            match workload.replay(1.0) {
+                Ok(()) if !replay_window => workload.window = window,
+                Ok(()) => {}
+                Err(why) => self.error(&wp.key("warmup"), why),
+            }
+        }
+        workload
+    }
+
+    /// How requests arrive: an open loop at `rate` (Poisson or constant), a
+    /// replay (its rate set later from the recording), or a closed loop.
+    fn arrivals(&mut self, w: &WorkloadFile, wp: &KeyPath) -> Arrivals {
+        let rate = |c: &mut Self| match w.rate {
+            Some(r) if r.is_finite() && r >= MIN_RATE => r,
+            Some(r) => {
+                c.error(
+                    &wp.key("rate"),
+                    format!("rate must be a positive number of requests per second, at least {MIN_RATE}, got {r}"),
+                );
+                1.0
+            }
+            None => {
+                c.error(
+                    &wp.key("arrivals"),
+                    "open-loop arrivals need `rate` (requests per second)",
+                );
+                1.0
+            }
+        };
+        match w.arrivals {
+            ArrivalsFile::Poisson => Arrivals::Poisson { rate: rate(self) },
+            ArrivalsFile::Constant => Arrivals::Constant { rate: rate(self) },
+            // Set from the recording below, once the window is known.
+            ArrivalsFile::Replay => Arrivals::Constant { rate: 1.0 },
+            ArrivalsFile::Closed => {
+                let users = match w.users {
+                    Some(u) => self.count(u, 1, &wp.key("users"), "users"),
+                    None => {
+                        self.error(
+                            &wp.key("arrivals"),
+                            "a closed loop needs `users` (and `think`, a think time)",
+                        );
+                        1
+                    }
+                };
+                let think = w
+                    .think
+                    .as_ref()
+                    .map_or(Dist::ZERO, |t| self.dist(t, &wp.key("think")));
+                Arrivals::Closed { users, think }
+            }
+        }
+    }
+
+    /// The measured window: a duration or a request count (a replay's
+    /// default is replaced by its recording's span).
+    fn window(&mut self, w: &WorkloadFile, wp: &KeyPath, replay: bool) -> Window {
+        match (w.duration, w.requests) {
+            (Some(d), None) if d.0 > 0 => Window::Duration(d.0),
+            (None, Some(n)) if n > 0 => Window::Requests(n as u64),
+            (Some(_), None) => {
+                self.error(
+                    &wp.key("duration"),
+                    "the measured duration must be above zero",
+                );
+                Window::Requests(1)
+            }
+            (None, Some(n)) => {
+                self.error(
+                    &wp.key("requests"),
+                    format!("requests must be at least 1, got {n}"),
+                );
+                Window::Requests(1)
+            }
+            // Replaced by the recording's span below.
+            (None, None) if replay => Window::Requests(1),
+            _ => {
+                self.error(
+                    wp,
+                    "give exactly one of `duration` (e.g. \"60s\") or `requests` (a count)",
+                );
+                Window::Requests(1)
+            }
+        }
+    }
+
+    /// The entry endpoints with their weights normalised to sum to one.
+    fn entries(
+        &mut self,
+        w: &WorkloadFile,
+        wp: &KeyPath,
+        replay: bool,
+        names: &[String],
+    ) -> Vec<(EndpointId, f64)> {
+        let mut entries = Vec::new();
+        if w.entry.is_empty() && !replay {
+            self.error(
+                &wp.key("entry"),
+                "name at least one entry endpoint: entry = [{ endpoint = \"frontend.home\" }]",
+            );
+        }
+        for (i, e) in w.entry.iter().enumerate() {
+            let ep = wp.key("entry").index(i);
+            if !(e.weight.is_finite() && e.weight > 0.0) {
+                self.error(
+                    &ep.key("weight"),
+                    format!("a weight must be a positive number, got {}", e.weight),
+                );
+            }
+            if let Some(id) = self.endpoint_ref(&e.endpoint, &ep.key("endpoint"), names) {
+                entries.push((id, e.weight));
+            }
+        }
+        let total: f64 = entries.iter().map(|e| e.1).sum();
+        for e in &mut entries {
+            e.1 /= total;
+        }
+        entries
+    }
+
+    /// Reads the recorded arrivals named by `workload.replay`, relative to
+    /// the topology file; problems inside it are located in it.
+    fn recording(&mut self, name: &str, names: &[String]) -> Option<Recording> {
+        let at = KeyPath::root().key("workload").key("replay");
+        let path = std::path::Path::new(self.src.file())
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join(name);
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error_help(
+                    &at,
+                    format!("cannot read the recorded arrivals `{shown}`: {e}"),
+                    Some("the path is relative to the topology file; `ztsim import` writes FILE.arrivals.csv beside the topology it writes".into()),
+                );
+                return None;
+            }
+        };
+        match parse_arrivals(&shown, &text, names) {
+            Ok((times, entries)) => Some(Recording {
+                file: shown,
+                times: times.into(),
+                entries: entries.into(),
+            }),
+            Err(mut d) => {
+                self.errors.append(&mut d);
+                None
+            }
+        }
+    }
+}
