@@ -9,15 +9,15 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use ztsim::charts::{self, Chart};
 use ztsim::config::Diagnostic;
 use ztsim::config::study::{self, Input, StudySpec};
 use ztsim::model::slo::{Slo, Statistic};
-use ztsim::report::charts::Chart;
 use ztsim::report::study::{
     Manifest, ShardManifest, StudyResults, read_manifest, read_points, read_results,
     read_shard_manifest, write_manifest, write_point, write_results, write_shard_manifest,
 };
-use ztsim::report::{self, charts, review};
+use ztsim::report::{self, review};
 use ztsim::shard::Shard;
 use ztsim::{sweep, units};
 
@@ -617,9 +617,13 @@ pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
     let charts = charts::render_all(results, dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
-    review::write(dir, results, &[]).map_err(|e| {
-        Failure::Other(format!("cannot write the report to {}: {e}", dir.display()))
-    })?;
+    review::write(
+        dir,
+        results,
+        &[],
+        charts::topology_diagram(results).as_deref(),
+    )
+    .map_err(|e| Failure::Other(format!("cannot write the report to {}: {e}", dir.display())))?;
     Ok(Written {
         charts: charts.len() / 2,
     })
@@ -660,9 +664,13 @@ pub fn report_command(study: &Path, slos: &[String], out: Option<PathBuf>) -> Re
             Failure::Other(format!("cannot write charts to {}: {e}", dir.display()))
         })?;
     }
-    let written = review::write(&dir, &results, &slos).map_err(|e| {
-        Failure::Other(format!("cannot write the report to {}: {e}", dir.display()))
-    })?;
+    let written = review::write(
+        &dir,
+        &results,
+        &slos,
+        charts::topology_diagram(&results).as_deref(),
+    )
+    .map_err(|e| Failure::Other(format!("cannot write the report to {}: {e}", dir.display())))?;
     for p in &written {
         println!("wrote {}", p.display());
     }

@@ -6,7 +6,8 @@
 //! - [`engine`]: clock, event queue, random streams, FCFS core stations, slab.
 //! - [`model`]: the validated topology and the call state machine on top.
 //! - [`config`] (TOML in, with located diagnostics) and [`report`] (tables,
-//!   JSON, CSV out) at the edges.
+//!   JSON, CSV out) at the edges; [`charts`] draws report's data as SVG
+//!   and PNG.
 //! - [`sweep`]: runs a study's grid (config) into study results (report);
 //!   [`shard`] splits the grid across a batch job's tasks.
 //! - [`sensitivity`]: varies a design's parameters one at a time and ranks
@@ -39,6 +40,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod capacity;
+pub mod charts;
 pub mod config;
 pub mod engine;
 pub mod model;

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use ztsim::charts::{Chart, SIZE, focus_rate, render_all};
 use ztsim::config::{parse_design, parse_topology};
 use ztsim::model::run_replications;
-use ztsim::report::charts::{Chart, SIZE, focus_rate, render_all};
 use ztsim::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use ztsim::report::summarize;
 

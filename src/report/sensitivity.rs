@@ -502,8 +502,9 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
     out
 }
 
-/// Writes `sensitivity.csv`, `sensitivity.json` and the tornado charts into
-/// `dir` (created if missing), each atomically; returns the paths written.
+/// Writes `sensitivity.csv` and `sensitivity.json` into `dir` (created if
+/// missing), each atomically; returns the paths written. The tornado charts
+/// beside them are `crate::charts::tornado`'s.
 pub fn write(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let csv_path = dir.join("sensitivity.csv");
@@ -511,7 +512,5 @@ pub fn write(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let json_path = dir.join("sensitivity.json");
     let json = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
     super::write_atomic(&json_path, format!("{json}\n").as_bytes())?;
-    let mut written = vec![csv_path, json_path];
-    written.extend(super::tornado::render(r, dir)?);
-    Ok(written)
+    Ok(vec![csv_path, json_path])
 }

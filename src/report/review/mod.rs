@@ -4,7 +4,6 @@
 //! text, then rendered by `html` and `markdown`, which alone escape it, so
 //! a name from an input file (a service called `<script>`) shows as text.
 
-mod diagram;
 mod html;
 mod markdown;
 pub mod setup;
@@ -12,13 +11,11 @@ pub mod setup;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::charts::Chart;
+use super::figures::Chart;
 use super::slo::{Verdict, verdict_all};
 use super::study::{PointResult, StudyResults};
 use crate::model::cost::SPAN_NAMES;
 use crate::model::slo::Slo;
-
-pub use diagram::svg as topology_svg;
 
 /// The report's sections, in order: (id, heading). The ids are the HTML
 /// anchors and are stable, so links into a report keep working.
@@ -72,7 +69,8 @@ pub enum Block {
         /// What it shows.
         caption: String,
     },
-    /// The topology diagram (SVG text made by [`topology_svg`], escaped).
+    /// The topology diagram: SVG text, its names escaped by whoever drew it
+    /// (`ztsim::charts::diagram`), inlined as it is.
     Diagram(String),
 }
 
@@ -108,27 +106,30 @@ pub const MARKDOWN_FILE: &str = "report.md";
 /// The topology diagram the Markdown report shows.
 pub const DIAGRAM_FILE: &str = "topology.svg";
 
-/// Writes `report.html`, `report.md` and `topology.svg` into `dir`, which
-/// already holds the study's charts (`<stem>.svg`/`.png`); `slos` override
-/// the study's own when not empty. Returns the paths written.
-pub fn write(dir: &Path, results: &StudyResults, slos: &[Slo]) -> io::Result<Vec<PathBuf>> {
+/// Writes `report.html`, `report.md` and (given the topology `diagram`, SVG
+/// text without a prolog) `topology.svg` into `dir`, which already holds the
+/// study's charts (`<stem>.svg`/`.png`); `slos` override the study's own
+/// when not empty. Returns the paths written.
+pub fn write(
+    dir: &Path,
+    results: &StudyResults,
+    slos: &[Slo],
+    diagram: Option<&str>,
+) -> io::Result<Vec<PathBuf>> {
     let slos = if slos.is_empty() { &results.slos } else { slos };
     let charts: Vec<Chart> = Chart::ALL
         .into_iter()
         .filter(|c| dir.join(format!("{}.png", c.stem())).exists())
         .collect();
-    let doc = document(results, slos, &charts);
+    let doc = document(results, slos, &charts, diagram);
     let mut written = Vec::new();
     let html = html::render(&doc, dir)?;
     super::write_atomic(&dir.join(HTML_FILE), html.as_bytes())?;
     written.push(dir.join(HTML_FILE));
     super::write_atomic(&dir.join(MARKDOWN_FILE), markdown::render(&doc).as_bytes())?;
     written.push(dir.join(MARKDOWN_FILE));
-    if let Some(setup) = &results.setup {
-        let svg = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-            topology_svg(&setup.topology)
-        );
+    if let Some(diagram) = diagram {
+        let svg = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{diagram}\n");
         super::write_atomic(&dir.join(DIAGRAM_FILE), svg.as_bytes())?;
         written.push(dir.join(DIAGRAM_FILE));
     }
@@ -200,8 +201,13 @@ fn focus(results: &StudyResults) -> Option<f64> {
 }
 
 /// Builds the report of `results` judged against `slos`; `charts` are the
-/// charts present in the study folder.
-pub fn document(results: &StudyResults, slos: &[Slo], charts: &[Chart]) -> Document {
+/// charts present in the study folder, `diagram` the topology's (SVG text).
+pub fn document(
+    results: &StudyResults,
+    slos: &[Slo],
+    charts: &[Chart],
+    diagram: Option<&str>,
+) -> Document {
     let sections = SECTIONS
         .iter()
         .map(|&(id, heading)| Section {
@@ -209,7 +215,7 @@ pub fn document(results: &StudyResults, slos: &[Slo], charts: &[Chart]) -> Docum
             heading: heading.to_string(),
             blocks: match id {
                 "question" => question(results, slos),
-                "topology" => topology(results),
+                "topology" => topology(results, diagram),
                 "designs" => designs(results),
                 "charts" => chart_blocks(results, charts),
                 "capacity" => capacity(results, slos),
@@ -308,31 +314,29 @@ fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
     blocks
 }
 
-fn topology(results: &StudyResults) -> Vec<Block> {
+fn topology(results: &StudyResults, diagram: Option<&str>) -> Vec<Block> {
     let Some(setup) = &results.setup else {
         return vec![Block::Text(
             "These results were written by an older ztsim that did not record the topology; rerun the study to see its diagram.".into(),
         )];
     };
     let g = &setup.topology;
-    let mut blocks = vec![
-        Block::Text(format!(
-            "Topology `{}`: {} services over {} zone(s) ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
-            g.name,
-            g.services.len(),
-            g.zones.len(),
-            g.zones.join(", "),
-            g.client_zone,
-            g.arrivals,
-            g.calls_per_request(),
-            g.entries
-                .iter()
-                .map(|(e, w)| format!("{e} {:.0}%", w * 100.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Block::Diagram(topology_svg(g)),
-    ];
+    let mut blocks = vec![Block::Text(format!(
+        "Topology `{}`: {} services over {} zone(s) ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
+        g.name,
+        g.services.len(),
+        g.zones.len(),
+        g.zones.join(", "),
+        g.client_zone,
+        g.arrivals,
+        g.calls_per_request(),
+        g.entries
+            .iter()
+            .map(|(e, w)| format!("{e} {:.0}%", w * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))];
+    blocks.extend(diagram.map(|d| Block::Diagram(d.to_string())));
     if !results.params.is_empty() {
         blocks.push(Block::Text(format!(
             "Drawn as in the first grid point; the swept parameters ({}) may change it elsewhere in the grid.",

@@ -2,12 +2,13 @@
 //! columns by call depth (the longest chain of calls that reaches them), an
 //! arrow per caller -> callee pair labelled with calls per user request.
 //! Services outside the call graph (a policy or token service that only
-//! designs call) sit in a last column of their own.
+//! designs call) sit in a last column of their own. Plain SVG text with
+//! every name escaped, inlined in report.html and written as topology.svg.
 
 use std::fmt::Write;
 
-use super::escape;
-use super::setup::TopologyGraph;
+use crate::report::review::escape;
+use crate::report::review::setup::TopologyGraph;
 
 const BOX_W: f64 = 165.0;
 const BOX_H: f64 = 66.0;
@@ -292,8 +293,8 @@ fn clip(s: &str, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::setup::{ServiceCall, ServiceNode};
     use super::*;
+    use crate::report::review::setup::{ServiceCall, ServiceNode};
 
     fn node(name: &str) -> ServiceNode {
         ServiceNode {

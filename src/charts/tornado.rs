@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::charts::{
-    Area, Axis, Drawing, INK, Ink, LEGEND_FONT, LEGEND_W, MUTED, Res, Row, Swatch, TICK_FONT, axes,
-    build, draw_legend, fit, fmt_num, frame_titled, item, local, mix, put, save, style, text_width,
-    x_label_area,
-};
-use super::sensitivity::{Effect, KnobResult, Outcome, SensitivityResults};
+use super::axis::{Axis, fmt_num};
+use super::canvas::{Area, Drawing, Res, frame_titled, save};
+use super::legend::{LEGEND_FONT, LEGEND_W, Row, Swatch, draw_legend, item};
+use super::palette::{INK, MUTED, mix};
+use super::plot::{TICK_FONT, axes, build, local, x_label_area};
+use super::text::{Ink, fit, put, style, text_width};
+use crate::report::sensitivity::{Effect, KnobResult, Outcome, SensitivityResults};
 
 /// Colour of the low variations' bars.
 const LOW: RGBColor = RGBColor(31, 119, 180);
