@@ -11,8 +11,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::SIZE;
 use super::axis::Axis;
-use super::palette::INK;
-use super::palette::MUTED;
+use super::palette::{INK, MUTED};
 use super::svg_text;
 use super::text::{Ink, fit, put, register_font, style};
 use crate::report::write_atomic;

@@ -3,11 +3,11 @@
 
 use plotters::prelude::*;
 
-use super::bars::*;
+use super::bars::{Bar, bar_panel, used_rows};
 use super::canvas::{Area, Res};
 use super::legend::{LEGEND_W, Row, draw_legend};
-use super::palette::*;
-use super::study::*;
+use super::palette::{cpu_colour, cpu_label};
+use super::study::{Ctx, frame};
 use super::text::Ink;
 use crate::model::cost::CPU_NAMES;
 use crate::report::figures::Chart;

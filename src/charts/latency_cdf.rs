@@ -6,9 +6,9 @@ use plotters::prelude::*;
 use super::axis::{Axis, Scale};
 use super::canvas::{Area, Res};
 use super::legend::{LEGEND_W, Row, draw_legend};
-use super::palette::*;
-use super::plot::*;
-use super::study::*;
+use super::palette::design_colour;
+use super::plot::plot;
+use super::study::{Ctx, frame};
 use super::text::Ink;
 use crate::report::figures::Chart;
 

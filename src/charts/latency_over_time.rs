@@ -7,42 +7,38 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::axis::{Axis, fmt_num};
 use super::canvas::{Area, Plot, Res};
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item, line_swatch};
-use super::palette::*;
-use super::plot::*;
-use super::study::*;
+use super::palette::{MUTED, WARMUP, design_colour};
+use super::plot::{axes, build, local, note_in_plot, x_label_area, y_label_area};
+use super::study::{Ctx, frame, runs};
 use super::text::{Ink, put, style};
 use crate::report::figures::Chart;
 use crate::report::study::{PointResult, SeriesPoint};
 
-pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
-    let body = frame(root, ink, Chart::LatencyOverTime, &cx.focus_subtitle())?;
-    let (w, h) = body.dim_in_pixel();
-    let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
-    let (top, bottom) = left.split_vertically(h * 56 / 100);
-
-    let width = |p: &PointResult| {
-        let w = p.summary.series_interval_s;
-        if w.is_finite() && w > 0.0 {
-            w
+/// The width of a point's intervals, seconds.
+fn interval(p: &PointResult) -> f64 {
+    let w = p.summary.series_interval_s;
+    if w.is_finite() && w > 0.0 {
+        w
+    } else {
+        let s = &p.series;
+        if s.len() > 1 {
+            (s[1].t_s - s[0].t_s).abs().max(1e-9)
         } else {
-            let s = &p.series;
-            if s.len() > 1 {
-                (s[1].t_s - s[0].t_s).abs().max(1e-9)
-            } else {
-                1.0
-            }
+            1.0
         }
-    };
-    // Intervals past the end of the measured window only hold the drain of
-    // requests in flight: left out.
+    }
+}
+
+/// Each design's series at the focus load. Intervals past the end of the
+/// measured window only hold the drain of requests in flight: left out.
+fn series<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a PointResult, Vec<&'a SeriesPoint>)> {
     let end_of = |p: &PointResult| {
         let wl = &p.summary.workload;
         wl.duration_s
             .map(|d| wl.warmup_s + d)
             .filter(|e| e.is_finite())
     };
-    let pts: Vec<(usize, &PointResult, Vec<&SeriesPoint>)> = cx
-        .focus_points
+    cx.focus_points
         .iter()
         .map(|(d, p)| {
             let end = end_of(p);
@@ -54,10 +50,32 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
             (*d, *p, s)
         })
         .filter(|(_, _, s)| !s.is_empty())
-        .collect();
+        .collect()
+}
+
+type Series<'a> = [(usize, &'a PointResult, Vec<&'a SeriesPoint>)];
+
+/// The warm-up, shaded across a panel.
+fn shade<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, y: &Axis, warmup: f64) -> Res<(), DB> {
+    if warmup > 0.0 {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y.lo), (warmup, y.hi)],
+            WARMUP.filled(),
+        )))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
+    let body = frame(root, ink, Chart::LatencyOverTime, &cx.focus_subtitle())?;
+    let (w, h) = body.dim_in_pixel();
+    let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
+    let (top, bottom) = left.split_vertically(h * 56 / 100);
+
+    let pts = series(cx);
     let t_end = pts
         .iter()
-        .filter_map(|(_, p, s)| s.last().map(|l| l.t_s + width(p)))
+        .filter_map(|(_, p, s)| s.last().map(|l| l.t_s + interval(p)))
         .fold(0.0, f64::max);
     let warmup = pts
         .iter()
@@ -82,37 +100,41 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
 
     // Both panels share the left edge so their time axes line up.
     let y_w = y_label_area(&y1, true).max(y_label_area(&y2, true));
-    let shade = |chart: &mut Plot<'_, DB>, y: &Axis| -> Res<(), DB> {
-        if warmup > 0.0 {
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(0.0, y.lo), (warmup, y.hi)],
-                WARMUP.filled(),
-            )))?;
-        }
-        Ok(())
-    };
+    latency_panel(&top, ink, &pts, (&x, &y1, y_w), warmup, lat.is_empty())?;
+    handshake_panel(&bottom, ink, &pts, (&x, &y2, y_w), warmup)?;
+    draw_legend(&legend, ink, &legend_rows(cx, &pts, warmup))
+}
 
+/// The upper panel: mean latency per interval.
+fn latency_panel<DB: DrawingBackend>(
+    top: &Area<DB>,
+    ink: Ink,
+    pts: &Series,
+    (x, y1, y_w): (&Axis, &Axis, u32),
+    warmup: f64,
+    no_latency: bool,
+) -> Res<(), DB> {
     let y1_desc = if y1.is_log() {
         "Mean latency (ms, log)"
     } else {
         "Mean latency (ms)"
     };
-    let mut chart = build(&top, &x, &y1, y_w, x_label_area(false))?;
-    shade(&mut chart, &y1)?;
-    axes(&top, ink, &mut chart, (&x, &y1), "", y1_desc)?;
+    let mut chart = build(top, x, y1, y_w, x_label_area(false))?;
+    shade(&mut chart, y1, warmup)?;
+    axes(top, ink, &mut chart, (x, y1), "", y1_desc)?;
     if warmup > 0.0 {
-        let (px, py) = local(&top, &chart, (warmup / 2.0, y1.hi));
+        let (px, py) = local(top, &chart, (warmup / 2.0, y1.hi));
         put(
-            &top,
+            top,
             ink,
             "warm-up",
             (px, py + 8),
             style(15.0, MUTED).at(HPos::Center, VPos::Top),
         )?;
     }
-    for (d, p, s) in &pts {
+    for (d, p, s) in pts {
         let c = design_colour(*d);
-        let half = width(p) / 2.0;
+        let half = interval(p) / 2.0;
         for run in runs(s, |s| {
             s.mean_ms
                 .filter(|v| v.is_finite() && *v > 0.0)
@@ -128,23 +150,33 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
                 .draw(&PathElement::new(run, c.stroke_width(2)))?;
         }
     }
-    if lat.is_empty() {
-        note_in_plot(&top, ink, &chart, "No request finished")?;
+    if no_latency {
+        note_in_plot(top, ink, &chart, "No request finished")?;
     }
+    Ok(())
+}
 
-    let mut chart2 = build(&bottom, &x, &y2, y_w, x_label_area(true))?;
-    shade(&mut chart2, &y2)?;
+/// The lower panel: full TLS handshakes per second.
+fn handshake_panel<DB: DrawingBackend>(
+    bottom: &Area<DB>,
+    ink: Ink,
+    pts: &Series,
+    (x, y2, y_w): (&Axis, &Axis, u32),
+    warmup: f64,
+) -> Res<(), DB> {
+    let mut chart2 = build(bottom, x, y2, y_w, x_label_area(true))?;
+    shade(&mut chart2, y2, warmup)?;
     axes(
-        &bottom,
+        bottom,
         ink,
         &mut chart2,
-        (&x, &y2),
+        (x, y2),
         "Simulated time (s), warm-up included",
         "Full TLS handshakes/s",
     )?;
-    for (d, p, s) in &pts {
+    for (d, p, s) in pts {
         let c = design_colour(*d);
-        let half = width(p) / 2.0;
+        let half = interval(p) / 2.0;
         let line: Vec<(f64, f64)> = s
             .iter()
             .filter(|s| s.full_handshakes_per_s.is_finite())
@@ -154,9 +186,12 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
             .plotting_area()
             .draw(&PathElement::new(line, c.stroke_width(2)))?;
     }
+    Ok(())
+}
 
+fn legend_rows(cx: &Ctx, pts: &Series, warmup: f64) -> Vec<Row> {
     let mut rows = vec![Row::Heading("Designs".into())];
-    for (d, p, _) in &pts {
+    for (d, p, _) in pts {
         let mut label = cx.designs[*d].clone();
         if p.summary.saturated.is_some() {
             label.push_str(" (saturated)");
@@ -171,7 +206,7 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     rows.push(Row::Note("Averaged over replications, one".into()));
     rows.push(Row::Note(format!(
         "point per {} s of simulated time.",
-        fmt_num(pts.first().map_or(1.0, |(_, p, _)| width(p)))
+        fmt_num(pts.first().map_or(1.0, |(_, p, _)| interval(p)))
     )));
-    draw_legend(&legend, ink, &rows)
+    rows
 }

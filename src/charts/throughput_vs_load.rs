@@ -6,9 +6,9 @@ use plotters::prelude::*;
 use super::axis::Axis;
 use super::canvas::{Area, Res, marker};
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item};
-use super::palette::*;
-use super::plot::*;
-use super::study::*;
+use super::palette::KEY;
+use super::plot::{local, plot};
+use super::study::{Ctx, dodge, finite, frame, load_axis, load_legend};
 use super::text::Ink;
 use crate::report::figures::Chart;
 
@@ -96,6 +96,10 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         }
     }
 
+    draw_legend(&legend, ink, &legend_rows(cx, any_sat, any_ci))
+}
+
+fn legend_rows(cx: &Ctx, any_sat: bool, any_ci: bool) -> Vec<Row> {
     let mut rows = load_legend(cx);
     rows.push(Row::Heading("Key".into()));
     rows.push(item(
@@ -112,5 +116,5 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     if any_ci {
         rows.push(Row::Note("bars: 95% confidence interval".into()));
     }
-    draw_legend(&legend, ink, &rows)
+    rows
 }
