@@ -3,8 +3,8 @@
 
 use plotters::prelude::*;
 
+use super::backend::{Area, Res};
 use super::bars::{Bar, bar_panel, longest, used_rows};
-use super::canvas::{Area, Res};
 use super::legend::{LEGEND_W, Row, draw_legend};
 use super::palette::{span_colour, span_label};
 use super::study::{Ctx, frame};

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, fmt_num};
-use super::canvas::{Area, Res};
+use super::backend::{Area, Res};
 use super::legend::{Row, Swatch, item};
 use super::palette::{INK, MUTED};
 use super::plot::{TICK_FONT, axes, build, local, x_label_area};

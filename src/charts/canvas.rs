@@ -5,16 +5,19 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::SIZE;
-use super::axis::Axis;
+use super::backend::{Area, Res};
+use super::font::register_font;
 use super::palette::{INK, MUTED};
+use super::plot::Plot;
 use super::svg_text;
-use super::text::{Ink, fit, put, register_font, style};
+use super::text::{Ink, fit, put, style};
 use crate::report::write_atomic;
+
+/// Width and height of every chart, pixels.
+pub const SIZE: (u32, u32) = (1200, 750);
 
 /// Something drawn on any plotters backend, so that one routine writes it
 /// as SVG and as PNG.
@@ -70,10 +73,6 @@ impl Marker {
         ][combo % 4]
     }
 }
-
-pub(crate) type Res<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
-pub(crate) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
 /// Draws a marker of radius `r` pixels centred on `at` (data coordinates).
 pub(crate) fn marker<DB: DrawingBackend>(

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::axis::{Axis, Scale};
-use super::canvas::{Area, Res};
+use super::backend::{Area, Res};
 use super::legend::{LEGEND_W, Row, draw_legend};
 use super::palette::design_colour;
 use super::plot::plot;

@@ -5,9 +5,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, fmt_num};
-use super::canvas::{Area, Plot, Res};
+use super::backend::{Area, Res};
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item, line_swatch};
 use super::palette::{MUTED, WARMUP, design_colour};
+use super::plot::Plot;
 use super::plot::{axes, build, local, note_in_plot, x_label_area, y_label_area};
 use super::study::{Ctx, frame, runs};
 use super::text::{Ink, put, style};

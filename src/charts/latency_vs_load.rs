@@ -5,9 +5,11 @@
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::canvas::{Area, Marker, Plot, Res, marker};
+use super::backend::{Area, Res};
+use super::canvas::{Marker, marker};
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item, line_swatch};
 use super::palette::KEY;
+use super::plot::Plot;
 use super::plot::{local, note_in_plot, plot};
 use super::study::{
     Ctx, LoadLine, dodge, finite, frame, latency, load_axis, load_legend, runs, same_rate,

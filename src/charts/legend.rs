@@ -4,7 +4,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{Area, Marker, Res, marker_px};
+use super::backend::{Area, Res};
+use super::canvas::{Marker, marker_px};
 use super::palette::{GRID_BOLD, INK, MUTED, WARMUP};
 use super::text::{Ink, fit, put, style};
 

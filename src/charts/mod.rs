@@ -27,10 +27,12 @@
 
 mod attribution;
 mod axis;
+mod backend;
 mod bars;
 mod canvas;
 mod cpu_by_category;
 pub mod diagram;
+mod font;
 mod latency_cdf;
 mod latency_over_time;
 mod latency_vs_load;
@@ -50,12 +52,12 @@ use plotters::prelude::*;
 
 pub use crate::report::figures::Chart;
 use crate::report::study::StudyResults;
-use canvas::{Area, Drawing, Res, save};
-use study::{Ctx, same_rate};
+use backend::{Area, Res};
+pub use canvas::SIZE;
+use canvas::{Drawing, save};
+use study::Ctx;
+pub use study::focus_rate;
 use text::Ink;
-
-/// Width and height of every chart, pixels.
-pub const SIZE: (u32, u32) = (1200, 750);
 
 /// Renders every chart that the results can support into `dir` (created if
 /// missing) as `<stem>.svg` and `<stem>.png`; returns the paths written, SVG
@@ -100,37 +102,6 @@ pub fn render(chart: Chart, results: &StudyResults, dir: &Path) -> io::Result<Ve
     }
     std::fs::create_dir_all(dir)?;
     render_with(&Ctx::new(results), chart, dir)
-}
-
-/// The load at which the focus charts are drawn: the study's `focus_rate` if
-/// some point has it; otherwise the highest load at which no design
-/// saturated; otherwise the lowest load. None for closed-loop studies (points
-/// without a rate), and when there are no points.
-pub fn focus_rate(results: &StudyResults) -> Option<f64> {
-    if let Some(f) = results.focus_rate
-        && results
-            .points
-            .iter()
-            .any(|p| same_rate(p.at.rate_rps, Some(f)))
-    {
-        return Some(f);
-    }
-    let mut rates: Vec<f64> = results
-        .points
-        .iter()
-        .filter_map(|p| p.at.rate_rps)
-        .filter(|r| r.is_finite())
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates.dedup_by(|a, b| same_rate(Some(*a), Some(*b)));
-    let stable = rates.iter().rev().find(|&&r| {
-        results
-            .points
-            .iter()
-            .filter(|p| same_rate(p.at.rate_rps, Some(r)))
-            .all(|p| p.summary.saturated.is_none())
-    });
-    stable.or(rates.first()).copied()
 }
 
 /// The topology diagram of `results` (SVG text without a prolog, for

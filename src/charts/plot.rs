@@ -6,9 +6,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, Scale};
-use super::canvas::{Area, Plot, Res};
+use super::backend::{Area, Res};
+use super::font::FONT;
 use super::palette::{GRID_BOLD, GRID_LIGHT, INK, MUTED};
-use super::text::{FONT, Ink, fit, put, style};
+use super::text::{Ink, fit, put, style};
+
+/// A plot with the charts' own axes.
+pub(crate) type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
 pub(crate) const TICK_FONT: f64 = 16.0;
 pub(crate) const DESC_FONT: f64 = 18.0;

@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 
 use super::axis::{Axis, Scale, fmt_num};
-use super::canvas::{Area, Marker, Res, frame_titled};
-use super::focus_rate;
+use super::backend::{Area, Res};
+use super::canvas::{Marker, frame_titled};
 use super::legend::{Row, Swatch, item, line_swatch};
 use super::palette::{design_colour, line_colour};
 use super::text::Ink;
@@ -339,4 +339,35 @@ pub(crate) fn load_legend(cx: &Ctx) -> Vec<Row> {
         ));
     }
     rows
+}
+
+/// The load at which the focus charts are drawn: the study's `focus_rate` if
+/// some point has it; otherwise the highest load at which no design
+/// saturated; otherwise the lowest load. None for closed-loop studies (points
+/// without a rate), and when there are no points.
+pub fn focus_rate(results: &StudyResults) -> Option<f64> {
+    if let Some(f) = results.focus_rate
+        && results
+            .points
+            .iter()
+            .any(|p| same_rate(p.at.rate_rps, Some(f)))
+    {
+        return Some(f);
+    }
+    let mut rates: Vec<f64> = results
+        .points
+        .iter()
+        .filter_map(|p| p.at.rate_rps)
+        .filter(|r| r.is_finite())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup_by(|a, b| same_rate(Some(*a), Some(*b)));
+    let stable = rates.iter().rev().find(|&&r| {
+        results
+            .points
+            .iter()
+            .filter(|p| same_rate(p.at.rate_rps, Some(r)))
+            .all(|p| p.summary.saturated.is_none())
+    });
+    stable.or(rates.first()).copied()
 }

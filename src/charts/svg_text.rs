@@ -18,7 +18,7 @@ use std::fmt::Write;
 use plotters::style::RGBColor;
 use ttf_parser::{GlyphId, OutlineBuilder};
 
-use super::text::{Line, Style, metrics};
+use super::font::{Line, metrics};
 
 /// One line of text as the SVG will draw it.
 struct Run {
@@ -39,19 +39,19 @@ pub(crate) fn begin() {
 }
 
 /// Records a line of text anchored at `at` (pixels of the whole drawing).
-pub(crate) fn collect(line: &Line, at: (i32, i32), st: Style) {
+pub(crate) fn collect(line: &Line, at: (i32, i32), rotated: bool, colour: RGBColor) {
     let (x, y) = (f64::from(at.0), f64::from(at.1));
     let u = line.unit;
     // Font units are y-up; pixels y-down. Rotated text reads bottom to top:
     // rotate(-90) about the anchor, as plotters' rotate(270, x, y).
-    let matrix = if st.rotated {
+    let matrix = if rotated {
         [0.0, -u, -u, 0.0, x + line.base, y - line.x0]
     } else {
         [u, 0.0, 0.0, -u, x + line.x0, y + line.base]
     };
     let run = Run {
         matrix,
-        colour: st.colour,
+        colour,
         glyphs: line.glyphs.clone(),
     };
     RUNS.with(|r| {

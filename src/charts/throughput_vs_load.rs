@@ -4,7 +4,8 @@
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::canvas::{Area, Res, marker};
+use super::backend::{Area, Res};
+use super::canvas::marker;
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item};
 use super::palette::KEY;
 use super::plot::{local, plot};

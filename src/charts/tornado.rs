@@ -12,9 +12,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, fmt_num};
-use super::canvas::{Area, Drawing, Plot, Res, frame_titled, save};
+use super::backend::{Area, Res};
+use super::canvas::{Drawing, frame_titled, save};
 use super::legend::{LEGEND_FONT, LEGEND_W, Row, Swatch, draw_legend, item};
 use super::palette::{INK, MUTED, mix};
+use super::plot::Plot;
 use super::plot::{TICK_FONT, axes, build, local, x_label_area};
 use super::text::{Ink, fit, put, style, text_width};
 use crate::report::sensitivity::{Effect, KnobResult, Outcome, SensitivityResults};
