@@ -120,7 +120,7 @@ fn check_chart(dir: &Path, chart: Chart) -> (u64, u64) {
     );
     let lines = check_svg_text(&svg);
     assert!(
-        lines.iter().any(|l| l == chart.title()),
+        lines.iter().any(|l| l.trim() == chart.title()),
         "{} does not draw its title",
         svg_path.display()
     );
