@@ -6,7 +6,8 @@
 //! - [`engine`]: clock, event queue, random streams, FCFS core stations, slab.
 //! - [`model`]: the validated topology and the call state machine on top.
 //! - [`config`] (TOML in, with located diagnostics) and [`report`] (tables,
-//!   JSON, CSV out) at the edges.
+//!   JSON, CSV out) at the edges; [`charts`] draws report's data as SVG
+//!   and PNG.
 //! - [`study`]: what runs many simulations: a study's grid (config) into
 //!   study results (report), split across a batch job's tasks; capacity
 //!   searches and sizing; one-at-a-time sensitivity of a design.
@@ -37,6 +38,7 @@
 // cold error path; boxing them would add noise to every validator.
 #![allow(clippy::result_large_err)]
 
+pub mod charts;
 pub mod config;
 pub mod engine;
 pub mod model;

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use ztsim::charts::{Chart, SIZE, focus_rate, render_all};
 use ztsim::config::{parse_design, parse_topology};
 use ztsim::model::run_replications;
-use ztsim::report::charts::{Chart, SIZE, focus_rate, render_all};
 use ztsim::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use ztsim::report::summarize;
 
@@ -118,9 +118,10 @@ fn check_chart(dir: &Path, chart: Chart) -> (u64, u64) {
         "{} lacks its title",
         svg_path.display()
     );
+    let lines = check_svg_text(&svg);
     assert!(
-        svg.contains("@font-face"),
-        "{} lacks the embedded font",
+        lines.iter().any(|l| l.trim() == chart.title()),
+        "{} does not draw its title",
         svg_path.display()
     );
 
@@ -143,6 +144,51 @@ fn check_chart(dir: &Path, chart: Chart) -> (u64, u64) {
         png.len()
     );
     (svg.len() as u64, png.len() as u64)
+}
+
+/// Checks a chart SVG's text: every line is drawn as glyph outlines, one
+/// `<use>` per visible character, each glyph defined once in `<defs>`, and
+/// the text itself kept (invisible) beside it. Returns the lines' text.
+fn check_svg_text(svg: &str) -> Vec<String> {
+    let defs = svg.split("<defs>").nth(1).unwrap_or("");
+    let defs = &defs[..defs.find("</defs>").unwrap_or(0)];
+    assert!(!svg.contains("@font-face"), "the font is embedded again");
+    let mut lines = Vec::new();
+    for group in svg.split("<g aria-hidden=\"true\"").skip(1) {
+        let end = group.find("</g>").expect("glyph group closed");
+        let uses: Vec<&str> = group[..end]
+            .split("<use xlink:href=\"#")
+            .skip(1)
+            .map(|u| &u[..u.find('"').unwrap()])
+            .collect();
+        for id in &uses {
+            assert!(
+                defs.contains(&format!("<path id=\"{id}\" ")),
+                "glyph {id} used but not defined"
+            );
+        }
+        let rest = &group[end..];
+        let text = rest.find("<text fill-opacity=\"0\" ").and_then(|t| {
+            let t = &rest[t..];
+            Some(&t[t.find('>')? + 1..t.find("</text>")?])
+        });
+        let text = text
+            .expect("each glyph group is followed by its invisible text")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        let visible = text.chars().filter(|c| !c.is_whitespace()).count();
+        assert_eq!(uses.len(), visible, "glyphs drawn for {text:?}");
+        lines.push(text);
+    }
+    assert_eq!(
+        lines.len(),
+        svg.matches("<text ").count(),
+        "every text drawn as outlines"
+    );
+    lines
 }
 
 #[test]

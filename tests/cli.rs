@@ -482,4 +482,29 @@ fn no_command_runs_the_built_in_default() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing\n{}", r.show());
     }
+    // Chart SVGs draw their text as the font's outlines, not with the whole
+    // font embedded: small, and every glyph their text uses is in them.
+    let mut svgs = 0;
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "svg") || p.ends_with("topology.svg") {
+            continue;
+        }
+        svgs += 1;
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert!(svg.len() <= 150_000, "{}: {} bytes", p.display(), svg.len());
+        assert!(!svg.contains("@font-face"), "{}", p.display());
+        for group in svg.split("<g aria-hidden=\"true\"").skip(1) {
+            let group = &group[..group.find("</g>").unwrap()];
+            for id in group.split("<use xlink:href=\"#").skip(1) {
+                let id = &id[..id.find('"').unwrap()];
+                assert!(
+                    svg.contains(&format!("<path id=\"{id}\" ")),
+                    "{}: glyph {id} not defined",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert_eq!(svgs, 6, "the six study charts");
 }

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use ztsim::charts;
 use ztsim::config::Diagnostic;
-use ztsim::report::charts;
 use ztsim::report::study::{StudyResults, read_results};
 use ztsim::study::folder::check_writable;
 

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use ztsim::charts::{self, Chart};
 use ztsim::config::Diagnostic;
 use ztsim::model::slo::Slo;
-use ztsim::report::charts::{self, Chart};
 use ztsim::report::review;
 use ztsim::report::study::{StudyResults, read_results};
 use ztsim::study::folder::check_writable;
@@ -64,9 +64,13 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
             Failure::Other(format!("cannot write charts to {}: {e}", dir.display()))
         })?;
     }
-    let written = review::write(&dir, &results, &slos).map_err(|e| {
-        Failure::Other(format!("cannot write the report to {}: {e}", dir.display()))
-    })?;
+    let written = review::write(
+        &dir,
+        &results,
+        &slos,
+        charts::topology_diagram(&results).as_deref(),
+    )
+    .map_err(|e| Failure::Other(format!("cannot write the report to {}: {e}", dir.display())))?;
     for p in &written {
         println!("wrote {}", p.display());
     }

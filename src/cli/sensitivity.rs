@@ -213,6 +213,10 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
     let results = sensitivity::analyse(&spec, &prepared, &slos, &search, skipped);
     // Files first: a table piped into `head` must not lose the results.
     let written = report::sensitivity::write(&results, &dir)
+        .and_then(|mut w| {
+            w.extend(ztsim::charts::tornado::render(&results, &dir)?);
+            Ok(w)
+        })
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
     print!("\n{}", report::sensitivity::table(&results, args.top));
     println!(

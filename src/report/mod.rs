@@ -4,7 +4,7 @@
 
 pub mod article;
 pub mod capacity;
-pub mod charts;
+pub mod figures;
 mod headline;
 pub mod review;
 pub mod sensitivity;
@@ -13,7 +13,6 @@ pub mod stats;
 pub mod study;
 pub mod summary;
 pub mod table;
-pub mod tornado;
 pub mod traces;
 
 pub use headline::headline;

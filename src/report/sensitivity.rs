@@ -381,6 +381,41 @@ fn cap_text(o: &Outcome) -> String {
         .map_or("none".into(), |v| format!("{v:.0}"))
 }
 
+/// Widths of the table's parameter and value columns.
+struct Columns {
+    width: usize,
+    vw: usize,
+}
+
+impl Columns {
+    fn of(r: &SensitivityResults) -> Columns {
+        let width = r
+            .knobs
+            .iter()
+            .map(|k| k.path.len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
+        let vw = r
+            .knobs
+            .iter()
+            .map(|k| k.low_value.len().max(k.high_value.len()))
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 28);
+        Columns { width, vw }
+    }
+
+    /// A setting cut to the value column.
+    fn clip(&self, s: &str) -> String {
+        if s.chars().count() > self.vw {
+            s.chars().take(self.vw - 1).collect::<String>() + "…"
+        } else {
+            s.to_string()
+        }
+    }
+}
+
 /// The terminal table: the knobs ranked by p99 effect, then (with an SLO)
 /// by capacity effect, then the parameters left out.
 pub fn table(r: &SensitivityResults, top: usize) -> String {
@@ -396,32 +431,20 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
         r.seed,
         ms(r.base.p99_ms, &r.base.saturated)
     );
-    let width = r
-        .knobs
-        .iter()
-        .map(|k| k.path.len())
-        .max()
-        .unwrap_or(9)
-        .max(9);
-    let vw = r
-        .knobs
-        .iter()
-        .map(|k| k.low_value.len().max(k.high_value.len()))
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 28);
+    let cols = Columns::of(r);
+    p99_rows(&mut out, r, top, &cols);
+    capacity_rows(&mut out, r, top, &cols);
+    skipped_rows(&mut out, r);
+    out
+}
+
+fn p99_rows(out: &mut String, r: &SensitivityResults, top: usize, cols: &Columns) {
+    let (width, vw) = (cols.width, cols.vw);
     let _ = writeln!(
         out,
         "\n{:>4}  {:<width$}  {:>vw$}  {:>vw$}  {:>16}  {:>16}  {:>9}  {:>7}  note",
         "rank", "parameter", "low", "high", "p99 low ms", "p99 high ms", "spread", "noise"
     );
-    let clip = |s: &str| -> String {
-        if s.chars().count() > vw {
-            s.chars().take(vw - 1).collect::<String>() + "…"
-        } else {
-            s.to_string()
-        }
-    };
     let shown = r.knobs.len().min(top);
     for k in &r.knobs[..shown] {
         let _ = writeln!(
@@ -429,8 +452,8 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
             "{:>4}  {:<width$}  {:>vw$}  {:>vw$}  {:>16}  {:>16}  {:>9}  {:>7}  {}",
             k.p99.rank,
             k.path,
-            clip(&k.low_value),
-            clip(&k.high_value),
+            cols.clip(&k.low_value),
+            cols.clip(&k.high_value),
             ms(k.low.p99_ms, &k.low.saturated),
             ms(k.high.p99_ms, &k.high.saturated),
             spread_text(&k.p99, 2),
@@ -449,61 +472,70 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
             r.knobs.len() - shown
         );
     }
-    let caps = r.by_capacity();
-    if !caps.is_empty() {
-        let slos = crate::model::slo::list(&r.slos);
-        let _ = writeln!(
-            out,
-            "\ncapacity, the highest rate meeting {} ({}): base {} rps",
-            slos,
-            r.capacity_method.as_deref().unwrap_or(""),
-            cap_text(&r.base)
-        );
-        let _ = writeln!(
-            out,
-            "{:>4}  {:<width$}  {:>vw$}  {:>vw$}  {:>9}  {:>9}  {:>9}  {:>7}  note",
-            "rank", "parameter", "low", "high", "low rps", "high rps", "spread", "noise"
-        );
-        for k in caps.iter().take(top) {
-            let c = k.capacity.as_ref().expect("filtered on capacity");
-            let _ = writeln!(
-                out,
-                "{:>4}  {:<width$}  {:>vw$}  {:>vw$}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
-                c.rank,
-                k.path,
-                clip(&k.low_value),
-                clip(&k.high_value),
-                cap_text(&k.low),
-                cap_text(&k.high),
-                spread_text(c, 0),
-                noise_text(c, 0),
-                verdict(c)
-            );
-        }
-    }
-    if !r.skipped.is_empty() {
-        let _ = writeln!(out, "\nnot varied:");
-        let mut whys: Vec<&str> = Vec::new();
-        for s in &r.skipped {
-            if !whys.contains(&s.why.as_str()) {
-                whys.push(&s.why);
-            }
-        }
-        for why in whys {
-            let paths: Vec<&str> = r
-                .skipped
-                .iter()
-                .filter(|s| s.why == why)
-                .map(|s| s.path.as_str())
-                .collect();
-            let _ = writeln!(out, "  {}: {why}", paths.join(", "));
-        }
-    }
-    out
 }
 
-/// Writes `sensitivity.csv`, `sensitivity.json` and the tornado charts into
-/// `dir` (created if missing), each atomically; returns the paths written.
+fn capacity_rows(out: &mut String, r: &SensitivityResults, top: usize, cols: &Columns) {
+    let (width, vw) = (cols.width, cols.vw);
+    let caps = r.by_capacity();
+    if caps.is_empty() {
+        return;
+    }
+    let slos = crate::model::slo::list(&r.slos);
+    let _ = writeln!(
+        out,
+        "\ncapacity, the highest rate meeting {} ({}): base {} rps",
+        slos,
+        r.capacity_method.as_deref().unwrap_or(""),
+        cap_text(&r.base)
+    );
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<width$}  {:>vw$}  {:>vw$}  {:>9}  {:>9}  {:>9}  {:>7}  note",
+        "rank", "parameter", "low", "high", "low rps", "high rps", "spread", "noise"
+    );
+    for k in caps.iter().take(top) {
+        let c = k.capacity.as_ref().expect("filtered on capacity");
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<width$}  {:>vw$}  {:>vw$}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
+            c.rank,
+            k.path,
+            cols.clip(&k.low_value),
+            cols.clip(&k.high_value),
+            cap_text(&k.low),
+            cap_text(&k.high),
+            spread_text(c, 0),
+            noise_text(c, 0),
+            verdict(c)
+        );
+    }
+}
+
+fn skipped_rows(out: &mut String, r: &SensitivityResults) {
+    if r.skipped.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nnot varied:");
+    let mut whys: Vec<&str> = Vec::new();
+    for s in &r.skipped {
+        if !whys.contains(&s.why.as_str()) {
+            whys.push(&s.why);
+        }
+    }
+    for why in whys {
+        let paths: Vec<&str> = r
+            .skipped
+            .iter()
+            .filter(|s| s.why == why)
+            .map(|s| s.path.as_str())
+            .collect();
+        let _ = writeln!(out, "  {}: {why}", paths.join(", "));
+    }
+}
+
+/// Writes `sensitivity.csv` and `sensitivity.json` into `dir` (created if
+/// missing), each atomically; returns the paths written. The tornado charts
+/// beside them are `crate::charts::tornado`'s.
 pub fn write(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let csv_path = dir.join("sensitivity.csv");
@@ -511,7 +543,5 @@ pub fn write(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let json_path = dir.join("sensitivity.json");
     let json = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
     super::write_atomic(&json_path, format!("{json}\n").as_bytes())?;
-    let mut written = vec![csv_path, json_path];
-    written.extend(super::tornado::render(r, dir)?);
-    Ok(written)
+    Ok(vec![csv_path, json_path])
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::charts;
 use crate::config::Diagnostic;
 use crate::config::study::{self, Study, StudySpec};
 use crate::model::guard::Size;
@@ -15,7 +16,7 @@ use crate::report::study::{
     read_points, read_shard_manifest, write_manifest, write_point, write_results,
     write_shard_manifest,
 };
-use crate::report::{self, charts, review};
+use crate::report::{self, review};
 use crate::study::shard::{self, Shard};
 use crate::study::sweep;
 
@@ -133,9 +134,13 @@ pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written
     })?;
     let charts = charts::render_all(results, dir)
         .map_err(|e| StudyError::Write(format!("cannot write charts to {}: {e}", dir.display())))?;
-    review::write(dir, results, &[]).map_err(|e| {
-        StudyError::Write(format!("cannot write the report to {}: {e}", dir.display()))
-    })?;
+    review::write(
+        dir,
+        results,
+        &[],
+        charts::topology_diagram(results).as_deref(),
+    )
+    .map_err(|e| StudyError::Write(format!("cannot write the report to {}: {e}", dir.display())))?;
     Ok(Written {
         charts: charts.len() / 2,
     })

@@ -1,7 +1,7 @@
 //! The report as plain text: its sections, blocks and tables, the escaping
 //! its renderers apply, and the names of the files it is written to.
 
-use crate::report::charts::Chart;
+use crate::report::figures::Chart;
 
 /// The report's sections, in order: (id, heading). The ids are the HTML
 /// anchors and are stable, so links into a report keep working.
@@ -55,7 +55,7 @@ pub enum Block {
         /// What it shows.
         caption: String,
     },
-    /// The topology diagram (SVG text made by [`topology_svg`], escaped).
+    /// The topology diagram (SVG text made by `ztsim::charts::diagram`, escaped).
     Diagram(String),
 }
 

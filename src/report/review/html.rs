@@ -8,7 +8,6 @@ use std::io;
 use std::path::Path;
 
 use super::document::{Block, Document, Table, escape};
-use crate::report::charts::base64;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;color:#1d1d1f;background:#fff;line-height:1.5}\
 main{max-width:1200px;margin:0 auto;padding:24px 32px 64px}\
@@ -117,6 +116,28 @@ fn code_spans(escaped: &str) -> String {
             let _ = write!(out, "<code>{part}</code>");
         } else {
             out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Standard base64 (RFC 4648) with padding, for data URIs.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
         }
     }
     out

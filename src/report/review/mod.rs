@@ -6,7 +6,6 @@
 //! `document.rs` holds the document's types; this file builds it from the
 //! results and writes the files.
 
-mod diagram;
 mod document;
 mod html;
 mod markdown;
@@ -15,38 +14,40 @@ pub mod setup;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::charts::Chart;
+use super::figures::Chart;
 use super::slo::{Verdict, verdict_all};
 use super::study::{PointResult, StudyResults};
 use crate::model::cost::SPAN_NAMES;
 use crate::model::slo::Slo;
 
-pub use diagram::svg as topology_svg;
 pub use document::{
     Block, DIAGRAM_FILE, Document, HTML_FILE, MARKDOWN_FILE, SECTIONS, Section, Table, escape,
 };
 
-/// Writes `report.html`, `report.md` and `topology.svg` into `dir`, which
-/// already holds the study's charts (`<stem>.svg`/`.png`); `slos` override
-/// the study's own when not empty. Returns the paths written.
-pub fn write(dir: &Path, results: &StudyResults, slos: &[Slo]) -> io::Result<Vec<PathBuf>> {
+/// Writes `report.html`, `report.md` and (given the topology `diagram`, SVG
+/// text without a prolog) `topology.svg` into `dir`, which already holds the
+/// study's charts (`<stem>.svg`/`.png`); `slos` override the study's own
+/// when not empty. Returns the paths written.
+pub fn write(
+    dir: &Path,
+    results: &StudyResults,
+    slos: &[Slo],
+    diagram: Option<&str>,
+) -> io::Result<Vec<PathBuf>> {
     let slos = if slos.is_empty() { &results.slos } else { slos };
     let charts: Vec<Chart> = Chart::ALL
         .into_iter()
         .filter(|c| dir.join(format!("{}.png", c.stem())).exists())
         .collect();
-    let doc = document(results, slos, &charts);
+    let doc = document(results, slos, &charts, diagram);
     let mut written = Vec::new();
     let html = html::render(&doc, dir)?;
     super::write_atomic(&dir.join(HTML_FILE), html.as_bytes())?;
     written.push(dir.join(HTML_FILE));
     super::write_atomic(&dir.join(MARKDOWN_FILE), markdown::render(&doc).as_bytes())?;
     written.push(dir.join(MARKDOWN_FILE));
-    if let Some(setup) = &results.setup {
-        let svg = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-            topology_svg(&setup.topology)
-        );
+    if let Some(diagram) = diagram {
+        let svg = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{diagram}\n");
         super::write_atomic(&dir.join(DIAGRAM_FILE), svg.as_bytes())?;
         written.push(dir.join(DIAGRAM_FILE));
     }
@@ -118,8 +119,13 @@ fn focus(results: &StudyResults) -> Option<f64> {
 }
 
 /// Builds the report of `results` judged against `slos`; `charts` are the
-/// charts present in the study folder.
-pub fn document(results: &StudyResults, slos: &[Slo], charts: &[Chart]) -> Document {
+/// charts present in the study folder, `diagram` the topology's (SVG text).
+pub fn document(
+    results: &StudyResults,
+    slos: &[Slo],
+    charts: &[Chart],
+    diagram: Option<&str>,
+) -> Document {
     let sections = SECTIONS
         .iter()
         .map(|&(id, heading)| Section {
@@ -127,7 +133,7 @@ pub fn document(results: &StudyResults, slos: &[Slo], charts: &[Chart]) -> Docum
             heading: heading.to_string(),
             blocks: match id {
                 "question" => question(results, slos),
-                "topology" => topology(results),
+                "topology" => topology(results, diagram),
                 "designs" => designs(results),
                 "charts" => chart_blocks(results, charts),
                 "capacity" => capacity(results, slos),
@@ -226,31 +232,29 @@ fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
     blocks
 }
 
-fn topology(results: &StudyResults) -> Vec<Block> {
+fn topology(results: &StudyResults, diagram: Option<&str>) -> Vec<Block> {
     let Some(setup) = &results.setup else {
         return vec![Block::Text(
             "These results were written by an older ztsim that did not record the topology; rerun the study to see its diagram.".into(),
         )];
     };
     let g = &setup.topology;
-    let mut blocks = vec![
-        Block::Text(format!(
-            "Topology `{}`: {} services over {} zone(s) ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
-            g.name,
-            g.services.len(),
-            g.zones.len(),
-            g.zones.join(", "),
-            g.client_zone,
-            g.arrivals,
-            g.calls_per_request(),
-            g.entries
-                .iter()
-                .map(|(e, w)| format!("{e} {:.0}%", w * 100.0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Block::Diagram(topology_svg(g)),
-    ];
+    let mut blocks = vec![Block::Text(format!(
+        "Topology `{}`: {} services over {} zone(s) ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
+        g.name,
+        g.services.len(),
+        g.zones.len(),
+        g.zones.join(", "),
+        g.client_zone,
+        g.arrivals,
+        g.calls_per_request(),
+        g.entries
+            .iter()
+            .map(|(e, w)| format!("{e} {:.0}%", w * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))];
+    blocks.extend(diagram.map(|d| Block::Diagram(d.to_string())));
     if !results.params.is_empty() {
         blocks.push(Block::Text(format!(
             "Drawn as in the first grid point; the swept parameters ({}) may change it elsewhere in the grid.",

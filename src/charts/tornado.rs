@@ -11,12 +11,15 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::charts::{
-    Area, Axis, Drawing, INK, Ink, LEGEND_FONT, LEGEND_W, MUTED, Res, Row, Swatch, TICK_FONT, axes,
-    build, draw_legend, fit, fmt_num, frame_titled, item, local, mix, put, save, style, text_width,
-    x_label_area,
-};
-use super::sensitivity::{Effect, KnobResult, Outcome, SensitivityResults};
+use super::axis::{Axis, fmt_num};
+use super::backend::{Area, Res};
+use super::canvas::{Drawing, frame_titled, save};
+use super::legend::{LEGEND_FONT, LEGEND_W, Row, Swatch, draw_legend, item};
+use super::palette::{INK, MUTED, mix};
+use super::plot::Plot;
+use super::plot::{TICK_FONT, axes, build, local, x_label_area};
+use super::text::{Ink, fit, put, style, text_width};
+use crate::report::sensitivity::{Effect, KnobResult, Outcome, SensitivityResults};
 
 /// Colour of the low variations' bars.
 const LOW: RGBColor = RGBColor(31, 119, 180);
@@ -172,9 +175,45 @@ impl Drawing for Tornado {
             .unwrap_or(0)
             .clamp(60, 330)
             + 24;
+        let plot_px = (f64::from(left.dim_in_pixel().0) - f64::from(name_w) - 24.0).max(200.0);
+        let span = self.span(plot_px);
+        let mut chart = build(&left, &span.axis, &y, name_w, x_label_area(true))?;
+        axes(&left, ink, &mut chart, (&span.axis, &y), &self.x_desc, "")?;
+        self.draw_bars(&left, ink, &mut chart, &y, &span)?;
+        if let Some(b) = self.base {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(b, y.lo), (b, y.hi)],
+                INK.stroke_width(2),
+            )))?;
+        }
+        if self.rows.is_empty() {
+            put(
+                &left,
+                ink,
+                "no parameter to vary",
+                (w as i32 / 3, 100),
+                style(LEGEND_FONT, MUTED).at(HPos::Center, VPos::Center),
+            )?;
+        }
+        draw_legend(&legend, ink, &self.legend_rows())
+    }
+}
 
-        // The x range: every value and the base, with room at both ends for
-        // the settings' labels (in pixels, so long labels never leave the plot).
+/// The x range of a tornado: the values' range `lo..hi`, padded to
+/// `x_lo..x_hi` for the settings' labels, which fit `label_px` pixels.
+struct XSpan {
+    axis: Axis,
+    lo: f64,
+    x_lo: f64,
+    x_hi: f64,
+    label_px: f64,
+}
+
+impl Tornado {
+    /// The x range: every value and the base, with room at both ends for
+    /// the settings' labels (in pixels, so long labels never leave the plot
+    /// of `plot_px` pixels).
+    fn span(&self, plot_px: f64) -> XSpan {
         let values: Vec<f64> = self
             .rows
             .iter()
@@ -199,33 +238,48 @@ impl Drawing for Tornado {
             .rows
             .iter()
             .flat_map(|r| [&r.low, &r.high])
-            .map(|e| {
-                let t = if e.value.is_some() {
-                    e.setting.clone()
-                } else {
-                    format!("{}: {}", self.missing.1, e.setting)
-                };
-                text_width(&t, VALUE_FONT)
-            })
+            .map(|e| text_width(&self.label(e), VALUE_FONT))
             .max()
             .unwrap_or(0)
             .min(220) as f64
             + 16.0;
-        let plot_px = (f64::from(left.dim_in_pixel().0) - f64::from(name_w) - 24.0).max(200.0);
         let inner = (plot_px - 2.0 * label_px).max(plot_px * 0.3);
         let per_px = (hi - lo) / inner;
         let pad = (plot_px - inner) / 2.0 * per_px;
-        let mut x = Axis::linear(lo - pad, hi + pad, false);
+        let mut axis = Axis::linear(lo - pad, hi + pad, false);
         // Latency and capacity are never negative: no ticks below zero.
         if lo >= 0.0 {
-            x.ticks.retain(|t| *t >= 0.0);
-            x.minor.retain(|t| *t >= 0.0);
+            axis.ticks.retain(|t| *t >= 0.0);
+            axis.minor.retain(|t| *t >= 0.0);
         }
-        let (x_lo, x_hi) = (lo - pad, hi + pad);
-        let mut chart = build(&left, &x, &y, name_w, x_label_area(true))?;
-        axes(&left, ink, &mut chart, (&x, &y), &self.x_desc, "")?;
+        XSpan {
+            axis,
+            lo,
+            x_lo: lo - pad,
+            x_hi: hi + pad,
+            label_px,
+        }
+    }
 
-        let base = self.base.unwrap_or(lo);
+    /// The label beside one end's bar: its setting, or why it has no value.
+    fn label(&self, e: &End) -> String {
+        if e.value.is_some() {
+            e.setting.clone()
+        } else {
+            format!("{}: {}", self.missing.1, e.setting)
+        }
+    }
+
+    /// Each row's two bars from the base line, labelled beyond their ends.
+    fn draw_bars<DB: DrawingBackend>(
+        &self,
+        left: &Area<DB>,
+        ink: Ink,
+        chart: &mut Plot<'_, DB>,
+        y: &Axis,
+        span: &XSpan,
+    ) -> Res<(), DB> {
+        let base = self.base.unwrap_or(span.lo);
         let half = 0.34;
         for (i, row) in self.rows.iter().enumerate() {
             let c = y.slot(i);
@@ -235,12 +289,10 @@ impl Drawing for Tornado {
                 } else {
                     colour
                 };
-                let (v, label) = match end.value {
-                    Some(v) => (v, end.setting.clone()),
-                    None => (
-                        if self.missing.0 { x_hi } else { x_lo.max(0.0) },
-                        format!("{}: {}", self.missing.1, end.setting),
-                    ),
+                let v = match end.value {
+                    Some(v) => v,
+                    None if self.missing.0 => span.x_hi,
+                    None => span.x_lo.max(0.0),
                 };
                 let (y0, y1) = if top { (c, c + half) } else { (c - half, c) };
                 chart.draw_series(std::iter::once(Rectangle::new(
@@ -253,7 +305,7 @@ impl Drawing for Tornado {
                 } else {
                     v >= base
                 };
-                let (px, py) = local(&left, &chart, (v, (y0 + y1) / 2.0));
+                let (px, py) = local(left, chart, (v, (y0 + y1) / 2.0));
                 let tone = if row.quiet { MUTED } else { INK };
                 let (pos, h) = if right {
                     ((px + 6, py), HPos::Left)
@@ -261,21 +313,18 @@ impl Drawing for Tornado {
                     ((px - 6, py), HPos::Right)
                 };
                 put(
-                    &left,
+                    left,
                     ink,
-                    &fit(&label, VALUE_FONT, label_px as u32),
+                    &fit(&self.label(end), VALUE_FONT, span.label_px as u32),
                     pos,
                     style(VALUE_FONT, tone).at(h, VPos::Center),
                 )?;
             }
         }
-        if let Some(b) = self.base {
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(b, y.lo), (b, y.hi)],
-                INK.stroke_width(2),
-            )))?;
-        }
+        Ok(())
+    }
 
+    fn legend_rows(&self) -> Vec<Row> {
         let mut rows = vec![Row::Heading("Variation".into())];
         rows.push(item(Swatch::Block(LOW), "low (x0.5, TTL /10, 1st choice)"));
         rows.push(item(Swatch::Block(HIGH), "high (x2, TTL x10, 2nd choice)"));
@@ -303,15 +352,6 @@ impl Drawing for Tornado {
             )));
             rows.push(Row::Note("(sensitivity.csv has them all).".into()));
         }
-        if self.rows.is_empty() {
-            put(
-                &left,
-                ink,
-                "no parameter to vary",
-                (w as i32 / 3, 100),
-                style(LEGEND_FONT, MUTED).at(HPos::Center, VPos::Center),
-            )?;
-        }
-        draw_legend(&legend, ink, &rows)
+        rows
     }
 }

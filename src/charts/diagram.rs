@@ -2,12 +2,13 @@
 //! columns by call depth (the longest chain of calls that reaches them), an
 //! arrow per caller -> callee pair labelled with calls per user request.
 //! Services outside the call graph (a policy or token service that only
-//! designs call) sit in a last column of their own.
+//! designs call) sit in a last column of their own. Plain SVG text with
+//! every name escaped, inlined in report.html and written as topology.svg.
 
 use std::fmt::Write;
 
-use super::document::escape;
-use super::setup::TopologyGraph;
+use crate::report::review::escape;
+use crate::report::review::setup::TopologyGraph;
 
 const BOX_W: f64 = 165.0;
 const BOX_H: f64 = 66.0;
@@ -49,21 +50,81 @@ fn depths(g: &TopologyGraph) -> Vec<Option<usize>> {
     depth
 }
 
-/// The SVG text of the diagram (no XML prolog, so it can sit inline in HTML
-/// or in a file of its own).
-pub fn svg(g: &TopologyGraph) -> String {
-    let depth = depths(g);
-    let reached = depth.iter().flatten().max().map_or(0, |d| d + 1);
-    let has_outside = depth.iter().any(Option::is_none);
-    let columns = reached + usize::from(has_outside);
-    // Services per column, ordered by the mean row of their callers so that
-    // arrows cross less.
-    let mut col_of: Vec<usize> = depth.iter().map(|d| d.unwrap_or(reached)).collect();
-    if !has_outside {
-        col_of
-            .iter_mut()
-            .for_each(|c| *c = (*c).min(columns.saturating_sub(1)));
+/// Where everything goes: each service's column (clients are left of
+/// column 0) and its place in it.
+struct Layout {
+    depth: Vec<Option<usize>>,
+    /// Columns reached by the call graph; one more holds the services
+    /// outside it, if any.
+    reached: usize,
+    has_outside: bool,
+    col_of: Vec<usize>,
+    cols: Vec<Vec<usize>>,
+    /// Most services in a column.
+    rows: usize,
+    width: f64,
+    height: f64,
+    /// Top of the clients' box.
+    cy: f64,
+    /// Width of the clients' box.
+    cw: f64,
+    /// Width of the clients' column, gap included.
+    client_col_w: f64,
+}
+
+impl Layout {
+    fn new(g: &TopologyGraph) -> Layout {
+        let depth = depths(g);
+        let reached = depth.iter().flatten().max().map_or(0, |d| d + 1);
+        let has_outside = depth.iter().any(Option::is_none);
+        let columns = reached + usize::from(has_outside);
+        let mut col_of: Vec<usize> = depth.iter().map(|d| d.unwrap_or(reached)).collect();
+        if !has_outside {
+            col_of
+                .iter_mut()
+                .for_each(|c| *c = (*c).min(columns.saturating_sub(1)));
+        }
+        let cols = columns_ordered(g, &col_of, columns);
+        let rows = cols.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let client_col_w = BOX_W * 0.7 + COL_GAP;
+        Layout {
+            depth,
+            reached,
+            has_outside,
+            col_of,
+            cols,
+            rows,
+            width: MARGIN * 2.0 + client_col_w + columns as f64 * (BOX_W + COL_GAP) - COL_GAP,
+            height: TOP + rows as f64 * (BOX_H + ROW_GAP) + MARGIN + 20.0,
+            cy: TOP + rows as f64 * (BOX_H + ROW_GAP) / 2.0 - BOX_H / 2.0,
+            cw: BOX_W * 0.7,
+            client_col_w,
+        }
     }
+
+    /// Left edge of column `col`.
+    fn x_of(&self, col: usize) -> f64 {
+        MARGIN + self.client_col_w + col as f64 * (BOX_W + COL_GAP)
+    }
+
+    /// Top of service `s`'s box.
+    fn y(&self, s: usize) -> f64 {
+        let col = self.col_of[s];
+        let n = self.cols[col].len() as f64;
+        let pos = self.cols[col].iter().position(|&m| m == s).unwrap_or(0) as f64;
+        // Centre short columns vertically.
+        TOP + (self.rows as f64 - n) * (BOX_H + ROW_GAP) / 2.0 + pos * (BOX_H + ROW_GAP)
+    }
+
+    /// Left edge of service `s`'s box.
+    fn x(&self, s: usize) -> f64 {
+        self.x_of(self.col_of[s])
+    }
+}
+
+/// Services per column, ordered by the mean row of their callers so that
+/// arrows cross less.
+fn columns_ordered(g: &TopologyGraph, col_of: &[usize], columns: usize) -> Vec<Vec<usize>> {
     let mut row_of = vec![0.0f64; g.services.len()];
     let mut cols: Vec<Vec<usize>> = vec![Vec::new(); columns];
     for (col, members_of_col) in cols.iter_mut().enumerate() {
@@ -90,25 +151,31 @@ pub fn svg(g: &TopologyGraph) -> String {
         }
         *members_of_col = members.into_iter().map(|(_, s)| s).collect();
     }
-    let rows = cols.iter().map(Vec::len).max().unwrap_or(0).max(1);
-    let client_col_w = BOX_W * 0.7 + COL_GAP;
-    let width = MARGIN * 2.0 + client_col_w + columns as f64 * (BOX_W + COL_GAP) - COL_GAP;
-    let height = TOP + rows as f64 * (BOX_H + ROW_GAP) + MARGIN + 20.0;
-    let x_of = |col: usize| MARGIN + client_col_w + col as f64 * (BOX_W + COL_GAP);
-    let y_of = |col: usize, s: usize| {
-        let n = cols[col].len() as f64;
-        let pos = cols[col].iter().position(|&m| m == s).unwrap_or(0) as f64;
-        // Centre short columns vertically.
-        TOP + (rows as f64 - n) * (BOX_H + ROW_GAP) / 2.0 + pos * (BOX_H + ROW_GAP)
-    };
+    cols
+}
 
+/// The SVG text of the diagram (no XML prolog, so it can sit inline in HTML
+/// or in a file of its own).
+pub fn svg(g: &TopologyGraph) -> String {
+    let lay = Layout::new(g);
     let mut out = String::new();
+    header(&mut out, g, &lay);
+    let arrows = arrows(g);
+    let calls_in = draw_arrows(&mut out, &lay, &arrows);
+    services(&mut out, g, &lay, &calls_in);
+    out += "</svg>";
+    out
+}
+
+/// The root element, the arrowhead, the titles and the clients' box.
+fn header(out: &mut String, g: &TopologyGraph, lay: &Layout) {
+    let (width, height) = (lay.width, lay.height);
     let _ = write!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" class="topology" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" role="img" aria-label="Topology {name}: services and calls per user request" font-family="DejaVu Sans, Verdana, Arial, sans-serif">"##,
         name = escape(&g.name)
     );
-    out += r##"<defs><marker id="ztsim-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>"##;
+    *out += r##"<defs><marker id="ztsim-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>"##;
     let _ = write!(
         out,
         r##"<text x="{MARGIN}" y="24" font-size="16" font-weight="bold">Topology {} — arrows: calls per user request</text>"##,
@@ -121,17 +188,15 @@ pub fn svg(g: &TopologyGraph) -> String {
         g.zones.len(),
         g.calls_per_request()
     );
-    if has_outside {
+    if lay.has_outside {
         let _ = write!(
             out,
             r##"<text x="{:.0}" y="{:.0}" font-size="12" fill="#555">not in the call graph</text>"##,
-            x_of(reached),
+            lay.x_of(lay.reached),
             TOP - 6.0
         );
     }
-    // Clients.
-    let cy = TOP + rows as f64 * (BOX_H + ROW_GAP) / 2.0 - BOX_H / 2.0;
-    let cw = BOX_W * 0.7;
+    let (cy, cw) = (lay.cy, lay.cw);
     let _ = write!(
         out,
         r##"<rect x="{MARGIN}" y="{cy:.1}" width="{cw:.0}" height="{BOX_H}" rx="33" fill="#eef3f8" stroke="#4a6fa5"/><text x="{:.1}" y="{:.1}" font-size="14" text-anchor="middle" font-weight="bold">clients</text><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#444">in {}</text>"##,
@@ -141,9 +206,12 @@ pub fn svg(g: &TopologyGraph) -> String {
         cy + 46.0,
         escape(&g.client_zone)
     );
-    // Every arrow as (from, to, calls per request); `None` is the clients.
-    // Entry arrows are summed per service (several entry endpoints of one
-    // service are one arrow).
+}
+
+/// Every arrow as (from, to, calls per request); `None` is the clients.
+/// Entry arrows are summed per service (several entry endpoints of one
+/// service are one arrow).
+fn arrows(g: &TopologyGraph) -> Vec<(Option<usize>, usize, f64)> {
     let mut arrows: Vec<(Option<usize>, usize, f64)> = Vec::new();
     for (entry, weight) in &g.entries {
         if let Some(s) = g.services.iter().position(|s| {
@@ -160,9 +228,15 @@ pub fn svg(g: &TopologyGraph) -> String {
     for c in g.calls.iter().filter(|c| c.from != c.to) {
         arrows.push((Some(c.from), c.to, c.per_request));
     }
+    arrows
+}
+
+/// Draws the arrows with their labels; returns the calls per request into
+/// each service.
+fn draw_arrows(out: &mut String, lay: &Layout, arrows: &[(Option<usize>, usize, f64)]) -> Vec<f64> {
     let centre_y = |from: Option<usize>| match from {
-        None => cy + BOX_H / 2.0,
-        Some(f) => y_of(col_of[f], f) + BOX_H / 2.0,
+        None => lay.cy + BOX_H / 2.0,
+        Some(f) => lay.y(f) + BOX_H / 2.0,
     };
     // Where an arrow leaves its source and meets its target: spread along
     // the box's edge in the order of the other ends, so arrowheads do not
@@ -174,7 +248,7 @@ pub fn svg(g: &TopologyGraph) -> String {
             (k as f64 / (n - 1) as f64 - 0.5) * (BOX_H - 16.0)
         }
     };
-    let mut calls_in = vec![0.0; g.services.len()];
+    let mut calls_in = vec![0.0; lay.col_of.len()];
     for (a, &(from, to, n)) in arrows.iter().enumerate() {
         calls_in[to] += n;
         let mut incoming: Vec<usize> = (0..arrows.len()).filter(|&b| arrows[b].1 == to).collect();
@@ -185,26 +259,25 @@ pub fn svg(g: &TopologyGraph) -> String {
         });
         let mut outgoing: Vec<usize> = (0..arrows.len()).filter(|&b| arrows[b].0 == from).collect();
         outgoing.sort_by(|&p, &q| {
-            let (tp, tq) = (arrows[p].1, arrows[q].1);
-            y_of(col_of[tp], tp)
-                .total_cmp(&y_of(col_of[tq], tq))
+            lay.y(arrows[p].1)
+                .total_cmp(&lay.y(arrows[q].1))
                 .then(p.cmp(&q))
         });
         let k_in = incoming.iter().position(|&b| b == a).unwrap_or(0);
         let k_out = outgoing.iter().position(|&b| b == a).unwrap_or(0);
         let (x1, y1) = match from {
             None => (
-                MARGIN + cw,
-                cy + BOX_H / 2.0 + spread(k_out, outgoing.len()),
+                MARGIN + lay.cw,
+                lay.cy + BOX_H / 2.0 + spread(k_out, outgoing.len()),
             ),
             Some(f) => (
-                x_of(col_of[f]) + BOX_W,
-                y_of(col_of[f], f) + BOX_H / 2.0 + spread(k_out, outgoing.len()),
+                lay.x(f) + BOX_W,
+                lay.y(f) + BOX_H / 2.0 + spread(k_out, outgoing.len()),
             ),
         };
         let (x2, y2) = (
-            x_of(col_of[to]),
-            y_of(col_of[to], to) + BOX_H / 2.0 + spread(k_in, incoming.len()),
+            lay.x(to),
+            lay.y(to) + BOX_H / 2.0 + spread(k_in, incoming.len()),
         );
         let mx = (x1 + x2) / 2.0;
         let _ = write!(
@@ -227,9 +300,14 @@ pub fn svg(g: &TopologyGraph) -> String {
             );
         }
     }
+    calls_in
+}
+
+/// One box per service: name, size, zones, how often it is called.
+fn services(out: &mut String, g: &TopologyGraph, lay: &Layout, calls_in: &[f64]) {
     for (s, node) in g.services.iter().enumerate() {
-        let (x, y) = (x_of(col_of[s]), y_of(col_of[s], s));
-        let outside = depth[s].is_none();
+        let (x, y) = (lay.x(s), lay.y(s));
+        let outside = lay.depth[s].is_none();
         let (fill, stroke) = if outside {
             ("#f6f6f6", "#999")
         } else {
@@ -271,8 +349,6 @@ pub fn svg(g: &TopologyGraph) -> String {
             )),
         );
     }
-    out += "</svg>";
-    out
 }
 
 /// Calls per request as a short label: `3`, `0.5`, `2.25`.
@@ -292,8 +368,8 @@ fn clip(s: &str, n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::setup::{ServiceCall, ServiceNode};
     use super::*;
+    use crate::report::review::setup::{ServiceCall, ServiceNode};
 
     fn node(name: &str) -> ServiceNode {
         ServiceNode {

@@ -1,0 +1,111 @@
+//! Chart 4: at the focus load, the latency distribution per design (latency
+//! on a log axis, percentiles on a "nines" axis).
+
+use plotters::prelude::*;
+
+use super::axis::{Axis, Scale};
+use super::backend::{Area, Res};
+use super::legend::{LEGEND_W, Row, draw_legend};
+use super::palette::design_colour;
+use super::plot::plot;
+use super::study::{Ctx, frame};
+use super::text::Ink;
+use crate::report::figures::Chart;
+
+/// "Nines": -log10(1 - q), so 90% is 1, 99% is 2, 99.9% is 3.
+fn nines(q: f64) -> f64 {
+    -(1.0 - q).max(1e-12).log10()
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
+    let body = frame(root, ink, Chart::LatencyCdf, &cx.focus_subtitle())?;
+    let (w, _) = body.dim_in_pixel();
+    let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
+
+    let curves: Vec<(usize, Vec<(f64, f64)>)> = cx
+        .focus_points
+        .iter()
+        .filter(|(_, p)| p.summary.saturated.is_none())
+        .map(|(d, p)| {
+            let pts = p
+                .cdf
+                .iter()
+                .filter(|c| c.q >= 0.0 && c.q < 1.0 && c.ms > 0.0 && c.ms.is_finite())
+                .map(|c| (c.ms, nines(c.q)))
+                .collect::<Vec<_>>();
+            (*d, pts)
+        })
+        .filter(|(_, pts)| !pts.is_empty())
+        .collect();
+    let (min, max) = curves
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.0))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let x = Axis::log(min, max);
+    let top = curves
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .fold(1.0, f64::max);
+    let marks = [
+        (0.0, "0%"),
+        (0.5, "50%"),
+        (0.9, "90%"),
+        (0.99, "99%"),
+        (0.999, "99.9%"),
+        (0.9999, "99.99%"),
+        (0.99999, "99.999%"),
+        (0.999999, "99.9999%"),
+    ];
+    let labels: Vec<(f64, String)> = marks
+        .iter()
+        .map(|(q, l)| (nines(*q), l.to_string()))
+        .filter(|(t, _)| *t <= top + 1e-9)
+        .collect();
+    let hi = top + 0.15;
+    let y = Axis {
+        lo: 0.0,
+        hi,
+        ticks: labels.iter().map(|l| l.0).collect(),
+        minor: [0.75, 0.95, 0.995, 0.9995, 0.99995]
+            .iter()
+            .map(|q| nines(*q))
+            .filter(|t| *t < hi)
+            .collect(),
+        scale: Scale::Fixed(labels),
+    };
+    let chart = plot(
+        &left,
+        ink,
+        &x,
+        &y,
+        "Latency (ms, log scale)",
+        "Requests at or below (percentile)",
+    )?;
+    for (d, pts) in &curves {
+        let c = design_colour(*d);
+        let pts: Vec<(f64, f64)> = pts.iter().map(|(ms, n)| (x.to(*ms), *n)).collect();
+        chart
+            .plotting_area()
+            .draw(&PathElement::new(pts.clone(), c.stroke_width(3)))?;
+        for p in &pts {
+            chart
+                .plotting_area()
+                .draw(&Circle::new(*p, 3, c.filled()))?;
+        }
+    }
+    let mut rows = cx.design_rows(true);
+    rows.push(Row::Heading("Reading it".into()));
+    rows.push(Row::Note("The vertical axis stretches the".into()));
+    rows.push(Row::Note("tail: each step up is ten times".into()));
+    rows.push(Row::Note("rarer (90%, 99%, 99.9%).".into()));
+    if cx
+        .focus_points
+        .iter()
+        .any(|(_, p)| p.summary.saturated.is_some())
+    {
+        rows.push(Row::Note("Saturated designs have no latency.".into()));
+    }
+    draw_legend(&legend, ink, &rows)
+}

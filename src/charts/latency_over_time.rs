@@ -1,0 +1,213 @@
+//! Chart 6: at the focus load, mean latency and full TLS handshakes per
+//! second over simulated time, warm-up included and shaded.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::axis::{Axis, fmt_num};
+use super::backend::{Area, Res};
+use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item, line_swatch};
+use super::palette::{MUTED, WARMUP, design_colour};
+use super::plot::Plot;
+use super::plot::{axes, build, local, note_in_plot, x_label_area, y_label_area};
+use super::study::{Ctx, frame, runs};
+use super::text::{Ink, put, style};
+use crate::report::figures::Chart;
+use crate::report::study::{PointResult, SeriesPoint};
+
+/// The width of a point's intervals, seconds.
+fn interval(p: &PointResult) -> f64 {
+    let w = p.summary.series_interval_s;
+    if w.is_finite() && w > 0.0 {
+        w
+    } else {
+        let s = &p.series;
+        if s.len() > 1 {
+            (s[1].t_s - s[0].t_s).abs().max(1e-9)
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Each design's series at the focus load. Intervals past the end of the
+/// measured window only hold the drain of requests in flight: left out.
+fn series<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a PointResult, Vec<&'a SeriesPoint>)> {
+    let end_of = |p: &PointResult| {
+        let wl = &p.summary.workload;
+        wl.duration_s
+            .map(|d| wl.warmup_s + d)
+            .filter(|e| e.is_finite())
+    };
+    cx.focus_points
+        .iter()
+        .map(|(d, p)| {
+            let end = end_of(p);
+            let s: Vec<&SeriesPoint> = p
+                .series
+                .iter()
+                .filter(|s| s.t_s.is_finite() && end.is_none_or(|e| s.t_s < e - 1e-9))
+                .collect();
+            (*d, *p, s)
+        })
+        .filter(|(_, _, s)| !s.is_empty())
+        .collect()
+}
+
+type Series<'a> = [(usize, &'a PointResult, Vec<&'a SeriesPoint>)];
+
+/// The warm-up, shaded across a panel.
+fn shade<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, y: &Axis, warmup: f64) -> Res<(), DB> {
+    if warmup > 0.0 {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y.lo), (warmup, y.hi)],
+            WARMUP.filled(),
+        )))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
+    let body = frame(root, ink, Chart::LatencyOverTime, &cx.focus_subtitle())?;
+    let (w, h) = body.dim_in_pixel();
+    let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
+    let (top, bottom) = left.split_vertically(h * 56 / 100);
+
+    let pts = series(cx);
+    let t_end = pts
+        .iter()
+        .filter_map(|(_, p, s)| s.last().map(|l| l.t_s + interval(p)))
+        .fold(0.0, f64::max);
+    let warmup = pts
+        .iter()
+        .map(|(_, p, _)| p.summary.workload.warmup_s)
+        .filter(|w| w.is_finite())
+        .fold(0.0, f64::max)
+        .min(t_end);
+    let x = Axis::linear(0.0, if t_end > 0.0 { t_end } else { 1.0 }, false);
+
+    let lat: Vec<f64> = pts
+        .iter()
+        .flat_map(|(_, _, s)| s.iter().filter_map(|s| s.mean_ms))
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    let y1 = Axis::values(&lat, true, 0.1);
+    let max_hs = pts
+        .iter()
+        .flat_map(|(_, _, s)| s.iter().map(|s| s.full_handshakes_per_s))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let y2 = Axis::linear(0.0, if max_hs > 0.0 { max_hs * 1.08 } else { 1.0 }, true);
+
+    // Both panels share the left edge so their time axes line up.
+    let y_w = y_label_area(&y1, true).max(y_label_area(&y2, true));
+    latency_panel(&top, ink, &pts, (&x, &y1, y_w), warmup, lat.is_empty())?;
+    handshake_panel(&bottom, ink, &pts, (&x, &y2, y_w), warmup)?;
+    draw_legend(&legend, ink, &legend_rows(cx, &pts, warmup))
+}
+
+/// The upper panel: mean latency per interval.
+fn latency_panel<DB: DrawingBackend>(
+    top: &Area<DB>,
+    ink: Ink,
+    pts: &Series,
+    (x, y1, y_w): (&Axis, &Axis, u32),
+    warmup: f64,
+    no_latency: bool,
+) -> Res<(), DB> {
+    let y1_desc = if y1.is_log() {
+        "Mean latency (ms, log)"
+    } else {
+        "Mean latency (ms)"
+    };
+    let mut chart = build(top, x, y1, y_w, x_label_area(false))?;
+    shade(&mut chart, y1, warmup)?;
+    axes(top, ink, &mut chart, (x, y1), "", y1_desc)?;
+    if warmup > 0.0 {
+        let (px, py) = local(top, &chart, (warmup / 2.0, y1.hi));
+        put(
+            top,
+            ink,
+            "warm-up",
+            (px, py + 8),
+            style(15.0, MUTED).at(HPos::Center, VPos::Top),
+        )?;
+    }
+    for (d, p, s) in pts {
+        let c = design_colour(*d);
+        let half = interval(p) / 2.0;
+        for run in runs(s, |s| {
+            s.mean_ms
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .map(|v| (s.t_s + half, y1.clamp(v)))
+        }) {
+            if run.len() == 1 {
+                chart
+                    .plotting_area()
+                    .draw(&Circle::new(run[0], 3, c.filled()))?;
+            }
+            chart
+                .plotting_area()
+                .draw(&PathElement::new(run, c.stroke_width(2)))?;
+        }
+    }
+    if no_latency {
+        note_in_plot(top, ink, &chart, "No request finished")?;
+    }
+    Ok(())
+}
+
+/// The lower panel: full TLS handshakes per second.
+fn handshake_panel<DB: DrawingBackend>(
+    bottom: &Area<DB>,
+    ink: Ink,
+    pts: &Series,
+    (x, y2, y_w): (&Axis, &Axis, u32),
+    warmup: f64,
+) -> Res<(), DB> {
+    let mut chart2 = build(bottom, x, y2, y_w, x_label_area(true))?;
+    shade(&mut chart2, y2, warmup)?;
+    axes(
+        bottom,
+        ink,
+        &mut chart2,
+        (x, y2),
+        "Simulated time (s), warm-up included",
+        "Full TLS handshakes/s",
+    )?;
+    for (d, p, s) in pts {
+        let c = design_colour(*d);
+        let half = interval(p) / 2.0;
+        let line: Vec<(f64, f64)> = s
+            .iter()
+            .filter(|s| s.full_handshakes_per_s.is_finite())
+            .map(|s| (s.t_s + half, s.full_handshakes_per_s))
+            .collect();
+        chart2
+            .plotting_area()
+            .draw(&PathElement::new(line, c.stroke_width(2)))?;
+    }
+    Ok(())
+}
+
+fn legend_rows(cx: &Ctx, pts: &Series, warmup: f64) -> Vec<Row> {
+    let mut rows = vec![Row::Heading("Designs".into())];
+    for (d, p, _) in pts {
+        let mut label = cx.designs[*d].clone();
+        if p.summary.saturated.is_some() {
+            label.push_str(" (saturated)");
+        }
+        rows.push(item(line_swatch(design_colour(*d), None), label));
+    }
+    if warmup > 0.0 {
+        rows.push(Row::Heading("Key".into()));
+        rows.push(item(Swatch::Shade, "warm-up (not measured)"));
+    }
+    rows.push(Row::Heading("Notes".into()));
+    rows.push(Row::Note("Averaged over replications, one".into()));
+    rows.push(Row::Note(format!(
+        "point per {} s of simulated time.",
+        fmt_num(pts.first().map_or(1.0, |(_, p, _)| interval(p)))
+    )));
+    rows
+}

@@ -1,0 +1,373 @@
+//! A study's results organised for drawing ([`Ctx`]): design colours, the
+//! lines of the load charts, the points at the focus load, the subtitles;
+//! and the small helpers the study charts share.
+
+use plotters::prelude::*;
+
+use super::axis::{Axis, Scale, fmt_num};
+use super::backend::{Area, Res};
+use super::canvas::{Marker, frame_titled};
+use super::legend::{Row, Swatch, item, line_swatch};
+use super::palette::{design_colour, line_colour};
+use super::text::Ink;
+use crate::report::figures::Chart;
+use crate::report::study::{PointResult, StudyResults};
+use crate::report::summary::{LatencySummary, Summary};
+
+/// Fills the background, draws the title and subtitle lines, and returns the
+/// area below them.
+pub(crate) fn frame<DB: DrawingBackend>(
+    root: &Area<DB>,
+    ink: Ink,
+    chart: Chart,
+    lines: &[String],
+) -> Res<Area<DB>, DB> {
+    frame_titled(root, ink, chart.title(), lines)
+}
+
+pub(crate) fn same_rate(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+pub(crate) fn fmt_params(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One line of the load charts: a design and a combination of extra
+/// parameters, its points in increasing load.
+pub(crate) struct LoadLine<'a> {
+    pub(crate) design: usize,
+    pub(crate) combo: usize,
+    pub(crate) label: String,
+    pub(crate) points: Vec<(f64, &'a PointResult)>,
+}
+
+impl LoadLine<'_> {
+    pub(crate) fn colour(&self) -> RGBColor {
+        line_colour(self.design, self.combo)
+    }
+    pub(crate) fn marker(&self) -> Marker {
+        Marker::of(self.combo)
+    }
+}
+
+/// What every chart draws from, worked out once per study: design colours,
+/// the load lines, and the points at the focus load.
+pub(crate) struct Ctx<'a> {
+    pub(crate) r: &'a StudyResults,
+    pub(crate) designs: Vec<String>,
+    pub(crate) lines: Vec<LoadLine<'a>>,
+    /// Some point has no configured rate (closed loop): its x is the
+    /// measured arrival rate.
+    pub(crate) closed_loop: bool,
+    pub(crate) focus: Option<f64>,
+    pub(crate) focus_params: Vec<(String, String)>,
+    /// (design index, point) at the focus load, in design order.
+    pub(crate) focus_points: Vec<(usize, &'a PointResult)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(r: &'a StudyResults) -> Ctx<'a> {
+        let mut designs = r.designs.clone();
+        for p in &r.points {
+            if !designs.contains(&p.at.design) {
+                designs.push(p.at.design.clone());
+            }
+        }
+        let design_of =
+            |p: &PointResult| designs.iter().position(|d| *d == p.at.design).unwrap_or(0);
+        let mut combos: Vec<&Vec<(String, String)>> = Vec::new();
+        for p in &r.points {
+            if !combos.contains(&&p.at.params) {
+                combos.push(&p.at.params);
+            }
+        }
+        let label_params = combos.len() > 1;
+        let mut lines: Vec<LoadLine> = Vec::new();
+        for p in &r.points {
+            let x =
+                p.at.rate_rps
+                    .unwrap_or(p.summary.throughput.offered_rps.mean);
+            if !x.is_finite() {
+                continue;
+            }
+            let design = design_of(p);
+            let combo = combos.iter().position(|c| **c == p.at.params).unwrap_or(0);
+            match lines
+                .iter_mut()
+                .find(|l| l.design == design && l.combo == combo)
+            {
+                Some(l) => l.points.push((x, p)),
+                None => lines.push(LoadLine {
+                    design,
+                    combo,
+                    label: if label_params && !p.at.params.is_empty() {
+                        format!("{}, {}", p.at.design, fmt_params(&p.at.params))
+                    } else {
+                        p.at.design.clone()
+                    },
+                    points: vec![(x, p)],
+                }),
+            }
+        }
+        lines.sort_by_key(|l| (l.design, l.combo));
+        for l in &mut lines {
+            l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+
+        let focus = focus_rate(r);
+        let at_focus: Vec<&PointResult> = r
+            .points
+            .iter()
+            .filter(|p| same_rate(p.at.rate_rps, focus))
+            .collect();
+        let focus_params = at_focus
+            .first()
+            .map(|p| p.at.params.clone())
+            .unwrap_or_default();
+        let mut focus_points: Vec<(usize, &PointResult)> = Vec::new();
+        for p in at_focus {
+            let d = design_of(p);
+            if p.at.params == focus_params && !focus_points.iter().any(|(e, _)| *e == d) {
+                focus_points.push((d, p));
+            }
+        }
+        focus_points.sort_by_key(|(d, _)| *d);
+        Ctx {
+            r,
+            designs,
+            lines,
+            closed_loop: r.points.iter().any(|p| p.at.rate_rps.is_none()),
+            focus,
+            focus_params,
+            focus_points,
+        }
+    }
+
+    pub(crate) fn supports(&self, chart: Chart) -> bool {
+        let ok = |p: &&(usize, &PointResult)| p.1.summary.saturated.is_none();
+        match chart {
+            Chart::LatencyVsLoad | Chart::ThroughputVsLoad => !self.lines.is_empty(),
+            Chart::CpuByCategory => self
+                .focus_points
+                .iter()
+                .any(|(_, p)| p.summary.throughput.completed_rps.mean > 0.0),
+            Chart::LatencyCdf => self.focus_points.iter().filter(ok).any(|(_, p)| {
+                p.cdf
+                    .iter()
+                    .any(|c| c.ms > 0.0 && c.ms.is_finite() && c.q < 1.0)
+            }),
+            Chart::Attribution => self
+                .focus_points
+                .iter()
+                .filter(ok)
+                .any(|(_, p)| !p.summary.attribution.is_empty()),
+            Chart::LatencyOverTime => self.focus_points.iter().any(|(_, p)| !p.series.is_empty()),
+        }
+    }
+
+    pub(crate) fn study_line(&self) -> String {
+        let t = if self.r.title.trim().is_empty() {
+            &self.r.name
+        } else {
+            &self.r.title
+        };
+        t.trim().to_string()
+    }
+
+    pub(crate) fn reps(&self) -> String {
+        let n = self.r.replications;
+        format!("{n} replication{} per point", if n == 1 { "" } else { "s" })
+    }
+
+    /// Title of the load axis.
+    pub(crate) fn load_desc(&self) -> &'static str {
+        if self.r.points.iter().all(|p| p.at.rate_rps.is_none()) {
+            "Arrival rate, measured (requests/s)"
+        } else {
+            "Offered load (requests/s)"
+        }
+    }
+
+    pub(crate) fn load_subtitle(&self) -> Vec<String> {
+        let mut second = format!("topology {}, {}", self.r.topology, self.reps());
+        if self.closed_loop {
+            second.push_str("; closed-loop points at their measured arrival rate");
+        }
+        vec![self.study_line(), second]
+    }
+
+    pub(crate) fn focus_subtitle(&self) -> Vec<String> {
+        let mut at = match self.focus {
+            Some(r) => format!("at {} requests/s offered", fmt_num(r)),
+            None => "closed loop".to_string(),
+        };
+        if !self.focus_params.is_empty() {
+            at.push_str(&format!(" with {}", fmt_params(&self.focus_params)));
+        }
+        vec![
+            self.study_line(),
+            format!("{at}; topology {}, {}", self.r.topology, self.reps()),
+        ]
+    }
+
+    pub(crate) fn design_rows(&self, saturated_note: bool) -> Vec<Row> {
+        let mut rows = vec![Row::Heading("Designs".into())];
+        for (d, p) in &self.focus_points {
+            let sat = saturated_note && p.summary.saturated.is_some();
+            rows.push(item(
+                if sat {
+                    Swatch::Cross(design_colour(*d))
+                } else {
+                    Swatch::Line {
+                        colour: design_colour(*d),
+                        dashed: false,
+                        marker: None,
+                    }
+                },
+                if sat {
+                    format!("{} (saturated)", self.designs[*d])
+                } else {
+                    self.designs[*d].clone()
+                },
+            ));
+        }
+        rows
+    }
+}
+
+pub(crate) fn latency(s: &Summary) -> Option<&LatencySummary> {
+    if s.saturated.is_some() {
+        None
+    } else {
+        s.requests.latency_ms.as_ref()
+    }
+}
+
+/// Splits `points` into runs of consecutive elements for which `f` is Some.
+pub(crate) fn runs<T: Copy, U>(points: &[T], f: impl Fn(T) -> Option<U>) -> Vec<Vec<U>> {
+    let mut out: Vec<Vec<U>> = Vec::new();
+    let mut cur: Vec<U> = Vec::new();
+    for &p in points {
+        match f(p) {
+            Some(v) => cur.push(v),
+            None => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+pub(crate) fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// X axis of the load charts: from zero unless the loads sit far from it;
+/// ticks at the loads swept when there are few enough to label.
+pub(crate) fn load_axis(cx: &Ctx) -> Axis {
+    let mut xs: Vec<f64> = cx
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|(x, _)| *x))
+        .collect();
+    if xs.is_empty() {
+        return Axis::linear(0.0, 1.0, true);
+    }
+    xs.sort_by(f64::total_cmp);
+    xs.dedup_by(|a, b| same_rate(Some(*a), Some(*b)));
+    let (min, max) = (xs[0], xs[xs.len() - 1]);
+    let span = (max - min).max(max.abs() * 0.2).max(1.0);
+    let lo = if min >= 0.0 && min <= 0.5 * max {
+        0.0
+    } else {
+        min - span * 0.08
+    };
+    let axis = Axis::linear(lo.min(min), max + span * 0.06, false);
+    let gap = xs
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min);
+    if cx.closed_loop || xs.len() > 10 || gap < (axis.hi - axis.lo) * 0.07 {
+        return axis;
+    }
+    let mut ticks = xs;
+    if axis.lo == 0.0 && ticks[0] > (axis.hi - axis.lo) * 0.07 {
+        ticks.insert(0, 0.0);
+    }
+    Axis {
+        scale: Scale::Fixed(ticks.iter().map(|t| (*t, fmt_num(*t))).collect()),
+        ticks,
+        minor: Vec::new(),
+        ..axis
+    }
+}
+
+/// Horizontal offset, pixels, of line `k`'s error bars among `n` at one
+/// load: a few pixels apart, the group never wider than 48 pixels.
+pub(crate) fn dodge(k: usize, n: usize) -> i32 {
+    if n < 2 {
+        return 0;
+    }
+    let step = (48.0 / (n - 1) as f64).min(7.0);
+    ((k as f64 - (n - 1) as f64 / 2.0) * step).round() as i32
+}
+
+pub(crate) fn load_legend(cx: &Ctx) -> Vec<Row> {
+    let mut rows = vec![Row::Heading(if cx.lines.iter().any(|l| l.combo > 0) {
+        "Design, parameters".into()
+    } else {
+        "Designs".into()
+    })];
+    for l in &cx.lines {
+        rows.push(item(
+            line_swatch(l.colour(), Some(l.marker())),
+            l.label.clone(),
+        ));
+    }
+    rows
+}
+
+/// The load at which the focus charts are drawn: the study's `focus_rate` if
+/// some point has it; otherwise the highest load at which no design
+/// saturated; otherwise the lowest load. None for closed-loop studies (points
+/// without a rate), and when there are no points.
+pub fn focus_rate(results: &StudyResults) -> Option<f64> {
+    if let Some(f) = results.focus_rate
+        && results
+            .points
+            .iter()
+            .any(|p| same_rate(p.at.rate_rps, Some(f)))
+    {
+        return Some(f);
+    }
+    let mut rates: Vec<f64> = results
+        .points
+        .iter()
+        .filter_map(|p| p.at.rate_rps)
+        .filter(|r| r.is_finite())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup_by(|a, b| same_rate(Some(*a), Some(*b)));
+    let stable = rates.iter().rev().find(|&&r| {
+        results
+            .points
+            .iter()
+            .filter(|p| same_rate(p.at.rate_rps, Some(r)))
+            .all(|p| p.summary.saturated.is_none())
+    });
+    stable.or(rates.first()).copied()
+}
