@@ -1,0 +1,155 @@
+//! The lab's measurements on a tiny sample count: every figure finite and
+//! positive, and the orderings that must hold whatever the host.
+
+use std::time::Duration;
+
+use ztsim_lab::pki::KeyAlgorithm;
+use ztsim_lab::policy::{Engine, Policy};
+use ztsim_lab::tls::{self, KeyExchange, Setup, Version};
+use ztsim_lab::{Budget, Summary, bulk, jwt, policy};
+
+const TINY: Budget = Budget {
+    samples: 30,
+    warmup: 3,
+    time_limit: Duration::from_secs(5),
+};
+
+fn sane(s: &Summary) {
+    assert!(s.samples >= 10, "{s:?}");
+    for v in [s.mean_ns, s.median_ns, s.p99_ns, s.min_ns] {
+        assert!(v.is_finite() && v > 0.0, "{s:?}");
+    }
+    assert!(s.min_ns <= s.median_ns && s.median_ns <= s.p99_ns, "{s:?}");
+}
+
+fn setup(version: Version, cert: KeyAlgorithm, mutual: bool) -> Setup {
+    Setup {
+        version,
+        kx: KeyExchange::X25519,
+        cert,
+        chain: 2,
+        mutual,
+    }
+}
+
+#[test]
+fn resumed_handshakes_are_cheaper_than_full_ones() {
+    for v in [Version::Tls12, Version::Tls13] {
+        let s = setup(v, KeyAlgorithm::EcdsaP256, false);
+        let full = tls::full(s, &TINY).unwrap();
+        let resumed = tls::resumed(s, &TINY).unwrap();
+        for x in [&full.client, &full.server, &resumed.client, &resumed.server] {
+            sane(x);
+        }
+        assert!(resumed.client.median_ns < full.client.median_ns, "{v:?}");
+        assert!(resumed.server.median_ns < full.server.median_ns, "{v:?}");
+    }
+}
+
+#[test]
+fn rsa_servers_sign_slower_and_mutual_tls_costs_more() {
+    let ecdsa = tls::full(setup(Version::Tls13, KeyAlgorithm::EcdsaP256, false), &TINY).unwrap();
+    let rsa = tls::full(setup(Version::Tls13, KeyAlgorithm::Rsa2048, false), &TINY).unwrap();
+    // An RSA-2048 signature is several times an ECDSA P-256 one.
+    assert!(rsa.server.median_ns > ecdsa.server.median_ns * 1.5);
+    let mutual = tls::full(setup(Version::Tls13, KeyAlgorithm::EcdsaP256, true), &TINY).unwrap();
+    // The client signs, the server verifies a chain: both sides pay.
+    assert!(mutual.client.median_ns > ecdsa.client.median_ns);
+    assert!(mutual.server.median_ns > ecdsa.server.median_ns);
+}
+
+#[test]
+fn the_post_quantum_hybrid_and_longer_chains_cost_more() {
+    let base = setup(Version::Tls13, KeyAlgorithm::EcdsaP256, false);
+    let x = tls::full(base, &TINY).unwrap();
+    let pq = tls::full(
+        Setup {
+            kx: KeyExchange::X25519MlKem768,
+            ..base
+        },
+        &TINY,
+    )
+    .unwrap();
+    sane(&pq.client);
+    assert!(pq.client.median_ns > x.client.median_ns);
+    let long = tls::full(Setup { chain: 3, ..base }, &TINY).unwrap();
+    let short = tls::full(Setup { chain: 1, ..base }, &TINY).unwrap();
+    // Each certificate in the chain is one more signature to verify.
+    assert!(long.client.median_ns > short.client.median_ns);
+    // TLS 1.2 has no hybrid key share.
+    assert!(
+        tls::full(
+            Setup {
+                version: Version::Tls12,
+                kx: KeyExchange::X25519MlKem768,
+                ..base
+            },
+            &TINY
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn bulk_records_cost_more_when_larger() {
+    for c in bulk::Cipher::ALL {
+        let small = bulk::record(c, 1024, &TINY).unwrap();
+        let large = bulk::record(c, 64 * 1024, &TINY).unwrap();
+        sane(&small.seal);
+        sane(&large.open);
+        assert!(large.seal.median_ns > small.seal.median_ns * 4.0, "{c:?}");
+    }
+}
+
+#[test]
+fn jwt_rsa_signing_is_slower_than_ed25519_and_verifying_is_not() {
+    let rs = jwt::costs(jwt::Alg::Rs256, &TINY).unwrap();
+    let ed = jwt::costs(jwt::Alg::EdDsa, &TINY).unwrap();
+    let es = jwt::costs(jwt::Alg::Es256, &TINY).unwrap();
+    for s in [
+        &rs.sign, &rs.verify, &ed.sign, &ed.verify, &es.sign, &es.verify,
+    ] {
+        sane(s);
+    }
+    assert!(rs.sign.median_ns > 3.0 * ed.sign.median_ns);
+    // RSA verification (small public exponent) is far cheaper than signing.
+    assert!(rs.verify.median_ns < rs.sign.median_ns);
+    let keys = jwt::Keys::new(jwt::Alg::Es256).unwrap();
+    let token = keys.sign().unwrap();
+    keys.verify(&token).unwrap();
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert!(keys.verify(&forged).is_err());
+}
+
+#[test]
+fn rego_and_cedar_agree_and_cold_costs_more_than_warm() {
+    for p in Policy::ALL {
+        let (rego, cedar) = policy::decisions(p).unwrap();
+        assert_eq!(rego, cedar, "{p:?}");
+        // Both outcomes occur: the requests exercise the policy.
+        let allowed = rego.iter().filter(|d| **d).count();
+        assert!(
+            allowed > 10 && allowed < rego.len() - 10,
+            "{p:?}: {allowed}"
+        );
+        for e in Engine::ALL {
+            let c = policy::costs(e, p, &TINY).unwrap();
+            sane(&c.warm);
+            sane(&c.cold);
+            assert!(c.cold.median_ns > c.warm.median_ns, "{e:?} {p:?}");
+        }
+    }
+}
+
+#[test]
+fn the_host_and_library_versions_are_known() {
+    let names: Vec<&str> = ztsim_lab::host::LIBRARIES.iter().map(|l| l.0).collect();
+    assert!(names.contains(&"rustls") && names.contains(&"cedar-policy"));
+    assert!(
+        ztsim_lab::host::LIBRARIES
+            .iter()
+            .all(|(_, v)| v.split('.').count() >= 3)
+    );
+}
