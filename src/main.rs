@@ -55,6 +55,9 @@ enum Command {
     Import(import::ImportArgs),
     /// Find each design's highest offered rate within SLOs (--slo p99=50ms), or size services for a rate (--target-rate).
     Capacity(capacity::CapacityArgs),
+    /// Measure this host's TLS, JWT and policy CPU costs with real libraries and write a cost profile (costs/<host>.toml).
+    #[cfg(feature = "lab")]
+    Calibrate(cli::calibrate::CalibrateArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -79,6 +82,8 @@ fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate::command(args),
         Some(Command::Schema(args)) => schema::command(args),
         Some(Command::Bench(args)) => bench::command(args),
+        #[cfg(feature = "lab")]
+        Some(Command::Calibrate(args)) => cli::calibrate::command(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1705,6 +1705,7 @@ fn study_parameters_are_refused_with_clear_errors_or_run() {
                 duration: Some(100_000_000),
                 warmup: Some(0),
                 slos: Vec::new(),
+                costs: None,
             };
             let input = || {
                 format!(

@@ -70,6 +70,7 @@ fn spec() -> Spec {
         seed: None,
         duration: None,
         warmup: None,
+        costs: None,
     }
 }
 

@@ -20,6 +20,7 @@ use ztsim::model::{Design, Topology};
 use ztsim::study::{builtin, sweep};
 
 use super::failure::Failure;
+use super::flags::CostsArg;
 
 /// Flags of `ztsim bench`.
 #[derive(Args)]
@@ -30,6 +31,8 @@ pub struct BenchArgs {
     /// Designs to time beside plaintext (models/*.toml); repeatable.
     #[arg(long, short, value_name = "FILE")]
     model: Vec<PathBuf>,
+    #[command(flatten)]
+    costs: CostsArg,
     /// Measured requests in the timed run.
     #[arg(long, default_value_t = 200_000)]
     requests: u64,
@@ -51,10 +54,11 @@ pub fn command(args: BenchArgs) -> Result<(), Failure> {
         return sweep_speedup().map_err(Failure::Other);
     }
     let topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
+    let costs = args.costs.load()?;
     let designs = args
         .model
         .iter()
-        .map(|m| config::load_design(m, &topo))
+        .map(|m| config::load_design(m, &topo, costs.as_ref()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::BadInput)?;
     run(topo, &designs, args).map_err(Failure::Other)

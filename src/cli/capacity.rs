@@ -18,7 +18,7 @@ use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
 use ztsim::study::capacity::{Search, SizeBy};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{WindowArgs, guard, rate_flag, set_threads};
+use super::flags::{CostsArg, WindowArgs, guard, rate_flag, set_threads};
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -71,6 +71,8 @@ pub struct CapacityArgs {
     /// Replications an undecided point may grow to, doubling.
     #[arg(long, value_name = "N", default_value_t = 12)]
     max_replications: u32,
+    #[command(flatten)]
+    costs: CostsArg,
     /// Each rate derives its seed from the base seed (shared by every design).
     #[command(flatten)]
     window: WindowArgs,
@@ -169,8 +171,9 @@ impl CapacityArgs {
         if self.models.is_empty() || !self.no_baseline {
             designs.push(Design::plaintext());
         }
+        let costs = self.costs.load()?;
         for m in &self.models {
-            let d = config::load_design(m, topo).map_err(Failure::BadInput)?;
+            let d = config::load_design(m, topo, costs.as_ref()).map_err(Failure::BadInput)?;
             if !designs.contains(&d) {
                 designs.push(d);
             }

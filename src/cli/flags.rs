@@ -133,3 +133,22 @@ pub fn set_threads(n: usize) -> Result<(), Failure> {
         .build_global()
         .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))
 }
+
+/// `--costs`: a measured cost profile for every design the command simulates.
+#[derive(Args, Default)]
+pub struct CostsArg {
+    /// Cost profile made by `ztsim calibrate` (costs/<host>.toml): its measured figures replace the published defaults in every design (and the designs' own `costs` key); a design's explicit values still win.
+    #[arg(long, value_name = "FILE")]
+    costs: Option<std::path::PathBuf>,
+}
+
+impl CostsArg {
+    /// The profile, read and checked; None without the flag.
+    pub fn load(&self) -> Result<Option<ztsim::config::CostProfile>, Failure> {
+        self.costs
+            .as_deref()
+            .map(ztsim::config::load_profile)
+            .transpose()
+            .map_err(Failure::BadInput)
+    }
+}

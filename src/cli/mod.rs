@@ -3,6 +3,8 @@
 //! the flags several share, `terminal.rs` a study run shown on the terminal.
 
 pub mod bench;
+#[cfg(feature = "lab")]
+pub mod calibrate;
 pub mod capacity;
 pub mod default_study;
 pub mod failure;

@@ -14,7 +14,7 @@ use ztsim::report;
 use ztsim::study::export::{Export, Exported, Exporter};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{Overrides, guard, set_threads};
+use super::flags::{CostsArg, Overrides, guard, set_threads};
 
 /// Flags of `ztsim run`.
 #[derive(Args)]
@@ -34,6 +34,8 @@ pub struct RunArgs {
     /// folder, name-2, name-3, ..., is used).
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    costs: CostsArg,
     #[command(flatten)]
     overrides: Overrides,
     #[command(flatten)]
@@ -153,7 +155,8 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         guard(&topo)?;
     }
     let design = match &args.model {
-        Some(path) => config::load_design(path, &topo).map_err(Failure::BadInput)?,
+        Some(path) => config::load_design(path, &topo, args.costs.load()?.as_ref())
+            .map_err(Failure::BadInput)?,
         None => Design::plaintext(),
     };
     if let Some(n) = args.threads {

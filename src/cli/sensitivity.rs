@@ -16,7 +16,7 @@ use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{duration_flag, guard, set_threads};
+use super::flags::{CostsArg, duration_flag, guard, set_threads};
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -26,6 +26,8 @@ pub struct SensitivityArgs {
     /// The base design (models/*.toml) whose parameters are varied.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
+    #[command(flatten)]
+    costs: CostsArg,
     /// Offered load of every latency run, requests per second [default: the topology's].
     #[arg(long, value_name = "RPS")]
     rate: Option<String>,
@@ -92,7 +94,14 @@ impl SensitivityArgs {
         // with their lines rather than as a variation's.
         let topo =
             config::parse_topology(&topology.name, &topology.text).map_err(Failure::BadInput)?;
-        config::parse_design(&design.name, &design.text, Some(&topo)).map_err(Failure::BadInput)?;
+        let costs = self.costs.load()?;
+        config::design::parse_design_with_costs(
+            &design.name,
+            &design.text,
+            Some(&topo),
+            costs.as_ref(),
+        )
+        .map_err(Failure::BadInput)?;
         let rate = match &self.rate {
             Some(r) => units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?,
             None => topo.workload.arrivals.rate().ok_or_else(|| {
@@ -126,6 +135,7 @@ impl SensitivityArgs {
             seed: self.seed,
             duration,
             warmup,
+            costs,
         })
     }
 }

@@ -12,7 +12,7 @@ use ztsim::study::folder::{Existing, Run, run_study};
 use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{duration_flag, rate_flag, set_threads};
+use super::flags::{CostsArg, duration_flag, rate_flag, set_threads};
 use super::terminal::{STOP, Terminal, command_line};
 
 /// Flags of `ztsim sweep`.
@@ -26,6 +26,8 @@ pub struct SweepArgs {
     /// Design file; repeat for several (replaces the study's list).
     #[arg(long = "model", short, value_name = "FILE")]
     models: Vec<PathBuf>,
+    #[command(flatten)]
+    costs: CostsArg,
     /// Offered loads, comma-separated (e.g. 100,200,400) (replaces the study's).
     #[arg(long, value_name = "RPS,...", value_delimiter = ',')]
     rate: Vec<String>,
@@ -111,6 +113,7 @@ impl SweepArgs {
                     duration: None,
                     warmup: None,
                     slos: Vec::new(),
+                    costs: None,
                 }
             }
         };
@@ -167,6 +170,7 @@ impl SweepArgs {
         if spec.title.is_empty() {
             spec.title = format!("Study {}", spec.name);
         }
+        spec.costs = self.costs.load()?;
         Ok(spec)
     }
 }

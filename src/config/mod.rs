@@ -5,12 +5,14 @@
 pub mod design;
 pub mod diag;
 pub mod dist;
+pub mod profile;
 pub mod schema;
 pub mod study;
 pub mod topology;
 
 pub use design::parse_design;
 pub use diag::{Diagnostic, KeyPath, Source};
+pub use profile::{CostProfile, load_profile};
 pub use topology::parse_topology;
 
 use crate::model::Design;
@@ -30,10 +32,15 @@ pub fn load_topology(path: &Path) -> Result<Topology, Vec<Diagnostic>> {
     parse_topology(&file, &text)
 }
 
-/// Reads a design file and resolves it against `topo`.
-pub fn load_design(path: &Path, topo: &Topology) -> Result<Design, Vec<Diagnostic>> {
+/// Reads a design file and resolves it against `topo`, with the `--costs`
+/// profile if one was given.
+pub fn load_design(
+    path: &Path,
+    topo: &Topology,
+    costs: Option<&CostProfile>,
+) -> Result<Design, Vec<Diagnostic>> {
     let (file, text) = read(path)?;
-    parse_design(&file, &text, Some(topo))
+    design::parse_design_with_costs(&file, &text, Some(topo), costs)
 }
 
 /// Checks a design file on its own (`topo` None: names of topology endpoints

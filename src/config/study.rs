@@ -11,8 +11,10 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::design::parse_design_with_costs;
 use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
-use super::{parse_design, parse_topology};
+use super::parse_topology;
+use super::profile::CostProfile;
 use crate::engine::rng::derive;
 use crate::model::Design;
 use crate::model::slo::Slo;
@@ -140,6 +142,8 @@ pub struct StudySpec {
     pub warmup: Option<u64>,
     /// Latency objectives the report judges points against.
     pub slos: Vec<Slo>,
+    /// The `--costs` profile, replacing every design's own `costs` key.
+    pub costs: Option<CostProfile>,
 }
 
 /// One grid point, ready to run.
@@ -271,6 +275,7 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         duration: raw.duration.map(|d| d.0),
         warmup: raw.warmup.map(|d| d.0),
         slos,
+        costs: None,
     })
 }
 
@@ -685,7 +690,7 @@ impl Grid<'_> {
                 let Some(text) = self.design_text(input, combo) else {
                     continue;
                 };
-                match parse_design(&input.name, &text, Some(&t)) {
+                match parse_design_with_costs(&input.name, &text, Some(&t), spec.costs.as_ref()) {
                     Ok(d) => {
                         if ci == 0 && li == 0 {
                             self.design_names.push(d.name.clone());

@@ -74,5 +74,6 @@ pub fn spec() -> StudySpec {
         duration: None,
         warmup: None,
         slos: vec![SLO],
+        costs: None,
     }
 }

@@ -1,11 +1,35 @@
 //! The default handshake CPU of a design's TLS choices, each figure traced
 //! to its published source in `models/README.md` (or marked an assumption).
 
+use crate::config::profile::CostProfile;
 use crate::model::design::{HandshakeCpu, TlsVersion};
 use crate::units::Nanos;
 
 /// A microsecond in nanoseconds, the unit the published figures use.
 pub(super) const US: Nanos = 1_000;
+
+/// Per-side handshake CPU for a design's choices: the published defaults,
+/// replaced by a cost profile's measured figures where one is given.
+pub fn handshake_cpu(
+    version: TlsVersion,
+    key_exchange: &str,
+    certificate: &str,
+    chain_length: u32,
+    profile: Option<&CostProfile>,
+) -> HandshakeCpu {
+    let mut cpu = default_handshake_cpu(version, key_exchange, certificate, chain_length);
+    if let Some(p) = profile {
+        measured_handshake_cpu(
+            &mut cpu,
+            p,
+            version,
+            key_exchange,
+            certificate,
+            chain_length,
+        );
+    }
+    cpu
+}
 
 /// Published per-side handshake CPU for a design's choices (see
 /// `models/README.md` for each figure's source and which are assumptions).
@@ -55,4 +79,30 @@ pub fn default_handshake_cpu(
         mtls_server: 230 * US + chain_extra,
         hello_retry: retry_share,
     }
+}
+
+/// Replaces the published handshake defaults by a profile's measured means
+/// for these choices. The profile measured chains of 2 certificates; each
+/// certificate more (or fewer) adds (or saves) its measured per-certificate
+/// cost on the side that verifies the chain. `hello_retry` is not measured.
+fn measured_handshake_cpu(
+    cpu: &mut HandshakeCpu,
+    p: &CostProfile,
+    version: TlsVersion,
+    kx: &str,
+    cert: &str,
+    chain: u32,
+) {
+    let Some(h) = p.handshake(version, kx, cert) else {
+        return;
+    };
+    let chain_extra = p.chain_ns_per_cert() * (f64::from(chain) - 2.0);
+    let ns = |x: f64| x.max(0.0).round() as Nanos;
+    let (client_full, server_full) = (h.client_full.mean(), h.server_full.mean());
+    cpu.client_full = ns(client_full + chain_extra);
+    cpu.server_full = ns(server_full);
+    cpu.client_resumed = ns(h.client_resumed.mean());
+    cpu.server_resumed = ns(h.server_resumed.mean());
+    cpu.mtls_client = ns(h.client_full_mutual.mean() - client_full);
+    cpu.mtls_server = ns(h.server_full_mutual.mean() - server_full + chain_extra);
 }

@@ -21,6 +21,8 @@ pub(in crate::config) struct DesignFile {
     /// Free text; not used.
     #[allow(dead_code)]
     pub(super) description: Option<String>,
+    /// A cost profile measured by `ztsim calibrate` (e.g. "../costs/host.toml"), relative to this file: its figures replace the published defaults; this file's explicit values still win. `--costs` on the command line replaces it. Default: none.
+    pub(super) costs: Option<String>,
     /// Encryption of hops, TLS version and handshake CPU.
     #[serde(default)]
     pub(super) transport: TransportFile,

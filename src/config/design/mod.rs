@@ -10,11 +10,12 @@ mod costs;
 mod file;
 mod resolve;
 
-pub use costs::default_handshake_cpu;
+pub use costs::{default_handshake_cpu, handshake_cpu};
 pub(super) use file::DesignFile;
 
 use self::resolve::Resolver;
-use super::diag::{Diagnostic, Source};
+use super::diag::{Diagnostic, KeyPath, Source};
+use super::profile::{CostProfile, load_profile};
 use crate::model::design::Design;
 use crate::model::topology::Topology;
 
@@ -26,8 +27,28 @@ pub fn parse_design(
     text: &str,
     topo: Option<&Topology>,
 ) -> Result<Design, Vec<Diagnostic>> {
+    parse_design_with_costs(file, text, topo, None)
+}
+
+/// [`parse_design`] with the profile given on the command line (`--costs`),
+/// which replaces the file's own `costs` key.
+pub fn parse_design_with_costs(
+    file: &str,
+    text: &str,
+    topo: Option<&Topology>,
+    costs: Option<&CostProfile>,
+) -> Result<Design, Vec<Diagnostic>> {
     let src = Source::parse(file, text).map_err(|d| vec![d])?;
     let raw: DesignFile = src.deserialize().map_err(|d| vec![d])?;
+    let own;
+    let profile = match (costs, &raw.costs) {
+        (Some(p), _) => Some(p),
+        (None, None) => None,
+        (None, Some(rel)) => {
+            own = design_profile(&src, rel)?;
+            Some(&own)
+        }
+    };
     let stem = std::path::Path::new(file)
         .file_stem()
         .and_then(|s| s.to_str())
@@ -36,6 +57,7 @@ pub fn parse_design(
     let mut r = Resolver {
         src: &src,
         errors: Vec::new(),
+        profile,
     };
     let design = r.resolve(raw, stem, topo);
     if r.errors.is_empty() {
@@ -43,4 +65,26 @@ pub fn parse_design(
     } else {
         Err(r.errors)
     }
+}
+
+/// Reads the profile a design's `costs` key names, relative to the design's
+/// folder. An unreadable profile is reported at the key; a bad one with its
+/// own located problems.
+fn design_profile(src: &Source, rel: &str) -> Result<CostProfile, Vec<Diagnostic>> {
+    let base = std::path::Path::new(src.file())
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let path = base.join(rel);
+    if !path.is_file() {
+        let mut d = src.error(
+            &KeyPath::root().key("costs"),
+            format!("the cost profile `{}` does not exist", path.display()),
+        );
+        d.help = Some(
+            "the path is relative to this design's folder; make a profile with `ztsim calibrate`"
+                .into(),
+        );
+        return Err(vec![d]);
+    }
+    load_profile(&path)
 }

@@ -3,7 +3,7 @@
 //! order, so problems are reported in the order a reader meets them), and
 //! every default cost filled in where the file leaves it out.
 
-use super::costs::{US, default_handshake_cpu};
+use super::costs::{US, handshake_cpu};
 use super::file::{
     AuthnFile, AuthzFile, AuthzModeFile, CertificateFile, ConnectionsFile, DesignFile,
     IdentityFile, JwtFile, KeyExchangeFile, ProxyFile, ProxyModeFile, ResumptionFile, ReuseFile,
@@ -11,6 +11,7 @@ use super::file::{
 };
 use crate::config::diag::{Diagnostic, KeyPath, Source, did_you_mean};
 use crate::config::dist::DistSpec;
+use crate::config::profile::CostProfile;
 use crate::model::design::{
     Authn, Authz, AuthzMode, Connections, Design, HandshakeCpu, Identity, JwtAlgorithm, Proxy,
     ProxyCost, ProxyMode, Resumption, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
@@ -24,6 +25,8 @@ use crate::units::{Dur, Nanos};
 pub(super) struct Resolver<'s> {
     pub(super) src: &'s Source,
     pub(super) errors: Vec<Diagnostic>,
+    /// The measured costs that replace the published defaults.
+    pub(super) profile: Option<&'s CostProfile>,
 }
 
 fn key(table: &str, k: &str) -> KeyPath {
@@ -140,7 +143,7 @@ impl Resolver<'_> {
         let resumption = self.resumption(&raw.resumption, transport.version);
         let identity = self.identity(&raw.identity, topo);
         let proxy = self.proxy(&raw.proxy, proxy_mode);
-        let authn = authn(&raw.authn);
+        let authn = authn(&raw.authn, self.profile);
         let authz = self.authz(&raw.authz, proxy_mode, topo);
         Design {
             name: raw.name.unwrap_or(stem),
@@ -184,16 +187,18 @@ impl Resolver<'_> {
             key("transport", "hello_retry_rate"),
             false,
         );
-        // AES-128-GCM, 6.6-8.3 GB/s per core (rustls perf report): 7.5 GB/s.
+        // AES-128-GCM, 6.6-8.3 GB/s per core (rustls perf report): 7.5 GB/s,
+        // unless a profile measured it.
+        let bulk_default = self.profile.map_or(7.5, CostProfile::bulk_gb_per_s);
         let bulk = match t.bulk_gb_per_s {
-            None => 7.5,
+            None => bulk_default,
             Some(g) if g.is_finite() && g > 0.0 => g,
             Some(g) => {
                 self.error(
                     &key("transport", "bulk_gb_per_s"),
                     format!("must be a positive number of GB/s per core, got {g}"),
                 );
-                7.5
+                bulk_default
             }
         };
         // X25519MLKEM768 key shares: 1,216 B from the client, 1,120 B back
@@ -250,8 +255,8 @@ impl Resolver<'_> {
         }
     }
 
-    /// The handshake CPU: the published defaults for the choices, then any
-    /// figure the file sets itself.
+    /// The handshake CPU: the published defaults for the choices, replaced by
+    /// a profile's measured figures, then any figure the file sets itself.
     fn handshake_cpu(
         &mut self,
         t: &TransportFile,
@@ -260,7 +265,7 @@ impl Resolver<'_> {
         cert: &str,
     ) -> HandshakeCpu {
         let chain = self.count(t.chain_length, 2, 1, key("transport", "chain_length"));
-        let mut cpu = default_handshake_cpu(version, kx, cert, chain);
+        let mut cpu = handshake_cpu(version, kx, cert, chain, self.profile);
         let c = &t.cpu;
         for (v, slot) in [
             (c.client_full, &mut cpu.client_full),
@@ -511,10 +516,14 @@ impl Resolver<'_> {
         };
         Authz {
             mode,
-            // OPA in-process: 36 us median, 134 us p99 (`opa bench`, RBAC).
+            // OPA in-process: 36 us median, 134 us p99 (`opa bench`, RBAC),
+            // unless a profile measured Rego (regorus) on its RBAC policy.
             eval_cpu: self.dist(
                 z.eval_cpu.as_ref(),
-                Dist::lognormal_median_p99(36_000.0, 134_000.0),
+                self.profile.map_or_else(
+                    || Dist::lognormal_median_p99(36_000.0, 134_000.0),
+                    |p| p.authz_eval().clone(),
+                ),
                 key("authz", "eval_cpu"),
             ),
             scope: scope(z.scope),
@@ -535,7 +544,7 @@ fn proxy_mode(mode: Option<ProxyModeFile>) -> ProxyMode {
 }
 
 /// `[authn]`: JWT verification of callers (no checks: every value is valid).
-fn authn(a: &AuthnFile) -> Authn {
+fn authn(a: &AuthnFile, profile: Option<&CostProfile>) -> Authn {
     let jwt = match a.jwt.unwrap_or(JwtFile::None) {
         JwtFile::None => None,
         JwtFile::Rs256 => Some(JwtAlgorithm::Rs256),
@@ -552,6 +561,10 @@ fn authn(a: &AuthnFile) -> Authn {
         Some(JwtAlgorithm::Hs256) => 1_800,
         None => 0,
     };
+    // A profile's measured mean, where it measured the algorithm (not HS256).
+    let verify_default = jwt
+        .and_then(|alg| profile?.jwt_verify_ns(alg))
+        .map_or(verify_default, |ns| ns.round() as Nanos);
     Authn {
         jwt,
         verify_cpu: a.verify_cpu.map_or(verify_default, |d| d.0),

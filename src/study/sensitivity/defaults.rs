@@ -475,7 +475,12 @@ pub fn knobs(
     with_defaults: bool,
 ) -> Result<(Vec<Knob>, Vec<Skipped>), Vec<Diagnostic>> {
     let topo = config::parse_topology(&spec.topology.name, &spec.topology.text)?;
-    let design = config::parse_design(&spec.design.name, &spec.design.text, Some(&topo))?;
+    let design = config::design::parse_design_with_costs(
+        &spec.design.name,
+        &spec.design.text,
+        Some(&topo),
+        spec.costs.as_ref(),
+    )?;
     let (defaults, skipped) = default_knobs(&design, &spec.design);
     let mut explicit = Vec::new();
     let mut problems = Vec::new();

@@ -3,6 +3,7 @@
 //! checks as a written value), all cases run in parallel on the base seed,
 //! and the knobs ranked.
 
+use crate::config::profile::CostProfile;
 use rayon::prelude::*;
 
 use super::knob::{Edit, Knob, Setting};
@@ -35,6 +36,8 @@ pub struct Spec {
     pub duration: Option<Nanos>,
     /// Warm-up (None: the topology's).
     pub warmup: Option<Nanos>,
+    /// The `--costs` profile, replacing the design's own `costs` key.
+    pub costs: Option<CostProfile>,
 }
 
 /// A validated topology and design, ready to run.
@@ -116,6 +119,7 @@ fn resolve(spec: &Spec, edits: &[Edit]) -> Result<Case, Vec<Diagnostic>> {
         duration: spec.duration,
         warmup: spec.warmup,
         slos: Vec::new(),
+        costs: spec.costs.clone(),
     };
     // One combination at one load: expand gives it the base seed itself,
     // so every variation shares the base's random numbers.
