@@ -1,5 +1,5 @@
 //! The default handshake CPU of a design's TLS choices, each figure traced
-//! to its published source in `models/README.md` (or marked an assumption).
+//! to its published source in `docs/sources.md` (or marked an assumption).
 
 use crate::model::design::{HandshakeCpu, TlsVersion};
 use crate::units::Nanos;
@@ -8,7 +8,7 @@ use crate::units::Nanos;
 pub(super) const US: Nanos = 1_000;
 
 /// Published per-side handshake CPU for a design's choices (see
-/// `models/README.md` for each figure's source and which are assumptions).
+/// `docs/sources.md` for each figure's source and which are assumptions).
 pub fn default_handshake_cpu(
     version: TlsVersion,
     key_exchange: &str,

@@ -225,7 +225,7 @@ impl Compiler<'_> {
         });
         let same_host = match &raw.network.same_host {
             Some(d) => self.dist(d, &np.key("same_host")),
-            // Loopback TCP round trip (SOURCES.md, network round trips).
+            // Loopback TCP round trip (docs/sources.md, network round trips).
             None => Dist::Constant(40_000),
         };
         Network {

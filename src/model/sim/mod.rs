@@ -1,5 +1,5 @@
 //! One replication of one topology under one design: the call state machine
-//! of MODEL.md s3, driven by the engine's event queue.
+//! of docs/model.md s3, driven by the engine's event queue.
 //!
 //! A call is one attempt of one caller -> callee request. Its life, each
 //! arrow a cost hook that the design switches on or off:
