@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::slo::Slo;
 use super::stats::Estimate;
 use super::{safe_name, write_atomic};
-use crate::study::capacity::{HOURS_PER_MONTH, Point, RateCapacity, SizeBy, Sizing};
+
+mod outcome;
+pub use outcome::{HOURS_PER_MONTH, Point, RateCapacity, ServiceSize, SizeBy, Sizing, SizingStep};
 
 /// What each point's verdict rests on, said in every output.
 pub const CONFIDENCE: &str = "each point is judged on the 95% confidence interval of each SLO figure over its replications: met only if the whole interval is within the limit; undecided points get more replications, and count as not met if still undecided";
