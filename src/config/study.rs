@@ -35,7 +35,7 @@ pub const DESIGN_KEYS: [&str; 7] = [
 
 /// A study (`*.study.toml`, run with `ztsim sweep FILE`): a grid of designs x
 /// offered loads x parameters on one topology. Paths in it are relative to
-/// its folder. Reference: topologies/chatty.study.toml and README.md.
+/// its folder. Reference: topologies/chatty.study.toml and docs/study.md.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "ztsim study")]

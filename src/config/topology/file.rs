@@ -10,7 +10,7 @@ use crate::units::{Bytes, Dur};
 
 /// A topology (`topologies/*.toml`): the system being modelled, its zones and
 /// network, its services and their call graphs, and the workload that drives
-/// it. Reference: topologies/README.md.
+/// it. Reference: docs/topology.md.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "ztsim topology")]
