@@ -5,6 +5,7 @@
 // Diagnostics are large but travel only the cold error path (see lib.rs).
 #![allow(clippy::result_large_err)]
 
+#[macro_use]
 mod cli;
 
 use std::process::ExitCode;
@@ -84,16 +85,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(diags)) => {
             for d in &diags {
-                eprintln!("error: {d}");
+                errln!("error: {d}");
             }
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(1)
         }
         Err(Failure::Interrupted(msg)) => {
-            eprintln!("{msg}");
+            errln!("{msg}");
             ExitCode::from(130)
         }
     }

@@ -3,7 +3,6 @@
 //! `output/README.md`).
 
 use std::fmt::Write;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -369,7 +368,7 @@ pub fn capacity_csv(r: &CapacityReport) -> io::Result<Vec<u8>> {
 
 /// Writes `capacity.json` and `capacity.csv` into `dir`.
 pub fn write_capacity(dir: &Path, r: &CapacityReport) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
     write_atomic(&dir.join("capacity.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("capacity.csv"), &capacity_csv(r)?)
@@ -604,7 +603,7 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
 
 /// Writes `sizing.json` and `sizing.csv` into `dir`.
 pub fn write_sizing(dir: &Path, r: &SizingReport) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
     write_atomic(&dir.join("sizing.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("sizing.csv"), &sizing_csv(r)?)

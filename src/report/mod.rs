@@ -6,6 +6,7 @@ pub mod article;
 pub mod capacity;
 pub mod figures;
 mod headline;
+pub mod output;
 pub mod review;
 pub mod sensitivity;
 pub mod slo;
@@ -16,8 +17,8 @@ pub mod table;
 pub mod traces;
 
 pub use headline::headline;
+pub use output::write_atomic;
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -37,21 +38,6 @@ pub fn run_dir(root: &Path, topology_name: &str, design_name: Option<&str>) -> P
         None => topology_name.to_string(),
     };
     root.join("runs").join(safe_name(&name))
-}
-
-/// `dir` if it holds no `marker` file (no results), else the first free
-/// `dir-2`, `dir-3`, ... beside it: results are never overwritten silently.
-pub fn unused_dir(dir: &Path, marker: &str) -> PathBuf {
-    if !dir.join(marker).exists() {
-        return dir.to_path_buf();
-    }
-    let name = dir
-        .file_name()
-        .map_or("results".into(), |n| n.to_string_lossy().into_owned());
-    (2..)
-        .map(|n| dir.with_file_name(format!("{name}-{n}")))
-        .find(|d| !d.join(marker).exists())
-        .expect("some numbered folder is free")
 }
 
 /// Where `ztsim sensitivity` writes a topology's analysis under a base
@@ -95,7 +81,7 @@ pub fn write_run(
     runs: &[RunMetrics],
     summary: &Summary,
 ) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
     write_atomic(&dir.join("summary.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("latency.csv"), &latency_csv(topo, runs, summary)?)?;
@@ -147,13 +133,6 @@ fn timeseries_csv(runs: &[RunMetrics]) -> io::Result<Vec<u8>> {
         }
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
-}
-
-/// Writes via a temporary file and a rename, so a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
 }
 
 /// Columns of `latency.csv`.

@@ -537,7 +537,7 @@ fn skipped_rows(out: &mut String, r: &SensitivityResults) {
 /// missing), each atomically; returns the paths written. The tornado charts
 /// beside them are `crate::charts::tornado`'s.
 pub fn write(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let csv_path = dir.join("sensitivity.csv");
     super::write_atomic(&csv_path, &csv(r)?)?;
     let json_path = dir.join("sensitivity.json");

@@ -314,7 +314,7 @@ fn metric_cells(
 
 /// Writes `results.json` and `results.csv` into `dir` (atomically).
 pub fn write_results(dir: &std::path::Path, results: &StudyResults) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
     super::write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     super::write_atomic(&dir.join("results.csv"), &results_csv(results)?)
@@ -438,7 +438,7 @@ pub struct Manifest {
 /// Starts (or restarts) the point store of a study folder.
 pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> std::io::Result<()> {
     let pd = points_dir(dir);
-    std::fs::create_dir_all(&pd)?;
+    super::output::create_dir(&pd)?;
     let json = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
     super::write_atomic(&pd.join("manifest.json"), json.as_bytes())
 }
@@ -547,7 +547,7 @@ pub fn write_shard_manifest(
     dir: &std::path::Path,
     manifest: &ShardManifest,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
     super::write_atomic(&dir.join(SHARD_MANIFEST), format!("{json}\n").as_bytes())
 }

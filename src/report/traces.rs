@@ -749,7 +749,7 @@ pub fn write(
     design: &Design,
     traces: &[RequestTrace],
 ) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let out = build(topo, design, traces);
     let json = |v: &dyn erased::Json| v.to_vec();
     super::write_atomic(&dir.join("jaeger.json"), &json(&jaeger(&out))?)?;
