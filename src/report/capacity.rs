@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::slo::Slo;
 use super::stats::Estimate;
-use super::{safe_name, write_atomic};
+use super::{csv_text, safe_name, write_atomic};
 use crate::study::capacity::{HOURS_PER_MONTH, Point, RateCapacity, SizeBy, Sizing};
 
 /// What each point's verdict rests on, said in every output.
@@ -341,19 +341,21 @@ pub fn capacity_csv(r: &CapacityReport) -> io::Result<Vec<u8>> {
     w.write_record(&header)?;
     for c in &r.designs {
         let mut rec = vec![
-            c.design.clone(),
+            csv_text(&c.design),
             num(c.met_rps),
             num(c.limit_rps),
             num(c.missed_rps),
             num(c.width()),
             num(c.saturation_rps),
             num(c.saturation_estimate_rps),
-            c.bottleneck.clone().unwrap_or_default(),
-            c.unsure
-                .iter()
-                .map(|u| u.to_string())
-                .collect::<Vec<_>>()
-                .join(";"),
+            csv_text(c.bottleneck.as_deref().unwrap_or_default()),
+            csv_text(
+                &c.unsure
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
             c.runs.to_string(),
         ];
         for i in 0..r.slos.len() {
@@ -569,8 +571,8 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
         let rate = r.target_rps.to_string();
         for s in &d.services {
             w.write_record([
-                d.design.clone(),
-                s.service.clone(),
+                csv_text(&d.design),
+                csv_text(&s.service),
                 s.replicas_before.to_string(),
                 s.cores_before.to_string(),
                 s.replicas_after.to_string(),
@@ -584,7 +586,7 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
             ])?;
         }
         w.write_record([
-            d.design.clone(),
+            csv_text(&d.design),
             "total".into(),
             String::new(),
             String::new(),

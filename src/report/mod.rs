@@ -74,6 +74,21 @@ pub fn safe_name(name: &str) -> String {
     }
 }
 
+/// A text cell of a CSV file, safe to open in a spreadsheet: a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read
+/// as a formula, so it gets a leading `'` (OWASP's advice against CSV
+/// injection). A number (`-5`, `+1e3`) is left as it is. Every CSV writer
+/// passes every text cell that can hold a name from input through it.
+pub fn csv_text(cell: &str) -> String {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.trim().parse::<f64>().is_ok_and(f64::is_finite);
+    if formula && !number {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
 /// Writes `summary.json` and `latency.csv` for a run into `dir`.
 pub fn write_run(
     dir: &Path,
@@ -164,7 +179,7 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
     for (i, &(ep, _)) in topo.workload.entries.iter().enumerate() {
         rows.push((
             "endpoint",
-            topo.endpoints[ep as usize].name.clone(),
+            csv_text(&topo.endpoints[ep as usize].name),
             Box::new(move |r| &r.endpoints[i]),
         ));
     }
@@ -173,7 +188,7 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
             "{} -> {}",
             topo.endpoints[a as usize].name, topo.endpoints[b as usize].name
         );
-        rows.push(("edge", name, Box::new(move |r| &r.edges[i])));
+        rows.push(("edge", csv_text(&name), Box::new(move |r| &r.edges[i])));
     }
     for (k, (scope, name, get)) in rows.iter().enumerate() {
         for (rep, run) in runs.iter().enumerate() {
@@ -222,4 +237,21 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
         }
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_text;
+
+    #[test]
+    fn formula_cells_are_quoted_and_numbers_kept() {
+        for cell in [
+            "=1+1", "+cmd", "-2+3", "@SUM(1)", "\tx", "\rx", "-inf", "=", "-",
+        ] {
+            assert_eq!(csv_text(cell), format!("'{cell}"), "{cell:?}");
+        }
+        for cell in ["-5", "+1e3", "-0.25", "cart", "a=b", "", " =x"] {
+            assert_eq!(csv_text(cell), cell, "{cell:?}");
+        }
+    }
 }

@@ -305,11 +305,11 @@ pub fn csv(r: &SensitivityResults) -> std::io::Result<Vec<u8>> {
         };
         w.write_record([
             k.p99.rank.to_string(),
-            k.path.clone(),
-            k.kind.clone(),
-            k.base_value.clone(),
-            k.low_value.clone(),
-            k.high_value.clone(),
+            super::csv_text(&k.path),
+            super::csv_text(&k.kind),
+            super::csv_text(&k.base_value),
+            super::csv_text(&k.low_value),
+            super::csv_text(&k.high_value),
             num(r.base.p99_ms.map(|e| e.mean), 6),
             num(k.low.p99_ms.map(|e| e.mean), 6),
             num(k.low.p99_ms.and_then(|e| e.ci95), 6),
@@ -329,7 +329,7 @@ pub fn csv(r: &SensitivityResults) -> std::io::Result<Vec<u8>> {
             num(c.and_then(|c| c.noise), 3),
             c.map_or(String::new(), |c| c.saturates.to_string()),
             opt_bool(c.and_then(|c| c.within_noise)),
-            format!("{} / {}", bottleneck(&k.low), bottleneck(&k.high)),
+            super::csv_text(&format!("{} / {}", bottleneck(&k.low), bottleneck(&k.high))),
         ])?;
     }
     w.into_inner()

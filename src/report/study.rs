@@ -206,23 +206,23 @@ pub fn results_csv(results: &StudyResults) -> std::io::Result<Vec<u8>> {
         })
         .unwrap_or_default();
     let mut header: Vec<String> = LEAD_COLUMNS.iter().map(|s| s.to_string()).collect();
-    header.extend(results.params.iter().cloned());
+    header.extend(results.params.iter().map(|p| super::csv_text(p)));
     header.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
     header.extend(
         groups
             .iter()
-            .map(|g| format!("util_{}", g.replace(' ', "_"))),
+            .map(|g| super::csv_text(&format!("util_{}", g.replace(' ', "_")))),
     );
     w.write_record(&header)?;
     for p in &results.points {
         let lead = |rep: &str| -> Vec<String> {
             let mut v = vec![
                 p.index.to_string(),
-                p.at.design.clone(),
+                super::csv_text(&p.at.design),
                 p.at.rate_rps.map_or(String::new(), |r| format!("{r}")),
                 rep.to_string(),
             ];
-            v.extend(p.at.params.iter().map(|(_, val)| val.clone()));
+            v.extend(p.at.params.iter().map(|(_, val)| super::csv_text(val)));
             v
         };
         for (i, s) in p.replications.iter().enumerate() {
@@ -289,10 +289,12 @@ fn metric_cells(
         e(&k.jwt_verifications),
         e(&k.token_fetches),
         e(&k.rotations_per_s),
-        s.saturated
-            .as_ref()
-            .and_then(|x| x.bottleneck.clone())
-            .unwrap_or_default(),
+        super::csv_text(
+            s.saturated
+                .as_ref()
+                .and_then(|x| x.bottleneck.as_deref())
+                .unwrap_or_default(),
+        ),
         seed.to_string(),
     ]);
     for g in groups {

@@ -733,7 +733,7 @@ pub fn index_csv(
             o.trace_id_hex(),
             t.pick.replication.to_string(),
             t.pick.request.to_string(),
-            topo.endpoints[t.calls[0].endpoint as usize].name.clone(),
+            super::csv_text(&topo.endpoints[t.calls[0].endpoint as usize].name),
             format!("{:.6}", t.latency as f64 / 1e6),
             picked.to_string(),
             o.spans.len().to_string(),
