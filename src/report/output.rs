@@ -7,7 +7,7 @@
 //! [`FolderLock`] for the whole run, so two runs never mix their files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -64,16 +64,18 @@ pub fn write_atomic_with(
 
 /// Creates the folder `dir` (and its parents) to write into, refusing a
 /// symbolic link where ztsim would write: `dir` itself and, for a relative
-/// path, every folder on the way (`output/runs/...` are ztsim's own).
+/// path, every folder on the way below its first (`runs/` in
+/// `output/runs/x` is ztsim's own; `output` may be the user's link to a
+/// bigger disk).
 pub fn create_dir(dir: &Path) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut at = PathBuf::new();
     let relative = dir.is_relative();
-    let mut components = dir.components().peekable();
-    while let Some(c) = components.next() {
+    let mut components = dir.components().enumerate().peekable();
+    while let Some((i, c)) = components.next() {
         at.push(c);
         let last = components.peek().is_none();
-        if !(last || relative && matches!(c, Component::Normal(_))) {
+        if !(last || relative && i > 0 && matches!(c, Component::Normal(_))) {
             continue;
         }
         if fs::symlink_metadata(&at)?.file_type().is_symlink() {
@@ -135,16 +137,7 @@ impl FolderLock {
                 Err(fs::TryLockError::WouldBlock) if wait => {
                     file.lock().map_err(LockError::Io)?;
                 }
-                Err(fs::TryLockError::WouldBlock) => {
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
-                    let holder = holder.trim();
-                    return Err(LockError::Busy(if holder.is_empty() {
-                        "starting up".into()
-                    } else {
-                        holder.replace('\n', ", ")
-                    }));
-                }
+                Err(fs::TryLockError::WouldBlock) => return Err(LockError::Busy(holder(&file))),
                 Err(fs::TryLockError::Error(e)) => return Err(LockError::Io(e)),
             }
             // The holder before us removes the file as it ends: a lock on a
@@ -191,6 +184,22 @@ impl Drop for FolderLock {
         let _ = fs::remove_file(&self.path);
         let _ = self.file.unlock();
     }
+}
+
+/// The holder named in a lock file, in a line. The holder writes it just
+/// after locking: give it a moment before saying it is starting up.
+fn holder(mut file: &File) -> String {
+    for _ in 0..50 {
+        let mut text = String::new();
+        if file.seek(SeekFrom::Start(0)).is_ok() && file.read_to_string(&mut text).is_ok() {
+            // Complete once its last line (the command line) is.
+            if text.ends_with("`\n") {
+                return text.trim().replace('\n', ", ");
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    "starting up".into()
 }
 
 /// Opens (or creates) a lock file for reading and writing, never through a
@@ -263,6 +272,48 @@ fn utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_held_folder_is_refused_naming_its_holder_then_free() {
+        let dir = std::env::temp_dir().join(format!("ztsim-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let held = FolderLock::acquire(&dir, false).unwrap();
+        match FolderLock::acquire(&dir, false) {
+            Err(LockError::Busy(h)) => {
+                assert!(h.contains(&format!("pid {}", std::process::id())), "{h}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let (beside, _second) = FolderLock::acquire_fresh(&dir, |_| false).unwrap();
+        assert_eq!(
+            beside,
+            dir.with_file_name(format!("ztsim-lock-{}-2", std::process::id()))
+        );
+        drop(held);
+        assert!(!dir.join(LOCK_FILE).exists());
+        drop(FolderLock::acquire(&dir, false).unwrap());
+        let _ = fs::remove_dir_all(&dir);
+        let _ = fs::remove_dir_all(&beside);
+    }
+
+    #[test]
+    fn a_link_is_replaced_not_written_through() {
+        let dir = std::env::temp_dir().join(format!("ztsim-link-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&victim, dir.join("out.json")).unwrap();
+            std::os::unix::fs::symlink(&dir, dir.join("sub")).unwrap();
+            assert!(create_dir(&dir.join("sub")).is_err());
+        }
+        write_atomic(&dir.join("out.json"), b"new").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(fs::read_to_string(dir.join("out.json")).unwrap(), "new");
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn utc_dates() {
