@@ -1,15 +1,20 @@
 //! Flags several commands share: the measured window and seed, workload
 //! overrides, durations and rates in flags, the size guard (`--no-guard`)
-//! and the thread count (`--threads`).
+//! and the thread count (`--threads`), and how the output folder is locked
+//! (`--wait`).
+
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use ztsim::config::Diagnostic;
 use ztsim::model::topology::{Arrivals, Window, Workload};
 use ztsim::model::{self, Topology};
+use ztsim::report::output::FolderLock;
+use ztsim::study::folder::folder_error;
 use ztsim::units;
 
-use super::failure::{Failure, flag_error};
+use super::failure::{Failure, bad, flag_error};
 
 /// Workload settings that override the topology file's.
 #[derive(Args, Default)]
@@ -132,4 +137,36 @@ pub fn set_threads(n: usize) -> Result<(), Failure> {
         .num_threads(n)
         .build_global()
         .map_err(|e| Failure::Other(format!("cannot start {n} threads: {e}")))
+}
+
+/// How a command takes the output folder it writes: locked for the whole
+/// run, so two runs never mix or lose each other's files.
+#[derive(Args, Default)]
+pub struct FolderFlags {
+    /// If another ztsim run is writing the output folder, wait for it to
+    /// finish [default: refuse at once, exit 2, naming the other run].
+    #[arg(long)]
+    pub wait: bool,
+}
+
+impl FolderFlags {
+    /// Locks `dir` itself (created if need be).
+    pub fn lock(&self, dir: &Path) -> Result<FolderLock, Failure> {
+        FolderLock::acquire(dir, self.wait).map_err(|e| bad(folder_error(dir, &e)))
+    }
+
+    /// Locks `dir` with `force`; else the first of `dir`, `dir-2`, ... that
+    /// holds no results (`taken`) and no other run is writing, so results
+    /// already there are never overwritten.
+    pub fn claim(
+        &self,
+        dir: &Path,
+        force: bool,
+        taken: impl Fn(&Path) -> bool,
+    ) -> Result<(PathBuf, FolderLock), Failure> {
+        if force {
+            return Ok((dir.to_path_buf(), self.lock(dir)?));
+        }
+        FolderLock::acquire_fresh(dir, taken).map_err(|e| bad(folder_error(dir, &e)))
+    }
 }

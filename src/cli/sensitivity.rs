@@ -16,7 +16,7 @@ use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{duration_flag, guard, set_threads};
+use super::flags::{FolderFlags, duration_flag, guard, set_threads};
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -73,6 +73,8 @@ pub struct SensitivityArgs {
     /// is used unless --force.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Replace the results already in the output folder.
     #[arg(long)]
     force: bool,
@@ -189,13 +191,11 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             &prepared.base.design.name,
         )
     });
-    let dir = if args.force {
-        dir
-    } else {
-        report::unused_dir(&dir, "sensitivity.json")
-    };
+    let (dir, _lock) = args
+        .folder
+        .claim(&dir, args.force, |d| d.join("sensitivity.json").exists())?;
     let runs = prepared.cases().count();
-    println!(
+    outln!(
         "varying {} parameter(s) of {} one at a time on {} at {} rps: {} runs x {} replication(s), all on seed {}{}",
         prepared.knobs.len(),
         prepared.base.design.name,
@@ -218,8 +218,8 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             Ok(w)
         })
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
-    print!("\n{}", report::sensitivity::table(&results, args.top));
-    println!(
+    out!("\n{}", report::sensitivity::table(&results, args.top));
+    outln!(
         "\nwrote {}/sensitivity.csv, sensitivity.json and {}",
         dir.display(),
         written

@@ -12,7 +12,7 @@ use ztsim::study::folder::{Existing, Run, run_study};
 use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{duration_flag, rate_flag, set_threads};
+use super::flags::{FolderFlags, duration_flag, rate_flag, set_threads};
 use super::terminal::{STOP, Terminal, command_line};
 
 /// Flags of `ztsim sweep`.
@@ -60,6 +60,8 @@ pub struct SweepArgs {
     /// or --resume.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Run even if a point's estimated size (events, memory) is beyond the guard's budget.
     #[arg(long)]
     no_guard: bool,
@@ -202,6 +204,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         existing,
         guarded: !args.no_guard,
         shard,
+        wait: args.folder.wait,
         command: &command_line(),
     };
     Ok(run_study(&spec, &run, &Terminal::default(), &STOP)?)
