@@ -18,7 +18,7 @@ use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
 use ztsim::study::capacity::{Search, SizeBy};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{WindowArgs, guard, rate_flag, set_threads};
+use super::flags::{WindowArgs, guard, rate_flag, replications_flag, set_threads};
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,13 +136,10 @@ impl CapacityArgs {
 
     fn search(&self, topo: &Topology) -> Result<Search, Failure> {
         let replications = match self.replications {
-            Some(0) => return Err(flag_error("--replications", "must be at least 1")),
-            Some(n) => n,
+            Some(n) => replications_flag("--replications", n)?,
             None => topo.workload.replications,
         };
-        if self.max_replications == 0 {
-            return Err(flag_error("--max-replications", "must be at least 1"));
-        }
+        replications_flag("--max-replications", self.max_replications)?;
         let start_rps = self
             .start_rate
             .as_deref()

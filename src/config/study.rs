@@ -16,7 +16,7 @@ use super::{parse_design, parse_topology};
 use crate::engine::rng::derive;
 use crate::model::Design;
 use crate::model::slo::Slo;
-use crate::model::topology::{Arrivals, Topology, Window};
+use crate::model::topology::{Arrivals, MAX_REPLICATIONS, Topology, Window};
 use crate::units::Dur;
 
 /// Top-level keys of a topology file: a parameter path starting with one of
@@ -218,11 +218,11 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
     let designs = study_designs(&src, &raw, base, &mut errors);
     check_keys(&src, &raw, &mut errors);
     let replications = match raw.replications {
-        Some(n) if (1..=10_000).contains(&n) => Some(n as u32),
+        Some(n) if (1..=i64::from(MAX_REPLICATIONS)).contains(&n) => Some(n as u32),
         Some(n) => {
             errors.push(src.error(
                 &KeyPath::root().key("replications"),
-                format!("replications must be from 1 to 10000, got {n}"),
+                format!("replications must be from 1 to {MAX_REPLICATIONS}, got {n}"),
             ));
             None
         }

@@ -210,6 +210,10 @@ impl Window {
     }
 }
 
+/// Most replications of one run: far more than any confidence interval
+/// needs, and each keeps its measurements until the summary.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
 /// The workload driving a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {

@@ -47,15 +47,24 @@ impl Compiler<'_> {
 
     /// An integer that must be at least `min`.
     pub(super) fn count(&mut self, value: i64, min: i64, path: &KeyPath, what: &str) -> u32 {
+        self.bounded(value, min, u32::MAX, path, what)
+    }
+
+    /// A count from `min` to `max`.
+    pub(super) fn bounded(
+        &mut self,
+        value: i64,
+        min: i64,
+        max: u32,
+        path: &KeyPath,
+        what: &str,
+    ) -> u32 {
         match u32::try_from(value) {
-            Ok(v) if value >= min => v,
+            Ok(v) if value >= min && v <= max => v,
             _ => {
                 self.error(
                     path,
-                    format!(
-                        "{what} must be a whole number from {min} to {}, got {value}",
-                        u32::MAX
-                    ),
+                    format!("{what} must be a whole number from {min} to {max}, got {value}"),
                 );
                 min.max(0) as u32
             }
