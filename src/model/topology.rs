@@ -358,23 +358,21 @@ impl Topology {
                 continue;
             }
             seen[root] = true;
-            let mut stack = vec![(root, 0usize)];
-            while let Some((ep, i)) = stack.pop() {
-                let calls: Vec<u32> = self.endpoints[ep]
-                    .stages
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .collect();
-                if let Some(&c) = calls.get(i) {
-                    stack.push((ep, i + 1));
-                    let t = self.calls[c as usize].target as usize;
-                    if !seen[t] {
-                        seen[t] = true;
-                        stack.push((t, 0));
+            // (endpoint, stage, call within the stage) still to follow.
+            let mut stack = vec![(root, 0usize, 0usize)];
+            while let Some((ep, si, ci)) = stack.pop() {
+                let stages = &self.endpoints[ep].stages;
+                match stages.get(si) {
+                    Some(stage) if ci < stage.len() => {
+                        stack.push((ep, si, ci + 1));
+                        let t = self.calls[stage[ci] as usize].target as usize;
+                        if !seen[t] {
+                            seen[t] = true;
+                            stack.push((t, 0, 0));
+                        }
                     }
-                } else {
-                    order.push(ep as EndpointId);
+                    Some(_) => stack.push((ep, si + 1, 0)),
+                    None => order.push(ep as EndpointId),
                 }
             }
         }
