@@ -228,7 +228,10 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
             println!("\nwrote {}/capacity.json and capacity.csv", dir.display());
         }
         Some(rate) => {
-            guard(&capacity_topology_at(&topo, rate))?;
+            let at = capacity_topology_at(&topo, rate);
+            for d in &designs {
+                guard(&at, d)?;
+            }
             let by = match args.size {
                 SizeFlag::Replicas => SizeBy::Replicas,
                 SizeFlag::Cores => SizeBy::Cores,

@@ -6,7 +6,7 @@ use clap::Args;
 
 use ztsim::config::Diagnostic;
 use ztsim::model::topology::{Arrivals, MAX_REPLICATIONS, Window, Workload};
-use ztsim::model::{self, Topology};
+use ztsim::model::{self, Design, Topology};
 use ztsim::units;
 
 use super::failure::{Failure, flag_error};
@@ -122,8 +122,8 @@ pub fn replications_flag(flag: &str, n: u32) -> Result<u32, Failure> {
 }
 
 /// Refuses a run whose estimated size would explode, with the figure.
-pub fn guard(topo: &Topology) -> Result<(), Failure> {
-    match model::guard::Size::of(topo).refusal() {
+pub fn guard(topo: &Topology, design: &Design) -> Result<(), Failure> {
+    match model::guard::Size::of(topo, design).refusal() {
         Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(
             topo.name.clone(),
             why,

@@ -174,7 +174,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
     if !args.no_guard {
         for case in prepared.cases() {
-            guard(&case.topology)?;
+            guard(&case.topology, &case.design)?;
         }
     }
     if let Some(n) = args.threads {

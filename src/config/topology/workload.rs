@@ -7,9 +7,7 @@ use super::compiler::{Compiler, MIN_RATE};
 use super::file::{ArrivalsFile, TopologyFile, WorkloadFile};
 use crate::config::diag::KeyPath;
 use crate::model::dist::Dist;
-use crate::model::topology::{
-    Arrivals, EndpointId, MAX_REPLICATIONS, Recording, Window, Workload,
-};
+use crate::model::topology::{Arrivals, EndpointId, MAX_REPLICATIONS, Recording, Window, Workload};
 
 impl Compiler<'_> {
     pub(super) fn workload(&mut self, raw: &TopologyFile, names: &[String]) -> Workload {
@@ -70,7 +68,13 @@ impl Compiler<'_> {
             timeout: w.timeout.map(|t| t.0),
             seed: w.seed.unwrap_or(1),
             replications: w.replications.map_or(1, |r| {
-                self.bounded(r, 1, MAX_REPLICATIONS, &wp.key("replications"), "replications")
+                self.bounded(
+                    r,
+                    1,
+                    MAX_REPLICATIONS,
+                    &wp.key("replications"),
+                    "replications",
+                )
             }),
             recording,
         };
