@@ -380,6 +380,32 @@ impl Topology {
         order
     }
 
+    /// An entry whose requests may take no simulated time at all: some RTT
+    /// of the network is zero, and the entry's CPU and that of every call
+    /// it certainly makes (probability 1), all the way down, are zero. In a
+    /// closed loop with no think time, such requests stop the clock.
+    pub fn instant_entry(&self) -> Option<EndpointId> {
+        let net = &self.network;
+        if net.same_host.mean() > 0.0 && net.rtt.iter().all(|d| d.mean() > 0.0) {
+            return None;
+        }
+        // Callees before callers, so each endpoint sees its callees' verdict.
+        let mut instant = vec![false; self.endpoints.len()];
+        for ep in self.topological_order().into_iter().rev() {
+            let e = &self.endpoints[ep as usize];
+            instant[ep as usize] = e.cpu.mean() == 0.0
+                && e.stages.iter().flatten().all(|&c| {
+                    let call = &self.calls[c as usize];
+                    call.probability < 1.0 || instant[call.target as usize]
+                });
+        }
+        self.workload
+            .entries
+            .iter()
+            .map(|&(ep, _)| ep)
+            .find(|&ep| instant[ep as usize])
+    }
+
     /// Expected endpoint visits per request, over the entry mix.
     pub fn visits(&self) -> Vec<f64> {
         let mut total = vec![0.0; self.endpoints.len()];

@@ -161,6 +161,7 @@ impl Compiler<'_> {
             edges,
         } = self.services(&raw, &endpoint_names);
         let workload = self.workload(&raw, &endpoint_names);
+        let think_given = raw.workload.think.is_some();
         let topo = Topology {
             name: raw.name.unwrap_or(stem),
             zones: raw.zones.keys().cloned().collect(),
@@ -173,6 +174,9 @@ impl Compiler<'_> {
         };
         if self.errors.is_empty() {
             self.check_graph(&topo);
+        }
+        if self.errors.is_empty() {
+            self.check_progress(think_given, &topo);
         }
         if self.errors.is_empty() {
             Ok(topo)
