@@ -2,6 +2,8 @@
 //! its checks of single values (counts, distributions, zone and endpoint
 //! names) and the limits a topology must stay within.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 use super::file::ZoneFile;
@@ -20,6 +22,8 @@ pub const MIN_RATE: f64 = 1e-3;
 pub(super) struct Compiler<'s> {
     pub(super) src: &'s Source,
     pub(super) errors: Vec<Diagnostic>,
+    /// Each qualified endpoint name's id, once the names are known.
+    pub(super) endpoint_ids: HashMap<String, EndpointId>,
 }
 
 impl Compiler<'_> {
@@ -95,8 +99,8 @@ impl Compiler<'_> {
         path: &KeyPath,
         names: &[String],
     ) -> Option<EndpointId> {
-        if let Some(i) = names.iter().position(|n| n == name) {
-            return Some(i as EndpointId);
+        if let Some(&i) = self.endpoint_ids.get(name) {
+            return Some(i);
         }
         let (svc, _) = name.split_once('.').unwrap_or((name, ""));
         let prefix = format!("{svc}.");

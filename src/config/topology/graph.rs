@@ -154,6 +154,10 @@ impl Compiler<'_> {
                 endpoint_names.push(format!("{sname}.{ename}"));
             }
         }
+        self.endpoint_ids = super::arrivals::ids_of(&endpoint_names)
+            .into_iter()
+            .map(|(n, i)| (n.to_string(), i))
+            .collect();
         let Graph {
             services,
             endpoints,
