@@ -167,7 +167,7 @@ fn thousands_of_zones_without_links_are_reported_once_per_zone_quickly() {
     let mesh = "[zones.a]\nrtt = \"1ms\"\n[zones.b]\nrtt = \"1ms\"\n[zones.c]\nrtt = \"1ms\"\n\
         [[network.links]]\nzones = [\"a\", \"b\"]\nrtt = \"2ms\"\n[[network.links]]\nzones = [\"c\", \"a\"]\nrtt = \"3ms\"\n\
         [[network.links]]\nzones = [\"b\", \"c\"]\nrtt = \"4ms\"\n\
-        [services.s]\nzone = \"a\"\nendpoints.e = {}\n[workload]\narrivals = \"poisson\"\nrate = 10\nentry = [{ endpoint = \"s.e\" }]\n";
+        [services.s]\nzone = \"a\"\nendpoints.e = {}\n[workload]\narrivals = \"poisson\"\nrate = 10\nduration = \"1s\"\nentry = [{ endpoint = \"s.e\" }]\n";
     let topo = parse_topology("mesh.toml", mesh).expect("a full mesh validates");
     let ms = |a: usize, b: usize| topo.network.rtt[a * 3 + b].mean() / 1e6;
     assert_eq!(
@@ -189,14 +189,9 @@ fn huge_replica_counts_are_refused_by_the_guard_with_the_figure() {
     );
     // A waypoint of 4e9 replicas, from the design file.
     write(d, "t.toml", &single("1ms", "1us", "1", POISSON));
-    let design = std::fs::read_to_string(root().join("models/istio-ambient-waypoint.toml"))
-        .unwrap()
-        .replace(
-            "[proxy.waypoint]",
-            "[proxy.waypoint]\nreplicas = 4000000000",
-        );
-    assert!(design.contains("replicas = 4000000000"));
-    write(d, "w.toml", &design);
+    let design =
+        "name = \"w\"\n[proxy]\nmode = \"node\"\n[proxy.waypoint]\nreplicas = 4000000000\n";
+    write(d, "w.toml", design);
     refused(
         d,
         &["run", "t.toml", "--model", "w.toml"],
@@ -265,7 +260,9 @@ fn a_100000_deep_chain_validates_in_linear_time_and_is_refused_not_overflowed() 
     let start = Instant::now();
     let topo = parse_topology("chain.toml", &text).expect("a deep chain is valid");
     let took = start.elapsed();
-    assert!(took < Duration::from_secs(10), "validation took {took:?}");
+    // Well under a second in a release build; bounded generously for a
+    // shared machine (the quadratic code took about 50 s in release).
+    assert!(took < Duration::from_secs(40), "validation took {took:?}");
     assert_eq!(topo.edges.len(), 99_999);
     assert_eq!(topo.visits().iter().sum::<f64>(), 100_000.0);
     let tmp = TempDir::new("limits-chain");
