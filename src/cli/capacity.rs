@@ -18,7 +18,7 @@ use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
 use ztsim::study::capacity::{Search, SizeBy};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{FolderFlags, WindowArgs, guard, rate_flag, set_threads};
+use super::flags::{FolderFlags, WindowArgs, guard, rate_flag, replications_flag, set_threads};
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -138,13 +138,10 @@ impl CapacityArgs {
 
     fn search(&self, topo: &Topology) -> Result<Search, Failure> {
         let replications = match self.replications {
-            Some(0) => return Err(flag_error("--replications", "must be at least 1")),
-            Some(n) => n,
+            Some(n) => replications_flag("--replications", n)?,
             None => topo.workload.replications,
         };
-        if self.max_replications == 0 {
-            return Err(flag_error("--max-replications", "must be at least 1"));
-        }
+        replications_flag("--max-replications", self.max_replications)?;
         let start_rps = self
             .start_rate
             .as_deref()
@@ -231,7 +228,10 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
             outln!("\nwrote {}/capacity.json and capacity.csv", dir.display());
         }
         Some(rate) => {
-            guard(&capacity_topology_at(&topo, rate))?;
+            let at = capacity_topology_at(&topo, rate);
+            for d in &designs {
+                guard(&at, d)?;
+            }
             let by = match args.size {
                 SizeFlag::Replicas => SizeBy::Replicas,
                 SizeFlag::Cores => SizeBy::Cores,

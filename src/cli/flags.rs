@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ztsim::config::Diagnostic;
-use ztsim::model::topology::{Arrivals, Window, Workload};
-use ztsim::model::{self, Topology};
+use ztsim::model::topology::{Arrivals, MAX_REPLICATIONS, Window, Workload};
+use ztsim::model::{self, Design, Topology};
 use ztsim::report::output::FolderLock;
 use ztsim::study::folder::folder_error;
 use ztsim::units;
@@ -108,18 +108,27 @@ impl Overrides {
         }
         self.window.apply(w)?;
         if let Some(n) = self.replications {
-            if n == 0 {
-                return Err(flag_error("--replications", "must be at least 1"));
-            }
-            w.replications = n;
+            w.replications = replications_flag("--replications", n)?;
         }
         Ok(())
     }
 }
 
+/// A replication count flag, from 1 to [`MAX_REPLICATIONS`].
+pub fn replications_flag(flag: &str, n: u32) -> Result<u32, Failure> {
+    if (1..=MAX_REPLICATIONS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(flag_error(
+            flag,
+            format!("must be from 1 to {MAX_REPLICATIONS}, got {n}"),
+        ))
+    }
+}
+
 /// Refuses a run whose estimated size would explode, with the figure.
-pub fn guard(topo: &Topology) -> Result<(), Failure> {
-    match model::guard::Size::of(topo).refusal() {
+pub fn guard(topo: &Topology, design: &Design) -> Result<(), Failure> {
+    match model::guard::Size::of(topo, design).refusal() {
         Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(
             topo.name.clone(),
             why,
@@ -128,10 +137,18 @@ pub fn guard(topo: &Topology) -> Result<(), Failure> {
     }
 }
 
+/// Most worker threads `--threads` may ask for: far beyond any core count
+/// that helps, and low enough that starting them is instant (each thread
+/// reserves a stack; 100,000 of them take minutes to start).
+pub const MAX_THREADS: usize = 1024;
+
 /// Sizes rayon's pool; results never depend on it.
 pub fn set_threads(n: usize) -> Result<(), Failure> {
-    if n == 0 {
-        return Err(flag_error("--threads", "must be at least 1"));
+    if !(1..=MAX_THREADS).contains(&n) {
+        return Err(flag_error(
+            "--threads",
+            format!("must be from 1 to {MAX_THREADS}, got {n}"),
+        ));
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)

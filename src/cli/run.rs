@@ -158,13 +158,13 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         // The replay's window was recomputed: --duration/--requests narrow it.
         args.overrides.apply(&mut topo)?;
     }
-    if !args.no_guard {
-        guard(&topo)?;
-    }
     let design = match &args.model {
         Some(path) => config::load_design(path, &topo).map_err(Failure::BadInput)?,
         None => Design::plaintext(),
     };
+    if !args.no_guard {
+        guard(&topo, &design)?;
+    }
     if let Some(n) = args.threads {
         set_threads(n)?;
     }

@@ -16,7 +16,7 @@ use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{FolderFlags, duration_flag, guard, set_threads};
+use super::flags::{FolderFlags, duration_flag, guard, replications_flag, set_threads};
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -117,8 +117,8 @@ impl SensitivityArgs {
             .as_deref()
             .map(|d| duration_flag("--warmup", d, true))
             .transpose()?;
-        if self.replications == Some(0) {
-            return Err(flag_error("--replications", "must be at least 1"));
+        if let Some(n) = self.replications {
+            replications_flag("--replications", n)?;
         }
         Ok(Spec {
             topology,
@@ -163,9 +163,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    if args.capacity_replications == 0 {
-        return Err(flag_error("--capacity-replications", "must be at least 1"));
-    }
+    replications_flag("--capacity-replications", args.capacity_replications)?;
     let search = Search {
         resolution: args.resolution,
         replications: args.capacity_replications,
@@ -178,7 +176,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
     if !args.no_guard {
         for case in prepared.cases() {
-            guard(&case.topology)?;
+            guard(&case.topology, &case.design)?;
         }
     }
     if let Some(n) = args.threads {

@@ -12,7 +12,7 @@ use ztsim::study::folder::{Existing, Run, run_study};
 use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{FolderFlags, duration_flag, rate_flag, set_threads};
+use super::flags::{FolderFlags, duration_flag, rate_flag, replications_flag, set_threads};
 use super::terminal::{STOP, Terminal, command_line};
 
 /// Flags of `ztsim sweep`.
@@ -144,10 +144,7 @@ impl SweepArgs {
             spec.focus_rate = Some(rate_flag("--focus-rate", r)?);
         }
         if let Some(n) = self.replications {
-            if n == 0 {
-                return Err(flag_error("--replications", "must be at least 1"));
-            }
-            spec.replications = Some(n);
+            spec.replications = Some(replications_flag("--replications", n)?);
         }
         spec.seed = self.seed.or(spec.seed);
         if let Some(d) = &self.duration {

@@ -16,7 +16,7 @@ use super::{parse_design, parse_topology};
 use crate::engine::rng::derive;
 use crate::model::Design;
 use crate::model::slo::Slo;
-use crate::model::topology::{Arrivals, Topology, Window};
+use crate::model::topology::{Arrivals, MAX_REPLICATIONS, Topology, Window};
 use crate::units::Dur;
 
 /// Top-level keys of a topology file: a parameter path starting with one of
@@ -218,11 +218,11 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
     let designs = study_designs(&src, &raw, base, &mut errors);
     check_keys(&src, &raw, &mut errors);
     let replications = match raw.replications {
-        Some(n) if (1..=10_000).contains(&n) => Some(n as u32),
+        Some(n) if (1..=i64::from(MAX_REPLICATIONS)).contains(&n) => Some(n as u32),
         Some(n) => {
             errors.push(src.error(
                 &KeyPath::root().key("replications"),
-                format!("replications must be from 1 to 10000, got {n}"),
+                format!("replications must be from 1 to {MAX_REPLICATIONS}, got {n}"),
             ));
             None
         }
@@ -546,6 +546,7 @@ fn display(v: &toml::Value) -> String {
 /// parameters) combination gets one seed that all designs share, so they see
 /// the same workload (common random numbers).
 pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
+    check_grid_size(spec)?;
     let base_topo = parse_topology(&spec.topology.name, &spec.topology.text)?;
     check_grid(spec, &base_topo)?;
     let mut rates = spec.rates.clone();
@@ -598,6 +599,36 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         design_inputs: spec.designs.clone(),
         slos: spec.slos.clone(),
     })
+}
+
+/// Most points a study may expand to: each holds its own topology and
+/// design, so the grid is counted before a single point is built.
+pub const MAX_POINTS: usize = 10_000;
+
+/// Refuses a grid (designs x rates x each parameter's values) beyond
+/// [`MAX_POINTS`], from the counts alone.
+fn check_grid_size(spec: &StudySpec) -> Result<(), Vec<Diagnostic>> {
+    let rates = spec.rates.len().max(1) as f64;
+    let product: f64 = spec.params.iter().map(|(_, v)| v.len() as f64).product();
+    let points = spec.designs.len() as f64 * rates * product;
+    if points <= MAX_POINTS as f64 {
+        return Ok(());
+    }
+    let factors: Vec<String> = spec
+        .params
+        .iter()
+        .map(|(p, v)| format!("{} `{p}`", v.len()))
+        .collect();
+    Err(vec![Diagnostic::new(
+        &spec.name,
+        format!(
+            "the study's grid has {points:.0} points ({} designs x {} rates{}{}), beyond the limit of {MAX_POINTS}: sweep fewer values, or split it into several studies",
+            spec.designs.len(),
+            spec.rates.len().max(1),
+            if factors.is_empty() { "" } else { " x " },
+            factors.join(" x ")
+        ),
+    )])
 }
 
 /// Checks made once, before any point: parameter paths, designs, and rates

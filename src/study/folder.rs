@@ -275,13 +275,19 @@ pub fn run_study(
 fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     let study = study::expand(spec).map_err(StudyError::BadInput)?;
     if run.guarded {
-        // The largest point decides.
-        if let Some(p) = study.points.iter().max_by(|a, b| {
-            Size::of(&a.topology)
-                .events
-                .total_cmp(&Size::of(&b.topology).events)
-        }) && let Some(why) = Size::of(&p.topology).refusal()
+        // The point with the most events first, then any other too large.
+        let sizes: Vec<Size> = study
+            .points
+            .iter()
+            .map(|p| Size::of(&p.topology, &p.design_model))
+            .collect();
+        let largest = (0..sizes.len()).max_by(|&a, &b| sizes[a].events.total_cmp(&sizes[b].events));
+        if let Some((i, why)) = largest
+            .into_iter()
+            .chain(0..sizes.len())
+            .find_map(|i| sizes[i].refusal().map(|why| (i, why)))
         {
+            let p = &study.points[i];
             return Err(bad(Diagnostic::new(p.topology.name.clone(), why)));
         }
     }

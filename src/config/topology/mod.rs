@@ -33,6 +33,7 @@ pub fn parse_topology(file: &str, text: &str) -> Result<Topology, Vec<Diagnostic
     Compiler {
         src: &src,
         errors: Vec::new(),
+        endpoint_ids: Default::default(),
     }
     .compile(raw, stem)
 }

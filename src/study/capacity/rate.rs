@@ -160,7 +160,7 @@ pub fn rate_capacity(
     let mut rate = start;
     while found.points.len() < MAX_POINTS {
         let t = at_rate(topo, rate);
-        if let Some(why) = guard::Size::of(&t).refusal() {
+        if let Some(why) = guard::Size::of(&t, design).refusal() {
             note = Some(format!("stopped at {rate} rps: {why}"));
             break;
         }
