@@ -231,7 +231,7 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
             println!("\nwrote {}/capacity.json and capacity.csv", dir.display());
         }
         Some(rate) => {
-            guard(&capacity_topology_at(&topo, rate))?;
+            guard(&capacity_topology_at(&topo, rate), &args.topology)?;
             let by = match args.size {
                 SizeFlag::Replicas => SizeBy::Replicas,
                 SizeFlag::Cores => SizeBy::Cores,

@@ -150,7 +150,7 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         args.overrides.apply(&mut topo)?;
     }
     if !args.no_guard {
-        guard(&topo)?;
+        guard(&topo, &args.topology)?;
     }
     let design = match &args.model {
         Some(path) => config::load_design(path, &topo).map_err(Failure::BadInput)?,
