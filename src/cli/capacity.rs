@@ -230,7 +230,7 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
         Some(rate) => {
             let at = capacity_topology_at(&topo, rate);
             for d in &designs {
-                guard(&at, d)?;
+                guard(&at, d, &args.topology)?;
             }
             let by = match args.size {
                 SizeFlag::Replicas => SizeBy::Replicas,

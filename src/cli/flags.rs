@@ -5,9 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+
 use clap::Args;
 
-use ztsim::config::Diagnostic;
+use ztsim::config::topology::{MAX_SIMULATED_NS, MIN_RATE};
+use ztsim::config::{self, KeyPath};
 use ztsim::model::topology::{Arrivals, MAX_REPLICATIONS, Window, Workload};
 use ztsim::model::{self, Design, Topology};
 use ztsim::report::output::FolderLock;
@@ -43,7 +45,7 @@ pub struct WindowArgs {
     #[arg(long, value_name = "DURATION")]
     pub warmup: Option<String>,
     /// Base seed of all random streams [default: the topology's].
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
 }
 
@@ -54,12 +56,39 @@ pub fn duration_flag(flag: &str, text: &str, zero_ok: bool) -> Result<u64, Failu
     if d == 0 && !zero_ok {
         return Err(flag_error(flag, "must be above zero"));
     }
+    if d > MAX_SIMULATED_NS {
+        return Err(flag_error(
+            flag,
+            "is beyond 100 days of simulated time, the most a run may span",
+        ));
+    }
     Ok(d)
+}
+
+/// `--seed`: a whole number from 0 to 2^64-1. Given to clap with
+/// `allow_hyphen_values`, so `--seed -1` is refused as a value of `--seed`
+/// rather than taken for an unknown flag.
+pub fn seed_value(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "a seed is a whole number from 0 to {}, got `{text}`",
+            u64::MAX
+        )
+    })
 }
 
 /// A rate flag (`500`, `1.5k`) in requests per second.
 pub fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
-    units::parse_rate(v).map_err(|e| flag_error(flag, e.message))
+    let rate = units::parse_rate(v).map_err(|e| flag_error(flag, e.message))?;
+    if rate < MIN_RATE {
+        return Err(flag_error(
+            flag,
+            format!(
+                "must be at least {MIN_RATE} requests per second (as a topology's `rate`), got {rate:?}"
+            ),
+        ));
+    }
+    Ok(rate)
 }
 
 impl WindowArgs {
@@ -89,7 +118,7 @@ impl Overrides {
     pub fn apply(&self, topo: &mut Topology) -> Result<(), Failure> {
         let w = &mut topo.workload;
         if let Some(r) = &self.rate {
-            let rate = units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?;
+            let rate = rate_flag("--rate", r)?;
             match &mut w.arrivals {
                 Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
                 Arrivals::Replay { .. } => {
@@ -126,11 +155,15 @@ pub fn replications_flag(flag: &str, n: u32) -> Result<u32, Failure> {
     }
 }
 
-/// Refuses a run whose estimated size would explode, with the figure.
-pub fn guard(topo: &Topology, design: &Design) -> Result<(), Failure> {
+/// Refuses a run whose estimated size would explode, with the figure,
+/// located at the `[workload]` of the topology file it came from (its rate,
+/// window and replications, with the call graph and the design, make the
+/// size).
+pub fn guard(topo: &Topology, design: &Design, file: &Path) -> Result<(), Failure> {
     match model::guard::Size::of(topo, design).refusal() {
-        Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(
-            topo.name.clone(),
+        Some(why) => Err(Failure::BadInput(vec![config::locate(
+            file,
+            &KeyPath::root().key("workload"),
             why,
         )])),
         None => Ok(()),

@@ -163,7 +163,7 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         None => Design::plaintext(),
     };
     if !args.no_guard {
-        guard(&topo, &design)?;
+        guard(&topo, &design, &args.topology)?;
     }
     if let Some(n) = args.threads {
         set_threads(n)?;

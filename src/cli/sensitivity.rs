@@ -16,7 +16,7 @@ use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{FolderFlags, duration_flag, guard, replications_flag, set_threads};
+use super::flags::{FolderFlags, duration_flag, guard, replications_flag, seed_value, set_threads};
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -54,7 +54,7 @@ pub struct SensitivityArgs {
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
     /// The seed every variation shares [default: the topology's].
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
     /// With --slo: relative resolution of each capacity search (the
     /// bracket [met, not met] is narrowed until not-met / met <= 1 + this).
@@ -176,7 +176,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
     if !args.no_guard {
         for case in prepared.cases() {
-            guard(&case.topology, &case.design)?;
+            guard(&case.topology, &case.design, &args.topology)?;
         }
     }
     if let Some(n) = args.threads {

@@ -12,7 +12,9 @@ use ztsim::study::folder::{Existing, Run, run_study};
 use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{FolderFlags, duration_flag, rate_flag, replications_flag, set_threads};
+use super::flags::{
+    FolderFlags, duration_flag, rate_flag, replications_flag, seed_value, set_threads,
+};
 use super::terminal::{STOP, Terminal, command_line};
 
 /// Flags of `ztsim sweep`.
@@ -40,7 +42,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
     /// Base seed; each (load, parameters) combination derives its own.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
     /// Measured duration per run (e.g. 10s).
     #[arg(long, value_name = "DURATION")]

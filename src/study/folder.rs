@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::charts;
-use crate::config::Diagnostic;
 use crate::config::study::{self, Study, StudySpec};
+use crate::config::{self, Diagnostic, KeyPath};
 use crate::model::guard::Size;
 use crate::report::output::{self, FolderLock, LockError};
 use crate::report::study::{
@@ -288,7 +288,17 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
             .find_map(|i| sizes[i].refusal().map(|why| (i, why)))
         {
             let p = &study.points[i];
-            return Err(bad(Diagnostic::new(p.topology.name.clone(), why)));
+            // Located at the workload of the study's topology file: its
+            // window and rate, with the study's, make the size.
+            let point = match p.rate {
+                Some(r) => format!("the point at {r} rps, design `{}`", p.design),
+                None => format!("the point of design `{}`", p.design),
+            };
+            return Err(bad(config::locate(
+                Path::new(&spec.topology.name),
+                &KeyPath::root().key("workload"),
+                format!("{point}: {why}"),
+            )));
         }
     }
     let manifest = Manifest {

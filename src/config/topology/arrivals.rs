@@ -137,7 +137,7 @@ impl Rows<'_> {
     /// The `at_ns` field: whole nanoseconds, in time order, within range.
     fn time(&mut self, line: usize, at: &str) {
         let file = self.file;
-        let max = (crate::config::dist::MAX_MEAN_NS * 10.0) as Nanos;
+        let max = super::compiler::MAX_SIMULATED_NS;
         let at_col = 1 + at.chars().take_while(|c| c.is_whitespace()).count();
         match at.trim().parse::<u64>() {
             Ok(t) if t > max => self.errors.push(located(

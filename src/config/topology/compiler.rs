@@ -17,6 +17,9 @@ use crate::model::topology::{EndpointId, ZoneId};
 pub const MAX_EXPECTED_CALLS: f64 = 1e6;
 /// Slowest open-loop rate accepted: one request every ~17 minutes.
 pub const MIN_RATE: f64 = 1e-3;
+/// The simulated time a run may span (warm-up plus duration) and the
+/// latest recorded arrival: 100 days, as documented.
+pub const MAX_SIMULATED_NS: u64 = 100 * 86_400 * 1_000_000_000;
 
 /// Collects every problem instead of stopping at the first.
 pub(super) struct Compiler<'s> {

@@ -50,8 +50,11 @@ pub(super) struct NetworkFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LinkFile {
-    /// The two zones the link joins (order does not matter).
-    pub(super) zones: [String; 2],
+    /// The two zones the link joins (order does not matter). Read as a list
+    /// so that a link naming one or three zones is refused by the compiler
+    /// with its line, not truncated to two.
+    #[schemars(length(equal = 2))]
+    pub(super) zones: Vec<String>,
     /// Round-trip time between a replica in one zone and a replica in the other.
     pub(super) rtt: DistSpec,
 }

@@ -205,8 +205,18 @@ impl Compiler<'_> {
         let mut links: HashMap<(usize, usize), Dist> = HashMap::new();
         for (li, link) in raw.network.links.iter().enumerate() {
             let lp = np.key("links").index(li);
-            let a = self.zone(&raw.zones, &link.zones[0], &lp.key("zones").index(0)) as usize;
-            let b = self.zone(&raw.zones, &link.zones[1], &lp.key("zones").index(1)) as usize;
+            let [za, zb] = link.zones.as_slice() else {
+                self.error(
+                    &lp.key("zones"),
+                    format!(
+                        "a link joins exactly two zones, got {}: write one link per pair, e.g. zones = [\"az1\", \"az2\"]",
+                        link.zones.len()
+                    ),
+                );
+                continue;
+            };
+            let a = self.zone(&raw.zones, za, &lp.key("zones").index(0)) as usize;
+            let b = self.zone(&raw.zones, zb, &lp.key("zones").index(1)) as usize;
             if a == b {
                 self.error(&lp.key("zones"), "a link joins two different zones; the RTT within a zone is the zone's own `rtt`");
                 continue;
@@ -215,10 +225,7 @@ impl Compiler<'_> {
             if links.insert((a.min(b), a.max(b)), d).is_some() {
                 self.error(
                     &lp.key("zones"),
-                    format!(
-                        "a second link between `{}` and `{}`",
-                        link.zones[0], link.zones[1]
-                    ),
+                    format!("a second link between `{za}` and `{zb}`"),
                 );
             }
         }

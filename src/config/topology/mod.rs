@@ -14,7 +14,7 @@ mod graph;
 mod workload;
 
 pub use arrivals::parse_arrivals;
-pub use compiler::{MAX_EXPECTED_CALLS, MIN_RATE};
+pub use compiler::{MAX_EXPECTED_CALLS, MAX_SIMULATED_NS, MIN_RATE};
 pub(super) use file::TopologyFile;
 
 use self::compiler::Compiler;

@@ -82,7 +82,7 @@ impl Compiler<'_> {
             Window::Duration(d) => warmup.checked_add(d),
             Window::Requests(_) => Some(warmup),
         };
-        if span.is_none_or(|s| s as f64 > crate::config::dist::MAX_MEAN_NS * 10.0) {
+        if span.is_none_or(|s| s > super::compiler::MAX_SIMULATED_NS) {
             self.error(
                 &wp.key("duration"),
                 "warm-up plus duration is beyond 100 days of simulated time (or overflows): shorten them",
@@ -239,12 +239,20 @@ impl Compiler<'_> {
             .unwrap_or(std::path::Path::new(""))
             .join(name);
         let shown = path.display().to_string();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::config::read_text(&path) {
             Ok(t) => t,
+            // Not UTF-8: located in the CSV itself.
+            Err(d) if d.line.is_some() => {
+                self.errors.push(d);
+                return None;
+            }
             Err(e) => {
                 self.error_help(
                     &at,
-                    format!("cannot read the recorded arrivals `{shown}`: {e}"),
+                    format!(
+                        "cannot read the recorded arrivals `{shown}`: {}",
+                        e.message.trim_start_matches("cannot read the file: ")
+                    ),
                     Some("the path is relative to the topology file; `ztsim import` writes FILE.arrivals.csv beside the topology it writes".into()),
                 );
                 return None;
