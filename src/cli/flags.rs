@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use clap::Args;
 
 use ztsim::config::topology::{MAX_SIMULATED_NS, MIN_RATE};
