@@ -4,7 +4,7 @@
 //! makes once on a spec that may come from flags, and design names.
 
 use super::params::{Target, display, set_path, target};
-use super::{Input, StudyFile, StudySpec};
+use super::spec::{Input, StudyFile, StudySpec};
 use crate::config::diag::{Diagnostic, KeyPath, Source};
 use crate::config::topology::{MAX_SIMULATED_NS, MIN_RATE};
 use crate::config::{parse_design, parse_topology};

@@ -2,22 +2,8 @@
 //! a path in a file's TOML, and diagnostics about a file rebuilt with a
 //! value (which no file the user has holds).
 
-use super::Input;
+use super::spec::{DESIGN_KEYS, Input, TOPOLOGY_KEYS};
 use crate::config::diag::{Diagnostic, did_you_mean};
-
-/// Top-level keys of a topology file: a parameter path starting with one of
-/// these changes the topology.
-pub const TOPOLOGY_KEYS: [&str; 4] = ["network", "zones", "services", "workload"];
-/// Top-level tables of a design file.
-pub const DESIGN_KEYS: [&str; 7] = [
-    "transport",
-    "connections",
-    "resumption",
-    "identity",
-    "proxy",
-    "authn",
-    "authz",
-];
 
 /// Parses a command-line parameter `path=v1,v2,...`; each value is read as
 /// a TOML value (`4`, `0.5`, `true`, `"x"`) or else taken as a string (`5m`).
