@@ -5,6 +5,7 @@
 // Diagnostics are large but travel only the cold error path (see lib.rs).
 #![allow(clippy::result_large_err)]
 
+#[macro_use]
 mod cli;
 
 use std::process::ExitCode;
@@ -22,7 +23,7 @@ use cli::{
     name = "ztsim",
     version,
     about = "Discrete-event simulator of Zero Trust overhead: handshakes, policy checks and CPU saturation across call graphs.",
-    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default study (topologies/chatty.toml under six designs across loads) and writes its results and charts to output/default/.\n\nExit codes: 0 success, 1 failure (e.g. cannot write output), 2 bad input (files or flags)."
+    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default study (topologies/chatty.toml under six designs across loads) and writes its results and charts to output/default/.\n\nExit codes: 0 success, 1 failure (e.g. a disk full mid-run), 2 bad input (files or flags, or an output folder that cannot be used: refused before anything runs)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -89,16 +90,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(diags)) => {
             for d in &diags {
-                eprintln!("error: {d}");
+                errln!("error: {d}");
             }
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {
-            eprintln!("error: {msg}");
+            errln!("error: {msg}");
             ExitCode::from(1)
         }
         Err(Failure::Interrupted(msg)) => {
-            eprintln!("{msg}");
+            errln!("{msg}");
             ExitCode::from(130)
         }
     }

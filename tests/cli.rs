@@ -99,9 +99,11 @@ fn validate_whole_bad_corpus_names_every_file() {
     let r = ztsim(&args);
     r.expect_code(2);
     for f in &files {
+        // A case may be about a file it names (`# file:`, a recording).
+        let want = common::Case::load(Path::new(f)).want_file();
         assert!(
-            r.stderr.contains(&format!("{f}:")),
-            "no diagnostic names {f}\n{}",
+            r.stderr.contains(&format!("{want}:")),
+            "no diagnostic names {want}\n{}",
             r.show()
         );
     }
@@ -322,7 +324,7 @@ fn run_rate_on_closed_loop_exits_2() {
 }
 
 #[test]
-fn run_unwritable_out_exits_1() {
+fn run_unwritable_out_exits_2_before_simulating() {
     let dir = TempDir::new("unwritable");
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "not a directory").unwrap();
@@ -331,9 +333,10 @@ fn run_unwritable_out_exits_1() {
     let mut args = vec!["run", file.as_str(), "--out", out.as_str()];
     args.extend(QUICK);
     let r = ztsim_in(dir.path(), &args);
-    r.expect_code(1);
+    // An output folder that cannot be used is bad input, refused up front.
+    r.expect_code(2);
     assert!(
-        r.stderr.contains("cannot write") && r.stderr.contains(&out),
+        r.stderr.contains("cannot be written") && r.stderr.contains(&out),
         "the message should say what could not be written where\n{}",
         r.show()
     );

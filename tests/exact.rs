@@ -1,4 +1,4 @@
-//! Exact, deterministic cases (MODEL.md s5): constant RTTs and CPU, evenly
+//! Exact, deterministic cases (docs/model.md s5): constant RTTs and CPU, evenly
 //! spaced arrivals slow enough that nothing queues unless the test means it
 //! to, so every latency is known to the nanosecond. Plus reproducibility and
 //! common random numbers.

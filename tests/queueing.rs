@@ -1,4 +1,4 @@
-//! Validation against queueing theory (MODEL.md s5): the engine's FCFS core
+//! Validation against queueing theory (docs/model.md s5): the engine's FCFS core
 //! stations, fed through its call state machine, must reproduce closed forms.
 //!
 //! Every topology has one zone with a zero RTT, so the network adds nothing.

@@ -297,9 +297,15 @@ fn the_guard_counts_recorded_requests() {
         "arrivals = \"replay\"\nreplay = \"rec.arrivals.csv\"",
         "at_ns,entry\n0,a.e\n1000000,a.e\n10000000,a.e\n",
     );
-    assert_eq!(Size::of(&topo).requests, 3.0);
+    assert_eq!(
+        Size::of(&topo, &ztsim::model::Design::plaintext()).requests,
+        3.0
+    );
     topo.workload.window = Window::Duration(5 * MS);
-    assert_eq!(Size::of(&topo).requests, 2.0);
+    assert_eq!(
+        Size::of(&topo, &ztsim::model::Design::plaintext()).requests,
+        2.0
+    );
     // Its mean rate: 2 gaps over 10 ms.
     assert_eq!(topo.workload.arrivals.rate(), Some(200.0));
 }

@@ -101,7 +101,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn input_strings_are_escaped_in_svg_and_quoted_in_csv() {
-    let dir = tmp("escape");
+    let dir = tmp("svg-and-csv-quoting");
     let (t, d) = hostile(&dir);
     let out_dir = dir.join("s");
     let out = ztsim(

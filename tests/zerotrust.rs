@@ -1,5 +1,5 @@
 //! Zero Trust designs against closed-form and hand-derived results
-//! (MODEL.md s3 and s5, docs/sources.md "Behaviours the tests reproduce").
+//! (docs/model.md s3 and s5, docs/sources.md "Behaviours the tests reproduce").
 //!
 //! Same approach as `tests/exact.rs`: inline TOML, constant RTTs and CPU,
 //! constant arrivals spaced so that nothing overlaps unless a test means it
@@ -244,7 +244,7 @@ struct RttCase {
 const PER_REQUEST: &str = "[connections]\nreuse = \"per-request\"\n";
 
 /// Every request opens a new connection: TCP 1 RTT, then TLS, then the
-/// request 1 RTT (MODEL.md s3 table; docs/sources.md, handshake round trips).
+/// request 1 RTT (docs/model.md s3 table; docs/sources.md, handshake round trips).
 #[test]
 fn handshake_round_trips_per_request() {
     let n = 20;
@@ -1444,7 +1444,7 @@ fn hops(proxy: &str) -> (u64, u64, [f64; SPANS]) {
     (e2e.max().unwrap(), edge.max().unwrap(), attribution(&r))
 }
 
-/// MODEL.md s5: "each proxy on the path adds a loopback or local hop". With
+/// docs/model.md s5: "each proxy on the path adds a loopback or local hop". With
 /// sidecars: client -> a passes a's sidecar (one local hop each way), a -> b
 /// passes two (two each way): 2 ms + 6 x 50 us, the hops attributed to proxy.
 #[test]
@@ -1579,7 +1579,7 @@ fn attribution_designs() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The critical-path attribution of each request sums to its latency
-/// (MODEL.md s4): the mean of each span, summed, is the mean latency to
+/// (docs/model.md s4): the mean of each span, summed, is the mean latency to
 /// within rounding (1 ns per span).
 fn check_attribution(what: &str, t: &Topology, d: &Design) -> RunMetrics {
     let r = run(t, d);
@@ -1666,7 +1666,7 @@ fn attribution_adds_up_with_timeouts_and_retries() {
     }
 }
 
-/// Common random numbers (MODEL.md s2): switching the design on does not
+/// Common random numbers (docs/model.md s2): switching the design on does not
 /// shift the workload. The same arrivals, the same optional calls, the same
 /// replica choices and the same business CPU draws, whatever the design:
 /// call counts per edge are identical, and each service's business busy

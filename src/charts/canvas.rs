@@ -14,7 +14,7 @@ use super::palette::{INK, MUTED};
 use super::plot::Plot;
 use super::svg_text;
 use super::text::{Ink, fit, put, style};
-use crate::report::write_atomic;
+use crate::report::output::{write_atomic, write_atomic_with};
 
 /// Width and height of every chart, pixels.
 pub const SIZE: (u32, u32) = (1200, 750);
@@ -45,13 +45,11 @@ pub(crate) fn save(dir: &Path, stem: &str, chart: &impl Drawing) -> io::Result<V
     // The encoder picks the format from the extension, so the temporary file
     // must end in .png too.
     let png_path = dir.join(format!("{stem}.png"));
-    let tmp = dir.join(format!(".{stem}.tmp.png"));
-    {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+    write_atomic_with(&png_path, ".png", |tmp| {
+        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
         chart.draw(&root, Ink::Bitmap).map_err(|e| err(&e))?;
-        root.present().map_err(|e| err(&e))?;
-    }
-    std::fs::rename(&tmp, &png_path)?;
+        root.present().map_err(|e| err(&e))
+    })?;
     Ok(vec![svg_path, png_path])
 }
 

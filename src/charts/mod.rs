@@ -85,7 +85,7 @@ pub fn render_all(results: &StudyResults, dir: &Path) -> io::Result<Vec<PathBuf>
     if results.points.is_empty() {
         return Ok(written);
     }
-    std::fs::create_dir_all(dir)?;
+    crate::report::output::create_dir(dir)?;
     let cx = Ctx::new(results);
     for chart in Chart::ALL {
         written.extend(render_with(&cx, chart, dir)?);
@@ -100,7 +100,7 @@ pub fn render(chart: Chart, results: &StudyResults, dir: &Path) -> io::Result<Ve
     if results.points.is_empty() {
         return Ok(Vec::new());
     }
-    std::fs::create_dir_all(dir)?;
+    crate::report::output::create_dir(dir)?;
     render_with(&Ctx::new(results), chart, dir)
 }
 

@@ -61,7 +61,7 @@ struct Tornado {
 /// Writes `tornado-p99.svg/.png` and, when capacities were measured,
 /// `tornado-capacity.svg/.png` into `dir`; returns the paths written.
 pub fn render(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+    crate::report::output::create_dir(dir)?;
     let mut written = save(dir, "tornado-p99", &p99_chart(r))?;
     if let Some(chart) = capacity_chart(r) {
         written.extend(save(dir, "tornado-capacity", &chart)?);

@@ -73,7 +73,7 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
     if let Some(n) = args.memory_probe {
         topo.workload.window = Window::Requests(n);
         black_box(simulate(&topo, &plain, 0));
-        println!("{}", peak_rss_kib().ok_or("cannot read /proc/self/status")?);
+        outln!("{}", peak_rss_kib().ok_or("cannot read /proc/self/status")?);
         return Ok(());
     }
     topo.workload.window = Window::Requests(args.requests);
@@ -87,26 +87,27 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
     let ns_per_event = secs * 1e9 / m.events as f64;
     let heap_ns = bare_heap_ns(m.peak_events_pending.max(1), m.events.min(20_000_000));
     let queue_ns = event_queue_ns(m.peak_events_pending.max(1), m.events.min(20_000_000));
-    println!(
+    outln!(
         "scenario: {} ({} requests, one replication, one thread)",
-        topo.name, args.requests
+        topo.name,
+        args.requests
     );
-    println!(
+    outln!(
         "  simulated events     {:>12}   {:>8.2} M events/s   {:>7.1} ns/event",
         m.events,
         m.events as f64 / secs / 1e6,
         ns_per_event
     );
-    println!(
+    outln!(
         "  simulated calls      {:>12}   {:>8.2} M calls/s",
         m.calls,
         m.calls as f64 / secs / 1e6
     );
-    println!("  peak events pending  {:>12}", m.peak_events_pending);
-    println!("baseline at that queue size:");
-    println!("  bare BinaryHeap push+pop                 {heap_ns:>7.1} ns");
-    println!("  ztsim EventQueue schedule+pop            {queue_ns:>7.1} ns");
-    println!(
+    outln!("  peak events pending  {:>12}", m.peak_events_pending);
+    outln!("baseline at that queue size:");
+    outln!("  bare BinaryHeap push+pop                 {heap_ns:>7.1} ns");
+    outln!("  ztsim EventQueue schedule+pop            {queue_ns:>7.1} ns");
+    outln!(
         "ratio: cost per simulated event / bare heap push+pop = {:.2}x (target <= 3x)",
         ns_per_event / heap_ns
     );
@@ -116,7 +117,7 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
         let d = simulate(&topo, design, 0);
         let secs = t0.elapsed().as_secs_f64();
         let rate = d.calls as f64 / secs;
-        println!(
+        outln!(
             "design {}: {:.2} M calls/s, {:.1} events per call; {:.2}x the plaintext rate (target >= 0.5x)",
             design.name,
             rate / 1e6,
@@ -147,7 +148,7 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
                 })
         };
         let (small, large) = (probe(1_000_000)?, probe(10_000_000)?);
-        println!(
+        outln!(
             "peak memory: {:.1} MiB at 1M requests, {:.1} MiB at 10M requests: {:+.1}% (target within 10%)",
             small as f64 / 1024.0,
             large as f64 / 1024.0,
@@ -181,14 +182,14 @@ fn sweep_speedup() -> Result<(), String> {
     };
     let (one, a) = time(1)?;
     let (two, b) = time(2)?;
-    println!(
+    outln!(
         "default study: {} points x {} replications",
         study.points.len(),
         study.replications
     );
-    println!("  1 thread   {one:>7.2} s");
-    println!("  2 threads  {two:>7.2} s");
-    println!(
+    outln!("  1 thread   {one:>7.2} s");
+    outln!("  2 threads  {two:>7.2} s");
+    outln!(
         "speed-up on 2 threads: {:.2}x (target >= 1.8x); results identical: {}",
         one / two,
         if a == b { "yes" } else { "NO" }

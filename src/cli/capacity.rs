@@ -18,7 +18,9 @@ use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
 use ztsim::study::capacity::{Search, SizeBy};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{CostsArg, WindowArgs, guard, rate_flag, set_threads};
+use super::flags::{
+    CostsArg, FolderFlags, WindowArgs, guard, rate_flag, replications_flag, set_threads,
+};
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,6 +81,8 @@ pub struct CapacityArgs {
     /// Output folder [default: output/capacity/<topology name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Overwrite results already in the output folder (otherwise a new
     /// folder, name-2, name-3, ..., is used).
     #[arg(long)]
@@ -138,13 +142,10 @@ impl CapacityArgs {
 
     fn search(&self, topo: &Topology) -> Result<Search, Failure> {
         let replications = match self.replications {
-            Some(0) => return Err(flag_error("--replications", "must be at least 1")),
-            Some(n) => n,
+            Some(n) => replications_flag("--replications", n)?,
             None => topo.workload.replications,
         };
-        if self.max_replications == 0 {
-            return Err(flag_error("--max-replications", "must be at least 1"));
-        }
+        replications_flag("--max-replications", self.max_replications)?;
         let start_rps = self
             .start_rate
             .as_deref()
@@ -213,33 +214,34 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
     } else {
         "capacity.json"
     };
-    let dir = if args.force {
-        dir
-    } else {
-        report::unused_dir(&dir, marker)
-    };
+    let (dir, _lock) = args
+        .folder
+        .claim(&dir, args.force, |d| d.join(marker).exists())?;
     let names: Vec<&str> = designs.iter().map(|d| d.name.as_str()).collect();
     let cannot = |e: std::io::Error| {
         Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
     };
     match target {
         None => {
-            eprintln!(
+            errln!(
                 "searching the highest rate meeting the SLOs for {}...",
                 names.join(", ")
             );
             let r = capacity_report(&topo, &designs, slos, &search);
-            print!("{}", render_capacity(&r));
+            out!("{}", render_capacity(&r));
             write_capacity(&dir, &r).map_err(cannot)?;
-            println!("\nwrote {}/capacity.json and capacity.csv", dir.display());
+            outln!("\nwrote {}/capacity.json and capacity.csv", dir.display());
         }
         Some(rate) => {
-            guard(&capacity_topology_at(&topo, rate))?;
+            let at = capacity_topology_at(&topo, rate);
+            for d in &designs {
+                guard(&at, d, &args.topology)?;
+            }
             let by = match args.size {
                 SizeFlag::Replicas => SizeBy::Replicas,
                 SizeFlag::Cores => SizeBy::Cores,
             };
-            eprintln!(
+            errln!(
                 "sizing {} for {rate} rps by {}...",
                 names.join(", "),
                 by.name()
@@ -250,9 +252,9 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
                 price_per_vcpu_hour: args.price_per_vcpu_hour,
             };
             let r = sizing_report(&topo, &designs, slos, target, &search);
-            print!("{}", render_sizing(&r));
+            out!("{}", render_sizing(&r));
             write_sizing(&dir, &r).map_err(cannot)?;
-            println!("\nwrote {}/sizing.json and sizing.csv", dir.display());
+            outln!("\nwrote {}/sizing.json and sizing.csv", dir.display());
         }
     }
     Ok(())

@@ -14,10 +14,10 @@ use super::terminal::{STOP, Terminal, command_line};
 /// The built-in default study (`ztsim` with no command).
 pub fn command() -> Result<(), Failure> {
     let spec = builtin::spec();
-    println!(
+    outln!(
         "ztsim: no command given; running the built-in default study (`ztsim --help` lists commands)."
     );
-    println!(
+    outln!(
         "{}: {} under 6 designs, {} loads.\n",
         spec.title,
         builtin::TOPOLOGY.0,
@@ -29,10 +29,11 @@ pub fn command() -> Result<(), Failure> {
         existing: Existing::ResumeOrOverwrite,
         guarded: true,
         shard: None,
+        wait: false,
         command: &command_line(),
     };
     run_study(&spec, &run, &Terminal::default(), &STOP)?;
     let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;
-    println!("\n{}", report::article::compare(&results));
+    outln!("\n{}", report::article::compare(&results));
     Ok(())
 }

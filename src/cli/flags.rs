@@ -1,15 +1,21 @@
 //! Flags several commands share: the measured window and seed, workload
 //! overrides, durations and rates in flags, the size guard (`--no-guard`)
-//! and the thread count (`--threads`).
+//! and the thread count (`--threads`), and how the output folder is locked
+//! (`--wait`).
+
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use ztsim::config::Diagnostic;
-use ztsim::model::topology::{Arrivals, Window, Workload};
-use ztsim::model::{self, Topology};
+use ztsim::config::topology::{MAX_SIMULATED_NS, MIN_RATE};
+use ztsim::config::{self, KeyPath};
+use ztsim::model::topology::{Arrivals, MAX_REPLICATIONS, Window, Workload};
+use ztsim::model::{self, Design, Topology};
+use ztsim::report::output::FolderLock;
+use ztsim::study::folder::folder_error;
 use ztsim::units;
 
-use super::failure::{Failure, flag_error};
+use super::failure::{Failure, bad, flag_error};
 
 /// Workload settings that override the topology file's.
 #[derive(Args, Default)]
@@ -38,7 +44,7 @@ pub struct WindowArgs {
     #[arg(long, value_name = "DURATION")]
     pub warmup: Option<String>,
     /// Base seed of all random streams [default: the topology's].
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
 }
 
@@ -49,12 +55,39 @@ pub fn duration_flag(flag: &str, text: &str, zero_ok: bool) -> Result<u64, Failu
     if d == 0 && !zero_ok {
         return Err(flag_error(flag, "must be above zero"));
     }
+    if d > MAX_SIMULATED_NS {
+        return Err(flag_error(
+            flag,
+            "is beyond 100 days of simulated time, the most a run may span",
+        ));
+    }
     Ok(d)
+}
+
+/// `--seed`: a whole number from 0 to 2^64-1. Given to clap with
+/// `allow_hyphen_values`, so `--seed -1` is refused as a value of `--seed`
+/// rather than taken for an unknown flag.
+pub fn seed_value(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "a seed is a whole number from 0 to {}, got `{text}`",
+            u64::MAX
+        )
+    })
 }
 
 /// A rate flag (`500`, `1.5k`) in requests per second.
 pub fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
-    units::parse_rate(v).map_err(|e| flag_error(flag, e.message))
+    let rate = units::parse_rate(v).map_err(|e| flag_error(flag, e.message))?;
+    if rate < MIN_RATE {
+        return Err(flag_error(
+            flag,
+            format!(
+                "must be at least {MIN_RATE} requests per second (as a topology's `rate`), got {rate:?}"
+            ),
+        ));
+    }
+    Ok(rate)
 }
 
 impl WindowArgs {
@@ -84,7 +117,7 @@ impl Overrides {
     pub fn apply(&self, topo: &mut Topology) -> Result<(), Failure> {
         let w = &mut topo.workload;
         if let Some(r) = &self.rate {
-            let rate = units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?;
+            let rate = rate_flag("--rate", r)?;
             match &mut w.arrivals {
                 Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
                 Arrivals::Replay { .. } => {
@@ -103,30 +136,51 @@ impl Overrides {
         }
         self.window.apply(w)?;
         if let Some(n) = self.replications {
-            if n == 0 {
-                return Err(flag_error("--replications", "must be at least 1"));
-            }
-            w.replications = n;
+            w.replications = replications_flag("--replications", n)?;
         }
         Ok(())
     }
 }
 
-/// Refuses a run whose estimated size would explode, with the figure.
-pub fn guard(topo: &Topology) -> Result<(), Failure> {
-    match model::guard::Size::of(topo).refusal() {
-        Some(why) => Err(Failure::BadInput(vec![Diagnostic::new(
-            topo.name.clone(),
+/// A replication count flag, from 1 to [`MAX_REPLICATIONS`].
+pub fn replications_flag(flag: &str, n: u32) -> Result<u32, Failure> {
+    if (1..=MAX_REPLICATIONS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(flag_error(
+            flag,
+            format!("must be from 1 to {MAX_REPLICATIONS}, got {n}"),
+        ))
+    }
+}
+
+/// Refuses a run whose estimated size would explode, with the figure,
+/// located at the `[workload]` of the topology file it came from (its rate,
+/// window and replications, with the call graph and the design, make the
+/// size).
+pub fn guard(topo: &Topology, design: &Design, file: &Path) -> Result<(), Failure> {
+    match model::guard::Size::of(topo, design).refusal() {
+        Some(why) => Err(Failure::BadInput(vec![config::locate(
+            file,
+            &KeyPath::root().key("workload"),
             why,
         )])),
         None => Ok(()),
     }
 }
 
+/// Most worker threads `--threads` may ask for: far beyond any core count
+/// that helps, and low enough that starting them is instant (each thread
+/// reserves a stack; 100,000 of them take minutes to start).
+pub const MAX_THREADS: usize = 1024;
+
 /// Sizes rayon's pool; results never depend on it.
 pub fn set_threads(n: usize) -> Result<(), Failure> {
-    if n == 0 {
-        return Err(flag_error("--threads", "must be at least 1"));
+    if !(1..=MAX_THREADS).contains(&n) {
+        return Err(flag_error(
+            "--threads",
+            format!("must be from 1 to {MAX_THREADS}, got {n}"),
+        ));
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
@@ -139,7 +193,7 @@ pub fn set_threads(n: usize) -> Result<(), Failure> {
 pub struct CostsArg {
     /// Cost profile made by `ztsim calibrate` (costs/<host>.toml): its measured figures replace the published defaults in every design (and the designs' own `costs` key); a design's explicit values still win.
     #[arg(long, value_name = "FILE")]
-    costs: Option<std::path::PathBuf>,
+    costs: Option<PathBuf>,
 }
 
 impl CostsArg {
@@ -150,5 +204,37 @@ impl CostsArg {
             .map(ztsim::config::load_profile)
             .transpose()
             .map_err(Failure::BadInput)
+    }
+}
+
+/// How a command takes the output folder it writes: locked for the whole
+/// run, so two runs never mix or lose each other's files.
+#[derive(Args, Default)]
+pub struct FolderFlags {
+    /// If another ztsim run is writing the output folder, wait for it to
+    /// finish [default: refuse at once, exit 2, naming the other run].
+    #[arg(long)]
+    pub wait: bool,
+}
+
+impl FolderFlags {
+    /// Locks `dir` itself (created if need be).
+    pub fn lock(&self, dir: &Path) -> Result<FolderLock, Failure> {
+        FolderLock::acquire(dir, self.wait).map_err(|e| bad(folder_error(dir, &e)))
+    }
+
+    /// Locks `dir` with `force`; else the first of `dir`, `dir-2`, ... that
+    /// holds no results (`taken`) and no other run is writing, so results
+    /// already there are never overwritten.
+    pub fn claim(
+        &self,
+        dir: &Path,
+        force: bool,
+        taken: impl Fn(&Path) -> bool,
+    ) -> Result<(PathBuf, FolderLock), Failure> {
+        if force {
+            return Ok((dir.to_path_buf(), self.lock(dir)?));
+        }
+        FolderLock::acquire_fresh(dir, taken).map_err(|e| bad(folder_error(dir, &e)))
     }
 }

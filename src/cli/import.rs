@@ -10,6 +10,7 @@ use ztsim::report;
 use ztsim::trace::{self, Format, build::safe_name, write};
 
 use super::failure::Failure;
+use super::flags::FolderFlags;
 
 /// Flags of `ztsim import`.
 #[derive(Args)]
@@ -31,6 +32,8 @@ pub struct ImportArgs {
     /// Overwrite an import already in the folder (otherwise name-2, name-3, ... is used).
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    folder: FolderFlags,
 }
 
 /// Runs `ztsim import`.
@@ -47,15 +50,13 @@ pub fn command(args: ImportArgs) -> Result<(), Failure> {
     let file_name = format!("{name}.toml");
     let dir = args
         .out
+        .clone()
         .unwrap_or_else(|| Path::new(report::OUTPUT_ROOT).join("imports").join(&name));
-    let dir = if args.force {
-        dir
-    } else {
-        report::unused_dir(&dir, &file_name)
-    };
+    let (dir, _lock) = args
+        .folder
+        .claim(&dir, args.force, |d| d.join(&file_name).exists())?;
     let cannot =
         |e: std::io::Error| Failure::Other(format!("cannot write to {}: {e}", dir.display()));
-    std::fs::create_dir_all(&dir).map_err(cannot)?;
     let topology = dir.join(&file_name);
     let arrivals = dir.join(write::arrivals_file_name(&name));
     report::write_atomic(&arrivals, write::arrivals_csv(&imported.model).as_bytes())
@@ -64,8 +65,8 @@ pub fn command(args: ImportArgs) -> Result<(), Failure> {
     // The ordinary loader checks what was built, recorded arrivals included,
     // as `ztsim run` will; a problem points into the file just written.
     config::load_topology(&topology).map_err(Failure::BadInput)?;
-    print!("{}", imported.report());
-    println!(
+    out!("{}", imported.report());
+    outln!(
         "\nwrote {} and {}\nsimulate it: ztsim run {}",
         topology.display(),
         arrivals.display(),

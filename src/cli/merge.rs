@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ztsim::report;
-use ztsim::study::folder::{check_writable, fresh_folder, has_results, write_study_outputs};
+use ztsim::study::folder::{has_results, write_study_outputs};
 use ztsim::study::merge;
 
-use super::failure::{Failure, bad};
+use super::failure::Failure;
+use super::flags::FolderFlags;
 
 /// Flags of `ztsim merge`.
 #[derive(Args)]
@@ -26,6 +27,8 @@ pub struct MergeArgs {
     /// Replace the results already in the output folder.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    folder: FolderFlags,
 }
 
 /// `ztsim merge`.
@@ -36,15 +39,10 @@ pub fn command(args: MergeArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &merged.name));
-    let dir = if args.force || !has_results(&dir) {
-        dir
-    } else {
-        fresh_folder(&dir)
-    };
-    check_writable(&dir).map_err(bad)?;
+    let (dir, _lock) = args.folder.claim(&dir, args.force, has_results)?;
     let written = write_study_outputs(&dir, results)?;
-    print!("{}", report::study::overview(results));
-    println!(
+    out!("{}", report::study::overview(results));
+    outln!(
         "\nmerged {} shards ({} points) into {}: results.csv, results.json, {} charts and report.html",
         merged.shards,
         results.points.len(),

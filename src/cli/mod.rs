@@ -1,6 +1,21 @@
 //! The commands of the `ztsim` binary, one file each: its flags (clap) and
 //! the call into the library. `failure.rs` is what they return, `flags.rs`
-//! the flags several share, `terminal.rs` a study run shown on the terminal.
+//! the flags several share, `terminal.rs` a study run shown on the terminal,
+//! `print.rs` (with the macros below) everything printed.
+
+/// `print!` through [`print::out`]: escaped, quiet on a closed pipe.
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::print::out(&format!($($t)*)) };
+}
+/// `println!` through [`print::out`].
+macro_rules! outln {
+    () => { $crate::cli::print::out("\n") };
+    ($($t:tt)*) => { $crate::cli::print::out(&format!("{}\n", format_args!($($t)*))) };
+}
+/// `eprintln!` through [`print::err`].
+macro_rules! errln {
+    ($($t:tt)*) => { $crate::cli::print::err(&format!("{}\n", format_args!($($t)*))) };
+}
 
 pub mod bench;
 #[cfg(feature = "lab")]
@@ -12,6 +27,7 @@ pub mod flags;
 pub mod import;
 pub mod merge;
 pub mod plot;
+pub mod print;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -7,9 +7,9 @@ use clap::Args;
 use ztsim::charts;
 use ztsim::config::Diagnostic;
 use ztsim::report::study::{StudyResults, read_results};
-use ztsim::study::folder::check_writable;
 
 use super::failure::{Failure, bad};
+use super::flags::FolderFlags;
 
 /// Flags of `ztsim plot`.
 #[derive(Args)]
@@ -19,6 +19,8 @@ pub struct PlotArgs {
     /// Folder for the charts [default: beside the results].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
 }
 
 /// `ztsim plot RESULTS`: redraw the charts of a results.json.
@@ -28,12 +30,13 @@ pub fn command(args: PlotArgs) -> Result<(), Failure> {
         .map_err(|m| bad(Diagnostic::new(results.display().to_string(), m)))?;
     let dir = args
         .out
+        .clone()
         .unwrap_or_else(|| results.parent().unwrap_or(Path::new(".")).to_path_buf());
-    check_writable(&dir).map_err(bad)?;
+    let _lock = args.folder.lock(&dir)?;
     let written = charts::render_all(&r, &dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
     for p in &written {
-        println!("wrote {}", p.display());
+        outln!("wrote {}", p.display());
     }
     Ok(())
 }

@@ -10,9 +10,9 @@ use ztsim::config::Diagnostic;
 use ztsim::model::slo::Slo;
 use ztsim::report::review;
 use ztsim::report::study::{StudyResults, read_results};
-use ztsim::study::folder::check_writable;
 
 use super::failure::{Failure, bad, flag_error};
+use super::flags::FolderFlags;
 
 /// Flags of `ztsim report`.
 #[derive(Args)]
@@ -25,6 +25,8 @@ pub struct ReportArgs {
     /// Folder for the report [default: the study folder].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
 }
 
 /// `ztsim report STUDY`: the design-review report of a finished study.
@@ -52,8 +54,8 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
         .parent()
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let dir = args.out.unwrap_or_else(|| folder.clone());
-    check_writable(&dir).map_err(bad)?;
+    let dir = args.out.clone().unwrap_or_else(|| folder.clone());
+    let _lock = args.folder.lock(&dir)?;
     // The report shows the charts beside it: draw them where it goes.
     if dir != folder
         || Chart::ALL
@@ -72,7 +74,7 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::Other(format!("cannot write the report to {}: {e}", dir.display())))?;
     for p in &written {
-        println!("wrote {}", p.display());
+        outln!("wrote {}", p.display());
     }
     Ok(())
 }

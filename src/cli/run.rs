@@ -11,10 +11,11 @@ use ztsim::config;
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, RunMetrics, Topology};
 use ztsim::report;
+use ztsim::report::output::FolderLock;
 use ztsim::study::export::{Export, Exported, Exporter};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{CostsArg, Overrides, guard, set_threads};
+use super::flags::{CostsArg, FolderFlags, Overrides, guard, set_threads};
 
 /// Flags of `ztsim run`.
 #[derive(Args)]
@@ -45,6 +46,8 @@ pub struct RunArgs {
     /// Folder for summary.json and latency.csv [default: output/runs/<topology name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Worker threads for replications [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -126,17 +129,23 @@ pub struct ExportArgs {
 
 impl ExportArgs {
     /// What to export, if asked, into a folder that holds no traces yet
-    /// (name-2, name-3, ...) unless `force`: traces already written are kept.
-    pub fn unused(&self, force: bool) -> Option<Export> {
-        self.export_traces.as_ref().map(|d| Export {
-            dir: if force {
-                d.clone()
-            } else {
-                report::unused_dir(d, "jaeger.json")
-            },
+    /// (name-2, name-3, ...) unless `force`: traces already written are
+    /// kept. The folder is locked while the lock lives.
+    pub fn claim(
+        &self,
+        folder: &FolderFlags,
+        force: bool,
+    ) -> Result<(Option<Export>, Option<FolderLock>), Failure> {
+        let Some(d) = &self.export_traces else {
+            return Ok((None, None));
+        };
+        let (dir, lock) = folder.claim(d, force, |d| d.join("jaeger.json").exists())?;
+        let export = Export {
+            dir,
             slowest: self.export_slowest,
             sample: self.export_sample,
-        })
+        };
+        Ok((Some(export), Some(lock)))
     }
 }
 
@@ -151,14 +160,14 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         // The replay's window was recomputed: --duration/--requests narrow it.
         args.overrides.apply(&mut topo)?;
     }
-    if !args.no_guard {
-        guard(&topo)?;
-    }
     let design = match &args.model {
         Some(path) => config::load_design(path, &topo, args.costs.load()?.as_ref())
             .map_err(Failure::BadInput)?,
         None => Design::plaintext(),
     };
+    if !args.no_guard {
+        guard(&topo, &design, &args.topology)?;
+    }
     if let Some(n) = args.threads {
         set_threads(n)?;
     }
@@ -167,13 +176,11 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
     });
     // Results already there are kept unless --force: a new folder is used.
-    let dir = if args.force {
-        dir
-    } else {
-        report::unused_dir(&dir, "summary.json")
-    };
+    let (dir, _lock) = args
+        .folder
+        .claim(&dir, args.force, |d| d.join("summary.json").exists())?;
     let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
-    let export = args.export.unused(args.force);
+    let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
     simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())
 }
 
@@ -187,7 +194,7 @@ fn simulate_and_report(
     if let Some(rate) = topo.workload.arrivals.rate() {
         for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
             if rho >= 1.0 {
-                eprintln!(
+                errln!(
                     "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: it will saturate",
                     svc.name,
                     rho * 100.0
@@ -198,17 +205,17 @@ fn simulate_and_report(
     let mut exporter = Exporter::default();
     let runs = exported(exporter.run(export, topo, design, None), design)?;
     let summary = report::summarize(topo, design, &runs);
-    print!("{}", report::table::render(&summary));
+    out!("{}", report::table::render(&summary));
     if baseline {
         // Same seeds, so the comparison sees common random numbers.
         let plain = Design::plaintext();
         let base_runs = exported(exporter.run(export, topo, &plain, Some("baseline")), &plain)?;
         let base = report::summarize(topo, &plain, &base_runs);
-        println!("\n{}", report::headline(&base, &summary));
+        outln!("\n{}", report::headline(&base, &summary));
     }
     report::write_run(dir, topo, &runs, &summary)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
-    println!(
+    outln!(
         "\nwrote {}/summary.json, latency.csv and timeseries.csv",
         dir.display()
     );
@@ -222,7 +229,7 @@ fn exported(
 ) -> Result<Vec<RunMetrics>, Failure> {
     let (runs, written) = outcome.map_err(Failure::Other)?;
     if let Some(w) = written {
-        println!(
+        outln!(
             "wrote {} traces ({}) to {}/jaeger.json, otlp.json and index.csv",
             w.traces,
             design.name,

@@ -24,8 +24,13 @@ pub struct SchemaArgs {
 pub fn command(args: SchemaArgs) -> Result<(), Failure> {
     let text = schema_json(args.kind);
     let written = match &args.out {
-        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()),
-        Some(path) => std::fs::write(path, text),
+        None => {
+            out!("{text}");
+            Ok(())
+        }
+        // One file, replaced by a rename: concurrent writers cannot mix it
+        // and no folder of the user's needs a lock file.
+        Some(path) => ztsim::report::write_atomic(path, text.as_bytes()),
     };
     written.map_err(|e| {
         let to = args

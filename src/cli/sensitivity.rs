@@ -16,7 +16,9 @@ use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{CostsArg, duration_flag, guard, set_threads};
+use super::flags::{
+    CostsArg, FolderFlags, duration_flag, guard, replications_flag, seed_value, set_threads,
+};
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -56,7 +58,7 @@ pub struct SensitivityArgs {
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
     /// The seed every variation shares [default: the topology's].
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
     /// With --slo: relative resolution of each capacity search (the
     /// bracket [met, not met] is narrowed until not-met / met <= 1 + this).
@@ -75,6 +77,8 @@ pub struct SensitivityArgs {
     /// is used unless --force.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Replace the results already in the output folder.
     #[arg(long)]
     force: bool,
@@ -124,8 +128,8 @@ impl SensitivityArgs {
             .as_deref()
             .map(|d| duration_flag("--warmup", d, true))
             .transpose()?;
-        if self.replications == Some(0) {
-            return Err(flag_error("--replications", "must be at least 1"));
+        if let Some(n) = self.replications {
+            replications_flag("--replications", n)?;
         }
         Ok(Spec {
             topology,
@@ -171,9 +175,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    if args.capacity_replications == 0 {
-        return Err(flag_error("--capacity-replications", "must be at least 1"));
-    }
+    replications_flag("--capacity-replications", args.capacity_replications)?;
     let search = Search {
         resolution: args.resolution,
         replications: args.capacity_replications,
@@ -186,7 +188,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
     if !args.no_guard {
         for case in prepared.cases() {
-            guard(&case.topology)?;
+            guard(&case.topology, &case.design, &args.topology)?;
         }
     }
     if let Some(n) = args.threads {
@@ -199,13 +201,11 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             &prepared.base.design.name,
         )
     });
-    let dir = if args.force {
-        dir
-    } else {
-        report::unused_dir(&dir, "sensitivity.json")
-    };
+    let (dir, _lock) = args
+        .folder
+        .claim(&dir, args.force, |d| d.join("sensitivity.json").exists())?;
     let runs = prepared.cases().count();
-    println!(
+    outln!(
         "varying {} parameter(s) of {} one at a time on {} at {} rps: {} runs x {} replication(s), all on seed {}{}",
         prepared.knobs.len(),
         prepared.base.design.name,
@@ -228,8 +228,8 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             Ok(w)
         })
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
-    print!("\n{}", report::sensitivity::table(&results, args.top));
-    println!(
+    out!("\n{}", report::sensitivity::table(&results, args.top));
+    outln!(
         "\nwrote {}/sensitivity.csv, sensitivity.json and {}",
         dir.display(),
         written

@@ -12,7 +12,9 @@ use ztsim::study::folder::{Existing, Run, run_study};
 use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
-use super::flags::{CostsArg, duration_flag, rate_flag, set_threads};
+use super::flags::{
+    CostsArg, FolderFlags, duration_flag, rate_flag, replications_flag, seed_value, set_threads,
+};
 use super::terminal::{STOP, Terminal, command_line};
 
 /// Flags of `ztsim sweep`.
@@ -42,7 +44,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
     /// Base seed; each (load, parameters) combination derives its own.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
     /// Measured duration per run (e.g. 10s).
     #[arg(long, value_name = "DURATION")]
@@ -62,6 +64,8 @@ pub struct SweepArgs {
     /// or --resume.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Run even if a point's estimated size (events, memory) is beyond the guard's budget.
     #[arg(long)]
     no_guard: bool,
@@ -145,10 +149,7 @@ impl SweepArgs {
             spec.focus_rate = Some(rate_flag("--focus-rate", r)?);
         }
         if let Some(n) = self.replications {
-            if n == 0 {
-                return Err(flag_error("--replications", "must be at least 1"));
-            }
-            spec.replications = Some(n);
+            spec.replications = Some(replications_flag("--replications", n)?);
         }
         spec.seed = self.seed.or(spec.seed);
         if let Some(d) = &self.duration {
@@ -206,6 +207,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         existing,
         guarded: !args.no_guard,
         shard,
+        wait: args.folder.wait,
         command: &command_line(),
     };
     Ok(run_study(&spec, &run, &Terminal::default(), &STOP)?)

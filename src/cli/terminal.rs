@@ -30,7 +30,7 @@ pub struct Terminal {
 
 impl Progress for Terminal {
     fn say(&self, text: &str) {
-        print!("{text}");
+        out!("{text}");
     }
 
     fn start(&self, total: u64, done: u64) {

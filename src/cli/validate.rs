@@ -30,7 +30,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             Ok(config::FileKind::Design) => designs.push(f),
             Ok(config::FileKind::Study) => {
                 match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
-                    Ok(study) => println!(
+                    Ok(study) => outln!(
                         "{}: ok (study: {} points x {} replications)",
                         f.display(),
                         study.points.len(),
@@ -41,7 +41,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             }
             Ok(config::FileKind::Topology) => match config::load_topology(f) {
                 Ok(t) => {
-                    println!(
+                    outln!(
                         "{}: ok ({} services, {} endpoints, {} call sites)",
                         f.display(),
                         t.services.len(),
@@ -69,7 +69,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             }
         }
         if ok {
-            println!("{}: ok (design)", f.display());
+            outln!("{}: ok (design)", f.display());
         }
     }
     if problems.is_empty() {

@@ -21,9 +21,55 @@ use std::path::Path;
 
 fn read(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![Diagnostic::new(&file, format!("cannot read the file: {e}"))])?;
+    let text = read_text(path).map_err(|d| vec![d])?;
     Ok((file, text))
+}
+
+/// Reads a text input file. A file that is not UTF-8 is refused at its first
+/// bad byte: the byte offset, and the line and column it falls on.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::new(&file, format!("cannot read the file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        // The bytes before `at` are valid UTF-8, so the column counts characters.
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Diagnostic {
+            line: Some(before.iter().filter(|&&b| b == b'\n').count() + 1),
+            column: Some(column),
+            ..Diagnostic::new(
+                &file,
+                format!("the file is not UTF-8 text: byte {at} (0-based) is not valid UTF-8"),
+            )
+        }
+        .with_help("save the file as UTF-8")
+    })
+}
+
+/// A diagnostic about `key` of the file at `path`, located in it if the file
+/// still reads and holds the key (else naming the file alone): for a
+/// refusal decided after validation, such as a run's estimated size.
+pub fn locate(path: &Path, key: &KeyPath, message: impl Into<String>) -> Diagnostic {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| Source::parse(&file, &text).ok())
+    {
+        Some(src) => src.error(key, message),
+        None => Diagnostic {
+            key: Some(key.clone()),
+            ..Diagnostic::new(file, message)
+        },
+    }
 }
 
 /// Reads and validates a topology file.

@@ -5,7 +5,7 @@
 //! another's. Calls go one step further: each call derives its own tiny
 //! generator from its parent's key and its position in the call graph, so the
 //! same logical call draws the same CPU demand whatever the timing around it.
-//! That is what gives common random numbers across designs (MODEL.md s2).
+//! That is what gives common random numbers across designs (docs/model.md s2).
 //!
 //! Generators are named and portable: xoshiro256++ for long streams and
 //! SplitMix64 for per-call streams, both from `rand_xoshiro`, whose outputs are

@@ -1,4 +1,4 @@
-//! Categories that CPU time and latency are split into (MODEL.md s4).
+//! Categories that CPU time and latency are split into (docs/model.md s4).
 
 /// Where a core's busy time went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

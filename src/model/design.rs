@@ -1,4 +1,4 @@
-//! A Zero Trust design (MODEL.md s3): how calls are secured, carried,
+//! A Zero Trust design (docs/model.md s3): how calls are secured, carried,
 //! authenticated and authorised, and what each of those costs. Plain data,
 //! resolved by `config` from a `models/*.toml` file with every default filled
 //! in; the simulation reads it through the hooks in `sim.rs`.

@@ -210,6 +210,10 @@ impl Window {
     }
 }
 
+/// Most replications of one run: far more than any confidence interval
+/// needs, and each keeps its measurements until the summary.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
 /// The workload driving a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
@@ -354,28 +358,52 @@ impl Topology {
                 continue;
             }
             seen[root] = true;
-            let mut stack = vec![(root, 0usize)];
-            while let Some((ep, i)) = stack.pop() {
-                let calls: Vec<u32> = self.endpoints[ep]
-                    .stages
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .collect();
-                if let Some(&c) = calls.get(i) {
-                    stack.push((ep, i + 1));
-                    let t = self.calls[c as usize].target as usize;
-                    if !seen[t] {
-                        seen[t] = true;
-                        stack.push((t, 0));
+            // (endpoint, stage, call within the stage) still to follow.
+            let mut stack = vec![(root, 0usize, 0usize)];
+            while let Some((ep, si, ci)) = stack.pop() {
+                let stages = &self.endpoints[ep].stages;
+                match stages.get(si) {
+                    Some(stage) if ci < stage.len() => {
+                        stack.push((ep, si, ci + 1));
+                        let t = self.calls[stage[ci] as usize].target as usize;
+                        if !seen[t] {
+                            seen[t] = true;
+                            stack.push((t, 0, 0));
+                        }
                     }
-                } else {
-                    order.push(ep as EndpointId);
+                    Some(_) => stack.push((ep, si + 1, 0)),
+                    None => order.push(ep as EndpointId),
                 }
             }
         }
         order.reverse();
         order
+    }
+
+    /// An entry whose requests may take no simulated time at all: some RTT
+    /// of the network is zero, and the entry's CPU and that of every call
+    /// it certainly makes (probability 1), all the way down, are zero. In a
+    /// closed loop with no think time, such requests stop the clock.
+    pub fn instant_entry(&self) -> Option<EndpointId> {
+        let net = &self.network;
+        if net.same_host.mean() > 0.0 && net.rtt.iter().all(|d| d.mean() > 0.0) {
+            return None;
+        }
+        // Callees before callers, so each endpoint sees its callees' verdict.
+        let mut instant = vec![false; self.endpoints.len()];
+        for ep in self.topological_order().into_iter().rev() {
+            let e = &self.endpoints[ep as usize];
+            instant[ep as usize] = e.cpu.mean() == 0.0
+                && e.stages.iter().flatten().all(|&c| {
+                    let call = &self.calls[c as usize];
+                    call.probability < 1.0 || instant[call.target as usize]
+                });
+        }
+        self.workload
+            .entries
+            .iter()
+            .map(|&(ep, _)| ep)
+            .find(|&ep| instant[ep as usize])
     }
 
     /// Expected endpoint visits per request, over the entry mix.

@@ -6,6 +6,7 @@ pub mod article;
 pub mod capacity;
 pub mod figures;
 mod headline;
+pub mod output;
 pub mod review;
 pub mod sensitivity;
 pub mod slo;
@@ -16,8 +17,8 @@ pub mod table;
 pub mod traces;
 
 pub use headline::headline;
+pub use output::write_atomic;
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -37,21 +38,6 @@ pub fn run_dir(root: &Path, topology_name: &str, design_name: Option<&str>) -> P
         None => topology_name.to_string(),
     };
     root.join("runs").join(safe_name(&name))
-}
-
-/// `dir` if it holds no `marker` file (no results), else the first free
-/// `dir-2`, `dir-3`, ... beside it: results are never overwritten silently.
-pub fn unused_dir(dir: &Path, marker: &str) -> PathBuf {
-    if !dir.join(marker).exists() {
-        return dir.to_path_buf();
-    }
-    let name = dir
-        .file_name()
-        .map_or("results".into(), |n| n.to_string_lossy().into_owned());
-    (2..)
-        .map(|n| dir.with_file_name(format!("{name}-{n}")))
-        .find(|d| !d.join(marker).exists())
-        .expect("some numbered folder is free")
 }
 
 /// Where `ztsim sensitivity` writes a topology's analysis under a base
@@ -88,6 +74,21 @@ pub fn safe_name(name: &str) -> String {
     }
 }
 
+/// A text cell of a CSV file, safe to open in a spreadsheet: a cell that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read
+/// as a formula, so it gets a leading `'` (OWASP's advice against CSV
+/// injection). A number (`-5`, `+1e3`) is left as it is. Every CSV writer
+/// passes every text cell that can hold a name from input through it.
+pub fn csv_text(cell: &str) -> String {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.trim().parse::<f64>().is_ok_and(f64::is_finite);
+    if formula && !number {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
 /// Writes `summary.json` and `latency.csv` for a run into `dir`.
 pub fn write_run(
     dir: &Path,
@@ -95,7 +96,7 @@ pub fn write_run(
     runs: &[RunMetrics],
     summary: &Summary,
 ) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
     write_atomic(&dir.join("summary.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("latency.csv"), &latency_csv(topo, runs, summary)?)?;
@@ -149,13 +150,6 @@ fn timeseries_csv(runs: &[RunMetrics]) -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
-/// Writes via a temporary file and a rename, so a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
-}
-
 /// Columns of `latency.csv`.
 pub const LATENCY_CSV_COLUMNS: [&str; 12] = [
     "scope",
@@ -185,7 +179,7 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
     for (i, &(ep, _)) in topo.workload.entries.iter().enumerate() {
         rows.push((
             "endpoint",
-            topo.endpoints[ep as usize].name.clone(),
+            csv_text(&topo.endpoints[ep as usize].name),
             Box::new(move |r| &r.endpoints[i]),
         ));
     }
@@ -194,7 +188,7 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
             "{} -> {}",
             topo.endpoints[a as usize].name, topo.endpoints[b as usize].name
         );
-        rows.push(("edge", name, Box::new(move |r| &r.edges[i])));
+        rows.push(("edge", csv_text(&name), Box::new(move |r| &r.edges[i])));
     }
     for (k, (scope, name, get)) in rows.iter().enumerate() {
         for (rep, run) in runs.iter().enumerate() {
@@ -243,4 +237,21 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
         }
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_text;
+
+    #[test]
+    fn formula_cells_are_quoted_and_numbers_kept() {
+        for cell in [
+            "=1+1", "+cmd", "-2+3", "@SUM(1)", "\tx", "\rx", "-inf", "=", "-",
+        ] {
+            assert_eq!(csv_text(cell), format!("'{cell}"), "{cell:?}");
+        }
+        for cell in ["-5", "+1e3", "-0.25", "cart", "a=b", "", " =x"] {
+            assert_eq!(csv_text(cell), cell, "{cell:?}");
+        }
+    }
 }

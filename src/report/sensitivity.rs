@@ -305,11 +305,11 @@ pub fn csv(r: &SensitivityResults) -> std::io::Result<Vec<u8>> {
         };
         w.write_record([
             k.p99.rank.to_string(),
-            k.path.clone(),
-            k.kind.clone(),
-            k.base_value.clone(),
-            k.low_value.clone(),
-            k.high_value.clone(),
+            super::csv_text(&k.path),
+            super::csv_text(&k.kind),
+            super::csv_text(&k.base_value),
+            super::csv_text(&k.low_value),
+            super::csv_text(&k.high_value),
             num(r.base.p99_ms.map(|e| e.mean), 6),
             num(k.low.p99_ms.map(|e| e.mean), 6),
             num(k.low.p99_ms.and_then(|e| e.ci95), 6),
@@ -329,7 +329,7 @@ pub fn csv(r: &SensitivityResults) -> std::io::Result<Vec<u8>> {
             num(c.and_then(|c| c.noise), 3),
             c.map_or(String::new(), |c| c.saturates.to_string()),
             opt_bool(c.and_then(|c| c.within_noise)),
-            format!("{} / {}", bottleneck(&k.low), bottleneck(&k.high)),
+            super::csv_text(&format!("{} / {}", bottleneck(&k.low), bottleneck(&k.high))),
         ])?;
     }
     w.into_inner()
@@ -537,7 +537,7 @@ fn skipped_rows(out: &mut String, r: &SensitivityResults) {
 /// missing), each atomically; returns the paths written. The tornado charts
 /// beside them are `crate::charts::tornado`'s.
 pub fn write(r: &SensitivityResults, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let csv_path = dir.join("sensitivity.csv");
     super::write_atomic(&csv_path, &csv(r)?)?;
     let json_path = dir.join("sensitivity.json");

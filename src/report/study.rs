@@ -206,23 +206,23 @@ pub fn results_csv(results: &StudyResults) -> std::io::Result<Vec<u8>> {
         })
         .unwrap_or_default();
     let mut header: Vec<String> = LEAD_COLUMNS.iter().map(|s| s.to_string()).collect();
-    header.extend(results.params.iter().cloned());
+    header.extend(results.params.iter().map(|p| super::csv_text(p)));
     header.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
     header.extend(
         groups
             .iter()
-            .map(|g| format!("util_{}", g.replace(' ', "_"))),
+            .map(|g| super::csv_text(&format!("util_{}", g.replace(' ', "_")))),
     );
     w.write_record(&header)?;
     for p in &results.points {
         let lead = |rep: &str| -> Vec<String> {
             let mut v = vec![
                 p.index.to_string(),
-                p.at.design.clone(),
+                super::csv_text(&p.at.design),
                 p.at.rate_rps.map_or(String::new(), |r| format!("{r}")),
                 rep.to_string(),
             ];
-            v.extend(p.at.params.iter().map(|(_, val)| val.clone()));
+            v.extend(p.at.params.iter().map(|(_, val)| super::csv_text(val)));
             v
         };
         for (i, s) in p.replications.iter().enumerate() {
@@ -289,10 +289,12 @@ fn metric_cells(
         e(&k.jwt_verifications),
         e(&k.token_fetches),
         e(&k.rotations_per_s),
-        s.saturated
-            .as_ref()
-            .and_then(|x| x.bottleneck.clone())
-            .unwrap_or_default(),
+        super::csv_text(
+            s.saturated
+                .as_ref()
+                .and_then(|x| x.bottleneck.as_deref())
+                .unwrap_or_default(),
+        ),
         seed.to_string(),
     ]);
     for g in groups {
@@ -314,7 +316,7 @@ fn metric_cells(
 
 /// Writes `results.json` and `results.csv` into `dir` (atomically).
 pub fn write_results(dir: &std::path::Path, results: &StudyResults) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
     super::write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     super::write_atomic(&dir.join("results.csv"), &results_csv(results)?)
@@ -438,7 +440,7 @@ pub struct Manifest {
 /// Starts (or restarts) the point store of a study folder.
 pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> std::io::Result<()> {
     let pd = points_dir(dir);
-    std::fs::create_dir_all(&pd)?;
+    super::output::create_dir(&pd)?;
     let json = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
     super::write_atomic(&pd.join("manifest.json"), json.as_bytes())
 }
@@ -547,7 +549,7 @@ pub fn write_shard_manifest(
     dir: &std::path::Path,
     manifest: &ShardManifest,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(manifest).map_err(std::io::Error::other)?;
     super::write_atomic(&dir.join(SHARD_MANIFEST), format!("{json}\n").as_bytes())
 }

@@ -733,7 +733,7 @@ pub fn index_csv(
             o.trace_id_hex(),
             t.pick.replication.to_string(),
             t.pick.request.to_string(),
-            topo.endpoints[t.calls[0].endpoint as usize].name.clone(),
+            super::csv_text(&topo.endpoints[t.calls[0].endpoint as usize].name),
             format!("{:.6}", t.latency as f64 / 1e6),
             picked.to_string(),
             o.spans.len().to_string(),
@@ -749,7 +749,7 @@ pub fn write(
     design: &Design,
     traces: &[RequestTrace],
 ) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let out = build(topo, design, traces);
     let json = |v: &dyn erased::Json| v.to_vec();
     super::write_atomic(&dir.join("jaeger.json"), &json(&jaeger(&out))?)?;

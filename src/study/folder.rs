@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::charts;
-use crate::config::Diagnostic;
 use crate::config::study::{self, Study, StudySpec};
+use crate::config::{self, Diagnostic, KeyPath};
 use crate::model::guard::Size;
+use crate::report::output::{self, FolderLock, LockError};
 use crate::report::study::{
     Manifest, PointResult, SHARD_MANIFEST, ShardManifest, StudyResults, points_dir, read_manifest,
     read_points, read_shard_manifest, write_manifest, write_point, write_results,
@@ -53,30 +54,24 @@ pub fn has_results(dir: &Path) -> bool {
     dir.join("results.json").exists() || points_dir(dir).exists()
 }
 
-/// `dir`, or the first `dir-N` that holds no results or saved points.
-pub fn fresh_folder(dir: &Path) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map_or("study".into(), |n| n.to_string_lossy().into_owned());
-    std::iter::once(dir.to_path_buf())
-        .chain((2..).map(|n| dir.with_file_name(format!("{name}-{n}"))))
-        .find(|d| !has_results(d))
-        .expect("some numbered folder is free")
-}
-
 /// Refuses up front an output folder that cannot be written, rather than
 /// after the whole sweep has run.
 pub fn check_writable(dir: &Path) -> Result<(), Diagnostic> {
-    let probe = dir.join(".ztsim-write-test");
-    std::fs::create_dir_all(dir)
-        .and_then(|_| std::fs::write(&probe, b""))
-        .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|e| {
-            Diagnostic::new(
-                dir.display().to_string(),
-                format!("the output folder cannot be written: {e}; choose another with --out"),
-            )
-        })
+    output::check_writable(dir).map_err(|e| folder_error(dir, &LockError::Io(e)))
+}
+
+/// Why an output folder cannot be used: another run holds it, or it cannot
+/// be written.
+pub fn folder_error(dir: &Path, e: &LockError) -> Diagnostic {
+    let message = match e {
+        LockError::Busy(holder) => format!(
+            "the output folder is in use by another ztsim run ({holder}); add --wait to wait for it to finish, or choose another folder with --out"
+        ),
+        LockError::Io(e) => {
+            format!("the output folder cannot be written: {e}; choose another with --out")
+        }
+    };
+    Diagnostic::new(dir.display().to_string(), message)
 }
 
 /// `command` without the flags that choose what to do with existing
@@ -168,6 +163,8 @@ pub struct Run<'a> {
     pub guarded: bool,
     /// Run only this shard's points.
     pub shard: Option<Shard>,
+    /// If another run holds the folder, wait for it (else refuse at once).
+    pub wait: bool,
     /// The command line that started the run, `ztsim` first: kept in a
     /// shard's manifest and the base of the command that resumes it.
     pub command: &'a [String],
@@ -181,6 +178,8 @@ struct Opened {
     /// The points this run owns (all, or a shard's), in grid order.
     owned: Vec<usize>,
     previous: Vec<PointResult>,
+    /// Held until the run ends.
+    _lock: FolderLock,
 }
 
 /// Runs the study `spec` into a folder as `run` says: resumes or replaces
@@ -276,14 +275,30 @@ pub fn run_study(
 fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     let study = study::expand(spec).map_err(StudyError::BadInput)?;
     if run.guarded {
-        // The largest point decides.
-        if let Some(p) = study.points.iter().max_by(|a, b| {
-            Size::of(&a.topology)
-                .events
-                .total_cmp(&Size::of(&b.topology).events)
-        }) && let Some(why) = Size::of(&p.topology).refusal()
+        // The point with the most events first, then any other too large.
+        let sizes: Vec<Size> = study
+            .points
+            .iter()
+            .map(|p| Size::of(&p.topology, &p.design_model))
+            .collect();
+        let largest = (0..sizes.len()).max_by(|&a, &b| sizes[a].events.total_cmp(&sizes[b].events));
+        if let Some((i, why)) = largest
+            .into_iter()
+            .chain(0..sizes.len())
+            .find_map(|i| sizes[i].refusal().map(|why| (i, why)))
         {
-            return Err(bad(Diagnostic::new(p.topology.name.clone(), why)));
+            let p = &study.points[i];
+            // Located at the workload of the study's topology file: its
+            // window and rate, with the study's, make the size.
+            let point = match p.rate {
+                Some(r) => format!("the point at {r} rps, design `{}`", p.design),
+                None => format!("the point of design `{}`", p.design),
+            };
+            return Err(bad(config::locate(
+                Path::new(&spec.topology.name),
+                &KeyPath::root().key("workload"),
+                format!("{point}: {why}"),
+            )));
         }
     }
     let manifest = Manifest {
@@ -295,7 +310,13 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
         Some(s) => shard::owned(&study, s),
         None => (0..study.points.len()).collect(),
     };
-    let dir = run.dir;
+    // The folder is ours alone from here to the end of the run.
+    let (dir, lock) = match run.existing {
+        Existing::NewFolder => FolderLock::acquire_fresh(run.dir, has_results),
+        _ => FolderLock::acquire(run.dir, run.wait).map(|l| (run.dir.to_path_buf(), l)),
+    }
+    .map_err(|e| bad(folder_error(run.dir, &e)))?;
+    let dir = dir.as_path();
     // A shard folder continues only the same shard of the same study.
     let same_shard = || match (run.shard, read_shard_manifest(dir)) {
         (None, Ok(None)) => true,
@@ -303,7 +324,7 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
         _ => false,
     };
     let same = read_manifest(dir).is_some_and(|m| m == manifest) && same_shard();
-    let (dir, previous) = match run.existing {
+    let previous = match run.existing {
         Existing::Resume if has_results(dir) && !same => {
             return Err(bad(Diagnostic::new(
                 dir.display().to_string(),
@@ -317,25 +338,24 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
                 ),
             )));
         }
-        Existing::Resume | Existing::ResumeOrOverwrite if same => {
-            (dir.to_path_buf(), read_points(dir))
-        }
-        Existing::NewFolder => (fresh_folder(dir), Vec::new()),
-        _ => (dir.to_path_buf(), Vec::new()),
+        Existing::Resume | Existing::ResumeOrOverwrite if same => read_points(dir),
+        _ => Vec::new(),
     };
-    check_writable(&dir).map_err(bad)?;
+    check_writable(dir).map_err(bad)?;
     if previous.is_empty() {
         // A fresh start: forget points of whatever ran here before.
-        let _ = std::fs::remove_dir_all(points_dir(&dir));
+        let _ = std::fs::remove_dir_all(points_dir(dir));
     }
-    write_manifest(&dir, &manifest)
+    write_manifest(dir, &manifest)
         .map_err(|e| StudyError::Write(format!("cannot write to {}: {e}", dir.display())))?;
+    let dir = dir.to_path_buf();
     Ok(Opened {
         study,
         manifest,
         dir,
         owned,
         previous,
+        _lock: lock,
     })
 }
 

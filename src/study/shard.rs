@@ -62,7 +62,7 @@ impl Shard {
 /// A point's estimated cost: simulated events over all its replications.
 /// Only ratios matter: it balances shards, it predicts no wall time.
 pub fn point_cost(p: &Point) -> f64 {
-    Size::of(&p.topology).events * f64::from(p.topology.workload.replications)
+    Size::of(&p.topology, &p.design_model).events * f64::from(p.topology.workload.replications)
 }
 
 /// Every point's estimated cost, in grid order.

@@ -1,5 +1,5 @@
 //! The imported model as text: a topology TOML file (the format of
-//! topologies/README.md, so the ordinary loader validates it) and the CSV of
+//! docs/topology.md, so the ordinary loader validates it) and the CSV of
 //! recorded root arrivals that replay reads.
 
 use std::fmt::Write as _;
@@ -31,7 +31,7 @@ pub fn topology_toml(model: &Model, name: &str, sources: &str) -> String {
     );
     let _ = writeln!(
         t,
-        "# recorded self time. README.md, \"Import traces\", says how each key was derived."
+        "# recorded self time. docs/traces.md, \"Import traces\", says how each key was derived."
     );
     let _ = writeln!(t, "name = {}", quote(name));
     let _ = writeln!(

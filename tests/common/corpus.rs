@@ -53,8 +53,10 @@ pub struct Case {
 impl Case {
     /// Reads `path` and its header.
     pub fn load(path: &Path) -> Case {
-        let text =
-            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // Lossy: a case may be a file that is not UTF-8 (its header is);
+        // such a case is parsed from its path, not from this text.
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let mut case = Case {
             path: path.to_path_buf(),
             file: path.display().to_string(),

@@ -1,5 +1,5 @@
 //! The default handshake CPU of a design's TLS choices, each figure traced
-//! to its published source in `models/README.md` (or marked an assumption).
+//! to its published source in `docs/sources.md` (or marked an assumption).
 
 use crate::config::profile::CostProfile;
 use crate::model::design::{HandshakeCpu, TlsVersion};
@@ -32,7 +32,7 @@ pub fn handshake_cpu(
 }
 
 /// Published per-side handshake CPU for a design's choices (see
-/// `models/README.md` for each figure's source and which are assumptions).
+/// `docs/sources.md` for each figure's source and which are assumptions).
 pub fn default_handshake_cpu(
     version: TlsVersion,
     key_exchange: &str,

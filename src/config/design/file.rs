@@ -11,7 +11,7 @@ use crate::units::Dur;
 /// encrypted, how connections are reused, who terminates TLS, which proxies
 /// sit on the path, how callers are authenticated and authorised. Every key
 /// is optional: an empty file is the plaintext design with HTTP/1.1 pools.
-/// Reference: models/README.md.
+/// Reference: docs/design.md.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "ztsim design")]

@@ -1,5 +1,5 @@
 //! Design files (`models/*.toml`): their serde form, the defaults (each traced
-//! to a published figure in `models/README.md`), and resolution into a
+//! to a published figure in `docs/sources.md`), and resolution into a
 //! validated [`Design`] against the topology it will run on.
 //!
 //! `file.rs` owns the serde form (every key of a design file); `costs.rs`

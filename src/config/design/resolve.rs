@@ -390,10 +390,18 @@ impl Resolver<'_> {
                 None
             }
         };
-        let renewal = identity_cert_ttl(i) as f64 * i.renew_ratio.unwrap_or(0.5);
-        if renewal < 1e9 {
+        let ttl = identity_cert_ttl(i) as f64;
+        let ratio = i.renew_ratio.filter(|x| *x > 0.0 && *x <= 1.0);
+        if ttl * ratio.unwrap_or(0.5) < 1e9 && (ratio.is_some() || i.renew_ratio.is_none()) {
+            // Blame the ratio when the TTL renews slowly enough at the
+            // default ratio; else the TTL itself is too short.
+            let culprit = if ratio.is_some() && ttl * 0.5 >= 1e9 {
+                "renew_ratio"
+            } else {
+                "cert_ttl"
+            };
             self.error(
-                &key("identity", "cert_ttl"),
+                &key("identity", culprit),
                 "certificates would renew more often than once a second (cert_ttl x renew_ratio); no deployment rotates that fast",
             );
         }

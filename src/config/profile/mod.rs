@@ -157,11 +157,12 @@ impl CostProfile {
 /// Reads and checks a profile file.
 pub fn load_profile(path: &Path) -> Result<CostProfile, Vec<Diagnostic>> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![
-            Diagnostic::new(&file, format!("cannot read the cost profile: {e}"))
-                .with_help("make one with `ztsim calibrate` (see docs/calibration.md)"),
-        ]
+    let text = super::read_text(path).map_err(|d| {
+        let help = d
+            .help
+            .clone()
+            .unwrap_or_else(|| "make one with `ztsim calibrate` (see docs/calibration.md)".into());
+        vec![d.with_help(help)]
     })?;
     parse_profile(&file, &text)
 }

@@ -2,6 +2,8 @@
 //! header, then one request a row; every problem located in the CSV by line,
 //! column and column name.
 
+use std::collections::HashMap;
+
 use crate::config::diag::{Diagnostic, KeyPath, did_you_mean};
 use crate::model::topology::EndpointId;
 use crate::units::Nanos;
@@ -40,6 +42,7 @@ pub fn parse_arrivals(
     let mut rows = Rows {
         file,
         names,
+        ids: ids_of(names),
         errors: Vec::new(),
         times: Vec::new(),
         entries: Vec::new(),
@@ -92,6 +95,8 @@ fn located(file: &str, line: usize, column: usize, key: &str, message: String) -
 struct Rows<'a> {
     file: &'a str,
     names: &'a [String],
+    /// Each name's id, so that a row is looked up in constant time.
+    ids: HashMap<&'a str, EndpointId>,
     errors: Vec<Diagnostic>,
     times: Vec<Nanos>,
     entries: Vec<EndpointId>,
@@ -132,7 +137,7 @@ impl Rows<'_> {
     /// The `at_ns` field: whole nanoseconds, in time order, within range.
     fn time(&mut self, line: usize, at: &str) {
         let file = self.file;
-        let max = (crate::config::dist::MAX_MEAN_NS * 10.0) as Nanos;
+        let max = super::compiler::MAX_SIMULATED_NS;
         let at_col = 1 + at.chars().take_while(|c| c.is_whitespace()).count();
         match at.trim().parse::<u64>() {
             Ok(t) if t > max => self.errors.push(located(
@@ -176,8 +181,8 @@ impl Rows<'_> {
     /// The `entry` field: an endpoint of the topology.
     fn entry(&mut self, line: usize, entry_col: usize, name: &str) {
         let names = self.names;
-        match names.iter().position(|n| n == name) {
-            Some(id) => self.entries.push(id as EndpointId),
+        match self.ids.get(name) {
+            Some(&id) => self.entries.push(id),
             None => {
                 let help = did_you_mean(name, names.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"))
@@ -200,4 +205,13 @@ impl Rows<'_> {
             }
         }
     }
+}
+
+/// Each endpoint name's id (its index in `names`).
+pub(super) fn ids_of(names: &[String]) -> HashMap<&str, EndpointId> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as EndpointId))
+        .collect()
 }

@@ -2,6 +2,8 @@
 //! its checks of single values (counts, distributions, zone and endpoint
 //! names) and the limits a topology must stay within.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 
 use super::file::ZoneFile;
@@ -15,11 +17,16 @@ use crate::model::topology::{EndpointId, ZoneId};
 pub const MAX_EXPECTED_CALLS: f64 = 1e6;
 /// Slowest open-loop rate accepted: one request every ~17 minutes.
 pub const MIN_RATE: f64 = 1e-3;
+/// The simulated time a run may span (warm-up plus duration) and the
+/// latest recorded arrival: 100 days, as documented.
+pub const MAX_SIMULATED_NS: u64 = 100 * 86_400 * 1_000_000_000;
 
 /// Collects every problem instead of stopping at the first.
 pub(super) struct Compiler<'s> {
     pub(super) src: &'s Source,
     pub(super) errors: Vec<Diagnostic>,
+    /// Each qualified endpoint name's id, once the names are known.
+    pub(super) endpoint_ids: HashMap<String, EndpointId>,
 }
 
 impl Compiler<'_> {
@@ -47,15 +54,24 @@ impl Compiler<'_> {
 
     /// An integer that must be at least `min`.
     pub(super) fn count(&mut self, value: i64, min: i64, path: &KeyPath, what: &str) -> u32 {
+        self.bounded(value, min, u32::MAX, path, what)
+    }
+
+    /// A count from `min` to `max`.
+    pub(super) fn bounded(
+        &mut self,
+        value: i64,
+        min: i64,
+        max: u32,
+        path: &KeyPath,
+        what: &str,
+    ) -> u32 {
         match u32::try_from(value) {
-            Ok(v) if value >= min => v,
+            Ok(v) if value >= min && v <= max => v,
             _ => {
                 self.error(
                     path,
-                    format!(
-                        "{what} must be a whole number from {min} to {}, got {value}",
-                        u32::MAX
-                    ),
+                    format!("{what} must be a whole number from {min} to {max}, got {value}"),
                 );
                 min.max(0) as u32
             }
@@ -86,8 +102,8 @@ impl Compiler<'_> {
         path: &KeyPath,
         names: &[String],
     ) -> Option<EndpointId> {
-        if let Some(i) = names.iter().position(|n| n == name) {
-            return Some(i as EndpointId);
+        if let Some(&i) = self.endpoint_ids.get(name) {
+            return Some(i);
         }
         let (svc, _) = name.split_once('.').unwrap_or((name, ""));
         let prefix = format!("{svc}.");

@@ -10,7 +10,7 @@ use crate::units::{Bytes, Dur};
 
 /// A topology (`topologies/*.toml`): the system being modelled, its zones and
 /// network, its services and their call graphs, and the workload that drives
-/// it. Reference: topologies/README.md.
+/// it. Reference: docs/topology.md.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "ztsim topology")]
@@ -50,8 +50,11 @@ pub(super) struct NetworkFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LinkFile {
-    /// The two zones the link joins (order does not matter).
-    pub(super) zones: [String; 2],
+    /// The two zones the link joins (order does not matter). Read as a list
+    /// so that a link naming one or three zones is refused by the compiler
+    /// with its line, not truncated to two.
+    #[schemars(length(equal = 2))]
+    pub(super) zones: Vec<String>,
     /// Round-trip time between a replica in one zone and a replica in the other.
     pub(super) rtt: DistSpec,
 }

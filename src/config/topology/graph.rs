@@ -3,6 +3,8 @@
 //! collected with its key, and the compiled call graph checked for cycles and
 //! runaway fan-out. The workload is `workload.rs`.
 
+use std::collections::HashMap;
+
 use super::compiler::{Compiler, MAX_EXPECTED_CALLS};
 use super::file::{BalanceFile, CallFile, ServiceFile, TopologyFile};
 use crate::config::diag::{Diagnostic, KeyPath};
@@ -17,7 +19,26 @@ struct Graph {
     services: Vec<Service>,
     endpoints: Vec<Endpoint>,
     calls: Vec<CallSpec>,
-    edges: Vec<(EndpointId, EndpointId)>,
+    edges: Edges,
+}
+
+/// The distinct (caller, callee) pairs in first-seen order, each found in
+/// constant time (a linear scan made a long chain quadratic).
+#[derive(Default)]
+struct Edges {
+    list: Vec<(EndpointId, EndpointId)>,
+    ids: HashMap<(EndpointId, EndpointId), u32>,
+}
+
+impl Edges {
+    /// The id of the edge from `caller` to `target`, added if new.
+    fn id(&mut self, caller: EndpointId, target: EndpointId) -> u32 {
+        let list = &mut self.list;
+        *self.ids.entry((caller, target)).or_insert_with(|| {
+            list.push((caller, target));
+            list.len() as u32 - 1
+        })
+    }
 }
 
 impl Compiler<'_> {
@@ -133,6 +154,10 @@ impl Compiler<'_> {
                 endpoint_names.push(format!("{sname}.{ename}"));
             }
         }
+        self.endpoint_ids = super::arrivals::ids_of(&endpoint_names)
+            .into_iter()
+            .map(|(n, i)| (n.to_string(), i))
+            .collect();
         let Graph {
             services,
             endpoints,
@@ -140,6 +165,7 @@ impl Compiler<'_> {
             edges,
         } = self.services(&raw, &endpoint_names);
         let workload = self.workload(&raw, &endpoint_names);
+        let think_given = raw.workload.think.is_some();
         let topo = Topology {
             name: raw.name.unwrap_or(stem),
             zones: raw.zones.keys().cloned().collect(),
@@ -147,11 +173,14 @@ impl Compiler<'_> {
             services,
             endpoints,
             calls,
-            edges,
+            edges: edges.list,
             workload,
         };
         if self.errors.is_empty() {
             self.check_graph(&topo);
+        }
+        if self.errors.is_empty() {
+            self.check_progress(think_given, &topo);
         }
         if self.errors.is_empty() {
             Ok(topo)
@@ -160,56 +189,56 @@ impl Compiler<'_> {
         }
     }
 
+    /// The network: every zone's own RTT and one link per pair of zones.
+    /// Linear in the file: the pair matrix is built only once every pair has
+    /// its link (so the file itself is as large as the matrix), and a missing
+    /// link is reported once per zone, not once per pair.
     fn network(&mut self, raw: &TopologyFile) -> Network {
         let n = raw.zones.len();
         let np = KeyPath::root().key("network");
-        let mut rtt: Vec<Option<Dist>> = vec![None; n * n];
-        for (i, (name, z)) in raw.zones.iter().enumerate() {
-            rtt[i * n + i] =
-                Some(self.dist(&z.rtt, &KeyPath::root().key("zones").key(name).key("rtt")));
-        }
+        let own: Vec<Dist> = raw
+            .zones
+            .iter()
+            .map(|(name, z)| self.dist(&z.rtt, &KeyPath::root().key("zones").key(name).key("rtt")))
+            .collect();
+        // Each pair (lower zone first) with its link's RTT.
+        let mut links: HashMap<(usize, usize), Dist> = HashMap::new();
         for (li, link) in raw.network.links.iter().enumerate() {
             let lp = np.key("links").index(li);
-            let a = self.zone(&raw.zones, &link.zones[0], &lp.key("zones").index(0)) as usize;
-            let b = self.zone(&raw.zones, &link.zones[1], &lp.key("zones").index(1)) as usize;
+            let [za, zb] = link.zones.as_slice() else {
+                self.error(
+                    &lp.key("zones"),
+                    format!(
+                        "a link joins exactly two zones, got {}: write one link per pair, e.g. zones = [\"az1\", \"az2\"]",
+                        link.zones.len()
+                    ),
+                );
+                continue;
+            };
+            let a = self.zone(&raw.zones, za, &lp.key("zones").index(0)) as usize;
+            let b = self.zone(&raw.zones, zb, &lp.key("zones").index(1)) as usize;
             if a == b {
                 self.error(&lp.key("zones"), "a link joins two different zones; the RTT within a zone is the zone's own `rtt`");
                 continue;
             }
-            if rtt[a * n + b].is_some() {
+            let d = self.dist(&link.rtt, &lp.key("rtt"));
+            if links.insert((a.min(b), a.max(b)), d).is_some() {
                 self.error(
                     &lp.key("zones"),
-                    format!(
-                        "a second link between `{}` and `{}`",
-                        link.zones[0], link.zones[1]
-                    ),
+                    format!("a second link between `{za}` and `{zb}`"),
                 );
             }
-            let d = self.dist(&link.rtt, &lp.key("rtt"));
-            rtt[a * n + b] = Some(d.clone());
-            rtt[b * n + a] = Some(d);
         }
-        let names: Vec<&String> = raw.zones.keys().collect();
-        for a in 0..n {
-            for b in a + 1..n {
-                if rtt[a * n + b].is_none() {
-                    // Point at the links if there are any, else at the zone
-                    // that lacks one.
-                    let links = np.key("links");
-                    let at = [links.clone(), np.clone()]
-                        .into_iter()
-                        .find(|p| self.src.contains(p))
-                        .unwrap_or_else(|| KeyPath::root().key("zones").key(names[b]));
-                    let mut d = self.src.error(
-                        &at,
-                        format!(
-                            "no RTT between zones `{}` and `{}`: add [[network.links]] zones = [\"{}\", \"{}\"], rtt = \"1ms\"",
-                            names[a], names[b], names[a], names[b]
-                        ),
-                    );
-                    d.key = Some(links);
-                    self.errors.push(d);
-                }
+        let complete = self.missing_links(raw, &links);
+        let mut rtt = Vec::new();
+        if complete {
+            rtt = vec![Dist::ZERO; n * n];
+            for (i, d) in own.into_iter().enumerate() {
+                rtt[i * n + i] = d;
+            }
+            for ((a, b), d) in links {
+                rtt[a * n + b] = d.clone();
+                rtt[b * n + a] = d;
             }
         }
         let bandwidth = raw.network.bandwidth_gbps.and_then(|g| {
@@ -225,15 +254,76 @@ impl Compiler<'_> {
         });
         let same_host = match &raw.network.same_host {
             Some(d) => self.dist(d, &np.key("same_host")),
-            // Loopback TCP round trip (SOURCES.md, network round trips).
+            // Loopback TCP round trip (docs/sources.md, network round trips).
             None => Dist::Constant(40_000),
         };
         Network {
             same_host,
-            rtt: rtt.into_iter().map(|d| d.unwrap_or(Dist::ZERO)).collect(),
+            rtt,
             bandwidth,
             zones: n,
         }
+    }
+
+    /// Reports the pairs of zones without a link, once per zone (its first
+    /// missing partner after it, and how many more), at most
+    /// `MAX_MISSING_REPORTS` zones; true when every pair has its link.
+    fn missing_links(&mut self, raw: &TopologyFile, links: &HashMap<(usize, usize), Dist>) -> bool {
+        const MAX_MISSING_REPORTS: usize = 20;
+        let n = raw.zones.len();
+        let mut later = vec![0usize; n];
+        for &(a, _) in links.keys() {
+            later[a] += 1;
+        }
+        let np = KeyPath::root().key("network");
+        let links_key = np.key("links");
+        let names: Vec<&String> = raw.zones.keys().collect();
+        let mut reported = 0;
+        let mut lacking = 0;
+        for a in 0..n {
+            let missing = n - 1 - a - later[a];
+            if missing == 0 {
+                continue;
+            }
+            lacking += 1;
+            if reported == MAX_MISSING_REPORTS {
+                continue;
+            }
+            reported += 1;
+            // Present pairs are at most later[a], so this scan is short.
+            let b = (a + 1..n)
+                .find(|&b| !links.contains_key(&(a, b)))
+                .expect("a missing pair exists");
+            // Point at the links if there are any, else at the zone that lacks one.
+            let at = [links_key.clone(), np.clone()]
+                .into_iter()
+                .find(|p| self.src.contains(p))
+                .unwrap_or_else(|| KeyPath::root().key("zones").key(names[b]));
+            let more = match missing - 1 {
+                0 => String::new(),
+                m => format!(" (nor between `{}` and {m} other zones after it)", names[a]),
+            };
+            let mut d = self.src.error(
+                &at,
+                format!(
+                    "no RTT between zones `{}` and `{}`{more}: add [[network.links]] zones = [\"{}\", \"{}\"], rtt = \"1ms\"",
+                    names[a], names[b], names[a], names[b]
+                ),
+            );
+            d.key = Some(links_key.clone());
+            self.errors.push(d);
+        }
+        if lacking > reported {
+            self.error(
+                &np,
+                format!(
+                    "{} more zones lack links; every pair of distinct zones needs one ({} links for {n} zones)",
+                    lacking - reported,
+                    n * (n - 1) / 2
+                ),
+            );
+        }
+        lacking == 0
     }
 
     fn call(
@@ -242,7 +332,7 @@ impl Compiler<'_> {
         path: &KeyPath,
         names: &[String],
         caller: EndpointId,
-        edges: &mut Vec<(EndpointId, EndpointId)>,
+        edges: &mut Edges,
     ) -> Option<CallSpec> {
         let target = self.endpoint_ref(&call.call, &path.key("call"), names);
         let times = call
@@ -268,13 +358,7 @@ impl Compiler<'_> {
             self.error(&path.key("timeout"), "a timeout must be above zero");
         }
         let target = target?;
-        let edge = match edges.iter().position(|&e| e == (caller, target)) {
-            Some(i) => i,
-            None => {
-                edges.push((caller, target));
-                edges.len() - 1
-            }
-        } as u32;
+        let edge = edges.id(caller, target);
         Some(CallSpec {
             target,
             edge,
@@ -291,47 +375,10 @@ impl Compiler<'_> {
 
     /// Cycles and runaway fan-out, found on the compiled graph.
     fn check_graph(&mut self, topo: &Topology) {
-        // Depth-first search with colours; a grey target closes a cycle.
-        #[derive(Clone, Copy, PartialEq)]
-        enum Mark {
-            New,
-            Open,
-            Done,
-        }
         let mut mark = vec![Mark::New; topo.endpoints.len()];
-        let mut path: Vec<EndpointId> = Vec::new();
-        fn visit(
-            topo: &Topology,
-            ep: EndpointId,
-            mark: &mut [Mark],
-            path: &mut Vec<EndpointId>,
-        ) -> Option<Vec<EndpointId>> {
-            mark[ep as usize] = Mark::Open;
-            path.push(ep);
-            for &c in topo.endpoints[ep as usize].stages.iter().flatten() {
-                let t = topo.calls[c as usize].target;
-                match mark[t as usize] {
-                    Mark::Open => {
-                        let start = path.iter().position(|&p| p == t).unwrap_or(0);
-                        let mut cycle = path[start..].to_vec();
-                        cycle.push(t);
-                        return Some(cycle);
-                    }
-                    Mark::New => {
-                        if let Some(cycle) = visit(topo, t, mark, path) {
-                            return Some(cycle);
-                        }
-                    }
-                    Mark::Done => {}
-                }
-            }
-            path.pop();
-            mark[ep as usize] = Mark::Done;
-            None
-        }
         for ep in 0..topo.endpoints.len() as EndpointId {
             if mark[ep as usize] == Mark::New
-                && let Some(cycle) = visit(topo, ep, &mut mark, &mut path)
+                && let Some(cycle) = find_cycle(topo, ep, &mut mark)
             {
                 let names: Vec<&str> = cycle
                     .iter()
@@ -367,4 +414,51 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// Where the cycle search stands on an endpoint.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    New,
+    Open,
+    Done,
+}
+
+/// Depth-first search from `root` with colours, iterative so that a call
+/// chain as deep as the input allows cannot overflow the stack: a target
+/// still open closes a cycle, returned from its first endpoint back to it.
+fn find_cycle(topo: &Topology, root: EndpointId, mark: &mut [Mark]) -> Option<Vec<EndpointId>> {
+    // The open path, each with the (stage, call) to follow next.
+    let mut path: Vec<(EndpointId, usize, usize)> = vec![(root, 0, 0)];
+    mark[root as usize] = Mark::Open;
+    while let Some(top) = path.last_mut() {
+        let (ep, si, ci) = *top;
+        let stages = &topo.endpoints[ep as usize].stages;
+        match stages.get(si) {
+            Some(stage) if ci < stage.len() => {
+                top.2 += 1;
+                let t = topo.calls[stage[ci] as usize].target;
+                match mark[t as usize] {
+                    Mark::Open => {
+                        let start = path.iter().position(|&(p, ..)| p == t).unwrap_or(0);
+                        let mut cycle: Vec<EndpointId> =
+                            path[start..].iter().map(|&(p, ..)| p).collect();
+                        cycle.push(t);
+                        return Some(cycle);
+                    }
+                    Mark::New => {
+                        mark[t as usize] = Mark::Open;
+                        path.push((t, 0, 0));
+                    }
+                    Mark::Done => {}
+                }
+            }
+            Some(_) => *top = (ep, si + 1, 0),
+            None => {
+                mark[ep as usize] = Mark::Done;
+                path.pop();
+            }
+        }
+    }
+    None
 }

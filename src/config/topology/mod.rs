@@ -14,7 +14,7 @@ mod graph;
 mod workload;
 
 pub use arrivals::parse_arrivals;
-pub use compiler::{MAX_EXPECTED_CALLS, MIN_RATE};
+pub use compiler::{MAX_EXPECTED_CALLS, MAX_SIMULATED_NS, MIN_RATE};
 pub(super) use file::TopologyFile;
 
 use self::compiler::Compiler;
@@ -33,6 +33,7 @@ pub fn parse_topology(file: &str, text: &str) -> Result<Topology, Vec<Diagnostic
     Compiler {
         src: &src,
         errors: Vec::new(),
+        endpoint_ids: Default::default(),
     }
     .compile(raw, stem)
 }

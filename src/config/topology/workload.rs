@@ -7,9 +7,38 @@ use super::compiler::{Compiler, MIN_RATE};
 use super::file::{ArrivalsFile, TopologyFile, WorkloadFile};
 use crate::config::diag::KeyPath;
 use crate::model::dist::Dist;
-use crate::model::topology::{Arrivals, EndpointId, Recording, Window, Workload};
+use crate::model::topology::{
+    Arrivals, EndpointId, MAX_REPLICATIONS, Recording, Topology, Window, Workload,
+};
 
 impl Compiler<'_> {
+    /// A closed loop must move the clock: with no think time, a request that
+    /// can take no simulated time (see [`Topology::instant_entry`]) would be
+    /// answered and sent again forever at one instant.
+    pub(super) fn check_progress(&mut self, think_given: bool, topo: &Topology) {
+        let Arrivals::Closed { think, .. } = &topo.workload.arrivals else {
+            return;
+        };
+        if think.mean() > 0.0 {
+            return;
+        }
+        if let Some(ep) = topo.instant_entry() {
+            let wp = KeyPath::root().key("workload");
+            let at = if think_given {
+                wp.key("think")
+            } else {
+                wp.key("arrivals")
+            };
+            self.error(
+                &at,
+                format!(
+                    "a closed loop with no think time, and requests to `{}` that can take no simulated time (zero RTT on the network and zero CPU on every call they certainly make): its users would send requests forever without the clock moving; give `think` a time above zero, or the path some RTT or CPU",
+                    topo.endpoints[ep as usize].name
+                ),
+            );
+        }
+    }
+
     pub(super) fn workload(&mut self, raw: &TopologyFile, names: &[String]) -> Workload {
         let w = &raw.workload;
         let wp = KeyPath::root().key("workload");
@@ -53,7 +82,7 @@ impl Compiler<'_> {
             Window::Duration(d) => warmup.checked_add(d),
             Window::Requests(_) => Some(warmup),
         };
-        if span.is_none_or(|s| s as f64 > crate::config::dist::MAX_MEAN_NS * 10.0) {
+        if span.is_none_or(|s| s > super::compiler::MAX_SIMULATED_NS) {
             self.error(
                 &wp.key("duration"),
                 "warm-up plus duration is beyond 100 days of simulated time (or overflows): shorten them",
@@ -68,7 +97,13 @@ impl Compiler<'_> {
             timeout: w.timeout.map(|t| t.0),
             seed: w.seed.unwrap_or(1),
             replications: w.replications.map_or(1, |r| {
-                self.count(r, 1, &wp.key("replications"), "replications")
+                self.bounded(
+                    r,
+                    1,
+                    MAX_REPLICATIONS,
+                    &wp.key("replications"),
+                    "replications",
+                )
             }),
             recording,
         };
@@ -204,12 +239,20 @@ impl Compiler<'_> {
             .unwrap_or(std::path::Path::new(""))
             .join(name);
         let shown = path.display().to_string();
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::config::read_text(&path) {
             Ok(t) => t,
+            // Not UTF-8: located in the CSV itself.
+            Err(d) if d.line.is_some() => {
+                self.errors.push(d);
+                return None;
+            }
             Err(e) => {
                 self.error_help(
                     &at,
-                    format!("cannot read the recorded arrivals `{shown}`: {e}"),
+                    format!(
+                        "cannot read the recorded arrivals `{shown}`: {}",
+                        e.message.trim_start_matches("cannot read the file: ")
+                    ),
                     Some("the path is relative to the topology file; `ztsim import` writes FILE.arrivals.csv beside the topology it writes".into()),
                 );
                 return None;

@@ -1,4 +1,4 @@
-//! Authentication and authorization (MODEL.md s3 JWT and policy hooks):
+//! Authentication and authorization (docs/model.md s3 JWT and policy hooks):
 //! where checks apply, JWT verification and its cache, policy decisions and
 //! their cache, evaluation in a proxy or in process, a policy sidecar over
 //! a local hop, and calls to the remote policy service. Infrastructure calls

@@ -1,4 +1,4 @@
-//! Connections (MODEL.md s3 connect): pools per (origin, destination) peer,
+//! Connections (docs/model.md s3 connect): pools per (origin, destination) peer,
 //! reuse of a ready connection with a free stream, staleness (idle timeout,
 //! lifetime, certificate rotation), waiting at the pool's limit, opening a
 //! new one (TCP round trip, then the handshake in `handshake.rs`), release.

@@ -149,7 +149,9 @@ fn node_proxies(
 ) -> Vec<u32> {
     let mut node_peer = vec![NONE; replicas.len()];
     if design.proxy.mode == ProxyMode::Node {
-        let nodes = design.proxy.nodes_per_zone as usize;
+        // Replica r sits on node r mod nodes, so nodes beyond the replica
+        // count stay empty: the table needs no more columns than replicas.
+        let nodes = (design.proxy.nodes_per_zone as usize).min(replicas.len().max(1));
         let mut node_of = vec![NONE; topo.zones.len() * nodes];
         for (r, np) in node_peer.iter_mut().enumerate() {
             let z = replicas[r].zone as usize;

@@ -1,4 +1,4 @@
-//! TLS handshakes (MODEL.md s3 handshake): full, resumed or 0-RTT from the
+//! TLS handshakes (docs/model.md s3 handshake): full, resumed or 0-RTT from the
 //! ticket cache, the handshake CPU on both sides (client in the origin job,
 //! server where TLS terminates), the flights between them, and the tickets
 //! a finished handshake leaves. The origin job also carries the outbound

@@ -1,4 +1,4 @@
-//! Identity (MODEL.md s3 token and certificate hooks): a caller's token
+//! Identity (docs/model.md s3 token and certificate hooks): a caller's token
 //! refresh from the identity service before a call, and certificate
 //! renewal per peer, which closes the connections opened with the old
 //! certificate when the design says so.

@@ -1,5 +1,5 @@
 //! One replication of one topology under one design: the call state machine
-//! of MODEL.md s3, driven by the engine's event queue.
+//! of docs/model.md s3, driven by the engine's event queue.
 //!
 //! A call is one attempt of one caller -> callee request. Its life, each
 //! arrow a cost hook that the design switches on or off:
@@ -79,6 +79,12 @@ use state::{Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
 /// Past this many calls in flight a run is saturated beyond doubt; stopping
 /// keeps memory bounded.
 const MAX_CALLS_IN_FLIGHT: usize = 4_000_000;
+/// Events in a row at one simulated instant before the run is stopped: a
+/// model whose requests take no time (zero think time, RTT and CPU in a
+/// closed loop, or arrivals closer than a nanosecond) would otherwise spin
+/// forever without the clock moving. Far above any real burst (a fan-out of
+/// a million calls at once takes a few million).
+const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
 
 /// Event kinds.
 mod ev {
@@ -269,7 +275,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     fn simulate_all(&mut self) {
         self.start();
+        let (mut instant, mut at_instant) = (0, 0u64);
         while let Some(event) = self.queue.pop() {
+            if event.time == instant {
+                at_instant += 1;
+                if at_instant > MAX_EVENTS_AT_ONE_INSTANT {
+                    self.saturate(format!(
+                        "more than {MAX_EVENTS_AT_ONE_INSTANT} events at one instant ({instant} ns): the model makes no progress in time (requests that take no time at all, or arrivals closer than a nanosecond)"
+                    ));
+                    break;
+                }
+            } else {
+                (instant, at_instant) = (event.time, 1);
+            }
             match event.kind() {
                 ev::ARRIVAL => self.arrival(event.target),
                 ev::SEND => self.send(event.target),

@@ -1,4 +1,4 @@
-//! Proxies (MODEL.md s3 proxy jobs): the per-request and per-byte CPU of a
+//! Proxies (docs/model.md s3 proxy jobs): the per-request and per-byte CPU of a
 //! proxy, the waypoint's job and its leg to the destination, and the
 //! destination's inbound job (sidecar or node proxy) or, for library TLS,
 //! the CPU gathered for the service job.

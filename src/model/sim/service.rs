@@ -1,4 +1,4 @@
-//! The callee (MODEL.md s3 worker, service job, children, response): a
+//! The callee (docs/model.md s3 worker, service job, children, response): a
 //! worker thread, one job on the service's cores with the business CPU and
 //! in-process security, child calls stage by stage, the response; back at
 //! the caller, the call's outcome goes to its parent.

@@ -1,4 +1,4 @@
-//! Timeouts and retries (MODEL.md s3): the caller gives up on an attempt
+//! Timeouts and retries (docs/model.md s3): the caller gives up on an attempt
 //! after its timeout (the callee keeps working), retries with exponential
 //! backoff, or fails the call. Timer lanes keep the event queue free of
 //! timeouts of calls that finished long ago.

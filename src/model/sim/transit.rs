@@ -1,4 +1,4 @@
-//! The network (MODEL.md s3 transit): RTT and one-way draws between peers
+//! The network (docs/model.md s3 transit): RTT and one-way draws between peers
 //! and zones, serialisation, local app <-> proxy hops folded into the
 //! adjacent transit, and the request and response transits (through a
 //! waypoint when there is one).

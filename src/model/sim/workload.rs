@@ -1,4 +1,4 @@
-//! User requests (MODEL.md s3, the client): the arrival process (open,
+//! User requests (docs/model.md s3, the client): the arrival process (open,
 //! closed loop, replay) starts each request, picks its entry endpoint and
 //! sends it; when it finishes, its latency and attribution are recorded and
 //! a closed-loop user thinks before the next.

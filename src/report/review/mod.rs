@@ -294,7 +294,7 @@ fn designs(results: &StudyResults) -> Vec<Block> {
         ))];
     };
     let mut blocks = vec![Block::Text(
-        "Each design's parameters as its file sets them; a blank cell takes the default documented in models/README.md (with the published figure behind it, see the sources below). The built-in plaintext baseline has no cost on established connections.".into(),
+        "Each design's parameters as its file sets them; a blank cell takes the default documented in docs/design.md (with the published figure behind it in docs/sources.md, see the sources below). The built-in plaintext baseline has no cost on established connections.".into(),
     )];
     let described: Vec<String> = setup
         .designs
@@ -584,8 +584,8 @@ fn assumptions(results: &StudyResults) -> Vec<Block> {
     vec![Block::List(list)]
 }
 
-/// Default costs and the published figures they come from (SOURCES.md);
-/// models/README.md gives every default with its derivation.
+/// Default costs and the published figures they come from (docs/sources.md);
+/// docs/design.md gives every default, docs/sources.md its derivation.
 pub const DEFAULT_COSTS: [(&str, &str, &str, &str); 14] = [
     (
         "TLS 1.3 full handshake, server (ECDSA)",

@@ -134,7 +134,7 @@ impl TopologyGraph {
 }
 
 /// A design's parameters as its file set them (flattened `table.key`
-/// paths); keys it leaves out take the defaults of models/README.md.
+/// paths); keys it leaves out take the defaults of docs/design.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DesignParameters {
     /// Design name.

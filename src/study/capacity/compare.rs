@@ -6,9 +6,10 @@ use rayon::prelude::*;
 
 use super::point::Search;
 use super::rate::rate_capacity;
-use super::sizing::{HOURS_PER_MONTH, SizeBy, size_for_rate};
+use super::sizing::size_for_rate;
 use crate::model::{Design, Topology};
 use crate::report::capacity::{CONFIDENCE, CapacityReport, PointSettings, SizingReport};
+use crate::report::capacity::{HOURS_PER_MONTH, SizeBy};
 use crate::report::slo::Slo;
 
 /// The settings every point of a search shares, as the report shows them.

@@ -11,6 +11,9 @@ mod sizing;
 
 pub mod compare;
 
-pub use point::{Point, Search, point_seed};
-pub use rate::{RateCapacity, rate_capacity};
-pub use sizing::{HOURS_PER_MONTH, ServiceSize, SizeBy, Sizing, SizingStep, size_for_rate};
+pub use crate::report::capacity::{
+    HOURS_PER_MONTH, Point, RateCapacity, ServiceSize, SizeBy, Sizing, SizingStep,
+};
+pub use point::{Search, point_seed};
+pub use rate::rate_capacity;
+pub use sizing::size_for_rate;

@@ -11,14 +11,13 @@
 //! collected in order, so results do not depend on the number of threads.
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::engine::rng::derive;
 use crate::model::metrics::StationOwner;
 use crate::model::topology::Arrivals;
 use crate::model::{Design, RunMetrics, Topology, sim};
+use crate::report::capacity::Point;
 use crate::report::slo::{Slo, Verdict, verdict_all};
-use crate::report::stats::Estimate;
 use crate::report::summarize;
 
 /// How a search evaluates points and when it stops.
@@ -47,33 +46,6 @@ impl Default for Search {
             max_rps: None,
         }
     }
-}
-
-/// One evaluated point: a rate (and, for sizing, a size) and what its
-/// replications said.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Point {
-    /// Offered rate, requests per second.
-    pub rate_rps: f64,
-    /// Seed of its replications (derived from the base seed and the rate).
-    pub seed: u64,
-    /// Replications run (more when the first ones could not decide).
-    pub replications: u32,
-    /// Against every SLO together.
-    pub verdict: Verdict,
-    /// Whether the run saturated (queues grew without bound).
-    pub saturated: bool,
-    /// Each SLO's figure in ms (mean and 95% CI half-width), in the order of
-    /// the SLOs; null when saturated.
-    pub figures_ms: Vec<Option<Estimate>>,
-    /// Share of requests that failed (mean over replications).
-    pub failed_ratio: f64,
-    /// The busiest group of cores (a service, its sidecars, a proxy).
-    pub busiest: Option<String>,
-    /// Its utilisation (mean over replications), 0..1.
-    pub busiest_utilisation: f64,
-    /// Requests finished per second of the window (mean).
-    pub completed_rps: f64,
 }
 
 /// A group of cores as one evaluation measured it.

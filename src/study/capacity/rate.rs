@@ -2,55 +2,10 @@
 //! `[met, not met]`: found from the busiest cores' measured utilisation,
 //! then geometric steps, and bisected to a resolution.
 
-use serde::{Deserialize, Serialize};
-
-use super::point::{
-    Evaluation, LIGHT_LOAD, Point, Search, at_rate, evaluate, figures_text, round_sig,
-};
+use super::point::{Evaluation, LIGHT_LOAD, Search, at_rate, evaluate, figures_text, round_sig};
 use crate::model::{Design, Topology, guard};
+use crate::report::capacity::{Point, RateCapacity};
 use crate::report::slo::{Slo, Verdict};
-
-/// The highest sustainable rate of one design, as a bracket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RateCapacity {
-    /// Design name.
-    pub design: String,
-    /// The objectives every point was judged against.
-    pub slos: Vec<Slo>,
-    /// Highest rate shown (95% intervals) to meet every SLO.
-    pub met_rps: Option<f64>,
-    /// Lowest rate shown to miss one.
-    pub missed_rps: Option<f64>,
-    /// Lowest rate not shown to meet them (missed or undecided): the top of
-    /// the bracket `[met_rps, limit_rps]`.
-    pub limit_rps: Option<f64>,
-    /// Lowest rate at which a run saturated, if any did.
-    pub saturation_rps: Option<f64>,
-    /// Where saturation starts by extrapolation: rate / utilisation of the
-    /// busiest cores at the highest rate that did not saturate.
-    pub saturation_estimate_rps: Option<f64>,
-    /// The group of cores that saturates first (from the lowest saturated
-    /// run, else the busiest at the highest unsaturated one).
-    pub bottleneck: Option<String>,
-    /// The point at `met_rps`, with its SLO figures.
-    pub at_met: Option<Point>,
-    /// Rates the intervals could not decide even at the replication cap
-    /// (counted as not met).
-    pub unsure: Vec<f64>,
-    /// Replications simulated in all.
-    pub runs: usize,
-    /// Why the search stopped short of a bracket, if it did.
-    pub note: Option<String>,
-    /// Every evaluated point, in the order evaluated.
-    pub points: Vec<Point>,
-}
-
-impl RateCapacity {
-    /// Relative width of the final bracket, `limit / met - 1`.
-    pub fn width(&self) -> Option<f64> {
-        Some(self.limit_rps? / self.met_rps? - 1.0)
-    }
-}
 
 /// The shortest decimal strictly inside (lo, hi) near their geometric mean,
 /// so the rates in the report read like rates people write.
@@ -205,7 +160,7 @@ pub fn rate_capacity(
     let mut rate = start;
     while found.points.len() < MAX_POINTS {
         let t = at_rate(topo, rate);
-        if let Some(why) = guard::Size::of(&t).refusal() {
+        if let Some(why) = guard::Size::of(&t, design).refusal() {
             note = Some(format!("stopped at {rate} rps: {why}"));
             break;
         }

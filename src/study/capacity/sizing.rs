@@ -3,124 +3,14 @@
 //! roomy probe size, grow the service requests wait longest for, then shrink
 //! back what was grown while the SLOs still hold.
 
-use serde::{Deserialize, Serialize};
-
 use super::point::{
-    Evaluation, LIGHT_LOAD, Load, Point, Search, at_rate, evaluate, figures_text, round_sig,
+    Evaluation, LIGHT_LOAD, Load, Search, at_rate, evaluate, figures_text, round_sig,
 };
 use crate::model::design::{AuthzMode, ProxyMode};
 use crate::model::metrics::StationOwner;
 use crate::model::{Design, Topology};
+use crate::report::capacity::{ServiceSize, SizeBy, Sizing, SizingStep};
 use crate::report::slo::{Slo, Verdict};
-
-/// What sizing changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SizeBy {
-    /// Replicas of a service (cores per replica fixed).
-    Replicas,
-    /// Cores per replica (replicas fixed).
-    Cores,
-}
-
-impl SizeBy {
-    /// Its name on the command line and in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            SizeBy::Replicas => "replicas",
-            SizeBy::Cores => "cores",
-        }
-    }
-}
-
-/// One service before and after sizing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceSize {
-    /// Service name.
-    pub service: String,
-    /// Replicas in the topology file.
-    pub replicas_before: u32,
-    /// Cores per replica in the topology file.
-    pub cores_before: u32,
-    /// Replicas found.
-    pub replicas_after: u32,
-    /// Cores per replica found.
-    pub cores_after: u32,
-    /// Service cores added (replicas x cores, after minus before; negative
-    /// when the file over-provisions).
-    pub cores_added: i64,
-    /// vCPUs added: the service's cores plus the per-replica sidecar and
-    /// policy-sidecar cores of the design that come with its replicas.
-    pub vcpu_added: i64,
-    /// Steps the search grew it beyond its utilisation-based start.
-    pub grown: u32,
-    /// Busy share of its cores at the size found (mean).
-    pub utilisation: f64,
-}
-
-/// One configuration the sizing search evaluated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SizingStep {
-    /// "start", "grow SERVICE" or "shrink SERVICE".
-    pub action: String,
-    /// The count of each service (replicas or cores per replica), in
-    /// topology order.
-    pub counts: Vec<u32>,
-    /// What its replications said.
-    pub verdict: Verdict,
-    /// Whether the search moved to it (a growth that did not shorten the
-    /// wait, or a shrink that missed, is not kept).
-    pub kept: bool,
-}
-
-/// The smallest size of one design that meets every SLO at a target rate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sizing {
-    /// Design name.
-    pub design: String,
-    /// The objectives.
-    pub slos: Vec<Slo>,
-    /// Offered rate, requests per second.
-    pub target_rps: f64,
-    /// What was sized.
-    pub size_by: SizeBy,
-    /// Whether the size found meets every SLO.
-    pub met: bool,
-    /// Per service, in topology order.
-    pub services: Vec<ServiceSize>,
-    /// vCPUs of the sized services and their per-replica proxies before.
-    pub vcpu_before: u64,
-    /// ... and after.
-    pub vcpu_after: u64,
-    /// Cores of proxies that do not scale with services (node proxies,
-    /// waypoints), the same before and after.
-    pub fixed_vcpu: u64,
-    /// The final evaluation, with its SLO figures.
-    pub at_size: Option<Point>,
-    /// Replications simulated in all.
-    pub runs: usize,
-    /// Why the SLOs could not be met by sizing, if they were not.
-    pub note: Option<String>,
-    /// Every configuration evaluated, in order.
-    pub steps: Vec<SizingStep>,
-}
-
-impl Sizing {
-    /// Service cores added over all services.
-    pub fn cores_added(&self) -> i64 {
-        self.services.iter().map(|s| s.cores_added).sum()
-    }
-
-    /// vCPUs added over all services.
-    pub fn vcpu_added(&self) -> i64 {
-        self.vcpu_after as i64 - self.vcpu_before as i64
-    }
-
-    /// All vCPUs after sizing, fixed proxies included.
-    pub fn total_vcpu(&self) -> u64 {
-        self.vcpu_after + self.fixed_vcpu
-    }
-}
 
 /// Cores each replica brings besides its own: a sidecar proxy with cores of
 /// its own, a policy sidecar.
@@ -137,9 +27,6 @@ fn per_replica_proxy_cores(design: &Design) -> u32 {
     };
     sidecar + policy
 }
-
-/// Hours in a month for prices per hour: 365 x 24 / 12.
-pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// Most configurations one sizing evaluates while growing.
 const MAX_GROWTH: usize = 40;

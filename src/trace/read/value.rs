@@ -25,22 +25,34 @@ pub(super) fn number<'de, D: de::Deserializer<'de>>(d: D) -> Result<u64, D::Erro
             u64::try_from(v).map_err(|_| E::custom(format!("a time cannot be negative, got {v}")))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
-            if v.is_finite() && v >= 0.0 {
-                Ok(v.round() as u64)
-            } else {
-                Err(E::custom(format!(
-                    "expected a non-negative number, got {v}"
-                )))
-            }
+            whole(v)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
-            v.trim()
-                .parse::<u64>()
-                .or_else(|_| v.trim().parse::<f64>().map(|f| f.max(0.0).round() as u64))
-                .map_err(|_| E::custom(format!("expected an integer, got \"{v}\"")))
+            let t = v.trim();
+            match (t.parse::<u64>(), t.parse::<f64>()) {
+                (Ok(n), _) => Ok(n),
+                // `1.5e9` and `"1500000000.0"` are whole enough; a float
+                // beyond u64 or negative is refused by `whole`, not clamped.
+                (Err(_), Ok(f)) => whole(f),
+                (Err(_), Err(_)) => Err(E::custom(format!("expected an integer, got \"{v}\""))),
+            }
         }
     }
     d.deserialize_any(V)
+}
+
+/// A float time or count as an integer, if it is one: finite, not negative,
+/// and below 2^64 (a float past it would saturate silently).
+fn whole<E: de::Error>(v: f64) -> Result<u64, E> {
+    // 2^64 exactly: `u64::MAX as f64` rounds up to it.
+    const LIMIT: f64 = 18_446_744_073_709_551_616.0;
+    if v.is_finite() && v >= 0.0 && v.round() < LIMIT {
+        Ok(v.round() as u64)
+    } else {
+        Err(E::custom(format!(
+            "expected a non-negative integer below 2^64 (18446744073709551616), got {v}"
+        )))
+    }
 }
 
 /// An optional [`number`].

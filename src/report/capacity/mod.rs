@@ -3,7 +3,6 @@
 //! `output/README.md`).
 
 use std::fmt::Write;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -11,8 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::slo::Slo;
 use super::stats::Estimate;
-use super::{safe_name, write_atomic};
-use crate::study::capacity::{HOURS_PER_MONTH, Point, RateCapacity, SizeBy, Sizing};
+use super::{csv_text, safe_name, write_atomic};
+
+mod outcome;
+pub use outcome::{HOURS_PER_MONTH, Point, RateCapacity, ServiceSize, SizeBy, Sizing, SizingStep};
 
 /// What each point's verdict rests on, said in every output.
 pub const CONFIDENCE: &str = "each point is judged on the 95% confidence interval of each SLO figure over its replications: met only if the whole interval is within the limit; undecided points get more replications, and count as not met if still undecided";
@@ -342,19 +343,21 @@ pub fn capacity_csv(r: &CapacityReport) -> io::Result<Vec<u8>> {
     w.write_record(&header)?;
     for c in &r.designs {
         let mut rec = vec![
-            c.design.clone(),
+            csv_text(&c.design),
             num(c.met_rps),
             num(c.limit_rps),
             num(c.missed_rps),
             num(c.width()),
             num(c.saturation_rps),
             num(c.saturation_estimate_rps),
-            c.bottleneck.clone().unwrap_or_default(),
-            c.unsure
-                .iter()
-                .map(|u| u.to_string())
-                .collect::<Vec<_>>()
-                .join(";"),
+            csv_text(c.bottleneck.as_deref().unwrap_or_default()),
+            csv_text(
+                &c.unsure
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            ),
             c.runs.to_string(),
         ];
         for i in 0..r.slos.len() {
@@ -369,7 +372,7 @@ pub fn capacity_csv(r: &CapacityReport) -> io::Result<Vec<u8>> {
 
 /// Writes `capacity.json` and `capacity.csv` into `dir`.
 pub fn write_capacity(dir: &Path, r: &CapacityReport) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
     write_atomic(&dir.join("capacity.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("capacity.csv"), &capacity_csv(r)?)
@@ -570,8 +573,8 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
         let rate = r.target_rps.to_string();
         for s in &d.services {
             w.write_record([
-                d.design.clone(),
-                s.service.clone(),
+                csv_text(&d.design),
+                csv_text(&s.service),
                 s.replicas_before.to_string(),
                 s.cores_before.to_string(),
                 s.replicas_after.to_string(),
@@ -585,7 +588,7 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
             ])?;
         }
         w.write_record([
-            d.design.clone(),
+            csv_text(&d.design),
             "total".into(),
             String::new(),
             String::new(),
@@ -604,7 +607,7 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
 
 /// Writes `sizing.json` and `sizing.csv` into `dir`.
 pub fn write_sizing(dir: &Path, r: &SizingReport) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+    super::output::create_dir(dir)?;
     let json = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
     write_atomic(&dir.join("sizing.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("sizing.csv"), &sizing_csv(r)?)

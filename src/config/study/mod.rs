@@ -8,143 +8,22 @@
 
 use std::path::Path;
 
-use schemars::JsonSchema;
-use serde::Deserialize;
+mod checks;
+mod params;
+mod spec;
 
+use self::checks::{check_against_topology, check_grid, check_keys, check_names};
+pub use self::params::parse_param_flag;
+use self::params::{Target, about_param, display, set_path, target};
+pub(crate) use self::spec::StudyFile;
+pub use self::spec::{DESIGN_KEYS, Input, StudySpec, TOPOLOGY_KEYS};
 use super::design::parse_design_with_costs;
-use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
+use super::diag::{Diagnostic, KeyPath, Source};
 use super::parse_topology;
-use super::profile::CostProfile;
 use crate::engine::rng::derive;
 use crate::model::Design;
 use crate::model::slo::Slo;
-use crate::model::topology::{Arrivals, Topology, Window};
-use crate::units::Dur;
-
-/// Top-level keys of a topology file: a parameter path starting with one of
-/// these changes the topology.
-pub const TOPOLOGY_KEYS: [&str; 4] = ["network", "zones", "services", "workload"];
-/// Top-level tables of a design file.
-pub const DESIGN_KEYS: [&str; 7] = [
-    "transport",
-    "connections",
-    "resumption",
-    "identity",
-    "proxy",
-    "authn",
-    "authz",
-];
-
-/// A study (`*.study.toml`, run with `ztsim sweep FILE`): a grid of designs x
-/// offered loads x parameters on one topology. Paths in it are relative to
-/// its folder. Reference: topologies/chatty.study.toml and README.md.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "ztsim study")]
-pub(super) struct StudyFile {
-    /// Output folder under output/. Default: the file name without .study.toml.
-    name: Option<String>,
-    /// The question, shown on charts. Default: "Study <name>".
-    title: Option<String>,
-    /// The topology file, relative to this file.
-    #[schemars(required)]
-    topology: Option<String>,
-    /// Design files (models/*.toml), relative to this file, in legend order. Required unless given with --model.
-    #[serde(default)]
-    designs: Vec<String>,
-    /// Offered loads in requests per second (open-loop topologies only). Default: the topology's own rate.
-    #[serde(default)]
-    #[schemars(extend("items" = { "type": "number", "exclusiveMinimum": 0 }))]
-    rates: Vec<f64>,
-    /// The load, in requests per second, at which the per-design charts are drawn.
-    focus_rate: Option<f64>,
-    /// Replications per point, from 1 to 10000. Default: the topology's.
-    #[schemars(range(min = 1, max = 10000))]
-    replications: Option<i64>,
-    /// Base seed. Default: the topology's.
-    seed: Option<u64>,
-    /// Measured duration of every point. Default: the topology's.
-    duration: Option<Dur>,
-    /// Warm-up of every point. Default: the topology's.
-    warmup: Option<Dur>,
-    /// Service-level objectives on end-to-end latency, e.g. ["p99=50ms"]: the design-review report's capacity table says, per design, the highest load that meets them all (a point meets an SLO only when its whole 95% interval does).
-    #[serde(default)]
-    #[schemars(extend("items" = { "type": "string", "pattern": "^\\s*([Mm][Ee][Aa][Nn]|[Pp](50|90|99|999|99\\.9))\\s*(<=|=)\\s*[0-9]" }))]
-    slo: Vec<String>,
-    /// Any other parameter by path into the topology (network, zones, services, workload) or the design (transport, connections, resumption, identity, proxy, authn, authz), each a list of values to sweep, e.g. "resumption.ticket_ttl" = ["1m", "5m"]. The grid is their product with designs and rates.
-    #[serde(default)]
-    #[schemars(schema_with = "params_schema")]
-    params: indexmap::IndexMap<String, Vec<toml::Value>>,
-}
-
-/// `params`: any TOML value may be swept, so only the paths' first table and
-/// the lists' length are checked.
-fn params_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let tables = TOPOLOGY_KEYS
-        .iter()
-        .chain(DESIGN_KEYS.iter())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("|");
-    schemars::json_schema!({
-        "type": "object",
-        "propertyNames": { "pattern": format!("^({tables})(\\..+)?$") },
-        "additionalProperties": { "type": "array", "minItems": 1 },
-    })
-}
-
-/// A file given by path or built in (name, text).
-#[derive(Debug, Clone)]
-pub struct Input {
-    /// Shown in diagnostics.
-    pub name: String,
-    /// Contents.
-    pub text: String,
-}
-
-impl Input {
-    /// Reads `path`.
-    pub fn read(path: &Path) -> Result<Input, Diagnostic> {
-        let name = path.display().to_string();
-        std::fs::read_to_string(path)
-            .map(|text| Input {
-                name: name.clone(),
-                text,
-            })
-            .map_err(|e| Diagnostic::new(&name, format!("cannot read the file: {e}")))
-    }
-}
-
-/// What a study asks for, before the grid is expanded.
-#[derive(Debug, Clone)]
-pub struct StudySpec {
-    /// Output folder name.
-    pub name: String,
-    /// The question, for titles.
-    pub title: String,
-    /// The topology.
-    pub topology: Input,
-    /// The designs, in order.
-    pub designs: Vec<Input>,
-    /// Offered loads (open loop), ascending; empty: the topology's own.
-    pub rates: Vec<f64>,
-    /// Load for the per-design charts.
-    pub focus_rate: Option<f64>,
-    /// Swept parameters: path and values.
-    pub params: Vec<(String, Vec<toml::Value>)>,
-    /// Replications per point (None: the topology's).
-    pub replications: Option<u32>,
-    /// Base seed (None: the topology's).
-    pub seed: Option<u64>,
-    /// Measured duration (None: the topology's).
-    pub duration: Option<u64>,
-    /// Warm-up (None: the topology's).
-    pub warmup: Option<u64>,
-    /// Latency objectives the report judges points against.
-    pub slos: Vec<Slo>,
-    /// The `--costs` profile, replacing every design's own `costs` key.
-    pub costs: Option<CostProfile>,
-}
+use crate::model::topology::{Arrivals, MAX_REPLICATIONS, Topology, Window};
 
 /// One grid point, ready to run.
 #[derive(Debug, Clone)]
@@ -222,11 +101,11 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
     let designs = study_designs(&src, &raw, base, &mut errors);
     check_keys(&src, &raw, &mut errors);
     let replications = match raw.replications {
-        Some(n) if (1..=10_000).contains(&n) => Some(n as u32),
+        Some(n) if (1..=i64::from(MAX_REPLICATIONS)).contains(&n) => Some(n as u32),
         Some(n) => {
             errors.push(src.error(
                 &KeyPath::root().key("replications"),
-                format!("replications must be from 1 to 10000, got {n}"),
+                format!("replications must be from 1 to {MAX_REPLICATIONS}, got {n}"),
             ));
             None
         }
@@ -254,7 +133,7 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
             return Err(errors);
         }
     };
-    check_against_topology(&src, &raw, &topology, &mut errors);
+    check_against_topology(&src, &raw, &topology, &designs, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -283,6 +162,10 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
 fn study_topology(src: &Source, raw: &StudyFile, base: &Path) -> Result<Input, Diagnostic> {
     match &raw.topology {
         Some(t) => Input::read(&base.join(t)).map_err(|d| {
+            // Not UTF-8: located in the topology itself.
+            if d.line.is_some() {
+                return d;
+            }
             src.error(
                 &KeyPath::root().key("topology"),
                 format!("topology `{t}`: {}", d.message),
@@ -320,6 +203,7 @@ fn study_designs(
                 Ok(_) => designs.push(x),
                 Err(e) => errors.push(e),
             },
+            Err(e) if e.line.is_some() => errors.push(e),
             Err(e) => errors.push(src.error(
                 &KeyPath::root().key("designs").index(i),
                 format!("design `{d}`: {}", e.message),
@@ -329,228 +213,12 @@ fn study_designs(
     designs
 }
 
-/// Checks of the study's own values: duration, focus rate, parameter paths,
-/// rates.
-fn check_keys(src: &Source, raw: &StudyFile, errors: &mut Vec<Diagnostic>) {
-    if raw.duration.is_some_and(|d| d.0 == 0) {
-        errors.push(src.error(
-            &KeyPath::root().key("duration"),
-            "the measured duration must be above zero",
-        ));
-    }
-    if let Some(f) = raw.focus_rate
-        && (!(f.is_finite() && f > 0.0) || (!raw.rates.is_empty() && !raw.rates.contains(&f)))
-    {
-        errors.push(src.error(
-            &KeyPath::root().key("focus_rate"),
-            format!("the focus rate must be one of `rates` ({f} is not)"),
-        ));
-    }
-    for (k, _) in &raw.params {
-        if let Err(mut d) = target(k) {
-            let help = d.help.take();
-            let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
-            located.help = help;
-            errors.push(located);
-        }
-    }
-    for (i, r) in raw.rates.iter().enumerate() {
-        if !(r.is_finite() && *r > 0.0) {
-            errors.push(src.error(
-                &KeyPath::root().key("rates").index(i),
-                format!("a rate must be a positive number of requests per second, got {r}"),
-            ));
-        }
-    }
-}
-
-/// Checks that need the topology, located at the study's own keys.
-fn check_against_topology(
-    src: &Source,
-    raw: &StudyFile,
-    topology: &Input,
-    errors: &mut Vec<Diagnostic>,
-) {
-    if let Ok(topo) = parse_topology(&topology.name, &topology.text) {
-        if !raw.rates.is_empty() && topo.workload.arrivals.rate().is_none() {
-            errors.push(src.error(&KeyPath::root().key("rates"), "the topology's workload is a closed loop (users and think time); `rates` sweep open-loop arrival rates"));
-        }
-        for (k, values) in &raw.params {
-            if target(k) == Ok(Target::Topology)
-                && let Some(v) = values.first()
-                && let Err(mut d) = set_path(topology, k, v, false)
-            {
-                let help = d.help.take();
-                let mut located = src.error(&KeyPath::root().key("params").key(k), d.message);
-                located.help = help;
-                errors.push(located);
-            }
-        }
-    }
-}
-
-/// Parses a command-line parameter `path=v1,v2,...`; each value is read as
-/// a TOML value (`4`, `0.5`, `true`, `"x"`) or else taken as a string (`5m`).
-pub fn parse_param_flag(flag: &str) -> Result<(String, Vec<toml::Value>), String> {
-    let (path, values) = flag.split_once('=').ok_or_else(|| {
-        format!(
-            "`{flag}`: write a parameter as path=value,value (e.g. resumption.ticket_ttl=1m,5m)"
-        )
-    })?;
-    let path = path.trim();
-    if path.is_empty() {
-        return Err(format!("`{flag}`: the parameter path is empty"));
-    }
-    let values: Vec<toml::Value> = values
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            toml::from_str::<toml::Table>(&format!("v = {v}"))
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or_else(|| toml::Value::String(v.to_string()))
-        })
-        .collect();
-    if values.is_empty() {
-        return Err(format!("`{flag}`: no values to sweep"));
-    }
-    Ok((path.to_string(), values))
-}
-
-/// Which file a parameter path changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Topology,
-    Design,
-}
-
-fn target(path: &str) -> Result<Target, Diagnostic> {
-    let first = path.split('.').next().unwrap_or(path);
-    if TOPOLOGY_KEYS.contains(&first) {
-        return Ok(Target::Topology);
-    }
-    if DESIGN_KEYS.contains(&first) {
-        return Ok(Target::Design);
-    }
-    let all = TOPOLOGY_KEYS.iter().chain(DESIGN_KEYS.iter()).copied();
-    let mut d = Diagnostic::new(
-        "parameters",
-        format!(
-            "unknown parameter path `{path}`: `{first}` is neither a topology nor a design table"
-        ),
-    );
-    d.help = Some(match did_you_mean(first, all) {
-        Some(s) => format!("did you mean `{}`?", path.replacen(first, s, 1)),
-        None => format!(
-            "paths start with a topology table ({}) or a design table ({})",
-            TOPOLOGY_KEYS.join(", "),
-            DESIGN_KEYS.join(", ")
-        ),
-    });
-    Err(d)
-}
-
-/// Sets `path` to `value` in a TOML document and returns the new text.
-/// Every table on the way must exist for topology paths (so a misspelt
-/// service is caught here, by name); design tables are created as needed,
-/// since a design file may leave a whole table to its defaults.
-fn set_path(
-    input: &Input,
-    path: &str,
-    value: &toml::Value,
-    create: bool,
-) -> Result<String, Diagnostic> {
-    let mut doc: toml::Table = toml::from_str(&input.text)
-        .map_err(|e| Diagnostic::new(&input.name, format!("invalid TOML: {}", e.message())))?;
-    let segs: Vec<&str> = path.split('.').collect();
-    let mut table = &mut doc;
-    for (i, seg) in segs[..segs.len() - 1].iter().enumerate() {
-        if !table.contains_key(*seg) {
-            if !create {
-                let here = segs[..i].join(".");
-                let mut d = Diagnostic::new(
-                    &input.name,
-                    format!(
-                        "parameter `{path}`: there is no `{seg}` in `{}`",
-                        if here.is_empty() { "the file" } else { &here }
-                    ),
-                );
-                d.help = did_you_mean(seg, table.keys().map(String::as_str))
-                    .map(|s| {
-                        format!(
-                            "did you mean `{}`?",
-                            segs.iter()
-                                .enumerate()
-                                .map(|(j, x)| if j == i { s } else { x })
-                                .collect::<Vec<_>>()
-                                .join(".")
-                        )
-                    })
-                    .or_else(|| {
-                        Some(format!(
-                            "keys here: {}",
-                            table
-                                .keys()
-                                .map(|k| format!("`{k}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                    });
-                return Err(d);
-            }
-            table.insert(seg.to_string(), toml::Value::Table(toml::Table::new()));
-        }
-        table = match table.get_mut(*seg) {
-            Some(toml::Value::Table(t)) => t,
-            _ => {
-                return Err(Diagnostic::new(
-                    &input.name,
-                    format!(
-                        "parameter `{path}`: `{}` is a value, not a table",
-                        segs[..=i].join(".")
-                    ),
-                ));
-            }
-        };
-    }
-    table.insert(segs[segs.len() - 1].to_string(), value.clone());
-    toml::to_string(&doc)
-        .map_err(|e| Diagnostic::new(&input.name, format!("parameter `{path}`: {e}")))
-}
-
-/// Rewrites a diagnostic about a regenerated file so it names the parameter
-/// that caused it (its line numbers refer to no file the user has).
-fn about_param(mut d: Diagnostic, original: &str, assignments: &[(String, String)]) -> Diagnostic {
-    let set = assignments
-        .iter()
-        .map(|(p, v)| format!("{p} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    d.message = format!(
-        "with {set}: {}{}",
-        d.key.as_ref().map_or(String::new(), |k| format!("{k}: ")),
-        d.message
-    );
-    d.file = original.to_string();
-    d.line = None;
-    d.column = None;
-    d.key = None;
-    d
-}
-
-fn display(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Expands `spec` into validated grid points. Points are ordered with the
 /// parameters outermost, then the load, then the design; each (load,
 /// parameters) combination gets one seed that all designs share, so they see
 /// the same workload (common random numbers).
 pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
+    check_grid_size(spec)?;
     let base_topo = parse_topology(&spec.topology.name, &spec.topology.text)?;
     check_grid(spec, &base_topo)?;
     let mut rates = spec.rates.clone();
@@ -583,6 +251,11 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    let named: Vec<(String, &Input)> = design_names.iter().cloned().zip(&spec.designs).collect();
+    let errors = check_names(&named);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     if points.is_empty() {
         return Err(vec![Diagnostic::new(
             &spec.name,
@@ -605,33 +278,34 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     })
 }
 
-/// Checks made once, before any point: parameter paths, designs, and rates
-/// only for an open-loop workload.
-fn check_grid(spec: &StudySpec, base_topo: &Topology) -> Result<(), Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    // Check every parameter path once, up front.
-    for (path, _) in &spec.params {
-        if let Err(d) = target(path) {
-            errors.push(d);
-        }
+/// Most points a study may expand to: each holds its own topology and
+/// design, so the grid is counted before a single point is built.
+pub const MAX_POINTS: usize = 10_000;
+
+/// Refuses a grid (designs x rates x each parameter's values) beyond
+/// [`MAX_POINTS`], from the counts alone.
+fn check_grid_size(spec: &StudySpec) -> Result<(), Vec<Diagnostic>> {
+    let rates = spec.rates.len().max(1) as f64;
+    let product: f64 = spec.params.iter().map(|(_, v)| v.len() as f64).product();
+    let points = spec.designs.len() as f64 * rates * product;
+    if points <= MAX_POINTS as f64 {
+        return Ok(());
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    if spec.designs.is_empty() {
-        return Err(vec![Diagnostic::new(
-            &spec.name,
-            "the study has no designs: list model files in `designs` or give --model",
-        )]);
-    }
-    let open = base_topo.workload.arrivals.rate().is_some();
-    if !spec.rates.is_empty() && !open {
-        return Err(vec![Diagnostic::new(
-            &spec.topology.name,
-            "the topology's workload is a closed loop; `rates` sweep open-loop arrival rates",
-        )]);
-    }
-    Ok(())
+    let factors: Vec<String> = spec
+        .params
+        .iter()
+        .map(|(p, v)| format!("{} `{p}`", v.len()))
+        .collect();
+    Err(vec![Diagnostic::new(
+        &spec.name,
+        format!(
+            "the study's grid has {points:.0} points ({} designs x {} rates{}{}), beyond the limit of {MAX_POINTS}: sweep fewer values, or split it into several studies",
+            spec.designs.len(),
+            spec.rates.len().max(1),
+            if factors.is_empty() { "" } else { " x " },
+            factors.join(" x ")
+        ),
+    )])
 }
 
 /// The Cartesian product of parameter values, first parameter outermost.
