@@ -1,13 +1,11 @@
 //! Bulk encryption: the AEAD ciphers rustls uses for records, from the same
 //! aws-lc-rs provider, sealing and opening one record at a time.
 
-use std::time::Instant;
-
 use aws_lc_rs::aead::{
     AES_128_GCM, AES_256_GCM, Aad, Algorithm, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
 };
 
-use crate::sample::since;
+use crate::sample::{CpuTime, since};
 use crate::{Budget, LabError, Summary, fail, measure};
 
 /// The TLS record ciphers.
@@ -66,11 +64,11 @@ pub fn record(cipher: Cipher, size: usize, budget: &Budget) -> Result<Record, La
         let nonce = nonce(counter);
         sealed.clear();
         sealed.extend_from_slice(&plain);
-        let t = Instant::now();
+        let t = CpuTime::now();
         key.seal_in_place_append_tag(nonce, Aad::empty(), &mut sealed)
             .map_err(|e| fail("seal", e))?;
         let seal_ns = since(t);
-        let t = Instant::now();
+        let t = CpuTime::now();
         let out = key
             .open_in_place(self::nonce(counter), Aad::empty(), &mut sealed)
             .map_err(|e| fail("open", e))?;

@@ -24,3 +24,15 @@ pub fn host_name() -> Option<String> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
 }
+
+/// The one-minute load average (/proc/loadavg): how busy the host was, which
+/// inflates every figure measured while other work shares the cores; None
+/// where the file is missing.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}

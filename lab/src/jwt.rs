@@ -2,13 +2,11 @@
 //! with the claims a service-to-service call carries, verified as a callee
 //! does (signature, expiry, audience, issuer).
 
-use std::time::Instant;
-
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde_json::{Value, json};
 
 use crate::pki::KeyAlgorithm;
-use crate::sample::since;
+use crate::sample::{CpuTime, since};
 use crate::{Budget, LabError, Summary, fail, measure};
 
 /// The JWT algorithms measured, as ztsim designs name them (`authn.jwt`).
@@ -121,10 +119,10 @@ pub fn costs(alg: Alg, budget: &Budget) -> Result<Costs, LabError> {
     let keys = Keys::new(alg)?;
     let mut verify_ns = Vec::with_capacity(budget.samples + budget.warmup);
     let sign = measure(budget, || {
-        let t = Instant::now();
+        let t = CpuTime::now();
         let token = keys.sign()?;
         let sign_ns = since(t);
-        let t = Instant::now();
+        let t = CpuTime::now();
         keys.verify(&token)?;
         verify_ns.push(since(t));
         Ok(sign_ns)

@@ -8,12 +8,10 @@
 //! Cold: the first decision after loading (a process start or a policy
 //! reload): parse, load the data, decide.
 
-use std::time::Instant;
-
 use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request};
 use serde_json::{Value, json};
 
-use crate::sample::since;
+use crate::sample::{CpuTime, since};
 use crate::{Budget, LabError, Summary, fail, measure};
 
 const ROLES: usize = 30;
@@ -345,14 +343,14 @@ pub fn costs(engine: Engine, policy: Policy, budget: &Budget) -> Result<Costs, L
             let warm = measure(budget, || {
                 i += 1;
                 let input = inputs[i % REQUESTS].clone();
-                let t = Instant::now();
+                let t = CpuTime::now();
                 rego.decide(input)?;
                 Ok(since(t))
             })?;
             let cold = measure(budget, || {
                 i += 1;
                 let input = inputs[i % REQUESTS].clone();
-                let t = Instant::now();
+                let t = CpuTime::now();
                 Rego::load(policy)?.decide(input)?;
                 Ok(since(t))
             })?;
@@ -363,13 +361,13 @@ pub fn costs(engine: Engine, policy: Policy, budget: &Budget) -> Result<Costs, L
             let cedar = Cedar::load(policy)?;
             let warm = measure(budget, || {
                 i += 1;
-                let t = Instant::now();
+                let t = CpuTime::now();
                 std::hint::black_box(cedar.decide(&requests[i % REQUESTS]));
                 Ok(since(t))
             })?;
             let cold = measure(budget, || {
                 i += 1;
-                let t = Instant::now();
+                let t = CpuTime::now();
                 std::hint::black_box(Cedar::load(policy)?.decide(&requests[i % REQUESTS]));
                 Ok(since(t))
             })?;

@@ -3,7 +3,6 @@
 //! buffers, no sockets, and each side's processing is timed on its own.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use rustls::client::Resumption;
 use rustls::crypto::{CryptoProvider, SupportedKxGroup, aws_lc_rs};
@@ -15,7 +14,7 @@ use rustls::{
 };
 
 use crate::pki::{Identity, KeyAlgorithm};
-use crate::sample::since;
+use crate::sample::{CpuTime, since};
 use crate::{Budget, LabError, Summary, fail, measure};
 
 /// The name the server's leaf certificate carries and the client asks for.
@@ -168,11 +167,11 @@ impl Endpoints {
     /// (TLS 1.3 tickets) are exchanged and counted too.
     pub fn handshake(&self) -> Result<(f64, f64, HandshakeKind), LabError> {
         let name = ServerName::try_from(SERVER_NAME).map_err(|e| fail("server name", e))?;
-        let t = Instant::now();
+        let t = CpuTime::now();
         let mut client = ClientConnection::new(self.client.clone(), name)
             .map_err(|e| fail("client connection", e))?;
         let mut client_ns = since(t);
-        let t = Instant::now();
+        let t = CpuTime::now();
         let mut server =
             ServerConnection::new(self.server.clone()).map_err(|e| fail("server connection", e))?;
         let mut server_ns = since(t);
@@ -182,24 +181,24 @@ impl Endpoints {
             let mut moved = false;
             if client.wants_write() {
                 wire.clear();
-                let t = Instant::now();
+                let t = CpuTime::now();
                 client
                     .write_tls(&mut wire)
                     .map_err(|e| fail("client write", e))?;
                 client_ns += since(t);
-                let t = Instant::now();
+                let t = CpuTime::now();
                 feed(&mut server, &wire)?;
                 server_ns += since(t);
                 moved = true;
             }
             if server.wants_write() {
                 wire.clear();
-                let t = Instant::now();
+                let t = CpuTime::now();
                 server
                     .write_tls(&mut wire)
                     .map_err(|e| fail("server write", e))?;
                 server_ns += since(t);
-                let t = Instant::now();
+                let t = CpuTime::now();
                 feed(&mut client, &wire)?;
                 client_ns += since(t);
                 moved = true;

@@ -10,6 +10,7 @@ use clap::Args;
 use ztsim::config::design::{default_handshake_cpu, handshake_cpu};
 use ztsim::config::profile::{CostProfile, FORMAT, parse_profile};
 use ztsim::model::design::{HandshakeCpu, JwtAlgorithm, TlsVersion};
+use ztsim::report::output::{check_writable, write_atomic};
 use ztsim::units::format_nanos;
 use ztsim_lab::pki::KeyAlgorithm;
 use ztsim_lab::policy::{Engine, Policy};
@@ -23,21 +24,29 @@ pub struct CalibrateArgs {
     /// 100 samples per figure instead of 1,000 (under 30 s instead of a few minutes).
     #[arg(long)]
     quick: bool,
-    /// Profile file to write [default: costs/<host name>.toml].
+    /// Profile file to write [default: costs/<host name>.toml in the working directory].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Overwrite the profile file if it exists.
     #[arg(long)]
     force: bool,
     /// Internal (tests): this many samples per figure.
-    #[arg(long, hide = true, value_name = "N")]
+    #[arg(long, hide = true, value_name = "N", conflicts_with = "quick")]
     samples: Option<usize>,
 }
+
+/// Most samples per figure `--samples` may ask for (each is kept in memory).
+const MAX_SAMPLES: usize = 100_000;
 
 /// `ztsim calibrate`.
 pub fn command(args: CalibrateArgs) -> Result<(), Failure> {
     let budget = match (args.samples, args.quick) {
-        (Some(0), _) => return Err(flag_error("--samples", "must be at least 1")),
+        (Some(n), _) if !(1..=MAX_SAMPLES).contains(&n) => {
+            return Err(flag_error(
+                "--samples",
+                format!("must be from 1 to {MAX_SAMPLES}, got {n}"),
+            ));
+        }
         (Some(n), _) => Budget {
             samples: n,
             warmup: n.div_ceil(10),
@@ -51,30 +60,23 @@ pub fn command(args: CalibrateArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("costs").join(format!("{}.toml", file_safe(&host_name))));
-    if out.exists() && !args.force {
-        return Err(flag_error(
-            "--out",
-            format!(
-                "{} exists; pass --force to overwrite it, or --out for another file",
-                out.display()
-            ),
-        ));
-    }
+    check_out(&out, args.force)?;
     let command = std::iter::once("ztsim".to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
     let started = Instant::now();
+    let load_before = host::load_average();
     let m = measure_all(&budget).map_err(|e| Failure::Other(format!("calibrate: {e}")))?;
-    let text = profile_text(&m, &host_name, &command, &budget);
+    let load = Load {
+        before: load_before,
+        after: host::load_average(),
+    };
+    let text = profile_text(&m, &host_name, &command, &budget, &load);
     // Read back with the same checks any design's profile meets.
     let profile = parse_profile(&out.display().to_string(), &text)
         .map_err(|d| Failure::Other(format!("calibrate wrote a profile it cannot read: {d:?}")))?;
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::Other(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    std::fs::write(&out, &text)
+    write_atomic(&out, text.as_bytes())
         .map_err(|e| Failure::Other(format!("cannot write {}: {e}", out.display())))?;
     print!("{}", comparison(&profile));
     println!(
@@ -85,6 +87,40 @@ pub fn command(args: CalibrateArgs) -> Result<(), Failure> {
         out.display()
     );
     Ok(())
+}
+
+/// Refuses, before minutes of measuring, a profile path that cannot be
+/// written: an existing file without `--force`, a folder, or a parent that
+/// cannot be created or written (it is created here, as the write would).
+fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
+    if out.is_dir() {
+        return Err(flag_error(
+            "--out",
+            format!(
+                "{} is a folder; give the profile's file name",
+                out.display()
+            ),
+        ));
+    }
+    if out.exists() && !force {
+        return Err(flag_error(
+            "--out",
+            format!(
+                "{} exists; pass --force to overwrite it, or --out for another file",
+                out.display()
+            ),
+        ));
+    }
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+    check_writable(dir.unwrap_or(Path::new(".")))
+        .map_err(|e| flag_error("--out", format!("cannot write {}: {e}", out.display())))
+}
+
+/// The host's load average (1 minute) when measuring began and ended: other
+/// work on the host inflates the figures, so the profile says how busy it was.
+struct Load {
+    before: Option<f64>,
+    after: Option<f64>,
 }
 
 /// Keeps a host name to characters safe in a file name.
@@ -204,16 +240,22 @@ fn dist(s: &Summary) -> String {
     )
 }
 
-fn profile_text(m: &Measured, host_name: &str, command: &str, b: &Budget) -> String {
+fn profile_text(m: &Measured, host_name: &str, command: &str, b: &Budget, load: &Load) -> String {
     let mut t = String::new();
     let cpu = host::cpu_model().unwrap_or_else(|| "unknown".into());
     let date = utc_date();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let shown = |l: Option<f64>| l.map_or("unknown".to_string(), |l| format!("{l:.2}"));
     let _ = writeln!(
         t,
         "# ztsim cost profile: CPU costs measured on this host by `ztsim calibrate`.\n\
          # Every figure is one operation's CPU on one core. See docs/calibration.md.\n\
+         # Load average (1 min) on {cpus} CPUs: {} when measuring began, {} when it ended;\n\
+         # a load near or above the CPU count means other work shared the cores.\n\
          format = {FORMAT}\nhost = {host_name:?}\ncpu = {cpu:?}\ndate = {date:?}\n\
          command = {command:?}\nsamples = {}\n\n[libraries]",
+        shown(load.before),
+        shown(load.after),
         b.samples
     );
     for (lib, v) in host::LIBRARIES {
