@@ -102,7 +102,12 @@ fn top_level_keys_match_the_file_kinds() {
             "workload"
         ]
     );
-    let mut design = vec!["name".to_string(), "description".to_string()];
+    // `costs` names a profile file: not a table a study's `params` can sweep.
+    let mut design = vec![
+        "name".to_string(),
+        "description".to_string(),
+        "costs".to_string(),
+    ];
     design.extend(ztsim::config::study::DESIGN_KEYS.map(String::from));
     assert_eq!(top_keys(SchemaKind::Design), design);
     for key in ztsim::config::study::TOPOLOGY_KEYS {
