@@ -6,7 +6,7 @@
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
 use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
-use ztsim::model::{Topology, run_replications};
+use ztsim::model::{Replications, Topology, run_replications};
 use ztsim::report::summarize;
 
 const MS: u64 = 1_000_000;
@@ -231,7 +231,7 @@ fn timeouts_and_retries() {
         (r.arrived, r.endpoints[0].failed, r.edges[0].failed),
         (n, n, n)
     );
-    let summary = summarize(&topo, &Design::plaintext(), std::slice::from_ref(&r));
+    let summary = summarize(&topo, &Design::plaintext(), &[r.clone().into()]);
     assert_eq!(
         (
             summary.requests.failed_ratio.mean,
@@ -344,7 +344,7 @@ fn summary_json(text: &str) -> String {
     serde_json::to_string(&summarize(
         &topo,
         &Design::plaintext(),
-        &run_replications(&topo, &Design::plaintext()),
+        &Replications::of(&topo, &Design::plaintext()).runs,
     ))
     .unwrap()
 }
@@ -366,11 +366,13 @@ fn reproducible_across_runs_and_thread_counts() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let runs = pool.install(|| run_replications(&topo, &Design::plaintext()));
-        let events: Vec<u64> = runs.iter().map(|r| r.events).collect();
+        let runs = pool.install(|| Replications::of(&topo, &Design::plaintext()));
+        let events: Vec<u64> = runs.runs.iter().map(|r| r.events).collect();
+        let pooled: Vec<(u64, u64)> = runs.pooled.buckets().collect();
         (
-            serde_json::to_string(&summarize(&topo, &Design::plaintext(), &runs)).unwrap(),
+            serde_json::to_string(&summarize(&topo, &Design::plaintext(), &runs.runs)).unwrap(),
             events,
+            pooled,
         )
     };
     let one = in_pool(1);

@@ -17,6 +17,11 @@ pub const MEMORY_BUDGET: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
 /// Bytes of one latency histogram (HdrHistogram, 3 significant digits up to
 /// 2^42 ns, u32 counts).
 const HISTOGRAM_BYTES: f64 = 140_000.0;
+/// Bytes a finished replication keeps per entry and edge (its latency
+/// figures and attribution, `model::replication`), generously.
+const FIGURES_BYTES: f64 = 512.0;
+/// Bytes of one interval of a replication's time series.
+const SERIES_BUCKET_BYTES: f64 = std::mem::size_of::<super::metrics::SeriesBucket>() as f64;
 /// Bytes of per-call state in flight (slab slot, costs, queue entries).
 const CALL_BYTES: f64 = 400.0;
 /// Bytes of one replica, waypoint or node proxy: its stations (cores, a
@@ -70,19 +75,28 @@ impl Size {
             }
         };
         let events = requests * calls_per_request * EVENTS_PER_CALL;
-        // Histograms per entry and edge, kept by every replication; the calls
-        // in flight in the worst case the engine tolerates before calling the
-        // run saturated; every replica, proxy and zone pair.
-        let histograms = (w.entries.len() + topo.edges.len()) as f64 * HISTOGRAM_BYTES * 2.0;
+        // A running replication holds histograms per entry and edge (and the
+        // pooled one), the calls in flight in the worst case the engine
+        // tolerates before calling the run saturated, every replica, proxy and
+        // zone pair, and its time series. One runs per core at once. A
+        // finished one keeps only its figures and its time series.
+        let measured = (w.entries.len() + topo.edges.len() + 1) as f64;
+        let histograms = measured * HISTOGRAM_BYTES * 2.0;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;
         let zones = topo.zones.len() as f64;
         let matrix = zones * zones * std::mem::size_of::<Dist>() as f64;
+        let series = series_buckets(w) * SERIES_BUCKET_BYTES;
+        let running = histograms + in_flight + deployed + matrix + series;
+        let kept = measured * FIGURES_BYTES + series;
+        let at_once = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(w.replications as usize) as f64;
         Size {
             calls_per_request,
             requests,
             events,
-            memory: histograms * f64::from(w.replications) + in_flight + deployed + matrix,
+            memory: running * at_once + kept * f64::from(w.replications),
         }
     }
 
@@ -102,6 +116,18 @@ impl Size {
             ));
         }
         None
+    }
+}
+
+/// Intervals of a replication's time series (see `sim::deploy`): a second
+/// each, or a twentieth of shorter runs.
+fn series_buckets(w: &super::topology::Workload) -> f64 {
+    match w.window {
+        Window::Duration(d) => {
+            let span = w.warmup.saturating_add(d) as f64;
+            span / (span / 20.0).clamp(1e6, NANOS_PER_SEC as f64) + 1.0
+        }
+        Window::Requests(_) => 21.0,
     }
 }
 

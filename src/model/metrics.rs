@@ -67,6 +67,11 @@ impl LatencyHistogram {
         self.count
     }
 
+    /// Exact sum of the observations (ns).
+    pub fn sum(&self) -> u128 {
+        self.sum
+    }
+
     /// Exact mean (ns), or None if empty.
     pub fn mean(&self) -> Option<f64> {
         (self.count > 0).then(|| self.sum as f64 / self.count as f64)
