@@ -42,6 +42,7 @@ fn all_exactly(what: &str, h: &LatencyHistogram, count: u64, ns: u64) {
 /// The distinct values of a histogram, rounded to 0.1 ms, with their counts.
 fn values(h: &LatencyHistogram) -> Vec<(u64, u64)> {
     h.buckets()
+        .into_iter()
         .map(|(v, n)| ((v as f64 / 1e5).round() as u64 * 100_000, n))
         .collect()
 }
@@ -368,7 +369,7 @@ fn reproducible_across_runs_and_thread_counts() {
             .unwrap();
         let runs = pool.install(|| Replications::of(&topo, &Design::plaintext()));
         let events: Vec<u64> = runs.runs.iter().map(|r| r.events).collect();
-        let pooled: Vec<(u64, u64)> = runs.pooled.buckets().collect();
+        let pooled: Vec<(u64, u64)> = runs.pooled.buckets();
         (
             serde_json::to_string(&summarize(&topo, &Design::plaintext(), &runs.runs)).unwrap(),
             events,
@@ -398,15 +399,7 @@ fn unrelated_service_leaves_results_unchanged() {
     let (tb, rb) = run_all(
         "[services.audit]\ncores = 2\nendpoints.log = { cpu = \"3ms\", stages = [[{ call = \"db.q\" }]] }",
     );
-    let fingerprint = |h: &LatencyHistogram| {
-        (
-            h.count(),
-            h.mean(),
-            h.min(),
-            h.max(),
-            h.buckets().collect::<Vec<_>>(),
-        )
-    };
+    let fingerprint = |h: &LatencyHistogram| (h.count(), h.mean(), h.min(), h.max(), h.buckets());
     for (a, b) in ra.iter().zip(&rb) {
         assert_eq!(a.arrived, b.arrived);
         for (x, y) in a.endpoints.iter().zip(&b.endpoints) {

@@ -80,8 +80,12 @@ impl Size {
         // tolerates before calling the run saturated, every replica, proxy and
         // zone pair, and its time series. One runs per core at once. A
         // finished one keeps only its figures and its time series.
+        // A histogram takes its buckets only past `FEW` observations, so no
+        // more of them can be dense than the observations allow.
         let measured = (w.entries.len() + topo.edges.len() + 1) as f64;
-        let histograms = measured * HISTOGRAM_BYTES * 2.0;
+        let few = super::metrics::FEW as f64;
+        let dense = measured.min(requests * calls_per_request / few);
+        let histograms = (dense * HISTOGRAM_BYTES + measured * few * 8.0) * 2.0;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;
         let zones = topo.zones.len() as f64;

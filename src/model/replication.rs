@@ -8,6 +8,7 @@
 //! as replications finish (`Replications::pooled`).
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::cost::SPANS;
 use super::design::Design;
@@ -41,7 +42,7 @@ impl LatencyFigures {
             sum: h.sum(),
             min: h.min().unwrap_or(0),
             max: h.max().unwrap_or(0),
-            quantiles: KEPT_QUANTILES.map(|q| h.quantile(q).unwrap_or(0.0)),
+            quantiles: h.quantiles(KEPT_QUANTILES).map(|q| q.unwrap_or(0.0)),
         }
     }
 
@@ -130,6 +131,9 @@ pub struct Replication {
     pub all: OutcomeFigures,
     /// Per station group, in creation order.
     pub stations: Vec<StationMetrics>,
+    /// Where each owner's group is in `stations` (a topology of 10^5
+    /// services would make a linear search per service quadratic).
+    station_of: FxHashMap<StationOwner, usize>,
     /// Security machinery counters.
     pub counters: Counters,
     /// Requests, latency and handshakes per interval, from time 0.
@@ -166,6 +170,12 @@ impl Replication {
             endpoints: m.endpoints.iter().map(OutcomeFigures::of).collect(),
             edges: m.edges.iter().map(OutcomeFigures::of).collect(),
             all: OutcomeFigures::of(all),
+            station_of: m
+                .stations
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.owner, i))
+                .collect(),
             stations: m.stations,
             counters: m.counters,
             series: m.series,
@@ -186,7 +196,7 @@ impl Replication {
 
     /// The station group of `owner`, if the run had one.
     pub fn station(&self, owner: StationOwner) -> Option<&StationMetrics> {
-        self.stations.iter().find(|s| s.owner == owner)
+        self.station_of.get(&owner).map(|&i| &self.stations[i])
     }
 
     /// Measured requests over every entry endpoint.
