@@ -58,33 +58,41 @@ impl Size {
     /// counts, allocating nothing in proportion to them.
     pub fn of(topo: &Topology, design: &Design) -> Size {
         let w = &topo.workload;
-        let calls_per_request = topo.visits().iter().sum::<f64>();
-        let span = match w.window {
-            Window::Duration(d) => (w.warmup as f64 + d as f64) / NANOS_PER_SEC as f64,
-            Window::Requests(_) => 0.0,
+        let visits = topo.visits();
+        let calls_per_request = visits.iter().sum::<f64>();
+        // Arrivals in the time simulated: warm-up and window for a duration,
+        // warm-up then the requests asked for (and a margin) for a count.
+        let (span, counted) = match w.window {
+            Window::Duration(d) => (w.warmup.saturating_add(d), 0.0),
+            Window::Requests(n) => (w.warmup, n as f64 * 1.2),
         };
-        let requests = match (&w.arrivals, w.window) {
-            (_, Window::Requests(n)) => n as f64 * 1.2,
-            (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, _) => rate * span,
-            (Arrivals::Closed { users, think }, _) => {
-                f64::from(*users) * span / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
-            }
-            // A replay stops at its last recorded request.
-            (Arrivals::Replay { times, speed, .. }, Window::Duration(d)) => {
-                replayed(times, *speed, w.warmup.saturating_add(d)) as f64
-            }
-        };
+        let seconds = span as f64 / NANOS_PER_SEC as f64;
+        let requests = counted
+            + match &w.arrivals {
+                Arrivals::Poisson { rate } | Arrivals::Constant { rate } => rate * seconds,
+                Arrivals::Closed { users, think } => {
+                    f64::from(*users) * seconds / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
+                }
+                // A replay stops at its last recorded request.
+                Arrivals::Replay { times, speed, .. } => replayed(times, *speed, span) as f64,
+            };
         let events = requests * calls_per_request * EVENTS_PER_CALL;
         // A running replication holds histograms per entry and edge (and the
         // pooled one), the calls in flight in the worst case the engine
         // tolerates before calling the run saturated, every replica, proxy and
         // zone pair, and its time series. One runs per core at once. A
         // finished one keeps only its figures and its time series.
-        // A histogram takes its buckets only past `FEW` observations, so no
-        // more of them can be dense than the observations allow.
+        // A histogram takes its buckets only past `FEW` observations: count
+        // as dense every one that may see more (an edge at most as many calls
+        // as its callee gets; the entries' and the pooled one always).
         let measured = (w.entries.len() + topo.edges.len() + 1) as f64;
         let few = super::metrics::FEW as f64;
-        let dense = measured.min(requests * calls_per_request / few);
+        let busy_edges = topo
+            .edges
+            .iter()
+            .filter(|&&(_, callee)| requests * visits[callee as usize] > few)
+            .count();
+        let dense = (w.entries.len() + 1 + busy_edges) as f64;
         let histograms = (dense * HISTOGRAM_BYTES + measured * few * 8.0) * 2.0;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;
@@ -187,6 +195,20 @@ entry = [{{ endpoint = "s.e" }}]
         assert_eq!(s.requests, 1000.0);
         assert_eq!(s.events, 1000.0 * 5.0 * EVENTS_PER_CALL);
         assert!(s.refusal().is_none());
+    }
+
+    /// A run of N requests still simulates its warm-up first: an hour of
+    /// warm-up at 10^6 rps is 3.6e9 requests, whatever N is.
+    #[test]
+    fn a_request_count_window_counts_its_warm_up() {
+        let mut t = topo(1e6, "1s", 1);
+        t.workload.window = Window::Requests(100);
+        t.workload.warmup = 3600 * NANOS_PER_SEC;
+        let s = Size::of(&t, &Design::plaintext());
+        assert_eq!(s.requests, 120.0 + 3.6e9);
+        assert!(s.refusal().expect("refused").contains("events"));
+        t.workload.warmup = 0;
+        assert_eq!(Size::of(&t, &Design::plaintext()).requests, 120.0);
     }
 
     #[test]
