@@ -298,11 +298,11 @@ fn check_diags(
         }
         if d.file.trim().is_empty() {
             findings.add(format!("{target}: no file name"), shown.clone(), input);
-        } else if !files.iter().any(|f| d.file == *f)
+        } else if !(files.iter().any(|f| d.file == *f)
             // A topology's recorded arrivals are an input file of it.
-            && !d.file.ends_with(".arrivals.csv")
+            || d.file.ends_with(".arrivals.csv")
             // Parameters given in memory stand for `--param` flags.
-            && !(origin == Origin::Params && d.file == "command line")
+            || origin == Origin::Params && d.file == "command line")
         {
             findings.add(
                 format!(
