@@ -111,14 +111,17 @@ impl LatencyHistogram {
         self.max = self.max.max(other.max);
     }
 
-    /// The kept values as buckets, built on the spot (small: up to the
-    /// largest value only).
-    fn few_as_buckets(&self) -> Histogram<u32> {
+    /// `f` of the buckets: the histogram's own, or the kept values' built on
+    /// the spot (small: up to the largest value only).
+    fn with_buckets<R>(&self, f: impl FnOnce(&Histogram<u32>) -> R) -> R {
+        if let Some(hdr) = &self.hdr {
+            return f(hdr);
+        }
         let mut h = buckets_up_to(self.few.iter().copied().max().unwrap_or(1));
         for &v in &self.few {
             h.saturating_record(v);
         }
-        h
+        f(&h)
     }
 
     /// Number of observations.
@@ -146,22 +149,16 @@ impl LatencyHistogram {
         if self.count == 0 {
             return [None; N];
         }
-        let built;
-        let hdr = match &self.hdr {
-            Some(hdr) => &**hdr,
-            None => {
-                built = self.few_as_buckets();
-                &built
-            }
-        };
-        qs.map(|q| {
-            if q >= 1.0 {
-                return Some(self.max as f64);
-            }
-            // Clamp into [min, max]: the bucket's representative value may
-            // lie just outside the observed range, and exact cases should
-            // stay exact.
-            Some(hdr.value_at_quantile(q).clamp(self.min, self.max) as f64)
+        self.with_buckets(|hdr| {
+            qs.map(|q| {
+                if q >= 1.0 {
+                    return Some(self.max as f64);
+                }
+                // Clamp into [min, max]: the bucket's representative value
+                // may lie just outside the observed range, and exact cases
+                // should stay exact.
+                Some(hdr.value_at_quantile(q).clamp(self.min, self.max) as f64)
+            })
         })
     }
 
@@ -177,17 +174,11 @@ impl LatencyHistogram {
 
     /// (value, count) over non-empty buckets, for CDF plots.
     pub fn buckets(&self) -> Vec<(Nanos, u64)> {
-        let built;
-        let hdr = match &self.hdr {
-            Some(hdr) => &**hdr,
-            None => {
-                built = self.few_as_buckets();
-                &built
-            }
-        };
-        hdr.iter_recorded()
-            .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
-            .collect()
+        self.with_buckets(|hdr| {
+            hdr.iter_recorded()
+                .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
+                .collect()
+        })
     }
 }
 
