@@ -10,7 +10,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use cli::failure::Failure;
 use cli::{
@@ -69,7 +69,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and --version print as clap does; a bad flag is bad input,
+        // printed through `errln!` so that control characters in the value
+        // someone typed or pasted are shown escaped, never executed.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // Rendered without clap's colours, whose plain form would strip
+            // the user's escape sequences along with its own and show `''`.
+            let plain = Cli::command()
+                .styles(clap::builder::Styles::plain())
+                .try_get_matches()
+                .err()
+                .unwrap_or(e);
+            errln!("{}", plain.render().ansi().to_string().trim_end());
+            return ExitCode::from(2);
+        }
+    };
     let outcome = match cli.command {
         None => default_study::command(),
         Some(Command::Sweep(args)) => sweep::command(args),

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use ztsim::charts::{Chart, SIZE, focus_rate, render_all};
 use ztsim::config::{parse_design, parse_topology};
-use ztsim::model::run_replications;
+use ztsim::model::Replications;
 use ztsim::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use ztsim::report::summarize;
 
@@ -41,9 +41,10 @@ fn point(index: usize, design: &str, rate: f64) -> PointResult {
     let file = format!("{}/models/{design}.toml", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&file).expect("design file");
     let d = parse_design(&file, &text, Some(&topo)).expect("design parses");
-    let runs = run_replications(&topo, &d);
-    let summary = summarize(&topo, &d, &runs);
+    let runs = Replications::of(&topo, &d);
+    let summary = summarize(&topo, &d, &runs.runs);
     let replications = runs
+        .runs
         .iter()
         .map(|r| summarize(&topo, &d, std::slice::from_ref(r)))
         .collect();
@@ -57,8 +58,8 @@ fn point(index: usize, design: &str, rate: f64) -> PointResult {
         seed: topo.workload.seed,
         summary,
         replications,
-        cdf: cdf(&runs),
-        series: series(&runs),
+        cdf: cdf(&runs.pooled),
+        series: series(&runs.runs),
     }
 }
 

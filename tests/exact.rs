@@ -6,7 +6,7 @@
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
 use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
-use ztsim::model::{Topology, run_replications};
+use ztsim::model::{Replications, Topology, run_replications};
 use ztsim::report::summarize;
 
 const MS: u64 = 1_000_000;
@@ -42,6 +42,7 @@ fn all_exactly(what: &str, h: &LatencyHistogram, count: u64, ns: u64) {
 /// The distinct values of a histogram, rounded to 0.1 ms, with their counts.
 fn values(h: &LatencyHistogram) -> Vec<(u64, u64)> {
     h.buckets()
+        .into_iter()
         .map(|(v, n)| ((v as f64 / 1e5).round() as u64 * 100_000, n))
         .collect()
 }
@@ -231,7 +232,7 @@ fn timeouts_and_retries() {
         (r.arrived, r.endpoints[0].failed, r.edges[0].failed),
         (n, n, n)
     );
-    let summary = summarize(&topo, &Design::plaintext(), std::slice::from_ref(&r));
+    let summary = summarize(&topo, &Design::plaintext(), &[r.clone().into()]);
     assert_eq!(
         (
             summary.requests.failed_ratio.mean,
@@ -344,7 +345,7 @@ fn summary_json(text: &str) -> String {
     serde_json::to_string(&summarize(
         &topo,
         &Design::plaintext(),
-        &run_replications(&topo, &Design::plaintext()),
+        &Replications::of(&topo, &Design::plaintext()).runs,
     ))
     .unwrap()
 }
@@ -366,11 +367,13 @@ fn reproducible_across_runs_and_thread_counts() {
             .num_threads(threads)
             .build()
             .unwrap();
-        let runs = pool.install(|| run_replications(&topo, &Design::plaintext()));
-        let events: Vec<u64> = runs.iter().map(|r| r.events).collect();
+        let runs = pool.install(|| Replications::of(&topo, &Design::plaintext()));
+        let events: Vec<u64> = runs.runs.iter().map(|r| r.events).collect();
+        let pooled: Vec<(u64, u64)> = runs.pooled.buckets();
         (
-            serde_json::to_string(&summarize(&topo, &Design::plaintext(), &runs)).unwrap(),
+            serde_json::to_string(&summarize(&topo, &Design::plaintext(), &runs.runs)).unwrap(),
             events,
+            pooled,
         )
     };
     let one = in_pool(1);
@@ -396,15 +399,7 @@ fn unrelated_service_leaves_results_unchanged() {
     let (tb, rb) = run_all(
         "[services.audit]\ncores = 2\nendpoints.log = { cpu = \"3ms\", stages = [[{ call = \"db.q\" }]] }",
     );
-    let fingerprint = |h: &LatencyHistogram| {
-        (
-            h.count(),
-            h.mean(),
-            h.min(),
-            h.max(),
-            h.buckets().collect::<Vec<_>>(),
-        )
-    };
+    let fingerprint = |h: &LatencyHistogram| (h.count(), h.mean(), h.min(), h.max(), h.buckets());
     for (a, b) in ra.iter().zip(&rb) {
         assert_eq!(a.arrived, b.arrived);
         for (x, y) in a.endpoints.iter().zip(&b.endpoints) {

@@ -126,10 +126,11 @@ fn leaf_attribution(t: &RequestTrace) -> [u64; SPANS] {
 fn check_design(design_text: &str, must_see: &[Step]) {
     let (topo, design) = setup(design_text);
     let (runs, picks) = record::run_and_pick(&topo, &design, 5, 8);
-    assert!(runs.iter().all(|r| r.saturation.is_none()));
+    assert!(runs.runs.iter().all(|r| r.saturation.is_none()));
     assert_eq!(picks.len(), 13, "{picks:?}");
     // The slowest pick is the run's slowest request, exactly.
     let max = runs
+        .runs
         .iter()
         .filter_map(|r| r.endpoints[0].latency.max())
         .max()

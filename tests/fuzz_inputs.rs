@@ -158,48 +158,7 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// the substrings of an entry is counted and printed but does not fail the
 /// fuzz targets; each has a regression test that is `#[ignore]`d or listed in
 /// [`STUDY_NEEDS_FIX`]. Drop the entry once it is fixed.
-const KNOWN: &[(&[&str], &str)] = &[
-    (
-        &["no line/column: a study names its topology"],
-        "a study without `topology` gets no line (bad-studies/missing_topology)",
-    ),
-    (
-        &["no line/column: topology `_` (from"],
-        "a topology file that cannot be read is reported against its own path, not the study's `topology` line (bad-studies/topology_not_found)",
-    ),
-    (
-        &["names file \"parameters\""],
-        "an unknown parameter path names the file `parameters` (bad-studies/param_unknown_table)",
-    ),
-    (
-        &["study: no line/column: unknown parameter path"],
-        "an unknown parameter path in a study file gets no line (bad-studies/param_unknown_table)",
-    ),
-    (
-        &["study: no line/column: parameter `_`: there is no"],
-        "a parameter path through a missing table is reported against the topology, without a line in the study (bad-studies/param_unknown_service)",
-    ),
-    (
-        &["study: no line/column: parameter `_`: `_` is a value, not a table"],
-        "a parameter path through a value is reported against the topology, without a line in the study (bad-studies/param_into_a_value)",
-    ),
-    (
-        &["not an input file: the study has no designs"],
-        "an empty `designs` names the study's name as its file (bad-studies/no_designs)",
-    ),
-    (
-        &["no line/column: the study has no designs"],
-        "an empty `designs` gets no line (bad-studies/no_designs)",
-    ),
-    (
-        &["no line/column: the topology's workload is a closed loop"],
-        "`rates` with a closed-loop topology gets no line (bad-studies/rates_closed_loop)",
-    ),
-    (
-        &["no line/column: invalid TOML"],
-        "a design's syntax error found while applying a design parameter gets no line (bad-studies/design_syntax_error_with_params)",
-    ),
-];
+const KNOWN: &[(&[&str], &str)] = &[];
 
 #[derive(Default)]
 struct Findings {
@@ -309,9 +268,7 @@ fn lineless_reason(origin: Origin, d: &Diagnostic) -> Option<&'static str> {
         // so its line numbers would point at no file the user has.
         return Some("parameter value refused when applied (no file holds the regenerated text)");
     }
-    if origin == Origin::Params
-        && (m.starts_with("parameter `") || m.starts_with("unknown parameter path"))
-    {
+    if origin == Origin::Params && (m.starts_with("parameter `") || m.starts_with("--param ")) {
         return Some("parameter given in memory or as a --param flag: no file position");
     }
     None
@@ -341,9 +298,11 @@ fn check_diags(
         }
         if d.file.trim().is_empty() {
             findings.add(format!("{target}: no file name"), shown.clone(), input);
-        } else if !files.iter().any(|f| d.file == *f)
+        } else if !(files.iter().any(|f| d.file == *f)
             // A topology's recorded arrivals are an input file of it.
-            && !d.file.ends_with(".arrivals.csv")
+            || d.file.ends_with(".arrivals.csv")
+            // Parameters given in memory stand for `--param` flags.
+            || origin == Origin::Params && d.file == "command line")
         {
             findings.add(
                 format!(

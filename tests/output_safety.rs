@@ -248,6 +248,17 @@ fn an_impossible_output_path_fails_before_simulating() {
             t0.elapsed()
         );
     }
+    // `schema --out` writes one file: a path that cannot be one is bad input.
+    std::fs::write(dir.join("a-file"), "").unwrap();
+    for out in ["no/such/folder/s.json", "a-file/s.json", &long] {
+        let r = run(&dir, &["schema", "topology", "--out", out]);
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains("--out: cannot write the schema"),
+            "{}",
+            r.show()
+        );
+    }
 }
 
 /// Every field of every CSV file under `dir`.
@@ -441,6 +452,21 @@ fn control_characters_in_names_are_printed_escaped() {
         );
     }
     assert!(r.stderr.contains("murity"), "{}", r.show());
+    // A flag's value is echoed escaped too, by clap's messages as by ours.
+    for args in [
+        vec!["run", "\u{1b}[2Jx.toml"],
+        vec!["run", &t, "--seed", "\u{1b}]0;pwned\u{7}"],
+        vec!["schema", "topo\u{1b}[31mlogy"],
+        vec!["run", &t, "--no-such-\u{1b}[2J"],
+    ] {
+        let r = run(&dir, &args);
+        r.expect_code(2);
+        assert!(
+            !r.stderr.contains('\u{1b}') && r.stderr.contains("\\u{1b}"),
+            "{args:?}: {}",
+            r.show()
+        );
+    }
 }
 
 #[test]

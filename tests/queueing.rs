@@ -10,7 +10,7 @@
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
 use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
-use ztsim::model::{Topology, run_replications};
+use ztsim::model::{Replications, Topology, run_replications};
 use ztsim::report::summarize;
 
 /// Nanoseconds per second: rates are per second, the engine counts ns.
@@ -411,7 +411,12 @@ fn utilisation_is_rate_times_demand_over_cores() {
             want,
             0.01,
         );
-        let offered = summarize(&topo, &Design::plaintext(), &runs).services[0]
+        let offered = summarize(
+            &topo,
+            &Design::plaintext(),
+            &Replications::of(&topo, &Design::plaintext()).runs,
+        )
+        .services[0]
             .offered_utilisation
             .unwrap();
         close(&format!("offered {what}"), offered, want, 1e-9);
@@ -475,7 +480,7 @@ fn saturation_is_detected_only_above_capacity() {
         let summary = summarize(
             &topo,
             &Design::plaintext(),
-            &run_replications(&topo, &Design::plaintext()),
+            &Replications::of(&topo, &Design::plaintext()).runs,
         );
         eprintln!(
             "rate {rate} on {cores} cores: saturated {:?}",

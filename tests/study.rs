@@ -147,7 +147,11 @@ fn one_point_study_equals_ztsim_run() {
     topo.workload.warmup = 200_000_000;
     topo.workload.replications = 2;
     topo.workload.seed = 9;
-    let via_run = report::summarize(&topo, &design, &model::run_replications(&topo, &design));
+    let via_run = report::summarize(
+        &topo,
+        &design,
+        &model::Replications::of(&topo, &design).runs,
+    );
     assert_eq!(
         serde_json::to_string(&via_study).unwrap(),
         serde_json::to_string(&via_run).unwrap()

@@ -20,7 +20,7 @@ use ztsim::model::cost::{CPU_CATEGORIES, SPAN_NAMES, SPANS};
 use ztsim::model::design::ProxyMode;
 use ztsim::model::metrics::{LatencyHistogram, RunMetrics, StationOwner};
 use ztsim::model::sim::simulate;
-use ztsim::model::{Design, Topology, run_replications};
+use ztsim::model::{Design, Replication, Topology, run_replications};
 use ztsim::report::summarize;
 
 const US: u64 = 1_000;
@@ -712,7 +712,7 @@ fn per_service_ticket_cache_and_round_robin_defeat_resumption() {
             (n, 0, n - 1, 0),
             "per-service, round-robin over {replicas}: (full, resumed, attempts, hits)"
         );
-        let s = summarize(&rr, &d, std::slice::from_ref(&r));
+        let s = summarize(&rr, &d, &[r.clone().into()]);
         assert_eq!(s.security.resumption_rate.map(|e| e.mean), Some(0.0));
 
         // Per service, random: the ticket works iff this request picked the
@@ -765,7 +765,7 @@ fn per_service_ticket_cache_and_round_robin_defeat_resumption() {
                 (replicas, n - replicas, n - replicas, n - replicas),
                 "per-replica, {balance} over {replicas}: (full, resumed, attempts, hits)"
             );
-            let s = summarize(t, &d, std::slice::from_ref(&r));
+            let s = summarize(t, &d, &[r.clone().into()]);
             let rate = s.security.resumption_rate.map(|e| e.mean);
             assert_eq!(rate, Some((n - replicas) as f64 / n as f64));
         }
@@ -1170,7 +1170,7 @@ fn check_cpu(
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-    let s = summarize(t, d, std::slice::from_ref(r));
+    let s = summarize(t, d, &[r.clone().into()]);
     for svc in &s.services {
         let shares: f64 = svc.cpu.iter().map(|c| c.share.mean).sum();
         assert!(
@@ -1733,6 +1733,11 @@ const REMOTE_POLICY: &str = "[connections]\nreuse = \"multiplex\"\nmax_concurren
 
 /// Pooled mean over replications (ns) and the standard error of the
 /// per-replication means.
+/// The replications as the tool keeps them.
+fn reduced(runs: &[RunMetrics]) -> Vec<Replication> {
+    runs.iter().cloned().map(Replication::from).collect()
+}
+
 fn pooled_mean(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, u64)) -> (f64, f64) {
     let parts: Vec<(f64, u64)> = runs.iter().map(f).collect();
     let n: u64 = parts.iter().map(|p| p.1).sum();
@@ -1787,7 +1792,7 @@ fn remote_policy_service_queues_then_saturates() {
         );
         assert!(mean > last, "latency grows with load");
         last = mean;
-        let s = summarize(&t, &d, &runs);
+        let s = summarize(&t, &d, &reduced(&runs));
         assert!(s.saturated.is_none());
         assert_eq!(
             s.security.authz_decisions.mean, 1.0,
@@ -1799,7 +1804,7 @@ fn remote_policy_service_queues_then_saturates() {
         let t = policy_topology(rate, 2, "duration = \"5s\"");
         let d = design(&t, REMOTE_POLICY);
         let runs = run_replications(&t, &d);
-        let s = summarize(&t, &d, &runs);
+        let s = summarize(&t, &d, &reduced(&runs));
         let sat = s
             .saturated
             .as_ref()
@@ -1888,7 +1893,7 @@ entry = [{ endpoint = "api.e" }]
     assert_eq!(got, want, "full handshakes per {interval} ns interval");
     let got: Vec<u64> = r.series.iter().map(|b| b.connections_opened).collect();
     assert_eq!(got, want, "connections opened per interval");
-    let s = summarize(&t, &d, std::slice::from_ref(&r));
+    let s = summarize(&t, &d, &[r.clone().into()]);
     assert!((s.security.rotations_per_s.mean - 1.0).abs() < 1e-9);
 
     // Renewal that leaves connections open: one connection for the whole run.
@@ -2050,7 +2055,7 @@ fn authz_decision_cache_hits_within_its_ttl() {
             &r.endpoints[0].latency,
             &[(2 * MS + 80 * US, m), (2 * MS, n - m)],
         );
-        let s = summarize(&t, &d, std::slice::from_ref(&r));
+        let s = summarize(&t, &d, &[r.clone().into()]);
         let rate = s.security.authz_cache_hit_rate.map(|e| e.mean);
         assert_eq!(rate, Some((n - m) as f64 / n as f64), "ttl {ttl} ms");
 
@@ -2466,7 +2471,7 @@ entry = [{ endpoint = "api.e" }]
          [proxy]\nmode = \"sidecar\"\nrequest_cpu = \"1ms\"\ncores = 1\n",
     );
     let runs = run_replications(&t, &d);
-    let s = summarize(&t, &d, &runs);
+    let s = summarize(&t, &d, &reduced(&runs));
     let sat = s.saturated.as_ref().expect("the sidecar saturates");
     eprintln!("{}", sat.message);
     assert!(

@@ -9,7 +9,7 @@ use clap::Args;
 
 use ztsim::config;
 use ztsim::model::topology::Arrivals;
-use ztsim::model::{Design, RunMetrics, Topology};
+use ztsim::model::{Design, Replications, Topology};
 use ztsim::report;
 use ztsim::report::output::FolderLock;
 use ztsim::study::export::{Export, Exported, Exporter};
@@ -204,16 +204,16 @@ fn simulate_and_report(
     }
     let mut exporter = Exporter::default();
     let runs = exported(exporter.run(export, topo, design, None), design)?;
-    let summary = report::summarize(topo, design, &runs);
+    let summary = report::summarize(topo, design, &runs.runs);
     out!("{}", report::table::render(&summary));
     if baseline {
         // Same seeds, so the comparison sees common random numbers.
         let plain = Design::plaintext();
         let base_runs = exported(exporter.run(export, topo, &plain, Some("baseline")), &plain)?;
-        let base = report::summarize(topo, &plain, &base_runs);
+        let base = report::summarize(topo, &plain, &base_runs.runs);
         outln!("\n{}", report::headline(&base, &summary));
     }
-    report::write_run(dir, topo, &runs, &summary)
+    report::write_run(dir, topo, &runs.runs, &summary)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
     outln!(
         "\nwrote {}/summary.json, latency.csv and timeseries.csv",
@@ -224,9 +224,9 @@ fn simulate_and_report(
 
 /// The runs of an [`Exporter`], saying where traces went.
 fn exported(
-    outcome: Result<(Vec<RunMetrics>, Option<Exported>), String>,
+    outcome: Result<(Replications, Option<Exported>), String>,
     design: &Design,
-) -> Result<Vec<RunMetrics>, Failure> {
+) -> Result<Replications, Failure> {
     let (runs, written) = outcome.map_err(Failure::Other)?;
     if let Some(w) = written {
         outln!(

@@ -7,7 +7,7 @@ use clap::Args;
 
 use ztsim::config::schema::{SchemaKind, schema_json};
 
-use super::failure::Failure;
+use super::failure::{Failure, flag_error};
 
 /// Flags of `ztsim schema`.
 #[derive(Args)]
@@ -36,6 +36,15 @@ pub fn command(args: SchemaArgs) -> Result<(), Failure> {
         let to = args
             .out
             .map_or("standard output".into(), |p| p.display().to_string());
-        Failure::Other(format!("cannot write the schema to {to}: {e}"))
+        let message = format!("cannot write the schema to {to}: {e}");
+        // A path that cannot be a file (no such folder, not a folder, not
+        // allowed, a name too long) is bad input, like every other command's
+        // unusable output path; a disk that fills up is not.
+        use std::io::ErrorKind::*;
+        match e.kind() {
+            NotFound | NotADirectory | IsADirectory | PermissionDenied | InvalidFilename
+            | ReadOnlyFilesystem | InvalidInput => flag_error("--out", message),
+            _ => Failure::Other(message),
+        }
     })
 }

@@ -289,6 +289,15 @@ impl Source {
         (found, true)
     }
 
+    /// A problem with a required key the file lacks: it has no line of its
+    /// own, so the diagnostic points at the file's start.
+    pub fn missing(&self, path: &KeyPath, message: impl Into<String>) -> Diagnostic {
+        let mut d = self.error(path, message);
+        d.line = d.line.or(Some(1));
+        d.column = d.column.or(Some(1));
+        d
+    }
+
     /// A diagnostic about `path`, positioned with [`Source::locate`].
     pub fn error(&self, path: &KeyPath, message: impl Into<String>) -> Diagnostic {
         let (line, column) = self.locate(path).unzip();

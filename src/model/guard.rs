@@ -17,6 +17,11 @@ pub const MEMORY_BUDGET: f64 = 8.0 * 1024.0 * 1024.0 * 1024.0;
 /// Bytes of one latency histogram (HdrHistogram, 3 significant digits up to
 /// 2^42 ns, u32 counts).
 const HISTOGRAM_BYTES: f64 = 140_000.0;
+/// Bytes a finished replication keeps per entry and edge (its latency
+/// figures and attribution, `model::replication`), generously.
+const FIGURES_BYTES: f64 = 512.0;
+/// Bytes of one interval of a replication's time series.
+const SERIES_BUCKET_BYTES: f64 = std::mem::size_of::<super::metrics::SeriesBucket>() as f64;
 /// Bytes of per-call state in flight (slab slot, costs, queue entries).
 const CALL_BYTES: f64 = 400.0;
 /// Bytes of one replica, waypoint or node proxy: its stations (cores, a
@@ -53,36 +58,57 @@ impl Size {
     /// counts, allocating nothing in proportion to them.
     pub fn of(topo: &Topology, design: &Design) -> Size {
         let w = &topo.workload;
-        let calls_per_request = topo.visits().iter().sum::<f64>();
-        let span = match w.window {
-            Window::Duration(d) => (w.warmup as f64 + d as f64) / NANOS_PER_SEC as f64,
-            Window::Requests(_) => 0.0,
+        let visits = topo.visits();
+        let calls_per_request = visits.iter().sum::<f64>();
+        // Arrivals in the time simulated: warm-up and window for a duration,
+        // warm-up then the requests asked for (and a margin) for a count.
+        let (span, counted) = match w.window {
+            Window::Duration(d) => (w.warmup.saturating_add(d), 0.0),
+            Window::Requests(n) => (w.warmup, n as f64 * 1.2),
         };
-        let requests = match (&w.arrivals, w.window) {
-            (_, Window::Requests(n)) => n as f64 * 1.2,
-            (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, _) => rate * span,
-            (Arrivals::Closed { users, think }, _) => {
-                f64::from(*users) * span / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
-            }
-            // A replay stops at its last recorded request.
-            (Arrivals::Replay { times, speed, .. }, Window::Duration(d)) => {
-                replayed(times, *speed, w.warmup.saturating_add(d)) as f64
-            }
-        };
+        let seconds = span as f64 / NANOS_PER_SEC as f64;
+        let requests = counted
+            + match &w.arrivals {
+                Arrivals::Poisson { rate } | Arrivals::Constant { rate } => rate * seconds,
+                Arrivals::Closed { users, think } => {
+                    f64::from(*users) * seconds / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
+                }
+                // A replay stops at its last recorded request.
+                Arrivals::Replay { times, speed, .. } => replayed(times, *speed, span) as f64,
+            };
         let events = requests * calls_per_request * EVENTS_PER_CALL;
-        // Histograms per entry and edge, kept by every replication; the calls
-        // in flight in the worst case the engine tolerates before calling the
-        // run saturated; every replica, proxy and zone pair.
-        let histograms = (w.entries.len() + topo.edges.len()) as f64 * HISTOGRAM_BYTES * 2.0;
+        // A running replication holds histograms per entry and edge (and the
+        // pooled one), the calls in flight in the worst case the engine
+        // tolerates before calling the run saturated, every replica, proxy and
+        // zone pair, and its time series. One runs per core at once. A
+        // finished one keeps only its figures and its time series.
+        // A histogram takes its buckets only past `FEW` observations: count
+        // as dense every one that may see more (an edge at most as many calls
+        // as its callee gets; the entries' and the pooled one always).
+        let measured = (w.entries.len() + topo.edges.len() + 1) as f64;
+        let few = super::metrics::FEW as f64;
+        let busy_edges = topo
+            .edges
+            .iter()
+            .filter(|&&(_, callee)| requests * visits[callee as usize] > few)
+            .count();
+        let dense = (w.entries.len() + 1 + busy_edges) as f64;
+        let histograms = (dense * HISTOGRAM_BYTES + measured * few * 8.0) * 2.0;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;
         let zones = topo.zones.len() as f64;
         let matrix = zones * zones * std::mem::size_of::<Dist>() as f64;
+        let series = series_buckets(w) * SERIES_BUCKET_BYTES;
+        let running = histograms + in_flight + deployed + matrix + series;
+        let kept = measured * FIGURES_BYTES + series;
+        let at_once = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(w.replications as usize) as f64;
         Size {
             calls_per_request,
             requests,
             events,
-            memory: histograms * f64::from(w.replications) + in_flight + deployed + matrix,
+            memory: running * at_once + kept * f64::from(w.replications),
         }
     }
 
@@ -102,6 +128,18 @@ impl Size {
             ));
         }
         None
+    }
+}
+
+/// Intervals of a replication's time series (see `sim::deploy`): a second
+/// each, or a twentieth of shorter runs.
+fn series_buckets(w: &super::topology::Workload) -> f64 {
+    match w.window {
+        Window::Duration(d) => {
+            let span = w.warmup.saturating_add(d) as f64;
+            span / (span / 20.0).clamp(1e6, NANOS_PER_SEC as f64) + 1.0
+        }
+        Window::Requests(_) => 21.0,
     }
 }
 
@@ -157,6 +195,20 @@ entry = [{{ endpoint = "s.e" }}]
         assert_eq!(s.requests, 1000.0);
         assert_eq!(s.events, 1000.0 * 5.0 * EVENTS_PER_CALL);
         assert!(s.refusal().is_none());
+    }
+
+    /// A run of N requests still simulates its warm-up first: an hour of
+    /// warm-up at 10^6 rps is 3.6e9 requests, whatever N is.
+    #[test]
+    fn a_request_count_window_counts_its_warm_up() {
+        let mut t = topo(1e6, "1s", 1);
+        t.workload.window = Window::Requests(100);
+        t.workload.warmup = 3600 * NANOS_PER_SEC;
+        let s = Size::of(&t, &Design::plaintext());
+        assert_eq!(s.requests, 120.0 + 3.6e9);
+        assert!(s.refusal().expect("refused").contains("events"));
+        t.workload.warmup = 0;
+        assert_eq!(Size::of(&t, &Design::plaintext()).requests, 120.0);
     }
 
     #[test]

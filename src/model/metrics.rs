@@ -15,11 +15,22 @@ const HIGHEST_TRACKABLE: u64 = 1 << 42;
 /// 3 significant digits: quantiles within 0.1% of the true value.
 const SIGNIFICANT_DIGITS: u8 = 3;
 
+/// Observations a histogram keeps as plain values before it allocates its
+/// buckets: a run with thousands of edges calls most of them a few times,
+/// and a dense HdrHistogram costs 135 KB whatever it holds.
+pub(crate) const FEW: usize = 64;
+
 /// A streaming latency distribution: quantiles with bounded relative error
-/// (HdrHistogram) plus exact count, sum, min and max.
+/// (HdrHistogram) plus exact count, sum, min and max. Up to [`FEW`]
+/// observations are kept as values; quantiles of those are read from a
+/// histogram built on the spot with the same buckets, so both forms answer
+/// exactly alike.
 #[derive(Debug, Clone)]
 pub struct LatencyHistogram {
-    hdr: Histogram<u32>,
+    /// The buckets, once more than `FEW` observations arrived.
+    hdr: Option<Box<Histogram<u32>>>,
+    /// The observations (clamped as the buckets would hold them) until then.
+    few: Vec<Nanos>,
     count: u64,
     sum: u128,
     min: Nanos,
@@ -29,8 +40,8 @@ pub struct LatencyHistogram {
 impl Default for LatencyHistogram {
     fn default() -> Self {
         Self {
-            hdr: Histogram::new_with_bounds(1, HIGHEST_TRACKABLE, SIGNIFICANT_DIGITS)
-                .expect("static histogram bounds are valid"),
+            hdr: None,
+            few: Vec::new(),
             count: 0,
             sum: 0,
             min: Nanos::MAX,
@@ -39,32 +50,88 @@ impl Default for LatencyHistogram {
     }
 }
 
+/// A histogram with the buckets every `LatencyHistogram` uses, up to `high`.
+fn buckets_up_to(high: Nanos) -> Histogram<u32> {
+    Histogram::new_with_bounds(1, high.max(2), SIGNIFICANT_DIGITS)
+        .expect("bounds from 1 to at least 2 are valid")
+}
+
 impl LatencyHistogram {
     /// Adds one observation.
     #[inline]
     pub fn record(&mut self, v: Nanos) {
         // HdrHistogram cannot hold 0; 1 ns is within its resolution anyway.
-        self.hdr.saturating_record(v.clamp(1, HIGHEST_TRACKABLE));
+        let held = v.clamp(1, HIGHEST_TRACKABLE);
+        match &mut self.hdr {
+            Some(hdr) => hdr.saturating_record(held),
+            None => {
+                self.few.push(held);
+                if self.few.len() > FEW {
+                    self.allocate();
+                }
+            }
+        }
         self.count += 1;
         self.sum += u128::from(v);
         self.min = self.min.min(v);
         self.max = self.max.max(v);
     }
 
+    /// Moves the kept values into buckets.
+    fn allocate(&mut self) -> &mut Histogram<u32> {
+        let few = std::mem::take(&mut self.few);
+        self.hdr.get_or_insert_with(|| {
+            let mut hdr = Box::new(buckets_up_to(HIGHEST_TRACKABLE));
+            for v in few {
+                hdr.saturating_record(v);
+            }
+            hdr
+        })
+    }
+
     /// Folds another histogram into this one.
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        self.hdr
-            .add(&other.hdr)
-            .expect("histograms share bounds, so adding cannot fail");
+        if let Some(theirs) = &other.hdr {
+            self.allocate()
+                .add(&**theirs)
+                .expect("histograms share bounds, so adding cannot fail");
+        } else if let Some(hdr) = &mut self.hdr {
+            for &v in &other.few {
+                hdr.saturating_record(v);
+            }
+        } else {
+            self.few.extend_from_slice(&other.few);
+            if self.few.len() > FEW {
+                self.allocate();
+            }
+        }
         self.count += other.count;
         self.sum += other.sum;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
     }
 
+    /// `f` of the buckets: the histogram's own, or the kept values' built on
+    /// the spot (small: up to the largest value only).
+    fn with_buckets<R>(&self, f: impl FnOnce(&Histogram<u32>) -> R) -> R {
+        if let Some(hdr) = &self.hdr {
+            return f(hdr);
+        }
+        let mut h = buckets_up_to(self.few.iter().copied().max().unwrap_or(1));
+        for &v in &self.few {
+            h.saturating_record(v);
+        }
+        f(&h)
+    }
+
     /// Number of observations.
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Exact sum of the observations (ns).
+    pub fn sum(&self) -> u128 {
+        self.sum
     }
 
     /// Exact mean (ns), or None if empty.
@@ -74,16 +141,25 @@ impl LatencyHistogram {
 
     /// The q-quantile (ns), within 0.1%; exact at q = 1 (the maximum).
     pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.quantiles([q])[0]
+    }
+
+    /// Several quantiles at once (one pass over kept values).
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
         if self.count == 0 {
-            return None;
+            return [None; N];
         }
-        if q >= 1.0 {
-            return Some(self.max as f64);
-        }
-        // Clamp into [min, max]: the bucket's representative value may lie
-        // just outside the observed range, and exact cases should stay exact.
-        let v = self.hdr.value_at_quantile(q).clamp(self.min, self.max);
-        Some(v as f64)
+        self.with_buckets(|hdr| {
+            qs.map(|q| {
+                if q >= 1.0 {
+                    return Some(self.max as f64);
+                }
+                // Clamp into [min, max]: the bucket's representative value
+                // may lie just outside the observed range, and exact cases
+                // should stay exact.
+                Some(hdr.value_at_quantile(q).clamp(self.min, self.max) as f64)
+            })
+        })
     }
 
     /// Smallest observation.
@@ -96,11 +172,13 @@ impl LatencyHistogram {
         (self.count > 0).then_some(self.max)
     }
 
-    /// Iterates (value, count) over non-empty buckets, for CDF plots.
-    pub fn buckets(&self) -> impl Iterator<Item = (Nanos, u64)> + '_ {
-        self.hdr
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
+    /// (value, count) over non-empty buckets, for CDF plots.
+    pub fn buckets(&self) -> Vec<(Nanos, u64)> {
+        self.with_buckets(|hdr| {
+            hdr.iter_recorded()
+                .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
+                .collect()
+        })
     }
 }
 
@@ -181,7 +259,7 @@ pub struct Outcomes {
 }
 
 /// Whose cores a station is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StationOwner {
     /// A service's own cores (all replicas).
     Service(ServiceId),
@@ -394,6 +472,76 @@ mod tests {
         }
         assert_eq!(h.quantile(0.5), Some(4_000_000.0));
         assert_eq!(h.quantile(0.99), Some(4_000_000.0));
+    }
+
+    /// A histogram holding `values` in its bucket form from the start.
+    fn dense(values: &[Nanos]) -> LatencyHistogram {
+        let mut h = LatencyHistogram::default();
+        h.allocate();
+        values.iter().for_each(|&v| h.record(v));
+        h
+    }
+
+    fn sparse(values: &[Nanos]) -> LatencyHistogram {
+        let mut h = LatencyHistogram::default();
+        values.iter().for_each(|&v| h.record(v));
+        h
+    }
+
+    /// What a histogram answers: every figure a caller can read.
+    type Answers = (
+        u64,
+        u128,
+        Option<Nanos>,
+        Option<Nanos>,
+        [Option<f64>; 10],
+        Vec<(Nanos, u64)>,
+    );
+
+    fn answers(h: &LatencyHistogram) -> Answers {
+        let qs = [0.0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0];
+        (
+            h.count(),
+            h.sum(),
+            h.min(),
+            h.max(),
+            h.quantiles(qs),
+            h.buckets(),
+        )
+    }
+
+    /// Kept values and buckets answer exactly alike, whatever the sizes and
+    /// however they were merged (values spread over nine decades, 0 and
+    /// beyond the trackable range included).
+    #[test]
+    fn few_values_answer_like_buckets() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let decade = x % 10;
+            (x >> 8) % 10u64.pow(decade as u32 + 1) + if decade == 9 { 1 << 43 } else { 0 }
+        };
+        for n in [1, 2, 7, 63, 64, 65, 66, 130, 1000] {
+            let v: Vec<Nanos> = (0..n).map(|_| next()).collect();
+            let (s, d) = (sparse(&v), dense(&v));
+            assert_eq!(s.hdr.is_none(), n <= FEW, "n = {n}");
+            assert_eq!(answers(&s), answers(&d), "n = {n}");
+            for cut in [0, 1, n / 2, n] {
+                let (a, b) = v.split_at(cut);
+                let want = answers(&d);
+                for (mut x, y) in [
+                    (sparse(a), sparse(b)),
+                    (sparse(a), dense(b)),
+                    (dense(a), sparse(b)),
+                    (dense(a), dense(b)),
+                ] {
+                    x.merge(&y);
+                    assert_eq!(answers(&x), want, "n = {n}, cut = {cut}");
+                }
+            }
+        }
     }
 
     #[test]

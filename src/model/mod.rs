@@ -8,6 +8,7 @@ pub mod guard;
 pub mod metrics;
 mod probe;
 pub mod record;
+pub mod replication;
 pub mod sim;
 pub mod slo;
 mod timeline;
@@ -17,12 +18,16 @@ use rayon::prelude::*;
 
 pub use design::Design;
 pub use metrics::RunMetrics;
+pub use replication::{Replication, Replications};
 pub use topology::Topology;
 
-/// Runs every replication of `topo` under `design`, in parallel; the result is
-/// in replication order and identical whatever the number of threads, because
-/// each replication is a self-contained single-threaded run with its own
-/// streams.
+/// Runs every replication of `topo` under `design`, in parallel, keeping each
+/// replication's full metrics (histograms included): for tests and library
+/// users who need the raw distributions. The tool itself keeps replications
+/// reduced ([`Replications::of`]), so memory does not grow with them. The
+/// result is in replication order and identical whatever the number of
+/// threads, because each replication is a self-contained single-threaded run
+/// with its own streams.
 pub fn run_replications(topo: &Topology, design: &Design) -> Vec<RunMetrics> {
     (0..topo.workload.replications)
         .into_par_iter()

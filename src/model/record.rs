@@ -18,9 +18,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::design::Design;
-use super::metrics::RunMetrics;
 use super::probe::Probes;
 pub use super::probe::{Recorder, Selector};
+use super::replication::Replications;
 use super::sim::Simulation;
 pub use super::timeline::{
     CallKind, CallTrace, HandshakeKind, Phase, Pick, RequestTrace, Side, Step,
@@ -38,23 +38,20 @@ pub fn run_and_pick(
     design: &Design,
     k: usize,
     m: usize,
-) -> (Vec<RunMetrics>, Vec<Pick>) {
-    let results: Vec<(RunMetrics, Selector)> = (0..topo.workload.replications)
-        .into_par_iter()
-        .map(|r| {
-            let probe = Probes {
-                selector: Some(Selector::new(k, m)),
-                recorder: None,
-            };
-            let (metrics, probe) = Simulation::with_probe(topo, design, r, probe).run_probed();
-            (metrics, probe.selector.unwrap_or_default())
-        })
-        .collect();
+) -> (Replications, Vec<Pick>) {
+    let mut runs = Replications::default();
+    let selectors = runs.add((0..topo.workload.replications).into_par_iter().map(|r| {
+        let probe = Probes {
+            selector: Some(Selector::new(k, m)),
+            recorder: None,
+        };
+        let (metrics, probe) = Simulation::with_probe(topo, design, r, probe).run_probed();
+        (metrics, probe.selector.unwrap_or_default())
+    }));
     let mut slowest: Vec<(Reverse<Nanos>, u32, u64)> = Vec::new();
     let mut sample: Vec<(u64, u32, u64)> = Vec::new();
     let mut latency: FxHashMap<(u32, u64), Nanos> = FxHashMap::default();
-    let mut runs = Vec::new();
-    for (r, (metrics, sel)) in results.into_iter().enumerate() {
+    for (r, sel) in selectors.into_iter().enumerate() {
         let r = r as u32;
         slowest.extend(
             sel.slowest
@@ -63,7 +60,6 @@ pub fn run_and_pick(
         );
         sample.extend(sel.sample.iter().map(|&(h, q)| (h, r, q)));
         latency.extend(sel.latency.iter().map(|(&q, &l)| ((r, q), l)));
-        runs.push(metrics);
     }
     slowest.sort_unstable();
     slowest.truncate(k);

@@ -22,8 +22,8 @@ pub use output::write_atomic;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::model::RunMetrics;
-use crate::model::metrics::{LatencyHistogram, Outcomes};
+use crate::model::Replication;
+use crate::model::replication::{LatencyFigures, OutcomeFigures};
 use crate::model::topology::Topology;
 pub use summary::{Summary, summarize};
 
@@ -93,7 +93,7 @@ pub fn csv_text(cell: &str) -> String {
 pub fn write_run(
     dir: &Path,
     topo: &Topology,
-    runs: &[RunMetrics],
+    runs: &[Replication],
     summary: &Summary,
 ) -> io::Result<()> {
     output::create_dir(dir)?;
@@ -118,7 +118,7 @@ pub const TIMESERIES_CSV_COLUMNS: [&str; 9] = [
 
 /// Requests, latency and handshakes per interval of simulated time, from time
 /// zero (warm-up included, so start-up and rotation storms show).
-fn timeseries_csv(runs: &[RunMetrics]) -> io::Result<Vec<u8>> {
+fn timeseries_csv(runs: &[Replication]) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(TIMESERIES_CSV_COLUMNS)?;
     for (rep, run) in runs.iter().enumerate() {
@@ -169,12 +169,12 @@ pub const LATENCY_CSV_COLUMNS: [&str; 12] = [
 /// One row per entry endpoint (scope `endpoint`) and per edge (scope `edge`,
 /// named `caller -> callee`) and replication, then a `mean` and a `ci95` row
 /// from the summary.
-fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::Result<Vec<u8>> {
+fn latency_csv(topo: &Topology, runs: &[Replication], summary: &Summary) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(LATENCY_CSV_COLUMNS)?;
     let saturated = summary.saturated.is_some().to_string();
     let num = |v: Option<f64>| v.map_or(String::new(), |x| format!("{:.6}", x * 1e-6));
-    type Pick = Box<dyn Fn(&RunMetrics) -> &Outcomes>;
+    type Pick = Box<dyn Fn(&Replication) -> &OutcomeFigures>;
     let mut rows: Vec<(&str, String, Pick)> = Vec::new();
     for (i, &(ep, _)) in topo.workload.entries.iter().enumerate() {
         rows.push((
@@ -193,7 +193,7 @@ fn latency_csv(topo: &Topology, runs: &[RunMetrics], summary: &Summary) -> io::R
     for (k, (scope, name, get)) in rows.iter().enumerate() {
         for (rep, run) in runs.iter().enumerate() {
             let o = get(run);
-            let h: &LatencyHistogram = &o.latency;
+            let h: &LatencyFigures = &o.latency;
             let mut rec = vec![scope.to_string(), name.clone(), (rep + 1).to_string()];
             rec.push(h.count().to_string());
             rec.push(o.failed.to_string());

@@ -9,7 +9,7 @@ use super::review::setup::Setup;
 use super::slo::Slo;
 
 use super::summary::Summary;
-use crate::model::RunMetrics;
+use crate::model::Replication;
 use crate::model::metrics::LatencyHistogram;
 
 /// Quantiles at which a point's latency CDF is kept (pooled over
@@ -106,11 +106,7 @@ pub struct StudyResults {
 }
 
 /// The pooled latency CDF of a point's replications.
-pub fn cdf(runs: &[RunMetrics]) -> Vec<CdfPoint> {
-    let mut pooled = LatencyHistogram::default();
-    for r in runs {
-        pooled.merge(&r.all_requests().latency);
-    }
+pub fn cdf(pooled: &LatencyHistogram) -> Vec<CdfPoint> {
     if pooled.count() == 0 {
         return Vec::new();
     }
@@ -121,7 +117,7 @@ pub fn cdf(runs: &[RunMetrics]) -> Vec<CdfPoint> {
 }
 
 /// The time series of a point, averaged over its replications.
-pub fn series(runs: &[RunMetrics]) -> Vec<SeriesPoint> {
+pub fn series(runs: &[Replication]) -> Vec<SeriesPoint> {
     let n = runs.iter().map(|r| r.series.len()).max().unwrap_or(0);
     let width = runs
         .first()

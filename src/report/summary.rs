@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::stats::Estimate;
 use crate::model::Design;
+use crate::model::Replication;
 use crate::model::cost::{CPU_CATEGORIES, CPU_NAMES, SPAN_NAMES, SPANS};
-use crate::model::metrics::{
-    Counters, LatencyHistogram, Outcomes, RunMetrics, StationMetrics, StationOwner,
-};
+use crate::model::metrics::{Counters, StationMetrics, StationOwner};
+use crate::model::replication::{LatencyFigures, OutcomeFigures};
 use crate::model::topology::{Arrivals, Topology, Workload};
 
 const MS: f64 = 1e-6;
@@ -36,8 +36,8 @@ pub const QUANTILES: [(&str, f64); 4] =
 
 impl LatencySummary {
     /// Over replications; None if any replication observed nothing.
-    fn of(hists: &[&LatencyHistogram]) -> Option<LatencySummary> {
-        let per = |f: &dyn Fn(&LatencyHistogram) -> Option<f64>| -> Option<Estimate> {
+    fn of(hists: &[&LatencyFigures]) -> Option<LatencySummary> {
+        let per = |f: &dyn Fn(&LatencyFigures) -> Option<f64>| -> Option<Estimate> {
             let v: Option<Vec<f64>> = hists.iter().map(|h| f(h).map(|x| x * MS)).collect();
             v.map(|v| Estimate::of(&v))
         };
@@ -283,7 +283,7 @@ pub struct Summary {
     pub work: Work,
 }
 
-fn est(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> f64) -> Estimate {
+fn est(runs: &[Replication], f: impl Fn(&Replication) -> f64) -> Estimate {
     Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
 }
 
@@ -291,7 +291,7 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-fn secs(r: &RunMetrics) -> f64 {
+fn secs(r: &Replication) -> f64 {
     r.window as f64 * 1e-9
 }
 
@@ -317,8 +317,8 @@ fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
 }
 
 fn cpu_shares(
-    runs: &[RunMetrics],
-    get: impl Fn(&RunMetrics) -> Option<&StationMetrics>,
+    runs: &[Replication],
+    get: impl Fn(&Replication) -> Option<&StationMetrics>,
 ) -> Vec<CpuShare> {
     (0..CPU_CATEGORIES)
         .map(|c| CpuShare {
@@ -331,7 +331,7 @@ fn cpu_shares(
 }
 
 fn station_est(
-    runs: &[RunMetrics],
+    runs: &[Replication],
     owner: StationOwner,
     f: impl Fn(&StationMetrics) -> f64,
 ) -> Estimate {
@@ -339,11 +339,11 @@ fn station_est(
 }
 
 /// Builds the summary of `runs` of `topo` under `design` (at least one run).
-pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summary {
+pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summary {
     let w = &topo.workload;
     let saturated = saturation(topo, runs);
     let ok = saturated.is_none();
-    let all: Vec<Outcomes> = runs.iter().map(RunMetrics::all_requests).collect();
+    let all: Vec<&OutcomeFigures> = runs.iter().map(|r| &r.all).collect();
     Summary {
         ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
         topology: topo.name.clone(),
@@ -375,14 +375,15 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[RunMetrics]) -> Summa
 
 /// The latency of `hs` when the run did not saturate (a saturated run's
 /// latencies describe a growing queue, not the system).
-fn latency(ok: bool, hs: Vec<&LatencyHistogram>) -> Option<LatencySummary> {
+fn latency(ok: bool, hs: Vec<&LatencyFigures>) -> Option<LatencySummary> {
     if ok { LatencySummary::of(&hs) } else { None }
 }
 
 /// The first saturated replication's verdict, if any saturated.
-fn saturation(topo: &Topology, runs: &[RunMetrics]) -> Option<SaturationSummary> {
+fn saturation(topo: &Topology, runs: &[Replication]) -> Option<SaturationSummary> {
     let w = &topo.workload;
-    let saturated_runs: Vec<&RunMetrics> = runs.iter().filter(|r| r.saturation.is_some()).collect();
+    let saturated_runs: Vec<&Replication> =
+        runs.iter().filter(|r| r.saturation.is_some()).collect();
     saturated_runs.first().map(|r| {
         let sat = r.saturation.as_ref().expect("filtered on saturation");
         let bottleneck = sat.bottleneck.map(|b| owner_name(topo, b).0);
@@ -401,7 +402,7 @@ fn saturation(topo: &Topology, runs: &[RunMetrics]) -> Option<SaturationSummary>
 }
 
 /// Every measured request together.
-fn all_requests(all: &[Outcomes], ok: bool) -> RequestSummary {
+fn all_requests(all: &[&OutcomeFigures], ok: bool) -> RequestSummary {
     RequestSummary {
         name: "all".into(),
         weight: 1.0,
@@ -420,7 +421,7 @@ fn all_requests(all: &[Outcomes], ok: bool) -> RequestSummary {
 }
 
 /// Requests by entry endpoint.
-fn endpoints(topo: &Topology, runs: &[RunMetrics], ok: bool) -> Vec<RequestSummary> {
+fn endpoints(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<RequestSummary> {
     topo.workload
         .entries
         .iter()
@@ -438,16 +439,14 @@ fn endpoints(topo: &Topology, runs: &[RunMetrics], ok: bool) -> Vec<RequestSumma
 }
 
 /// Calls along each edge of the call graph.
-fn edges(topo: &Topology, runs: &[RunMetrics], ok: bool) -> Vec<EdgeSummary> {
+fn edges(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<EdgeSummary> {
     topo.edges
         .iter()
         .enumerate()
         .map(|(i, &(a, b))| EdgeSummary {
             caller: topo.endpoints[a as usize].name.clone(),
             callee: topo.endpoints[b as usize].name.clone(),
-            calls_per_request: est(runs, |r| {
-                ratio(r.edges[i].latency.count(), r.all_requests().latency.count())
-            }),
+            calls_per_request: est(runs, |r| ratio(r.edges[i].latency.count(), r.requests())),
             failed_ratio: est(runs, |r| {
                 ratio(r.edges[i].failed, r.edges[i].latency.count())
             }),
@@ -457,8 +456,8 @@ fn edges(topo: &Topology, runs: &[RunMetrics], ok: bool) -> Vec<EdgeSummary> {
 }
 
 /// Internal calls per request and their mean latency.
-fn internal_calls(topo: &Topology, runs: &[RunMetrics], ok: bool) -> InternalCalls {
-    let internal = |r: &RunMetrics| -> (f64, f64) {
+fn internal_calls(topo: &Topology, runs: &[Replication], ok: bool) -> InternalCalls {
+    let internal = |r: &Replication| -> (f64, f64) {
         let count: u64 = r.edges.iter().map(|o| o.latency.count()).sum();
         let total: f64 = r
             .edges
@@ -475,15 +474,13 @@ fn internal_calls(topo: &Topology, runs: &[RunMetrics], ok: bool) -> InternalCal
         )
     };
     InternalCalls {
-        per_request: est(runs, |r| {
-            internal(r).0 / (r.all_requests().latency.count().max(1)) as f64
-        }),
+        per_request: est(runs, |r| internal(r).0 / (r.requests().max(1)) as f64),
         latency_ms_mean: (ok && !topo.edges.is_empty()).then(|| est(runs, |r| internal(r).1 * MS)),
     }
 }
 
 /// Each service's cores: utilisation (measured and offered), queueing, CPU.
-fn services(topo: &Topology, runs: &[RunMetrics]) -> Vec<ServiceSummary> {
+fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSummary> {
     let w = &topo.workload;
     let offered = w.arrivals.rate().map(|rate| topo.offered_utilisation(rate));
     topo.services
@@ -508,7 +505,7 @@ fn services(topo: &Topology, runs: &[RunMetrics]) -> Vec<ServiceSummary> {
 }
 
 /// Each proxy station (node proxies, waypoints, policy sidecars...).
-fn proxies(topo: &Topology, runs: &[RunMetrics]) -> Vec<ProxySummary> {
+fn proxies(topo: &Topology, runs: &[Replication]) -> Vec<ProxySummary> {
     runs[0]
         .stations
         .iter()
@@ -531,34 +528,32 @@ fn proxies(topo: &Topology, runs: &[RunMetrics]) -> Vec<ProxySummary> {
 }
 
 /// CPU time per request by category, over every station.
-fn cpu_per_request(runs: &[RunMetrics]) -> Vec<CategoryTime> {
+fn cpu_per_request(runs: &[Replication]) -> Vec<CategoryTime> {
     (0..CPU_CATEGORIES)
         .map(|c| CategoryTime {
             category: CPU_NAMES[c].to_string(),
             ms: est(runs, |r| {
                 let busy: u64 = r.stations.iter().map(|m| m.busy[c]).sum();
-                busy as f64 * MS / (r.all_requests().latency.count().max(1)) as f64
+                busy as f64 * MS / (r.requests().max(1)) as f64
             }),
         })
         .collect()
 }
 
 /// Critical-path time by span, on average and over the slowest 1%.
-fn attribution(all: &[Outcomes], ok: bool) -> Vec<AttributionSummary> {
+fn attribution(all: &[&OutcomeFigures], ok: bool) -> Vec<AttributionSummary> {
     (0..SPANS)
         .map(|span| {
             let per_run = |tail: bool| -> Option<Estimate> {
                 let v: Option<Vec<f64>> = all
                     .iter()
                     .map(|o| {
-                        let threshold = if tail {
-                            o.latency.quantile(0.99)? as u64
+                        let a = if tail {
+                            o.attribution_tail
                         } else {
-                            0
+                            o.attribution_mean
                         };
-                        o.attribution
-                            .mean_at_or_above(threshold)
-                            .map(|a| a[span] * MS)
+                        a.map(|a| a[span] * MS)
                     })
                     .collect();
                 v.map(|v| Estimate::of(&v))
@@ -576,12 +571,8 @@ fn attribution(all: &[Outcomes], ok: bool) -> Vec<AttributionSummary> {
 }
 
 /// Zero Trust work per request: connections, handshakes, decisions, tokens.
-fn security(runs: &[RunMetrics]) -> SecuritySummary {
-    let per_req = |f: fn(&Counters) -> u64| {
-        est(runs, move |r| {
-            ratio(f(&r.counters), r.all_requests().latency.count())
-        })
-    };
+fn security(runs: &[Replication]) -> SecuritySummary {
+    let per_req = |f: fn(&Counters) -> u64| est(runs, move |r| ratio(f(&r.counters), r.requests()));
     let rate = |num: fn(&Counters) -> u64, den: fn(&Counters) -> u64| -> Option<Estimate> {
         runs.iter()
             .all(|r| den(&r.counters) > 0)
@@ -608,7 +599,7 @@ fn security(runs: &[RunMetrics]) -> SecuritySummary {
 }
 
 /// Offered and completed rates and the mean number in the system.
-fn throughput(runs: &[RunMetrics]) -> Throughput {
+fn throughput(runs: &[Replication]) -> Throughput {
     Throughput {
         offered_rps: est(runs, |r| {
             ratio(r.arrived, 1) / secs(r).max(f64::MIN_POSITIVE)

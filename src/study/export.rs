@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::model::record::{self, Pick};
-use crate::model::{self, Design, RunMetrics, Topology};
+use crate::model::{self, Design, Replications, Topology};
 use crate::report;
 
 /// Which requests to export as traces, and where.
@@ -45,12 +45,12 @@ impl Exporter {
         topo: &Topology,
         design: &Design,
         sub: Option<&str>,
-    ) -> Result<(Vec<RunMetrics>, Option<Exported>), String> {
+    ) -> Result<(Replications, Option<Exported>), String> {
         let Some(export) = export else {
-            return Ok((model::run_replications(topo, design), None));
+            return Ok((model::Replications::of(topo, design), None));
         };
         let runs = match &self.picks {
-            Some(_) => model::run_replications(topo, design),
+            Some(_) => model::Replications::of(topo, design),
             None => {
                 let (runs, picks) =
                     record::run_and_pick(topo, design, export.slowest, export.sample);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 
 use crate::config::study::{Point, Study};
-use crate::model::sim::simulate;
+use crate::model::Replications;
 use crate::report::review::setup::{DesignParameters, Setup};
 use crate::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use crate::report::summarize;
@@ -128,9 +128,7 @@ pub fn results_of(study: &Study, points: Vec<PointResult>) -> StudyResults {
 
 /// One point: its replications, summarised.
 fn run_point(index: usize, p: &Point) -> PointResult {
-    let runs: Vec<_> = (0..p.topology.workload.replications)
-        .map(|r| simulate(&p.topology, &p.design_model, r))
-        .collect();
+    let runs = Replications::of(&p.topology, &p.design_model);
     PointResult {
         index,
         at: Coordinates {
@@ -139,13 +137,14 @@ fn run_point(index: usize, p: &Point) -> PointResult {
             params: p.params.clone(),
         },
         seed: p.topology.workload.seed,
-        summary: summarize(&p.topology, &p.design_model, &runs),
+        summary: summarize(&p.topology, &p.design_model, &runs.runs),
         replications: runs
+            .runs
             .iter()
             .map(|r| summarize(&p.topology, &p.design_model, std::slice::from_ref(r)))
             .collect(),
-        cdf: cdf(&runs),
-        series: series(&runs),
+        cdf: cdf(&runs.pooled),
+        series: series(&runs.runs),
     }
 }
 

@@ -179,10 +179,15 @@ fn value_refused(
 /// open-loop workload.
 pub(super) fn check_grid(spec: &StudySpec, base_topo: &Topology) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    // Check every parameter path once, up front.
+    // Check every parameter path once, up front. A study file's paths were
+    // checked at their lines when it was read, so one refused here came from
+    // a `--param` flag.
     for (path, _) in &spec.params {
         if let Err(d) = target(path) {
-            errors.push(d);
+            errors.push(Diagnostic {
+                help: d.help,
+                ..Diagnostic::new("command line", format!("--param {path}: {}", d.message))
+            });
         }
     }
     if !errors.is_empty() {

@@ -171,16 +171,10 @@ fn study_topology(src: &Source, raw: &StudyFile, base: &Path) -> Result<Input, D
                 format!("topology `{t}`: {}", d.message),
             )
         }),
-        None => {
-            // A missing key has no line of its own: point at the file's start.
-            let mut d = src.error(
-                &KeyPath::root().key("topology"),
-                "a study names its topology: topology = \"chatty.toml\"",
-            );
-            d.line = d.line.or(Some(1));
-            d.column = d.column.or(Some(1));
-            Err(d)
-        }
+        None => Err(src.missing(
+            &KeyPath::root().key("topology"),
+            "a study names its topology: topology = \"chatty.toml\"",
+        )),
     }
 }
 
@@ -193,7 +187,7 @@ fn study_designs(
 ) -> Vec<Input> {
     let mut designs = Vec::new();
     if raw.designs.is_empty() {
-        errors.push(src.error(&KeyPath::root().key("designs"), "the study has no designs: list design files, e.g. designs = [\"../models/plaintext.toml\"]"));
+        errors.push(src.missing(&KeyPath::root().key("designs"), "the study has no designs: list design files, e.g. designs = [\"../models/plaintext.toml\"]"));
     }
     for (i, d) in raw.designs.iter().enumerate() {
         match Input::read(&base.join(d)) {

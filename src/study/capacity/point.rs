@@ -10,12 +10,10 @@
 //! compared on common random numbers; replications run in parallel and are
 //! collected in order, so results do not depend on the number of threads.
 
-use rayon::prelude::*;
-
 use crate::engine::rng::derive;
 use crate::model::metrics::StationOwner;
 use crate::model::topology::Arrivals;
-use crate::model::{Design, RunMetrics, Topology, sim};
+use crate::model::{Design, Replication, Replications, Topology};
 use crate::report::capacity::Point;
 use crate::report::slo::{Slo, Verdict, verdict_all};
 use crate::report::summarize;
@@ -102,18 +100,14 @@ pub(super) fn evaluate(
     let mut t = topo.clone();
     let max = search.max_replications.max(search.replications).max(1);
     let mut n = search.replications.clamp(1, max);
-    let mut runs: Vec<RunMetrics> = Vec::new();
+    let mut runs = Replications::default();
     loop {
-        let more: Vec<RunMetrics> = (runs.len() as u32..n)
-            .into_par_iter()
-            .map(|r| sim::simulate(&t, design, r))
-            .collect();
-        runs.extend(more);
+        runs.run(&t, design, runs.len() as u32, n);
         t.workload.replications = n;
-        let summary = summarize(&t, design, &runs);
+        let summary = summarize(&t, design, &runs.runs);
         let verdict = verdict_all(slos, &summary);
         if verdict != Verdict::Unsure || n >= max {
-            return evaluation(&t, &runs, &summary, slos, verdict);
+            return evaluation(&t, &runs.runs, &summary, slos, verdict);
         }
         n = (n * 2).min(max);
     }
@@ -121,12 +115,13 @@ pub(super) fn evaluate(
 
 fn evaluation(
     topo: &Topology,
-    runs: &[RunMetrics],
+    runs: &[Replication],
     summary: &crate::report::Summary,
     slos: &[Slo],
     verdict: Verdict,
 ) -> Evaluation {
-    let mean = |f: &dyn Fn(&RunMetrics) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+    let mean =
+        |f: &dyn Fn(&Replication) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
     // Station groups in the order the simulation made them; proxies take
     // their names from the summary, which lists them in that order.
     let mut proxy_names = summary.proxies.iter().map(|p| p.name.clone());
@@ -139,7 +134,7 @@ fn evaluation(
                 StationOwner::Service(s) => topo.services[s as usize].name.clone(),
                 _ => proxy_names.next().unwrap_or_default(),
             };
-            let of = |r: &RunMetrics| r.station(owner).cloned().unwrap_or_default();
+            let of = |r: &Replication| r.station(owner).cloned().unwrap_or_default();
             Load {
                 owner,
                 name,
@@ -160,7 +155,7 @@ fn evaluation(
                     }
                 }),
                 queueing_ms: mean(&|r| {
-                    let requests = r.all_requests().latency.count().max(1);
+                    let requests = r.requests().max(1);
                     of(r).waited as f64 * 1e-6 / requests as f64
                 }),
             }

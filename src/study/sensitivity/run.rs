@@ -172,13 +172,14 @@ pub type CapacityFn<'a> = &'a (dyn Fn(&Case) -> CapacityOutcome + Sync);
 /// Runs one case: its replications, the p99 per replication, and its
 /// capacity if asked.
 fn measure(case: &Case, capacity: Option<CapacityFn>) -> Outcome {
-    let runs = model::run_replications(&case.topology, &case.design);
-    let summary = summarize(&case.topology, &case.design, &runs);
+    let runs = model::Replications::of(&case.topology, &case.design);
+    let summary = summarize(&case.topology, &case.design, &runs.runs);
     let p99_ms = summary.requests.latency_ms.as_ref().map(|l| l.p99);
     let per_replication = if p99_ms.is_some() {
-        runs.iter()
+        runs.runs
+            .iter()
             .map(|r| {
-                r.all_requests()
+                r.all
                     .latency
                     .quantile(0.99)
                     .map_or(f64::NAN, |ns| ns * 1e-6)

@@ -142,7 +142,8 @@ fn stages(e: &EpStats) -> Vec<Vec<CallModel>> {
 }
 
 /// Removes call sites that close a cycle (depth-first, in endpoint order);
-/// returns how many.
+/// returns how many. Iterative: endpoints joined across many traces can form
+/// a chain far deeper than any one trace, and the stack must not overflow.
 fn break_cycles(endpoints: &mut [EndpointModel]) -> u64 {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -150,33 +151,102 @@ fn break_cycles(endpoints: &mut [EndpointModel]) -> u64 {
         Open,
         Done,
     }
-    fn visit(eps: &mut [EndpointModel], at: usize, mark: &mut [Mark], dropped: &mut u64) {
-        mark[at] = Mark::Open;
-        for s in 0..eps[at].stages.len() {
-            let mut c = 0;
-            while c < eps[at].stages[s].len() {
-                let t = eps[at].stages[s][c].target;
-                match mark[t] {
-                    Mark::Open => {
-                        eps[at].stages[s].remove(c);
-                        *dropped += 1;
-                        continue;
-                    }
-                    Mark::New => visit(eps, t, mark, dropped),
-                    Mark::Done => {}
-                }
-                c += 1;
-            }
-        }
-        eps[at].stages.retain(|s| !s.is_empty());
-        mark[at] = Mark::Done;
-    }
     let mut mark = vec![Mark::New; endpoints.len()];
     let mut dropped = 0;
+    // (endpoint, stage, call site) of each endpoint being visited.
+    let mut stack: Vec<(usize, usize, usize)> = Vec::new();
     for i in 0..endpoints.len() {
-        if mark[i] == Mark::New {
-            visit(endpoints, i, &mut mark, &mut dropped);
+        if mark[i] != Mark::New {
+            continue;
+        }
+        mark[i] = Mark::Open;
+        stack.push((i, 0, 0));
+        while let Some(&(at, s, c)) = stack.last() {
+            let top = stack.len() - 1;
+            let stages = &mut endpoints[at].stages;
+            if s == stages.len() {
+                stages.retain(|s| !s.is_empty());
+                mark[at] = Mark::Done;
+                stack.pop();
+            } else if c == stages[s].len() {
+                stack[top] = (at, s + 1, 0);
+            } else {
+                let t = stages[s][c].target;
+                match mark[t] {
+                    Mark::Open => {
+                        stages[s].remove(c);
+                        dropped += 1;
+                    }
+                    Mark::New => {
+                        stack[top] = (at, s, c + 1);
+                        mark[t] = Mark::Open;
+                        stack.push((t, 0, 0));
+                    }
+                    Mark::Done => stack[top] = (at, s, c + 1),
+                }
+            }
         }
     }
     dropped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Endpoints whose stages call `targets` (one call site per stage).
+    fn graph(targets: &[Vec<usize>]) -> Vec<EndpointModel> {
+        targets
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| EndpointModel {
+                service: 0,
+                raw: format!("e{i}"),
+                name: format!("e{i}"),
+                invocations: 1,
+                cpu: Vec::new(),
+                mean_self: 0.0,
+                request_size: None,
+                response_size: None,
+                stages: ts
+                    .iter()
+                    .map(|&target| {
+                        vec![CallModel {
+                            target,
+                            times: 1,
+                            parallel: false,
+                            probability: 1.0,
+                        }]
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn targets(eps: &[EndpointModel]) -> Vec<Vec<usize>> {
+        eps.iter()
+            .map(|e| e.stages.iter().flatten().map(|c| c.target).collect())
+            .collect()
+    }
+
+    /// Depth-first from endpoint 0: B -> A and C -> A close cycles and go
+    /// (with their now empty stages); A -> B and B -> C stay.
+    #[test]
+    fn drops_exactly_the_call_sites_that_close_a_cycle() {
+        let mut eps = graph(&[vec![1], vec![0, 2], vec![0]]);
+        assert_eq!(break_cycles(&mut eps), 2);
+        assert_eq!(targets(&eps), [vec![1], vec![2], vec![]]);
+        assert!(eps.iter().all(|e| e.stages.iter().all(|s| !s.is_empty())));
+    }
+
+    /// A chain far deeper than any stack, closed into a ring: one call site
+    /// goes, the chain stays.
+    #[test]
+    fn a_chain_of_200_000_endpoints_does_not_overflow() {
+        let n = 200_000;
+        let mut eps = graph(&(0..n).map(|i| vec![(i + 1) % n]).collect::<Vec<_>>());
+        assert_eq!(break_cycles(&mut eps), 1);
+        assert!(eps[n - 1].stages.is_empty());
+        assert_eq!(eps[n - 2].stages[0][0].target, n - 1);
+    }
 }
