@@ -59,7 +59,7 @@ impl Drawing for TestbedChart<'_> {
         let (cols, rows) = grid(self.results.len());
         let panels = left.split_evenly((rows, cols));
         for (d, area) in self.results.iter().zip(panels.iter()) {
-            panel(d, area, ink, rows)?;
+            panel(d, area, ink)?;
         }
         draw_legend(&right, ink, &legend())
     }
@@ -89,7 +89,6 @@ fn panel<DB: DrawingBackend>(
     d: &DesignResult,
     area: &Area<DB>,
     ink: Ink,
-    rows: usize,
 ) -> Res<(), DB> {
     let (w, _) = area.dim_in_pixel();
     put(
@@ -142,10 +141,7 @@ fn panel<DB: DrawingBackend>(
     let xs: Vec<f64> = d.points.iter().map(|p| p.rate_rps).collect();
     let x = Axis::values(&xs, true, 0.05);
     let y = Axis::values(&ys, true, 0.08);
-    // Axis titles on the bottom row and the left column only would need the
-    // panel's position; every panel gets short ones instead.
-    let x_desc = if rows > 2 { "" } else { "offered load (rps)" };
-    let mut chart = plot(&area, ink, &x, &y, x_desc, "latency (ms)")?;
+    let mut chart = plot(&area, ink, &x, &y, "offered load (rps)", "latency (ms)")?;
     for (colour, dashed, pts) in &curves {
         let pts: Vec<(f64, f64)> = pts
             .iter()
