@@ -59,6 +59,9 @@ enum Command {
     /// Measure this host's TLS, JWT and policy CPU costs with real libraries and write a cost profile (costs/<host>.toml).
     #[cfg(feature = "lab")]
     Calibrate(cli::calibrate::CalibrateArgs),
+    /// Run a real rustls server on loopback (one pinned core) under open-loop load, and print ztsim's prediction of the same system beside what was measured.
+    #[cfg(feature = "lab")]
+    Testbed(cli::testbed::TestbedArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -102,6 +105,8 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::command(args),
         #[cfg(feature = "lab")]
         Some(Command::Calibrate(args)) => cli::calibrate::command(args),
+        #[cfg(feature = "lab")]
+        Some(Command::Testbed(args)) => cli::testbed::command(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@ pub mod jwt;
 pub mod pki;
 pub mod policy;
 mod sample;
+pub mod testbed;
 pub mod tls;
 
 pub use sample::{Budget, Summary, measure};

@@ -83,7 +83,7 @@ fn owner_of(r: usize) -> usize {
     (r * 13) % USERS
 }
 fn is_admin(u: usize) -> bool {
-    u % 25 == 0
+    u.is_multiple_of(25)
 }
 
 /// The i-th request: (user, action, resource).
@@ -261,7 +261,9 @@ impl Rego {
     }
 }
 
-fn rego_inputs(policy: Policy) -> Result<Vec<regorus::Value>, LabError> {
+/// The Rego inputs of the policy's sample requests (users, actions, resources
+/// drawn as the measurements draw them).
+pub fn rego_inputs(policy: Policy) -> Result<Vec<regorus::Value>, LabError> {
     (0..REQUESTS)
         .map(|i| {
             regorus::Value::from_json_str(&rego_input(policy, i)).map_err(|e| fail("Rego input", e))

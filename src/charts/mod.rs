@@ -41,6 +41,7 @@ mod palette;
 mod plot;
 mod study;
 mod svg_text;
+pub mod testbed;
 mod text;
 mod throughput_vs_load;
 pub mod tornado;

@@ -34,4 +34,6 @@ pub mod schema;
 pub mod sensitivity;
 pub mod sweep;
 pub mod terminal;
+#[cfg(feature = "lab")]
+pub mod testbed;
 pub mod validate;

@@ -14,6 +14,7 @@ pub mod stats;
 pub mod study;
 pub mod summary;
 pub mod table;
+pub mod testbed;
 pub mod traces;
 
 pub use headline::headline;

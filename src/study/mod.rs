@@ -23,3 +23,4 @@ pub mod merge;
 pub mod sensitivity;
 pub mod shard;
 pub mod sweep;
+pub mod testbed;

@@ -1,0 +1,521 @@
+//! The load generator: open-loop Poisson arrivals from a seed, each sent at
+//! its intended time (the loop polls without sleeping when the next arrival
+//! is under a millisecond away), its latency measured from that intended
+//! time, so a late send or a queue in front of the server is counted (no
+//! coordinated omission). And the closed-loop probes run before a design.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, HandshakeKind};
+
+use super::link::{Inbound, Link, frame};
+use super::{pin_current as pin, thread_cpu_ns};
+use crate::tls::SERVER_NAME;
+use crate::{LabError, fail};
+
+/// How the client holds connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// A new connection per request, closed after its response.
+    PerRequest,
+    /// HTTP/1.1-like keep-alive: one request at a time per connection; a
+    /// request takes an idle connection, or opens one while fewer than `max`
+    /// are open, or waits (FIFO) for one to come free. The pool starts with
+    /// one established connection and never shrinks during a phase.
+    KeepAlive { max: usize },
+}
+
+/// What the load generator sends, where and how.
+pub struct Load {
+    pub addr: SocketAddr,
+    /// TLS, or plaintext when None.
+    pub tls: Option<Arc<ClientConfig>>,
+    pub pool: Pool,
+    /// The request body (the same for every request but its input index).
+    pub body: Vec<u8>,
+    /// A request unanswered this long is given up (counted failed, recorded
+    /// at the timeout) and its connection closed.
+    pub timeout: Duration,
+    pub core: usize,
+}
+
+/// One offered rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Phase {
+    pub rate: f64,
+    /// Run first, not measured.
+    pub warmup: Duration,
+    /// Requests whose intended send time falls in this window are measured.
+    pub duration: Duration,
+    pub seed: u64,
+}
+
+/// What one phase measured.
+#[derive(Debug, Clone, Default)]
+pub struct PhaseResult {
+    /// Latency of every measured request (ns from its intended send time);
+    /// a failed one is recorded at the timeout.
+    pub latencies_ns: Vec<u64>,
+    /// Measured requests that failed (timed out or broken).
+    pub failed: usize,
+    /// Responses completed within the window (any send time).
+    pub completed_in_window: usize,
+    /// The server thread's CPU over the window, ns.
+    pub server_cpu_ns: u64,
+    /// The window's wall-clock length, ns.
+    pub window_ns: u64,
+    pub handshakes_full: usize,
+    pub handshakes_resumed: usize,
+    pub connections_opened: usize,
+    /// Latest any request was sent after its intended time, ns.
+    pub worst_send_lag_ns: u64,
+}
+
+/// Most arrivals a phase may hold (rate x length), a bound on its memory.
+pub const MAX_ARRIVALS: f64 = 5_000_000.0;
+
+/// SplitMix64: the arrivals' generator, from the phase's seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+}
+
+/// Intended send times (ns from the phase start) of a Poisson process.
+fn arrivals(p: &Phase) -> Vec<u64> {
+    let end = (p.warmup + p.duration).as_nanos() as f64;
+    let mut rng = Rng(p.seed);
+    let mut t = 0.0;
+    let mut out = Vec::with_capacity((p.rate * end / 1e9 * 1.1) as usize + 16);
+    loop {
+        t += -rng.next_f64().ln() / p.rate * 1e9;
+        if t >= end {
+            return out;
+        }
+        out.push(t as u64);
+    }
+}
+
+struct Request {
+    intended: u64,
+    done: bool,
+}
+
+struct ClientConn {
+    link: Link,
+    /// The request it carries, if any.
+    request: Option<usize>,
+    counted: bool,
+}
+
+/// The state of one phase's event loop.
+struct Driver<'a> {
+    load: &'a Load,
+    poll: mio::Poll,
+    conns: HashMap<mio::Token, ClientConn>,
+    idle: Vec<mio::Token>,
+    waiting: VecDeque<usize>,
+    next_token: usize,
+    requests: Vec<Request>,
+    result: PhaseResult,
+    start: Instant,
+    window: (u64, u64),
+}
+
+/// Runs one phase on a thread pinned to `load.core`; the server's CPU is read
+/// from its `task` folder at the window's edges. Returns early (with what was
+/// measured) when `stop` is set.
+pub fn run_phase(
+    load: &Load,
+    phase: &Phase,
+    server_task: &Path,
+    stop: &AtomicBool,
+) -> Result<PhaseResult, LabError> {
+    if !(phase.rate > 0.0 && phase.rate.is_finite()) {
+        return Err(LabError(format!("rate {} is not positive", phase.rate)));
+    }
+    if phase.rate * (phase.warmup + phase.duration).as_secs_f64() > MAX_ARRIVALS {
+        return Err(LabError(format!(
+            "{} rps for {:?} is more than {MAX_ARRIVALS} requests",
+            phase.rate,
+            phase.warmup + phase.duration
+        )));
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(load.core)?;
+            drive(load, phase, server_task, stop)
+        })
+        .join()
+        .map_err(|_| LabError("the load generator panicked".into()))?
+    })
+}
+
+fn drive(
+    load: &Load,
+    phase: &Phase,
+    server_task: &Path,
+    stop: &AtomicBool,
+) -> Result<PhaseResult, LabError> {
+    let times = arrivals(phase);
+    let warm = phase.warmup.as_nanos() as u64;
+    let mut d = Driver {
+        load,
+        poll: mio::Poll::new().map_err(|e| fail("poll", e))?,
+        conns: HashMap::new(),
+        idle: Vec::new(),
+        waiting: VecDeque::new(),
+        next_token: 0,
+        requests: Vec::with_capacity(times.len()),
+        result: PhaseResult::default(),
+        start: Instant::now(),
+        window: (warm, warm + phase.duration.as_nanos() as u64),
+    };
+    if let Pool::KeepAlive { .. } = load.pool {
+        d.prewarm()?;
+    }
+    let timeout = load.timeout.as_nanos() as u64;
+    let mut events = mio::Events::with_capacity(1024);
+    let mut in_flight: VecDeque<usize> = VecDeque::new();
+    let mut next = 0;
+    let mut cpu_at_start = None;
+    let mut cpu_at_end = None;
+    d.start = Instant::now();
+    // Bounded in time: the last arrival plus the timeout plus a second.
+    let hard_end = d.window.1 + timeout + 1_000_000_000;
+    loop {
+        let now = d.now();
+        if stop.load(Ordering::Relaxed) || now > hard_end {
+            break;
+        }
+        if cpu_at_start.is_none() && now >= d.window.0 {
+            cpu_at_start = Some((now, thread_cpu_ns(server_task)?));
+        }
+        if cpu_at_end.is_none() && now >= d.window.1 {
+            cpu_at_end = Some((now, thread_cpu_ns(server_task)?));
+        }
+        while next < times.len() && times[next] <= now {
+            d.result.worst_send_lag_ns = d.result.worst_send_lag_ns.max(now - times[next]);
+            d.requests.push(Request {
+                intended: times[next],
+                done: false,
+            });
+            in_flight.push_back(next);
+            d.dispatch(next)?;
+            next += 1;
+        }
+        // Give up on requests past the timeout (the oldest first).
+        while let Some(&r) = in_flight.front() {
+            if d.requests[r].done {
+                in_flight.pop_front();
+            } else if now >= d.requests[r].intended + timeout {
+                in_flight.pop_front();
+                d.give_up(r);
+            } else {
+                break;
+            }
+        }
+        if next == times.len() && in_flight.is_empty() && cpu_at_end.is_some() {
+            break;
+        }
+        let until_next = times.get(next).map_or(u64::MAX, |&t| t.saturating_sub(now));
+        let wait = if until_next < 1_000_000 {
+            Duration::ZERO
+        } else {
+            Duration::from_nanos((until_next - 1_000_000).min(5_000_000))
+        };
+        match d.poll.poll(&mut events, Some(wait)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail("poll", e)),
+        }
+        for ev in &events {
+            d.ready(ev.token());
+        }
+    }
+    if let (Some((t0, c0)), Some((t1, c1))) = (cpu_at_start, cpu_at_end) {
+        d.result.server_cpu_ns = c1.saturating_sub(c0);
+        d.result.window_ns = t1 - t0;
+    }
+    for (_, mut c) in d.conns.drain() {
+        let _ = d.poll.registry().deregister(&mut c.link.sock);
+    }
+    Ok(d.result)
+}
+
+impl Driver<'_> {
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    /// Opens a connection (TCP connect started, TLS client created).
+    fn open(&mut self) -> Result<mio::Token, LabError> {
+        let mut sock = TcpStream::connect(self.load.addr).map_err(|e| fail("connect", e))?;
+        let _ = sock.set_nodelay(true);
+        let token = mio::Token(self.next_token);
+        self.next_token += 1;
+        self.poll
+            .registry()
+            .register(
+                &mut sock,
+                token,
+                mio::Interest::READABLE | mio::Interest::WRITABLE,
+            )
+            .map_err(|e| fail("poll register", e))?;
+        let tls = match &self.load.tls {
+            Some(cfg) => {
+                let name = ServerName::try_from(SERVER_NAME).map_err(|e| fail("server name", e))?;
+                Some(Connection::Client(
+                    ClientConnection::new(cfg.clone(), name)
+                        .map_err(|e| fail("client connection", e))?,
+                ))
+            }
+            None => None,
+        };
+        self.conns.insert(
+            token,
+            ClientConn {
+                link: Link::new(sock, tls),
+                request: None,
+                counted: self.load.tls.is_none(),
+            },
+        );
+        self.result.connections_opened += 1;
+        Ok(token)
+    }
+
+    /// Sends request `r` on connection `token`.
+    fn assign(&mut self, r: usize, token: mio::Token) {
+        let mut body = self.load.body.clone();
+        // The input index the server's policy decides (after the token).
+        if let Some(at) = body.len().checked_sub(4) {
+            body[at..].copy_from_slice(&(r as u32).to_le_bytes());
+        }
+        let msg = frame(&body);
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.request = Some(r);
+            c.link.send(&msg);
+            if !c.link.flush() {
+                self.close(token);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, r: usize) -> Result<(), LabError> {
+        match self.load.pool {
+            Pool::PerRequest => {
+                let t = self.open()?;
+                self.assign(r, t);
+            }
+            Pool::KeepAlive { max } => {
+                if let Some(t) = self.idle.pop() {
+                    self.assign(r, t);
+                } else if self.conns.len() < max {
+                    let t = self.open()?;
+                    self.assign(r, t);
+                } else {
+                    self.waiting.push_back(r);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, token: mio::Token) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut c.link.sock);
+            if let Some(r) = c.request {
+                self.fail(r);
+            }
+        }
+        self.idle.retain(|t| *t != token);
+    }
+
+    fn fail(&mut self, r: usize) {
+        let req = &mut self.requests[r];
+        if req.done {
+            return;
+        }
+        req.done = true;
+        if (self.window.0..self.window.1).contains(&req.intended) {
+            self.result.failed += 1;
+            self.result
+                .latencies_ns
+                .push(self.load.timeout.as_nanos() as u64);
+        }
+    }
+
+    fn give_up(&mut self, r: usize) {
+        let holder = self
+            .conns
+            .iter()
+            .find(|(_, c)| c.request == Some(r))
+            .map(|(t, _)| *t);
+        match holder {
+            Some(t) => self.close(t),
+            None => {
+                self.waiting.retain(|w| *w != r);
+                self.fail(r);
+            }
+        }
+    }
+
+    /// A connection is ready: read, complete its request, send what is due.
+    fn ready(&mut self, token: mio::Token) {
+        let now = self.now();
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let open = c.link.recv() == Inbound::Open;
+        if !c.counted && !c.link.handshaking() {
+            c.counted = true;
+            if let Some(Connection::Client(tls)) = &c.link.tls {
+                match tls.handshake_kind() {
+                    Some(HandshakeKind::Resumed) => self.result.handshakes_resumed += 1,
+                    _ => self.result.handshakes_full += 1,
+                }
+            }
+        }
+        let frame = c.link.take_frame();
+        let flushed = c.link.flush();
+        match frame {
+            Ok(Some(_)) => {
+                if let Some(r) = c.request.take() {
+                    self.complete(r, now);
+                }
+                if (self.window.0..self.window.1).contains(&now) {
+                    self.result.completed_in_window += 1;
+                }
+                match self.load.pool {
+                    Pool::PerRequest => self.close(token),
+                    Pool::KeepAlive { .. } if open && flushed => match self.waiting.pop_front() {
+                        Some(r) => self.assign(r, token),
+                        None => self.idle.push(token),
+                    },
+                    Pool::KeepAlive { .. } => self.close(token),
+                }
+            }
+            Ok(None) if open && flushed => {}
+            _ => self.close(token),
+        }
+    }
+
+    fn complete(&mut self, r: usize, now: u64) {
+        let req = &mut self.requests[r];
+        if req.done {
+            return;
+        }
+        req.done = true;
+        if (self.window.0..self.window.1).contains(&req.intended) {
+            self.result.latencies_ns.push(now - req.intended);
+        }
+    }
+
+    /// Opens the pool's first connection and completes one request on it
+    /// (handshake included) before the phase's clock starts.
+    fn prewarm(&mut self) -> Result<(), LabError> {
+        self.requests.push(Request {
+            intended: 0,
+            done: false,
+        });
+        let t = self.open()?;
+        self.assign(0, t);
+        let mut events = mio::Events::with_capacity(64);
+        let start = Instant::now();
+        while self.conns.get(&t).is_some_and(|c| c.request.is_some()) {
+            if start.elapsed() > Duration::from_secs(5) {
+                return Err(LabError("the first connection got no answer in 5 s".into()));
+            }
+            self.poll
+                .poll(&mut events, Some(Duration::from_millis(10)))
+                .map_err(|e| fail("poll", e))?;
+            for ev in &events {
+                self.ready(ev.token());
+            }
+        }
+        if !self.idle.contains(&t) {
+            return Err(LabError("the first connection was closed".into()));
+        }
+        self.requests.clear();
+        self.result = PhaseResult {
+            connections_opened: 1,
+            ..PhaseResult::default()
+        };
+        Ok(())
+    }
+}
+
+/// What a closed-loop probe measured: `n` requests one after the other.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Round trip of each request (send to full response), ns.
+    pub round_trips_ns: Vec<f64>,
+    /// The server thread's CPU per request, ns.
+    pub server_cpu_per_request_ns: f64,
+}
+
+/// Sends `n` plaintext requests one at a time (blocking sockets, on a thread
+/// pinned to `core`), on one kept-alive connection or a new one each.
+pub fn probe(
+    addr: SocketAddr,
+    server_task: &Path,
+    body: &[u8],
+    per_request: bool,
+    n: usize,
+    core: usize,
+) -> Result<Probe, LabError> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(core)?;
+            let msg = frame(body);
+            let connect = || -> Result<std::net::TcpStream, LabError> {
+                let s = std::net::TcpStream::connect(addr).map_err(|e| fail("connect", e))?;
+                let _ = s.set_nodelay(true);
+                s.set_read_timeout(Some(Duration::from_secs(5)))
+                    .map_err(|e| fail("timeout", e))?;
+                Ok(s)
+            };
+            let mut kept = if per_request { None } else { Some(connect()?) };
+            let mut buf = vec![0u8; 4 + super::server::RESPONSE_BYTES];
+            let mut round_trips_ns = Vec::with_capacity(n);
+            let cpu0 = thread_cpu_ns(server_task)?;
+            for _ in 0..n {
+                let t = Instant::now();
+                let mut fresh;
+                let sock = match kept.as_mut() {
+                    Some(s) => s,
+                    None => {
+                        fresh = connect()?;
+                        &mut fresh
+                    }
+                };
+                sock.write_all(&msg).map_err(|e| fail("probe write", e))?;
+                sock.read_exact(&mut buf)
+                    .map_err(|e| fail("probe read", e))?;
+                round_trips_ns.push(t.elapsed().as_nanos() as f64);
+            }
+            let cpu = thread_cpu_ns(server_task)? - cpu0;
+            Ok(Probe {
+                round_trips_ns,
+                server_cpu_per_request_ns: cpu as f64 / n.max(1) as f64,
+            })
+        })
+        .join()
+        .map_err(|_| LabError("the probe panicked".into()))?
+    })
+}

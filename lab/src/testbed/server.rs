@@ -1,0 +1,241 @@
+//! The server: one thread pinned to one core, an event loop over
+//! non-blocking sockets on 127.0.0.1. Every ready connection is served in the
+//! order the kernel reports it, each request to completion (TLS records,
+//! then JWT verification and the Rego decision if asked, then the spin,
+//! then the response): one CPU serving first come, first served.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+use rustls::{Connection, ServerConfig, ServerConnection};
+
+use super::link::{Inbound, Link, frame};
+use super::spin::Spin;
+use super::{SERVER_LIFETIME, own_task, pin_current as pin};
+use crate::jwt::Keys;
+use crate::policy::{Policy, Rego, rego_inputs};
+use crate::{LabError, fail};
+
+/// Bytes of every response body.
+pub const RESPONSE_BYTES: usize = 1024;
+/// Most connections open at once; beyond, new ones are closed on accept.
+const MAX_CONNECTIONS: usize = 16_384;
+const LISTENER: Token = Token(0);
+
+/// What the server does per request beyond the spin: verify the caller's JWT
+/// (signature, expiry, audience, issuer) and ask Rego (the lab's RBAC policy,
+/// warm) for a decision.
+pub struct Auth {
+    pub keys: Keys,
+}
+
+/// The server's configuration.
+pub struct ServerSpec {
+    /// TLS, or plaintext when None.
+    pub tls: Option<Arc<ServerConfig>>,
+    /// CPU each request burns in the handler, ns.
+    pub handler_ns: u64,
+    pub auth: Option<Auth>,
+    pub core: usize,
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    /// Its thread's `/proc/<pid>/task/<tid>` (for its CPU time).
+    pub task: PathBuf,
+    /// The spin as calibrated on its core.
+    pub spin: Spin,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<Result<(), LabError>>>,
+}
+
+impl Server {
+    /// Starts the server thread, pinned to `spec.core`; returns once it listens.
+    pub fn start(spec: ServerSpec) -> Result<Server, LabError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("testbed-server".into())
+            .spawn(move || serve(spec, &flag, &tx))
+            .map_err(|e| fail("starting the server thread", e))?;
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok((addr, task, spin)) => Ok(Server {
+                addr,
+                task,
+                spin,
+                stop,
+                handle: Some(handle),
+            }),
+            Err(_) => {
+                stop.store(true, Ordering::SeqCst);
+                match handle.join() {
+                    Ok(Err(e)) => Err(e),
+                    _ => Err(LabError("the server did not start".into())),
+                }
+            }
+        }
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) -> Result<(), LabError> {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> Result<(), LabError> {
+        self.stop.store(true, Ordering::SeqCst);
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(LabError("the server thread panicked".into())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.halt();
+    }
+}
+
+type Ready = (SocketAddr, PathBuf, Spin);
+
+/// The per-request work beyond the spin.
+struct Checks {
+    keys: Keys,
+    rego: Rego,
+    inputs: Vec<regorus::Value>,
+}
+
+impl Checks {
+    /// Verifies the token the body carries and decides its input; the body
+    /// is `[u16 token length][token]...[u32 input index]`.
+    fn run(&mut self, body: &[u8]) -> Result<(), LabError> {
+        let bad = || LabError("malformed request".into());
+        let len = u16::from_le_bytes([
+            *body.first().ok_or_else(bad)?,
+            *body.get(1).ok_or_else(bad)?,
+        ]) as usize;
+        let token = body.get(2..2 + len).ok_or_else(bad)?;
+        let idx = body.len().checked_sub(4).ok_or_else(bad)?;
+        let idx =
+            u32::from_le_bytes([body[idx], body[idx + 1], body[idx + 2], body[idx + 3]]) as usize;
+        self.keys
+            .verify(std::str::from_utf8(token).map_err(|_| bad())?)?;
+        let input = self.inputs[idx % self.inputs.len()].clone();
+        self.rego.decide(input)?;
+        Ok(())
+    }
+}
+
+fn serve(spec: ServerSpec, stop: &AtomicBool, ready: &mpsc::Sender<Ready>) -> Result<(), LabError> {
+    pin(spec.core)?;
+    let spin = Spin::calibrate();
+    let mut checks = match spec.auth {
+        Some(a) => Some(Checks {
+            keys: a.keys,
+            rego: Rego::load(Policy::Rbac)?,
+            inputs: rego_inputs(Policy::Rbac)?,
+        }),
+        None => None,
+    };
+    let mut poll = Poll::new().map_err(|e| fail("poll", e))?;
+    let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let mut listener = TcpListener::bind(addr).map_err(|e| fail("binding 127.0.0.1", e))?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)
+        .map_err(|e| fail("poll register", e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| fail("local address", e))?;
+    let _ = ready.send((addr, own_task()?, spin));
+    let response = frame(&[0x5a; RESPONSE_BYTES]);
+    let mut conns: HashMap<Token, Link> = HashMap::new();
+    let mut next = 1usize;
+    let mut events = Events::with_capacity(1024);
+    let born = Instant::now();
+    while !stop.load(Ordering::Relaxed) && born.elapsed() < SERVER_LIFETIME {
+        poll.poll(&mut events, Some(Duration::from_millis(20)))
+            .or_else(|e| {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    Ok(())
+                } else {
+                    Err(fail("poll", e))
+                }
+            })?;
+        for ev in &events {
+            if ev.token() == LISTENER {
+                accept(&listener, &poll, &spec.tls, &mut conns, &mut next)?;
+                continue;
+            }
+            let Some(link) = conns.get_mut(&ev.token()) else {
+                continue;
+            };
+            let mut open = link.recv() == Inbound::Open;
+            // Serve every complete request that arrived, in order.
+            while open {
+                match link.take_frame() {
+                    Ok(Some(body)) => {
+                        if let Some(c) = checks.as_mut() {
+                            open = c.run(&body).is_ok();
+                        }
+                        spin.run(spec.handler_ns);
+                        link.send(&response);
+                    }
+                    Ok(None) => break,
+                    Err(()) => open = false,
+                }
+            }
+            open &= link.flush();
+            if !open && let Some(mut l) = conns.remove(&ev.token()) {
+                let _ = poll.registry().deregister(&mut l.sock);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Accepts every pending connection.
+fn accept(
+    listener: &TcpListener,
+    poll: &Poll,
+    tls: &Option<Arc<ServerConfig>>,
+    conns: &mut HashMap<Token, Link>,
+    next: &mut usize,
+) -> Result<(), LabError> {
+    for _ in 0..MAX_CONNECTIONS {
+        let (mut sock, _) = match listener.accept() {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // A connection reset before it was accepted: not the server's problem.
+            Err(_) => continue,
+        };
+        if conns.len() >= MAX_CONNECTIONS {
+            continue; // dropped: closed
+        }
+        let _ = sock.set_nodelay(true);
+        let token = Token(*next);
+        *next += 1;
+        poll.registry()
+            .register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| fail("poll register", e))?;
+        let conn = match tls {
+            Some(cfg) => Some(Connection::Server(
+                ServerConnection::new(cfg.clone()).map_err(|e| fail("server connection", e))?,
+            )),
+            None => None,
+        };
+        conns.insert(token, Link::new(sock, conn));
+    }
+    Ok(())
+}

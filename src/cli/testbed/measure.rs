@@ -1,0 +1,244 @@
+//! The testbed's measurements with `ztsim-lab`: the quick calibration of
+//! exactly the figures the designs need (handshakes per side, ES256
+//! verification, the Rego decision; the loopback round trip and the
+//! server's per-request and per-connection IO CPU from closed-loop probes),
+//! then each design driven at each rate.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use ztsim::report::testbed::Figures;
+use ztsim::study::testbed::HandshakeNs;
+use ztsim_lab::policy::{Engine, Policy};
+use ztsim_lab::testbed::{self, Auth, Load, Phase, Pool, Server, ServerSpec};
+use ztsim_lab::tls::{self, Endpoints, Version};
+use ztsim_lab::{Budget, LabError, jwt, policy};
+
+use super::designs::{Costs, MAX_POOL, TestbedDesign, setup};
+
+/// Bytes of every request body (the token, padding, the policy input index).
+pub const REQUEST_BYTES: usize = 512;
+/// Requests of each closed-loop probe.
+const PROBE_REQUESTS: usize = 2000;
+
+/// What the calibration measured.
+#[derive(Debug, Clone)]
+pub struct Calibration {
+    pub costs: Costs,
+    /// Median round trip of a request on a kept-alive plaintext connection
+    /// with a handler of no CPU, ns (the server's IO CPU included).
+    pub probe_rtt_ns: f64,
+    /// Server CPU per request on a kept-alive connection, handler of no CPU.
+    pub io_ns: f64,
+    /// Server CPU to accept and close a connection (per-request probe minus
+    /// the kept-alive one).
+    pub connection_ns: f64,
+    /// The spin's calibration on the server core.
+    pub spin_ns_per_iter: f64,
+}
+
+/// Where the measurements run.
+#[derive(Debug, Clone, Copy)]
+pub struct Cores {
+    pub server: usize,
+    pub client: usize,
+}
+
+/// Medians: the lab times wall-clock spans, and on a shared machine a mean
+/// also counts the other work that preempted them.
+fn handshake_ns(v: Version, b: &Budget, connection_ns: f64) -> Result<HandshakeNs, LabError> {
+    let one_way = tls::full(setup(v, false), b)?;
+    let mutual = tls::full(setup(v, true), b)?;
+    let resumed = tls::resumed(setup(v, false), b)?;
+    Ok(HandshakeNs {
+        client_full: one_way.client.median_ns,
+        server_full: one_way.server.median_ns + connection_ns,
+        client_resumed: resumed.client.median_ns,
+        server_resumed: resumed.server.median_ns + connection_ns,
+        mtls_client: (mutual.client.median_ns - one_way.client.median_ns).max(0.0),
+        mtls_server: (mutual.server.median_ns - one_way.server.median_ns).max(0.0),
+    })
+}
+
+/// The quick calibration, the library figures on a thread pinned to the
+/// server's core (the core that pays them in the testbed).
+pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
+    let (probe_rtt_ns, io_ns, connection_ns, spin_ns_per_iter) = probes(cores)?;
+    let b = *b;
+    let costs = std::thread::scope(|s| {
+        s.spawn(|| -> Result<Costs, LabError> {
+            testbed::pin_current(cores.server)?;
+            eprintln!("testbed: calibrating TLS 1.2 and 1.3 handshakes, ES256, Rego");
+            let verify = jwt::costs(jwt::Alg::Es256, &b)?.verify;
+            let warm = policy::costs(Engine::Rego, Policy::Rbac, &b)?.warm;
+            Ok(Costs {
+                tls12: handshake_ns(Version::Tls12, &b, connection_ns)?,
+                tls13: handshake_ns(Version::Tls13, &b, connection_ns)?,
+                jwt_verify_ns: verify.median_ns,
+                policy_median_ns: warm.median_ns,
+                policy_p99_ns: warm.p99_ns,
+                policy_mean_ns: warm.mean_ns,
+            })
+        })
+        .join()
+        .map_err(|_| LabError("the calibration thread panicked".into()))?
+    })?;
+    Ok(Calibration {
+        costs,
+        probe_rtt_ns,
+        io_ns,
+        connection_ns,
+        spin_ns_per_iter,
+    })
+}
+
+/// The closed-loop probes on a plaintext server whose handler burns nothing.
+fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
+    eprintln!("testbed: probing the loopback round trip and the server's IO CPU");
+    let server = Server::start(ServerSpec {
+        tls: None,
+        handler_ns: 0,
+        auth: None,
+        core: cores.server,
+    })?;
+    let body = vec![0u8; REQUEST_BYTES];
+    let probe = |per_request: bool| {
+        testbed::probe(
+            server.addr,
+            &server.task,
+            &body,
+            per_request,
+            PROBE_REQUESTS,
+            cores.client,
+        )
+    };
+    probe(false)?; // warm-up
+    let kept = probe(false)?;
+    let fresh = probe(true)?;
+    let spin = server.spin.ns_per_iter;
+    server.stop()?;
+    let mut rtts = kept.round_trips_ns.clone();
+    rtts.sort_by(f64::total_cmp);
+    let median = rtts[rtts.len() / 2];
+    Ok((
+        median,
+        kept.server_cpu_per_request_ns,
+        (fresh.server_cpu_per_request_ns - kept.server_cpu_per_request_ns).max(0.0),
+        spin,
+    ))
+}
+
+/// How each design is driven.
+#[derive(Debug, Clone, Copy)]
+pub struct Drive {
+    pub handler_ns: u64,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub timeout: Duration,
+    pub seed: u64,
+    pub cores: Cores,
+}
+
+/// One rate measured, with what explains it.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub rate: f64,
+    pub figures: Figures,
+    pub resumed_share: Option<f64>,
+    pub worst_send_lag_ms: f64,
+    pub failed: usize,
+}
+
+/// The request body: `[u16 token length][token]`, zeros, then the policy
+/// input index (written per request by the load generator).
+fn body(token: Option<&str>) -> Vec<u8> {
+    let mut b = vec![0u8; REQUEST_BYTES];
+    if let Some(t) = token {
+        b[..2].copy_from_slice(&(t.len() as u16).to_le_bytes());
+        b[2..2 + t.len()].copy_from_slice(t.as_bytes());
+    }
+    b
+}
+
+/// Nearest-rank quantile of sorted samples.
+fn rank(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64
+}
+
+/// Runs `design` at every rate on a fresh server; stops early (returning
+/// what was measured) when `stop` is set.
+pub fn run_design(
+    design: &TestbedDesign,
+    rates: &[f64],
+    drive: &Drive,
+    stop: &AtomicBool,
+) -> Result<Vec<Measured>, LabError> {
+    let ends = match design.tls {
+        Some((v, mutual)) => Some(Endpoints::new(setup(v, mutual), design.tickets)?),
+        None => None,
+    };
+    let (auth, token) = if design.checks {
+        let keys = jwt::Keys::new(jwt::Alg::Es256)?;
+        let token = keys.sign()?;
+        (Some(Auth { keys }), Some(token))
+    } else {
+        (None, None)
+    };
+    let server = Server::start(ServerSpec {
+        tls: ends.as_ref().map(|e| e.server.clone()),
+        handler_ns: drive.handler_ns,
+        auth,
+        core: drive.cores.server,
+    })?;
+    let load = Load {
+        addr: server.addr,
+        tls: ends.as_ref().map(|e| Arc::clone(&e.client)),
+        pool: if design.keep_alive {
+            Pool::KeepAlive { max: MAX_POOL }
+        } else {
+            Pool::PerRequest
+        },
+        body: body(token.as_deref()),
+        timeout: drive.timeout,
+        core: drive.cores.client,
+    };
+    let mut out = Vec::new();
+    for (i, &rate) in rates.iter().enumerate() {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let phase = Phase {
+            rate,
+            warmup: drive.warmup,
+            duration: drive.duration,
+            seed: drive.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64,
+        };
+        let r = testbed::run_phase(&load, &phase, &server.task, stop)?;
+        let mut lat = r.latencies_ns.clone();
+        lat.sort_unstable();
+        let window_s = (r.window_ns as f64 * 1e-9).max(1e-9);
+        let handshakes = r.handshakes_full + r.handshakes_resumed;
+        out.push(Measured {
+            rate,
+            figures: Figures {
+                p50_ms: rank(&lat, 0.5) / 1e6,
+                p90_ms: rank(&lat, 0.9) / 1e6,
+                p99_ms: rank(&lat, 0.99) / 1e6,
+                mean_ms: lat.iter().map(|&v| v as f64).sum::<f64>() / lat.len().max(1) as f64 / 1e6,
+                throughput_rps: r.completed_in_window as f64 / window_s,
+                cpu_util: r.server_cpu_ns as f64 / r.window_ns.max(1) as f64,
+            },
+            resumed_share: (design.tickets && handshakes > 0)
+                .then(|| r.handshakes_resumed as f64 / handshakes as f64),
+            worst_send_lag_ms: r.worst_send_lag_ns as f64 / 1e6,
+            failed: r.failed,
+        });
+    }
+    server.stop()?;
+    Ok(out)
+}

@@ -1,0 +1,424 @@
+//! `ztsim testbed`: a real system on loopback (a one-core rustls server and
+//! an open-loop load generator, through `ztsim-lab`) measured at rates from
+//! light load to past the knee, and ztsim's prediction of the same system
+//! (from figures measured in the same run) beside it: `testbed.csv`, the
+//! chart, the designs as ztsim files, and the table. docs/validation.md.
+
+mod designs;
+mod measure;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use ztsim::report::testbed::{self as table, DesignResult, Point};
+use ztsim::report::{OUTPUT_ROOT, unused_dir, write_atomic};
+use ztsim::study::testbed::{self as model, System};
+use ztsim_lab::Budget;
+use ztsim_lab::testbed::cores;
+
+use super::failure::{Failure, flag_error};
+use super::flags::{duration_flag, rate_flag};
+use super::terminal::STOP;
+use designs::{ALL, QUICK, TestbedDesign, by_name};
+use measure::{Calibration, Cores, Drive, Measured, REQUEST_BYTES};
+
+/// Rates run, as fractions of each design's capacity estimated from the
+/// calibrated figures: light load to past the knee.
+const FULL_FRACTIONS: [f64; 8] = [0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1];
+const QUICK_FRACTIONS: [f64; 3] = [0.3, 0.7, 1.1];
+/// Bytes of every response (the frame's length prefix included).
+const RESPONSE_BYTES: usize = 1024 + 4;
+/// Highest rate the load generator is asked for.
+const MAX_RATE: f64 = 100_000.0;
+/// Longest warm-up, window or timeout a flag may ask for.
+const MAX_SPAN: Duration = Duration::from_secs(120);
+
+#[derive(Args)]
+pub struct TestbedArgs {
+    /// Two designs (plain-ka, tls13-full) at three rates with short windows: under a minute.
+    #[arg(long)]
+    quick: bool,
+    /// Designs to run, comma-separated [default: all 16; see docs/validation.md].
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    designs: Vec<String>,
+    /// Offered rates, comma-separated (e.g. 200,800,1.2k) [default: fractions
+    /// of each design's estimated capacity, from light load to past the knee].
+    #[arg(long, value_delimiter = ',', value_name = "RPS")]
+    rates: Vec<String>,
+    /// CPU the server's handler burns per request (a calibrated spin).
+    #[arg(long, value_name = "DURATION", default_value = "500us")]
+    handler_cpu: String,
+    /// Core the server thread is pinned to.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    server_core: usize,
+    /// Core the load generator is pinned to.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    client_core: usize,
+    /// Warm-up at each rate, not measured [default: 1s; --quick 0.5s].
+    #[arg(long, value_name = "DURATION")]
+    warmup: Option<String>,
+    /// Measured window at each rate [default: 3s; --quick 1.5s].
+    #[arg(long, value_name = "DURATION")]
+    duration: Option<String>,
+    /// The client gives up on a request after this long [default: 1s].
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+    /// Seed of the arrivals (and of ztsim's prediction).
+    #[arg(long, value_name = "SEED", default_value_t = 1)]
+    seed: u64,
+    /// ztsim replications per predicted point.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    replications: u32,
+    /// Output folder [default: output/testbed; a numbered one beside it if that holds results].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Overwrite results already in the output folder.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The flags, checked.
+struct Plan {
+    designs: Vec<TestbedDesign>,
+    rates: Option<Vec<f64>>,
+    fractions: &'static [f64],
+    drive: Drive,
+    budget: Budget,
+    replications: u32,
+    out: PathBuf,
+}
+
+fn span_flag(
+    flag: &str,
+    v: Option<&str>,
+    default: Duration,
+    zero_ok: bool,
+) -> Result<Duration, Failure> {
+    let d = match v {
+        Some(text) => Duration::from_nanos(duration_flag(flag, text, zero_ok)?),
+        None => default,
+    };
+    if d > MAX_SPAN {
+        return Err(flag_error(flag, format!("at most {}s", MAX_SPAN.as_secs())));
+    }
+    Ok(d)
+}
+
+fn core_flag(flag: &str, core: usize, have: &[usize]) -> Result<usize, Failure> {
+    if have.contains(&core) {
+        return Ok(core);
+    }
+    let list = have
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(flag_error(
+        flag,
+        format!("core {core} does not exist here; this process may run on cores {list}"),
+    ))
+}
+
+fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
+    let names: Vec<String> = if !a.designs.is_empty() {
+        a.designs.clone()
+    } else if a.quick {
+        QUICK.iter().map(|s| s.to_string()).collect()
+    } else {
+        ALL.iter().map(|d| d.name.to_string()).collect()
+    };
+    let mut designs = Vec::new();
+    for n in &names {
+        let d = by_name(n.trim()).ok_or_else(|| {
+            let valid = ALL.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
+            flag_error(
+                "--designs",
+                format!("unknown design `{n}`; the designs are {valid}"),
+            )
+        })?;
+        if !designs.contains(&d) {
+            designs.push(d);
+        }
+    }
+    let rates = if a.rates.is_empty() {
+        None
+    } else {
+        let mut r = Vec::new();
+        for v in &a.rates {
+            let x = rate_flag("--rates", v.trim())?;
+            if !(x > 0.0 && x <= MAX_RATE) {
+                return Err(flag_error(
+                    "--rates",
+                    format!("`{v}`: a rate must be above 0 and at most {MAX_RATE} rps"),
+                ));
+            }
+            r.push(x);
+        }
+        r.sort_by(f64::total_cmp);
+        r.dedup();
+        Some(r)
+    };
+    let handler = duration_flag("--handler-cpu", &a.handler_cpu, true)?;
+    if handler > 100_000_000 {
+        return Err(flag_error("--handler-cpu", "at most 100ms"));
+    }
+    let have = cores();
+    let server = core_flag("--server-core", a.server_core, &have)?;
+    let client = core_flag("--client-core", a.client_core, &have)?;
+    if server == client {
+        return Err(flag_error(
+            "--client-core",
+            format!(
+                "must differ from --server-core ({server}): the server needs its core to itself"
+            ),
+        ));
+    }
+    let (warm, dur) = if a.quick { (500, 1500) } else { (1000, 3000) };
+    let warmup = span_flag(
+        "--warmup",
+        a.warmup.as_deref(),
+        Duration::from_millis(warm),
+        true,
+    )?;
+    let duration = span_flag(
+        "--duration",
+        a.duration.as_deref(),
+        Duration::from_millis(dur),
+        false,
+    )?;
+    let timeout = span_flag(
+        "--timeout",
+        a.timeout.as_deref(),
+        Duration::from_secs(1),
+        false,
+    )?;
+    if a.replications == 0 || a.replications > 100 {
+        return Err(flag_error("--replications", "must be 1 to 100"));
+    }
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new(OUTPUT_ROOT).join("testbed"));
+    let out = if a.force {
+        out
+    } else {
+        unused_dir(&out, "testbed.csv")
+    };
+    Ok(Plan {
+        designs,
+        rates,
+        fractions: if a.quick {
+            &QUICK_FRACTIONS
+        } else {
+            &FULL_FRACTIONS
+        },
+        drive: Drive {
+            handler_ns: handler,
+            warmup,
+            duration,
+            timeout,
+            seed: a.seed,
+            cores: Cores { server, client },
+        },
+        budget: if a.quick {
+            Budget::quick()
+        } else {
+            Budget {
+                samples: 500,
+                warmup: 50,
+                time_limit: Duration::from_secs(5),
+            }
+        },
+        replications: a.replications,
+        out,
+    })
+}
+
+/// ztsim's view of the measured system.
+fn system(p: &Plan, cal: &Calibration) -> System {
+    System {
+        rtt_ns: (cal.probe_rtt_ns - cal.io_ns).max(1_000.0),
+        service_cpu_ns: p.drive.handler_ns as f64 + cal.io_ns,
+        request_bytes: REQUEST_BYTES + 4,
+        response_bytes: RESPONSE_BYTES,
+        warmup_ns: p.drive.warmup.as_nanos() as u64,
+        duration_ns: p.drive.duration.as_nanos() as u64,
+        timeout_ns: p.drive.timeout.as_nanos() as u64,
+        seed: p.drive.seed,
+        replications: p.replications,
+    }
+}
+
+fn lab_failure(e: ztsim_lab::LabError) -> Failure {
+    Failure::Other(format!("testbed: {e}"))
+}
+
+/// `ztsim testbed`.
+pub fn command(args: TestbedArgs) -> Result<(), Failure> {
+    let p = plan(&args)?;
+    let started = Instant::now();
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let cal = measure::calibrate(&p.budget, p.drive.cores).map_err(lab_failure)?;
+    let sys = system(&p, &cal);
+    println!("{}", calibration_text(&p, &cal, &sys));
+    let mut results = Vec::new();
+    let mut notes = Vec::new();
+    for d in &p.designs {
+        let m = d.model(&cal.costs);
+        let rates = p.rates.clone().unwrap_or_else(|| {
+            let cap = 1e9 / d.server_ns(&cal.costs, sys.service_cpu_ns);
+            p.fractions
+                .iter()
+                .map(|f| (f * cap).round().max(1.0))
+                .collect()
+        });
+        eprintln!(
+            "testbed: {} at {} rps",
+            d.name,
+            rates
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let measured = measure::run_design(d, &rates, &p.drive, &STOP).map_err(lab_failure)?;
+        if STOP.load(Ordering::SeqCst) {
+            return Err(Failure::Interrupted(
+                "testbed: interrupted; every thread stopped, nothing written".into(),
+            ));
+        }
+        let predicted = model::predict(&sys, &m, &rates).map_err(Failure::BadInput)?;
+        notes.push(design_notes(d.name, &measured));
+        results.push(DesignResult {
+            design: d.name.to_string(),
+            points: measured
+                .iter()
+                .zip(predicted)
+                .map(|(m, q)| Point {
+                    rate_rps: m.rate,
+                    measured: m.figures,
+                    predicted: q,
+                })
+                .collect(),
+        });
+    }
+    print!("{}", table::table(&results));
+    write_outputs(&p, &cal, &sys, &results, &notes)?;
+    println!(
+        "\nwrote {} ({:.0} s)",
+        p.out.join("testbed.csv").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn design_notes(name: &str, m: &[Measured]) -> String {
+    let mut t = format!("{name}:");
+    for x in m {
+        let _ = write!(
+            t,
+            " [{:.0} rps: {} failed, worst send lag {:.3} ms{}]",
+            x.rate,
+            x.failed,
+            x.worst_send_lag_ms,
+            x.resumed_share
+                .map_or(String::new(), |s| format!(", {:.0}% resumed", s * 100.0))
+        );
+    }
+    t
+}
+
+fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
+    let us = |ns: f64| ns / 1e3;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "Calibrated on this host (server core {}, client core {}):\n  \
+         loopback round trip {:.1} us (probe {:.1} us minus the server's IO {:.1} us per request)\n  \
+         server accept+close of a connection {:.1} us; spin {:.3} ns/iteration\n  \
+         handler {:.0} us + IO {:.1} us = {:.1} us per request before TLS and checks\n  \
+         ES256 verify {:.1} us (median); Rego RBAC decision median {:.1} us, p99 {:.1} us, mean {:.1} us",
+        p.drive.cores.server,
+        p.drive.cores.client,
+        us(s.rtt_ns),
+        us(c.probe_rtt_ns),
+        us(c.io_ns),
+        us(c.connection_ns),
+        c.spin_ns_per_iter,
+        us(p.drive.handler_ns as f64),
+        us(c.io_ns),
+        us(s.service_cpu_ns),
+        us(c.costs.jwt_verify_ns),
+        us(c.costs.policy_median_ns),
+        us(c.costs.policy_p99_ns),
+        us(c.costs.policy_mean_ns),
+    );
+    for (v, h) in [("1.2", &c.costs.tls12), ("1.3", &c.costs.tls13)] {
+        let _ = writeln!(
+            t,
+            "  TLS {v} (x25519, ECDSA P-256, chain 2), medians: client full {:.1} us, server full {:.1} us, \
+             client resumed {:.1} us, server resumed {:.1} us, mTLS extra client {:.1} / server {:.1} us \
+             (server sides include accept+close)",
+            us(h.client_full),
+            us(h.server_full),
+            us(h.client_resumed),
+            us(h.server_resumed),
+            us(h.mtls_client),
+            us(h.mtls_server)
+        );
+    }
+    t
+}
+
+fn write_outputs(
+    p: &Plan,
+    cal: &Calibration,
+    sys: &System,
+    results: &[DesignResult],
+    notes: &[String],
+) -> Result<(), Failure> {
+    let io = |what: &Path, e: std::io::Error| {
+        Failure::Other(format!("cannot write {}: {e}", what.display()))
+    };
+    let models = p.out.join("model");
+    std::fs::create_dir_all(&models).map_err(|e| io(&models, e))?;
+    let write =
+        |path: PathBuf, text: &str| write_atomic(&path, text.as_bytes()).map_err(|e| io(&path, e));
+    let first_rate = results
+        .first()
+        .and_then(|r| r.points.first())
+        .map_or(1.0, |pt| pt.rate_rps);
+    write(
+        models.join("topology.toml"),
+        &model::topology_text(sys, first_rate),
+    )?;
+    for d in &p.designs {
+        write(
+            models.join(format!("{}.toml", d.name)),
+            &model::design_text(&d.model(&cal.costs)),
+        )?;
+    }
+    let mut log = calibration_text(p, cal, sys);
+    log.push('\n');
+    for n in notes {
+        log.push_str(n);
+        log.push('\n');
+    }
+    log.push_str(&table::table(results));
+    write(p.out.join("testbed.txt"), &log)?;
+    write(p.out.join("testbed.csv"), &table::csv(results))?;
+    let subtitle = vec![format!(
+        "one server core, handler {:.0} us per request; {} s measured per rate after {} s warm-up; \
+         ztsim: {} replications of the same system",
+        p.drive.handler_ns as f64 / 1e3,
+        p.drive.duration.as_secs_f64(),
+        p.drive.warmup.as_secs_f64(),
+        p.replications
+    )];
+    ztsim::charts::testbed::render(results, subtitle, &p.out).map_err(|e| io(&p.out, e))?;
+    Ok(())
+}
