@@ -78,8 +78,8 @@ pub fn command(args: CalibrateArgs) -> Result<(), Failure> {
         .map_err(|d| Failure::Other(format!("calibrate wrote a profile it cannot read: {d:?}")))?;
     write_atomic(&out, text.as_bytes())
         .map_err(|e| Failure::Other(format!("cannot write {}: {e}", out.display())))?;
-    print!("{}", comparison(&profile));
-    println!(
+    out!("{}", comparison(&profile));
+    outln!(
         "\nwrote {} ({} samples per figure, {:.0} s); use it with `costs = \"...\"` in a design or --costs {}",
         out.display(),
         budget.samples,
@@ -148,7 +148,7 @@ struct Measured {
 }
 
 fn progress(what: &str) {
-    eprintln!("calibrate: {what}");
+    errln!("calibrate: {what}");
 }
 
 fn measure_all(b: &Budget) -> Result<Measured, LabError> {

@@ -69,7 +69,7 @@ pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
     let costs = std::thread::scope(|s| {
         s.spawn(|| -> Result<Costs, LabError> {
             testbed::pin_current(cores.server)?;
-            eprintln!("testbed: calibrating TLS 1.2 and 1.3 handshakes, ES256, Rego");
+            errln!("testbed: calibrating TLS 1.2 and 1.3 handshakes, ES256, Rego");
             let verify = jwt::costs(jwt::Alg::Es256, &b)?.verify;
             let warm = policy::costs(Engine::Rego, Policy::Rbac, &b)?.warm;
             Ok(Costs {
@@ -95,7 +95,7 @@ pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
 
 /// The closed-loop probes on a plaintext server whose handler burns nothing.
 fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
-    eprintln!("testbed: probing the loopback round trip and the server's IO CPU");
+    errln!("testbed: probing the loopback round trip and the server's IO CPU");
     let server = Server::start(ServerSpec {
         tls: None,
         handler_ns: 0,

@@ -15,13 +15,14 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use ztsim::report::testbed::{self as table, DesignResult, Point};
-use ztsim::report::{OUTPUT_ROOT, unused_dir, write_atomic};
+use ztsim::report::OUTPUT_ROOT;
+use ztsim::report::output::{FolderLock, create_dir, write_atomic};
 use ztsim::study::testbed::{self as model, System};
 use ztsim_lab::Budget;
 use ztsim_lab::testbed::cores;
 
 use super::failure::{Failure, flag_error};
-use super::flags::{duration_flag, rate_flag};
+use super::flags::{FolderFlags, duration_flag, rate_flag};
 use super::terminal::STOP;
 use designs::{ALL, QUICK, TestbedDesign, by_name};
 use measure::{Calibration, Cores, Drive, Measured, REQUEST_BYTES};
@@ -76,6 +77,8 @@ pub struct TestbedArgs {
     /// Output folder [default: output/testbed; a numbered one beside it if that holds results].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
     /// Overwrite results already in the output folder.
     #[arg(long)]
     force: bool,
@@ -90,6 +93,8 @@ struct Plan {
     budget: Budget,
     replications: u32,
     out: PathBuf,
+    /// Held from before the first measurement to the last file written.
+    _lock: FolderLock,
 }
 
 fn span_flag(
@@ -203,11 +208,11 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new(OUTPUT_ROOT).join("testbed"));
-    let out = if a.force {
-        out
-    } else {
-        unused_dir(&out, "testbed.csv")
-    };
+    // Claimed before anything is measured: an unusable folder is bad input,
+    // and results already there are never overwritten without --force.
+    let (out, lock) = a
+        .folder
+        .claim(&out, a.force, |d| d.join("testbed.csv").exists())?;
     Ok(Plan {
         designs,
         rates,
@@ -235,6 +240,7 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
         },
         replications: a.replications,
         out,
+        _lock: lock,
     })
 }
 
@@ -264,7 +270,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let cal = measure::calibrate(&p.budget, p.drive.cores).map_err(lab_failure)?;
     let sys = system(&p, &cal);
-    println!("{}", calibration_text(&p, &cal, &sys));
+    outln!("{}", calibration_text(&p, &cal, &sys));
     let mut results = Vec::new();
     let mut notes = Vec::new();
     for d in &p.designs {
@@ -276,7 +282,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
                 .map(|f| (f * cap).round().max(1.0))
                 .collect()
         });
-        eprintln!(
+        errln!(
             "testbed: {} at {} rps",
             d.name,
             rates
@@ -306,9 +312,9 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
                 .collect(),
         });
     }
-    print!("{}", table::table(&results));
+    out!("{}", table::table(&results));
     write_outputs(&p, &cal, &sys, &results, &notes)?;
-    println!(
+    outln!(
         "\nwrote {} ({:.0} s)",
         p.out.join("testbed.csv").display(),
         started.elapsed().as_secs_f64()
@@ -385,7 +391,7 @@ fn write_outputs(
         Failure::Other(format!("cannot write {}: {e}", what.display()))
     };
     let models = p.out.join("model");
-    std::fs::create_dir_all(&models).map_err(|e| io(&models, e))?;
+    create_dir(&models).map_err(|e| io(&models, e))?;
     let write =
         |path: PathBuf, text: &str| write_atomic(&path, text.as_bytes()).map_err(|e| io(&path, e));
     let first_rate = results
