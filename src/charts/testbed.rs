@@ -85,11 +85,7 @@ fn legend() -> Vec<Row> {
     ]
 }
 
-fn panel<DB: DrawingBackend>(
-    d: &DesignResult,
-    area: &Area<DB>,
-    ink: Ink,
-) -> Res<(), DB> {
+fn panel<DB: DrawingBackend>(d: &DesignResult, area: &Area<DB>, ink: Ink) -> Res<(), DB> {
     let (w, _) = area.dim_in_pixel();
     put(
         area,

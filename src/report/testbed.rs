@@ -68,21 +68,29 @@ pub const CSV_COLUMNS: [&str; 6] = [
 pub const KNEE_FACTOR: f64 = 10.0;
 
 /// The knee of a latency curve, given as (rate, p50, p99) in increasing
-/// rate: the offered rate at which p99 first reaches [`KNEE_FACTOR`] times
-/// the median at the lightest rate (the unloaded service time; a median,
-/// because one stray delay moves a light-load p99 a lot), interpolated
-/// linearly between the two rates that bracket the crossing. None when p99
-/// never reaches it (the knee is beyond the highest rate run) or there are
-/// fewer than two points. The same definition serves the measured and the
-/// predicted curve, each against its own lightest-load median.
+/// rate: the offered rate at which p99 reaches [`KNEE_FACTOR`] times the
+/// median at the lightest rate (the unloaded service time; a median,
+/// because one stray delay moves a light-load p99 a lot) for the last time,
+/// so that every higher rate stays above the bound; interpolated linearly
+/// between the two rates that bracket that crossing. The last crossing, not
+/// the first: on a shared machine one rate below the real knee may show a
+/// stray tail of tens of milliseconds, and the first crossing then put the
+/// knee at a quarter of the rate where the curve really turns. None when
+/// the highest rate's p99 is below the bound (the knee is beyond the rates
+/// run), when even the lightest rate is above it, or with fewer than two
+/// points. The same definition serves the measured and the predicted curve,
+/// each against its own lightest-load median.
 pub fn knee(points: &[(f64, f64, f64)]) -> Option<f64> {
     let (_, base, _) = *points.first()?;
     let bound = KNEE_FACTOR * base;
     let points: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.2)).collect();
-    points.windows(2).find_map(|w| {
+    points.windows(2).rev().find_map(|w| {
         let ((r0, p0), (r1, p1)) = (w[0], w[1]);
-        (p1 >= bound && p0 < bound).then(|| r0 + (r1 - r0) * (bound - p0) / (p1 - p0))
-    })
+        if p1 < bound {
+            return Some(None); // the highest rates are below: no knee yet
+        }
+        (p0 < bound).then(|| Some(r0 + (r1 - r0) * (bound - p0) / (p1 - p0)))
+    })?
 }
 
 impl Figures {
@@ -289,6 +297,24 @@ mod tests {
         assert_eq!(knee(&pts), Some(325.0));
         assert_eq!(knee(&pts[..3]), None);
         assert_eq!(knee(&[]), None);
+    }
+
+    #[test]
+    fn knee_is_the_last_crossing_so_one_stray_tail_does_not_move_it() {
+        // A stray 40 ms tail at 200 rps crosses the 10 ms bound and falls
+        // back; the curve turns for good between 300 and 400 rps.
+        let pts = [
+            (100.0, 1.0, 3.0),
+            (200.0, 1.5, 40.0),
+            (300.0, 2.0, 5.0),
+            (400.0, 9.0, 25.0),
+            (500.0, 50.0, 90.0),
+        ];
+        assert_eq!(knee(&pts), Some(325.0));
+        // Back below the bound at the highest rate: no knee within the rates.
+        assert_eq!(knee(&pts[..3]), None);
+        // Above the bound from the lightest rate on: no crossing at all.
+        assert_eq!(knee(&[(100.0, 1.0, 11.0), (200.0, 2.0, 30.0)]), None);
     }
 
     #[test]

@@ -21,13 +21,17 @@ use super::designs::{Costs, MAX_POOL, TestbedDesign, setup};
 pub const REQUEST_BYTES: usize = 512;
 /// Requests of each closed-loop probe.
 const PROBE_REQUESTS: usize = 2000;
+/// The light-load open-loop probe: 400 requests, the server idle between.
+const LIGHT_RATE: f64 = 200.0;
+const LIGHT_WINDOW: Duration = Duration::from_secs(2);
 
 /// What the calibration measured.
 #[derive(Debug, Clone)]
 pub struct Calibration {
     pub costs: Costs,
-    /// Median round trip of a request on a kept-alive plaintext connection
-    /// with a handler of no CPU, ns (the server's IO CPU included).
+    /// Median round trip of an open-loop request at light load on a
+    /// kept-alive plaintext connection with a handler of no CPU, ns (the
+    /// server's IO CPU and its core's wake-up included).
     pub probe_rtt_ns: f64,
     /// Server CPU per request on a kept-alive connection, handler of no CPU.
     pub io_ns: f64,
@@ -45,8 +49,9 @@ pub struct Cores {
     pub client: usize,
 }
 
-/// Medians: the lab times wall-clock spans, and on a shared machine a mean
-/// also counts the other work that preempted them.
+/// Medians of the lab's CPU-clock samples: a rare slow one (a page fault,
+/// caches refilled after a migration) would otherwise move a constant the
+/// model charges to every request.
 fn handshake_ns(v: Version, b: &Budget, connection_ns: f64) -> Result<HandshakeNs, LabError> {
     let one_way = tls::full(setup(v, false), b)?;
     let mutual = tls::full(setup(v, true), b)?;
@@ -116,11 +121,33 @@ fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
     probe(false)?; // warm-up
     let kept = probe(false)?;
     let fresh = probe(true)?;
+    // The round trip as an open-loop request at light load sees it: a
+    // closed loop keeps both cores awake, while a request arriving at an
+    // idle server also waits for its core to wake (tens of microseconds on
+    // a virtual machine), which every request below the knee mostly pays.
+    let light = testbed::run_phase(
+        &Load {
+            addr: server.addr,
+            tls: None,
+            pool: Pool::KeepAlive { max: 1 },
+            body: body.clone(),
+            timeout: Duration::from_secs(1),
+            core: cores.client,
+        },
+        &Phase {
+            rate: LIGHT_RATE,
+            warmup: Duration::from_millis(200),
+            duration: LIGHT_WINDOW,
+            seed: 1,
+        },
+        &server.task,
+        &AtomicBool::new(false),
+    )?;
     let spin = server.spin.ns_per_iter;
     server.stop()?;
-    let mut rtts = kept.round_trips_ns.clone();
-    rtts.sort_by(f64::total_cmp);
-    let median = rtts[rtts.len() / 2];
+    let mut rtts: Vec<u64> = light.latencies_ns;
+    rtts.sort_unstable();
+    let median = rank(&rtts, 0.5);
     Ok((
         median,
         kept.server_cpu_per_request_ns,

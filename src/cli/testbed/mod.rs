@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use ztsim::report::testbed::{self as table, DesignResult, Point};
 use ztsim::report::OUTPUT_ROOT;
 use ztsim::report::output::{FolderLock, create_dir, write_atomic};
+use ztsim::report::testbed::{self as table, DesignResult, Point};
 use ztsim::study::testbed::{self as model, System};
 use ztsim_lab::Budget;
 use ztsim_lab::testbed::cores;
@@ -344,7 +344,7 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
     let _ = writeln!(
         t,
         "Calibrated on this host (server core {}, client core {}):\n  \
-         loopback round trip {:.1} us (probe {:.1} us minus the server's IO {:.1} us per request)\n  \
+         loopback round trip {:.1} us (light-load open-loop probe {:.1} us minus the server's IO {:.1} us per request)\n  \
          server accept+close of a connection {:.1} us; spin {:.3} ns/iteration\n  \
          handler {:.0} us + IO {:.1} us = {:.1} us per request before TLS and checks\n  \
          ES256 verify {:.1} us (median); Rego RBAC decision median {:.1} us, p99 {:.1} us, mean {:.1} us",
