@@ -130,7 +130,7 @@ fn bad_flags_exit_2_naming_the_flag() {
         "tls14-full",
     );
     refused(&["testbed", "--rates", "100,-5"], "--rates", "-5");
-    refused(&["testbed", "--rates", "0"], "--rates", "above 0");
+    refused(&["testbed", "--rates", "0"], "--rates", "greater than 0");
     refused(
         &["testbed", "--handler-cpu", "1h"],
         "--handler-cpu",
