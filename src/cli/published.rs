@@ -58,6 +58,9 @@ pub fn command(args: PublishedArgs) -> Result<(), Failure> {
     );
     let rows = published(settings).map_err(Failure::BadInput)?;
     out!("{}", render_published(&rows));
+    outln!(
+        "\nThe presets' proxy.off_path_fraction was calibrated to istio-perf's added p90: that row is a fit; the others are checks (docs/validation.md)."
+    );
     write_published(&dir, &rows)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
     outln!("\nwrote {}/published.csv", dir.display());

@@ -103,8 +103,13 @@ fn design(file: Shipped, topo: &Topology) -> Result<Design, Vec<Diagnostic>> {
 }
 
 /// Runs `design` on `topo`: the latency of `edge` (None: every request end
-/// to end) and the CPU of the stations of `owner`.
-fn measure(topo: &Topology, design: &Design, edge: Option<usize>, owner: StationOwner) -> Measured {
+/// to end) and the CPU of the stations of `owner` (None: none asked).
+fn measure(
+    topo: &Topology,
+    design: &Design,
+    edge: Option<usize>,
+    owner: Option<StationOwner>,
+) -> Measured {
     let mut latency = LatencyHistogram::default();
     let (mut busy, mut window) = (0u128, 0u128);
     for m in run_replications(topo, design) {
@@ -112,7 +117,7 @@ fn measure(topo: &Topology, design: &Design, edge: Option<usize>, owner: Station
             Some(e) => latency.merge(&m.edges[e].latency),
             None => latency.merge(&m.all_requests().latency),
         }
-        if let Some(st) = m.station(owner) {
+        if let Some(st) = owner.and_then(|o| m.station(o)) {
             busy += st.busy.iter().map(|&b| u128::from(b)).sum::<u128>();
             window += u128::from(m.window) * u128::from(st.instances);
         }
@@ -149,7 +154,7 @@ fn istio_perf(s: Settings) -> Result<Vec<Row>, Vec<Diagnostic>> {
         .iter()
         .position(|x| x.name == "fortio-server")
         .expect("the shipped topology has fortio-server") as u32;
-    let owner = StationOwner::Sidecar(server);
+    let owner = Some(StationOwner::Sidecar(server));
     let base = measure(&topo, &Design::plaintext(), Some(0), owner);
     let rate = topo.workload.arrivals.rate().unwrap_or(1000.0);
     let mut rows = Vec::new();
@@ -193,9 +198,8 @@ fn linkerd_bench(s: Settings) -> Result<Vec<Row>, Vec<Diagnostic>> {
         let topo = topology(EMOJIVOTO, s, Some(rate))?;
         let istio = design(ISTIO_2021, &topo)?;
         let linkerd = design(LINKERD_2021, &topo)?;
-        let owner = StationOwner::Waypoint;
-        let base = measure(&topo, &Design::plaintext(), None, owner).latency;
-        let added = |d: &Design| added_ms(&measure(&topo, d, None, owner).latency, &base, 0.5);
+        let base = measure(&topo, &Design::plaintext(), None, None).latency;
+        let added = |d: &Design| added_ms(&measure(&topo, d, None, None).latency, &base, 0.5);
         rows.push(Row {
             reference: "linkerd-bench",
             row: format!("Linkerd/Istio added p50 at {rate} rps"),
