@@ -14,8 +14,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use cli::failure::Failure;
 use cli::{
-    bench, capacity, default_study, import, merge, plot, report, run, schema, sensitivity, sweep,
-    validate,
+    bench, capacity, default_study, import, merge, plot, published, report, run, schema,
+    sensitivity, sweep, validate,
 };
 
 #[derive(Parser)]
@@ -62,6 +62,8 @@ enum Command {
     /// Run a real rustls server on loopback (one pinned core) under open-loop load, and print ztsim's prediction of the same system beside what was measured.
     #[cfg(feature = "lab")]
     Testbed(cli::testbed::TestbedArgs),
+    /// Run the presets as the published benchmarks were set up (Istio's sidecar benchmark, Linkerd vs Istio 2021) and print reference, ztsim and error; write published.csv.
+    Published(published::PublishedArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
@@ -103,6 +105,7 @@ fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate::command(args),
         Some(Command::Schema(args)) => schema::command(args),
         Some(Command::Bench(args)) => bench::command(args),
+        Some(Command::Published(args)) => published::command(args),
         #[cfg(feature = "lab")]
         Some(Command::Calibrate(args)) => cli::calibrate::command(args),
         #[cfg(feature = "lab")]

@@ -1459,6 +1459,104 @@ fn sidecars_add_local_hops_only() {
     );
 }
 
+/// `[proxy] off_path_fraction`: the off-path share of a proxy's CPU keeps
+/// its core busy but is not the request's time. On the hops topology (one
+/// request at a time) each request passes three sidecar jobs (a inbound, a
+/// outbound, b inbound) of 400 us each; with a quarter off the path each
+/// adds 300 us: 2 ms + 300 us of hops + 3 x 300 us = 3.2 ms end to end, and
+/// a -> b 1 ms + 200 us + 2 x 300 us = 1.8 ms (all on the path: 3.5 and
+/// 2.0 ms). The sidecars' CPU is the same either way: a's 2 x 400 us and
+/// b's 400 us per request, all of it `proxy` CPU.
+#[test]
+fn off_path_proxy_cpu_costs_cores_but_no_latency() {
+    const PROXY_CPU: usize = 5;
+    let n = 10;
+    for (fraction, e2e_want, edge_want) in
+        [(0.0, 3500 * US, 2000 * US), (0.25, 3200 * US, 1800 * US)]
+    {
+        let proxy =
+            format!("mode = \"sidecar\"\nrequest_cpu = \"400us\"\noff_path_fraction = {fraction}");
+        let (e2e, edge, a) = hops(&proxy);
+        assert_eq!((e2e, edge), (e2e_want, edge_want), "{proxy}");
+        // Attribution still adds up to the latency: the off-path CPU is in
+        // no span.
+        assert_eq!(a[NETWORK], (2 * MS) as f64, "{a:?}");
+        assert_eq!(a[SPAN_PROXY], (e2e_want - 2 * MS) as f64, "{a:?}");
+        assert_eq!(a.iter().sum::<f64>(), e2e_want as f64, "{a:?}");
+        let t = hops_topology();
+        let r = run(&t, &design(&t, &format!("[proxy]\n{proxy}\n")));
+        let mut want = [0; CPU_CATEGORIES];
+        want[PROXY_CPU] = n * 2 * 400 * US;
+        assert_eq!(
+            busy(&r, StationOwner::Sidecar(0)),
+            want,
+            "{proxy}: a's sidecar"
+        );
+        want[PROXY_CPU] = n * 400 * US;
+        assert_eq!(
+            busy(&r, StationOwner::Sidecar(1)),
+            want,
+            "{proxy}: b's sidecar"
+        );
+    }
+}
+
+/// The off-path tail delays the work queued behind it. client -> a, a calls
+/// b twice in parallel; one-core sidecars, 400 us per request of which half
+/// is off the path; 1 ms RTT, 50 us local hops, no other CPU, one request
+/// at a time. a's sidecar: inbound on the path 0.55-0.75 ms (busy to 0.95);
+/// the two outbound jobs queue behind its tail: child 1 runs 0.95-1.15
+/// (busy to 1.35), child 2 1.35-1.55 (busy to 1.75). Child 1 reaches b's
+/// sidecar at 1.75, done 1.95, back at a 2.55 (edge 1.8 ms); child 2 reaches
+/// it at 2.15 as child 1's tail ends, done 2.35, back at 2.95 (edge 2.2 ms);
+/// the client has the answer at 3.5 ms. Were the tails free, the same
+/// request would take 3.1 ms; all on the path, 3.9 ms.
+#[test]
+fn off_path_proxy_cpu_delays_the_jobs_behind_it() {
+    const PROXY_CPU: usize = 5;
+    let n = 10;
+    let t = topo(&format!(
+        r#"
+[network]
+same_host = "100us"
+[zones.z]
+rtt = "1ms"
+[services.a]
+endpoints.e = {{ stages = [[{{ call = "b.e", times = 2, parallel = true }}]] }}
+[services.b]
+endpoints.e = {{}}
+[workload]
+{}entry = [{{ endpoint = "a.e" }}]
+"#,
+        window(10, n)
+    ));
+    for (fraction, e2e, edges) in [
+        (0.5, 3500 * US, (1800 * US, 2200 * US)),
+        (0.0, 3900 * US, (2000 * US, 2400 * US)),
+    ] {
+        let text = format!(
+            "[connections]\nreuse = \"multiplex\"\n[proxy]\nmode = \"sidecar\"\ncores = 1\n\
+             request_cpu = \"400us\"\noff_path_fraction = {fraction}\n"
+        );
+        let r = run(&t, &design(&t, &text));
+        exactly("end to end", &r.endpoints[0].latency, &[(e2e, n)]);
+        exactly("a -> b", &r.edges[0].latency, &[(edges.0, n), (edges.1, n)]);
+        let mut want = [0; CPU_CATEGORIES];
+        want[PROXY_CPU] = n * 3 * 400 * US;
+        assert_eq!(
+            busy(&r, StationOwner::Sidecar(0)),
+            want,
+            "{fraction}: a's sidecar"
+        );
+        want[PROXY_CPU] = n * 2 * 400 * US;
+        assert_eq!(
+            busy(&r, StationOwner::Sidecar(1)),
+            want,
+            "{fraction}: b's sidecar"
+        );
+    }
+}
+
 /// Node proxies (ambient/ztunnel): the same hops as sidecars, app -> node
 /// proxy -> network -> node proxy -> app: 2.3 ms. A proxy cannot make the
 /// network shorter than without it (2 ms).

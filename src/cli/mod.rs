@@ -28,6 +28,7 @@ pub mod import;
 pub mod merge;
 pub mod plot;
 pub mod print;
+pub mod published;
 pub mod report;
 pub mod run;
 pub mod schema;

@@ -187,6 +187,10 @@ pub struct ProxyCost {
     pub request_cpu: Dist,
     /// CPU per payload byte passing through (ns).
     pub ns_per_byte: f64,
+    /// Share of the per-request CPU that runs off the request's critical
+    /// path (after the response is forwarded), in [0, 1): it occupies the
+    /// proxy's cores but adds no latency to the request itself.
+    pub off_path: f64,
     /// Cores of each proxy instance.
     pub cores: u32,
 }
@@ -350,6 +354,7 @@ impl Design {
                 cost: ProxyCost {
                     request_cpu: Dist::ZERO,
                     ns_per_byte: 0.0,
+                    off_path: 0.0,
                     cores: 1,
                 },
                 shares_service_cores: false,

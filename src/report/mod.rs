@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod figures;
 mod headline;
 pub mod output;
+pub mod published;
 pub mod review;
 pub mod sensitivity;
 pub mod slo;

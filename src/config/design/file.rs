@@ -310,6 +310,9 @@ pub(super) struct ProxyFile {
     /// Extra proxy CPU per KiB of request + response. Default: "0s".
     #[schemars(extend("default" = "0s"))]
     pub(super) cpu_per_kib: Option<Dur>,
+    /// Share of request_cpu that runs off the request's critical path (access logs, stats, bookkeeping after the response is forwarded), in [0, 1): it keeps the proxy's cores busy but adds no latency to that request. Default: 0.
+    #[schemars(range(min = 0), extend("exclusiveMaximum" = 1, "default" = 0))]
+    pub(super) off_path_fraction: Option<f64>,
     /// Cores of each proxy instance. Default: 2.
     #[schemars(range(min = 1), extend("default" = 2))]
     pub(super) cores: Option<i64>,

@@ -449,6 +449,7 @@ impl Resolver<'_> {
                         .key("request_cpu"),
                 ),
                 ns_per_byte: w.cpu_per_kib.map_or(0.0, |d| d.0 as f64 / 1024.0),
+                off_path: 0.0,
                 cores: self.count(
                     w.cores,
                     2,
@@ -478,6 +479,12 @@ impl Resolver<'_> {
                     key("proxy", "request_cpu"),
                 ),
                 ns_per_byte: p.cpu_per_kib.map_or(0.0, |d| d.0 as f64 / 1024.0),
+                off_path: self.fraction(
+                    p.off_path_fraction,
+                    0.0,
+                    key("proxy", "off_path_fraction"),
+                    true,
+                ),
                 cores: self.count(p.cores, 2, 1, key("proxy", "cores")),
             },
             shares_service_cores: p.shares_service_cores.unwrap_or(false),

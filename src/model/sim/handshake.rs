@@ -83,8 +83,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if self.encrypted(&c) {
             parts[Cpu::Bulk as usize] = round(bytes as f64 * d.transport.bulk_ns_per_byte);
         }
+        let mut off = 0;
         if origin.proxy {
-            parts[Cpu::Proxy as usize] = self.proxy_cpu(c.key, bytes);
+            let (cpu, tail) = self.proxy_cpu(c.key, bytes);
+            parts[Cpu::Proxy as usize] = cpu;
+            off = tail;
         }
         if !origin.proxy && c.handshake == Handshake::None && origin.station != NONE {
             // Library TLS on an established connection: the calling thread
@@ -111,7 +114,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             }
             return self.request(slot, demand);
         }
-        self.job(slot, origin.station, parts, Phase::OriginJob);
+        self.job_with_tail(slot, origin.station, parts, off, Phase::OriginJob);
     }
 
     pub(super) fn hello_retry(&self, c: &Call) -> bool {

@@ -66,7 +66,7 @@ mod workload;
 
 use rustc_hash::FxHashMap;
 
-use super::cost::{CpuParts, Span, span_of};
+use super::cost::{Cpu, CpuParts, Span, span_of};
 use super::design::{Design, ProxyMode, Reuse, Security};
 use super::metrics::{Counters, Outcomes, RunMetrics, StationOwner};
 pub use super::probe::{NoProbe, Probe};
@@ -97,7 +97,12 @@ mod ev {
     pub const WINDOW_END: u8 = 6;
     pub const DRAIN_LIMIT: u8 = 7;
     pub const ROTATE: u8 = 8;
+    /// A core whose job's call has moved on finishes the job's off-path tail.
+    pub const CORE_FREE: u8 = 9;
 }
+
+/// `aux` of a CPU_DONE whose core stays busy with an off-path tail.
+const KEEP_CORE: u32 = 1;
 
 /// Labels for keys derived from a call's key.
 mod label {
@@ -292,7 +297,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 ev::ARRIVAL => self.arrival(event.target),
                 ev::SEND => self.send(event.target),
                 ev::STEP => self.step(event.target),
-                ev::CPU_DONE => self.cpu_done(event.target),
+                ev::CPU_DONE => self.cpu_done(event.target, event.aux),
+                ev::CORE_FREE => self.core_free(event.target),
                 ev::TIMEOUT => self.timer_fired(event.target),
                 ev::WINDOW_START => self.in_system_at_start = self.in_system,
                 ev::WINDOW_END => self.window_closed(),
@@ -359,8 +365,26 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Runs a CPU job of `parts` on `station` (NONE: a client-side delay),
     /// continuing in `phase` when done. Zero demand continues at once.
     fn job(&mut self, slot: u32, station: u32, parts: CpuParts, phase: Phase) {
+        self.job_with_tail(slot, station, parts, 0, phase);
+    }
+
+    /// [`Self::job`] whose last `off` nanoseconds (part of its `Proxy` CPU)
+    /// run off the call's critical path: the call moves on after `demand -
+    /// off`, while the core stays busy (and later jobs wait) for the whole
+    /// demand (`[proxy] off_path_fraction`, docs/design.md).
+    fn job_with_tail(
+        &mut self,
+        slot: u32,
+        station: u32,
+        parts: CpuParts,
+        off: Nanos,
+        phase: Phase,
+    ) {
         let demand = sum(&parts);
-        self.costs[slot as usize].parts = parts;
+        let off = off.min(parts[Cpu::Proxy as usize]);
+        let cost = &mut self.costs[slot as usize];
+        cost.parts = parts;
+        cost.off = off;
         let c = self.calls.get_mut(slot);
         c.phase = phase;
         c.station = station;
@@ -368,27 +392,50 @@ impl<'t, P: Probe> Simulation<'t, P> {
             return self.advance(slot);
         }
         if station == NONE {
-            self.queue.schedule(demand, ev::STEP, slot, 0);
+            self.queue.schedule(demand - off, ev::STEP, slot, 0);
             return;
         }
         let now = self.queue.now();
         let st = &mut self.stations[station as usize];
         if st.arrive(slot, now) {
             st.start(now, &parts, 0);
-            self.queue.schedule(demand, ev::CPU_DONE, slot, 0);
+            self.schedule_done(slot, station, demand, off);
         }
     }
 
-    fn cpu_done(&mut self, slot: u32) {
-        let now = self.queue.now();
-        let station = self.calls.get(slot).station as usize;
-        if let Some((next, waited)) = self.stations[station].depart(now) {
-            let parts = self.costs[next as usize].parts;
-            self.stations[station].start(now, &parts, waited);
-            self.span(next, Span::Queueing);
-            self.queue.schedule(sum(&parts), ev::CPU_DONE, next, 0);
+    /// The end of a job that has just started: one event when there is no
+    /// off-path tail (the call moves on and the core is freed together);
+    /// otherwise the call's event at the end of its on-path part and the
+    /// core's at the end of the whole demand.
+    #[inline]
+    fn schedule_done(&mut self, slot: u32, station: u32, demand: Nanos, off: Nanos) {
+        if off == 0 {
+            self.queue.schedule(demand, ev::CPU_DONE, slot, 0);
+        } else {
+            self.queue
+                .schedule(demand - off, ev::CPU_DONE, slot, KEEP_CORE);
+            self.queue.schedule(demand, ev::CORE_FREE, station, 0);
+        }
+    }
+
+    fn cpu_done(&mut self, slot: u32, aux: u32) {
+        if aux != KEEP_CORE {
+            let station = self.calls.get(slot).station;
+            self.core_free(station);
         }
         self.advance(slot);
+    }
+
+    /// A core of `station` is free: the next waiting job, if any, starts.
+    fn core_free(&mut self, station: u32) {
+        let now = self.queue.now();
+        if let Some((next, waited)) = self.stations[station as usize].depart(now) {
+            let cost = &self.costs[next as usize];
+            let (parts, off) = (cost.parts, cost.off);
+            self.stations[station as usize].start(now, &parts, waited);
+            self.span(next, Span::Queueing);
+            self.schedule_done(next, station, sum(&parts), off);
+        }
     }
 
     /// A STEP (delay) ended: close its span and move on.
@@ -445,11 +492,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
     fn job_done(&mut self, slot: u32, c: Call) {
         let now = self.queue.now();
         let cost = &mut self.costs[slot as usize];
-        for (cat, &d) in cost.parts.iter().enumerate() {
+        // Only the on-path part of the job is the call's time.
+        let mut parts = cost.parts;
+        parts[Cpu::Proxy as usize] -= cost.off;
+        for (cat, &d) in parts.iter().enumerate() {
             cost.attr[span_of(cat) as usize] += d;
         }
         if P::ON && self.probe.recorder().is_some() {
-            let parts = self.costs[slot as usize].parts;
             self.note_job(slot, c.phase, c.mark, now, parts);
         }
         self.calls.get_mut(slot).mark = now;

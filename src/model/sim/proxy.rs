@@ -12,13 +12,21 @@ use crate::model::dist::{Dist, round};
 use crate::units::Nanos;
 
 impl<'t, P: Probe> Simulation<'t, P> {
-    pub(super) fn proxy_cpu(&self, key: u64, bytes: u64) -> Nanos {
+    /// A sidecar's or node proxy's CPU for one request of `bytes`, and the
+    /// part of it that runs off the request's critical path (`[proxy]
+    /// off_path_fraction` of the per-request CPU).
+    pub(super) fn proxy_cpu(&self, key: u64, bytes: u64) -> (Nanos, Nanos) {
         let cost = &self.design.proxy.cost;
         let per_request = match &cost.request_cpu {
             Dist::Constant(v) => *v,
             dist => dist.sample(&mut rng::call_rng(derive(key, label::PROXY))),
         };
-        per_request + round(bytes as f64 * cost.ns_per_byte)
+        let off = if cost.off_path > 0.0 {
+            round(per_request as f64 * cost.off_path).min(per_request)
+        } else {
+            0
+        };
+        (per_request + round(bytes as f64 * cost.ns_per_byte), off)
     }
 
     /// The request reached the first hop after the network: the waypoint, or
@@ -71,7 +79,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let service_station = self.replicas[c.replica as usize].cores;
         if dest.proxy {
-            parts[Cpu::Proxy as usize] = self.proxy_cpu(derive(c.key, 1), bytes);
+            let (cpu, off) = self.proxy_cpu(derive(c.key, 1), bytes);
+            parts[Cpu::Proxy as usize] = cpu;
             if self.waypoints.is_empty() {
                 // A sidecar is an L7 enforcement point; a node proxy only L4
                 // (policy in `Proxy` mode), JWTs need L7 so they fall to the app.
@@ -83,12 +92,16 @@ impl<'t, P: Probe> Simulation<'t, P> {
             }
             if dest.station == service_station {
                 // Sidecar sharing the pod's cores: one job with the service's.
-                self.costs[slot as usize].service_parts = parts;
+                let cost = &mut self.costs[slot as usize];
+                cost.service_parts = parts;
+                cost.service_off = off;
                 return self.authorize(slot);
             }
-            return self.job(slot, dest.station, parts, Phase::DestJob);
+            return self.job_with_tail(slot, dest.station, parts, off, Phase::DestJob);
         }
-        self.costs[slot as usize].service_parts = parts;
+        let cost = &mut self.costs[slot as usize];
+        cost.service_parts = parts;
+        cost.service_off = 0;
         self.authorize(slot);
     }
 

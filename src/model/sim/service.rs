@@ -58,7 +58,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.authz_at(slot, &mut parts);
         }
         let station = self.replicas[c.replica as usize].cores;
-        self.job(slot, station, parts, Phase::ServiceJob);
+        let off = self.costs[slot as usize].service_off;
+        self.job_with_tail(slot, station, parts, off, Phase::ServiceJob);
     }
 
     /// Starts the current stage's children, skipping stages with none; after

@@ -318,6 +318,7 @@ fn proxy(c: &mut Catalogue, design: &Design) {
             &[
                 "proxy.request_cpu",
                 "proxy.cpu_per_kib",
+                "proxy.off_path_fraction",
                 "proxy.cores",
                 "proxy.shares_service_cores",
                 "proxy.nodes_per_zone",
@@ -341,6 +342,14 @@ fn proxy(c: &mut Catalogue, design: &Design) {
             c.skip(
                 &["proxy.cpu_per_kib"],
                 "zero in the base design: halving or doubling it changes nothing",
+            );
+        }
+        if p.cost.off_path > 0.0 {
+            c.fraction("proxy.off_path_fraction", p.cost.off_path, 0.9, 0.5);
+        } else {
+            c.skip(
+                &["proxy.off_path_fraction"],
+                "zero in the base design: all the proxy's CPU is on the critical path",
             );
         }
         if p.shares_service_cores {
