@@ -82,7 +82,12 @@ fn the_post_quantum_hybrid_and_longer_chains_cost_more() {
     .unwrap();
     sane(&pq.client);
     // ML-KEM adds a fraction of the handshake: medians of FINE, as above.
-    assert!(pq.client.median_ns > x.client.median_ns, "{:?} {:?}", pq.client, x.client);
+    assert!(
+        pq.client.median_ns > x.client.median_ns,
+        "{:?} {:?}",
+        pq.client,
+        x.client
+    );
     let long = tls::full(Setup { chain: 3, ..base }, &FINE).unwrap();
     let short = tls::full(Setup { chain: 1, ..base }, &FINE).unwrap();
     // Each certificate in the chain is one more signature to verify.
