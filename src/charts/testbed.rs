@@ -19,6 +19,8 @@ use crate::report::testbed::DesignResult;
 
 const P50: RGBColor = DESIGN_COLOURS[0];
 const P99: RGBColor = DESIGN_COLOURS[1];
+/// Height of the strip under the panels that holds the shared x title.
+const X_TITLE_H: u32 = 30;
 
 struct TestbedChart<'a> {
     results: &'a [DesignResult],
@@ -57,9 +59,23 @@ impl Drawing for TestbedChart<'_> {
         let (w, _) = body.dim_in_pixel();
         let (left, right) = body.split_horizontally(w.saturating_sub(LEGEND_W));
         let (cols, rows) = grid(self.results.len());
-        let panels = left.split_evenly((rows, cols));
-        for (d, area) in self.results.iter().zip(panels.iter()) {
-            panel(d, area, ink)?;
+        // Small multiples: every panel shows the same quantities in the same
+        // units, so the x title is written once under the grid and the y
+        // unit on the left column only, and the panels keep their height.
+        let (lw, lh) = left.dim_in_pixel();
+        let (grid_area, footer) = left.split_vertically(lh.saturating_sub(X_TITLE_H));
+        put(
+            &footer,
+            ink,
+            "offered load (rps)",
+            (lw as i32 / 2, 4),
+            style(16.0, INK).at(HPos::Center, VPos::Top),
+        )?;
+        let panels = grid_area.split_evenly((rows, cols));
+        for (i, (d, area)) in self.results.iter().zip(panels.iter()).enumerate() {
+            // A quarter of the chart high: the quantity is in the title.
+            let y_desc = if i % cols == 0 { "ms" } else { "" };
+            panel(d, area, ink, y_desc)?;
         }
         draw_legend(&right, ink, &legend())
     }
@@ -85,7 +101,12 @@ fn legend() -> Vec<Row> {
     ]
 }
 
-fn panel<DB: DrawingBackend>(d: &DesignResult, area: &Area<DB>, ink: Ink) -> Res<(), DB> {
+fn panel<DB: DrawingBackend>(
+    d: &DesignResult,
+    area: &Area<DB>,
+    ink: Ink,
+    y_desc: &str,
+) -> Res<(), DB> {
     let (w, _) = area.dim_in_pixel();
     put(
         area,
@@ -135,9 +156,15 @@ fn panel<DB: DrawingBackend>(d: &DesignResult, area: &Area<DB>, ink: Ink) -> Res
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     let xs: Vec<f64> = d.points.iter().map(|p| p.rate_rps).collect();
-    let x = Axis::values(&xs, true, 0.05);
+    let mut x = Axis::values(&xs, true, 0.05);
+    // A panel is a quarter of the chart wide: four labels at most, or
+    // "250500750" runs together.
+    if x.ticks.len() > 4 {
+        let keep = x.ticks.len().div_ceil(4);
+        x.ticks = x.ticks.iter().copied().step_by(keep).collect();
+    }
     let y = Axis::values(&ys, true, 0.08);
-    let mut chart = plot(&area, ink, &x, &y, "offered load (rps)", "latency (ms)")?;
+    let mut chart = plot(&area, ink, &x, &y, "", y_desc)?;
     for (colour, dashed, pts) in &curves {
         let pts: Vec<(f64, f64)> = pts
             .iter()
@@ -163,4 +190,55 @@ fn panel<DB: DrawingBackend>(d: &DesignResult, area: &Area<DB>, ink: Ink) -> Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testbed::{Figures, Point};
+
+    fn figures(scale: f64) -> Figures {
+        Figures {
+            p50_ms: scale,
+            p90_ms: 2.0 * scale,
+            p99_ms: 4.0 * scale,
+            mean_ms: 1.2 * scale,
+            throughput_rps: 100.0,
+            cpu_util: 0.5,
+        }
+    }
+
+    /// Sixteen designs, as a full run has: every panel drawn, both files
+    /// written. ZTSIM_CHART_DIR keeps them for a look.
+    #[test]
+    fn sixteen_panels_are_drawn() {
+        let results: Vec<DesignResult> = (0..16)
+            .map(|i| DesignResult {
+                design: format!("design-{i}"),
+                points: (1..=8)
+                    .map(|k| Point {
+                        rate_rps: 150.0 * k as f64,
+                        measured: figures(0.5 * 1.6f64.powi(k)),
+                        predicted: figures(0.45 * 1.6f64.powi(k)),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let dir = std::env::var_os("ZTSIM_CHART_DIR").map_or_else(
+            || std::env::temp_dir().join(format!("ztsim-testbed-chart-{}", std::process::id())),
+            PathBuf::from,
+        );
+        std::fs::create_dir_all(&dir).unwrap();
+        let files = render(&results, vec!["a subtitle".into()], &dir).unwrap();
+        for f in &files {
+            assert!(
+                std::fs::metadata(f).unwrap().len() > 10_000,
+                "{}",
+                f.display()
+            );
+        }
+        if std::env::var_os("ZTSIM_CHART_DIR").is_none() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
 }
