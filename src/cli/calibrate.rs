@@ -10,7 +10,7 @@ use clap::Args;
 use ztsim::config::design::{default_handshake_cpu, handshake_cpu};
 use ztsim::config::profile::{CostProfile, FORMAT, parse_profile};
 use ztsim::model::design::{HandshakeCpu, JwtAlgorithm, TlsVersion};
-use ztsim::report::output::{check_writable, write_atomic};
+use ztsim::report::output::{check_writable, utc_date, write_atomic};
 use ztsim::units::format_nanos;
 use ztsim_lab::pki::KeyAlgorithm;
 use ztsim_lab::policy::{Engine, Policy};
@@ -243,7 +243,11 @@ fn dist(s: &Summary) -> String {
 fn profile_text(m: &Measured, host_name: &str, command: &str, b: &Budget, load: &Load) -> String {
     let mut t = String::new();
     let cpu = host::cpu_model().unwrap_or_else(|| "unknown".into());
-    let date = utc_date();
+    let date = utc_date(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let shown = |l: Option<f64>| l.map_or("unknown".to_string(), |l| format!("{l:.2}"));
     let _ = writeln!(
@@ -324,24 +328,6 @@ fn profile_text(m: &Measured, host_name: &str, command: &str, b: &Budget, load: 
         );
     }
     t
-}
-
-/// Today's date (UTC) from the system clock, as YYYY-MM-DD.
-fn utc_date() -> String {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The profile beside the published defaults, as designs would use each.

@@ -247,12 +247,22 @@ fn holder_text() -> String {
     )
 }
 
-/// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC` (civil from days, after
-/// Howard Hinnant's algorithm).
+/// Seconds since 1970 as `YYYY-MM-DD HH:MM:SS UTC`.
 fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let z = days + 719_468;
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        utc_date(secs),
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// The UTC date of `secs` since 1970 as `YYYY-MM-DD` (civil from days,
+/// after Howard Hinnant's algorithm).
+pub fn utc_date(secs: u64) -> String {
+    let z = (secs / 86_400) as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -261,12 +271,7 @@ fn utc(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 #[cfg(test)]
