@@ -30,6 +30,22 @@ fn chain(services: &str, rate: f64, requests: u64) -> String {
 }
 
 /// Every one of `count` observations was exactly `ns`.
+/// `chain`'s workload measured by time instead of count: the window opens
+/// half a gap before the first arrival and closes half a gap after the
+/// last, so all the CPU of those requests (each far shorter than half a
+/// gap) is inside it, for busy-time checks.
+fn windowed(text: &str, rate: f64, requests: u64) -> String {
+    let gap = (1e9 / rate) as u64;
+    text.replace(
+        &format!("requests = {requests}\n"),
+        &format!(
+            "warmup = \"{}ns\"\nduration = \"{}ns\"\n",
+            gap / 2,
+            requests * gap
+        ),
+    )
+}
+
 fn all_exactly(what: &str, h: &LatencyHistogram, count: u64, ns: u64) {
     let got = (h.count(), h.min(), h.max(), h.mean());
     assert_eq!(
@@ -211,6 +227,68 @@ fn worker_thread_limit_serialises() {
 /// end to end 0.5 + 1 + 45 + 0.5 = 47 ms, every request counted, all failed.
 /// A 20 ms client timeout cuts each request at exactly 20 ms. A callee faster
 /// than the timeout is unaffected: 5 ms, no failures.
+/// `wakeup`: a job that finds the core idle waits 0.5 ms before its 0.9 ms
+/// of CPU; one that queued does not. Requests 100 ms apart each pay it
+/// (1 + 0.5 + 0.9 = 2.4 ms), and it is no CPU: busy time stays 0.9 ms a
+/// request. When a calls b twice at once, the first call wakes b's core
+/// (1 + 0.5 + 0.9 = 2.4 ms) and the second waits for it to finish and pays
+/// no wake-up of its own (1 + 1.4 + 0.9 = 3.3 ms): 4.3 ms end to end.
+#[test]
+fn wakeup_is_paid_only_by_jobs_that_find_the_core_idle() {
+    let service = "[services.a]\nwakeup = \"0.5ms\"\nendpoints.e.cpu = \"0.9ms\"";
+    let (_, r) = run(&windowed(&chain(service, 10.0, 20), 10.0, 20));
+    all_exactly("spaced", &r.endpoints[0].latency, 20, 2_400_000);
+    assert_eq!(r.service(0).busy.iter().sum::<u64>(), 20 * 900_000);
+    let (_, r) = run(&chain(
+        r#"
+[services.a]
+endpoints.e.stages = [[{ call = "b.e", times = 2, parallel = true }]]
+[services.b]
+wakeup = "0.5ms"
+endpoints.e.cpu = "0.9ms""#,
+        10.0,
+        20,
+    ));
+    all_exactly("two at once", &r.endpoints[0].latency, 20, 4_300_000);
+    assert_eq!(
+        values(&r.edges[0].latency),
+        vec![(2_400_000, 20), (3_300_000, 20)],
+        "a -> b calls"
+    );
+}
+
+/// `cpu_off_path`: b's 0.5 ms on the path, then 0.5 ms the call does not
+/// wait for. a calls b twice in a row over 0.2 ms round trips: the first
+/// call takes 0.2 + 0.5 = 0.7 ms and leaves b's core busy until 0.5 ms
+/// after it answered; the second reaches b 0.3 ms before that, waits, and
+/// takes 0.2 + 0.3 + 0.5 = 1.0 ms. End to end 0.2 + 0.7 + 1.0 = 1.9 ms;
+/// b's core is busy 1 ms a call.
+#[test]
+fn off_path_cpu_holds_the_core_but_not_the_call() {
+    let text = windowed(
+        &chain(
+            r#"
+[services.a]
+endpoints.e.stages = [[{ call = "b.e", times = 2 }]]
+[services.b]
+endpoints.e = { cpu = "0.5ms", cpu_off_path = "0.5ms" }"#,
+            10.0,
+            20,
+        ),
+        10.0,
+        20,
+    )
+    .replace("rtt = \"1ms\"", "rtt = \"0.2ms\"");
+    let (_, r) = run(&text);
+    all_exactly("end to end", &r.endpoints[0].latency, 20, 1_900_000);
+    assert_eq!(
+        values(&r.edges[0].latency),
+        vec![(700_000, 20), (1_000_000, 20)],
+        "a -> b calls"
+    );
+    assert_eq!(r.service(1).busy.iter().sum::<u64>(), 40 * 1_000_000);
+}
+
 #[test]
 fn timeouts_and_retries() {
     let services = |cpu| {

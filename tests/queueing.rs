@@ -9,7 +9,7 @@
 
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
-use ztsim::model::metrics::{LatencyHistogram, RunMetrics};
+use ztsim::model::metrics::{LatencyHistogram, RunMetrics, StationOwner};
 use ztsim::model::{Replications, Topology, run_replications};
 use ztsim::report::summarize;
 
@@ -318,6 +318,70 @@ endpoints.e.cpu = { dist = "exponential", mean = "0.7ms" }"#,
             0.03,
         );
     }
+}
+
+/// A load generator with a core of its own is the first station of a
+/// tandem: its CPU per request (exponential, 0.6 ms) queues for that core
+/// (M/M/1), then the service's (exponential, 0.8 ms), so the end-to-end
+/// latency is Exp(mu_c - lambda) + Exp(mu_s - lambda). Without
+/// `client_cores` the same CPU is a delay that never queues: latency is
+/// S_c + the service's M/M/1 sojourn, and there is no client station.
+#[test]
+fn load_generator_with_one_core_is_a_tandem_queue() {
+    let (lambda, sc, ss) = (1000.0, 0.6e-3, 0.8e-3);
+    let text = |cores: &str| {
+        topology(
+            "[services.s]\nendpoints.e.cpu = { dist = \"exponential\", mean = \"0.8ms\" }",
+            &format!(
+                "arrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"2s\"\nrequests = 400000\n\
+                 seed = 45\nreplications = 16\n{cores}\
+                 client_cpu = {{ dist = \"exponential\", mean = \"0.6ms\" }}\n\
+                 entry = [{{ endpoint = \"s.e\" }}]"
+            ),
+        )
+    };
+    let mm1 = |s: f64| mmc_wait(1, lambda, 1.0 / s) * S;
+    let (_, runs) = run(&text("client_cores = 1\n"));
+    let client = |r: &RunMetrics| r.station(StationOwner::Client).cloned().unwrap();
+    check(
+        "client core mean wait",
+        &pool(&runs, |r| {
+            let m = client(r);
+            (m.waited as f64, m.jobs as f64)
+        }),
+        mm1(sc),
+        0.03,
+    );
+    check(
+        "client core utilisation",
+        &pool(&runs, |r| (client(r).utilisation(), 1.0)),
+        lambda * sc,
+        0.01,
+    );
+    check(
+        "client then service, end-to-end mean",
+        &mean_of(&runs, |r| &r.endpoints[0].latency),
+        mm1(sc) + sc * S + mm1(ss) + ss * S,
+        0.03,
+    );
+    let all = merged(&runs, |r| &r.endpoints[0].latency);
+    let (tc, ts) = (1.0 / sc - lambda, 1.0 / ss - lambda);
+    for q in [0.5, 0.9, 0.99] {
+        close(
+            &format!("client then service, latency p{}", q * 100.0),
+            all.quantile(q).unwrap(),
+            quantile(|t| hypoexp_tail(tc, ts, t), q) * S,
+            0.03,
+        );
+    }
+    let (_, runs) = run(&text(""));
+    assert!(runs[0].station(StationOwner::Client).is_none());
+    check(
+        "client CPU as a delay, end-to-end mean",
+        &mean_of(&runs, |r| &r.endpoints[0].latency),
+        sc * S + mm1(ss) + ss * S,
+        0.03,
+    );
 }
 
 /// Random balancing splits a Poisson stream into independent Poisson streams:

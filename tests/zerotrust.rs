@@ -660,6 +660,37 @@ fn expired_tickets_force_full_handshakes() {
     }
 }
 
+/// A load generator with a core: its own CPU per request and the client
+/// side of each handshake run there, on the request's path (TCP 1 RTT, TLS
+/// 1.3 1 RTT, the request 1 RTT, then 100 + 300 us of client CPU: 3.4 ms),
+/// booked as business and handshake CPU of the `Client` station group; its
+/// 200 us off the path (closing the connection) is busy time, no latency.
+#[test]
+fn load_generator_cpu_runs_on_its_own_core() {
+    let n = 20;
+    let t = topo(&one_call(n).replace(
+        "[workload]\n",
+        "[workload]\nclient_cores = 1\nclient_cpu = \"100us\"\nclient_cpu_off_path = \"200us\"\n",
+    ));
+    let d = design(
+        &t,
+        &format!(
+            "[transport]\nsecurity = \"tls\"\ntls_version = \"1.3\"\n\
+             {}\n{PER_REQUEST}",
+            ZERO_HANDSHAKE_CPU.replace("client_full = \"0us\"", "client_full = \"300us\"")
+        ),
+    );
+    let r = run(&t, &d);
+    exactly(
+        "client CPU on its core",
+        &r.endpoints[0].latency,
+        &[(3400 * US, n)],
+    );
+    let b = busy(&r, StationOwner::Client);
+    assert_eq!((b[0], b[1]), (n * 300 * US, n * 300 * US), "{b:?}");
+    assert_eq!(b.iter().sum::<u64>(), n * 600 * US, "{b:?}");
+}
+
 /// client -> api with `replicas` replicas balanced by `balance`; `n`
 /// requests 10 ms apart on new TLS 1.3 connections with tickets.
 fn replicated(replicas: u32, balance: &str, n: u64) -> String {

@@ -35,6 +35,8 @@ struct Waiting {
 #[derive(Debug)]
 pub struct Station {
     servers: u32,
+    /// Time an idle core takes to start a job (see [`Station::wakeup`]).
+    wakeup: Nanos,
     busy: u32,
     queue: VecDeque<Waiting>,
     window: (Nanos, Nanos),
@@ -46,6 +48,7 @@ impl Station {
     pub fn new(servers: u32, window: (Nanos, Nanos)) -> Self {
         Self {
             servers,
+            wakeup: 0,
             busy: 0,
             queue: VecDeque::new(),
             window,
@@ -108,6 +111,19 @@ impl Station {
                 None
             }
         }
+    }
+
+    /// Sets the time an idle core takes to start a job.
+    pub fn set_wakeup(&mut self, wakeup: Nanos) {
+        self.wakeup = wakeup;
+    }
+
+    /// Time a job that finds a core idle waits before it runs (a core
+    /// leaving a sleep state, a virtual CPU being scheduled again): the job
+    /// holds the core meanwhile but spends no CPU. A job that queued starts
+    /// on a core that was running, and pays nothing.
+    pub fn wakeup(&self) -> Nanos {
+        self.wakeup
     }
 
     /// Cores.

@@ -272,6 +272,8 @@ pub enum StationOwner {
     /// The waypoint proxies.
     #[default]
     Waypoint,
+    /// The load generator, when it has cores of its own.
+    Client,
 }
 
 /// CPU and queueing of a group of stations (one owner), summed.

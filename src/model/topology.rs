@@ -83,6 +83,8 @@ pub struct Service {
     pub replicas: u32,
     /// Cores per replica.
     pub cores: u32,
+    /// Time an idle core of a replica takes to start a job (ns).
+    pub wakeup: Nanos,
     /// Worker threads per replica, if limited: a call holds one from arrival
     /// to response, including while it waits on its children.
     pub concurrency: Option<u32>,
@@ -110,6 +112,9 @@ pub struct Endpoint {
     pub service: ServiceId,
     /// CPU demand per call, run before the stages.
     pub cpu: Dist,
+    /// CPU per call that runs after `cpu` on the same core but off the
+    /// call's path: the core stays busy, the call does not wait.
+    pub cpu_off_path: Dist,
     /// Request payload in bytes.
     pub request_bytes: u64,
     /// Response payload in bytes.
@@ -223,6 +228,16 @@ pub struct Workload {
     pub entries: Vec<(EndpointId, f64)>,
     /// Where the clients are.
     pub client_zone: ZoneId,
+    /// The load generator's cores: None, its CPU is a delay that never
+    /// queues (a client that cannot saturate); Some(n), it runs on n cores
+    /// of its own and its work waits for them.
+    pub client_cores: Option<u32>,
+    /// The client's own CPU per request it sends (building, writing and
+    /// reading it), outside TLS.
+    pub client_cpu: Dist,
+    /// The client's CPU per request off the request's path (closing a
+    /// connection): after `client_cpu`, holding the client's core.
+    pub client_cpu_off_path: Dist,
     /// Simulated time before measurement starts.
     pub warmup: Nanos,
     /// Measurement length.

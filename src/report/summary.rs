@@ -313,6 +313,7 @@ fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
             "node-proxy",
         ),
         StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
+        StationOwner::Client => ("load generator".to_string(), "client"),
     }
 }
 
@@ -504,7 +505,8 @@ fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSummary> {
         .collect()
 }
 
-/// Each proxy station (node proxies, waypoints, policy sidecars...).
+/// Each station group besides the services' own cores: proxies (node
+/// proxies, waypoints, policy sidecars...) and a load generator with cores.
 fn proxies(topo: &Topology, runs: &[Replication]) -> Vec<ProxySummary> {
     runs[0]
         .stations

@@ -94,6 +94,9 @@ pub(super) struct ServiceFile {
     #[serde(default = "one")]
     #[schemars(range(min = 1))]
     pub(super) cores: i64,
+    /// Time a job that finds one of the replica's cores idle waits before it runs (the core leaving a sleep state, a virtual CPU scheduled back in): the job holds the core meanwhile but spends no CPU; a job that queued behind another pays nothing. At most 1s. Default: "0s".
+    #[schemars(extend("default" = "0s"))]
+    pub(super) wakeup: Option<Dur>,
     /// Worker threads per replica, held by a call until it responds (including while it waits on its children). Default: unlimited.
     #[schemars(range(min = 1))]
     pub(super) concurrency: Option<i64>,
@@ -114,6 +117,8 @@ fn one() -> i64 {
 pub(super) struct EndpointFile {
     /// Business CPU demand per call, run on one of the replica's cores before the first stage. Default: zero.
     pub(super) cpu: Option<DistSpec>,
+    /// CPU per call that runs right after `cpu` on the same core but off the call's path (closing a connection, writing a log after responding): it holds the core, so later calls wait for it, but this call does not. Default: zero.
+    pub(super) cpu_off_path: Option<DistSpec>,
     /// Bytes of the request to this endpoint. Default: 0.
     #[schemars(extend("default" = 0))]
     pub(super) request_size: Option<Bytes>,
@@ -208,6 +213,13 @@ pub(super) struct WorkloadFile {
     pub(super) think: Option<DistSpec>,
     /// Where the users are, for the RTT of the client -> entry hop. Default: the first zone in the file.
     pub(super) client_zone: Option<String>,
+    /// The load generator's own cores, when it can saturate (a benchmark client on one core): its CPU per request (`client_cpu`, the client side of handshakes, bulk crypto) then queues for them. Default: unbounded, the client's CPU is a delay.
+    #[schemars(range(min = 1))]
+    pub(super) client_cores: Option<i64>,
+    /// The client's own CPU per request it sends (building, writing, reading; TLS is separate), on `client_cores` when given. Default: zero.
+    pub(super) client_cpu: Option<DistSpec>,
+    /// The client's CPU per request off the request's path (closing its connection after the response): it holds `client_cores` after `client_cpu`, so later requests wait for it, but this one does not. Default: zero.
+    pub(super) client_cpu_off_path: Option<DistSpec>,
     /// Simulated time before measurement starts. Default: "0s".
     #[schemars(extend("default" = "0s"))]
     pub(super) warmup: Option<Dur>,

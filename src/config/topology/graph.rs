@@ -12,6 +12,10 @@ use crate::model::dist::Dist;
 use crate::model::topology::{
     Balance, CallSpec, Endpoint, EndpointId, Network, Service, Topology, ZoneId,
 };
+use crate::units::Nanos;
+
+/// Longest wake-up a service's core may take.
+const MAX_WAKEUP: Nanos = 1_000_000_000;
 
 /// The services, endpoints and calls of a topology as they are compiled.
 #[derive(Default)]
@@ -85,6 +89,10 @@ impl Compiler<'_> {
                 .cpu
                 .as_ref()
                 .map_or(Dist::ZERO, |c| self.dist(c, &epath.key("cpu")));
+            let cpu_off_path = ep
+                .cpu_off_path
+                .as_ref()
+                .map_or(Dist::ZERO, |c| self.dist(c, &epath.key("cpu_off_path")));
             let mut stages = Vec::new();
             for (si, stage) in ep.stages.iter().enumerate() {
                 let mut ids = Vec::new();
@@ -101,6 +109,7 @@ impl Compiler<'_> {
                 name: format!("{sname}.{ename}"),
                 service: sid,
                 cpu,
+                cpu_off_path,
                 request_bytes: ep.request_size.map_or(0, |b| b.0),
                 response_bytes: ep.response_size.map_or(0, |b| b.0),
                 stages,
@@ -119,6 +128,17 @@ impl Compiler<'_> {
             name: sname.to_string(),
             replicas: self.count(svc.replicas, 1, &sp.key("replicas"), "replicas"),
             cores: self.count(svc.cores, 1, &sp.key("cores"), "cores"),
+            wakeup: match svc.wakeup {
+                Some(w) if w.0 > MAX_WAKEUP => {
+                    self.error(
+                        &sp.key("wakeup"),
+                        format!("a wake-up of {}ns is beyond 1s; give at most \"1s\" (a core that takes longer to start a job is not asleep)", w.0),
+                    );
+                    0
+                }
+                Some(w) => w.0,
+                None => 0,
+            },
             concurrency,
             balance: match svc.balance {
                 None | Some(BalanceFile::RoundRobin) => Balance::RoundRobin,

@@ -92,6 +92,17 @@ impl Compiler<'_> {
             arrivals,
             entries,
             client_zone,
+            client_cores: w
+                .client_cores
+                .map(|c| self.count(c, 1, &wp.key("client_cores"), "client_cores")),
+            client_cpu: w
+                .client_cpu
+                .as_ref()
+                .map_or(Dist::ZERO, |d| self.dist(d, &wp.key("client_cpu"))),
+            client_cpu_off_path: w
+                .client_cpu_off_path
+                .as_ref()
+                .map_or(Dist::ZERO, |d| self.dist(d, &wp.key("client_cpu_off_path"))),
             warmup,
             window,
             timeout: w.timeout.map(|t| t.0),

@@ -49,8 +49,8 @@ impl Stations {
 
 /// Builds the system of `topo` under `design`, measured over `window`.
 /// Stations are numbered replicas first (each with its sidecar and policy
-/// sidecar), then node proxies, then waypoints; peers replicas first, then
-/// the client, then node proxies.
+/// sidecar), then the client's when it has cores, then node proxies, then
+/// waypoints; peers replicas first, then the client, then node proxies.
 pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -> Deployment {
     let mut st = Stations {
         window,
@@ -58,7 +58,12 @@ pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -
         owners: Vec::new(),
     };
     let (replicas, replica_base) = replicas(&mut st, topo, design);
+    let client_station = topo
+        .workload
+        .client_cores
+        .map_or(NONE, |cores| st.add(cores, StationOwner::Client));
     let (mut peers, client_peer) = peers(&replicas, design, topo.workload.client_zone);
+    peers[client_peer as usize].station = client_station;
     let node_peer = node_proxies(&mut st, topo, design, &replicas, &mut peers);
     let waypoints = waypoints(&mut st, topo, design);
     Deployment {
@@ -82,6 +87,7 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
         replica_base.push(replicas.len() as u32);
         for i in 0..svc.replicas {
             let cores = st.add(svc.cores, StationOwner::Service(s as u32));
+            st.stations[cores as usize].set_wakeup(svc.wakeup);
             let sidecar = match (sidecars, design.proxy.shares_service_cores) {
                 (false, _) => NONE,
                 (true, true) => cores,

@@ -2,7 +2,8 @@
 //! ticket cache, the handshake CPU on both sides (client in the origin job,
 //! server where TLS terminates), the flights between them, and the tickets
 //! a finished handshake leaves. The origin job also carries the outbound
-//! proxy's CPU and the bulk crypto.
+//! proxy's CPU, the bulk crypto and, for a user request, the client's own
+//! CPU (`workload.client_cpu`).
 
 use super::state::{Call, Handshake, NONE, Phase, sum};
 use super::{Probe, Simulation, label};
@@ -78,18 +79,29 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Handshake::Resumed | Handshake::ZeroRtt => hs.client_resumed,
         };
         let origin = self.peers[c.origin as usize];
+        let mut off = CpuParts::default();
+        if c.origin == self.client_peer {
+            let w = &self.topo.workload;
+            let mut rng = rng::call_rng(derive(c.key, label::CLIENT));
+            let after = w.client_cpu_off_path.sample(&mut rng);
+            parts[Cpu::Business as usize] = w.client_cpu.sample(&mut rng) + after;
+            off[Cpu::Business as usize] = after;
+        }
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let bytes = ep.request_bytes + ep.response_bytes;
         if self.encrypted(&c) {
             parts[Cpu::Bulk as usize] = round(bytes as f64 * d.transport.bulk_ns_per_byte);
         }
-        let mut off = 0;
         if origin.proxy {
             let (cpu, tail) = self.proxy_cpu(c.key, bytes);
             parts[Cpu::Proxy as usize] = cpu;
-            off = tail;
+            off[Cpu::Proxy as usize] = tail[Cpu::Proxy as usize];
         }
-        if !origin.proxy && c.handshake == Handshake::None && origin.station != NONE {
+        if !origin.proxy
+            && c.handshake == Handshake::None
+            && origin.station != NONE
+            && parts[Cpu::Business as usize] == 0
+        {
             // Library TLS on an established connection: the calling thread
             // encrypts its request in microseconds as it sends. Queueing that
             // behind millisecond jobs (non-preemptive FCFS) would overstate

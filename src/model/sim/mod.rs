@@ -66,8 +66,9 @@ mod workload;
 
 use rustc_hash::FxHashMap;
 
-use super::cost::{Cpu, CpuParts, Span, span_of};
+use super::cost::{CpuParts, Span, span_of};
 use super::design::{Design, ProxyMode, Reuse, Security};
+use super::dist::Dist;
 use super::metrics::{Counters, Outcomes, RunMetrics, StationOwner};
 pub use super::probe::{NoProbe, Probe};
 use super::topology::{Arrivals, Topology, Window, ZoneId};
@@ -124,6 +125,8 @@ mod label {
     /// Which requests an export samples: from the request's key, so the
     /// same requests whatever the design.
     pub const SAMPLE: u64 = 22;
+    pub const CLIENT: u64 = 23;
+    pub const CPU_OFF_PATH: u64 = 24;
 }
 
 /// The state of one replication.
@@ -213,7 +216,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let peers_len = d.peers.len();
         Simulation {
             timers: deploy::timer_lanes(topo),
-            direct: direct(design),
+            direct: direct(design)
+                && topo.workload.client_cpu == Dist::ZERO
+                && topo.workload.client_cpu_off_path == Dist::ZERO,
             topo,
             design,
             queue: EventQueue::new(),
@@ -365,26 +370,31 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Runs a CPU job of `parts` on `station` (NONE: a client-side delay),
     /// continuing in `phase` when done. Zero demand continues at once.
     fn job(&mut self, slot: u32, station: u32, parts: CpuParts, phase: Phase) {
-        self.job_with_tail(slot, station, parts, 0, phase);
+        self.job_with_tail(slot, station, parts, CpuParts::default(), phase);
     }
 
-    /// [`Self::job`] whose last `off` nanoseconds (part of its `Proxy` CPU)
-    /// run off the call's critical path: the call moves on after `demand -
-    /// off`, while the core stays busy (and later jobs wait) for the whole
-    /// demand (`[proxy] off_path_fraction`, docs/design.md).
+    /// [`Self::job`] whose last `off` nanoseconds (by category, each at most
+    /// that category's part) run off the call's critical path: the call
+    /// moves on after `demand - off`, while the core stays busy (and later
+    /// jobs wait) for the whole demand (`[proxy] off_path_fraction`,
+    /// docs/design.md; `cpu_off_path`, docs/topology.md).
     fn job_with_tail(
         &mut self,
         slot: u32,
         station: u32,
         parts: CpuParts,
-        off: Nanos,
+        mut off: CpuParts,
         phase: Phase,
     ) {
         let demand = sum(&parts);
-        let off = off.min(parts[Cpu::Proxy as usize]);
+        for (o, &p) in off.iter_mut().zip(&parts) {
+            *o = (*o).min(p);
+        }
         let cost = &mut self.costs[slot as usize];
         cost.parts = parts;
         cost.off = off;
+        cost.wake = 0;
+        let off = sum(&off);
         let c = self.calls.get_mut(slot);
         c.phase = phase;
         c.station = station;
@@ -398,8 +408,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let now = self.queue.now();
         let st = &mut self.stations[station as usize];
         if st.arrive(slot, now) {
-            st.start(now, &parts, 0);
-            self.schedule_done(slot, station, demand, off);
+            let wake = st.wakeup();
+            st.start(now.saturating_add(wake), &parts, 0);
+            self.costs[slot as usize].wake = wake;
+            self.schedule_done(slot, station, demand + wake, off);
         }
     }
 
@@ -431,7 +443,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let now = self.queue.now();
         if let Some((next, waited)) = self.stations[station as usize].depart(now) {
             let cost = &self.costs[next as usize];
-            let (parts, off) = (cost.parts, cost.off);
+            let (parts, off) = (cost.parts, sum(&cost.off));
             self.stations[station as usize].start(now, &parts, waited);
             self.span(next, Span::Queueing);
             self.schedule_done(next, station, sum(&parts), off);
@@ -494,10 +506,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let cost = &mut self.costs[slot as usize];
         // Only the on-path part of the job is the call's time.
         let mut parts = cost.parts;
-        parts[Cpu::Proxy as usize] -= cost.off;
+        for (p, &o) in parts.iter_mut().zip(&cost.off) {
+            *p -= o;
+        }
         for (cat, &d) in parts.iter().enumerate() {
             cost.attr[span_of(cat) as usize] += d;
         }
+        cost.attr[Span::Queueing as usize] += cost.wake;
         if P::ON && self.probe.recorder().is_some() {
             self.note_job(slot, c.phase, c.mark, now, parts);
         }

@@ -14,8 +14,8 @@ use crate::units::Nanos;
 impl<'t, P: Probe> Simulation<'t, P> {
     /// A sidecar's or node proxy's CPU for one request of `bytes`, and the
     /// part of it that runs off the request's critical path (`[proxy]
-    /// off_path_fraction` of the per-request CPU).
-    pub(super) fn proxy_cpu(&self, key: u64, bytes: u64) -> (Nanos, Nanos) {
+    /// off_path_fraction` of the per-request CPU, as an off-path tail).
+    pub(super) fn proxy_cpu(&self, key: u64, bytes: u64) -> (Nanos, CpuParts) {
         let cost = &self.design.proxy.cost;
         let per_request = match &cost.request_cpu {
             Dist::Constant(v) => *v,
@@ -26,7 +26,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
         } else {
             0
         };
-        (per_request + round(bytes as f64 * cost.ns_per_byte), off)
+        let mut tail = CpuParts::default();
+        tail[Cpu::Proxy as usize] = off;
+        (per_request + round(bytes as f64 * cost.ns_per_byte), tail)
     }
 
     /// The request reached the first hop after the network: the waypoint, or
@@ -101,7 +103,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let cost = &mut self.costs[slot as usize];
         cost.service_parts = parts;
-        cost.service_off = 0;
+        cost.service_off = CpuParts::default();
         self.authorize(slot);
     }
 

@@ -57,8 +57,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
         {
             self.authz_at(slot, &mut parts);
         }
+        let after = &self.topo.endpoints[c.endpoint as usize].cpu_off_path;
+        let mut off = self.costs[slot as usize].service_off;
+        if *after != Dist::ZERO {
+            let t = after.sample(&mut rng::call_rng(derive(c.key, label::CPU_OFF_PATH)));
+            parts[category as usize] += t;
+            off[category as usize] += t;
+        }
         let station = self.replicas[c.replica as usize].cores;
-        let off = self.costs[slot as usize].service_off;
         self.job_with_tail(slot, station, parts, off, Phase::ServiceJob);
     }
 

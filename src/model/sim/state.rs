@@ -124,14 +124,18 @@ pub(super) struct TimerLane {
 pub(super) struct Costs {
     /// The current job's demand by CPU category.
     pub(super) parts: CpuParts,
-    /// The off-path tail of the current job (part of its `Proxy` CPU): the
-    /// core stays busy for it after the call has moved on.
-    pub(super) off: Nanos,
+    /// The off-path tail of the current job, by category (a proxy's
+    /// `off_path_fraction`, an endpoint's or the client's `cpu_off_path`):
+    /// the core stays busy for it after the call has moved on.
+    pub(super) off: CpuParts,
     /// CPU owed to the service's own cores, gathered on the way in (a policy
     /// sidecar job may run in between).
     pub(super) service_parts: CpuParts,
     /// The off-path tail of `service_parts` (a sidecar on the pod's cores).
-    pub(super) service_off: Nanos,
+    pub(super) service_off: CpuParts,
+    /// The wake-up the current job paid before it ran (it found its core
+    /// idle): queueing time.
+    pub(super) wake: Nanos,
     /// Time spent so far, by critical-path span.
     pub(super) attr: Attribution,
 }
