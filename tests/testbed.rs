@@ -81,8 +81,9 @@ fn quick_testbed_writes_a_well_formed_csv_the_chart_and_the_model() {
     let png = std::fs::read(out.join("testbed.png")).expect("testbed.png");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     for f in [
-        "model/topology.toml",
+        "model/plain-ka.topology.toml",
         "model/plain-ka.toml",
+        "model/tls13-full.topology.toml",
         "model/tls13-full.toml",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
@@ -93,7 +94,7 @@ fn quick_testbed_writes_a_well_formed_csv_the_chart_and_the_model() {
         &[
             "validate",
             "output/testbed/model/tls13-full.toml",
-            "output/testbed/model/topology.toml",
+            "output/testbed/model/tls13-full.topology.toml",
         ],
     ));
     check.expect_code(0);

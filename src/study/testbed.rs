@@ -1,7 +1,8 @@
 //! ztsim's prediction of the loopback testbed (`ztsim testbed`): the same
 //! system written as a topology and a design (one zone whose round trip is
-//! the loopback's, the client outside, one service of one core whose CPU
-//! per request is the handler's plus the server's per-request IO; the
+//! the loopback's, a load generator of one core, one service of one core;
+//! each side's CPU per request outside TLS and the checks as measured in
+//! place, on and off the request's path; the
 //! design's TLS, connection reuse, JWT and policy with the figures measured
 //! in the same run), simulated at the same rates. The files are ordinary
 //! topology and design text, so they meet the same checks as a user's and
@@ -18,9 +19,19 @@ pub struct System {
     /// Loopback round trip between the load generator and the server, ns,
     /// without the server's own CPU (that is in `service_cpu_ns`).
     pub rtt_ns: f64,
+    /// Time the server's idle core takes to start a request, ns.
+    pub wakeup_ns: f64,
     /// Server CPU per request outside TLS and the checks: the handler's spin
     /// plus reading, framing and writing, ns.
     pub service_cpu_ns: f64,
+    /// Server CPU per request after the response (closing the connection),
+    /// ns: it holds the core but no request waits for it.
+    pub service_off_path_ns: f64,
+    /// The load generator's CPU per request outside TLS (on its one core),
+    /// ns.
+    pub client_cpu_ns: f64,
+    /// The load generator's CPU per request after the response, ns.
+    pub client_off_path_ns: f64,
     /// Bytes of a request on the wire (framing included).
     pub request_bytes: usize,
     /// Bytes of a response on the wire (framing included).
@@ -117,13 +128,18 @@ pub fn topology_text(s: &System, rate_rps: f64) -> String {
         "# The loopback testbed as ztsim models it (written by `ztsim testbed`).\n\
          name = \"testbed\"\n\n\
          [zones.loopback]\nrtt = {rtt}\n\n\
-         [services.server]\nzones = [\"loopback\"]\nreplicas = 1\ncores = 1\n\n\
-         [services.server.endpoints.handle]\ncpu = {cpu}\nrequest_size = \"{req}B\"\nresponse_size = \"{resp}B\"\n\n\
+         [services.server]\nzones = [\"loopback\"]\nreplicas = 1\ncores = 1\nwakeup = {wakeup}\n\n\
+         [services.server.endpoints.handle]\ncpu = {cpu}\ncpu_off_path = {cpu_off}\nrequest_size = \"{req}B\"\nresponse_size = \"{resp}B\"\n\n\
          [workload]\narrivals = \"poisson\"\nrate = {rate_rps}\nclient_zone = \"loopback\"\n\
+         client_cores = 1\nclient_cpu = {client}\nclient_cpu_off_path = {client_off}\n\
          warmup = {warmup}\nduration = {duration}\ntimeout = {timeout}\nseed = {seed}\nreplications = {reps}\n\
          entry = [{{ endpoint = \"server.handle\" }}]\n",
         rtt = ns(s.rtt_ns),
+        wakeup = ns(s.wakeup_ns),
         cpu = ns(s.service_cpu_ns),
+        cpu_off = ns(s.service_off_path_ns),
+        client = ns(s.client_cpu_ns),
+        client_off = ns(s.client_off_path_ns),
         req = s.request_bytes,
         resp = s.response_bytes,
         warmup = ns(s.warmup_ns as f64),

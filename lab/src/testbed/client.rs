@@ -1,8 +1,12 @@
 //! The load generator: open-loop Poisson arrivals from a seed, each sent at
-//! its intended time (the loop polls without sleeping when the next arrival
-//! is under a millisecond away), its latency measured from that intended
-//! time, so a late send or a queue in front of the server is counted (no
-//! coordinated omission). And the closed-loop probes run before a design.
+//! its intended time, its latency measured from that intended time, so a
+//! late send or a queue in front of the server is counted (no coordinated
+//! omission). It never sleeps: it has its core to itself and polls without
+//! blocking, so neither a send nor a response waits for the core to wake
+//! (tens to hundreds of microseconds on a virtual machine, which would
+//! otherwise be measured as latency at light load and vanish under load).
+//! The time it spends working (sending, reading, handshaking) is summed as
+//! its CPU. And the closed-loop probes run before a design.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
@@ -17,7 +21,8 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, Connection, HandshakeKind};
 
 use super::link::{Inbound, Link, frame};
-use super::{pin_current as pin, thread_cpu_ns};
+use super::server::Server;
+use super::{pin_current as pin, steal_ns, thread_cpu_ns};
 use crate::tls::SERVER_NAME;
 use crate::{LabError, fail};
 
@@ -70,6 +75,19 @@ pub struct PhaseResult {
     pub completed_in_window: usize,
     /// The server thread's CPU over the window, ns.
     pub server_cpu_ns: u64,
+    /// The load generator's working time over the window (its loop's turns
+    /// that sent, read or gave up on something), ns: its CPU, as it never
+    /// sleeps and is alone on its core.
+    pub client_busy_ns: u64,
+    /// The part of `client_busy_ns` spent after a response was recorded
+    /// (closing a per-request connection): off every request's path.
+    pub client_after_ns: u64,
+    /// The server's time on connections after their response, over the
+    /// window (its `after_ns`), ns.
+    pub server_after_ns: u64,
+    /// Time the hypervisor took from the server's and the load generator's
+    /// cores over the window (their `steal` in `/proc/stat`), ns.
+    pub steal_ns: u64,
     /// The window's wall-clock length, ns.
     pub window_ns: u64,
     pub handshakes_full: usize,
@@ -138,12 +156,13 @@ struct Driver<'a> {
 }
 
 /// Runs one phase on a thread pinned to `load.core`; the server's CPU is read
-/// from its `task` folder at the window's edges. Returns early (with what was
+/// from its `task` folder, and its time after responses from its counter,
+/// at the window's edges. Returns early (with what was
 /// measured) when `stop` is set.
 pub fn run_phase(
     load: &Load,
     phase: &Phase,
-    server_task: &Path,
+    server: &Server,
     stop: &AtomicBool,
 ) -> Result<PhaseResult, LabError> {
     if !(phase.rate > 0.0 && phase.rate.is_finite()) {
@@ -159,7 +178,7 @@ pub fn run_phase(
     std::thread::scope(|s| {
         s.spawn(|| {
             pin(load.core)?;
-            drive(load, phase, server_task, stop)
+            drive(load, phase, server, stop)
         })
         .join()
         .map_err(|_| LabError("the load generator panicked".into()))?
@@ -169,7 +188,7 @@ pub fn run_phase(
 fn drive(
     load: &Load,
     phase: &Phase,
-    server_task: &Path,
+    server: &Server,
     stop: &AtomicBool,
 ) -> Result<PhaseResult, LabError> {
     let times = arrivals(phase);
@@ -200,14 +219,25 @@ fn drive(
     let hard_end = d.window.1 + timeout + 1_000_000_000;
     loop {
         let now = d.now();
+        let mut worked = false;
         if stop.load(Ordering::Relaxed) || now > hard_end {
             break;
         }
         if cpu_at_start.is_none() && now >= d.window.0 {
-            cpu_at_start = Some((now, thread_cpu_ns(server_task)?));
+            cpu_at_start = Some((
+                now,
+                thread_cpu_ns(&server.task)?,
+                server.after_ns.load(Ordering::Relaxed),
+                steal_ns(server.core)? + steal_ns(load.core)?,
+            ));
         }
         if cpu_at_end.is_none() && now >= d.window.1 {
-            cpu_at_end = Some((now, thread_cpu_ns(server_task)?));
+            cpu_at_end = Some((
+                now,
+                thread_cpu_ns(&server.task)?,
+                server.after_ns.load(Ordering::Relaxed),
+                steal_ns(server.core)? + steal_ns(load.core)?,
+            ));
         }
         while next < times.len() && times[next] <= now {
             d.result.worst_send_lag_ns = d.result.worst_send_lag_ns.max(now - times[next]);
@@ -218,6 +248,7 @@ fn drive(
             in_flight.push_back(next);
             d.dispatch(next)?;
             next += 1;
+            worked = true;
         }
         // Give up on requests past the timeout (the oldest first).
         while let Some(&r) = in_flight.front() {
@@ -226,6 +257,7 @@ fn drive(
             } else if now >= d.requests[r].intended + timeout {
                 in_flight.pop_front();
                 d.give_up(r);
+                worked = true;
             } else {
                 break;
             }
@@ -233,23 +265,23 @@ fn drive(
         if next == times.len() && in_flight.is_empty() && cpu_at_end.is_some() {
             break;
         }
-        let until_next = times.get(next).map_or(u64::MAX, |&t| t.saturating_sub(now));
-        let wait = if until_next < 1_000_000 {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos((until_next - 1_000_000).min(5_000_000))
-        };
-        match d.poll.poll(&mut events, Some(wait)) {
+        match d.poll.poll(&mut events, Some(Duration::ZERO)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(fail("poll", e)),
         }
         for ev in &events {
             d.ready(ev.token());
+            worked = true;
+        }
+        if worked && (d.window.0..d.window.1).contains(&now) {
+            d.result.client_busy_ns += d.now() - now;
         }
     }
-    if let (Some((t0, c0)), Some((t1, c1))) = (cpu_at_start, cpu_at_end) {
+    if let (Some((t0, c0, a0, s0)), Some((t1, c1, a1, s1))) = (cpu_at_start, cpu_at_end) {
         d.result.server_cpu_ns = c1.saturating_sub(c0);
+        d.result.server_after_ns = a1.saturating_sub(a0);
+        d.result.steal_ns = s1.saturating_sub(s0);
         d.result.window_ns = t1 - t0;
     }
     for (_, mut c) in d.conns.drain() {
@@ -402,7 +434,13 @@ impl Driver<'_> {
                     self.result.completed_in_window += 1;
                 }
                 match self.load.pool {
-                    Pool::PerRequest => self.close(token),
+                    Pool::PerRequest => {
+                        let closing = Instant::now();
+                        self.close(token);
+                        if (self.window.0..self.window.1).contains(&now) {
+                            self.result.client_after_ns += closing.elapsed().as_nanos() as u64;
+                        }
+                    }
                     Pool::KeepAlive { .. } if open && flushed => match self.waiting.pop_front() {
                         Some(r) => self.assign(r, token),
                         None => self.idle.push(token),

@@ -58,6 +58,30 @@ pub fn thread_cpu_ns(task: &Path) -> Result<u64, LabError> {
         .ok_or_else(|| LabError(format!("unexpected schedstat: {text:?}")))
 }
 
+/// Time (ns) the hypervisor has kept `core` from running this machine's
+/// work since boot: the `steal` column of its `/proc/stat` line, in clock
+/// ticks. A phase during which it grows was measured on a core that was
+/// not all ours.
+pub fn steal_ns(core: usize) -> Result<u64, LabError> {
+    let text = std::fs::read_to_string("/proc/stat").map_err(|e| fail("reading /proc/stat", e))?;
+    let label = format!("cpu{core}");
+    let ticks: u64 = text
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next() == Some(label.as_str())).then(|| f.nth(7).and_then(|v| v.parse().ok()))?
+        })
+        .ok_or_else(|| LabError(format!("no steal time for {label} in /proc/stat")))?;
+    // SAFETY: sysconf only reads a constant of the running system.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        return Err(LabError(
+            "the clock tick rate (_SC_CLK_TCK) is unknown".into(),
+        ));
+    }
+    Ok(ticks.saturating_mul(1_000_000_000 / hz as u64))
+}
+
 /// The calling thread's `/proc/<pid>/task/<tid>` folder.
 pub(crate) fn own_task() -> Result<std::path::PathBuf, LabError> {
     let link = std::fs::read_link("/proc/thread-self").map_err(|e| fail("/proc/thread-self", e))?;

@@ -2,13 +2,15 @@
 //! non-blocking sockets on 127.0.0.1. Every ready connection is served in the
 //! order the kernel reports it, each request to completion (TLS records,
 //! then JWT verification and the Rego decision if asked, then the spin,
-//! then the response): one CPU serving first come, first served.
+//! then the response): one CPU serving first come, first served. The time
+//! spent on a connection after its last response (closing it) is summed
+//! apart: it is CPU no request waits for.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -54,6 +56,12 @@ pub struct Server {
     pub task: PathBuf,
     /// The spin as calibrated on its core.
     pub spin: Spin,
+    /// The core it is pinned to.
+    pub core: usize,
+    /// Time (ns, wall clock on its own core) spent on connections after
+    /// they were answered and before they spoke again: closing them, off
+    /// every request's path.
+    pub after_ns: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<Result<(), LabError>>>,
 }
@@ -64,15 +72,20 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
         let flag = stop.clone();
+        let core = spec.core;
+        let after_ns = Arc::new(AtomicU64::new(0));
+        let after = after_ns.clone();
         let handle = std::thread::Builder::new()
             .name("testbed-server".into())
-            .spawn(move || serve(spec, &flag, &tx))
+            .spawn(move || serve(spec, &flag, &after, &tx))
             .map_err(|e| fail("starting the server thread", e))?;
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok((addr, task, spin)) => Ok(Server {
                 addr,
                 task,
                 spin,
+                core,
+                after_ns,
                 stop,
                 handle: Some(handle),
             }),
@@ -137,7 +150,12 @@ impl Checks {
     }
 }
 
-fn serve(spec: ServerSpec, stop: &AtomicBool, ready: &mpsc::Sender<Ready>) -> Result<(), LabError> {
+fn serve(
+    spec: ServerSpec,
+    stop: &AtomicBool,
+    after: &AtomicU64,
+    ready: &mpsc::Sender<Ready>,
+) -> Result<(), LabError> {
     pin(spec.core)?;
     let spin = Spin::calibrate();
     let mut checks = match spec.auth {
@@ -160,6 +178,8 @@ fn serve(spec: ServerSpec, stop: &AtomicBool, ready: &mpsc::Sender<Ready>) -> Re
     let _ = ready.send((addr, own_task()?, spin));
     let response = frame(&[0x5a; RESPONSE_BYTES]);
     let mut conns: HashMap<Token, Link> = HashMap::new();
+    // Connections that have had a response and not spoken since.
+    let mut answered: HashSet<Token> = HashSet::new();
     let mut next = 1usize;
     let mut events = Events::with_capacity(1024);
     let born = Instant::now();
@@ -177,10 +197,12 @@ fn serve(spec: ServerSpec, stop: &AtomicBool, ready: &mpsc::Sender<Ready>) -> Re
                 accept(&listener, &poll, &spec.tls, &mut conns, &mut next)?;
                 continue;
             }
+            let turn = Instant::now();
             let Some(link) = conns.get_mut(&ev.token()) else {
                 continue;
             };
             let mut open = link.recv() == Inbound::Open;
+            let mut served = false;
             // Serve every complete request that arrived, in order.
             while open {
                 match link.take_frame() {
@@ -190,6 +212,7 @@ fn serve(spec: ServerSpec, stop: &AtomicBool, ready: &mpsc::Sender<Ready>) -> Re
                         }
                         spin.run(spec.handler_ns);
                         link.send(&response);
+                        served = true;
                     }
                     Ok(None) => break,
                     Err(()) => open = false,
@@ -198,6 +221,18 @@ fn serve(spec: ServerSpec, stop: &AtomicBool, ready: &mpsc::Sender<Ready>) -> Re
             open &= link.flush();
             if !open && let Some(mut l) = conns.remove(&ev.token()) {
                 let _ = poll.registry().deregister(&mut l.sock);
+            }
+            let after_response = if served {
+                answered.insert(ev.token());
+                false
+            } else {
+                answered.contains(&ev.token())
+            };
+            if !open {
+                answered.remove(&ev.token());
+            }
+            if after_response {
+                after.fetch_add(turn.elapsed().as_nanos() as u64, Ordering::Relaxed);
             }
         }
     }

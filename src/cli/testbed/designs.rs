@@ -130,6 +130,21 @@ impl TestbedDesign {
     }
 }
 
+impl TestbedDesign {
+    /// Load generator CPU per request that ztsim's model of the design
+    /// already charges (the client side of the handshake).
+    pub fn client_ns(&self, c: &Costs) -> f64 {
+        self.tls.map_or(0.0, |(v, mutual)| {
+            let h = if v == V12 { c.tls12 } else { c.tls13 };
+            match (self.keep_alive, self.tickets) {
+                (true, _) => 0.0,
+                (false, true) => h.client_resumed,
+                (false, false) => h.client_full + if mutual { h.mtls_client } else { 0.0 },
+            }
+        })
+    }
+}
+
 /// The design named `name`.
 pub fn by_name(name: &str) -> Option<TestbedDesign> {
     ALL.iter().copied().find(|d| d.name == name)

@@ -5,13 +5,13 @@
 //! then each design driven at each rate.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ztsim::report::testbed::Figures;
 use ztsim::study::testbed::HandshakeNs;
 use ztsim_lab::policy::{Engine, Policy};
-use ztsim_lab::testbed::{self, Auth, Load, Phase, Pool, Server, ServerSpec};
+use ztsim_lab::testbed::{self, Auth, Load, Phase, PhaseResult, Pool, Server, ServerSpec};
 use ztsim_lab::tls::{self, Endpoints, Version};
 use ztsim_lab::{Budget, LabError, jwt, policy};
 
@@ -21,6 +21,10 @@ use super::designs::{Costs, MAX_POOL, TestbedDesign, setup};
 pub const REQUEST_BYTES: usize = 512;
 /// Requests of each closed-loop probe.
 const PROBE_REQUESTS: usize = 2000;
+/// Most of the cores' time the hypervisor may take during a rate's window
+/// before it is run again, and how many times it is.
+pub const MAX_STEAL: f64 = 0.01;
+pub const STEAL_RETRIES: usize = 2;
 /// The light-load open-loop probe: 400 requests, the server idle between.
 const LIGHT_RATE: f64 = 200.0;
 const LIGHT_WINDOW: Duration = Duration::from_secs(2);
@@ -33,6 +37,10 @@ pub struct Calibration {
     /// kept-alive plaintext connection with a handler of no CPU, ns (the
     /// server's IO CPU and its core's wake-up included).
     pub probe_rtt_ns: f64,
+    /// Median round trip of the closed-loop probe on a kept-alive
+    /// connection, ns (the server's IO CPU included; its core never idle
+    /// long enough to sleep).
+    pub closed_rtt_ns: f64,
     /// Server CPU per request on a kept-alive connection, handler of no CPU.
     pub io_ns: f64,
     /// Server CPU to accept and close a connection (per-request probe minus
@@ -69,7 +77,7 @@ fn handshake_ns(v: Version, b: &Budget, connection_ns: f64) -> Result<HandshakeN
 /// The quick calibration, the library figures on a thread pinned to the
 /// server's core (the core that pays them in the testbed).
 pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
-    let (probe_rtt_ns, io_ns, connection_ns, spin_ns_per_iter) = probes(cores)?;
+    let (probe_rtt_ns, closed_rtt_ns, io_ns, connection_ns, spin_ns_per_iter) = probes(cores)?;
     let b = *b;
     let costs = std::thread::scope(|s| {
         s.spawn(|| -> Result<Costs, LabError> {
@@ -92,6 +100,7 @@ pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
     Ok(Calibration {
         costs,
         probe_rtt_ns,
+        closed_rtt_ns,
         io_ns,
         connection_ns,
         spin_ns_per_iter,
@@ -99,7 +108,7 @@ pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
 }
 
 /// The closed-loop probes on a plaintext server whose handler burns nothing.
-fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
+fn probes(cores: Cores) -> Result<(f64, f64, f64, f64, f64), LabError> {
     errln!("testbed: probing the loopback round trip and the server's IO CPU");
     let server = Server::start(ServerSpec {
         tls: None,
@@ -122,9 +131,9 @@ fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
     let kept = probe(false)?;
     let fresh = probe(true)?;
     // The round trip as an open-loop request at light load sees it: a
-    // closed loop keeps both cores awake, while a request arriving at an
-    // idle server also waits for its core to wake (tens of microseconds on
-    // a virtual machine), which every request below the knee mostly pays.
+    // closed loop keeps the server's core awake, while a request arriving
+    // at an idle server also waits for its core to wake (tens of
+    // microseconds on a virtual machine). The difference is the wake-up.
     let light = testbed::run_phase(
         &Load {
             addr: server.addr,
@@ -140,7 +149,7 @@ fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
             duration: LIGHT_WINDOW,
             seed: 1,
         },
-        &server.task,
+        &server,
         &AtomicBool::new(false),
     )?;
     let spin = server.spin.ns_per_iter;
@@ -148,8 +157,11 @@ fn probes(cores: Cores) -> Result<(f64, f64, f64, f64), LabError> {
     let mut rtts: Vec<u64> = light.latencies_ns;
     rtts.sort_unstable();
     let median = rank(&rtts, 0.5);
+    let mut closed: Vec<u64> = kept.round_trips_ns.iter().map(|&v| v as u64).collect();
+    closed.sort_unstable();
     Ok((
         median,
+        rank(&closed, 0.5),
         kept.server_cpu_per_request_ns,
         (fresh.server_cpu_per_request_ns - kept.server_cpu_per_request_ns).max(0.0),
         spin,
@@ -172,6 +184,12 @@ pub struct Drive {
 pub struct Measured {
     pub rate: f64,
     pub figures: Figures,
+    /// The load generator's share of its core.
+    pub client_util: f64,
+    /// Share of the two cores' time the hypervisor took during the window.
+    pub steal: f64,
+    /// Runs discarded for steal before this one.
+    pub retries: usize,
     pub resumed_share: Option<f64>,
     pub worst_send_lag_ms: f64,
     pub failed: usize,
@@ -188,6 +206,11 @@ fn body(token: Option<&str>) -> Vec<u8> {
     b
 }
 
+/// Share of the two cores' time the hypervisor took during a run's window.
+fn stolen(r: &PhaseResult) -> f64 {
+    r.steal_ns as f64 / (2 * r.window_ns.max(1)) as f64
+}
+
 /// Nearest-rank quantile of sorted samples.
 fn rank(sorted: &[u64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -197,60 +220,130 @@ fn rank(sorted: &[u64], q: f64) -> f64 {
     sorted[i] as f64
 }
 
-/// Runs `design` at every rate on a fresh server; stops early (returning
-/// what was measured) when `stop` is set.
-pub fn run_design(
-    design: &TestbedDesign,
-    rates: &[f64],
-    drive: &Drive,
-    stop: &AtomicBool,
-) -> Result<Vec<Measured>, LabError> {
-    let ends = match design.tls {
-        Some((v, mutual)) => Some(Endpoints::new(setup(v, mutual), design.tickets)?),
-        None => None,
-    };
-    let (auth, token) = if design.checks {
-        let keys = jwt::Keys::new(jwt::Alg::Es256)?;
-        let token = keys.sign()?;
-        (Some(Auth { keys }), Some(token))
-    } else {
-        (None, None)
-    };
-    let server = Server::start(ServerSpec {
-        tls: ends.as_ref().map(|e| e.server.clone()),
-        handler_ns: drive.handler_ns,
-        auth,
-        core: drive.cores.server,
-    })?;
-    let load = Load {
-        addr: server.addr,
-        tls: ends.as_ref().map(|e| Arc::clone(&e.client)),
-        pool: if design.keep_alive {
-            Pool::KeepAlive { max: MAX_POOL }
+/// A design's CPU per request measured in place: the whole system running
+/// at a moderate rate, each side's CPU over the window divided by the
+/// requests completed in it, and of that the part spent after the
+/// response (closing the connection: a core's time no request waits for).
+/// The in-loop figures (one handshake or check
+/// at a time on a warm core) miss what only the running system pays:
+/// sockets opened and closed, TLS records and buffers, caches shared with
+/// the other work. docs/validation.md.
+#[derive(Debug, Clone, Copy)]
+pub struct InPlace {
+    pub rate: f64,
+    /// The server thread's CPU per request, ns.
+    pub server_ns: f64,
+    /// The part of it after the response (closing the connection), ns.
+    pub server_after_ns: f64,
+    /// The load generator's working time per request, ns.
+    pub client_ns: f64,
+    /// The part of it after the response was recorded, ns.
+    pub client_after_ns: f64,
+}
+
+/// A design's server and load generator, started once for all its rates.
+pub struct Rig {
+    server: Server,
+    load: Load,
+}
+
+impl Rig {
+    /// Starts `design`'s server and prepares its load generator.
+    pub fn start(design: &TestbedDesign, drive: &Drive) -> Result<Rig, LabError> {
+        let ends = match design.tls {
+            Some((v, mutual)) => Some(Endpoints::new(setup(v, mutual), design.tickets)?),
+            None => None,
+        };
+        let (auth, token) = if design.checks {
+            let keys = jwt::Keys::new(jwt::Alg::Es256)?;
+            let token = keys.sign()?;
+            (Some(Auth { keys }), Some(token))
         } else {
-            Pool::PerRequest
-        },
-        body: body(token.as_deref()),
-        timeout: drive.timeout,
-        core: drive.cores.client,
-    };
-    let mut out = Vec::new();
-    for (i, &rate) in rates.iter().enumerate() {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
-            break;
+            (None, None)
+        };
+        let server = Server::start(ServerSpec {
+            tls: ends.as_ref().map(|e| e.server.clone()),
+            handler_ns: drive.handler_ns,
+            auth,
+            core: drive.cores.server,
+        })?;
+        let load = Load {
+            addr: server.addr,
+            tls: ends.as_ref().map(|e| Arc::clone(&e.client)),
+            pool: if design.keep_alive {
+                Pool::KeepAlive { max: MAX_POOL }
+            } else {
+                Pool::PerRequest
+            },
+            body: body(token.as_deref()),
+            timeout: drive.timeout,
+            core: drive.cores.client,
+        };
+        Ok(Rig { server, load })
+    }
+
+    /// The in-place CPU per request at `rate`, over a rate's window after
+    /// twice its warm-up: the first run on a fresh server is the coldest
+    /// (connections, caches and the allocator's arenas still growing), and
+    /// a cold figure would be charged to every rate.
+    pub fn in_place(
+        &self,
+        rate: f64,
+        drive: &Drive,
+        stop: &AtomicBool,
+    ) -> Result<InPlace, LabError> {
+        let phase = Phase {
+            rate,
+            warmup: drive.warmup * 2,
+            duration: drive.duration,
+            seed: drive.seed ^ 0x1A_91AC,
+        };
+        let (r, _) = self.run(&phase, stop)?;
+        let n = r.completed_in_window.max(1) as f64;
+        Ok(InPlace {
+            rate,
+            server_ns: r.server_cpu_ns as f64 / n,
+            server_after_ns: r.server_after_ns as f64 / n,
+            client_ns: r.client_busy_ns as f64 / n,
+            client_after_ns: r.client_after_ns as f64 / n,
+        })
+    }
+
+    /// Runs `phase`; a run during which the hypervisor took more than
+    /// [`MAX_STEAL`] of the two cores' time is run again, at most
+    /// [`STEAL_RETRIES`] times (its figures would be the neighbours', not
+    /// the system's). Returns the last run and how many were discarded.
+    fn run(&self, phase: &Phase, stop: &AtomicBool) -> Result<(PhaseResult, usize), LabError> {
+        let mut r = testbed::run_phase(&self.load, phase, &self.server, stop)?;
+        let mut retries = 0;
+        while stolen(&r) > MAX_STEAL && retries < STEAL_RETRIES && !stop.load(Ordering::SeqCst) {
+            retries += 1;
+            r = testbed::run_phase(&self.load, phase, &self.server, stop)?;
         }
+        Ok((r, retries))
+    }
+
+    /// The design at `rate`, the `i`-th of its rates.
+    pub fn measure(
+        &self,
+        design: &TestbedDesign,
+        rate: f64,
+        i: usize,
+        drive: &Drive,
+        stop: &AtomicBool,
+    ) -> Result<Measured, LabError> {
         let phase = Phase {
             rate,
             warmup: drive.warmup,
             duration: drive.duration,
             seed: drive.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64,
         };
-        let r = testbed::run_phase(&load, &phase, &server.task, stop)?;
+        let (r, retries) = self.run(&phase, stop)?;
         let mut lat = r.latencies_ns.clone();
         lat.sort_unstable();
         let window_s = (r.window_ns as f64 * 1e-9).max(1e-9);
         let handshakes = r.handshakes_full + r.handshakes_resumed;
-        out.push(Measured {
+        Ok(Measured {
             rate,
             figures: Figures {
                 p50_ms: rank(&lat, 0.5) / 1e6,
@@ -260,12 +353,18 @@ pub fn run_design(
                 throughput_rps: r.completed_in_window as f64 / window_s,
                 cpu_util: r.server_cpu_ns as f64 / r.window_ns.max(1) as f64,
             },
+            client_util: r.client_busy_ns as f64 / r.window_ns.max(1) as f64,
+            steal: stolen(&r),
+            retries,
             resumed_share: (design.tickets && handshakes > 0)
                 .then(|| r.handshakes_resumed as f64 / handshakes as f64),
             worst_send_lag_ms: r.worst_send_lag_ns as f64 / 1e6,
             failed: r.failed,
-        });
+        })
     }
-    server.stop()?;
-    Ok(out)
+
+    /// Stops the server and joins its thread.
+    pub fn stop(self) -> Result<(), LabError> {
+        self.server.stop()
+    }
 }

@@ -25,10 +25,10 @@ use super::failure::{Failure, flag_error};
 use super::flags::{FolderFlags, duration_flag, rate_flag};
 use super::terminal::STOP;
 use designs::{ALL, QUICK, TestbedDesign, by_name};
-use measure::{Calibration, Cores, Drive, Measured, REQUEST_BYTES};
+use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig};
 
-/// Rates run, as fractions of each design's capacity estimated from the
-/// calibrated figures: light load to past the knee.
+/// Rates run, as fractions of each design's capacity estimated from its
+/// CPU per request measured in place: light load to past the knee.
 const FULL_FRACTIONS: [f64; 8] = [0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1];
 const QUICK_FRACTIONS: [f64; 3] = [0.3, 0.7, 1.1];
 /// Bytes of every response (the frame's length prefix included).
@@ -247,8 +247,12 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
 /// ztsim's view of the measured system.
 fn system(p: &Plan, cal: &Calibration) -> System {
     System {
-        rtt_ns: (cal.probe_rtt_ns - cal.io_ns).max(1_000.0),
+        rtt_ns: (cal.closed_rtt_ns - cal.io_ns).max(1_000.0),
+        wakeup_ns: (cal.probe_rtt_ns - cal.closed_rtt_ns).max(0.0),
         service_cpu_ns: p.drive.handler_ns as f64 + cal.io_ns,
+        service_off_path_ns: 0.0,
+        client_cpu_ns: 0.0,
+        client_off_path_ns: 0.0,
         request_bytes: REQUEST_BYTES + 4,
         response_bytes: RESPONSE_BYTES,
         warmup_ns: p.drive.warmup.as_nanos() as u64,
@@ -273,10 +277,26 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     outln!("{}", calibration_text(&p, &cal, &sys));
     let mut results = Vec::new();
     let mut notes = Vec::new();
+    let mut systems = Vec::new();
     for d in &p.designs {
         let m = d.model(&cal.costs);
+        let rig = Rig::start(d, &p.drive).map_err(lab_failure)?;
+        // In place at half the load the in-loop figures say the server can
+        // take: below every design's knee, busy enough to be warm.
+        let in_loop = d.server_ns(&cal.costs, sys.service_cpu_ns);
+        let ip = rig
+            .in_place(0.5e9 / in_loop, &p.drive, &STOP)
+            .map_err(lab_failure)?;
+        let sys_d = System {
+            service_cpu_ns: (ip.server_ns - ip.server_after_ns - d.server_ns(&cal.costs, 0.0))
+                .max(0.0),
+            service_off_path_ns: ip.server_after_ns,
+            client_cpu_ns: (ip.client_ns - ip.client_after_ns - d.client_ns(&cal.costs)).max(0.0),
+            client_off_path_ns: ip.client_after_ns,
+            ..sys.clone()
+        };
         let rates = p.rates.clone().unwrap_or_else(|| {
-            let cap = 1e9 / d.server_ns(&cal.costs, sys.service_cpu_ns);
+            let cap = 1e9 / ip.server_ns.max(ip.client_ns).max(1.0);
             p.fractions
                 .iter()
                 .map(|f| (f * cap).round().max(1.0))
@@ -291,14 +311,24 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let measured = measure::run_design(d, &rates, &p.drive, &STOP).map_err(lab_failure)?;
+        let mut measured = Vec::new();
+        for (i, &rate) in rates.iter().enumerate() {
+            if STOP.load(Ordering::SeqCst) {
+                break;
+            }
+            measured.push(
+                rig.measure(d, rate, i, &p.drive, &STOP)
+                    .map_err(lab_failure)?,
+            );
+        }
+        rig.stop().map_err(lab_failure)?;
         if STOP.load(Ordering::SeqCst) {
             return Err(Failure::Interrupted(
                 "testbed: interrupted; every thread stopped, nothing written".into(),
             ));
         }
-        let predicted = model::predict(&sys, &m, &rates).map_err(Failure::BadInput)?;
-        notes.push(design_notes(d.name, &measured));
+        let predicted = model::predict(&sys_d, &m, &rates).map_err(Failure::BadInput)?;
+        notes.push(design_notes(d, &cal, &ip, &sys_d, &measured, in_loop));
         results.push(DesignResult {
             design: d.name.to_string(),
             points: measured
@@ -311,9 +341,10 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
                 })
                 .collect(),
         });
+        systems.push(sys_d);
     }
     out!("{}", table::table(&results));
-    write_outputs(&p, &cal, &sys, &results, &notes)?;
+    write_outputs(&p, &cal, &sys, &systems, &results, &notes)?;
     outln!(
         "\nwrote {} ({:.0} s)",
         p.out.join("testbed.csv").display(),
@@ -322,15 +353,51 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn design_notes(name: &str, m: &[Measured]) -> String {
-    let mut t = format!("{name}:");
+/// What explains a design's figures: its CPU per request in place beside
+/// the in-loop sum, what ztsim was given, and each rate's run.
+fn design_notes(
+    d: &TestbedDesign,
+    cal: &Calibration,
+    ip: &InPlace,
+    sys: &System,
+    m: &[Measured],
+    in_loop: f64,
+) -> String {
+    let us = |ns: f64| ns / 1e3;
+    let client_loop = d.client_ns(&cal.costs);
+    let mut t = format!(
+        "{}: in place at {:.0} rps, server {:.1} us per request, {:.1} of it after the response \
+         (in-loop figures {:.1} us, x{:.2}), load generator {:.1} us, {:.1} after (its handshake in loop \
+         {:.1} us); ztsim: server {:.1} us + TLS and checks + {:.1} off the path, load generator \
+         {:.1} us + handshake + {:.1} off the path\n ",
+        d.name,
+        ip.rate,
+        us(ip.server_ns),
+        us(ip.server_after_ns),
+        us(in_loop),
+        ip.server_ns / in_loop,
+        us(ip.client_ns),
+        us(ip.client_after_ns),
+        us(client_loop),
+        us(sys.service_cpu_ns),
+        us(sys.service_off_path_ns),
+        us(sys.client_cpu_ns),
+        us(sys.client_off_path_ns),
+    );
     for x in m {
         let _ = write!(
             t,
-            " [{:.0} rps: {} failed, worst send lag {:.3} ms{}]",
+            " [{:.0} rps: {} failed, worst send lag {:.3} ms, load generator {:.0}% busy, steal {:.1}%{}{}]",
             x.rate,
             x.failed,
             x.worst_send_lag_ms,
+            x.client_util * 100.0,
+            x.steal * 100.0,
+            if x.retries > 0 {
+                format!(" (run {} times)", x.retries + 1)
+            } else {
+                String::new()
+            },
             x.resumed_share
                 .map_or(String::new(), |s| format!(", {:.0}% resumed", s * 100.0))
         );
@@ -344,15 +411,18 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
     let _ = writeln!(
         t,
         "Calibrated on this host (server core {}, client core {}):\n  \
-         loopback round trip {:.1} us (light-load open-loop probe {:.1} us minus the server's IO {:.1} us per request)\n  \
+         loopback round trip {:.1} us (closed-loop probe {:.1} us minus the server's IO {:.1} us per request)\n  \
+         server core wake-up {:.1} us (light-load open-loop probe {:.1} us minus the closed-loop one)\n  \
          server accept+close of a connection {:.1} us; spin {:.3} ns/iteration\n  \
          handler {:.0} us + IO {:.1} us = {:.1} us per request before TLS and checks\n  \
          ES256 verify {:.1} us (median); Rego RBAC decision median {:.1} us, p99 {:.1} us, mean {:.1} us",
         p.drive.cores.server,
         p.drive.cores.client,
         us(s.rtt_ns),
-        us(c.probe_rtt_ns),
+        us(c.closed_rtt_ns),
         us(c.io_ns),
+        us(s.wakeup_ns),
+        us(c.probe_rtt_ns),
         us(c.connection_ns),
         c.spin_ns_per_iter,
         us(p.drive.handler_ns as f64),
@@ -384,6 +454,7 @@ fn write_outputs(
     p: &Plan,
     cal: &Calibration,
     sys: &System,
+    systems: &[System],
     results: &[DesignResult],
     notes: &[String],
 ) -> Result<(), Failure> {
@@ -394,15 +465,12 @@ fn write_outputs(
     create_dir(&models).map_err(|e| io(&models, e))?;
     let write =
         |path: PathBuf, text: &str| write_atomic(&path, text.as_bytes()).map_err(|e| io(&path, e));
-    let first_rate = results
-        .first()
-        .and_then(|r| r.points.first())
-        .map_or(1.0, |pt| pt.rate_rps);
-    write(
-        models.join("topology.toml"),
-        &model::topology_text(sys, first_rate),
-    )?;
-    for d in &p.designs {
+    for ((d, r), s) in p.designs.iter().zip(results).zip(systems) {
+        let first_rate = r.points.first().map_or(1.0, |pt| pt.rate_rps);
+        write(
+            models.join(format!("{}.topology.toml", d.name)),
+            &model::topology_text(s, first_rate),
+        )?;
         write(
             models.join(format!("{}.toml", d.name)),
             &model::design_text(&d.model(&cal.costs)),
