@@ -37,6 +37,20 @@ fn quick_testbed_writes_a_well_formed_csv_the_chart_and_the_model() {
         return;
     }
     r.expect_code(0);
+    // Each design's verdict, and the same with the CPU each rate spent.
+    let given: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("given each rate's measured server CPU: worst mean"))
+        .collect();
+    assert_eq!(given.len(), 2, "{}", r.show());
+    assert!(
+        given
+            .iter()
+            .all(|l| !l.contains("NaN") && !l.contains("inf")),
+        "{}",
+        r.show()
+    );
     let out = dir.path().join("output/testbed");
     let csv = std::fs::read_to_string(out.join("testbed.csv")).expect("testbed.csv");
     let mut lines = csv.lines();

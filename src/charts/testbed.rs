@@ -220,6 +220,7 @@ mod tests {
                         rate_rps: 150.0 * k as f64,
                         measured: figures(0.5 * 1.6f64.powi(k)),
                         predicted: figures(0.45 * 1.6f64.powi(k)),
+                        given_cpu: None,
                     })
                     .collect(),
             })

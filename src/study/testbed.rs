@@ -105,6 +105,21 @@ pub struct Design {
     pub checks: Option<Checks>,
 }
 
+impl Design {
+    /// The load generator's side of every handshake scaled by `factor`: the
+    /// in-loop figures measured one handshake at a time, scaled to what the
+    /// load generator spent per request in place when that was less (a
+    /// model must not charge a side more CPU than it was measured to spend).
+    pub fn scale_client_handshakes(&mut self, factor: f64) {
+        if let Some(tls) = &mut self.tls {
+            let c = &mut tls.cpu;
+            c.client_full *= factor;
+            c.client_resumed *= factor;
+            c.mtls_client *= factor;
+        }
+    }
+}
+
 fn ns(v: f64) -> String {
     format!("\"{}ns\"", v.round().max(0.0) as u64)
 }

@@ -11,7 +11,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -85,6 +84,9 @@ pub struct PhaseResult {
     /// The server's time on connections after their response, over the
     /// window (its `after_ns`), ns.
     pub server_after_ns: u64,
+    /// The server's time the requests waited for, over the window (its
+    /// `on_path_ns`), ns.
+    pub server_on_path_ns: u64,
     /// Time the hypervisor took from the server's and the load generator's
     /// cores over the window (their `steal` in `/proc/stat`), ns.
     pub steal_ns: u64,
@@ -228,6 +230,7 @@ fn drive(
                 now,
                 thread_cpu_ns(&server.task)?,
                 server.after_ns.load(Ordering::Relaxed),
+                server.on_path_ns.load(Ordering::Relaxed),
                 steal_ns(server.core)? + steal_ns(load.core)?,
             ));
         }
@@ -236,6 +239,7 @@ fn drive(
                 now,
                 thread_cpu_ns(&server.task)?,
                 server.after_ns.load(Ordering::Relaxed),
+                server.on_path_ns.load(Ordering::Relaxed),
                 steal_ns(server.core)? + steal_ns(load.core)?,
             ));
         }
@@ -278,9 +282,10 @@ fn drive(
             d.result.client_busy_ns += d.now() - now;
         }
     }
-    if let (Some((t0, c0, a0, s0)), Some((t1, c1, a1, s1))) = (cpu_at_start, cpu_at_end) {
+    if let (Some((t0, c0, a0, p0, s0)), Some((t1, c1, a1, p1, s1))) = (cpu_at_start, cpu_at_end) {
         d.result.server_cpu_ns = c1.saturating_sub(c0);
         d.result.server_after_ns = a1.saturating_sub(a0);
+        d.result.server_on_path_ns = p1.saturating_sub(p0);
         d.result.steal_ns = s1.saturating_sub(s0);
         d.result.window_ns = t1 - t0;
     }
@@ -505,13 +510,15 @@ pub struct Probe {
     pub round_trips_ns: Vec<f64>,
     /// The server thread's CPU per request, ns.
     pub server_cpu_per_request_ns: f64,
+    /// Of it, the time each request waited for (the server's `on_path_ns`), ns.
+    pub server_on_path_per_request_ns: f64,
 }
 
 /// Sends `n` plaintext requests one at a time (blocking sockets, on a thread
 /// pinned to `core`), on one kept-alive connection or a new one each.
 pub fn probe(
     addr: SocketAddr,
-    server_task: &Path,
+    server: &Server,
     body: &[u8],
     per_request: bool,
     n: usize,
@@ -531,7 +538,8 @@ pub fn probe(
             let mut kept = if per_request { None } else { Some(connect()?) };
             let mut buf = vec![0u8; 4 + super::server::RESPONSE_BYTES];
             let mut round_trips_ns = Vec::with_capacity(n);
-            let cpu0 = thread_cpu_ns(server_task)?;
+            let cpu0 = thread_cpu_ns(&server.task)?;
+            let on0 = server.on_path_ns.load(Ordering::Relaxed);
             for _ in 0..n {
                 let t = Instant::now();
                 let mut fresh;
@@ -547,10 +555,12 @@ pub fn probe(
                     .map_err(|e| fail("probe read", e))?;
                 round_trips_ns.push(t.elapsed().as_nanos() as f64);
             }
-            let cpu = thread_cpu_ns(server_task)? - cpu0;
+            let cpu = thread_cpu_ns(&server.task)? - cpu0;
+            let on = server.on_path_ns.load(Ordering::Relaxed) - on0;
             Ok(Probe {
                 round_trips_ns,
                 server_cpu_per_request_ns: cpu as f64 / n.max(1) as f64,
+                server_on_path_per_request_ns: on as f64 / n.max(1) as f64,
             })
         })
         .join()

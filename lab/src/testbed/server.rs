@@ -62,6 +62,12 @@ pub struct Server {
     /// they were answered and before they spoke again: closing them, off
     /// every request's path.
     pub after_ns: Arc<AtomicU64>,
+    /// Time (ns, wall clock on its own core) the requests wait for: each
+    /// turn on a connection not yet answered, from its start to its reply
+    /// leaving (a request or a handshake flight read, worked on, answered),
+    /// and accepting connections. The rest of the thread's CPU (the event
+    /// loop, the kernel's way into and out of sleep, closing) is off the path.
+    pub on_path_ns: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<Result<(), LabError>>>,
 }
@@ -74,10 +80,14 @@ impl Server {
         let flag = stop.clone();
         let core = spec.core;
         let after_ns = Arc::new(AtomicU64::new(0));
-        let after = after_ns.clone();
+        let on_path_ns = Arc::new(AtomicU64::new(0));
+        let spent = Clock {
+            after: after_ns.clone(),
+            on_path: on_path_ns.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("testbed-server".into())
-            .spawn(move || serve(spec, &flag, &after, &tx))
+            .spawn(move || serve(spec, &flag, &spent, &tx))
             .map_err(|e| fail("starting the server thread", e))?;
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok((addr, task, spin)) => Ok(Server {
@@ -86,6 +96,7 @@ impl Server {
                 spin,
                 core,
                 after_ns,
+                on_path_ns,
                 stop,
                 handle: Some(handle),
             }),
@@ -122,6 +133,12 @@ impl Drop for Server {
 
 type Ready = (SocketAddr, PathBuf, Spin);
 
+/// Where the server's time goes: `Server::after_ns` and `Server::on_path_ns`.
+struct Clock {
+    after: Arc<AtomicU64>,
+    on_path: Arc<AtomicU64>,
+}
+
 /// The per-request work beyond the spin.
 struct Checks {
     keys: Keys,
@@ -153,7 +170,7 @@ impl Checks {
 fn serve(
     spec: ServerSpec,
     stop: &AtomicBool,
-    after: &AtomicU64,
+    spent: &Clock,
     ready: &mpsc::Sender<Ready>,
 ) -> Result<(), LabError> {
     pin(spec.core)?;
@@ -194,7 +211,11 @@ fn serve(
             })?;
         for ev in &events {
             if ev.token() == LISTENER {
+                let turn = Instant::now();
                 accept(&listener, &poll, &spec.tls, &mut conns, &mut next)?;
+                spent
+                    .on_path
+                    .fetch_add(turn.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 continue;
             }
             let turn = Instant::now();
@@ -219,6 +240,7 @@ fn serve(
                 }
             }
             open &= link.flush();
+            let replied = turn.elapsed().as_nanos() as u64;
             if !open && let Some(mut l) = conns.remove(&ev.token()) {
                 let _ = poll.registry().deregister(&mut l.sock);
             }
@@ -232,7 +254,11 @@ fn serve(
                 answered.remove(&ev.token());
             }
             if after_response {
-                after.fetch_add(turn.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                spent
+                    .after
+                    .fetch_add(turn.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            } else {
+                spent.on_path.fetch_add(replied, Ordering::Relaxed);
             }
         }
     }

@@ -33,6 +33,12 @@ const LIGHT_WINDOW: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct Calibration {
     pub costs: Costs,
+    pub probes: Probes,
+}
+
+/// What the probes of the plaintext server measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Probes {
     /// Median round trip of an open-loop request at light load on a
     /// kept-alive plaintext connection with a handler of no CPU, ns (the
     /// server's IO CPU and its core's wake-up included).
@@ -43,6 +49,9 @@ pub struct Calibration {
     pub closed_rtt_ns: f64,
     /// Server CPU per request on a kept-alive connection, handler of no CPU.
     pub io_ns: f64,
+    /// Of it, the time the request waited for (the turn that read and
+    /// answered it), ns.
+    pub io_on_path_ns: f64,
     /// Server CPU to accept and close a connection (per-request probe minus
     /// the kept-alive one).
     pub connection_ns: f64,
@@ -77,7 +86,8 @@ fn handshake_ns(v: Version, b: &Budget, connection_ns: f64) -> Result<HandshakeN
 /// The quick calibration, the library figures on a thread pinned to the
 /// server's core (the core that pays them in the testbed).
 pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
-    let (probe_rtt_ns, closed_rtt_ns, io_ns, connection_ns, spin_ns_per_iter) = probes(cores)?;
+    let probes = probes(cores)?;
+    let connection_ns = probes.connection_ns;
     let b = *b;
     let costs = std::thread::scope(|s| {
         s.spawn(|| -> Result<Costs, LabError> {
@@ -97,18 +107,11 @@ pub fn calibrate(b: &Budget, cores: Cores) -> Result<Calibration, LabError> {
         .join()
         .map_err(|_| LabError("the calibration thread panicked".into()))?
     })?;
-    Ok(Calibration {
-        costs,
-        probe_rtt_ns,
-        closed_rtt_ns,
-        io_ns,
-        connection_ns,
-        spin_ns_per_iter,
-    })
+    Ok(Calibration { costs, probes })
 }
 
 /// The closed-loop probes on a plaintext server whose handler burns nothing.
-fn probes(cores: Cores) -> Result<(f64, f64, f64, f64, f64), LabError> {
+fn probes(cores: Cores) -> Result<Probes, LabError> {
     errln!("testbed: probing the loopback round trip and the server's IO CPU");
     let server = Server::start(ServerSpec {
         tls: None,
@@ -120,7 +123,7 @@ fn probes(cores: Cores) -> Result<(f64, f64, f64, f64, f64), LabError> {
     let probe = |per_request: bool| {
         testbed::probe(
             server.addr,
-            &server.task,
+            &server,
             &body,
             per_request,
             PROBE_REQUESTS,
@@ -159,13 +162,16 @@ fn probes(cores: Cores) -> Result<(f64, f64, f64, f64, f64), LabError> {
     let median = rank(&rtts, 0.5);
     let mut closed: Vec<u64> = kept.round_trips_ns.iter().map(|&v| v as u64).collect();
     closed.sort_unstable();
-    Ok((
-        median,
-        rank(&closed, 0.5),
-        kept.server_cpu_per_request_ns,
-        (fresh.server_cpu_per_request_ns - kept.server_cpu_per_request_ns).max(0.0),
-        spin,
-    ))
+    Ok(Probes {
+        probe_rtt_ns: median,
+        closed_rtt_ns: rank(&closed, 0.5),
+        io_ns: kept.server_cpu_per_request_ns,
+        io_on_path_ns: kept
+            .server_on_path_per_request_ns
+            .min(kept.server_cpu_per_request_ns),
+        connection_ns: (fresh.server_cpu_per_request_ns - kept.server_cpu_per_request_ns).max(0.0),
+        spin_ns_per_iter: spin,
+    })
 }
 
 /// How each design is driven.
@@ -193,6 +199,10 @@ pub struct Measured {
     pub resumed_share: Option<f64>,
     pub worst_send_lag_ms: f64,
     pub failed: usize,
+    /// The server's CPU per completed request, and the part of it on the
+    /// requests' path (as [`InPlace`]), ns.
+    pub server_ns: f64,
+    pub server_on_path_ns: f64,
 }
 
 /// The request body: `[u16 token length][token]`, zeros, then the policy
@@ -235,6 +245,9 @@ pub struct InPlace {
     pub server_ns: f64,
     /// The part of it after the response (closing the connection), ns.
     pub server_after_ns: f64,
+    /// The part of it the request waited for (reading, working, answering;
+    /// accepting the connection), ns: the rest is off the request's path.
+    pub server_on_path_ns: f64,
     /// The load generator's working time per request, ns.
     pub client_ns: f64,
     /// The part of it after the response was recorded, ns.
@@ -282,13 +295,14 @@ impl Rig {
         Ok(Rig { server, load })
     }
 
-    /// The in-place CPU per request at `rate`, over a rate's window after
+    /// The in-place CPU per request at `rate` (the `run`-th time), over a rate's window after
     /// twice its warm-up: the first run on a fresh server is the coldest
     /// (connections, caches and the allocator's arenas still growing), and
     /// a cold figure would be charged to every rate.
     pub fn in_place(
         &self,
         rate: f64,
+        run: u64,
         drive: &Drive,
         stop: &AtomicBool,
     ) -> Result<InPlace, LabError> {
@@ -296,7 +310,7 @@ impl Rig {
             rate,
             warmup: drive.warmup * 2,
             duration: drive.duration,
-            seed: drive.seed ^ 0x1A_91AC,
+            seed: drive.seed ^ 0x1A_91AC ^ (run << 32),
         };
         let (r, _) = self.run(&phase, stop)?;
         let n = r.completed_in_window.max(1) as f64;
@@ -304,6 +318,7 @@ impl Rig {
             rate,
             server_ns: r.server_cpu_ns as f64 / n,
             server_after_ns: r.server_after_ns as f64 / n,
+            server_on_path_ns: (r.server_on_path_ns.min(r.server_cpu_ns)) as f64 / n,
             client_ns: r.client_busy_ns as f64 / n,
             client_after_ns: r.client_after_ns as f64 / n,
         })
@@ -360,6 +375,9 @@ impl Rig {
                 .then(|| r.handshakes_resumed as f64 / handshakes as f64),
             worst_send_lag_ms: r.worst_send_lag_ns as f64 / 1e6,
             failed: r.failed,
+            server_ns: r.server_cpu_ns as f64 / r.completed_in_window.max(1) as f64,
+            server_on_path_ns: r.server_on_path_ns.min(r.server_cpu_ns) as f64
+                / r.completed_in_window.max(1) as f64,
         })
     }
 

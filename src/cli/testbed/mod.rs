@@ -31,6 +31,8 @@ use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig};
 /// CPU per request measured in place: light load to past the knee.
 const FULL_FRACTIONS: [f64; 8] = [0.2, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1];
 const QUICK_FRACTIONS: [f64; 3] = [0.3, 0.7, 1.1];
+/// In-place runs per design (the median one is used).
+const IN_PLACE_RUNS: u64 = 3;
 /// Bytes of every response (the frame's length prefix included).
 const RESPONSE_BYTES: usize = 1024 + 4;
 /// Highest rate the load generator is asked for.
@@ -247,9 +249,9 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
 /// ztsim's view of the measured system.
 fn system(p: &Plan, cal: &Calibration) -> System {
     System {
-        rtt_ns: (cal.closed_rtt_ns - cal.io_ns).max(1_000.0),
-        wakeup_ns: (cal.probe_rtt_ns - cal.closed_rtt_ns).max(0.0),
-        service_cpu_ns: p.drive.handler_ns as f64 + cal.io_ns,
+        rtt_ns: (cal.probes.closed_rtt_ns - cal.probes.io_on_path_ns).max(1_000.0),
+        wakeup_ns: (cal.probes.probe_rtt_ns - cal.probes.closed_rtt_ns).max(0.0),
+        service_cpu_ns: p.drive.handler_ns as f64 + cal.probes.io_ns,
         service_off_path_ns: 0.0,
         client_cpu_ns: 0.0,
         client_off_path_ns: 0.0,
@@ -279,24 +281,20 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     let mut notes = Vec::new();
     let mut systems = Vec::new();
     for d in &p.designs {
-        let m = d.model(&cal.costs);
         let rig = Rig::start(d, &p.drive).map_err(lab_failure)?;
         // In place at half the load the in-loop figures say the server can
-        // take: below every design's knee, busy enough to be warm.
+        // take (below every design's knee, busy enough to be warm): once
+        // before the rates (it sets them) and twice after, so that one slow
+        // spell of the machine does not set the CPU of every prediction;
+        // the median run (by the server's CPU) is the one used.
         let in_loop = d.server_ns(&cal.costs, sys.service_cpu_ns);
-        let ip = rig
-            .in_place(0.5e9 / in_loop, &p.drive, &STOP)
-            .map_err(lab_failure)?;
-        let sys_d = System {
-            service_cpu_ns: (ip.server_ns - ip.server_after_ns - d.server_ns(&cal.costs, 0.0))
-                .max(0.0),
-            service_off_path_ns: ip.server_after_ns,
-            client_cpu_ns: (ip.client_ns - ip.client_after_ns - d.client_ns(&cal.costs)).max(0.0),
-            client_off_path_ns: ip.client_after_ns,
-            ..sys.clone()
+        let in_place = |run: u64| {
+            rig.in_place(0.5e9 / in_loop, run, &p.drive, &STOP)
+                .map_err(lab_failure)
         };
+        let first = in_place(0)?;
         let rates = p.rates.clone().unwrap_or_else(|| {
-            let cap = 1e9 / ip.server_ns.max(ip.client_ns).max(1.0);
+            let cap = 1e9 / first.server_ns.max(first.client_ns).max(1.0);
             p.fractions
                 .iter()
                 .map(|f| (f * cap).round().max(1.0))
@@ -321,23 +319,48 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
                     .map_err(lab_failure)?,
             );
         }
+        let mut runs = vec![first];
+        for run in 1..IN_PLACE_RUNS {
+            if STOP.load(Ordering::SeqCst) {
+                break;
+            }
+            runs.push(in_place(run)?);
+        }
         rig.stop().map_err(lab_failure)?;
         if STOP.load(Ordering::SeqCst) {
             return Err(Failure::Interrupted(
                 "testbed: interrupted; every thread stopped, nothing written".into(),
             ));
         }
+        runs.sort_by(|a, b| a.server_ns.total_cmp(&b.server_ns));
+        let ip = runs[runs.len() / 2];
+        let mut m = d.model(&cal.costs);
+        let (client_on_path, client_loop) =
+            (ip.client_ns - ip.client_after_ns, d.client_ns(&cal.costs));
+        if client_loop > client_on_path && client_loop > 0.0 {
+            m.scale_client_handshakes(client_on_path.max(0.0) / client_loop);
+        }
+        let sys_d = System {
+            service_cpu_ns: (ip.server_on_path_ns - d.server_ns(&cal.costs, 0.0)).max(0.0),
+            service_off_path_ns: ip.server_ns - ip.server_on_path_ns,
+            client_cpu_ns: (client_on_path - client_loop).max(0.0),
+            client_off_path_ns: ip.client_after_ns,
+            ..sys.clone()
+        };
         let predicted = model::predict(&sys_d, &m, &rates).map_err(Failure::BadInput)?;
-        notes.push(design_notes(d, &cal, &ip, &sys_d, &measured, in_loop));
+        let given_cpu = given_cpu(&sys_d, &m, &ip, &measured)?;
+        notes.push(design_notes(d, &cal, &runs, &sys_d, &measured, in_loop));
         results.push(DesignResult {
             design: d.name.to_string(),
             points: measured
                 .iter()
                 .zip(predicted)
-                .map(|(m, q)| Point {
+                .zip(given_cpu)
+                .map(|((m, q), g)| Point {
                     rate_rps: m.rate,
                     measured: m.figures,
                     predicted: q,
+                    given_cpu: g,
                 })
                 .collect(),
         });
@@ -353,26 +376,66 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// ztsim at each measured rate given the server CPU per request the real
+/// system spent there, on and off the path (over the window per completed
+/// request, in place of the in-place figures): what is left of the error
+/// is the model's, not the CPU estimate's. None for a rate that completed
+/// nothing.
+fn given_cpu(
+    sys: &System,
+    design: &model::Design,
+    ip: &InPlace,
+    measured: &[Measured],
+) -> Result<Vec<Option<table::Figures>>, Failure> {
+    measured
+        .iter()
+        .map(|x| {
+            if x.figures.throughput_rps <= 0.0 {
+                return Ok(None);
+            }
+            let at = System {
+                service_cpu_ns: (sys.service_cpu_ns + x.server_on_path_ns - ip.server_on_path_ns)
+                    .max(0.0),
+                service_off_path_ns: (sys.service_off_path_ns
+                    + (x.server_ns - x.server_on_path_ns)
+                    - (ip.server_ns - ip.server_on_path_ns))
+                    .max(0.0),
+                ..sys.clone()
+            };
+            let q = model::predict(&at, design, &[x.rate]).map_err(Failure::BadInput)?;
+            Ok(q.into_iter().next())
+        })
+        .collect()
+}
+
 /// What explains a design's figures: its CPU per request in place beside
 /// the in-loop sum, what ztsim was given, and each rate's run.
 fn design_notes(
     d: &TestbedDesign,
     cal: &Calibration,
-    ip: &InPlace,
+    runs: &[InPlace],
     sys: &System,
     m: &[Measured],
     in_loop: f64,
 ) -> String {
     let us = |ns: f64| ns / 1e3;
+    let ip = &runs[runs.len() / 2];
     let client_loop = d.client_ns(&cal.costs);
+    let client_on_path = ip.client_ns - ip.client_after_ns;
     let mut t = format!(
-        "{}: in place at {:.0} rps, server {:.1} us per request, {:.1} of it after the response \
+        "{}: in place at {:.0} rps (the median of {} runs, server {} us), server {:.1} us per request, {:.1} of it on the requests' path and {:.1} after the response \
          (in-loop figures {:.1} us, x{:.2}), load generator {:.1} us, {:.1} after (its handshake in loop \
          {:.1} us); ztsim: server {:.1} us + TLS and checks + {:.1} off the path, load generator \
-         {:.1} us + handshake + {:.1} off the path\n ",
+         {:.1} us + handshake{} + {:.1} off the path\n ",
         d.name,
         ip.rate,
+        runs.len(),
+        runs.iter()
+            .map(|r| format!("{:.1}", us(r.server_ns)))
+            .collect::<Vec<_>>()
+            .join(", "),
         us(ip.server_ns),
+        us(ip.server_on_path_ns),
         us(ip.server_after_ns),
         us(in_loop),
         ip.server_ns / in_loop,
@@ -382,6 +445,14 @@ fn design_notes(
         us(sys.service_cpu_ns),
         us(sys.service_off_path_ns),
         us(sys.client_cpu_ns),
+        if client_loop > client_on_path && client_loop > 0.0 {
+            format!(
+                " (x{:.2}: in-loop figures scaled to the in-place CPU)",
+                client_on_path.max(0.0) / client_loop
+            )
+        } else {
+            String::new()
+        },
         us(sys.client_off_path_ns),
     );
     for x in m {
@@ -411,7 +482,8 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
     let _ = writeln!(
         t,
         "Calibrated on this host (server core {}, client core {}):\n  \
-         loopback round trip {:.1} us (closed-loop probe {:.1} us minus the server's IO {:.1} us per request)\n  \
+         loopback round trip {:.1} us (closed-loop probe {:.1} us minus the {:.1} us per request the server's turn took; \
+         its IO CPU is {:.1} us in all)\n  \
          server core wake-up {:.1} us (light-load open-loop probe {:.1} us minus the closed-loop one)\n  \
          server accept+close of a connection {:.1} us; spin {:.3} ns/iteration\n  \
          handler {:.0} us + IO {:.1} us = {:.1} us per request before TLS and checks\n  \
@@ -419,14 +491,15 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
         p.drive.cores.server,
         p.drive.cores.client,
         us(s.rtt_ns),
-        us(c.closed_rtt_ns),
-        us(c.io_ns),
+        us(c.probes.closed_rtt_ns),
+        us(c.probes.io_on_path_ns),
+        us(c.probes.io_ns),
         us(s.wakeup_ns),
-        us(c.probe_rtt_ns),
-        us(c.connection_ns),
-        c.spin_ns_per_iter,
+        us(c.probes.probe_rtt_ns),
+        us(c.probes.connection_ns),
+        c.probes.spin_ns_per_iter,
         us(p.drive.handler_ns as f64),
-        us(c.io_ns),
+        us(c.probes.io_ns),
         us(s.service_cpu_ns),
         us(c.costs.jwt_verify_ns),
         us(c.costs.policy_median_ns),
