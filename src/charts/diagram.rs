@@ -360,13 +360,17 @@ fn services(out: &mut String, g: &TopologyGraph, lay: &Layout, calls_in: &[f64])
             },
             name = escape(&clip(&node.name, 18)),
             detail = escape(&clip(
-                &format!(
-                    "{} × {} core{} · {}",
-                    node.replicas,
-                    node.cores,
-                    if node.cores == 1 { "" } else { "s" },
-                    node.zones.join(",")
-                ),
+                &if node.external {
+                    format!("external · {}", node.zones.join(","))
+                } else {
+                    format!(
+                        "{} × {} core{} · {}",
+                        node.replicas,
+                        node.cores,
+                        if node.cores == 1 { "" } else { "s" },
+                        node.zones.join(",")
+                    )
+                },
                 25
             )),
         );
@@ -398,6 +402,7 @@ mod tests {
             name: name.into(),
             replicas: 2,
             cores: 1,
+            external: false,
             zones: vec!["az1".into()],
             endpoints: vec!["get".into()],
         }

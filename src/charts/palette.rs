@@ -91,6 +91,8 @@ pub(crate) fn span_colour(name: &str, i: usize) -> RGBColor {
         "authz" => RGBColor(44, 160, 44),
         "authn" => RGBColor(148, 103, 189),
         "retry" => RGBColor(60, 60, 60),
+        // Not ours: a muted tan that no design's cost is drawn in.
+        "external" => RGBColor(205, 170, 125),
         _ => DESIGN_COLOURS[(i + 3) % DESIGN_COLOURS.len()],
     }
 }
@@ -106,6 +108,7 @@ pub(crate) fn span_label(name: &str) -> String {
         "authz" => "authorization".into(),
         "authn" => "authentication (JWT, tokens)".into(),
         "retry" => "timeouts and retries".into(),
+        "external" => "external services".into(),
         other => other.replace('_', " "),
     }
 }

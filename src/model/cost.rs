@@ -55,10 +55,12 @@ pub enum Span {
     Authn = 7,
     /// Time lost to timeouts and retry backoff.
     Retry = 8,
+    /// Waiting on services outside the system (their `latency`).
+    External = 9,
 }
 
 /// Number of attribution spans.
-pub const SPANS: usize = 9;
+pub const SPANS: usize = 10;
 /// Names of the spans, in order, for reports.
 pub const SPAN_NAMES: [&str; SPANS] = [
     "network",
@@ -70,6 +72,7 @@ pub const SPAN_NAMES: [&str; SPANS] = [
     "authz",
     "authn",
     "retry",
+    "external",
 ];
 
 /// A request's time split by span (ns).

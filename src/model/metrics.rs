@@ -417,7 +417,7 @@ pub struct RunMetrics {
 }
 
 impl RunMetrics {
-    /// The cores of service `s` (every service has them).
+    /// The cores of service `s` (every service of the system has them).
     pub fn service(&self, s: usize) -> &StationMetrics {
         self.station(StationOwner::Service(s as ServiceId))
             .expect("every service has a station group")

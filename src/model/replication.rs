@@ -188,7 +188,7 @@ impl Replication {
         }
     }
 
-    /// The cores of service `s` (every service has them).
+    /// The cores of service `s` (every service of the system has them).
     pub fn service(&self, s: ServiceId) -> &StationMetrics {
         self.station(StationOwner::Service(s))
             .expect("every service has a station group")

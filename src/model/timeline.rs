@@ -60,6 +60,8 @@ pub enum Step {
     ResponseTransit,
     /// Waiting before a retry.
     Backoff,
+    /// An external service answering (a pure delay).
+    External,
 }
 
 impl Step {
@@ -83,6 +85,7 @@ impl Step {
             Step::WaypointTransit => "network: waypoint to destination",
             Step::ResponseTransit => "network: response",
             Step::Backoff => "retry backoff",
+            Step::External => "external service",
         }
     }
 }
@@ -129,6 +132,7 @@ impl Phase {
                 a[Span::HandshakeRtt as usize] = d
             }
             Step::Backoff => a[Span::Retry as usize] = d,
+            Step::External => a[Span::External as usize] = d,
             Step::RequestTransit | Step::WaypointTransit | Step::ResponseTransit => {
                 a[Span::Proxy as usize] = self.local;
                 a[Span::Network as usize] = d - self.local;

@@ -94,6 +94,35 @@ pub struct Service {
     pub placement: Vec<ZoneId>,
     /// Its endpoints.
     pub endpoints: Vec<EndpointId>,
+    /// Outside the system (a payment provider, a managed database, a SaaS
+    /// API): one replica without cores whose endpoints answer after a pure
+    /// delay (`Endpoint::latency`), with no sidecar, policy or token check,
+    /// reached in plaintext or over its own TLS whatever the design.
+    pub external: Option<External>,
+}
+
+/// How calls reach a service outside the system.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct External {
+    /// Its own TLS (the design's mesh does not reach it), or plaintext.
+    pub tls: Option<ExternalTls>,
+}
+
+/// TLS to an external service: one-way (only it presents a certificate),
+/// never resumed, its costs its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExternalTls {
+    /// TLS 1.2 (a second round trip on a full handshake) rather than 1.3.
+    pub v12: bool,
+    /// A new connection (and handshake) per call, else a keep-alive pool
+    /// (one call at a time per connection, as many connections as needed).
+    pub per_request: bool,
+    /// The caller's CPU per handshake.
+    pub client_cpu: Nanos,
+    /// The far end's time per handshake: a delay, on no core of ours.
+    pub server_cpu: Nanos,
+    /// The caller's bulk encryption CPU per payload byte (ns).
+    pub bulk_ns_per_byte: f64,
 }
 
 impl Service {
@@ -115,6 +144,9 @@ pub struct Endpoint {
     /// CPU per call that runs after `cpu` on the same core but off the
     /// call's path: the core stays busy, the call does not wait.
     pub cpu_off_path: Dist,
+    /// An external service's time to answer (a pure delay); zero for a
+    /// service of the system.
+    pub latency: Dist,
     /// Request payload in bytes.
     pub request_bytes: u64,
     /// Response payload in bytes.
@@ -447,7 +479,13 @@ impl Topology {
         self.cpu_per_request()
             .iter()
             .zip(&self.services)
-            .map(|(d, s)| rate * d / f64::from(s.replicas * s.cores))
+            .map(|(d, s)| {
+                if s.external.is_some() {
+                    0.0 // no cores of ours
+                } else {
+                    rate * d / f64::from(s.replicas * s.cores)
+                }
+            })
             .collect()
     }
 

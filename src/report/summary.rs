@@ -487,6 +487,7 @@ fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSummary> {
     topo.services
         .iter()
         .enumerate()
+        .filter(|(_, s)| s.external.is_none()) // no cores of ours
         .map(|(i, s)| ServiceSummary {
             name: s.name.clone(),
             replicas: s.replicas,

@@ -86,14 +86,21 @@ pub(super) struct ServiceFile {
     /// Replica i runs in zones[i % len]: replicas are dealt round the list. Give `zone` or `zones`.
     #[schemars(length(min = 1))]
     pub(super) zones: Option<Vec<String>>,
-    /// Identical copies of the service. Default: 1.
-    #[serde(default = "one")]
-    #[schemars(range(min = 1))]
-    pub(super) replicas: i64,
-    /// Cores per replica; a call holds a core only while it runs its CPU demand. Default: 1.
-    #[serde(default = "one")]
-    #[schemars(range(min = 1))]
-    pub(super) cores: i64,
+    /// Identical copies of the service. Default: 1 (an external service has no replicas of ours).
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub(super) replicas: Option<i64>,
+    /// Cores per replica; a call holds a core only while it runs its CPU demand. Default: 1 (an external service has none).
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub(super) cores: Option<i64>,
+    /// Outside the system (a payment provider, a managed database, a SaaS API): its endpoints answer after their `latency`, a pure delay on no cores of ours; no sidecar, policy or token check; reached over its own `tls`. Default: false.
+    #[schemars(extend("default" = false))]
+    pub(super) external: Option<bool>,
+    /// External services only: how calls to it are secured, whatever the design: "1.3" or "1.2" (one-way TLS, never resumed) or "none". Default: "1.3".
+    #[schemars(extend("default" = "1.3"))]
+    pub(super) tls: Option<ExternalTlsFile>,
+    /// External services only: "pool" (keep-alive, one call at a time per connection, as many as needed) or "per-request" (a new connection and handshake per call). Default: "pool".
+    #[schemars(extend("default" = "pool"))]
+    pub(super) connections: Option<ExternalConnectionsFile>,
     /// Time a job that finds one of the replica's cores idle waits before it runs (the core leaving a sleep state, a virtual CPU scheduled back in): the job holds the core meanwhile but spends no CPU; a job that queued behind another pays nothing. At most 1s. Default: "0s".
     #[schemars(extend("default" = "0s"))]
     pub(super) wakeup: Option<Dur>,
@@ -107,8 +114,23 @@ pub(super) struct ServiceFile {
     pub(super) endpoints: IndexMap<String, EndpointFile>,
 }
 
-fn one() -> i64 {
-    1
+/// TLS to an external service.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+pub(super) enum ExternalTlsFile {
+    #[serde(rename = "1.3")]
+    V13,
+    #[serde(rename = "1.2")]
+    V12,
+    #[serde(rename = "none")]
+    None,
+}
+
+/// Connections to an external service.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum ExternalConnectionsFile {
+    Pool,
+    PerRequest,
 }
 
 /// An endpoint: an operation of a service.
@@ -117,6 +139,8 @@ fn one() -> i64 {
 pub(super) struct EndpointFile {
     /// Business CPU demand per call, run on one of the replica's cores before the first stage. Default: zero.
     pub(super) cpu: Option<DistSpec>,
+    /// External services only, and required there: the time the endpoint takes to answer once the request reaches it (a pure delay).
+    pub(super) latency: Option<DistSpec>,
     /// CPU per call that runs right after `cpu` on the same core but off the call's path (closing a connection, writing a log after responding): it holds the core, so later calls wait for it, but this call does not. Default: zero.
     pub(super) cpu_off_path: Option<DistSpec>,
     /// Bytes of the request to this endpoint. Default: 0.

@@ -80,11 +80,23 @@ impl Compiler<'_> {
             }
         };
         let sid = g.services.len() as u32;
+        let is_external = svc.external == Some(true);
+        let external = if is_external {
+            Some(self.external(svc, &sp))
+        } else {
+            self.internal_only(svc, &sp);
+            None
+        };
         let mut eps = Vec::new();
         for (ename, ep) in &svc.endpoints {
             let epath = sp.key("endpoints").key(ename);
             let eid = g.endpoints.len() as EndpointId;
             eps.push(eid);
+            self.endpoint_kind(ep, &epath, is_external);
+            let latency = ep
+                .latency
+                .as_ref()
+                .map_or(Dist::ZERO, |l| self.dist(l, &epath.key("latency")));
             let cpu = ep
                 .cpu
                 .as_ref()
@@ -110,6 +122,7 @@ impl Compiler<'_> {
                 service: sid,
                 cpu,
                 cpu_off_path,
+                latency,
                 request_bytes: ep.request_size.map_or(0, |b| b.0),
                 response_bytes: ep.response_size.map_or(0, |b| b.0),
                 stages,
@@ -126,8 +139,8 @@ impl Compiler<'_> {
             .map(|c| self.count(c, 1, &sp.key("concurrency"), "concurrency"));
         g.services.push(Service {
             name: sname.to_string(),
-            replicas: self.count(svc.replicas, 1, &sp.key("replicas"), "replicas"),
-            cores: self.count(svc.cores, 1, &sp.key("cores"), "cores"),
+            replicas: self.count(svc.replicas.unwrap_or(1), 1, &sp.key("replicas"), "replicas"),
+            cores: self.count(svc.cores.unwrap_or(1), 1, &sp.key("cores"), "cores"),
             wakeup: match svc.wakeup {
                 Some(w) if w.0 > MAX_WAKEUP => {
                     self.error(
@@ -147,6 +160,7 @@ impl Compiler<'_> {
             },
             placement,
             endpoints: eps,
+            external,
         });
     }
 

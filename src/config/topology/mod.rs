@@ -9,6 +9,7 @@
 
 mod arrivals;
 mod compiler;
+mod external;
 mod file;
 mod graph;
 mod workload;

@@ -62,9 +62,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     /// True if checks apply to this call (every hop, or the edge only).
+    /// Never at an external service, which checks nothing of ours.
     pub(super) fn checked(&self, c: &Call, scope: Scope) -> bool {
         matches!(c.kind, Kind::Root | Kind::Child)
             && (scope == Scope::EveryHop || c.kind == Kind::Root)
+            && !self.replicas[c.replica as usize].external
     }
 
     /// JWT and `Proxy`-mode policy at an L7 proxy, added to `parts`.

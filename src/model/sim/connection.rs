@@ -7,13 +7,50 @@ use super::state::{Call, Conn, Handshake, Kind, NONE, Phase, Pool};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::derive;
 use crate::model::cost::Span;
-use crate::model::design::Reuse;
+use crate::model::design::{Connections, Reuse};
 use crate::model::timeline::HandshakeKind;
+use crate::model::topology::ExternalTls;
 
 impl<'t, P: Probe> Simulation<'t, P> {
     /// True if this call's hop is under TLS.
     pub(super) fn encrypted(&self, c: &Call) -> bool {
+        if self.replicas[c.replica as usize].external {
+            return self.external_tls(c).is_some();
+        }
         self.design.encrypts(c.kind == Kind::Root)
+    }
+
+    /// The TLS of a call to an external service (None: plaintext, or a
+    /// service of the system).
+    pub(super) fn external_tls(&self, c: &Call) -> Option<ExternalTls> {
+        let service = self.topo.endpoints[c.endpoint as usize].service;
+        self.topo.services[service as usize]
+            .external
+            .and_then(|e| e.tls)
+    }
+
+    /// How the connections of this call's pool are managed: the design's,
+    /// or for an external service its own (a keep-alive pool with as many
+    /// connections as needed, or one per call).
+    pub(super) fn connections(&self, c: &Call) -> Connections {
+        let d = self.design.connections;
+        if !self.replicas[c.replica as usize].external {
+            return d;
+        }
+        let per_request = self.external_tls(c).is_some_and(|t| t.per_request);
+        Connections {
+            reuse: if per_request {
+                Reuse::PerRequest
+            } else {
+                Reuse::Pool
+            },
+            max_per_destination: u32::MAX,
+            max_concurrent_streams: 1,
+            max_lifetime: None,
+            tcp_fast_open: false,
+            prewarm: d.prewarm && !per_request,
+            ..d
+        }
     }
 
     /// Takes a connection from the pool (origin, dest), opens one, or waits.
@@ -25,7 +62,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let pool = *self.pool_index.entry(key).or_insert(next);
         if pool == next {
             let mut p = Pool::default();
-            if self.design.connections.prewarm {
+            if self.connections(&c).prewarm {
                 p.conns.push(Conn {
                     alive: true,
                     ready: true,
@@ -40,7 +77,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.pools.push(p);
         }
         self.calls.get_mut(slot).pool = pool;
-        let conns = self.design.connections;
+        let conns = self.connections(&c);
         if conns.reuse != Reuse::PerRequest {
             let cap = if conns.reuse == Reuse::Pool {
                 1
@@ -51,7 +88,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 self.peers[c.origin as usize].epoch,
                 self.peers[c.dest as usize].epoch,
             );
-            let rotation_closes = self.design.identity.rotation_closes_connections;
+            // One-way TLS to an external service presents no certificate of ours.
+            let rotation_closes = self.design.identity.rotation_closes_connections
+                && !self.replicas[c.replica as usize].external;
             let p = &mut self.pools[pool as usize];
             for i in 0..p.conns.len() {
                 let k = p.conns[i];
@@ -150,7 +189,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 Handshake::ZeroRtt => HandshakeKind::ZeroRtt,
             });
         }
-        if new && !self.design.connections.tcp_fast_open {
+        if new && !self.connections(&c).tcp_fast_open {
             let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
             return self.wait(slot, Phase::TcpRtt, rtt);
         }
@@ -159,7 +198,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     pub(super) fn mark_ready(&mut self, c: &Call) {
         self.pools[c.pool as usize].conns[c.conn as usize].ready = true;
-        if self.design.connections.reuse == Reuse::Multiplex {
+        if self.connections(c).reuse == Reuse::Multiplex {
             self.serve_pool_waiters(c.pool);
         }
     }
@@ -170,7 +209,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             return; // a direct call holds no connection
         }
         let now = self.queue.now();
-        let per_request = self.design.connections.reuse == Reuse::PerRequest;
+        let per_request = self.connections(c).reuse == Reuse::PerRequest;
         let p = &mut self.pools[c.pool as usize];
         let k = &mut p.conns[c.conn as usize];
         k.streams -= 1;
@@ -187,9 +226,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Hands free capacity in a pool to waiting calls, in arrival order.
     pub(super) fn serve_pool_waiters(&mut self, pool: u32) {
         while let Some(&next) = self.pools[pool as usize].waiting.front() {
+            // Every call waiting on a pool goes to the same destination.
+            let conns = self.connections(self.calls.get(next));
             let p = &self.pools[pool as usize];
-            let cap = if self.design.connections.reuse == Reuse::Multiplex {
-                self.design.connections.max_concurrent_streams
+            let cap = if conns.reuse == Reuse::Multiplex {
+                conns.max_concurrent_streams
             } else {
                 1
             };
@@ -197,7 +238,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 .conns
                 .iter()
                 .any(|k| k.alive && k.ready && k.streams < cap);
-            if !free && p.alive >= self.design.connections.max_per_destination {
+            if !free && p.alive >= conns.max_per_destination {
                 return;
             }
             self.pools[pool as usize].waiting.pop_front();

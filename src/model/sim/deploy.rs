@@ -86,6 +86,22 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
     for (s, svc) in topo.services.iter().enumerate() {
         replica_base.push(replicas.len() as u32);
         for i in 0..svc.replicas {
+            if svc.external.is_some() {
+                // Outside the system: nothing of ours runs there.
+                replicas.push(Replica {
+                    zone: svc.zone_of(i),
+                    cores: NONE,
+                    sidecar: NONE,
+                    policy: NONE,
+                    workers: 0,
+                    limit: svc.concurrency.unwrap_or(NONE),
+                    waiting: VecDeque::new(),
+                    outstanding: 0,
+                    token_expiry: 0,
+                    external: true,
+                });
+                continue;
+            }
             let cores = st.add(svc.cores, StationOwner::Service(s as u32));
             st.stations[cores as usize].set_wakeup(svc.wakeup);
             let sidecar = match (sidecars, design.proxy.shares_service_cores) {
@@ -111,6 +127,7 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
                 waiting: VecDeque::new(),
                 outstanding: 0,
                 token_expiry: 0,
+                external: false,
             });
         }
     }
@@ -122,15 +139,14 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
 fn peers(replicas: &[Replica], design: &Design, client_zone: ZoneId) -> (Vec<Peer>, u32) {
     let mut peers: Vec<Peer> = replicas
         .iter()
-        .map(|r| Peer {
-            zone: r.zone,
-            station: if design.transport.terminate == Termination::Sidecar {
-                r.sidecar
-            } else {
-                r.cores
-            },
-            epoch: 0,
-            proxy: design.transport.terminate == Termination::Sidecar,
+        .map(|r| {
+            let sidecar = design.transport.terminate == Termination::Sidecar && !r.external;
+            Peer {
+                zone: r.zone,
+                station: if sidecar { r.sidecar } else { r.cores },
+                epoch: 0,
+                proxy: sidecar,
+            }
         })
         .collect();
     let client_peer = peers.len() as u32;
@@ -160,6 +176,9 @@ fn node_proxies(
         let nodes = (design.proxy.nodes_per_zone as usize).min(replicas.len().max(1));
         let mut node_of = vec![NONE; topo.zones.len() * nodes];
         for (r, np) in node_peer.iter_mut().enumerate() {
+            if replicas[r].external {
+                continue; // no node of ours
+            }
             let z = replicas[r].zone as usize;
             let slot = &mut node_of[z * nodes + r % nodes];
             if *slot == NONE {

@@ -18,7 +18,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
         let r = self.design.resumption;
-        if !r.enabled {
+        if !r.enabled || self.replicas[c.replica as usize].external {
             return Handshake::Full;
         }
         let key = self.ticket_key(&c);
@@ -61,8 +61,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let d = self.design;
         let mut parts = CpuParts::default();
         let hs = &d.transport.cpu;
+        let external = self.external_tls(&c);
         parts[Cpu::Handshake as usize] = match c.handshake {
             Handshake::None => 0,
+            Handshake::Full if let Some(t) = external => t.client_cpu,
             Handshake::Full => {
                 hs.client_full
                     + if d.transport.security == Security::Mtls {
@@ -90,7 +92,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let bytes = ep.request_bytes + ep.response_bytes;
         if self.encrypted(&c) {
-            parts[Cpu::Bulk as usize] = round(bytes as f64 * d.transport.bulk_ns_per_byte);
+            parts[Cpu::Bulk as usize] = round(bytes as f64 * self.bulk_ns_per_byte(&c));
         }
         if origin.proxy {
             let (cpu, tail) = self.proxy_cpu(c.key, bytes);
@@ -131,7 +133,23 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     pub(super) fn hello_retry(&self, c: &Call) -> bool {
         let p = self.design.transport.hello_retry;
-        p > 0.0 && unit_f64(&mut rng::call_rng(derive(c.key, label::HANDSHAKE + 1))) < p
+        p > 0.0
+            && !self.replicas[c.replica as usize].external
+            && unit_f64(&mut rng::call_rng(derive(c.key, label::HANDSHAKE + 1))) < p
+    }
+
+    /// Bulk encryption CPU per payload byte at each end of this call's hop.
+    pub(super) fn bulk_ns_per_byte(&self, c: &Call) -> f64 {
+        self.external_tls(c)
+            .map_or(self.design.transport.bulk_ns_per_byte, |t| {
+                t.bulk_ns_per_byte
+            })
+    }
+
+    /// True if the hop's TLS is 1.2 (a second round trip on a full handshake).
+    fn tls12(&self, c: &Call) -> bool {
+        self.external_tls(c)
+            .map_or(self.design.transport.version == TlsVersion::V12, |t| t.v12)
     }
 
     /// The handshake is complete: the connection is ready, a fresh ticket is
@@ -139,7 +157,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn handshake_done(&mut self, slot: u32) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
-        if self.design.resumption.enabled {
+        if self.design.resumption.enabled && !self.replicas[c.replica as usize].external {
             let key = self.ticket_key(&c);
             self.tickets.insert(
                 key,
@@ -160,6 +178,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let hs = &d.transport.cpu;
         let mut parts = CpuParts::default();
         parts[Cpu::Handshake as usize] = match c.handshake {
+            // The far end's handshake: the station is none of ours, so a delay.
+            Handshake::Full if let Some(t) = self.external_tls(c) => t.server_cpu,
             Handshake::Full => {
                 hs.server_full
                     + if d.transport.security == Security::Mtls {
@@ -184,12 +204,12 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn client_hello(&mut self, slot: u32, c: &Call) {
         match c.handshake {
             Handshake::Full | Handshake::Resumed => {
-                let d = self.one_way(
-                    c.origin,
-                    c.dest,
-                    self.design.transport.client_hello_bytes,
-                    derive(c.key, label::HANDSHAKE + 2),
-                );
+                let bytes = if self.replicas[c.replica as usize].external {
+                    0 // its own key exchange, X25519
+                } else {
+                    self.design.transport.client_hello_bytes
+                };
+                let d = self.one_way(c.origin, c.dest, bytes, derive(c.key, label::HANDSHAKE + 2));
                 self.wait(slot, Phase::HandshakeOut, d);
             }
             _ => self.request(slot, 0),
@@ -202,19 +222,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
         // TLS 1.2 full takes two, a HelloRetryRequest one more.
         let mut rtts = 0;
         if c.handshake == Handshake::Full {
-            if self.design.transport.version == TlsVersion::V12 {
+            if self.tls12(c) {
                 rtts += 1;
             }
             if self.hello_retry(c) {
                 rtts += 1;
             }
         }
-        let mut d = self.one_way(
-            c.dest,
-            c.origin,
-            self.design.transport.server_hello_bytes,
-            derive(c.key, label::HANDSHAKE + 3),
-        );
+        let bytes = if self.replicas[c.replica as usize].external {
+            0
+        } else {
+            self.design.transport.server_hello_bytes
+        };
+        let mut d = self.one_way(c.dest, c.origin, bytes, derive(c.key, label::HANDSHAKE + 3));
         for i in 0..rtts {
             d += self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
         }

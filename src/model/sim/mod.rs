@@ -474,6 +474,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 call.mark = now;
                 call.local = 0;
             }
+            Phase::External => self.span(slot, Span::External),
             _ => {} // client-side CPU delays: accounted in `advance`
         }
         self.advance(slot);
@@ -496,6 +497,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::WaypointOut => self.arrived_at_dest(slot),
             Phase::AuthzHop => self.policy_sidecar_job(slot, &c),
             Phase::Response => self.at_caller(slot),
+            Phase::External => self.respond(slot),
             other => unreachable!("no step ends in phase {other:?}"),
         }
     }

@@ -54,6 +54,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::HandshakeOut => (Step::TlsClientHello, Side::Client),
             Phase::HandshakeBack => (Step::TlsServerFlight, Side::Client),
             Phase::Worker => (Step::WorkerWait, Side::Server),
+            Phase::External => (Step::External, Side::Server),
             Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob => {
                 (Step::CoreWait, Side::Client)
             }

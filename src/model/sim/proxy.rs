@@ -34,10 +34,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// The request reached the first hop after the network: the waypoint, or
     /// the destination peer.
     pub(super) fn arrived(&mut self, slot: u32) {
-        if self.waypoints.is_empty() {
+        let c = *self.calls.get(slot);
+        if !self.via_waypoint(&c) {
             return self.arrived_at_dest(slot);
         }
-        let c = *self.calls.get(slot);
         let (_, station) = self.waypoints[c.waypoint as usize];
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let cost = &self
@@ -75,15 +75,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.handshake == Handshake::ZeroRtt {
             parts[Cpu::Handshake as usize] = self.design.transport.cpu.server_resumed;
         }
-        if self.encrypted(&c) {
-            parts[Cpu::Bulk as usize] =
-                round(bytes as f64 * self.design.transport.bulk_ns_per_byte);
+        if self.encrypted(&c) && !self.replicas[c.replica as usize].external {
+            // (At an external service the decryption is on its own cores.)
+            parts[Cpu::Bulk as usize] = round(bytes as f64 * self.bulk_ns_per_byte(&c));
         }
         let service_station = self.replicas[c.replica as usize].cores;
         if dest.proxy {
             let (cpu, off) = self.proxy_cpu(derive(c.key, 1), bytes);
             parts[Cpu::Proxy as usize] = cpu;
-            if self.waypoints.is_empty() {
+            if !self.via_waypoint(&c) {
                 // A sidecar is an L7 enforcement point; a node proxy only L4
                 // (policy in `Proxy` mode), JWTs need L7 so they fall to the app.
                 if self.design.proxy.mode == ProxyMode::Sidecar {
@@ -105,6 +105,12 @@ impl<'t, P: Probe> Simulation<'t, P> {
         cost.service_parts = parts;
         cost.service_off = CpuParts::default();
         self.authorize(slot);
+    }
+
+    /// True if this call's request and response pass a waypoint: there are
+    /// waypoints, and the callee is a service of the system.
+    pub(super) fn via_waypoint(&self, c: &Call) -> bool {
+        !self.waypoints.is_empty() && !self.replicas[c.replica as usize].external
     }
 
     /// The waypoint's job is done: on to the destination.

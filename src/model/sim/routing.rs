@@ -41,7 +41,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if let Some(timeout) = self.timeout_of(&c) {
             self.arm_timer(slot, timeout);
         }
-        if self.direct {
+        // An external service's own TLS costs its connections even when the
+        // design's cost nothing.
+        if self.direct && self.external_tls(&c).is_none() {
             return self.request(slot, 0);
         }
         self.acquire(slot);
@@ -58,7 +60,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn dest_peer(&self, replica: u32) -> u32 {
-        if self.design.proxy.mode == ProxyMode::Node {
+        if self.design.proxy.mode == ProxyMode::Node && !self.replicas[replica as usize].external {
             self.node_peer[replica as usize]
         } else {
             replica

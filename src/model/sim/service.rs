@@ -31,6 +31,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.phase == Phase::Worker {
             self.span(slot, Span::Queueing);
         }
+        if self.replicas[c.replica as usize].external {
+            let latency = &self.topo.endpoints[c.endpoint as usize].latency;
+            let d = match latency {
+                Dist::Constant(v) => *v,
+                d => d.sample(&mut rng::call_rng(derive(c.key, label::CPU))),
+            };
+            return self.wait(slot, Phase::External, d);
+        }
         let mut parts = self.costs[slot as usize].service_parts;
         let cpu = &self.topo.endpoints[c.endpoint as usize].cpu;
         // A policy service's work is policy evaluation, an identity service's

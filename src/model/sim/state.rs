@@ -45,6 +45,8 @@ pub(super) enum Phase {
     AuthzRemote,
     Worker,
     ServiceJob,
+    /// An external service's answer (a pure delay).
+    External,
     Children,
     Response,
     Backoff,
@@ -156,6 +158,8 @@ pub(super) struct Replica {
     pub(super) outstanding: u32,
     /// When this replica's token expires.
     pub(super) token_expiry: Nanos,
+    /// A service outside the system: no cores, no sidecar, its own TLS.
+    pub(super) external: bool,
 }
 
 /// A TLS/connection endpoint: a replica (library or sidecar), the client, or

@@ -21,7 +21,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
             local += self.local_hop(derive(c.key, label::LOCAL));
         }
-        if !self.waypoints.is_empty() {
+        if self.via_waypoint(&c) {
             // Origin node proxy -> waypoint; the waypoint then forwards.
             let w = self.next_waypoint;
             self.next_waypoint = (w + 1) % self.waypoints.len() as u32;
@@ -108,7 +108,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
             local += self.local_hop(derive(c.key, label::LOCAL + 3));
         }
-        let d = if self.waypoints.is_empty() {
+        let d = if !self.via_waypoint(c) {
             self.one_way(
                 c.dest,
                 c.origin,

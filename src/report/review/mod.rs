@@ -273,10 +273,15 @@ fn topology(results: &StudyResults, diagram: Option<&str>) -> Vec<Block> {
             .services
             .iter()
             .map(|s| {
+                let (replicas, cores) = if s.external {
+                    ("external".to_string(), "-".to_string())
+                } else {
+                    (s.replicas.to_string(), s.cores.to_string())
+                };
                 vec![
                     s.name.clone(),
-                    s.replicas.to_string(),
-                    s.cores.to_string(),
+                    replicas,
+                    cores,
                     s.zones.join(", "),
                     s.endpoints.join(", "),
                 ]

@@ -38,6 +38,9 @@ pub struct ServiceNode {
     pub zones: Vec<String>,
     /// Endpoint names (without the service prefix).
     pub endpoints: Vec<String>,
+    /// Outside the system: no replicas or cores of ours (a pure delay).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
 }
 
 /// Calls from one service to another, summed over their endpoints.
@@ -90,6 +93,7 @@ impl TopologyGraph {
                         name: s.name.clone(),
                         replicas: s.replicas,
                         cores: s.cores,
+                        external: s.external.is_some(),
                         zones,
                         endpoints: s
                             .endpoints

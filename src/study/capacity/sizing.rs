@@ -373,6 +373,7 @@ fn sized_services(
     topo.services
         .iter()
         .enumerate()
+        .filter(|(_, svc)| svc.external.is_none()) // nothing of ours to size
         .map(|(i, svc)| {
             let (ra, ca) = match by {
                 SizeBy::Replicas => (counts[i], svc.cores),
