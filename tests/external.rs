@@ -183,3 +183,23 @@ fn keys_that_make_no_sense_outside_the_system_are_refused_at_their_line() {
     );
     assert!(e.contains("services.api.endpoints.get.latency"), "{e}");
 }
+
+#[test]
+fn a_saturated_limit_is_named_the_bottleneck_not_a_core() {
+    // 100 calls a second that each hold one of psp's 2 slots for 50 ms
+    // need 5: the backlog grows at psp's limit while api's 64 cores idle.
+    let t = shop("tls = \"none\"\nconcurrency = 2");
+    let mut t = t;
+    t.workload.arrivals = ztsim::model::topology::Arrivals::Constant { rate: 100.0 };
+    let r = simulate(&t, &Design::plaintext(), 0);
+    let sat = r.saturation.expect("saturated");
+    let psp = t.services.iter().position(|s| s.name == "psp").unwrap() as u32;
+    assert_eq!(
+        sat.bottleneck,
+        Some(ztsim::model::metrics::StationOwner::Workers(psp))
+    );
+    // With room for all (5 in progress at most), the same load is stable.
+    let mut t = shop("tls = \"none\"\nconcurrency = 6");
+    t.workload.arrivals = ztsim::model::topology::Arrivals::Constant { rate: 100.0 };
+    every_request(&simulate(&t, &Design::plaintext(), 0), 71_400 * US);
+}

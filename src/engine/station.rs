@@ -131,6 +131,11 @@ impl Station {
         self.servers
     }
 
+    /// Jobs waiting for a core.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     /// Jobs in service plus waiting.
     pub fn in_system(&self) -> usize {
         self.busy as usize + self.queue.len()

@@ -274,6 +274,11 @@ pub enum StationOwner {
     Waypoint,
     /// The load generator, when it has cores of its own.
     Client,
+    /// The worker slots (`concurrency`) of a service's replicas: never a
+    /// station group, only named as a saturated run's bottleneck when calls
+    /// pile up waiting for a slot rather than for a core (an external
+    /// service's limit, a thread pool).
+    Workers(ServiceId),
 }
 
 /// CPU and queueing of a group of stations (one owner), summed.

@@ -314,6 +314,15 @@ fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
         ),
         StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
         StationOwner::Client => ("load generator".to_string(), "client"),
+        StationOwner::Workers(s) => {
+            let svc = &topo.services[s as usize];
+            let name = if svc.external.is_some() {
+                format!("{} (its concurrency limit)", svc.name)
+            } else {
+                format!("{} worker threads", svc.name)
+            };
+            (name, "workers")
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! each station's busy time.
 
 use super::{Probe, Simulation, ev};
-use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics};
+use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner};
 use crate::units::{NANOS_PER_SEC, Nanos};
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -87,6 +87,29 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.done = true;
     }
 
+    /// The service whose replicas hold more calls waiting for a worker slot
+    /// than any group of stations holds jobs waiting for a core, if one does:
+    /// its concurrency limit, not a core, is where the backlog grows.
+    fn workers_bottleneck(&self) -> Option<StationOwner> {
+        let mut waiting = vec![0usize; self.topo.services.len()];
+        for (s, &base) in self.replica_base.iter().enumerate() {
+            let n = self.topo.services[s].replicas;
+            waiting[s] = (base..base + n)
+                .map(|r| self.replicas[r as usize].waiting.len())
+                .sum();
+        }
+        let mut queued: Vec<(StationOwner, usize)> = Vec::new();
+        for (st, owner) in self.stations.iter().zip(&self.owners) {
+            match queued.iter_mut().find(|(o, _)| o == owner) {
+                Some((_, q)) => *q += st.queued(),
+                None => queued.push((*owner, st.queued())),
+            }
+        }
+        let most_queued = queued.iter().map(|&(_, q)| q).max().unwrap_or(0);
+        let (s, &w) = waiting.iter().enumerate().max_by_key(|&(_, &w)| w)?;
+        (w > most_queued).then_some(StationOwner::Workers(s as u32))
+    }
+
     pub(super) fn finish(&mut self) -> RunMetrics {
         if self.metrics.window == 0 {
             // Ended before the window closed (saturated early, or the event
@@ -121,11 +144,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
             m.waited += s.waited;
             m.instances += 1;
         }
+        let workers = self
+            .metrics
+            .saturation
+            .is_some()
+            .then(|| self.workers_bottleneck())
+            .flatten();
         if let Some(sat) = &mut self.metrics.saturation {
-            sat.bottleneck = stations
-                .iter()
-                .max_by(|a, b| a.utilisation().total_cmp(&b.utilisation()))
-                .map(|m| m.owner);
+            sat.bottleneck = workers.or_else(|| {
+                stations
+                    .iter()
+                    .max_by(|a, b| a.utilisation().total_cmp(&b.utilisation()))
+                    .map(|m| m.owner)
+            });
         }
         self.metrics.stations = stations;
         if window > 0 {
