@@ -384,3 +384,56 @@ fn the_sweep_warns_first_reports_once_and_merges_shards_alike() {
         );
     }
 }
+
+#[test]
+fn tickets_off_and_no_policy_are_one_system_whatever_their_settings() {
+    // A TLS design with tickets off (naive-mtls) ignores the ticket
+    // lifetime; plaintext (no policy) ignores the decision cache; the design
+    // with tickets and policy (grpc) reads both.
+    let mut s = spec();
+    s.rates = vec![300.0];
+    s.designs = vec![
+        input("models/naive-mtls.toml"),
+        input("models/plaintext.toml"),
+        input("models/grpc-mtls-local-policy.toml"),
+    ];
+    s.params = vec![
+        ("resumption.ticket_ttl".into(), vec![text("1s"), text("1h")]),
+        ("authz.cache_ttl".into(), vec![text("0s"), text("10s")]),
+    ];
+    let study = study::expand(&s).unwrap();
+    // ttl outermost, then cache, then design (naive, plaintext, grpc).
+    assert_eq!(
+        same_as(&study),
+        vec![
+            None,
+            None,
+            None,
+            None,
+            Some(1),
+            None,
+            Some(0),
+            Some(1),
+            None,
+            Some(3),
+            Some(1),
+            None
+        ]
+    );
+    let paths = |i: usize| study.points[i].not_applying.clone();
+    assert_eq!(paths(6), ["resumption.ticket_ttl"], "naive reads its cache");
+    assert_eq!(paths(10), ["resumption.ticket_ttl", "authz.cache_ttl"]);
+    assert!(paths(2).is_empty() && paths(11).is_empty());
+    // The claim, simulated: naive-mtls at 1h on the 1s point's seed is the
+    // 1s point (TLS handshakes happen, tickets are never used).
+    let (first, same) = (&study.points[0], &study.points[6]);
+    assert_ne!(
+        first.design_model.resumption.ticket_ttl,
+        same.design_model.resumption.ticket_ttl
+    );
+    let summary = |d: &model::Design| {
+        let runs = model::Replications::of(&first.topology, d);
+        json(&report::summarize(&first.topology, d, &runs.runs))
+    };
+    assert_eq!(summary(&first.design_model), summary(&same.design_model));
+}
