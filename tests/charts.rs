@@ -56,6 +56,8 @@ fn point(index: usize, design: &str, rate: f64) -> PointResult {
             params: Vec::new(),
         },
         seed: topo.workload.seed,
+        same_as: None,
+        not_applying: Vec::new(),
         summary,
         replications,
         cdf: cdf(&runs.pooled),

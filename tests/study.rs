@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{root, ztsim_in};
 
 use ztsim::config::study::{self, Input, StudySpec};
-use ztsim::report::study::{LEAD_COLUMNS, METRIC_COLUMNS, results_csv};
+use ztsim::report::study::{LEAD_COLUMNS, METRIC_COLUMNS, SAME_COLUMNS, results_csv};
 use ztsim::study::sweep;
 use ztsim::{config, model, report};
 
@@ -113,6 +113,7 @@ fn csv_has_the_documented_columns() {
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let mut expected: Vec<String> = LEAD_COLUMNS.iter().map(|s| s.to_string()).collect();
     expected.push("resumption.ticket_ttl".into());
+    expected.extend(SAME_COLUMNS.iter().map(|s| s.to_string()));
     expected.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
     assert_eq!(
         &header[..expected.len()],

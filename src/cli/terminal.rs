@@ -33,6 +33,10 @@ impl Progress for Terminal {
         out!("{text}");
     }
 
+    fn warn(&self, text: &str) {
+        errln!("{}", text.trim_end());
+    }
+
     fn start(&self, total: u64, done: u64) {
         // Ctrl-C and SIGTERM stop the sweep cleanly; a second handler cannot
         // be installed, which only matters to tests running several sweeps.

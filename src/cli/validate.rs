@@ -30,12 +30,22 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             Ok(config::FileKind::Design) => designs.push(f),
             Ok(config::FileKind::Study) => {
                 match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
-                    Ok(study) => outln!(
-                        "{}: ok (study: {} points x {} replications)",
-                        f.display(),
-                        study.points.len(),
-                        study.replications
-                    ),
+                    Ok(study) => {
+                        let same = study.points.len() - study.distinct_points();
+                        outln!(
+                            "{}: ok (study: {} points x {} replications{})",
+                            f.display(),
+                            study.points.len(),
+                            study.replications,
+                            if same > 0 {
+                                format!(
+                                    "; {same} are the same system as another point and will not run"
+                                )
+                            } else {
+                                String::new()
+                            }
+                        )
+                    }
                     Err(d) => problems.extend(d),
                 }
             }

@@ -378,6 +378,37 @@ impl Design {
         }
     }
 
+    /// This design with every value the simulation never reads, given the
+    /// rest, set to the baseline's: two designs with equal effective forms
+    /// run identically on one topology and seed. A study compares them to
+    /// find points that are one system (a swept `resumption.ticket_ttl` on a
+    /// plaintext design). Only what the simulation provably skips is reset:
+    /// session tickets without TLS or with tickets off (`choose_handshake`
+    /// runs only on an encrypted hop and returns at once when tickets are
+    /// off); proxy costs when no peer is a proxy (no proxy, library
+    /// termination, no waypoint); policy settings without policy; token
+    /// settings without tokens (`verify_jwt` returns at once).
+    pub fn effective(&self) -> Design {
+        let base = Design::plaintext();
+        let mut d = self.clone();
+        if d.transport.security == Security::Plaintext || !d.resumption.enabled {
+            d.resumption = base.resumption;
+        }
+        if d.proxy.mode == ProxyMode::None
+            && d.transport.terminate == Termination::Library
+            && d.proxy.waypoint.is_none()
+        {
+            d.proxy = base.proxy;
+        }
+        if d.authz.mode == AuthzMode::None {
+            d.authz = base.authz;
+        }
+        if d.authn.jwt.is_none() {
+            d.authn = base.authn;
+        }
+        d
+    }
+
     /// True if a hop from the client (`from_client`) or between services is
     /// under TLS.
     pub fn encrypts(&self, from_client: bool) -> bool {

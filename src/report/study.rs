@@ -61,8 +61,18 @@ pub struct PointResult {
     pub index: usize,
     /// Where in the grid.
     pub at: Coordinates,
-    /// Seed its replications derived their streams from.
+    /// Seed its replications derived their streams from (for a point
+    /// `same_as` another, that point's seed).
     pub seed: u64,
+    /// The point (grid index) this one is the same system as: a swept
+    /// parameter that does not apply left the configuration unchanged, so it
+    /// did not run and its results are that point's, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<usize>,
+    /// Swept parameters whose values differ among the points that are one
+    /// system with this one: they do not apply to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applying: Vec<String>,
     /// Aggregated over replications (95% CIs), as `ztsim run` reports it.
     pub summary: Summary,
     /// One summary per replication.
@@ -144,9 +154,16 @@ pub fn series(runs: &[Replication]) -> Vec<SeriesPoint> {
 }
 
 /// Fixed leading columns of `results.csv`; then one column per swept
-/// parameter, then [`METRIC_COLUMNS`], then per-service and per-proxy
+/// parameter, then [`SAME_COLUMNS`] (when parameters are swept), then
+/// [`METRIC_COLUMNS`], then per-service and per-proxy
 /// utilisation columns (`util_<name>`).
 pub const LEAD_COLUMNS: [&str; 4] = ["point", "design", "rate_rps", "replication"];
+
+/// Columns of `results.csv` after the swept parameters' (only when the
+/// study sweeps any): the point whose results a row's point shares, being the
+/// same system (empty for a point that ran), and the swept parameters that
+/// do not apply to it (`;`-separated).
+pub const SAME_COLUMNS: [&str; 2] = ["same_as", "not_applying"];
 
 /// Metric columns of `results.csv`, in order.
 pub const METRIC_COLUMNS: [&str; 32] = [
@@ -203,6 +220,10 @@ pub fn results_csv(results: &StudyResults) -> std::io::Result<Vec<u8>> {
         .unwrap_or_default();
     let mut header: Vec<String> = LEAD_COLUMNS.iter().map(|s| s.to_string()).collect();
     header.extend(results.params.iter().map(|p| super::csv_text(p)));
+    let swept = !results.params.is_empty();
+    if swept {
+        header.extend(SAME_COLUMNS.iter().map(|s| s.to_string()));
+    }
     header.extend(METRIC_COLUMNS.iter().map(|s| s.to_string()));
     header.extend(
         groups
@@ -219,6 +240,10 @@ pub fn results_csv(results: &StudyResults) -> std::io::Result<Vec<u8>> {
                 rep.to_string(),
             ];
             v.extend(p.at.params.iter().map(|(_, val)| super::csv_text(val)));
+            if swept {
+                v.push(p.same_as.map_or(String::new(), |i| i.to_string()));
+                v.push(super::csv_text(&p.not_applying.join(";")));
+            }
             v
         };
         for (i, s) in p.replications.iter().enumerate() {
@@ -392,10 +417,14 @@ pub fn overview(results: &StudyResults) -> String {
             rows.push(key);
         }
     }
+    // A row whose every point is the same system as another row's is that
+    // row: shown once, its parameters that do not apply as `any`.
+    rows.retain(|(d, ps)| !row_points(results, d, ps).all(|p| p.same_as.is_some()));
     for (design, params) in &rows {
         let mut label = design.clone();
         for (k, v) in params {
-            label += &format!(", {k}={v}");
+            let any = row_points(results, design, params).all(|p| p.not_applying.contains(k));
+            label += &format!(", {k}={}", if any { "any" } else { v });
         }
         let mut line = format!("{label:<36}");
         for r in &rates {
@@ -414,7 +443,102 @@ pub fn overview(results: &StudyResults) -> String {
             .map_or("none".to_string(), |r| format!("{r} rps"));
         let _ = writeln!(out, "{line}   {stable}");
     }
+    for note in same_system_notes(&sameness(results)) {
+        let _ = writeln!(out, "note: {note}");
+    }
     out
+}
+
+/// The points of one row of the overview: a design with its parameters.
+fn row_points<'a>(
+    results: &'a StudyResults,
+    design: &'a str,
+    params: &'a [(String, String)],
+) -> impl Iterator<Item = &'a PointResult> + 'a {
+    results
+        .points
+        .iter()
+        .filter(move |p| p.at.design == design && p.at.params == params)
+}
+
+/// A point as [`same_system_notes`] sees it: a study's point before it runs
+/// or a result after.
+#[derive(Debug, Clone, Copy)]
+pub struct Sameness<'a> {
+    /// Grid index.
+    pub index: usize,
+    /// Design name.
+    pub design: &'a str,
+    /// Swept parameters and values.
+    pub params: &'a [(String, String)],
+    /// The point it is the same system as, if any.
+    pub same_as: Option<usize>,
+    /// Swept parameters that do not apply to it.
+    pub not_applying: &'a [String],
+}
+
+/// The points of `results` as [`same_system_notes`] sees them.
+pub fn sameness(results: &StudyResults) -> Vec<Sameness<'_>> {
+    results
+        .points
+        .iter()
+        .map(|p| Sameness {
+            index: p.index,
+            design: &p.at.design,
+            params: &p.at.params,
+            same_as: p.same_as,
+            not_applying: &p.not_applying,
+        })
+        .collect()
+}
+
+/// One line per design and set of parameters that do not apply to it, saying
+/// which, how many of their values are one system, and whose seed that
+/// system ran with, e.g. "plaintext: resumption.ticket_ttl does not apply;
+/// its 3 values are one system, run once with the seed of
+/// resumption.ticket_ttl=1m".
+pub fn same_system_notes(points: &[Sameness]) -> Vec<String> {
+    let mut size: std::collections::BTreeMap<usize, usize> = Default::default();
+    for p in points {
+        if let Some(j) = p.same_as {
+            *size.entry(j).or_insert(1) += 1;
+        }
+    }
+    let mut seen: Vec<(&str, &[String])> = Vec::new();
+    let mut notes = Vec::new();
+    for p in points.iter().filter(|p| p.same_as.is_none()) {
+        let Some(&n) = size.get(&p.index) else {
+            continue;
+        };
+        if seen.contains(&(p.design, p.not_applying)) {
+            continue;
+        }
+        seen.push((p.design, p.not_applying));
+        let values: Vec<String> = p
+            .params
+            .iter()
+            .filter(|(k, _)| p.not_applying.contains(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        notes.push(match p.not_applying {
+            [] => format!(
+                "{}: {n} points with the same parameter values are one system, run once",
+                p.design
+            ),
+            [one] => format!(
+                "{}: {one} does not apply; its {n} values are one system, run once with the seed of {}",
+                p.design,
+                values.join(", ")
+            ),
+            several => format!(
+                "{}: {} do not apply; their {n} combinations are one system, run once with the seed of {}",
+                p.design,
+                several.join(" and "),
+                values.join(", ")
+            ),
+        });
+    }
+    notes
 }
 
 /// Where a study keeps its finished points while it runs.

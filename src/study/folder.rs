@@ -13,9 +13,9 @@ use crate::config::{self, Diagnostic, KeyPath};
 use crate::model::guard::Size;
 use crate::report::output::{self, FolderLock, LockError};
 use crate::report::study::{
-    Manifest, PointResult, SHARD_MANIFEST, ShardManifest, StudyResults, points_dir, read_manifest,
-    read_points, read_shard_manifest, write_manifest, write_point, write_results,
-    write_shard_manifest,
+    Manifest, PointResult, SHARD_MANIFEST, Sameness, ShardManifest, StudyResults, points_dir,
+    read_manifest, read_points, read_shard_manifest, same_system_notes, write_manifest,
+    write_point, write_results, write_shard_manifest,
 };
 use crate::report::{self, review};
 use crate::study::shard::{self, Shard};
@@ -145,6 +145,8 @@ pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written
 pub trait Progress: Sync {
     /// Text for the user, newlines included.
     fn say(&self, text: &str);
+    /// A warning for the user (on a terminal, to standard error).
+    fn warn(&self, text: &str);
     /// The points start running: `total` of them, `done` already done.
     fn start(&self, total: u64, done: u64);
     /// One more point is done (called from worker threads).
@@ -195,6 +197,9 @@ pub fn run_study(
     let opened = open(spec, run)?;
     let (study, dir) = (&opened.study, opened.dir.as_path());
     progress.say(&plan(study));
+    if let Some(w) = same_system_warning(study) {
+        progress.warn(&w);
+    }
     if let Some(s) = run.shard {
         progress.say(&shard_plan(study, &opened.owned, s, dir));
         // Written before any point runs, so that a merge of a shard that
@@ -234,7 +239,13 @@ pub fn run_study(
             owned.len()
         ));
     }
-    progress.start(owned.len() as u64, previous.len() as u64);
+    // The bar counts simulations: points that are the same system as
+    // another are not run.
+    let runs = |i: &usize| study.points[*i].same_as.is_none();
+    progress.start(
+        owned.iter().filter(|i| runs(i)).count() as u64,
+        previous.iter().filter(|p| runs(&p.index)).count() as u64,
+    );
     let t0 = std::time::Instant::now();
     let write_error = Mutex::new(None);
     let outcome = sweep::run_subset(
@@ -249,7 +260,9 @@ pub fn run_study(
                     .ok();
                 stop.store(true, Ordering::SeqCst);
             }
-            progress.point_done();
+            if p.same_as.is_none() {
+                progress.point_done();
+            }
         },
         stop,
     );
@@ -359,11 +372,42 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     })
 }
 
+/// What runs once for several points, said before the study starts: each
+/// design's parameters that do not apply, and how many points run.
+fn same_system_warning(study: &Study) -> Option<String> {
+    let distinct = study.distinct_points();
+    if distinct == study.points.len() {
+        return None;
+    }
+    let points: Vec<Sameness> = study
+        .points
+        .iter()
+        .enumerate()
+        .map(|(index, p)| Sameness {
+            index,
+            design: &p.design,
+            params: &p.params,
+            same_as: p.same_as,
+            not_applying: &p.not_applying,
+        })
+        .collect();
+    let mut text = format!(
+        "warning: {} of {} points are the same system as another point (a swept parameter does not apply to their design), so {distinct} points run and the others take their results, seed included:\n",
+        study.points.len() - distinct,
+        study.points.len()
+    );
+    for note in same_system_notes(&points) {
+        text += &format!("  {note}\n");
+    }
+    Some(text)
+}
+
 /// The study's size in a line: points, runs, simulated requests.
 fn plan(study: &Study) -> String {
-    let jobs = study.points.len() as u64 * u64::from(study.replications);
+    let distinct = study.distinct_points();
+    let jobs = distinct as u64 * u64::from(study.replications);
     format!(
-        "{} points ({} designs x {} loads{}) x {} replications = {jobs} runs, about {:.1} M simulated requests\n",
+        "{} points ({} designs x {} loads{}){} x {} replications = {jobs} runs, about {:.1} M simulated requests\n",
         study.points.len(),
         study.designs.len(),
         study.rates.len().max(1),
@@ -374,6 +418,11 @@ fn plan(study: &Study) -> String {
                 " x {} parameter combinations",
                 study.points.len() / (study.designs.len() * study.rates.len().max(1)).max(1)
             )
+        },
+        if distinct < study.points.len() {
+            format!(", {distinct} distinct,")
+        } else {
+            String::new()
         },
         study.replications,
         sweep::estimated_requests(study) / 1e6,
@@ -403,6 +452,15 @@ fn shard_plan(study: &Study, owned: &[usize], s: Shard, dir: &Path) -> String {
     )
 }
 
+/// The points given another's results, for a closing line.
+fn shared_text(shared: usize) -> String {
+    if shared == 0 {
+        String::new()
+    } else {
+        format!(", {shared} the same system as another")
+    }
+}
+
 /// How the points' run ended, and how long it took.
 struct Ended {
     outcome: sweep::Outcome,
@@ -430,11 +488,12 @@ impl Ended {
             )));
         }
         progress.say(&format!(
-            "shard {s} done: {owned} points in {} in {:.1} s ({} computed, {} reused); once all {} shards are done, combine them with:\n  ztsim merge {}\n",
+            "shard {s} done: {owned} points in {} in {:.1} s ({} computed, {} reused{}); once all {} shards are done, combine them with:\n  ztsim merge {}\n",
             dir.display(),
             self.seconds,
             outcome.computed,
             outcome.reused,
+            shared_text(outcome.shared),
             s.count,
             dir.parent().unwrap_or(Path::new(".")).display(),
         ));
@@ -465,12 +524,13 @@ impl Ended {
         let written = write_study_outputs(dir, &results)?;
         progress.say(&report::study::overview(&results));
         progress.say(&format!(
-            "\nwrote {}/results.csv, results.json, {} charts and report.html in {:.1} s ({} points computed, {} reused)\n",
+            "\nwrote {}/results.csv, results.json, {} charts and report.html in {:.1} s ({} points computed, {} reused{})\n",
             dir.display(),
             written.charts,
             self.seconds,
             outcome.computed,
-            outcome.reused
+            outcome.reused,
+            shared_text(outcome.shared)
         ));
         Ok(())
     }

@@ -65,9 +65,20 @@ pub fn point_cost(p: &Point) -> f64 {
     Size::of(&p.topology, &p.design_model).events * f64::from(p.topology.workload.replications)
 }
 
-/// Every point's estimated cost, in grid order.
+/// Every point's estimated cost, in grid order; nothing for a point that
+/// is the same system as another (it is not simulated).
 pub fn costs(study: &Study) -> Vec<f64> {
-    study.points.iter().map(point_cost).collect()
+    study
+        .points
+        .iter()
+        .map(|p| {
+            if p.same_as.is_some() {
+                0.0
+            } else {
+                point_cost(p)
+            }
+        })
+        .collect()
 }
 
 /// Splits points of the given costs into `count` shards, balanced by cost:
@@ -94,9 +105,23 @@ pub fn partition(costs: &[f64], count: usize) -> Vec<Vec<usize>> {
     shards
 }
 
-/// The points `shard` owns in `study`, in grid order.
+/// The points `shard` owns in `study`, in grid order: the points that run
+/// are split by [`partition`], and a point that is the same system as
+/// another (`same_as`) goes with it, so a shard never runs it and its
+/// results are in the same shard folder.
 pub fn owned(study: &Study, shard: Shard) -> Vec<usize> {
-    partition(&costs(study), shard.count).swap_remove(shard.index)
+    let all = costs(study);
+    let runs: Vec<usize> = (0..all.len())
+        .filter(|&i| study.points[i].same_as.is_none())
+        .collect();
+    let run_costs: Vec<f64> = runs.iter().map(|&i| all[i]).collect();
+    let mut mine = vec![false; all.len()];
+    for k in partition(&run_costs, shard.count).swap_remove(shard.index) {
+        mine[runs[k]] = true;
+    }
+    (0..all.len())
+        .filter(|&i| mine[i] || study.points[i].same_as.is_some_and(|j| mine[j]))
+        .collect()
 }
 
 /// What a shard result is checked against at merge: the study's resolved

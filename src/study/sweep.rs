@@ -21,10 +21,13 @@ pub struct Outcome {
     pub results: StudyResults,
     /// Every point is done.
     pub complete: bool,
-    /// Points computed in this run.
+    /// Points simulated in this run.
     pub computed: usize,
     /// Points taken from an earlier, interrupted run.
     pub reused: usize,
+    /// Points that are the same system as another (`Point::same_as`), given
+    /// its results in this run without being simulated.
+    pub shared: usize,
 }
 
 /// Runs `study`; `done` is called (from worker threads) after each point.
@@ -37,6 +40,9 @@ pub fn run(study: &Study, done: &(dyn Fn() + Sync)) -> StudyResults {
 /// the same study) does not hold. `finished` sees each new point as soon as
 /// it is done, so the caller can save it; once `stop` is set no new point
 /// starts (points in flight finish), and the outcome says what is missing.
+/// A point that is the same system as an earlier one (`same_as`) is never
+/// simulated: once that point is done, it gets its results (and `finished`
+/// sees it too).
 pub fn run_resumable(
     study: &Study,
     previous: Vec<PointResult>,
@@ -49,7 +55,9 @@ pub fn run_resumable(
 
 /// As [`run_resumable`], for the points `owned` only (a shard's share, grid
 /// indices): the outcome holds those points and is complete when they are
-/// all done. Points of `previous` outside `owned` are ignored.
+/// all done. Points of `previous` outside `owned` are ignored. A point owned
+/// whose `same_as` is not owned stays missing: a split keeps them together
+/// ([`crate::study::shard::owned`]).
 pub fn run_subset(
     study: &Study,
     owned: &[usize],
@@ -73,7 +81,7 @@ pub fn run_subset(
         }
     }
     let todo: Vec<usize> = (0..slots.len())
-        .filter(|&i| mine[i] && slots[i].is_none())
+        .filter(|&i| mine[i] && slots[i].is_none() && study.points[i].same_as.is_none())
         .collect();
     let computed: Vec<PointResult> = todo
         .par_iter()
@@ -91,12 +99,46 @@ pub fn run_subset(
         let i = p.index;
         slots[i] = Some(p);
     }
+    let mut shared = 0;
+    for (i, point) in study.points.iter().enumerate() {
+        let Some(j) = point.same_as else { continue };
+        if !mine[i] || slots[i].is_some() {
+            continue;
+        }
+        if let Some(first) = &slots[j] {
+            let result = same_system(i, point, first);
+            finished(&result);
+            slots[i] = Some(result);
+            shared += 1;
+        }
+    }
     let complete = (0..slots.len()).all(|i| !mine[i] || slots[i].is_some());
     Outcome {
         results: results_of(study, slots.into_iter().flatten().collect()),
         complete,
         computed: n_computed,
         reused,
+        shared,
+    }
+}
+
+/// The results of point `index`, the same system as the point `first` ran:
+/// its figures exactly, under its own coordinates.
+fn same_system(index: usize, p: &Point, first: &PointResult) -> PointResult {
+    PointResult {
+        index,
+        at: coordinates(p),
+        same_as: p.same_as,
+        not_applying: p.not_applying.clone(),
+        ..first.clone()
+    }
+}
+
+fn coordinates(p: &Point) -> Coordinates {
+    Coordinates {
+        design: p.design.clone(),
+        rate_rps: p.rate,
+        params: p.params.clone(),
     }
 }
 
@@ -131,12 +173,10 @@ fn run_point(index: usize, p: &Point) -> PointResult {
     let runs = Replications::of(&p.topology, &p.design_model);
     PointResult {
         index,
-        at: Coordinates {
-            design: p.design.clone(),
-            rate_rps: p.rate,
-            params: p.params.clone(),
-        },
+        at: coordinates(p),
         seed: p.topology.workload.seed,
+        same_as: None,
+        not_applying: p.not_applying.clone(),
         summary: summarize(&p.topology, &p.design_model, &runs.runs),
         replications: runs
             .runs
@@ -151,7 +191,12 @@ fn run_point(index: usize, p: &Point) -> PointResult {
 /// Simulated requests the study will generate (open loop: rate x (warm-up +
 /// duration) x replications), to say up front how big it is.
 pub fn estimated_requests(study: &Study) -> f64 {
-    study.points.iter().map(point_requests).sum()
+    study
+        .points
+        .iter()
+        .filter(|p| p.same_as.is_none())
+        .map(point_requests)
+        .sum()
 }
 
 /// Simulated requests of one point, all replications.

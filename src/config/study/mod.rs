@@ -10,6 +10,7 @@ use std::path::Path;
 
 mod checks;
 mod params;
+mod same;
 mod spec;
 
 use self::checks::{check_against_topology, check_grid, check_keys, check_names};
@@ -38,6 +39,16 @@ pub struct Point {
     pub topology: Topology,
     /// The design with this point's parameters.
     pub design_model: Design,
+    /// The first point in grid order (its index) that is the same system:
+    /// same design, load, topology and effective design
+    /// ([`Design::effective`]), only its swept values and seed differ. Such a
+    /// point is not simulated: its results are that point's, so an identical
+    /// system shows identically rather than with another seed's noise.
+    pub same_as: Option<usize>,
+    /// Swept parameters whose values differ among the points that are one
+    /// system with this one (they do not apply to it), in `params` order;
+    /// empty for a point that is one system with no other.
+    pub not_applying: Vec<String>,
 }
 
 /// A resolved study.
@@ -210,7 +221,9 @@ fn study_designs(
 /// Expands `spec` into validated grid points. Points are ordered with the
 /// parameters outermost, then the load, then the design; each (load,
 /// parameters) combination gets one seed that all designs share, so they see
-/// the same workload (common random numbers).
+/// the same workload (common random numbers). Points that are one system
+/// (a swept parameter that does not apply to a design) are marked: the
+/// first of them in grid order runs, the others are `same_as` it.
 pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     check_grid_size(spec)?;
     let base_topo = parse_topology(&spec.topology.name, &spec.topology.text)?;
@@ -256,6 +269,8 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
             "the grid is empty: nothing to run",
         )]);
     }
+    let mut points = points;
+    same::mark(&mut points);
     let replications = points[0].topology.workload.replications;
     Ok(Study {
         name: spec.name.clone(),
@@ -369,6 +384,8 @@ impl Grid<'_> {
                             params: shown.clone(),
                             topology: t.clone(),
                             design_model: d,
+                            same_as: None,
+                            not_applying: Vec::new(),
                         });
                     }
                     Err(ds) => self.errors.extend(ds.into_iter().map(|d| {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::figures::Chart;
 use super::slo::{Verdict, verdict_all};
-use super::study::{PointResult, StudyResults};
+use super::study::{PointResult, StudyResults, same_system_notes, sameness};
 use crate::model::cost::SPAN_NAMES;
 use crate::model::slo::Slo;
 
@@ -65,10 +65,12 @@ fn baseline(results: &StudyResults) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// A design and its swept parameters as one label.
+/// A design and its swept parameters as one label (`any` for one that does
+/// not apply to it).
 fn label(p: &PointResult) -> String {
     let mut s = p.at.design.clone();
     for (k, v) in &p.at.params {
+        let v = if p.not_applying.contains(k) { "any" } else { v };
         s += &format!(", {k}={v}");
     }
     s
@@ -89,7 +91,8 @@ fn ms(x: f64) -> String {
 }
 
 /// The rows of the study: each (design, parameters) combination with its
-/// points in load order.
+/// points in load order; a row whose every point is the same system as
+/// another row's is that row, said once.
 fn lines(results: &StudyResults) -> Vec<Vec<&PointResult>> {
     let mut out: Vec<Vec<&PointResult>> = Vec::new();
     for p in &results.points {
@@ -101,6 +104,7 @@ fn lines(results: &StudyResults) -> Vec<Vec<&PointResult>> {
             None => out.push(vec![p]),
         }
     }
+    out.retain(|l| l.iter().any(|p| p.same_as.is_none()));
     for l in &mut out {
         l.sort_by(|a, b| {
             a.at.rate_rps
@@ -187,6 +191,13 @@ fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
         );
     }
     blocks.push(Block::Text(scope));
+    let same = same_system_notes(&sameness(results));
+    if !same.is_empty() {
+        blocks.push(Block::Text(
+            "Some swept parameters do not apply to some designs: the points they tell apart are one system, so each such system ran once and its points share its results exactly (an identical system is shown identically, not with another seed's noise):".into(),
+        ));
+        blocks.push(Block::List(same));
+    }
     let Some(base) = baseline(results) else {
         return blocks;
     };
