@@ -2,7 +2,10 @@
 //! latencies with constant costs, their own TLS whatever the design, no
 //! checks of ours at them, and the keys they refuse.
 
-use ztsim::config::{Diagnostic, parse_design, parse_topology};
+mod common;
+
+use common::show_all as show;
+use ztsim::config::{parse_design, parse_topology};
 use ztsim::model::cost::Span;
 use ztsim::model::metrics::RunMetrics;
 use ztsim::model::sim::simulate;
@@ -10,14 +13,6 @@ use ztsim::model::{Design, Topology};
 
 const US: u64 = 1_000;
 const MS: u64 = 1_000_000;
-
-fn show(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// api (64 cores, so nothing queues; 1 ms of CPU) calls psp.charge once per
 /// request; psp is external, 20 ms away, and answers after 50 ms. Constant

@@ -13,7 +13,7 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use common::{Case, check_corpus, describe};
+use common::{Case, check_corpus, describe, show_all as show};
 
 use ztsim::config::{Diagnostic, parse_design, parse_topology};
 use ztsim::model::cost::{CPU_CATEGORIES, SPAN_NAMES, SPANS};
@@ -43,14 +43,6 @@ const SPAN_PROXY: usize = 5;
 const SPAN_AUTHZ: usize = 6;
 const SPAN_AUTHN: usize = 7;
 const SPAN_RETRY: usize = 8;
-
-fn show(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 fn topo(text: &str) -> Topology {
     parse_topology("zt.toml", text).unwrap_or_else(|e| panic!("{}\n{text}", show(&e)))

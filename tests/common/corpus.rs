@@ -194,3 +194,12 @@ pub fn check_corpus(
         failures.join("\n\n")
     );
 }
+
+/// Every diagnostic of a refusal, one per line, for assertion messages.
+pub fn show_all(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

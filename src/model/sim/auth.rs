@@ -66,7 +66,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn checked(&self, c: &Call, scope: Scope) -> bool {
         matches!(c.kind, Kind::Root | Kind::Child)
             && (scope == Scope::EveryHop || c.kind == Kind::Root)
-            && !self.replicas[c.replica as usize].external
+            && !self.to_external(c)
     }
 
     /// JWT and `Proxy`-mode policy at an L7 proxy, added to `parts`.

@@ -14,10 +14,16 @@ use crate::model::topology::ExternalTls;
 impl<'t, P: Probe> Simulation<'t, P> {
     /// True if this call's hop is under TLS.
     pub(super) fn encrypted(&self, c: &Call) -> bool {
-        if self.replicas[c.replica as usize].external {
+        if self.to_external(c) {
             return self.external_tls(c).is_some();
         }
         self.design.encrypts(c.kind == Kind::Root)
+    }
+
+    /// True if the call goes to a service outside the system.
+    #[inline]
+    pub(super) fn to_external(&self, c: &Call) -> bool {
+        self.replicas[c.replica as usize].external
     }
 
     /// The TLS of a call to an external service (None: plaintext, or a
@@ -34,7 +40,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// connections as needed, or one per call).
     pub(super) fn connections(&self, c: &Call) -> Connections {
         let d = self.design.connections;
-        if !self.replicas[c.replica as usize].external {
+        if !self.to_external(c) {
             return d;
         }
         let per_request = self.external_tls(c).is_some_and(|t| t.per_request);
@@ -89,8 +95,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 self.peers[c.dest as usize].epoch,
             );
             // One-way TLS to an external service presents no certificate of ours.
-            let rotation_closes = self.design.identity.rotation_closes_connections
-                && !self.replicas[c.replica as usize].external;
+            let rotation_closes =
+                self.design.identity.rotation_closes_connections && !self.to_external(&c);
             let p = &mut self.pools[pool as usize];
             for i in 0..p.conns.len() {
                 let k = p.conns[i];

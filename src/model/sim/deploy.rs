@@ -85,37 +85,13 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
     let mut replica_base = Vec::new();
     for (s, svc) in topo.services.iter().enumerate() {
         replica_base.push(replicas.len() as u32);
+        let external = svc.external.is_some();
         for i in 0..svc.replicas {
-            if svc.external.is_some() {
+            let (cores, sidecar, policy) = if external {
                 // Outside the system: nothing of ours runs there.
-                replicas.push(Replica {
-                    zone: svc.zone_of(i),
-                    cores: NONE,
-                    sidecar: NONE,
-                    policy: NONE,
-                    workers: 0,
-                    limit: svc.concurrency.unwrap_or(NONE),
-                    waiting: VecDeque::new(),
-                    outstanding: 0,
-                    token_expiry: 0,
-                    external: true,
-                });
-                continue;
-            }
-            let cores = st.add(svc.cores, StationOwner::Service(s as u32));
-            st.stations[cores as usize].set_wakeup(svc.wakeup);
-            let sidecar = match (sidecars, design.proxy.shares_service_cores) {
-                (false, _) => NONE,
-                (true, true) => cores,
-                (true, false) => st.add(design.proxy.cost.cores, StationOwner::Sidecar(s as u32)),
-            };
-            let policy = if design.authz.mode == AuthzMode::Sidecar {
-                st.add(
-                    design.authz.sidecar_cores,
-                    StationOwner::PolicySidecar(s as u32),
-                )
+                (NONE, NONE, NONE)
             } else {
-                NONE
+                replica_stations(st, s as u32, svc.cores, svc.wakeup, design, sidecars)
             };
             replicas.push(Replica {
                 zone: svc.zone_of(i),
@@ -127,11 +103,36 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
                 waiting: VecDeque::new(),
                 outstanding: 0,
                 token_expiry: 0,
-                external: false,
+                external,
             });
         }
     }
     (replicas, replica_base)
+}
+
+/// A replica's stations: its cores, its sidecar's (NONE without sidecars;
+/// its own cores when the sidecar shares them) and its policy sidecar's.
+fn replica_stations(
+    st: &mut Stations,
+    s: u32,
+    cores: u32,
+    wakeup: Nanos,
+    design: &Design,
+    sidecars: bool,
+) -> (u32, u32, u32) {
+    let own = st.add(cores, StationOwner::Service(s));
+    st.stations[own as usize].set_wakeup(wakeup);
+    let sidecar = match (sidecars, design.proxy.shares_service_cores) {
+        (false, _) => NONE,
+        (true, true) => own,
+        (true, false) => st.add(design.proxy.cost.cores, StationOwner::Sidecar(s)),
+    };
+    let policy = if design.authz.mode == AuthzMode::Sidecar {
+        st.add(design.authz.sidecar_cores, StationOwner::PolicySidecar(s))
+    } else {
+        NONE
+    };
+    (own, sidecar, policy)
 }
 
 /// Peers: one per replica (its library or its sidecar), then the client;

@@ -18,7 +18,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
         let r = self.design.resumption;
-        if !r.enabled || self.replicas[c.replica as usize].external {
+        if !r.enabled || self.to_external(&c) {
             return Handshake::Full;
         }
         let key = self.ticket_key(&c);
@@ -134,7 +134,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn hello_retry(&self, c: &Call) -> bool {
         let p = self.design.transport.hello_retry;
         p > 0.0
-            && !self.replicas[c.replica as usize].external
+            && !self.to_external(c)
             && unit_f64(&mut rng::call_rng(derive(c.key, label::HANDSHAKE + 1))) < p
     }
 
@@ -144,6 +144,17 @@ impl<'t, P: Probe> Simulation<'t, P> {
             .map_or(self.design.transport.bulk_ns_per_byte, |t| {
                 t.bulk_ns_per_byte
             })
+    }
+
+    /// Extra bytes on the client's and the server's first flights: the
+    /// design's key shares, none to an external service (its own X25519).
+    fn hello_bytes(&self, c: &Call) -> (u64, u64) {
+        if self.to_external(c) {
+            (0, 0)
+        } else {
+            let t = &self.design.transport;
+            (t.client_hello_bytes, t.server_hello_bytes)
+        }
     }
 
     /// True if the hop's TLS is 1.2 (a second round trip on a full handshake).
@@ -157,7 +168,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn handshake_done(&mut self, slot: u32) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
-        if self.design.resumption.enabled && !self.replicas[c.replica as usize].external {
+        if self.design.resumption.enabled && !self.to_external(&c) {
             let key = self.ticket_key(&c);
             self.tickets.insert(
                 key,
@@ -204,11 +215,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn client_hello(&mut self, slot: u32, c: &Call) {
         match c.handshake {
             Handshake::Full | Handshake::Resumed => {
-                let bytes = if self.replicas[c.replica as usize].external {
-                    0 // its own key exchange, X25519
-                } else {
-                    self.design.transport.client_hello_bytes
-                };
+                let (bytes, _) = self.hello_bytes(c);
                 let d = self.one_way(c.origin, c.dest, bytes, derive(c.key, label::HANDSHAKE + 2));
                 self.wait(slot, Phase::HandshakeOut, d);
             }
@@ -229,11 +236,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 rtts += 1;
             }
         }
-        let bytes = if self.replicas[c.replica as usize].external {
-            0
-        } else {
-            self.design.transport.server_hello_bytes
-        };
+        let (_, bytes) = self.hello_bytes(c);
         let mut d = self.one_way(c.dest, c.origin, bytes, derive(c.key, label::HANDSHAKE + 3));
         for i in 0..rtts {
             d += self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));

@@ -75,7 +75,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.handshake == Handshake::ZeroRtt {
             parts[Cpu::Handshake as usize] = self.design.transport.cpu.server_resumed;
         }
-        if self.encrypted(&c) && !self.replicas[c.replica as usize].external {
+        if self.encrypted(&c) && !self.to_external(&c) {
             // (At an external service the decryption is on its own cores.)
             parts[Cpu::Bulk as usize] = round(bytes as f64 * self.bulk_ns_per_byte(&c));
         }
@@ -110,7 +110,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// True if this call's request and response pass a waypoint: there are
     /// waypoints, and the callee is a service of the system.
     pub(super) fn via_waypoint(&self, c: &Call) -> bool {
-        !self.waypoints.is_empty() && !self.replicas[c.replica as usize].external
+        !self.waypoints.is_empty() && !self.to_external(c)
     }
 
     /// The waypoint's job is done: on to the destination.

@@ -31,7 +31,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.phase == Phase::Worker {
             self.span(slot, Span::Queueing);
         }
-        if self.replicas[c.replica as usize].external {
+        if self.to_external(&c) {
             let latency = &self.topo.endpoints[c.endpoint as usize].latency;
             let d = match latency {
                 Dist::Constant(v) => *v,
