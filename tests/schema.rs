@@ -42,7 +42,11 @@ fn topologies() -> Vec<PathBuf> {
 }
 
 fn designs() -> Vec<PathBuf> {
-    files("models", |_| true)
+    let mut v = files("models", |_| true);
+    v.extend(files("topologies/migration", |n| {
+        n.ends_with(".design.toml")
+    }));
+    v
 }
 
 fn studies() -> Vec<PathBuf> {
@@ -109,6 +113,8 @@ fn top_level_keys_match_the_file_kinds() {
         "costs".to_string(),
     ];
     design.extend(ztsim::config::study::DESIGN_KEYS.map(String::from));
+    // `[[override]]` entries are a list of tables: not swept.
+    design.push("override".to_string());
     assert_eq!(top_keys(SchemaKind::Design), design);
     for key in ztsim::config::study::TOPOLOGY_KEYS {
         assert!(top_keys(SchemaKind::Topology).contains(&key.to_string()));

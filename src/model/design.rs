@@ -4,11 +4,12 @@
 //! in; the simulation reads it through the hooks in `sim.rs`.
 
 use super::dist::Dist;
-use super::topology::EndpointId;
+use super::topology::{EndpointId, ServiceId};
 use crate::units::Nanos;
 
-/// Whether a hop is encrypted, and who proves its identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether a hop is encrypted, and who proves its identity; ordered from
+/// weakest to strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Security {
     /// No TLS: the perimeter model.
     Plaintext,
@@ -278,11 +279,37 @@ pub struct Authz {
     pub policy: Option<EndpointId>,
 }
 
+/// What a callee does with a caller whose hop is weaker than its own
+/// (a plaintext caller at an mTLS service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Accepts it as it comes (plaintext or one-way TLS): a migration's
+    /// first step, while callers catch up.
+    Permissive,
+    /// Refuses it: the call fails after one round trip.
+    Strict,
+}
+
+/// Designs that apply to some services instead of the design that holds
+/// them (a migration's moved services, a namespace left as it was).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overrides {
+    /// The designs; none has overrides of its own.
+    pub designs: Vec<Design>,
+    /// For each service, the index of its design in `designs`, or None for
+    /// the design that holds these overrides.
+    pub of_service: Vec<Option<u32>>,
+}
+
 /// A whole design.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Design {
     /// Name, for reports.
     pub name: String,
+    /// Whether a weaker caller is accepted.
+    pub mode: Mode,
+    /// Services under other designs (None: this design applies everywhere).
+    pub overrides: Option<Box<Overrides>>,
     /// Transport security.
     pub transport: Transport,
     /// Connection reuse.
@@ -308,6 +335,8 @@ impl Design {
     pub fn plaintext() -> Design {
         Design {
             name: "plaintext".into(),
+            mode: Mode::Permissive,
+            overrides: None,
             transport: Transport {
                 security: Security::Plaintext,
                 scope: Scope::EveryHop,
@@ -406,13 +435,65 @@ impl Design {
         if d.authn.jwt.is_none() {
             d.authn = base.authn;
         }
+        if let Some(o) = &mut d.overrides {
+            o.designs = o.designs.iter().map(Design::effective).collect();
+        }
         d
     }
 
-    /// True if a hop from the client (`from_client`) or between services is
-    /// under TLS.
+    /// The design that applies to service `s`.
+    pub fn of(&self, s: ServiceId) -> &Design {
+        match &self.overrides {
+            Some(o) => match o.of_service.get(s as usize).copied().flatten() {
+                Some(i) => &o.designs[i as usize],
+                None => self,
+            },
+            None => self,
+        }
+    }
+
+    /// This design and every design of its overrides.
+    pub fn all(&self) -> impl Iterator<Item = &Design> {
+        std::iter::once(self).chain(self.overrides.iter().flat_map(|o| o.designs.iter()))
+    }
+
+    /// The design whose node proxies run, if any design of `all` uses them
+    /// (the first: all that do run the same ones, as `config` checks).
+    pub fn node_proxies(&self) -> Option<&Design> {
+        self.all().find(|d| d.proxy.mode == ProxyMode::Node)
+    }
+
+    /// The security this design's side speaks on a hop from the client
+    /// (`from_client`) or between services.
+    pub fn speaks(&self, from_client: bool) -> Security {
+        if self.encrypts(from_client) {
+            self.transport.security
+        } else {
+            Security::Plaintext
+        }
+    }
+
+    /// True if this design's side secures a hop from the client
+    /// (`from_client`) or between services.
     pub fn encrypts(&self, from_client: bool) -> bool {
         self.transport.security != Security::Plaintext
             && (from_client || self.transport.scope == Scope::EveryHop)
+    }
+}
+
+/// How a hop is secured when its caller runs under `caller` and its callee
+/// under `callee` (docs/design.md, "Services under different designs"):
+/// None when the callee refuses it. A callee that speaks plaintext gets
+/// plaintext (a mesh caller's proxy sends it so); a caller that speaks at
+/// least the callee's security gets the callee's; a weaker caller is
+/// accepted as it speaks by a permissive callee and refused by a strict one.
+pub fn hop_security(caller: &Design, callee: &Design, from_client: bool) -> Option<Security> {
+    let (a, b) = (caller.speaks(from_client), callee.speaks(from_client));
+    if b == Security::Plaintext || a >= b {
+        Some(b)
+    } else if callee.mode == Mode::Permissive {
+        Some(a)
+    } else {
+        None
     }
 }

@@ -2,7 +2,7 @@
 //! explode (a runaway fan-out, a rate times duration beyond reason) is
 //! refused with the figure that explains it instead of eating the machine.
 
-use super::design::{Design, ProxyMode};
+use super::design::Design;
 use super::dist::Dist;
 use super::topology::{Arrivals, Topology, Window, replay_time};
 use crate::units::NANOS_PER_SEC;
@@ -146,18 +146,16 @@ fn series_buckets(w: &super::topology::Workload) -> f64 {
 /// Replicas, waypoint replicas and node proxies a run deploys.
 fn units(topo: &Topology, design: &Design) -> f64 {
     let replicas: f64 = topo.services.iter().map(|s| f64::from(s.replicas)).sum();
+    // One waypoint deployment and one node proxy per node serve every
+    // design of the system (see `sim::deploy`).
     let waypoints = design
-        .proxy
-        .waypoint
-        .as_ref()
+        .all()
+        .find_map(|d| d.proxy.waypoint.as_ref())
         .map_or(0.0, |w| f64::from(w.replicas));
-    // At most one node proxy per replica (see `sim::deploy`).
-    let nodes = match design.proxy.mode {
-        ProxyMode::Node => {
-            replicas.min(topo.zones.len() as f64 * f64::from(design.proxy.nodes_per_zone))
-        }
-        _ => 0.0,
-    };
+    // At most one node proxy per replica.
+    let nodes = design.node_proxies().map_or(0.0, |d| {
+        replicas.min(topo.zones.len() as f64 * f64::from(d.proxy.nodes_per_zone))
+    });
     replicas + waypoints + nodes
 }
 

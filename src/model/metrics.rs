@@ -252,8 +252,11 @@ pub struct Outcomes {
     /// Latency of every finished request/call (failed ones at the moment the
     /// caller gave up), so slow failures stay in the percentiles.
     pub latency: LatencyHistogram,
-    /// How many of them failed (timed out, or a dependency failed).
+    /// How many of them failed (timed out, refused, or a dependency failed).
     pub failed: u64,
+    /// How many a strict callee refused (edges only: their caller outside
+    /// its mesh).
+    pub refused: u64,
     /// Critical-path attribution of the successful ones (entry endpoints).
     pub attribution: AttributionStats,
 }
@@ -346,6 +349,8 @@ pub struct Counters {
     pub token_fetches: u64,
     /// Certificate rotations inside the window.
     pub rotations: u64,
+    /// Calls a strict callee refused (their caller outside its mesh).
+    pub refused: u64,
 }
 
 /// One interval of the time series (the whole run, warm-up included).

@@ -91,6 +91,8 @@ pub struct OutcomeFigures {
     pub latency: LatencyFigures,
     /// How many of them failed.
     pub failed: u64,
+    /// How many a strict callee refused.
+    pub refused: u64,
     /// Mean critical-path time per span (ns) of the successful ones.
     pub attribution_mean: Option<[f64; SPANS]>,
     /// The same over those at or above the p99 (bucket resolution).
@@ -107,6 +109,7 @@ impl OutcomeFigures {
         Self {
             latency: LatencyFigures::of(&o.latency),
             failed: o.failed,
+            refused: o.refused,
             attribution_mean: o.attribution.mean(),
             attribution_tail: tail,
         }

@@ -62,6 +62,8 @@ pub enum Step {
     Backoff,
     /// An external service answering (a pure delay).
     External,
+    /// A strict callee refusing a caller outside its mesh (one round trip).
+    Refused,
 }
 
 impl Step {
@@ -86,6 +88,7 @@ impl Step {
             Step::ResponseTransit => "network: response",
             Step::Backoff => "retry backoff",
             Step::External => "external service",
+            Step::Refused => "refused by strict callee",
         }
     }
 }
@@ -133,6 +136,7 @@ impl Phase {
             }
             Step::Backoff => a[Span::Retry as usize] = d,
             Step::External => a[Span::External as usize] = d,
+            Step::Refused => a[Span::Network as usize] = d,
             Step::RequestTransit | Step::WaypointTransit | Step::ResponseTransit => {
                 a[Span::Proxy as usize] = self.local;
                 a[Span::Network as usize] = d - self.local;

@@ -99,6 +99,10 @@ pub struct Service {
     /// delay (`Endpoint::latency`), with no sidecar, policy or token check,
     /// reached in plaintext or over its own TLS whatever the design.
     pub external: Option<External>,
+    /// Its namespace, if the topology gives one (for per-service designs).
+    pub namespace: Option<String>,
+    /// Its labels, sorted by key (for per-service designs).
+    pub labels: Vec<(String, String)>,
 }
 
 /// How calls reach a service outside the system.

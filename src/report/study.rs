@@ -166,7 +166,7 @@ pub const LEAD_COLUMNS: [&str; 4] = ["point", "design", "rate_rps", "replication
 pub const SAME_COLUMNS: [&str; 2] = ["same_as", "not_applying"];
 
 /// Metric columns of `results.csv`, in order.
-pub const METRIC_COLUMNS: [&str; 32] = [
+pub const METRIC_COLUMNS: [&str; 33] = [
     "saturated",
     "requests",
     "failed_ratio",
@@ -197,6 +197,7 @@ pub const METRIC_COLUMNS: [&str; 32] = [
     "jwt_verifications_per_request",
     "token_fetches_per_request",
     "rotations_per_s",
+    "refused_per_request",
     "bottleneck",
     "seed",
 ];
@@ -310,6 +311,7 @@ fn metric_cells(
         e(&k.jwt_verifications),
         e(&k.token_fetches),
         e(&k.rotations_per_s),
+        k.refused.as_ref().map_or("0".into(), e),
         super::csv_text(
             s.saturated
                 .as_ref()

@@ -78,6 +78,10 @@ pub struct EdgeSummary {
     pub calls_per_request: Estimate,
     /// Share of calls that failed after retries.
     pub failed_ratio: Estimate,
+    /// Share of calls a strict callee refused (the caller outside its
+    /// mesh); absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_ratio: Option<Estimate>,
     /// Caller-seen latency in ms (retries included); null when saturated.
     pub latency_ms: Option<LatencySummary>,
 }
@@ -185,6 +189,10 @@ pub struct SecuritySummary {
     pub token_fetches: Estimate,
     /// Certificate rotations per second of the window.
     pub rotations_per_s: Estimate,
+    /// Calls per request that a strict callee refused (their caller
+    /// outside its mesh); absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Estimate>,
 }
 
 /// Throughput in requests per second.
@@ -460,6 +468,11 @@ fn edges(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<EdgeSummary> {
             failed_ratio: est(runs, |r| {
                 ratio(r.edges[i].failed, r.edges[i].latency.count())
             }),
+            refused_ratio: runs.iter().any(|r| r.edges[i].refused > 0).then(|| {
+                est(runs, |r| {
+                    ratio(r.edges[i].refused, r.edges[i].latency.count())
+                })
+            }),
             latency_ms: latency(ok, runs.iter().map(|r| &r.edges[i].latency).collect()),
         })
         .collect()
@@ -607,6 +620,10 @@ fn security(runs: &[Replication]) -> SecuritySummary {
         rotations_per_s: est(runs, |r| {
             r.counters.rotations as f64 / secs(r).max(f64::MIN_POSITIVE)
         }),
+        refused: runs
+            .iter()
+            .any(|r| r.counters.refused > 0)
+            .then(|| per_req(|k| k.refused)),
     }
 }
 

@@ -162,8 +162,24 @@ fn edges(out: &mut String, s: &Summary) {
                 format!("{} -> {}", e.caller, e.callee),
                 e.calls_per_request.mean,
                 pct(e.failed_ratio.mean),
-                latency_cells(&e.latency_ms)
+                if e.latency_ms.is_none() && e.calls_per_request.mean == 0.0 {
+                    // Never called (its caller failed first): not saturated.
+                    format!("{:>14}", "no calls")
+                } else {
+                    latency_cells(&e.latency_ms)
+                }
             );
+        }
+        for e in &s.edges {
+            if let Some(r) = &e.refused_ratio {
+                let _ = writeln!(
+                    out,
+                    "refused: {} of {} -> {} calls, by a strict callee (the caller is outside its mesh)",
+                    pct(r.mean),
+                    e.caller,
+                    e.callee
+                );
+            }
         }
     }
 }

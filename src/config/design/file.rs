@@ -44,6 +44,37 @@ pub(in crate::config) struct DesignFile {
     /// Where and how policy decisions are made.
     #[serde(default)]
     pub(super) authz: AuthzFile,
+    /// What this design's services do with a caller that speaks less than they do (a plaintext caller at an mTLS service): "permissive" accepts it as it comes, "strict" refuses it (the call fails after one round trip, counted as refused). Default: "permissive".
+    #[schemars(extend("default" = "permissive"))]
+    pub(super) mode: Option<ModeFile>,
+    /// Services that run another design or mode than this one (a migration under way, a namespace left as it was), chosen by name, namespace or labels; a later entry wins over an earlier one for a service both choose. Reference: docs/design.md, "Services under different designs".
+    #[serde(default, rename = "override")]
+    pub(super) overrides: Vec<OverrideFile>,
+}
+
+/// Whether a weaker caller is accepted.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum ModeFile {
+    Permissive,
+    Strict,
+}
+
+/// Services under another design or mode. Give at least one of `services`, `namespace` and `labels`; a service is chosen when it matches every one given.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OverrideFile {
+    /// Services by name.
+    #[schemars(length(min = 1))]
+    pub(super) services: Option<Vec<String>>,
+    /// Services whose `namespace` in the topology is this.
+    pub(super) namespace: Option<String>,
+    /// Services whose `labels` in the topology include all of these, e.g. { tier = "backend" }.
+    pub(super) labels: Option<std::collections::BTreeMap<String, String>>,
+    /// The design they run: a design file, relative to this one, without overrides of its own. Default: this design.
+    pub(super) design: Option<String>,
+    /// Their mode. Default: their design's.
+    pub(super) mode: Option<ModeFile>,
 }
 
 /// How hops are secured: no TLS, server-authenticated TLS, or mutual TLS.

@@ -4,10 +4,12 @@
 //!
 //! `file.rs` owns the serde form (every key of a design file); `costs.rs`
 //! the published default handshake costs; `resolve.rs` the resolver that
-//! turns the file form into a checked [`Design`]; this file the entry point.
+//! turns the file form into a checked [`Design`]; `overrides.rs` the
+//! services that run another design or mode; this file the entry point.
 
 mod costs;
 mod file;
+mod overrides;
 mod resolve;
 
 pub use costs::{default_handshake_cpu, handshake_cpu};
@@ -39,7 +41,8 @@ pub fn parse_design_with_costs(
     costs: Option<&CostProfile>,
 ) -> Result<Design, Vec<Diagnostic>> {
     let src = Source::parse(file, text).map_err(|d| vec![d])?;
-    let raw: DesignFile = src.deserialize().map_err(|d| vec![d])?;
+    let mut raw: DesignFile = src.deserialize().map_err(|d| vec![d])?;
+    let entries = std::mem::take(&mut raw.overrides);
     let own;
     let profile = match (costs, &raw.costs) {
         (Some(p), _) => Some(p),
@@ -59,12 +62,15 @@ pub fn parse_design_with_costs(
         errors: Vec::new(),
         profile,
     };
-    let design = r.resolve(raw, stem, topo);
-    if r.errors.is_empty() {
-        Ok(design)
-    } else {
-        Err(r.errors)
+    let mut design = r.resolve(raw, stem, topo);
+    if !r.errors.is_empty() {
+        return Err(r.errors);
     }
+    if !entries.is_empty() {
+        let o = overrides::resolve(&src, &design, &entries, topo, costs)?;
+        design.overrides = Some(Box::new(o));
+    }
+    Ok(design)
 }
 
 /// Reads the profile a design's `costs` key names, relative to the design's

@@ -6,16 +6,16 @@
 use super::costs::{US, handshake_cpu};
 use super::file::{
     AuthnFile, AuthzFile, AuthzModeFile, CertificateFile, ConnectionsFile, DesignFile,
-    IdentityFile, JwtFile, KeyExchangeFile, ProxyFile, ProxyModeFile, ResumptionFile, ReuseFile,
-    ScopeFile, SecurityFile, TerminateFile, TicketCacheFile, TransportFile, VersionFile,
+    IdentityFile, JwtFile, KeyExchangeFile, ModeFile, ProxyFile, ProxyModeFile, ResumptionFile,
+    ReuseFile, ScopeFile, SecurityFile, TerminateFile, TicketCacheFile, TransportFile, VersionFile,
 };
 use crate::config::diag::{Diagnostic, KeyPath, Source, did_you_mean};
 use crate::config::dist::DistSpec;
 use crate::config::profile::CostProfile;
 use crate::model::design::{
-    Authn, Authz, AuthzMode, Connections, Design, HandshakeCpu, Identity, JwtAlgorithm, Proxy,
-    ProxyCost, ProxyMode, Resumption, Reuse, Scope, Security, Termination, TicketCache, TlsVersion,
-    Token, Transport, Waypoint,
+    Authn, Authz, AuthzMode, Connections, Design, HandshakeCpu, Identity, JwtAlgorithm, Mode,
+    Proxy, ProxyCost, ProxyMode, Resumption, Reuse, Scope, Security, Termination, TicketCache,
+    TlsVersion, Token, Transport, Waypoint,
 };
 use crate::model::dist::Dist;
 use crate::model::topology::{EndpointId, Topology};
@@ -147,6 +147,11 @@ impl Resolver<'_> {
         let authz = self.authz(&raw.authz, proxy_mode, topo);
         Design {
             name: raw.name.unwrap_or(stem),
+            mode: match raw.mode {
+                None | Some(ModeFile::Permissive) => Mode::Permissive,
+                Some(ModeFile::Strict) => Mode::Strict,
+            },
+            overrides: None,
             transport,
             connections,
             resumption,

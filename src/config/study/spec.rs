@@ -15,8 +15,9 @@ use crate::units::Dur;
 /// Top-level keys of a topology file: a parameter path starting with one of
 /// these changes the topology.
 pub const TOPOLOGY_KEYS: [&str; 4] = ["network", "zones", "services", "workload"];
-/// Top-level tables of a design file.
-pub const DESIGN_KEYS: [&str; 7] = [
+/// Top-level tables of a design file, and its `mode` (its `[[override]]`
+/// entries are not parameters: a list of tables is not swept).
+pub const DESIGN_KEYS: [&str; 8] = [
     "transport",
     "connections",
     "resumption",
@@ -24,6 +25,7 @@ pub const DESIGN_KEYS: [&str; 7] = [
     "proxy",
     "authn",
     "authz",
+    "mode",
 ];
 
 /// A study (`*.study.toml`, run with `ztsim sweep FILE`): a grid of designs x

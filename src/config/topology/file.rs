@@ -110,6 +110,10 @@ pub(super) struct ServiceFile {
     /// How callers spread calls over the replicas. Default: "round-robin".
     #[schemars(extend("default" = "round-robin"))]
     pub(super) balance: Option<BalanceFile>,
+    /// The namespace it belongs to (a Kubernetes namespace, a team's share of the estate): a design can give a namespace's services another design or mode (`[[override]] namespace`). Default: none.
+    pub(super) namespace: Option<String>,
+    /// Labels, e.g. { tier = "backend", team = "payments" }: a design can give the services carrying them another design or mode (`[[override]] labels`). Default: none.
+    pub(super) labels: Option<std::collections::BTreeMap<String, String>>,
     /// The service's endpoints (operations) by name, referred to elsewhere as "service.endpoint"; at least one.
     pub(super) endpoints: IndexMap<String, EndpointFile>,
 }

@@ -161,6 +161,13 @@ impl Compiler<'_> {
             placement,
             endpoints: eps,
             external,
+            namespace: svc.namespace.clone(),
+            labels: svc
+                .labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         });
     }
 

@@ -72,7 +72,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// JWT and `Proxy`-mode policy at an L7 proxy, added to `parts`.
     pub(super) fn enforce_at_proxy(&mut self, slot: u32, parts: &mut CpuParts) {
         self.verify_jwt(slot, parts);
-        if self.design.authz.mode == AuthzMode::Proxy {
+        if self.callee_design(self.calls.get(slot)).authz.mode == AuthzMode::Proxy {
             self.authz_at(slot, parts);
         }
     }
@@ -80,7 +80,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// JWT verification CPU (unless cached), added to `parts`.
     pub(super) fn verify_jwt(&mut self, slot: u32, parts: &mut CpuParts) {
         let c = *self.calls.get(slot);
-        let a = self.design.authn;
+        let a = self.callee_design(&c).authn;
         if a.jwt.is_none() || !self.checked(&c, a.scope) {
             return;
         }
@@ -114,7 +114,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// True if a cached decision covers this call (counts the lookup).
     pub(super) fn decision_cached(&mut self, slot: u32) -> bool {
         let c = *self.calls.get(slot);
-        let z = &self.design.authz;
+        let z = &self.callee_design(&c).authz;
         if z.cache_ttl == 0 {
             if let Some(k) = self.counters(slot) {
                 k.authz_decisions += 1;
@@ -137,9 +137,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn cache_decision(&mut self, slot: u32) {
-        let ttl = self.design.authz.cache_ttl;
+        let c = *self.calls.get(slot);
+        let ttl = self.callee_design(&c).authz.cache_ttl;
         if ttl > 0 {
-            let c = *self.calls.get(slot);
             let key = self.decision_key(&c);
             self.decisions
                 .insert(key, self.queue.now().saturating_add(ttl));
@@ -149,17 +149,18 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Local policy evaluation CPU (unless cached), added to `parts`.
     pub(super) fn authz_at(&mut self, slot: u32, parts: &mut CpuParts) {
         let c = *self.calls.get(slot);
-        if !self.checked(&c, self.design.authz.scope) || self.decision_cached(slot) {
+        if !self.checked(&c, self.callee_design(&c).authz.scope) || self.decision_cached(slot) {
             return;
         }
-        parts[Cpu::Authz as usize] += self.eval_cpu(c.key);
+        parts[Cpu::Authz as usize] += self.eval_cpu(&c);
         self.cache_decision(slot);
     }
 
-    pub(super) fn eval_cpu(&self, key: u64) -> Nanos {
-        match &self.design.authz.eval_cpu {
+    /// The callee's policy evaluation CPU for this call.
+    pub(super) fn eval_cpu(&self, c: &Call) -> Nanos {
+        match &self.callee_design(c).authz.eval_cpu {
             Dist::Constant(v) => *v,
-            d => d.sample(&mut rng::call_rng(derive(key, label::AUTHZ))),
+            d => d.sample(&mut rng::call_rng(derive(c.key, label::AUTHZ))),
         }
     }
 
@@ -167,7 +168,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// remote policy service. In-process and proxy modes are charged in jobs.
     pub(super) fn authorize(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        let z = &self.design.authz;
+        let z = &self.callee_design(&c).authz;
         let applies =
             matches!(z.mode, AuthzMode::Sidecar | AuthzMode::Remote) && self.checked(&c, z.scope);
         if !applies || self.decision_cached(slot) {
@@ -189,7 +190,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// The hop to the policy sidecar is done: its evaluation job.
     pub(super) fn policy_sidecar_job(&mut self, slot: u32, c: &Call) {
         let mut parts = CpuParts::default();
-        parts[Cpu::Authz as usize] = self.eval_cpu(c.key);
+        parts[Cpu::Authz as usize] = self.eval_cpu(c);
         let station = self.replicas[c.replica as usize].policy;
         self.job(slot, station, parts, Phase::AuthzJob);
     }

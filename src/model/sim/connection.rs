@@ -3,11 +3,11 @@
 //! lifetime, certificate rotation), waiting at the pool's limit, opening a
 //! new one (TCP round trip, then the handshake in `handshake.rs`), release.
 
-use super::state::{Call, Conn, Handshake, Kind, NONE, Phase, Pool};
+use super::state::{Call, Conn, Handshake, NONE, Phase, Pool};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::derive;
 use crate::model::cost::Span;
-use crate::model::design::{Connections, Reuse};
+use crate::model::design::{Connections, Reuse, Security};
 use crate::model::timeline::HandshakeKind;
 use crate::model::topology::ExternalTls;
 
@@ -17,7 +17,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if self.to_external(c) {
             return self.external_tls(c).is_some();
         }
-        self.design.encrypts(c.kind == Kind::Root)
+        self.hop(c).is_some_and(|s| s != Security::Plaintext)
     }
 
     /// True if the call goes to a service outside the system.
@@ -35,11 +35,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
             .and_then(|e| e.tls)
     }
 
-    /// How the connections of this call's pool are managed: the design's,
-    /// or for an external service its own (a keep-alive pool with as many
-    /// connections as needed, or one per call).
+    /// How the connections of this call's pool are managed: the caller's
+    /// design's, or for an external service its own (a keep-alive pool with
+    /// as many connections as needed, or one per call).
     pub(super) fn connections(&self, c: &Call) -> Connections {
-        let d = self.design.connections;
+        let d = self.caller_design(c).connections;
         if !self.to_external(c) {
             return d;
         }
@@ -95,8 +95,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 self.peers[c.dest as usize].epoch,
             );
             // One-way TLS to an external service presents no certificate of ours.
-            let rotation_closes =
-                self.design.identity.rotation_closes_connections && !self.to_external(&c);
+            let rotation_closes = self.caller_design(&c).identity.rotation_closes_connections
+                && !self.to_external(&c);
             let p = &mut self.pools[pool as usize];
             for i in 0..p.conns.len() {
                 let k = p.conns[i];

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 
 use super::state::{NONE, Peer, Replica, TimerLane};
 use crate::engine::Station;
-use crate::model::design::{AuthzMode, Design, ProxyMode, Termination};
+use crate::model::design::{AuthzMode, Design, ProxyMode, Termination, Waypoint};
 use crate::model::metrics::StationOwner;
 use crate::model::topology::{Topology, Window, Workload, ZoneId};
 use crate::units::{NANOS_PER_SEC, Nanos};
@@ -47,7 +47,8 @@ impl Stations {
     }
 }
 
-/// Builds the system of `topo` under `design`, measured over `window`.
+/// Builds the system of `topo` under `design` (each service under its own,
+/// `Design::of`), measured over `window`.
 /// Stations are numbered replicas first (each with its sidecar and policy
 /// sidecar), then the client's when it has cores, then node proxies, then
 /// waypoints; peers replicas first, then the client, then node proxies.
@@ -65,7 +66,8 @@ pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -
     let (mut peers, client_peer) = peers(&replicas, design, topo.workload.client_zone);
     peers[client_peer as usize].station = client_station;
     let node_peer = node_proxies(&mut st, topo, design, &replicas, &mut peers);
-    let waypoints = waypoints(&mut st, topo, design);
+    let waypoint = design.all().find_map(|d| d.proxy.waypoint.as_ref());
+    let waypoints = waypoints(&mut st, topo, waypoint);
     Deployment {
         stations: st.stations,
         owners: st.owners,
@@ -80,20 +82,21 @@ pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -
 
 /// Every service's replicas, with their cores, sidecar and policy sidecar.
 fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica>, Vec<u32>) {
-    let sidecars = design.proxy.mode == ProxyMode::Sidecar;
     let mut replicas = Vec::new();
     let mut replica_base = Vec::new();
     for (s, svc) in topo.services.iter().enumerate() {
         replica_base.push(replicas.len() as u32);
         let external = svc.external.is_some();
+        let d = design.of(s as u32);
         for i in 0..svc.replicas {
             let (cores, sidecar, policy) = if external {
                 // Outside the system: nothing of ours runs there.
                 (NONE, NONE, NONE)
             } else {
-                replica_stations(st, s as u32, svc.cores, svc.wakeup, design, sidecars)
+                replica_stations(st, s as u32, svc.cores, svc.wakeup, d)
             };
             replicas.push(Replica {
+                service: s as u32,
                 zone: svc.zone_of(i),
                 cores,
                 sidecar,
@@ -118,10 +121,10 @@ fn replica_stations(
     cores: u32,
     wakeup: Nanos,
     design: &Design,
-    sidecars: bool,
 ) -> (u32, u32, u32) {
     let own = st.add(cores, StationOwner::Service(s));
     st.stations[own as usize].set_wakeup(wakeup);
+    let sidecars = design.proxy.mode == ProxyMode::Sidecar;
     let sidecar = match (sidecars, design.proxy.shares_service_cores) {
         (false, _) => NONE,
         (true, true) => own,
@@ -135,13 +138,14 @@ fn replica_stations(
     (own, sidecar, policy)
 }
 
-/// Peers: one per replica (its library or its sidecar), then the client;
-/// returns them and the client's index.
+/// Peers: one per replica (its library or its sidecar, by its service's
+/// design), then the client; returns them and the client's index.
 fn peers(replicas: &[Replica], design: &Design, client_zone: ZoneId) -> (Vec<Peer>, u32) {
     let mut peers: Vec<Peer> = replicas
         .iter()
         .map(|r| {
-            let sidecar = design.transport.terminate == Termination::Sidecar && !r.external;
+            let sidecar =
+                design.of(r.service).transport.terminate == Termination::Sidecar && !r.external;
             Peer {
                 zone: r.zone,
                 station: if sidecar { r.sidecar } else { r.cores },
@@ -162,7 +166,9 @@ fn peers(replicas: &[Replica], design: &Design, client_zone: ZoneId) -> (Vec<Pee
 
 /// Node proxies: one per node, `nodes_per_zone` nodes in each zone; replica
 /// r runs on node r mod nodes_per_zone of its zone. Each is a peer (added to
-/// `peers`) with a station; returns each replica's node-proxy peer.
+/// `peers`) with a station; returns each replica's node-proxy peer. Only
+/// replicas whose service's design uses node proxies get one; every such
+/// design runs the same node proxies (checked when the design was read).
 fn node_proxies(
     st: &mut Stations,
     topo: &Topology,
@@ -171,19 +177,20 @@ fn node_proxies(
     peers: &mut Vec<Peer>,
 ) -> Vec<u32> {
     let mut node_peer = vec![NONE; replicas.len()];
-    if design.proxy.mode == ProxyMode::Node {
+    let uses = |r: &Replica| !r.external && design.of(r.service).proxy.mode == ProxyMode::Node;
+    if let Some(node) = design.node_proxies() {
         // Replica r sits on node r mod nodes, so nodes beyond the replica
         // count stay empty: the table needs no more columns than replicas.
-        let nodes = (design.proxy.nodes_per_zone as usize).min(replicas.len().max(1));
+        let nodes = (node.proxy.nodes_per_zone as usize).min(replicas.len().max(1));
         let mut node_of = vec![NONE; topo.zones.len() * nodes];
         for (r, np) in node_peer.iter_mut().enumerate() {
-            if replicas[r].external {
-                continue; // no node of ours
+            if !uses(&replicas[r]) {
+                continue; // outside the system, or under a design without them
             }
             let z = replicas[r].zone as usize;
             let slot = &mut node_of[z * nodes + r % nodes];
             if *slot == NONE {
-                let station = st.add(design.proxy.cost.cores, StationOwner::Node(z as ZoneId));
+                let station = st.add(node.proxy.cost.cores, StationOwner::Node(z as ZoneId));
                 *slot = peers.len() as u32;
                 peers.push(Peer {
                     zone: z as ZoneId,
@@ -199,8 +206,12 @@ fn node_proxies(
 }
 
 /// Waypoint replicas, spread over the zones in turn.
-fn waypoints(st: &mut Stations, topo: &Topology, design: &Design) -> Vec<(ZoneId, u32)> {
-    design.proxy.waypoint.as_ref().map_or(Vec::new(), |wp| {
+fn waypoints(
+    st: &mut Stations,
+    topo: &Topology,
+    waypoint: Option<&Waypoint>,
+) -> Vec<(ZoneId, u32)> {
+    waypoint.map_or(Vec::new(), |wp| {
         (0..wp.replicas)
             .map(|i| {
                 let zone = (i as usize % topo.zones.len()) as ZoneId;

@@ -9,7 +9,7 @@ use super::state::{Call, Handshake, NONE, Phase, sum};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Cpu, CpuParts, span_of};
-use crate::model::design::{Security, TicketCache, TlsVersion};
+use crate::model::design::{Resumption, Security, TicketCache, TlsVersion};
 use crate::model::dist::round;
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -17,7 +17,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn choose_handshake(&mut self, slot: u32) -> Handshake {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
-        let r = self.design.resumption;
+        let r = self.resumption(&c);
         if !r.enabled || self.to_external(&c) {
             return Handshake::Full;
         }
@@ -38,15 +38,31 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if let Some(k) = self.counters(slot) {
             k.resumption_hits += 1;
         }
-        if r.early_data && self.design.transport.version == TlsVersion::V13 {
+        if r.early_data && self.callee_design(&c).transport.version == TlsVersion::V13 {
             Handshake::ZeroRtt
         } else {
             Handshake::Resumed
         }
     }
 
+    /// Session resumption on this hop: offered by the caller's design (its
+    /// ticket cache, early data) and accepted by the callee's (tickets on at
+    /// both ends, early data at both, the callee's ticket lifetime).
+    pub(super) fn resumption(&self, c: &Call) -> Resumption {
+        let (a, b) = (
+            self.caller_design(c).resumption,
+            self.callee_design(c).resumption,
+        );
+        Resumption {
+            enabled: a.enabled && b.enabled,
+            ticket_ttl: b.ticket_ttl,
+            early_data: a.early_data && b.early_data,
+            cache: a.cache,
+        }
+    }
+
     pub(super) fn ticket_key(&self, c: &Call) -> (u32, u32) {
-        match self.design.resumption.cache {
+        match self.caller_design(c).resumption.cache {
             TicketCache::PerReplica => (c.origin, c.dest),
             TicketCache::PerService => (
                 c.origin,
@@ -58,16 +74,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Caller-side CPU: client handshake, outbound proxy, bulk crypto.
     pub(super) fn origin_job(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        let d = self.design;
         let mut parts = CpuParts::default();
-        let hs = &d.transport.cpu;
+        let hs = &self.callee_design(&c).transport.cpu;
         let external = self.external_tls(&c);
         parts[Cpu::Handshake as usize] = match c.handshake {
             Handshake::None => 0,
             Handshake::Full if let Some(t) = external => t.client_cpu,
             Handshake::Full => {
                 hs.client_full
-                    + if d.transport.security == Security::Mtls {
+                    + if self.hop(&c) == Some(Security::Mtls) {
                         hs.mtls_client
                     } else {
                         0
@@ -95,7 +110,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             parts[Cpu::Bulk as usize] = round(bytes as f64 * self.bulk_ns_per_byte(&c));
         }
         if origin.proxy {
-            let (cpu, tail) = self.proxy_cpu(c.key, bytes);
+            let (cpu, tail) = self.proxy_cpu(c.origin, c.key, bytes);
             parts[Cpu::Proxy as usize] = cpu;
             off[Cpu::Proxy as usize] = tail[Cpu::Proxy as usize];
         }
@@ -132,7 +147,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn hello_retry(&self, c: &Call) -> bool {
-        let p = self.design.transport.hello_retry;
+        let p = self.callee_design(c).transport.hello_retry;
         p > 0.0
             && !self.to_external(c)
             && unit_f64(&mut rng::call_rng(derive(c.key, label::HANDSHAKE + 1))) < p
@@ -141,7 +156,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Bulk encryption CPU per payload byte at each end of this call's hop.
     pub(super) fn bulk_ns_per_byte(&self, c: &Call) -> f64 {
         self.external_tls(c)
-            .map_or(self.design.transport.bulk_ns_per_byte, |t| {
+            .map_or(self.callee_design(c).transport.bulk_ns_per_byte, |t| {
                 t.bulk_ns_per_byte
             })
     }
@@ -152,15 +167,17 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if self.to_external(c) {
             (0, 0)
         } else {
-            let t = &self.design.transport;
+            let t = &self.callee_design(c).transport;
             (t.client_hello_bytes, t.server_hello_bytes)
         }
     }
 
     /// True if the hop's TLS is 1.2 (a second round trip on a full handshake).
     fn tls12(&self, c: &Call) -> bool {
-        self.external_tls(c)
-            .map_or(self.design.transport.version == TlsVersion::V12, |t| t.v12)
+        self.external_tls(c).map_or(
+            self.callee_design(c).transport.version == TlsVersion::V12,
+            |t| t.v12,
+        )
     }
 
     /// The handshake is complete: the connection is ready, a fresh ticket is
@@ -168,15 +185,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn handshake_done(&mut self, slot: u32) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
-        if self.design.resumption.enabled && !self.to_external(&c) {
+        let r = self.resumption(&c);
+        if r.enabled && !self.to_external(&c) {
             let key = self.ticket_key(&c);
-            self.tickets.insert(
-                key,
-                (
-                    now.saturating_add(self.design.resumption.ticket_ttl),
-                    c.dest,
-                ),
-            );
+            self.tickets
+                .insert(key, (now.saturating_add(r.ticket_ttl), c.dest));
         }
         self.mark_ready(&c);
         self.request(slot, 0);
@@ -185,15 +198,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// The ClientHello arrived: the server's handshake CPU, where TLS
     /// terminates (a resumed or 0-RTT handshake costs `server_resumed`).
     pub(super) fn server_handshake(&mut self, slot: u32, c: &Call) {
-        let d = self.design;
-        let hs = &d.transport.cpu;
+        let hs = &self.callee_design(c).transport.cpu;
         let mut parts = CpuParts::default();
         parts[Cpu::Handshake as usize] = match c.handshake {
             // The far end's handshake: the station is none of ours, so a delay.
             Handshake::Full if let Some(t) = self.external_tls(c) => t.server_cpu,
             Handshake::Full => {
                 hs.server_full
-                    + if d.transport.security == Security::Mtls {
+                    + if self.hop(c) == Some(Security::Mtls) {
                         hs.mtls_server
                     } else {
                         0
@@ -251,17 +263,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.pool != NONE && (c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt) {
             // No handshake flights: the connection is usable now.
             if !self.pools[c.pool as usize].conns[c.conn as usize].ready {
-                if self.design.resumption.enabled && c.handshake == Handshake::ZeroRtt {
+                let r = self.resumption(c);
+                if r.enabled && c.handshake == Handshake::ZeroRtt {
                     let key = self.ticket_key(c);
-                    self.tickets.insert(
-                        key,
-                        (
-                            self.queue
-                                .now()
-                                .saturating_add(self.design.resumption.ticket_ttl),
-                            c.dest,
-                        ),
-                    );
+                    let expiry = self.queue.now().saturating_add(r.ticket_ttl);
+                    self.tickets.insert(key, (expiry, c.dest));
                 }
                 self.mark_ready(c);
             }

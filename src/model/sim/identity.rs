@@ -15,8 +15,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// call waits for a token fetch from the identity service (true).
     #[inline]
     pub(super) fn refresh_token(&mut self, slot: u32, c: &Call, now: Nanos) -> bool {
-        if let Some(token) = &self.design.identity.token
-            && c.kind == Kind::Child
+        if c.kind == Kind::Child
+            && let Some(token) = &self.design_at(c.caller_replica).identity.token
             && self.replicas[c.caller_replica as usize].token_expiry <= now
         {
             // The first call to find the token expired fetches a new one; the
@@ -33,23 +33,30 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn renewal_interval(&mut self, peer: u32) -> Nanos {
-        let id = &self.design.identity;
+        let id = &self.peer_design(peer).identity;
         let base = id.cert_ttl as f64 * id.renew_ratio;
         let jitter =
             id.renew_jitter * (2.0 * unit_f64(&mut self.rotation_rngs[peer as usize]) - 1.0);
         round((base * (1.0 + jitter)).max(1.0))
     }
 
+    /// True if peer `peer`'s certificate renewals close connections, and so
+    /// are events (`rotate`); other renewals change nothing in the
+    /// simulation and are only counted (`count_quiet_rotations`).
+    pub(super) fn rotation_closes(&self, peer: u32) -> bool {
+        let d = self.peer_design(peer);
+        d.transport.security != Security::Plaintext && d.identity.rotation_closes_connections
+    }
+
     /// Renewals that close no connection change nothing in the simulation,
     /// so they are not events; they are counted here from the same streams.
     pub(super) fn count_quiet_rotations(&mut self) {
-        if self.design.transport.security == Security::Plaintext
-            || self.design.identity.rotation_closes_connections
-        {
-            return;
-        }
         for peer in 0..self.peers.len() as u32 {
-            if peer == self.client_peer {
+            let d = self.peer_design(peer);
+            if peer == self.client_peer
+                || d.transport.security == Security::Plaintext
+                || d.identity.rotation_closes_connections
+            {
                 continue;
             }
             let mut t: Nanos = 0;

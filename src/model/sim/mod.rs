@@ -30,6 +30,8 @@
 //! - `routing.rs`: (re)sending a call: replica choice, peers, the way to a
 //!   connection.
 //! - `identity.rs`: token refresh before a call; certificate rotation.
+//! - `mesh.rs`: which design applies at each end of a call, and the hop's
+//!   security when services run under different designs.
 //! - `connection.rs`: connection pools: reuse, waits, opening, release.
 //! - `handshake.rs`: TLS: full, resumed or 0-RTT (tickets), the handshake
 //!   CPU on both sides and its flights; the caller-side job.
@@ -54,6 +56,7 @@ mod connection;
 mod deploy;
 mod handshake;
 mod identity;
+mod mesh;
 mod notes;
 mod proxy;
 mod routing;
@@ -132,7 +135,10 @@ mod label {
 /// The state of one replication.
 pub struct Simulation<'t, P: Probe = NoProbe> {
     topo: &'t Topology,
-    design: &'t Design,
+    /// The design of each service (`Design::of`).
+    designs: Vec<&'t Design>,
+    /// The design the node proxies run (`Design::node_proxies`).
+    node_design: &'t Design,
     queue: EventQueue,
     calls: Slab<Call>,
     costs: Vec<Costs>,
@@ -216,11 +222,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let peers_len = d.peers.len();
         Simulation {
             timers: deploy::timer_lanes(topo),
-            direct: direct(design)
+            direct: design.all().all(direct)
                 && topo.workload.client_cpu == Dist::ZERO
                 && topo.workload.client_cpu_off_path == Dist::ZERO,
             topo,
-            design,
+            designs: (0..topo.services.len() as u32)
+                .map(|s| design.of(s))
+                .collect(),
+            node_design: design.node_proxies().unwrap_or(design),
             queue: EventQueue::new(),
             calls: Slab::new(),
             costs: Vec::new(),
@@ -475,6 +484,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 call.local = 0;
             }
             Phase::External => self.span(slot, Span::External),
+            Phase::Refused => self.span(slot, Span::Network),
             _ => {} // client-side CPU delays: accounted in `advance`
         }
         self.advance(slot);
@@ -498,6 +508,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::AuthzHop => self.policy_sidecar_job(slot, &c),
             Phase::Response => self.at_caller(slot),
             Phase::External => self.respond(slot),
+            Phase::Refused => self.refused(slot),
             other => unreachable!("no step ends in phase {other:?}"),
         }
     }

@@ -55,6 +55,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::HandshakeBack => (Step::TlsServerFlight, Side::Client),
             Phase::Worker => (Step::WorkerWait, Side::Server),
             Phase::External => (Step::External, Side::Server),
+            Phase::Refused => (Step::Refused, Side::Client),
             Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob => {
                 (Step::CoreWait, Side::Client)
             }

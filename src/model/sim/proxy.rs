@@ -12,11 +12,12 @@ use crate::model::dist::{Dist, round};
 use crate::units::Nanos;
 
 impl<'t, P: Probe> Simulation<'t, P> {
-    /// A sidecar's or node proxy's CPU for one request of `bytes`, and the
-    /// part of it that runs off the request's critical path (`[proxy]
-    /// off_path_fraction` of the per-request CPU, as an off-path tail).
-    pub(super) fn proxy_cpu(&self, key: u64, bytes: u64) -> (Nanos, CpuParts) {
-        let cost = &self.design.proxy.cost;
+    /// The CPU of peer `peer`'s proxy (a sidecar or node proxy, as its
+    /// design has it) for one request of `bytes`, and the part of it that
+    /// runs off the request's critical path (`[proxy] off_path_fraction` of
+    /// the per-request CPU, as an off-path tail).
+    pub(super) fn proxy_cpu(&self, peer: u32, key: u64, bytes: u64) -> (Nanos, CpuParts) {
+        let cost = &self.peer_design(peer).proxy.cost;
         let per_request = match &cost.request_cpu {
             Dist::Constant(v) => *v,
             dist => dist.sample(&mut rng::call_rng(derive(key, label::PROXY))),
@@ -41,11 +42,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let (_, station) = self.waypoints[c.waypoint as usize];
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let cost = &self
-            .design
+            .callee_design(&c)
             .proxy
             .waypoint
             .as_ref()
-            .expect("waypoints exist")
+            .expect("via_waypoint: the callee's design has one")
             .cost;
         let mut parts = CpuParts::default();
         let per_request = match &cost.request_cpu {
@@ -73,7 +74,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let dest = self.peers[c.dest as usize];
         let mut parts = CpuParts::default();
         if c.handshake == Handshake::ZeroRtt {
-            parts[Cpu::Handshake as usize] = self.design.transport.cpu.server_resumed;
+            parts[Cpu::Handshake as usize] = self.callee_design(&c).transport.cpu.server_resumed;
         }
         if self.encrypted(&c) && !self.to_external(&c) {
             // (At an external service the decryption is on its own cores.)
@@ -81,14 +82,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let service_station = self.replicas[c.replica as usize].cores;
         if dest.proxy {
-            let (cpu, off) = self.proxy_cpu(derive(c.key, 1), bytes);
+            let (cpu, off) = self.proxy_cpu(c.dest, derive(c.key, 1), bytes);
             parts[Cpu::Proxy as usize] = cpu;
             if !self.via_waypoint(&c) {
                 // A sidecar is an L7 enforcement point; a node proxy only L4
                 // (policy in `Proxy` mode), JWTs need L7 so they fall to the app.
-                if self.design.proxy.mode == ProxyMode::Sidecar {
+                let d = self.callee_design(&c);
+                if d.proxy.mode == ProxyMode::Sidecar {
                     self.enforce_at_proxy(slot, &mut parts);
-                } else if self.design.authz.mode == AuthzMode::Proxy {
+                } else if d.authz.mode == AuthzMode::Proxy {
                     self.authz_at(slot, &mut parts);
                 }
             }
@@ -107,10 +109,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.authorize(slot);
     }
 
-    /// True if this call's request and response pass a waypoint: there are
-    /// waypoints, and the callee is a service of the system.
+    /// True if this call's request and response pass a waypoint: the
+    /// callee is a service of the system whose design has one.
     pub(super) fn via_waypoint(&self, c: &Call) -> bool {
-        !self.waypoints.is_empty() && !self.to_external(c)
+        !self.to_external(c) && self.callee_design(c).proxy.waypoint.is_some()
     }
 
     /// The waypoint's job is done: on to the destination.

@@ -3,11 +3,10 @@
 //! ends, arm the caller's timeout, and go for a connection (or straight to
 //! the request when connections cost nothing).
 
-use super::state::{NONE, Phase};
+use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::Span;
-use crate::model::design::ProxyMode;
 use crate::model::topology::Balance;
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -41,6 +40,12 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if let Some(timeout) = self.timeout_of(&c) {
             self.arm_timer(slot, timeout);
         }
+        let c = *self.calls.get(slot);
+        // Only calls of the call graphs: the policy and identity services
+        // answer every workload, in the mesh or not.
+        if c.kind == Kind::Child && !self.to_external(&c) && self.hop(&c).is_none() {
+            return self.refuse(slot, &c);
+        }
         // An external service's own TLS costs its connections even when the
         // design's cost nothing.
         if self.direct && self.external_tls(&c).is_none() {
@@ -49,10 +54,32 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.acquire(slot);
     }
 
+    /// A strict callee refuses a caller outside its mesh: the connection
+    /// is reset after one round trip, and the call fails.
+    fn refuse(&mut self, slot: u32, c: &Call) {
+        if let Some(k) = self.counters(slot) {
+            k.refused += 1;
+        }
+        if c.measured {
+            let edge = self.topo.calls[c.spec as usize].edge;
+            self.metrics.edges[edge as usize].refused += 1;
+        }
+        self.calls.get_mut(slot).failed = true;
+        let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
+        self.wait(slot, Phase::Refused, rtt);
+    }
+
+    /// The refusal reached the caller.
+    pub(super) fn refused(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        self.replicas[c.replica as usize].outstanding -= 1;
+        self.at_caller(slot);
+    }
+
     pub(super) fn origin_peer(&self, caller_replica: u32) -> u32 {
         if caller_replica == NONE {
             self.client_peer
-        } else if self.design.proxy.mode == ProxyMode::Node {
+        } else if self.node_peer[caller_replica as usize] != NONE {
             self.node_peer[caller_replica as usize]
         } else {
             caller_replica
@@ -60,7 +87,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn dest_peer(&self, replica: u32) -> u32 {
-        if self.design.proxy.mode == ProxyMode::Node && !self.replicas[replica as usize].external {
+        if self.node_peer[replica as usize] != NONE {
             self.node_peer[replica as usize]
         } else {
             replica

@@ -53,15 +53,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
             d => d.sample(&mut rng::call_rng(derive(c.key, label::CPU))),
         };
         let dest = self.peers[c.dest as usize];
-        let l7_proxy = self.design.proxy.mode == ProxyMode::Sidecar || !self.waypoints.is_empty();
+        let d = self.callee_design(&c);
+        let waypoint = d.proxy.waypoint.is_some();
+        let l7_proxy = d.proxy.mode == ProxyMode::Sidecar || waypoint;
         if !l7_proxy || !dest.proxy {
             // No L7 proxy in front: the app verifies tokens itself.
             self.verify_jwt(slot, &mut parts);
         }
-        if self.design.authz.mode == AuthzMode::InProcess
-            || (self.design.authz.mode == AuthzMode::Proxy
-                && !dest.proxy
-                && self.waypoints.is_empty())
+        if d.authz.mode == AuthzMode::InProcess
+            || (d.authz.mode == AuthzMode::Proxy && !dest.proxy && !waypoint)
         {
             self.authz_at(slot, &mut parts);
         }

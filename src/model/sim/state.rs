@@ -47,6 +47,8 @@ pub(super) enum Phase {
     ServiceJob,
     /// An external service's answer (a pure delay).
     External,
+    /// A strict callee's refusal on its way back (one round trip).
+    Refused,
     Children,
     Response,
     Backoff,
@@ -145,6 +147,8 @@ pub(super) struct Costs {
 /// A running replica.
 #[derive(Debug)]
 pub(super) struct Replica {
+    /// The service it is a replica of.
+    pub(super) service: u32,
     pub(super) zone: ZoneId,
     /// Its own cores.
     pub(super) cores: u32,

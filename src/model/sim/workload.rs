@@ -6,7 +6,6 @@
 use super::state::{Call, Kind, NONE};
 use super::{Probe, Simulation, ev, label};
 use crate::engine::rng::{Component, derive, unit_f64};
-use crate::model::design::Security;
 use crate::model::dist::round;
 use crate::model::topology::{Arrivals, Window, replay_time};
 use crate::units::{NANOS_PER_SEC, Nanos};
@@ -37,17 +36,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 }
             }
         }
-        if self.design.transport.security != Security::Plaintext
-            && self.design.identity.rotation_closes_connections
-        {
-            // Every certificate is issued at time 0, as after a deployment;
-            // without jitter they all rotate together (a storm). Renewals
-            // that close nothing change nothing, so they are not simulated.
-            for p in 0..self.peers.len() as u32 {
-                if p != self.client_peer {
-                    let t = self.renewal_interval(p);
-                    self.queue.schedule(t, ev::ROTATE, p, 0);
-                }
+        // Every certificate is issued at time 0, as after a deployment;
+        // without jitter they all rotate together (a storm). Renewals that
+        // close nothing change nothing, so they are not simulated.
+        for p in 0..self.peers.len() as u32 {
+            if p != self.client_peer && self.rotation_closes(p) {
+                let t = self.renewal_interval(p);
+                self.queue.schedule(t, ev::ROTATE, p, 0);
             }
         }
     }
