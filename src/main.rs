@@ -14,7 +14,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use cli::failure::Failure;
 use cli::{
-    bench, capacity, default_study, import, merge, plot, published, report, run, schema,
+    bench, capacity, default_study, import, merge, migrate, plot, published, report, run, schema,
     sensitivity, sweep, validate,
 };
 
@@ -56,6 +56,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Find each design's highest offered rate within SLOs (--slo p99=50ms), or size services for a rate (--target-rate).
     Capacity(capacity::CapacityArgs),
+    /// Simulate each step of a rollout from one design to another (--from, --to), a namespace or service at a time: latency per entry, SLO verdict, capacity and cores added per step.
+    Migrate(migrate::MigrateArgs),
     /// Measure this host's TLS, JWT and policy CPU costs with real libraries and write a cost profile (costs/<host>.toml).
     #[cfg(feature = "lab")]
     Calibrate(cli::calibrate::CalibrateArgs),
@@ -102,6 +104,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::command(args),
         Some(Command::Import(args)) => import::command(args),
         Some(Command::Capacity(args)) => capacity::command(args),
+        Some(Command::Migrate(args)) => migrate::command(args),
         Some(Command::Validate(args)) => validate::command(args),
         Some(Command::Schema(args)) => schema::command(args),
         Some(Command::Bench(args)) => bench::command(args),

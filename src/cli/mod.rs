@@ -26,6 +26,7 @@ pub mod failure;
 pub mod flags;
 pub mod import;
 pub mod merge;
+pub mod migrate;
 pub mod plot;
 pub mod print;
 pub mod published;

@@ -6,6 +6,7 @@ pub mod design;
 pub mod diag;
 pub mod dist;
 pub mod profile;
+pub mod rollout;
 pub mod schema;
 pub mod study;
 pub mod topology;

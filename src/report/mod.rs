@@ -6,6 +6,7 @@ pub mod article;
 pub mod capacity;
 pub mod figures;
 mod headline;
+pub mod migration;
 pub mod output;
 pub mod published;
 pub mod review;

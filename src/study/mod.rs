@@ -20,6 +20,7 @@ pub mod capacity;
 pub mod export;
 pub mod folder;
 pub mod merge;
+pub mod migrate;
 pub mod published;
 pub mod sensitivity;
 pub mod shard;

@@ -14,6 +14,6 @@ pub mod compare;
 pub use crate::report::capacity::{
     HOURS_PER_MONTH, Point, RateCapacity, ServiceSize, SizeBy, Sizing, SizingStep,
 };
-pub use point::{Search, point_seed};
+pub use point::{Search, at_rate, point_seed};
 pub use rate::rate_capacity;
 pub use sizing::size_for_rate;

@@ -72,7 +72,7 @@ pub(super) struct Evaluation {
 /// closed-loop or replayed workload is replaced by Poisson arrivals (a
 /// recording has one rate; its shape at other rates is `ztsim run --replay
 /// --replay-speed`'s question).
-pub(super) fn at_rate(topo: &Topology, rate: f64) -> Topology {
+pub fn at_rate(topo: &Topology, rate: f64) -> Topology {
     let mut t = topo.clone();
     t.workload.arrivals = match t.workload.arrivals {
         Arrivals::Constant { .. } => Arrivals::Constant { rate },

@@ -1,0 +1,220 @@
+//! `ztsim migrate`: flags into a rollout plan, run by the library
+//! (`study::migrate`); the step table, `migration.json` and `migration.csv`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+
+use ztsim::config::{self, Diagnostic};
+use ztsim::model::topology::Arrivals;
+use ztsim::model::{Design, Topology};
+use ztsim::report;
+use ztsim::report::migration::{migration_dir, render_migration, write_migration};
+use ztsim::report::slo::Slo;
+use ztsim::study::capacity::{Search, at_rate};
+use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, migrate, step_design, units};
+
+use super::failure::{Failure, flag_error};
+use super::flags::{
+    CostsArg, FolderFlags, WindowArgs, guard, rate_flag, replications_flag, set_threads,
+};
+
+/// What capacity each step reports.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CapacityFlag {
+    /// None.
+    None,
+    /// Where the busiest group of cores would saturate, from the step's own
+    /// run: an upper bound, in no extra time.
+    Bound,
+    /// The capacity search of `ztsim capacity` for every step and rate.
+    Search,
+}
+
+/// Flags of `ztsim migrate`.
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// Topology file (topologies/*.toml); its workload must be open loop.
+    topology: PathBuf,
+    /// The design every service runs before the first step (a models/*.toml
+    /// without overrides).
+    #[arg(long, value_name = "FILE")]
+    from: PathBuf,
+    /// The design every service runs after the last step.
+    #[arg(long, value_name = "FILE")]
+    to: PathBuf,
+    /// The steps: a rollout file ([[step]] services = [...] or namespaces =
+    /// [...]), or `auto` for the order that keeps every step within the
+    /// SLOs with the fewest cores added at each step [default: callees
+    /// first, a namespace (or a service) at a time].
+    #[arg(long, value_name = "FILE|auto")]
+    order: Option<String>,
+    /// Service-level objective on end-to-end latency, STATISTIC=LIMIT
+    /// (e.g. p99=50ms); repeat for several, all must hold.
+    #[arg(long = "slo", value_name = "STAT=LIMIT")]
+    slos: Vec<String>,
+    /// Offered rate [default: the topology's].
+    #[arg(long, value_name = "RPS", conflicts_with = "rates")]
+    rate: Option<String>,
+    /// Several offered rates, comma-separated (e.g. 400,800,1200).
+    #[arg(long, value_name = "RPS,...")]
+    rates: Option<String>,
+    /// Capacity at each step.
+    #[arg(long, value_enum, default_value = "bound")]
+    capacity: CapacityFlag,
+    /// Replications of each step at first [default: the topology's].
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+    /// Replications a step whose SLO verdict is undecided may grow to, doubling.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    max_replications: u32,
+    #[command(flatten)]
+    costs: CostsArg,
+    #[command(flatten)]
+    window: WindowArgs,
+    /// Output folder [default: output/migration/<topology name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    folder: FolderFlags,
+    /// Overwrite results already in the output folder (otherwise a new
+    /// folder, name-2, name-3, ..., is used).
+    #[arg(long)]
+    force: bool,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+}
+
+impl MigrateArgs {
+    fn topology(&self) -> Result<Topology, Failure> {
+        let mut topo = config::load_topology(&self.topology).map_err(Failure::BadInput)?;
+        if let Arrivals::Closed { .. } = topo.workload.arrivals {
+            return Err(Failure::BadInput(vec![
+                Diagnostic::new(
+                    self.topology.display().to_string(),
+                    "workload.arrivals: migrate needs an open-loop workload, but this one is a closed loop (users and think time)",
+                )
+                .with_help("set `arrivals = \"poisson\"` (or \"constant\") and a `rate` in [workload]"),
+            ]));
+        }
+        self.window.apply(&mut topo.workload)?;
+        Ok(topo)
+    }
+
+    fn design(&self, path: &Path, flag: &str, topo: &Topology) -> Result<Design, Failure> {
+        let costs = self.costs.load()?;
+        let d = config::load_design(path, topo, costs.as_ref()).map_err(Failure::BadInput)?;
+        if d.overrides.is_some() {
+            return Err(flag_error(
+                flag,
+                format!(
+                    "{} gives some services other designs ([[override]]); a rollout goes from one design for every service to another: give a design without overrides",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(d)
+    }
+
+    fn rates(&self, topo: &Topology) -> Result<Vec<f64>, Failure> {
+        let mut rates = match (&self.rate, &self.rates) {
+            (Some(r), _) => vec![rate_flag("--rate", r)?],
+            (None, Some(list)) => list
+                .split(',')
+                .map(|r| rate_flag("--rates", r.trim()))
+                .collect::<Result<Vec<f64>, Failure>>()?,
+            (None, None) => vec![topo.workload.arrivals.rate().unwrap_or(100.0)],
+        };
+        rates.sort_by(f64::total_cmp);
+        rates.dedup();
+        Ok(rates)
+    }
+
+    fn order(&self, topo: &Topology, slos: &[Slo]) -> Result<Order, Failure> {
+        match self.order.as_deref() {
+            None => Ok(Order::Callees),
+            Some("auto") => {
+                let n = units(topo).len();
+                if n > MAX_AUTO_UNITS {
+                    return Err(flag_error(
+                        "--order",
+                        format!(
+                            "auto searches every set of moved units (2^units runs) and takes at most {MAX_AUTO_UNITS} units; this topology has {n}: give its services namespaces (a namespace moves as one), or an order file"
+                        ),
+                    ));
+                }
+                if slos.is_empty() {
+                    return Err(flag_error(
+                        "--order",
+                        "auto keeps every step within the SLOs: give at least one --slo, e.g. --slo p99=50ms",
+                    ));
+                }
+                Ok(Order::Auto)
+            }
+            Some(file) => {
+                let path = Path::new(file);
+                let steps = config::rollout::load_rollout(path, topo).map_err(Failure::BadInput)?;
+                Ok(Order::Given(steps, path.display().to_string()))
+            }
+        }
+    }
+}
+
+/// `ztsim migrate`.
+pub fn command(args: MigrateArgs) -> Result<(), Failure> {
+    let slos: Vec<Slo> = args
+        .slos
+        .iter()
+        .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
+        .collect::<Result<_, _>>()?;
+    let topo = args.topology()?;
+    let from = args.design(&args.from, "--from", &topo)?;
+    let to = args.design(&args.to, "--to", &topo)?;
+    let rates = args.rates(&topo)?;
+    let order = args.order(&topo, &slos)?;
+    let replications = match args.replications {
+        Some(n) => replications_flag("--replications", n)?,
+        None => topo.workload.replications,
+    };
+    replications_flag("--max-replications", args.max_replications)?;
+    // Every step deploys at most the union of both designs' parts.
+    let all = step_design(&topo, &from, &to, &vec![true; topo.services.len()]);
+    for &r in &rates {
+        guard(&at_rate(&topo, r), &all, &args.topology)?;
+    }
+    if let Some(n) = args.threads {
+        set_threads(n)?;
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| migration_dir(Path::new(report::OUTPUT_ROOT), &topo.name));
+    let (dir, _lock) = args
+        .folder
+        .claim(&dir, args.force, |d| d.join("migration.json").exists())?;
+    let plan = Plan {
+        from: &from,
+        to: &to,
+        order,
+        slos: &slos,
+        rates: &rates,
+        search: Search {
+            replications,
+            max_replications: args.max_replications.max(replications),
+            ..Search::default()
+        },
+        capacity: match args.capacity {
+            CapacityFlag::None => Capacity::None,
+            CapacityFlag::Bound => Capacity::Bound,
+            CapacityFlag::Search => Capacity::Search,
+        },
+    };
+    errln!("simulating each step from {} to {}...", from.name, to.name);
+    let m = migrate(&topo, &plan);
+    out!("{}", render_migration(&m));
+    write_migration(&dir, &m)
+        .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
+    outln!("\nwrote {}/migration.json and migration.csv", dir.display());
+    Ok(())
+}
