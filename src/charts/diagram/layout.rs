@@ -262,9 +262,15 @@ fn gap(a: Kind, b: Kind) -> f64 {
     }
 }
 
+/// Rounds of pulling each node towards its neighbours' heights.
+const ALIGN_ROUNDS: usize = 4;
+
 /// The vertical centre of every node, each band's rectangle and the bottom
-/// of the last band. A band is as tall as its fullest column; each column's
-/// part of a band is centred in it.
+/// of the last band. A band is as tall as its fullest column. Each column's
+/// part of a band starts centred in it, then rounds of sweeps right and left
+/// move every node towards the mean height of its neighbours (keeping the
+/// order and spacing of the column, inside the band), so that routes run
+/// straighter.
 fn rows(graph: &Layered) -> (Vec<f64>, Vec<Rect>, f64) {
     let nb = graph.bands.len();
     // Per column, per band: the members top to bottom.
@@ -279,31 +285,32 @@ fn rows(graph: &Layered) -> (Vec<f64>, Vec<Rect>, f64) {
             per
         })
         .collect();
-    let stack = |run: &[usize]| -> f64 {
-        let kinds: Vec<Kind> = run.iter().map(|&i| graph.nodes[i].kind).collect();
-        kinds.iter().map(|&k| height(k)).sum::<f64>()
-            + kinds.windows(2).map(|w| gap(w[0], w[1])).sum::<f64>()
-    };
+    let kinds = |run: &[usize]| -> Vec<Kind> { run.iter().map(|&i| graph.nodes[i].kind).collect() };
     let mut ys = vec![0.0; graph.nodes.len()];
     let mut bands = Vec::with_capacity(nb);
+    // Per band: the top and bottom of its content.
+    let mut inner = Vec::with_capacity(nb);
     let mut top = TOP;
-    let width = col_x(graph.layers.len() - 1) + col_w(graph.layers.len() - 1) + MARGIN / 2.0;
+    let columns = graph.layers.len();
+    let width = col_x(columns - 1) + col_w(columns - 1) + MARGIN / 2.0;
     for b in 0..nb {
-        let content = runs.iter().map(|per| stack(&per[b])).fold(0.0, f64::max);
-        let inner = top + BAND_HEAD;
+        let content = runs
+            .iter()
+            .map(|per| stack(&kinds(&per[b])))
+            .fold(0.0, f64::max);
+        let (lo, hi) = (top + BAND_HEAD, top + BAND_HEAD + content);
         for per in &runs {
-            let mut y = inner + (content - stack(&per[b])) / 2.0;
-            let mut prev: Option<Kind> = None;
-            for &i in &per[b] {
-                let kind = graph.nodes[i].kind;
-                if let Some(p) = prev {
-                    y += gap(p, kind);
-                }
-                ys[i] = y + height(kind) / 2.0;
-                y += height(kind);
-                prev = Some(kind);
+            let centred = fit(
+                &kinds(&per[b]),
+                &vec![(lo + hi) / 2.0; per[b].len()],
+                lo,
+                hi,
+            );
+            for (&i, y) in per[b].iter().zip(centred) {
+                ys[i] = y;
             }
         }
+        inner.push((lo, hi));
         let h = BAND_HEAD + content + BAND_FOOT;
         bands.push(Rect {
             x: MARGIN / 2.0,
@@ -313,7 +320,90 @@ fn rows(graph: &Layered) -> (Vec<f64>, Vec<Rect>, f64) {
         });
         top += h + BAND_GAP;
     }
+    let mut near: Vec<Vec<usize>> = vec![Vec::new(); graph.nodes.len()];
+    for c in &graph.chains {
+        for w in c.nodes.windows(2) {
+            if graph.nodes[w[0]].layer != graph.nodes[w[1]].layer {
+                near[w[0]].push(w[1]);
+                near[w[1]].push(w[0]);
+            }
+        }
+    }
+    let sweep: Vec<usize> = (0..columns).chain((0..columns).rev()).collect();
+    for _ in 0..ALIGN_ROUNDS {
+        for &l in &sweep {
+            for (b, run) in runs[l].iter().enumerate() {
+                let wanted: Vec<f64> = run
+                    .iter()
+                    .map(|&i| {
+                        if near[i].is_empty() {
+                            ys[i]
+                        } else {
+                            near[i].iter().map(|&j| ys[j]).sum::<f64>() / near[i].len() as f64
+                        }
+                    })
+                    .collect();
+                for (&i, y) in run
+                    .iter()
+                    .zip(fit(&kinds(run), &wanted, inner[b].0, inner[b].1))
+                {
+                    ys[i] = y;
+                }
+            }
+        }
+    }
     (ys, bands, top - BAND_GAP)
+}
+
+/// Height of a column's run of nodes, gaps included.
+fn stack(kinds: &[Kind]) -> f64 {
+    kinds.iter().map(|&k| height(k)).sum::<f64>()
+        + kinds.windows(2).map(|w| gap(w[0], w[1])).sum::<f64>()
+}
+
+/// Centres for a run of nodes (in this order, spaced at least their gaps
+/// apart, all between `lo` and `hi`, which the run fits) as near as they
+/// can be to `wanted` in least squares: pool adjacent violators on the
+/// centres less their spacing, then clamp.
+fn fit(kinds: &[Kind], wanted: &[f64], lo: f64, hi: f64) -> Vec<f64> {
+    let n = kinds.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    // offset[k]: the least distance from the first centre to the k-th.
+    let mut offset = vec![0.0; n];
+    for k in 1..n {
+        offset[k] = offset[k - 1]
+            + height(kinds[k - 1]) / 2.0
+            + gap(kinds[k - 1], kinds[k])
+            + height(kinds[k]) / 2.0;
+    }
+    // Blocks of (sum, count), each block's mean not below the previous.
+    let mut blocks: Vec<(f64, usize)> = Vec::with_capacity(n);
+    for k in 0..n {
+        blocks.push((wanted[k] - offset[k], 1));
+        while blocks.len() > 1 {
+            let (s2, c2) = blocks[blocks.len() - 1];
+            let (s1, c1) = blocks[blocks.len() - 2];
+            if s1 / c1 as f64 <= s2 / c2 as f64 {
+                break;
+            }
+            blocks.pop();
+            let last = blocks.len() - 1;
+            blocks[last] = (s1 + s2, c1 + c2);
+        }
+    }
+    let first_lo = lo + height(kinds[0]) / 2.0;
+    let first_hi = (hi - height(kinds[n - 1]) / 2.0 - offset[n - 1]).max(first_lo);
+    let mut out = Vec::with_capacity(n);
+    for (sum, count) in blocks {
+        let z = (sum / count as f64).clamp(first_lo, first_hi);
+        for _ in 0..count {
+            let k = out.len();
+            out.push(z + offset[k]);
+        }
+    }
+    out
 }
 
 /// Each arrow's points from caller to callee. An arrow leaves the right side
