@@ -320,6 +320,58 @@ mod tests {
         g.entries = vec![("s0.get".into(), 1.0)];
         let d = depths(&g);
         assert!(d.iter().enumerate().all(|(i, &x)| x == Some(i)));
+        // And so does the whole layout, with a call from the first to the
+        // last service passing every column between.
+        g.calls.push(ServiceCall {
+            from: 0,
+            to: n - 1,
+            ..g.calls[0].clone()
+        });
+        let lay = layout(&g);
+        assert_eq!(lay.edges.len(), n + 1);
+        assert_eq!(lay.edges[n].points.len(), 2 * (n - 2) + 2);
+    }
+
+    /// The interiors of `r` and the box spanned by `p` and `q` overlap.
+    fn enters(p: (f64, f64), q: (f64, f64), r: Rect) -> bool {
+        p.0.min(q.0) < r.x + r.w - 0.5
+            && p.0.max(q.0) > r.x + 0.5
+            && p.1.min(q.1) < r.y + r.h - 0.5
+            && p.1.max(q.1) > r.y + 0.5
+    }
+
+    /// A service outside the call graph calling one inside (an arrow back
+    /// to the left) and another outside one (both in the last column): each
+    /// routed beside the boxes, into the callee's right side.
+    #[test]
+    fn calls_back_and_within_a_column_pass_no_box() {
+        let mut g = graph();
+        g.services.push(node("admin"));
+        for (from, to) in [(3, 1), (4, 3), (4, 0)] {
+            g.calls.push(ServiceCall {
+                from,
+                to,
+                per_request: 1.0,
+            });
+        }
+        let lay = layout(&g);
+        assert!(lay.outside[3] && lay.outside[4]);
+        assert_eq!(lay.services[3].x, lay.services[4].x);
+        for e in &lay.edges {
+            for (b, r) in lay.boxes() {
+                if b != e.from && b != Some(e.to) {
+                    assert!(
+                        !e.points.windows(2).any(|w| enters(w[0], w[1], r)),
+                        "{e:?} enters {b:?}"
+                    );
+                }
+            }
+        }
+        for e in &lay.edges[lay.edges.len() - 3..] {
+            let (x, _) = e.points[e.points.len() - 1];
+            let to = lay.services[e.to];
+            assert!((x - (to.x + to.w)).abs() < 1e-9, "{e:?}");
+        }
     }
 
     /// web -> cache -> db -> cache: the call back is ignored, and nothing
