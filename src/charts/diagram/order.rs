@@ -216,11 +216,11 @@ fn sweeps(
     }
     let mut best = (crossings(&layers, graph), layers.clone());
     for _ in 0..SWEEPS {
-        for l in 1..columns {
-            reorder(&mut layers[l], &graph.left, nodes, rank, &mut pos);
+        for layer in layers.iter_mut().skip(1) {
+            reorder(layer, &graph.left, nodes, rank, &mut pos);
         }
-        for l in (0..columns.saturating_sub(1)).rev() {
-            reorder(&mut layers[l], &graph.right, nodes, rank, &mut pos);
+        for layer in layers.iter_mut().rev().skip(1) {
+            reorder(layer, &graph.right, nodes, rank, &mut pos);
         }
         let c = crossings(&layers, graph);
         if c < best.0 {
