@@ -157,6 +157,20 @@ fn entry_service(g: &TopologyGraph, entry: &str) -> Option<usize> {
     })
 }
 
+/// The zones of a band: a service's zones in the topology's order (so
+/// services placed in the same zones listed differently share a band).
+pub(super) fn band_zones(g: &TopologyGraph, zones: &[String]) -> Vec<String> {
+    let mut z = zones.to_vec();
+    z.sort_by_key(|z| {
+        (
+            g.zones.iter().position(|x| x == z).unwrap_or(usize::MAX),
+            z.clone(),
+        )
+    });
+    z.dedup();
+    z
+}
+
 /// Every arrow as (from, to, calls per request); `None` is the clients.
 /// Entry arrows are summed per service (several entry endpoints of one
 /// service are one arrow).
@@ -182,7 +196,7 @@ pub fn layout(g: &TopologyGraph) -> Layout {
     let reached = depth.iter().flatten().max().map_or(0, |d| d + 1);
     // Column 0 is the clients; services outside the call graph go last.
     let layer_of: Vec<usize> = depth.iter().map(|d| d.unwrap_or(reached) + 1).collect();
-    let zones_of: Vec<Vec<String>> = g.services.iter().map(|s| s.zones.clone()).collect();
+    let zones_of: Vec<Vec<String>> = g.services.iter().map(|s| band_zones(g, &s.zones)).collect();
     let arrows = arrows(g);
     let ends: Vec<(Option<usize>, usize)> = arrows.iter().map(|a| (a.0, a.1)).collect();
     let graph = layered(&layer_of, &zones_of, &g.client_zone, &ends);

@@ -82,7 +82,7 @@ fn bands(out: &mut String, g: &TopologyGraph, lay: &Layout) {
         let members: Vec<_> = g
             .services
             .iter()
-            .filter(|s| s.zones == band.zones)
+            .filter(|s| layout::band_zones(g, &s.zones) == band.zones)
             .collect();
         let external = !members.is_empty() && members.iter().all(|s| s.external);
         let label = format!(
@@ -409,6 +409,18 @@ mod tests {
         assert!(s.contains(">called ×3.5 per request<"));
         assert!(s.contains(">called ×1 per request<"));
         assert!(s.contains(">called by designs only<"));
+    }
+
+    #[test]
+    fn zones_listed_in_another_order_share_a_band() {
+        let mut g = graph();
+        g.zones = vec!["az1".into(), "az2".into()];
+        g.services[0].zones = vec!["az2".into(), "az1".into()];
+        g.services[2].zones = vec!["az1".into(), "az2".into()];
+        let lay = layout(&g);
+        assert_eq!(lay.bands.len(), 2, "{:?}", lay.bands);
+        let s = svg(&g);
+        assert!(s.contains(">zones az1, az2<") && s.contains(">zone az1<"));
     }
 
     #[test]
