@@ -27,7 +27,9 @@ fn shipped(name: &str) -> TopologyGraph {
 fn imported() -> TopologyGraph {
     let sample = common::root().join("topologies/traces/checkout.otlp.jsonl");
     let import = trace::import(&[sample], None).unwrap_or_else(|d| panic!("{d:?}"));
-    let dir = common::scratch("diagram-layout", "import");
+    // A folder per call: the tests run at once, each importing.
+    let tmp = common::TempDir::new("diagram-import");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("checkout.arrivals.csv"),
         write::arrivals_csv(&import.model),
