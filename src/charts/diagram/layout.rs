@@ -69,7 +69,8 @@ pub struct Band {
 /// The whole diagram's geometry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
-    /// Width of the drawing.
+    /// Width of the drawing (the SVG widens it, and the bands, to fit its
+    /// titles).
     pub width: f64,
     /// Height of the drawing.
     pub height: f64,

@@ -15,9 +15,13 @@ use std::fmt::Write;
 
 pub use layout::{Band, Edge, Layout, Rect, layout};
 
+use crate::charts::text::text_width;
 use crate::report::review::escape;
 use crate::report::review::setup::TopologyGraph;
 use layout::{BAND_HEAD, MARGIN, TOP};
+
+/// Bold text is about this much wider than regular (DejaVu Sans).
+const BOLD: f64 = 1.12;
 
 /// Band fills, top to bottom (repeating), and their outlines.
 const BAND_FILLS: [(&str, &str); 6] = [
@@ -32,7 +36,17 @@ const BAND_FILLS: [(&str, &str); 6] = [
 /// The SVG text of the diagram (no XML prolog, so it can sit inline in HTML
 /// or in a file of its own).
 pub fn svg(g: &TopologyGraph) -> String {
-    let lay = layout(g);
+    let mut lay = layout(g);
+    // Wide enough for the titles (a system of one or two services is not).
+    let need = MARGIN * 2.0
+        + (f64::from(text_width(&title(g), 16.0 * 1.24)) * BOLD)
+            .max(f64::from(text_width(&subtitle(g), 12.0 * 1.24)));
+    if need > lay.width {
+        for b in &mut lay.bands {
+            b.rect.w += need - lay.width;
+        }
+        lay.width = need.ceil();
+    }
     let mut out = String::new();
     header(&mut out, g, &lay);
     bands(&mut out, g, &lay);
@@ -54,15 +68,13 @@ fn header(out: &mut String, g: &TopologyGraph, lay: &Layout) {
     *out += r##"<defs><marker id="ztsim-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>"##;
     let _ = write!(
         out,
-        r##"<text x="{MARGIN}" y="24" font-size="16" font-weight="bold">Topology {} — arrows: calls per user request</text>"##,
-        escape(&g.name)
+        r##"<text x="{MARGIN}" y="24" font-size="16" font-weight="bold">{}</text>"##,
+        escape(&title(g))
     );
     let _ = write!(
         out,
-        r##"<text x="{MARGIN}" y="42" font-size="12" fill="#555">{} services in {} zone(s); {:.1} internal calls per user request; bands: zones</text>"##,
-        g.services.len(),
-        g.zones.len(),
-        g.calls_per_request()
+        r##"<text x="{MARGIN}" y="42" font-size="12" fill="#555">{}</text>"##,
+        escape(&subtitle(g))
     );
     if let Some(x) = lay.outside_x {
         let _ = write!(
@@ -71,6 +83,22 @@ fn header(out: &mut String, g: &TopologyGraph, lay: &Layout) {
             TOP - 6.0
         );
     }
+}
+
+/// The diagram's title.
+fn title(g: &TopologyGraph) -> String {
+    format!("Topology {} — arrows: calls per user request", g.name)
+}
+
+/// The line under the title.
+fn subtitle(g: &TopologyGraph) -> String {
+    format!(
+        "{} services in {} zone(s); {:.1} internal calls per user request; bands: zones",
+        g.services.len(),
+        g.zones.len(),
+        // + 0.0: an empty sum of floats is -0.0, printed "-0.0".
+        g.calls_per_request() + 0.0
+    )
 }
 
 /// A band per zone set, labelled with its zones (and "external" when only
@@ -421,6 +449,22 @@ mod tests {
         assert_eq!(lay.bands.len(), 2, "{:?}", lay.bands);
         let s = svg(&g);
         assert!(s.contains(">zones az1, az2<") && s.contains(">zone az1<"));
+    }
+
+    /// One service: the drawing is as wide as its title, and no call
+    /// reads "0.0", not "-0.0".
+    #[test]
+    fn a_lone_service_keeps_its_title_in_the_drawing() {
+        let mut g = graph();
+        g.name = "a-long-topology-name-here".into();
+        g.services.truncate(1);
+        g.calls.clear();
+        let lay = layout(&g);
+        let s = svg(&g);
+        let width = f64::from(text_width(&title(&g), 16.0 * 1.24)) * BOLD + MARGIN * 2.0;
+        assert!(lay.width < width);
+        assert!(s.contains(&format!("width=\"{:.0}\"", width.ceil())), "{s}");
+        assert!(s.contains("; 0.0 internal calls per user request"), "{s}");
     }
 
     #[test]
