@@ -256,6 +256,12 @@ fn the_command_writes_its_tables_and_refuses_a_design_with_overrides() {
         serde_json::from_str(&std::fs::read_to_string(out.join("migration.json")).unwrap())
             .unwrap();
     assert_eq!(json["steps"].as_array().unwrap().len(), 5);
+    for chart in ["migration.svg", "migration.png"] {
+        assert!(
+            std::fs::metadata(out.join(chart)).unwrap().len() > 1000,
+            "{chart}"
+        );
+    }
     let run = ztsim(&[
         "migrate".as_ref(),
         root.join("topologies/payments.toml").as_os_str(),

@@ -37,6 +37,7 @@ mod latency_cdf;
 mod latency_over_time;
 mod latency_vs_load;
 mod legend;
+pub mod migration;
 mod palette;
 mod plot;
 mod study;

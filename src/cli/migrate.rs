@@ -213,8 +213,14 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     errln!("simulating each step from {} to {}...", from.name, to.name);
     let m = migrate(&topo, &plan);
     out!("{}", render_migration(&m));
-    write_migration(&dir, &m)
-        .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
-    outln!("\nwrote {}/migration.json and migration.csv", dir.display());
+    let cannot = |e: std::io::Error| {
+        Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
+    };
+    write_migration(&dir, &m).map_err(cannot)?;
+    ztsim::charts::migration::render(&m, &dir).map_err(cannot)?;
+    outln!(
+        "\nwrote {}/migration.json, migration.csv and migration.svg/.png",
+        dir.display()
+    );
     Ok(())
 }
