@@ -141,8 +141,21 @@ fn each_step_costs_exactly_what_its_hops_cost() {
         3.0 * MTLS_HOP + work,
     ];
     assert_eq!(m.steps.len(), 4);
+    let p99 = |k: usize| {
+        m.steps[k].at[0].entries[0]
+            .p99_ms
+            .expect("not saturated")
+            .mean
+    };
     for (k, w) in want.iter().enumerate() {
         assert!((mean(k) - w).abs() < 1e-9, "step {k}: {} vs {w}", mean(k));
+        // Every request takes the same time: p99 is it too, to the
+        // histogram's resolution (0.1%).
+        assert!(
+            (p99(k) - w).abs() <= w * 1e-3,
+            "step {k}: p99 {} vs {w}",
+            p99(k)
+        );
         assert_eq!(m.steps[k].at[0].entries[0].failed_ratio, 0.0);
     }
     assert_eq!(m.steps[1].moves, ["c"]);
@@ -166,6 +179,69 @@ fn the_searched_order_adds_the_fewest_cores_at_each_step() {
     for (got, want) in added.iter().zip([0.0, 2.0, 6.0, 12.0]) {
         assert!((got - want).abs() < 1e-9, "{added:?}");
     }
+    assert!(
+        m.steps
+            .iter()
+            .all(|s| s.at[0].verdict == ztsim::report::slo::Verdict::Met)
+    );
+}
+
+#[test]
+fn the_searched_order_is_the_only_one_within_the_slo() {
+    let t = chain();
+    // Before: one-way TLS, a new connection per call (1.2 ms of round
+    // trips + 300 us of handshake CPU per hop: 1.5 ms). After: mTLS over
+    // prewarmed pools (one round trip per hop, 0.4 ms), whose handshake is
+    // dear (5 ms of server CPU) but never paid once pooled. Which
+    // connections exist is the caller's choice and the handshake's figures
+    // the callee's, so a callee that moves before its caller is reached by
+    // a new connection per call paying its dear handshake (6.3 ms). With
+    // 3 ms of work, mean latency by moved set: {} 7.5, {a} 5.3, {a,b} and
+    // {a,b,c} 4.2, but {c} 12.3, {b} 11.2, {b,c} 11.2, {a,c} 10.1: within
+    // 8 ms, a then b then c is the only order.
+    let from = design(
+        &t,
+        r#"
+name = "tls-per-call"
+[transport]
+security = "tls"
+cpu = { client_full = "100us", server_full = "200us", client_resumed = "0s", server_resumed = "0s", mtls_client = "0s", mtls_server = "0s" }
+[connections]
+reuse = "per-request"
+"#,
+    );
+    let to = design(
+        &t,
+        r#"
+name = "pooled-mtls"
+[transport]
+security = "mtls"
+cpu = { client_full = "100us", server_full = "5ms", client_resumed = "0s", server_resumed = "0s", mtls_client = "0s", mtls_server = "0s" }
+[connections]
+reuse = "pool"
+prewarm = true
+"#,
+    );
+    let slos = [Slo::parse("mean=8ms").unwrap()];
+    let mean_by_step = |m: &ztsim::report::migration::Migration| -> Vec<f64> {
+        m.steps
+            .iter()
+            .map(|s| s.at[0].entries[0].mean_ms.expect("not saturated").mean)
+            .collect()
+    };
+    let close = |got: &[f64], want: &[f64]| {
+        got.len() == want.len() && got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-9)
+    };
+    // Callees first moves c, then b, then a: two steps miss.
+    let callees = migrate(&t, &plan(&from, &to, &slos, Order::Callees));
+    let got = mean_by_step(&callees);
+    assert!(close(&got, &[7.5, 12.3, 11.2, 4.2]), "{got:?}");
+    let m = migrate(&t, &plan(&from, &to, &slos, Order::Auto));
+    assert!(m.note.is_none(), "{:?}", m.note);
+    let moves: Vec<&str> = m.steps[1..].iter().map(|s| s.moves[0].as_str()).collect();
+    assert_eq!(moves, ["a", "b", "c"]);
+    let got = mean_by_step(&m);
+    assert!(close(&got, &[7.5, 5.3, 4.2, 4.2]), "{got:?}");
     assert!(
         m.steps
             .iter()
