@@ -332,6 +332,14 @@ fn the_command_writes_its_tables_and_refuses_a_design_with_overrides() {
         serde_json::from_str(&std::fs::read_to_string(out.join("migration.json")).unwrap())
             .unwrap();
     assert_eq!(json["steps"].as_array().unwrap().len(), 5);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("## The steps")
+            && report.contains("![p99 and cores added by step](migration.png)"),
+        "{report}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,"));
     for chart in ["migration.svg", "migration.png"] {
         assert!(
             std::fs::metadata(out.join(chart)).unwrap().len() > 1000,

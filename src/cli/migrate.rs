@@ -218,8 +218,9 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     };
     write_migration(&dir, &m).map_err(cannot)?;
     ztsim::charts::migration::render(&m, &dir).map_err(cannot)?;
+    report::review::write_document(&dir, &report::migration::document(&m)).map_err(cannot)?;
     outln!(
-        "\nwrote {}/migration.json, migration.csv and migration.svg/.png",
+        "\nwrote {}/migration.json, migration.csv, migration.svg/.png and report.html/.md",
         dir.display()
     );
     Ok(())

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::review::{Block, Document, Section, Table};
 use super::slo::{Slo, Verdict};
 use super::stats::Estimate;
 use super::{csv_text, safe_name, write_atomic};
@@ -278,4 +279,138 @@ pub fn render_migration(m: &Migration) -> String {
         }
     }
     out
+}
+
+/// The design-review report of a rollout (`report.html`, `report.md`): the
+/// question, the steps, the chart (`migration.png`, already in the folder),
+/// how steps are formed, and what the figures assume.
+pub fn document(m: &Migration) -> Document {
+    let top = m.steps[0].at.last().map_or(0.0, |a| a.rate_rps);
+    let slos: Vec<String> = m.slos.iter().map(|s| s.to_string()).collect();
+    let slo_text = if slos.is_empty() {
+        "no latency objective was given".to_string()
+    } else {
+        format!("the objectives are {}", slos.join(" and "))
+    };
+    let mut question = vec![Block::Text(format!(
+        "What does each step of moving `{}` from `{}` to `{}` cost, and does every step keep the latency objectives? Steps are formed {}; {slo_text} (on all user requests together).",
+        m.topology, m.from, m.to, m.order
+    ))];
+    if let Some(n) = &m.note {
+        question.push(Block::Text(n.clone()));
+    }
+    let section = |id, heading: &str, blocks| Section {
+        id,
+        heading: heading.to_string(),
+        blocks,
+    };
+    Document {
+        title: format!("Migrating {} from {} to {}", m.topology, m.from, m.to),
+        subtitle: format!(
+            "ztsim {} migration review of topology `{}`",
+            env!("CARGO_PKG_VERSION"),
+            m.topology
+        ),
+        sections: vec![
+            section("question", "The question", question),
+            section("steps", "The steps", vec![Block::Table(steps_table(m))]),
+            section(
+                "chart",
+                "By step",
+                vec![Block::Figure {
+                    stem: "migration".into(),
+                    title: "p99 and cores added by step".into(),
+                    caption: format!(
+                        "At {top} rps: the p99 of each entry endpoint by step, with the p99 objective dashed (top), and the cores deployed and busy beyond step 0 (bottom)."
+                    ),
+                }],
+            ),
+            section(
+                "method",
+                "How the steps are formed",
+                vec![Block::List(vec![
+                    format!("Step 0: every service runs `{}`.", m.from),
+                    format!("Each later step moves a namespace (or a service, or what the order file names) to `{}` in permissive mode: callers still outside reach it in plaintext.", m.to),
+                    "A moved service turns strict in the step its last caller moves (the user's client moves with the entry service), so no step refuses a call.".into(),
+                    "Each step runs on the same seeds (common random numbers), with more replications while its 95% intervals straddle an objective.".into(),
+                ])],
+            ),
+            section(
+                "assumptions",
+                "Assumptions",
+                vec![Block::List(vec![
+                    "Each hop takes what its caller owns (connections, tickets offered, outbound proxy) from the caller's design and what its callee owns (handshake figures, inbound proxy, token and policy checks) from the callee's (docs/design.md, Services under different designs).".into(),
+                    "Capacity is the bound where the busiest group of cores would saturate unless the column says `search` (the highest rate within the objectives, by the capacity search).".into(),
+                    "Cores added count every core deployed (services, sidecars, policy sidecars, node proxies, waypoints); busy cores are the CPU used, both beyond step 0.".into(),
+                ])],
+            ),
+        ],
+        footer: "Written by ztsim migrate from the same inputs as migration.json; regenerate by running the command again.".into(),
+    }
+}
+
+fn steps_table(m: &Migration) -> Table {
+    let mut header: Vec<String> = ["step", "moves", "strict", "rps"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let entries: Vec<String> = m.steps[0].at[0]
+        .entries
+        .iter()
+        .map(|e| e.endpoint.clone())
+        .collect();
+    for e in &entries {
+        header.push(format!("{e} p99 ms"));
+        header.push(format!("{e} mean ms"));
+    }
+    header.extend(
+        [
+            "SLO",
+            "capacity rps",
+            "cores added",
+            "busy cores added",
+            "failed",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let mut rows = Vec::new();
+    for s in &m.steps {
+        for at in &s.at {
+            let mut row = vec![
+                s.index.to_string(),
+                if s.index == 0 {
+                    format!("(all {})", m.from)
+                } else {
+                    s.moves.join(", ")
+                },
+                s.strict.len().to_string() + " services",
+                format!("{}", at.rate_rps),
+            ];
+            for e in &at.entries {
+                row.push(ms(&e.p99_ms));
+                row.push(ms(&e.mean_ms));
+            }
+            let failed = at
+                .entries
+                .iter()
+                .map(|e| e.failed_ratio)
+                .fold(0.0, f64::max);
+            row.extend([
+                verdict_name(at.verdict).to_string(),
+                at.capacity_rps.map_or("-".into(), |c| {
+                    if at.capacity == "bound" {
+                        format!("<= {c:.0}")
+                    } else {
+                        format!("{c:.0}")
+                    }
+                }),
+                format!("{:+.1}", at.cores_added),
+                format!("{:+.2}", at.busy_cores_added),
+                format!("{:.1}%", 100.0 * failed),
+            ]);
+            rows.push(row);
+        }
+    }
+    Table { header, rows }
 }

@@ -23,8 +23,10 @@ pub struct Document {
     pub title: String,
     /// One line under the title.
     pub subtitle: String,
-    /// In [`SECTIONS`] order.
+    /// In [`SECTIONS`] order for a study's report.
     pub sections: Vec<Section>,
+    /// What wrote it and how to write it again.
+    pub footer: String,
 }
 
 /// One section.
@@ -57,6 +59,16 @@ pub enum Block {
     },
     /// The topology diagram (SVG text made by `ztsim::charts::diagram`, escaped).
     Diagram(String),
+    /// A chart that is not a study's, by its file stem, with its title and
+    /// what to read in it.
+    Figure {
+        /// File stem of its `.png` (and `.svg`) beside the report.
+        stem: String,
+        /// Its title.
+        title: String,
+        /// What it shows.
+        caption: String,
+    },
 }
 
 /// A table of text cells.

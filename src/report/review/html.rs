@@ -55,7 +55,11 @@ pub fn render(doc: &Document, dir: &Path) -> io::Result<String> {
         }
         out += "</section>\n";
     }
-    out += "<footer>Written by ztsim from the study's results.json; regenerate with <code>ztsim report</code>. Self-contained: no network access is needed or allowed.</footer>\n</main>\n</body>\n</html>\n";
+    let _ = write!(
+        out,
+        "<footer>{} Self-contained: no network access is needed or allowed.</footer>\n</main>\n</body>\n</html>\n",
+        code_spans(&escape(&doc.footer))
+    );
     Ok(out)
 }
 
@@ -86,6 +90,22 @@ fn block(out: &mut String, b: &Block, dir: &Path) -> io::Result<()> {
         }
         Block::Diagram(svg) => {
             let _ = writeln!(out, "<div class=\"diagram\">{svg}</div>");
+        }
+        Block::Figure {
+            stem,
+            title,
+            caption,
+        } => {
+            let png = std::fs::read(dir.join(format!("{stem}.png")))?;
+            let _ = writeln!(
+                out,
+                "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{}\" width=\"1200\" height=\"750\" src=\"data:image/png;base64,{}\"><figcaption><b>{}.</b> {}</figcaption></figure>",
+                escape(stem),
+                escape(title),
+                base64(&png),
+                escape(title),
+                escape(caption)
+            );
         }
     }
     Ok(())

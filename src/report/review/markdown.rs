@@ -34,6 +34,19 @@ pub fn render(doc: &Document) -> String {
                         text(caption)
                     );
                 }
+                Block::Figure {
+                    stem,
+                    title,
+                    caption,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "![{}]({stem}.png)\n\n*{}.* {}\n",
+                        text(title),
+                        text(title),
+                        text(caption)
+                    );
+                }
                 Block::Diagram(_) => {
                     let _ = writeln!(
                         out,
@@ -43,9 +56,7 @@ pub fn render(doc: &Document) -> String {
             }
         }
     }
-    out.push_str(
-        "---\nWritten by ztsim from the study's results.json; regenerate with `ztsim report`.\n",
-    );
+    let _ = writeln!(out, "---\n{}", text(&doc.footer));
     out
 }
 

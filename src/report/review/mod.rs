@@ -40,18 +40,22 @@ pub fn write(
         .filter(|c| dir.join(format!("{}.png", c.stem())).exists())
         .collect();
     let doc = document(results, slos, &charts, diagram);
-    let mut written = Vec::new();
-    let html = html::render(&doc, dir)?;
-    super::write_atomic(&dir.join(HTML_FILE), html.as_bytes())?;
-    written.push(dir.join(HTML_FILE));
-    super::write_atomic(&dir.join(MARKDOWN_FILE), markdown::render(&doc).as_bytes())?;
-    written.push(dir.join(MARKDOWN_FILE));
+    let mut written = write_document(dir, &doc)?;
     if let Some(diagram) = diagram {
         let svg = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{diagram}\n");
         super::write_atomic(&dir.join(DIAGRAM_FILE), svg.as_bytes())?;
         written.push(dir.join(DIAGRAM_FILE));
     }
     Ok(written)
+}
+
+/// Writes `doc` as `report.html` and `report.md` into `dir`, which holds
+/// the charts it names; returns the paths written.
+pub fn write_document(dir: &Path, doc: &Document) -> io::Result<Vec<PathBuf>> {
+    let html = html::render(doc, dir)?;
+    super::write_atomic(&dir.join(HTML_FILE), html.as_bytes())?;
+    super::write_atomic(&dir.join(MARKDOWN_FILE), markdown::render(doc).as_bytes())?;
+    Ok(vec![dir.join(HTML_FILE), dir.join(MARKDOWN_FILE)])
 }
 
 /// The name of the design the others are compared against: `plaintext` if
@@ -154,6 +158,8 @@ pub fn document(
             results.ztsim_version, results.name, results.topology
         ),
         sections,
+        footer: "Written by ztsim from the study's results.json; regenerate with `ztsim report`."
+            .into(),
     }
 }
 
