@@ -250,6 +250,23 @@ prewarm = true
 }
 
 #[test]
+fn shared_proxies_are_deployed_only_once_a_service_uses_them() {
+    let t = chain();
+    let from = design(&t, PLAIN);
+    let to = design(
+        &t,
+        "name = \"ambient\"\n[transport]\nsecurity = \"mtls\"\n[proxy]\nmode = \"node\"\ncores = 1\n[proxy.waypoint]\nreplicas = 2\ncores = 2\n",
+    );
+    let m = migrate(&t, &plan(&from, &to, &[], Order::Callees));
+    // Step 0 is the plaintext system alone: 6 replicas x 64 cores, no
+    // waypoint or node proxy although the step's design names them.
+    assert_eq!(m.steps[0].at[0].cores, 384.0);
+    // c moved: its two replicas' node proxies (one core each) and the two
+    // waypoints (two cores each).
+    assert_eq!(m.steps[1].at[0].cores_added, 6.0);
+}
+
+#[test]
 fn the_search_says_when_no_order_keeps_the_slos() {
     let t = chain();
     let (from, to) = (design(&t, PLAIN), design(&t, MTLS));

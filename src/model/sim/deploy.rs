@@ -66,7 +66,14 @@ pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -
     let (mut peers, client_peer) = peers(&replicas, design, topo.workload.client_zone);
     peers[client_peer as usize].station = client_station;
     let node_peer = node_proxies(&mut st, topo, design, &replicas, &mut peers);
-    let waypoint = design.all().find_map(|d| d.proxy.waypoint.as_ref());
+    // Deployed when a service of the system runs a design with one (all
+    // such designs run the same, as `config` checks).
+    let waypoint = topo
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, svc)| svc.external.is_none())
+        .find_map(|(s, _)| design.of(s as u32).proxy.waypoint.as_ref());
     let waypoints = waypoints(&mut st, topo, waypoint);
     Deployment {
         stations: st.stations,
