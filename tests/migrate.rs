@@ -329,6 +329,8 @@ fn the_command_writes_its_tables_and_refuses_a_design_with_overrides() {
         root.join("models/istio-sidecar.toml").as_os_str(),
         "--slo".as_ref(),
         "p99=2s".as_ref(),
+        "--price-per-vcpu-hour".as_ref(),
+        "0.05".as_ref(),
         "--duration".as_ref(),
         "2s".as_ref(),
         "--out".as_ref(),
@@ -342,6 +344,8 @@ fn the_command_writes_its_tables_and_refuses_a_design_with_overrides() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(text.contains("step 4: moves platform"), "{text}");
+    // istio-sidecar's 64 cores of sidecars at $0.05 an hour: $2336 a month.
+    assert!(text.contains("cores added cost $2336 a month"), "{text}");
     let csv = std::fs::read_to_string(out.join("migration.csv")).unwrap();
     // Five steps x two entry endpoints, and the header.
     assert_eq!(csv.lines().count(), 11, "{csv}");

@@ -62,6 +62,10 @@ pub struct MigrateArgs {
     /// Capacity at each step.
     #[arg(long, value_enum, default_value = "bound")]
     capacity: CapacityFlag,
+    /// Price of one vCPU for one hour (e.g. 0.04), for the monthly cost of
+    /// the cores each step adds (730 hours per month).
+    #[arg(long, value_name = "PRICE")]
+    price_per_vcpu_hour: Option<f64>,
     /// Replications of each step at first [default: the topology's].
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
@@ -168,6 +172,14 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
         .iter()
         .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
         .collect::<Result<_, _>>()?;
+    if let Some(p) = args.price_per_vcpu_hour
+        && !(p.is_finite() && p >= 0.0)
+    {
+        return Err(flag_error(
+            "--price-per-vcpu-hour",
+            format!("`{p}` is not a price; write a non-negative number such as 0.04"),
+        ));
+    }
     let topo = args.topology()?;
     let from = args.design(&args.from, "--from", &topo)?;
     let to = args.design(&args.to, "--to", &topo)?;
@@ -211,7 +223,10 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
         },
     };
     errln!("simulating each step from {} to {}...", from.name, to.name);
-    let m = migrate(&topo, &plan);
+    let m = ztsim::report::migration::Migration {
+        price_per_vcpu_hour: args.price_per_vcpu_hour,
+        ..migrate(&topo, &plan)
+    };
     out!("{}", render_migration(&m));
     let cannot = |e: std::io::Error| {
         Failure::Other(format!("cannot write results to {}: {e}", dir.display()))

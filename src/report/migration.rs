@@ -30,8 +30,19 @@ pub struct Migration {
     /// Why no order keeps every step within the SLOs, when `--order auto`
     /// found none (the steps are then the default order's).
     pub note: Option<String>,
+    /// Price of one vCPU for one hour, if given (`--price-per-vcpu-hour`).
+    pub price_per_vcpu_hour: Option<f64>,
     /// Step 0 (nothing moved) to the last (everything moved, strict).
     pub steps: Vec<Step>,
+}
+
+impl Migration {
+    /// What the cores added at a step cost per month (730 hours), at
+    /// `price_per_vcpu_hour`.
+    pub fn monthly_cost_added(&self, at: &StepAt) -> Option<f64> {
+        self.price_per_vcpu_hour
+            .map(|p| p * at.cores_added * super::capacity::HOURS_PER_MONTH)
+    }
 }
 
 /// One step: what has moved so far, and how the system does at each rate.
@@ -128,6 +139,7 @@ pub fn migration_csv(m: &Migration) -> io::Result<Vec<u8>> {
         "busy_cores_added",
         "refused_per_request",
         "replications",
+        "monthly_cost_added",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -160,6 +172,8 @@ pub fn migration_csv(m: &Migration) -> io::Result<Vec<u8>> {
                     format!("{:.3}", at.busy_cores_added),
                     format!("{:.6}", at.refused_per_request),
                     at.replications.to_string(),
+                    m.monthly_cost_added(at)
+                        .map_or(String::new(), |c| format!("{c:.2}")),
                 ];
                 rec.extend(at.figures_ms.iter().map(|f| num(f.map(|x| x.mean))));
                 w.write_record(&rec)?;
@@ -267,6 +281,13 @@ pub fn render_migration(m: &Migration) -> String {
                     } else {
                         String::new()
                     },
+                );
+            }
+            if let Some(c) = m.monthly_cost_added(at) {
+                let _ = writeln!(
+                    out,
+                    "  cores added cost ${c:.0} a month at ${} per vCPU-hour",
+                    m.price_per_vcpu_hour.unwrap_or_default()
                 );
             }
             if at.refused_per_request > 0.0 {

@@ -357,6 +357,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
         slos: plan.slos.to_vec(),
         order,
         note,
+        price_per_vcpu_hour: None,
         steps: out,
     }
 }
