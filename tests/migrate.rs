@@ -6,13 +6,13 @@
 
 mod common;
 
-use common::{TempDir, show_all as show, ztsim};
+use common::{MTLS, PLAIN, TempDir, show_all as show, ztsim};
 use ztsim::config::rollout::load_rollout;
 use ztsim::config::{parse_design, parse_topology};
 use ztsim::model::{Design, Topology};
 use ztsim::report::slo::Slo;
 use ztsim::study::capacity::Search;
-use ztsim::study::migrate::{Capacity, Order, Plan, callees_first, migrate, step_design, units};
+use ztsim::study::migrate::{Capacity, Order, Plan, Rollout, callees_first, migrate, units};
 
 /// client -> a -> b -> c, 1 ms of CPU each on 64 cores (nothing queues),
 /// 400 us round trips, constant arrivals 100 ms apart; a has 1 replica, b 3
@@ -52,15 +52,6 @@ entry = [{ endpoint = "a.work" }]
     parse_topology("chain.toml", text).unwrap_or_else(|e| panic!("{}", show(&e)))
 }
 
-const PLAIN: &str = "name = \"plain\"\n[connections]\nreuse = \"per-request\"\n";
-const MTLS: &str = r#"
-name = "mtls"
-[transport]
-security = "mtls"
-cpu = { client_full = "100us", server_full = "200us", client_resumed = "0s", server_resumed = "0s", mtls_client = "10us", mtls_server = "20us" }
-[connections]
-reuse = "per-request"
-"#;
 /// A sidecar with 2 cores per replica, costing nothing per request.
 const SIDECAR: &str = r#"
 name = "sidecar"
@@ -107,7 +98,8 @@ fn callees_move_first_and_a_service_turns_strict_when_its_last_caller_moves() {
     assert_eq!(callees_first(&t, &u), [2, 1, 0]);
     let (from, to) = (design(&t, PLAIN), design(&t, MTLS));
     let of = |moved: [bool; 3]| {
-        step_design(&t, &from, &to, &moved)
+        Rollout::new(&t, &from, &to)
+            .design(&moved)
             .overrides
             .unwrap()
             .of_service

@@ -5,18 +5,18 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use ztsim::config::{self, Diagnostic};
-use ztsim::model::topology::Arrivals;
+use ztsim::config::{self};
 use ztsim::model::{Design, Topology};
 use ztsim::report;
 use ztsim::report::migration::{migration_dir, render_migration, write_migration};
 use ztsim::report::slo::Slo;
 use ztsim::study::capacity::{Search, at_rate};
-use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, migrate, step_design, units};
+use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migrate, units};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, WindowArgs, guard, rate_flag, replications_flag, set_threads,
+    CostsArg, FolderFlags, WindowArgs, guard, open_loop_topology, price_flag, rate_flag,
+    replications_flag, set_threads, slo_flags,
 };
 
 /// What capacity each step reports.
@@ -92,18 +92,7 @@ pub struct MigrateArgs {
 
 impl MigrateArgs {
     fn topology(&self) -> Result<Topology, Failure> {
-        let mut topo = config::load_topology(&self.topology).map_err(Failure::BadInput)?;
-        if let Arrivals::Closed { .. } = topo.workload.arrivals {
-            return Err(Failure::BadInput(vec![
-                Diagnostic::new(
-                    self.topology.display().to_string(),
-                    "workload.arrivals: migrate needs an open-loop workload, but this one is a closed loop (users and think time)",
-                )
-                .with_help("set `arrivals = \"poisson\"` (or \"constant\") and a `rate` in [workload]"),
-            ]));
-        }
-        self.window.apply(&mut topo.workload)?;
-        Ok(topo)
+        open_loop_topology(&self.topology, &self.window, "migrate")
     }
 
     fn design(&self, path: &Path, flag: &str, topo: &Topology) -> Result<Design, Failure> {
@@ -167,19 +156,8 @@ impl MigrateArgs {
 
 /// `ztsim migrate`.
 pub fn command(args: MigrateArgs) -> Result<(), Failure> {
-    let slos: Vec<Slo> = args
-        .slos
-        .iter()
-        .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
-        .collect::<Result<_, _>>()?;
-    if let Some(p) = args.price_per_vcpu_hour
-        && !(p.is_finite() && p >= 0.0)
-    {
-        return Err(flag_error(
-            "--price-per-vcpu-hour",
-            format!("`{p}` is not a price; write a non-negative number such as 0.04"),
-        ));
-    }
+    let slos = slo_flags(&args.slos)?;
+    let price_per_vcpu_hour = price_flag(args.price_per_vcpu_hour)?;
     let topo = args.topology()?;
     let from = args.design(&args.from, "--from", &topo)?;
     let to = args.design(&args.to, "--to", &topo)?;
@@ -191,7 +169,7 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     };
     replications_flag("--max-replications", args.max_replications)?;
     // Every step deploys at most the union of both designs' parts.
-    let all = step_design(&topo, &from, &to, &vec![true; topo.services.len()]);
+    let all = Rollout::new(&topo, &from, &to).design(&vec![true; topo.services.len()]);
     for &r in &rates {
         guard(&at_rate(&topo, r), &all, &args.topology)?;
     }
@@ -224,7 +202,7 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     };
     errln!("simulating each step from {} to {}...", from.name, to.name);
     let m = ztsim::report::migration::Migration {
-        price_per_vcpu_hour: args.price_per_vcpu_hour,
+        price_per_vcpu_hour,
         ..migrate(&topo, &plan)
     };
     out!("{}", render_migration(&m));

@@ -80,8 +80,8 @@ pub struct StepAt {
     /// bound (this rate over the busiest group's utilisation: where it
     /// would saturate), as `capacity` says.
     pub capacity_rps: Option<f64>,
-    /// "search" or "bound" (or "none").
-    pub capacity: String,
+    /// Which figure `capacity_rps` is.
+    pub capacity: Capacity,
     /// Cores deployed (services, sidecars, policy sidecars, node proxies,
     /// waypoints).
     pub cores: f64,
@@ -91,6 +91,30 @@ pub struct StepAt {
     pub busy_cores_added: f64,
     /// Calls per request refused by a strict callee.
     pub refused_per_request: f64,
+}
+
+/// What capacity a step reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Capacity {
+    /// None.
+    None,
+    /// The rate over the busiest group's utilisation: where it saturates
+    /// (an upper bound on the capacity within the SLOs), from the step's run.
+    Bound,
+    /// The capacity search of `ztsim capacity`.
+    Search,
+}
+
+impl Capacity {
+    /// The name in `migration.csv` (as in the JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            Capacity::None => "none",
+            Capacity::Bound => "bound",
+            Capacity::Search => "search",
+        }
+    }
 }
 
 /// One entry endpoint at one step and rate.
@@ -166,7 +190,7 @@ pub fn migration_csv(m: &Migration) -> io::Result<Vec<u8>> {
                     verdict_name(at.verdict).to_string(),
                     at.saturated.to_string(),
                     num(at.capacity_rps),
-                    at.capacity.clone(),
+                    at.capacity.name().into(),
                     format!("{:.3}", at.cores),
                     format!("{:.3}", at.cores_added),
                     format!("{:.3}", at.busy_cores_added),
@@ -265,7 +289,11 @@ pub fn render_migration(m: &Migration) -> String {
                     if first { verdict_name(at.verdict) } else { "" },
                     if first {
                         // A bound is where the busiest cores saturate: at most.
-                        let at_most = if at.capacity == "bound" { "<=" } else { "" };
+                        let at_most = if at.capacity == Capacity::Bound {
+                            "<="
+                        } else {
+                            ""
+                        };
                         at.capacity_rps
                             .map_or("-".into(), |c| format!("{at_most}{c:.0}"))
                     } else {
@@ -420,7 +448,7 @@ fn steps_table(m: &Migration) -> Table {
             row.extend([
                 verdict_name(at.verdict).to_string(),
                 at.capacity_rps.map_or("-".into(), |c| {
-                    if at.capacity == "bound" {
+                    if at.capacity == Capacity::Bound {
                         format!("<= {c:.0}")
                     } else {
                         format!("{c:.0}")

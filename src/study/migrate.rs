@@ -3,7 +3,7 @@
 //! namespace, or a service when the topology has no namespaces) to the
 //! target design in permissive mode; a moved service turns strict in the
 //! step its last caller moves. Every step is a design with overrides
-//! ([`step_design`]) run like any other, judged against the SLOs.
+//! ([`Rollout::design`]) run like any other, judged against the SLOs.
 //!
 //! Orders: callees first by default (a unit moves once every unit it calls
 //! has), by hand (`Order::Given`), or searched (`Order::Auto`): every set of
@@ -16,12 +16,12 @@
 //! and deterministic, and costs one evaluation per set: at most
 //! [`MAX_AUTO_UNITS`] units.
 
+use crate::model::Topology;
 use crate::model::design::{Design, Mode, Overrides};
-use crate::model::{Replications, Topology};
+pub use crate::report::migration::Capacity;
 use crate::report::migration::{EntryAt, Migration, Step, StepAt};
-use crate::report::slo::{Slo, Verdict, verdict_all};
-use crate::report::summarize;
-use crate::study::capacity::{Search, at_rate, rate_capacity};
+use crate::report::slo::{Slo, Verdict};
+use crate::study::capacity::{Search, at_rate, evaluate, rate_capacity};
 
 /// Units `--order auto` searches at most (2^units evaluations per rate).
 pub const MAX_AUTO_UNITS: usize = 10;
@@ -45,18 +45,6 @@ pub enum Order {
     Given(Vec<(String, Vec<usize>)>, String),
     /// The search of the module docs.
     Auto,
-}
-
-/// What capacity each step reports.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Capacity {
-    /// None.
-    None,
-    /// The rate over the busiest group's utilisation: where it saturates
-    /// (an upper bound on the capacity within the SLOs), from the step's run.
-    Bound,
-    /// The capacity search of `ztsim capacity`.
-    Search,
 }
 
 /// The units of `topo`: its namespaces (a service without one is a unit of
@@ -134,25 +122,46 @@ pub fn callees_first(topo: &Topology, units: &[Unit]) -> Vec<usize> {
     order
 }
 
-/// The system with `moved` services (by index) under `to`, permissive
-/// until every caller of theirs has moved, then strict; the rest under
-/// `from`.
-pub fn step_design(topo: &Topology, from: &Design, to: &Design, moved: &[bool]) -> Design {
-    let callers = callers(topo);
-    let of_service = (0..topo.services.len())
-        .map(|s| moved[s].then(|| u32::from(callers[s].iter().all(|&c| moved[c]))))
-        .collect();
-    let mode = |m| Design {
-        mode: m,
-        overrides: None,
-        ..to.clone()
-    };
-    Design {
-        overrides: Some(Box::new(Overrides {
-            designs: vec![mode(Mode::Permissive), mode(Mode::Strict)],
-            of_service,
-        })),
-        ..from.clone()
+/// The designs of a rollout's steps on one topology.
+pub struct Rollout<'a> {
+    from: &'a Design,
+    to: &'a Design,
+    /// For each service, the services that call it.
+    callers: Vec<Vec<usize>>,
+}
+
+impl<'a> Rollout<'a> {
+    /// A rollout of `topo` from `from` to `to`.
+    pub fn new(topo: &Topology, from: &'a Design, to: &'a Design) -> Self {
+        Rollout {
+            from,
+            to,
+            callers: callers(topo),
+        }
+    }
+
+    /// The system with `moved` services (by index) under `to`, permissive
+    /// until every caller of theirs has moved, then strict; the rest under
+    /// `from`.
+    pub fn design(&self, moved: &[bool]) -> Design {
+        let of_service = self
+            .callers
+            .iter()
+            .enumerate()
+            .map(|(s, callers)| moved[s].then(|| u32::from(callers.iter().all(|&c| moved[c]))))
+            .collect();
+        let mode = |m| Design {
+            mode: m,
+            overrides: None,
+            ..self.to.clone()
+        };
+        Design {
+            overrides: Some(Box::new(Overrides {
+                designs: vec![mode(Mode::Permissive), mode(Mode::Strict)],
+                of_service,
+            })),
+            ..self.from.clone()
+        }
     }
 }
 
@@ -163,78 +172,38 @@ struct Judged {
 }
 
 /// Runs `design` on `topo` at `rate` until the SLO verdict is decided (or
-/// the replication cap is reached).
+/// the replication cap is reached), as a capacity search judges a point.
 fn judge(topo: &Topology, design: &Design, rate: f64, slos: &[Slo], search: &Search) -> Judged {
-    let mut t = at_rate(topo, rate);
-    let max = search.max_replications.max(search.replications).max(1);
-    let mut n = search.replications.clamp(1, max);
-    let mut runs = Replications::default();
-    let (summary, verdict) = loop {
-        runs.run(&t, design, runs.len() as u32, n);
-        t.workload.replications = n;
-        let summary = summarize(&t, design, &runs.runs);
-        let verdict = verdict_all(slos, &summary);
-        if verdict != Verdict::Unsure || n >= max {
-            break (summary, verdict);
-        }
-        n = (n * 2).min(max);
-    };
-    let runs = &runs.runs;
-    let mean = |f: &dyn Fn(&crate::model::Replication) -> f64| {
-        runs.iter().map(f).sum::<f64>() / runs.len() as f64
-    };
-    let per_window =
-        |r: &crate::model::Replication,
-         f: &dyn Fn(&crate::model::metrics::StationMetrics) -> u64| {
-            if r.window == 0 {
-                0.0
-            } else {
-                r.stations.iter().map(f).sum::<u64>() as f64 / r.window as f64
-            }
-        };
-    let cores = mean(&|r| per_window(r, &|m| m.capacity));
-    let busy_cores = mean(&|r| per_window(r, &|m| m.busy.iter().sum()));
-    let busiest = runs[0]
-        .stations
-        .iter()
-        .map(|m| mean(&|r| r.station(m.owner).map_or(0.0, |x| x.utilisation())))
-        .fold(0.0, f64::max);
-    let entries = summary
+    let e = evaluate(&at_rate(topo, rate), design, slos, search);
+    let entries = e
+        .summary
         .endpoints
         .iter()
-        .map(|e| EntryAt {
-            endpoint: e.name.clone(),
-            p99_ms: e.latency_ms.as_ref().map(|l| l.p99),
-            mean_ms: e.latency_ms.as_ref().map(|l| l.mean),
-            failed_ratio: e.failed_ratio.mean,
+        .map(|x| EntryAt {
+            endpoint: x.name.clone(),
+            p99_ms: x.latency_ms.as_ref().map(|l| l.p99),
+            mean_ms: x.latency_ms.as_ref().map(|l| l.mean),
+            failed_ratio: x.failed_ratio.mean,
         })
         .collect();
-    let saturated = summary.saturated.is_some();
+    let p = e.point;
+    let busiest = p.busiest_utilisation;
     Judged {
         at: StepAt {
             rate_rps: rate,
-            replications: runs.len() as u32,
-            verdict,
-            saturated,
-            figures_ms: slos
-                .iter()
-                .map(|s| {
-                    summary
-                        .requests
-                        .latency_ms
-                        .as_ref()
-                        .map(|l| s.statistic.of(l))
-                })
-                .collect(),
+            replications: p.replications,
+            verdict: p.verdict,
+            saturated: p.saturated,
+            figures_ms: p.figures_ms,
             entries,
-            capacity_rps: (!saturated && busiest > 0.0).then(|| rate / busiest),
-            capacity: "bound".into(),
-            cores,
+            capacity_rps: (!p.saturated && busiest > 0.0).then(|| rate / busiest),
+            capacity: Capacity::Bound,
+            cores: e.cores,
             cores_added: 0.0,
             busy_cores_added: 0.0,
-            refused_per_request: summary.security.refused.map_or(0.0, |r| r.mean),
+            refused_per_request: e.summary.security.refused.map_or(0.0, |r| r.mean),
         },
-        busy_cores,
+        busy_cores: e.busy_cores,
     }
 }
 
@@ -270,6 +239,7 @@ fn moved_after(topo: &Topology, steps: &[(String, Vec<usize>)], k: usize) -> Vec
 /// Every step of the rollout `plan` describes, judged at each rate.
 pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
     let units = units(topo);
+    let rollout = Rollout::new(topo, plan.from, plan.to);
     let top = *plan.rates.last().expect("at least one rate");
     let of_units = |order: Vec<usize>| -> Vec<(String, Vec<usize>)> {
         order
@@ -284,7 +254,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
             None,
         ),
         Order::Given(steps, file) => (steps.clone(), format!("in the order of {file}"), None),
-        Order::Auto => match auto(topo, &units, plan, top) {
+        Order::Auto => match auto(topo, &units, &rollout, plan, top) {
             Ok(order) => (
                 of_units(order),
                 format!(
@@ -306,7 +276,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
         let moved = moved_after(topo, &steps, k);
         let design = Design {
             name: format!("step {k}"),
-            ..step_design(topo, plan.from, plan.to, &moved)
+            ..rollout.design(&moved)
         };
         let strict = design.overrides.as_ref().map_or(Vec::new(), |o| {
             (0..topo.services.len())
@@ -320,10 +290,10 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
             if plan.capacity == Capacity::Search && !plan.slos.is_empty() {
                 let c = rate_capacity(topo, &design, plan.slos, &plan.search);
                 j.at.capacity_rps = c.met_rps;
-                j.at.capacity = "search".into();
+                j.at.capacity = Capacity::Search;
             } else if plan.capacity == Capacity::None {
                 j.at.capacity_rps = None;
-                j.at.capacity = "none".into();
+                j.at.capacity = Capacity::None;
             }
             if k == 0 {
                 base.push(Judged {
@@ -363,7 +333,13 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
 }
 
 /// The searched order (module docs), or why there is none.
-fn auto(topo: &Topology, units: &[Unit], plan: &Plan, rate: f64) -> Result<Vec<usize>, String> {
+fn auto(
+    topo: &Topology,
+    units: &[Unit],
+    rollout: &Rollout,
+    plan: &Plan,
+    rate: f64,
+) -> Result<Vec<usize>, String> {
     let n = units.len();
     let full = (1usize << n) - 1;
     // Each set of moved units: within the SLOs, and its added cores.
@@ -377,8 +353,7 @@ fn auto(topo: &Topology, units: &[Unit], plan: &Plan, rate: f64) -> Result<Vec<u
                     }
                 }
             }
-            let d = step_design(topo, plan.from, plan.to, &moved);
-            let j = judge(topo, &d, rate, plan.slos, &plan.search);
+            let j = judge(topo, &rollout.design(&moved), rate, plan.slos, &plan.search);
             (j.at.verdict == Verdict::Met, j.at.cores, j.busy_cores)
         })
         .collect();

@@ -14,6 +14,7 @@ pub mod compare;
 pub use crate::report::capacity::{
     HOURS_PER_MONTH, Point, RateCapacity, ServiceSize, SizeBy, Sizing, SizingStep,
 };
+pub(crate) use point::evaluate;
 pub use point::{Search, at_rate, point_seed};
 pub use rate::rate_capacity;
 pub use sizing::size_for_rate;

@@ -16,7 +16,7 @@ use crate::model::topology::Arrivals;
 use crate::model::{Design, Replication, Replications, Topology};
 use crate::report::capacity::Point;
 use crate::report::slo::{Slo, Verdict, verdict_all};
-use crate::report::summarize;
+use crate::report::{Summary, summarize};
 
 /// How a search evaluates points and when it stops.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,7 +48,7 @@ impl Default for Search {
 
 /// A group of cores as one evaluation measured it.
 #[derive(Debug, Clone)]
-pub(super) struct Load {
+pub(crate) struct Load {
     pub(super) owner: StationOwner,
     pub(super) name: String,
     /// Busy share of its cores (mean over replications).
@@ -62,10 +62,16 @@ pub(super) struct Load {
 }
 
 /// What one evaluation yields.
-pub(super) struct Evaluation {
-    pub(super) point: Point,
-    pub(super) loads: Vec<Load>,
-    pub(super) saturation_bottleneck: Option<String>,
+pub(crate) struct Evaluation {
+    pub(crate) point: Point,
+    pub(crate) loads: Vec<Load>,
+    pub(crate) saturation_bottleneck: Option<String>,
+    /// The replications' summary.
+    pub(crate) summary: Summary,
+    /// Cores deployed, all groups (mean over replications).
+    pub(crate) cores: f64,
+    /// Busy cores, all groups (mean over replications).
+    pub(crate) busy_cores: f64,
 }
 
 /// The topology at an open-loop rate, on the seed of that rate: a
@@ -91,7 +97,7 @@ pub fn point_seed(base: u64, rate: f64) -> u64 {
 
 /// Runs replications of `topo` (already at its rate and seed) until the
 /// verdict is decided or the cap is reached.
-pub(super) fn evaluate(
+pub(crate) fn evaluate(
     topo: &Topology,
     design: &Design,
     slos: &[Slo],
@@ -107,7 +113,7 @@ pub(super) fn evaluate(
         let summary = summarize(&t, design, &runs.runs);
         let verdict = verdict_all(slos, &summary);
         if verdict != Verdict::Unsure || n >= max {
-            return evaluation(&t, &runs.runs, &summary, slos, verdict);
+            return evaluation(&t, &runs.runs, summary, slos, verdict);
         }
         n = (n * 2).min(max);
     }
@@ -116,7 +122,7 @@ pub(super) fn evaluate(
 fn evaluation(
     topo: &Topology,
     runs: &[Replication],
-    summary: &crate::report::Summary,
+    summary: Summary,
     slos: &[Slo],
     verdict: Verdict,
 ) -> Evaluation {
@@ -161,6 +167,16 @@ fn evaluation(
             }
         })
         .collect();
+    // Totals as means of per-replication sums, every group at once.
+    let all = |r: &Replication, f: &dyn Fn(&crate::model::metrics::StationMetrics) -> u64| {
+        if r.window == 0 {
+            0.0
+        } else {
+            r.stations.iter().map(f).sum::<u64>() as f64 / r.window as f64
+        }
+    };
+    let cores = mean(&|r| all(r, &|m| m.capacity));
+    let busy_cores = mean(&|r| all(r, &|m| m.busy.iter().sum()));
     let busiest = loads
         .iter()
         .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
@@ -192,6 +208,9 @@ fn evaluation(
             .saturated
             .as_ref()
             .and_then(|s| s.bottleneck.clone()),
+        summary,
+        cores,
+        busy_cores,
     }
 }
 
