@@ -5,6 +5,7 @@
 pub mod design;
 pub mod diag;
 pub mod dist;
+mod names;
 pub mod profile;
 pub mod rollout;
 pub mod schema;

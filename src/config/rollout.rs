@@ -8,8 +8,8 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
-use super::read_text;
+use super::diag::{Diagnostic, KeyPath, Source};
+use super::{names, read_text};
 use crate::model::topology::Topology;
 
 /// The steps of a rollout, in order (docs/migration.md).
@@ -57,24 +57,19 @@ pub fn load_rollout(
     for (i, step) in raw.step.iter().enumerate() {
         let at = KeyPath::root().key("step").index(i);
         let mut services = Vec::new();
-        let mut names = Vec::new();
+        let mut title = Vec::new();
         for (j, name) in step.services.iter().flatten().enumerate() {
             let key = at.key("services").index(j);
-            match topo.services.iter().position(|s| &s.name == name) {
-                Some(s) if topo.services[s].external.is_some() => errors.push(src.error(
+            match names::service(&src, &key, topo, name) {
+                Ok(s) if topo.services[s].external.is_some() => errors.push(src.error(
                     &key,
                     format!("`{name}` is outside the system: it never moves"),
                 )),
-                Some(s) => {
+                Ok(s) => {
                     services.push(s);
-                    names.push(name.clone());
+                    title.push(name.clone());
                 }
-                None => {
-                    let mut d = src.error(&key, format!("the topology has no service `{name}`"));
-                    d.help = did_you_mean(name, topo.services.iter().map(|s| s.name.as_str()))
-                        .map(|s| format!("did you mean `{s}`?"));
-                    errors.push(d);
-                }
+                Err(d) => errors.push(d),
             }
         }
         for (j, ns) in step.namespaces.iter().flatten().enumerate() {
@@ -84,29 +79,11 @@ pub fn load_rollout(
                         && topo.services[s].namespace.as_deref() == Some(ns)
                 })
                 .collect();
-            if of.is_empty() {
-                let mut d = src.error(
-                    &at.key("namespaces").index(j),
-                    format!("no service of the topology is in namespace `{ns}`"),
-                );
-                let mut known: Vec<&str> = topo
-                    .services
-                    .iter()
-                    .filter_map(|s| s.namespace.as_deref())
-                    .collect();
-                known.sort_unstable();
-                known.dedup();
-                d.help = Some(match did_you_mean(ns, known.iter().copied()) {
-                    Some(n) => format!("did you mean `{n}`?"),
-                    None if known.is_empty() => {
-                        "give services a `namespace` in the topology".into()
-                    }
-                    None => format!("namespaces: {}", known.join(", ")),
-                });
+            if let Err(d) = names::namespace(&src, &at.key("namespaces").index(j), topo, ns) {
                 errors.push(d);
             }
             services.extend(of);
-            names.push(ns.clone());
+            title.push(ns.clone());
         }
         if step.services.is_none() && step.namespaces.is_none() {
             errors.push(src.error(&at, "moves nothing: give `services` or `namespaces`"));
@@ -127,7 +104,7 @@ pub fn load_rollout(
         }
         services.sort_unstable();
         services.dedup();
-        steps.push((names.join(", "), services));
+        steps.push((title.join(", "), services));
     }
     let left: Vec<&str> = (0..topo.services.len())
         .filter(|&s| topo.services[s].external.is_none() && step_of[s].is_none())

@@ -8,7 +8,8 @@
 use std::path::Path;
 
 use super::file::{ModeFile, OverrideFile};
-use crate::config::diag::{Diagnostic, KeyPath, Source, did_you_mean};
+use crate::config::diag::{Diagnostic, KeyPath, Source};
+use crate::config::names;
 use crate::config::profile::CostProfile;
 use crate::config::read_text;
 use crate::model::design::{Design, Mode, Overrides, ProxyMode};
@@ -126,50 +127,19 @@ fn chosen(
     }
     let mut errors = Vec::new();
     let mut pick = vec![true; topo.services.len()];
-    if let Some(names) = &entry.services {
+    if let Some(wanted) = &entry.services {
         let mut named = vec![false; pick.len()];
-        for (j, name) in names.iter().enumerate() {
-            match topo.services.iter().position(|s| &s.name == name) {
-                Some(s) => named[s] = true,
-                None => {
-                    let mut d = src.error(
-                        &at.key("services").index(j),
-                        format!("the topology has no service `{name}`"),
-                    );
-                    d.help = Some(
-                        match did_you_mean(name, topo.services.iter().map(|s| s.name.as_str())) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!(
-                                "services: {}",
-                                list(topo.services.iter().map(|s| s.name.as_str()))
-                            ),
-                        },
-                    );
-                    errors.push(d);
-                }
+        for (j, name) in wanted.iter().enumerate() {
+            match names::service(src, &at.key("services").index(j), topo, name) {
+                Ok(s) => named[s] = true,
+                Err(d) => errors.push(d),
             }
         }
         pick.iter_mut().zip(named).for_each(|(p, n)| *p &= n);
     }
     if let Some(ns) = &entry.namespace {
         let has = |s: &crate::model::topology::Service| s.namespace.as_deref() == Some(ns);
-        if !topo.services.iter().any(has) {
-            let mut known: Vec<&str> = topo
-                .services
-                .iter()
-                .filter_map(|s| s.namespace.as_deref())
-                .collect();
-            known.sort_unstable();
-            known.dedup();
-            let mut d = src.error(
-                &at.key("namespace"),
-                format!("no service of the topology is in namespace `{ns}`"),
-            );
-            d.help = Some(if known.is_empty() {
-                "give services a `namespace` in the topology".into()
-            } else {
-                format!("namespaces: {}", list(known.into_iter()))
-            });
+        if let Err(d) = names::namespace(src, &at.key("namespace"), topo, ns) {
             errors.push(d);
         }
         pick.iter_mut()
@@ -244,11 +214,4 @@ fn shared_proxies(
         return Some(d);
     }
     None
-}
-
-fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    names
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
