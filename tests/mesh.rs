@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TempDir, show_all as show};
+use common::{MTLS, PLAIN, TempDir, show_all as show};
 use ztsim::config::{parse_design, parse_topology};
 use ztsim::model::cost::Cpu;
 use ztsim::model::metrics::{RunMetrics, StationOwner};
@@ -46,24 +46,6 @@ entry = [{ endpoint = "a.work" }]
 "#;
     parse_topology("chain.toml", text).unwrap_or_else(|e| panic!("{}", show(&e)))
 }
-
-/// A new connection per call, so every call pays its hop's handshake.
-const PLAIN: &str = r#"
-name = "plain"
-[connections]
-reuse = "per-request"
-"#;
-
-/// Mutual TLS in the library, constant handshake CPU: client 100 us (+10 us
-/// for its certificate), server 200 us (+20 us to verify the client's).
-const MTLS: &str = r#"
-name = "mtls"
-[transport]
-security = "mtls"
-cpu = { client_full = "100us", server_full = "200us", client_resumed = "0s", server_resumed = "0s", mtls_client = "10us", mtls_server = "20us" }
-[connections]
-reuse = "per-request"
-"#;
 
 /// One-way TLS with the same figures.
 const TLS: &str = r#"

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use ztsim::config::{self, Diagnostic};
+use ztsim::config::{self};
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Topology};
 use ztsim::report;
@@ -19,7 +19,8 @@ use ztsim::study::capacity::{Search, SizeBy};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, WindowArgs, guard, rate_flag, replications_flag, set_threads,
+    CostsArg, FolderFlags, WindowArgs, guard, open_loop_topology, price_flag, rate_flag,
+    replications_flag, set_threads, slo_flags,
 };
 
 /// What `--size` grows.
@@ -116,28 +117,12 @@ impl CapacityArgs {
                 "capacity needs at least one SLO: write --slo STATISTIC=LIMIT with STATISTIC one of mean, p50, p90, p99, p99.9 (or p999) and LIMIT a duration, e.g. --slo p99=50ms",
             ));
         }
-        self.slos
-            .iter()
-            .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
-            .collect()
+        slo_flags(&self.slos)
     }
 
     /// The topology with the flags' workload settings, refused if closed loop.
     fn topology(&self) -> Result<Topology, Failure> {
-        let mut topo = config::load_topology(&self.topology).map_err(Failure::BadInput)?;
-        if let Arrivals::Closed { .. } = topo.workload.arrivals {
-            return Err(Failure::BadInput(vec![
-                Diagnostic::new(
-                    self.topology.display().to_string(),
-                    "workload.arrivals: capacity needs an open-loop workload, but this one is a closed loop (users and think time), whose offered rate follows from the latency",
-                )
-                .with_help(
-                    "set `arrivals = \"poisson\"` (or \"constant\") and a `rate` in [workload]",
-                ),
-            ]));
-        }
-        self.window.apply(&mut topo.workload)?;
-        Ok(topo)
+        open_loop_topology(&self.topology, &self.window, "capacity")
     }
 
     fn search(&self, topo: &Topology) -> Result<Search, Failure> {
@@ -191,14 +176,7 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
         .as_deref()
         .map(|r| rate_flag("--target-rate", r))
         .transpose()?;
-    if let Some(p) = args.price_per_vcpu_hour
-        && !(p.is_finite() && p >= 0.0)
-    {
-        return Err(flag_error(
-            "--price-per-vcpu-hour",
-            format!("`{p}` is not a price; write a non-negative number such as 0.04"),
-        ));
-    }
+    price_flag(args.price_per_vcpu_hour)?;
     let topo = args.topology()?;
     let search = args.search(&topo)?;
     let designs = args.designs(&topo)?;

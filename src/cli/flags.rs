@@ -1,7 +1,7 @@
 //! Flags several commands share: the measured window and seed, workload
-//! overrides, durations and rates in flags, the size guard (`--no-guard`)
-//! and the thread count (`--threads`), and how the output folder is locked
-//! (`--wait`).
+//! overrides, durations, rates, objectives and prices in flags, the size
+//! guard (`--no-guard`) and the thread count (`--threads`), and how the
+//! output folder is locked (`--wait`).
 
 use std::path::{Path, PathBuf};
 
@@ -12,10 +12,12 @@ use ztsim::config::{self, KeyPath};
 use ztsim::model::topology::{Arrivals, MAX_REPLICATIONS, Window, Workload};
 use ztsim::model::{self, Design, Topology};
 use ztsim::report::output::FolderLock;
+use ztsim::report::slo::Slo;
 use ztsim::study::folder::folder_error;
 use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
+use ztsim::config::Diagnostic;
 
 /// Workload settings that override the topology file's.
 #[derive(Args, Default)]
@@ -46,6 +48,48 @@ pub struct WindowArgs {
     /// Base seed of all random streams [default: the topology's].
     #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
+}
+
+/// `--slo STAT=LIMIT` flags as objectives.
+pub fn slo_flags(flags: &[String]) -> Result<Vec<Slo>, Failure> {
+    flags
+        .iter()
+        .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
+        .collect()
+}
+
+/// `--price-per-vcpu-hour`: a price, not negative.
+pub fn price_flag(price: Option<f64>) -> Result<Option<f64>, Failure> {
+    match price {
+        Some(p) if !(p.is_finite() && p >= 0.0) => Err(flag_error(
+            "--price-per-vcpu-hour",
+            format!("`{p}` is not a price; write a non-negative number such as 0.04"),
+        )),
+        p => Ok(p),
+    }
+}
+
+/// The topology at `path` with the window flags applied, refused when its
+/// workload is a closed loop: `command` offers rates of its own.
+pub fn open_loop_topology(
+    path: &Path,
+    window: &WindowArgs,
+    command: &str,
+) -> Result<Topology, Failure> {
+    let mut topo = config::load_topology(path).map_err(Failure::BadInput)?;
+    if let Arrivals::Closed { .. } = topo.workload.arrivals {
+        return Err(Failure::BadInput(vec![
+            Diagnostic::new(
+                path.display().to_string(),
+                format!(
+                    "workload.arrivals: {command} needs an open-loop workload, but this one is a closed loop (users and think time), whose offered rate follows from the latency"
+                ),
+            )
+            .with_help("set `arrivals = \"poisson\"` (or \"constant\") and a `rate` in [workload]"),
+        ]));
+    }
+    window.apply(&mut topo.workload)?;
+    Ok(topo)
 }
 
 /// `--duration` (a measured span, above zero) or `--warmup` (may be zero):

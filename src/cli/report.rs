@@ -7,12 +7,11 @@ use clap::Args;
 
 use ztsim::charts::{self, Chart};
 use ztsim::config::Diagnostic;
-use ztsim::model::slo::Slo;
 use ztsim::report::review;
 use ztsim::report::study::{StudyResults, read_results};
 
-use super::failure::{Failure, bad, flag_error};
-use super::flags::FolderFlags;
+use super::failure::{Failure, bad};
+use super::flags::{FolderFlags, slo_flags};
 
 /// Flags of `ztsim report`.
 #[derive(Args)]
@@ -45,11 +44,7 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
     }
     let results: StudyResults = read_results(&results_path)
         .map_err(|m| bad(Diagnostic::new(results_path.display().to_string(), m)))?;
-    let slos: Vec<Slo> = args
-        .slo
-        .iter()
-        .map(|o| Slo::parse(o).map_err(|m| flag_error("--slo", m)))
-        .collect::<Result<_, _>>()?;
+    let slos = slo_flags(&args.slo)?;
     let folder = results_path
         .parent()
         .unwrap_or(Path::new("."))

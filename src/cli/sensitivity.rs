@@ -10,7 +10,6 @@ use ztsim::config::study::Input;
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::Arrivals;
 use ztsim::report;
-use ztsim::report::slo::Slo;
 use ztsim::study::capacity::Search;
 use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
@@ -18,6 +17,7 @@ use ztsim::units;
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, duration_flag, guard, replications_flag, seed_value, set_threads,
+    slo_flags,
 };
 
 /// Flags of `ztsim sensitivity`.
@@ -161,11 +161,7 @@ fn about_flags(mut ds: Vec<Diagnostic>, args: &SensitivityArgs) -> Vec<Diagnosti
 /// `ztsim sensitivity`.
 pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
     let spec = args.spec()?;
-    let slos = args
-        .slo
-        .iter()
-        .map(|s| Slo::parse(s).map_err(|m| flag_error("--slo", m)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let slos = slo_flags(&args.slo)?;
     if !(args.resolution > 0.0 && args.resolution < 1.0) {
         return Err(flag_error(
             "--resolution",

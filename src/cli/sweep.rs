@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ztsim::config::study::{self, Input, StudySpec};
-use ztsim::model::slo::Slo;
 use ztsim::report;
 use ztsim::study::folder::{Existing, Run, run_study};
 use ztsim::study::shard::Shard;
@@ -14,6 +13,7 @@ use ztsim::study::shard::Shard;
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, duration_flag, rate_flag, replications_flag, seed_value, set_threads,
+    slo_flags,
 };
 use super::terminal::{STOP, Terminal, command_line};
 
@@ -159,11 +159,7 @@ impl SweepArgs {
             spec.warmup = Some(duration_flag("--warmup", d, true)?);
         }
         if !self.slo.is_empty() {
-            spec.slos = self
-                .slo
-                .iter()
-                .map(|o| Slo::parse(o).map_err(|m| flag_error("--slo", m)))
-                .collect::<Result<_, _>>()?;
+            spec.slos = slo_flags(&self.slo)?;
         }
         if let Some(n) = &self.name {
             spec.name = n.clone();
