@@ -558,3 +558,71 @@ fn saturation_is_detected_only_above_capacity() {
         assert_eq!(summary.requests.latency_ms.is_none(), saturated);
     }
 }
+
+/// M/M/c/K: state probabilities p_n = p_0 a^n / n! for n <= c and
+/// p_0 a^n / (c! c^(n-c)) above, up to K; returns (P(block) = p_K, mean
+/// number in the system, mean number waiting).
+fn mmck(c: u32, k: u32, a: f64) -> (f64, f64, f64) {
+    let mut terms = vec![1.0];
+    for n in 1..=k {
+        let prev = terms[n as usize - 1];
+        terms.push(prev * a / f64::from(n.min(c)));
+    }
+    let total: f64 = terms.iter().sum();
+    let p: Vec<f64> = terms.iter().map(|t| t / total).collect();
+    let l = p.iter().enumerate().map(|(n, q)| n as f64 * q).sum();
+    let lq = p
+        .iter()
+        .enumerate()
+        .map(|(n, q)| (n as f64 - f64::from(c)).max(0.0) * q)
+        .sum();
+    (p[k as usize], l, lq)
+}
+
+/// A bounded queue (`queue_limit`) is M/M/c/K with K = c + limit: the
+/// share of requests shed is the blocking probability p_K, the accepted
+/// ones wait Lq / (lambda (1 - p_K)), and the mean over every request (a
+/// shed one answers at once: zero RTT) is L / lambda. Offered above
+/// capacity too, where an unbounded queue would saturate.
+#[test]
+fn bounded_queue_is_mmck() {
+    let mu = 1000.0;
+    for (c, limit, rho, seed) in [(1, 4, 0.9, 101), (2, 3, 0.9, 102), (2, 2, 1.5, 103)] {
+        let lambda = rho * f64::from(c) * mu;
+        let text = topology(
+            &format!(
+                "[services.s]\ncores = {c}\nqueue_limit = {limit}\nendpoints.e.cpu = {EXP_1MS}"
+            ),
+            &format!(
+                "arrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"1s\"\nrequests = 200000\n\
+                 seed = {seed}\nreplications = 16\nentry = [{{ endpoint = \"s.e\" }}]"
+            ),
+        );
+        let (_, runs) = run(&text);
+        let (block, l, lq) = mmck(c, c + limit, lambda / mu);
+        let name = format!("M/M/{c}/{} rho {rho}", c + limit);
+        check(
+            &format!("{name} shed share"),
+            &pool(&runs, |r| {
+                (
+                    r.counters.shed as f64,
+                    r.endpoints[0].latency.count() as f64,
+                )
+            }),
+            block,
+            0.03,
+        );
+        check(
+            &format!("{name} mean wait of accepted calls"),
+            &wait(&runs, 0),
+            lq / (lambda * (1.0 - block)) * S,
+            0.03,
+        );
+        check(
+            &format!("{name} mean latency over all requests"),
+            &mean_of(&runs, |r| &r.endpoints[0].latency),
+            l / lambda * S,
+            0.03,
+        );
+    }
+}

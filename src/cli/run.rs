@@ -194,8 +194,14 @@ fn simulate_and_report(
     if let Some(rate) = topo.workload.arrivals.rate() {
         for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
             if rho >= 1.0 {
+                // A bounded queue sheds the excess instead of growing.
+                let fate = if svc.queue_limit.is_some() {
+                    "its bounded queue will shed the excess"
+                } else {
+                    "it will saturate"
+                };
                 errln!(
-                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: it will saturate",
+                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: {fate}",
                     svc.name,
                     rho * 100.0
                 );

@@ -351,6 +351,16 @@ pub struct Counters {
     pub rotations: u64,
     /// Calls a strict callee refused (their caller outside its mesh).
     pub refused: u64,
+    /// Attempts (and user requests) whose caller's timeout fired.
+    pub timeouts: u64,
+    /// Calls shed by a full queue (`queue_limit`).
+    pub shed: u64,
+    /// Calls rejected by a rate limiter (`rate_limit`).
+    pub limited: u64,
+    /// Calls that answered with an error of their own (`error_rate`).
+    pub errors: u64,
+    /// Retries sent.
+    pub retries: u64,
 }
 
 /// One interval of the time series (the whole run, warm-up included).

@@ -103,6 +103,9 @@ pub struct Service {
     pub namespace: Option<String>,
     /// Its labels, sorted by key (for per-service designs).
     pub labels: Vec<(String, String)>,
+    /// Most calls a replica lets wait for a worker or a core; beyond it a
+    /// call is shed at once (None: unbounded).
+    pub queue_limit: Option<u32>,
 }
 
 /// How calls reach a service outside the system.
@@ -157,6 +160,81 @@ pub struct Endpoint {
     pub response_bytes: u64,
     /// Sequential stages; the calls inside one stage run in parallel.
     pub stages: Vec<Vec<CallId>>,
+    /// A token bucket per replica in front of the endpoint, if any.
+    pub rate_limit: Option<RateLimit>,
+    /// Chance a call answers with an error after its own CPU, calling none
+    /// of its stages, in [0, 1].
+    pub error_rate: f64,
+}
+
+/// A token bucket: `burst` tokens, refilled at `rate` per second; a call
+/// that finds no token is rejected at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Tokens per second.
+    pub rate: f64,
+    /// Bucket size (and its content at time 0).
+    pub burst: u32,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The caller's timeout fired first.
+    Timeout,
+    /// The callee's queue was full (`queue_limit`).
+    Shed,
+    /// The callee's rate limiter had no token (`rate_limit`).
+    Limited,
+    /// The callee answered with an error: its own (`error_rate`) or one of
+    /// its calls failed.
+    Error,
+    /// A strict callee refused a caller outside its mesh.
+    Refused,
+}
+
+impl Reason {
+    /// Every reason, in the order reports list them.
+    pub const ALL: [Reason; 5] = [
+        Reason::Timeout,
+        Reason::Shed,
+        Reason::Limited,
+        Reason::Error,
+        Reason::Refused,
+    ];
+
+    /// Its name in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Timeout => "timeout",
+            Reason::Shed => "shed",
+            Reason::Limited => "limited",
+            Reason::Error => "error",
+            Reason::Refused => "refused",
+        }
+    }
+}
+
+/// The failures a caller retries: a set of [`Reason`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryOn(u8);
+
+impl RetryOn {
+    /// Timeouts, shed and rate-limited calls: rejections before any work,
+    /// safe to repeat (what in-mesh retry policies retry by default).
+    pub const DEFAULT: RetryOn =
+        RetryOn(1 << Reason::Timeout as u8 | 1 << Reason::Shed as u8 | 1 << Reason::Limited as u8);
+
+    /// These reasons.
+    pub fn of(reasons: &[Reason]) -> RetryOn {
+        RetryOn(reasons.iter().fold(0, |a, &r| a | 1 << r as u8))
+    }
+
+    /// Whether a failure for `reason` is retried.
+    #[inline]
+    pub fn contains(self, reason: Reason) -> bool {
+        self.0 & (1 << reason as u8) != 0
+    }
 }
 
 /// One call site in a call graph.
@@ -174,10 +252,12 @@ pub struct CallSpec {
     pub probability: f64,
     /// Caller-side timeout per attempt.
     pub timeout: Option<Nanos>,
-    /// Extra attempts after a timeout.
+    /// Extra attempts after a failure `retry_on` names.
     pub retries: u32,
     /// Wait before retry k (0-based) is `backoff * 2^k`.
     pub backoff: Nanos,
+    /// Which failures are retried.
+    pub retry_on: RetryOn,
 }
 
 /// How requests arrive.

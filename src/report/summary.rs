@@ -195,6 +195,27 @@ pub struct SecuritySummary {
     pub refused: Option<Estimate>,
 }
 
+/// Failed attempts per measured user request, by reason, and retries; a
+/// figure is absent when no replication saw one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FailureSummary {
+    /// Attempts and requests whose caller's timeout fired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<Estimate>,
+    /// Calls shed by a full queue (`queue_limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shed: Option<Estimate>,
+    /// Calls rejected by a rate limiter (`rate_limit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limited: Option<Estimate>,
+    /// Calls that answered with an error of their own (`error_rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Estimate>,
+    /// Retries sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Estimate>,
+}
+
 /// Throughput in requests per second.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Throughput {
@@ -285,6 +306,10 @@ pub struct Summary {
     pub attribution: Vec<AttributionSummary>,
     /// Security machinery counters.
     pub security: SecuritySummary,
+    /// Failures by reason and retries; absent when no call failed or was
+    /// retried for these reasons (refusals are in `security`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<FailureSummary>,
     /// Width of the time-series intervals in `timeseries.csv`, seconds.
     pub series_interval_s: f64,
     /// Simulator work.
@@ -378,6 +403,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summ
         cpu_per_request: cpu_per_request(runs),
         attribution: attribution(&all, ok),
         security: security(runs),
+        failures: failures(runs),
         series_interval_s: runs[0].series_interval as f64 * 1e-9,
         work: Work {
             events: runs.iter().map(|r| r.events).sum(),
@@ -625,6 +651,26 @@ fn security(runs: &[Replication]) -> SecuritySummary {
             .any(|r| r.counters.refused > 0)
             .then(|| per_req(|k| k.refused)),
     }
+}
+
+/// Failures by reason and retries per request, if any happened.
+fn failures(runs: &[Replication]) -> Option<FailureSummary> {
+    let per_req = |f: fn(&Counters) -> u64| {
+        runs.iter()
+            .any(|r| f(&r.counters) > 0)
+            .then(|| est(runs, move |r| ratio(f(&r.counters), r.requests())))
+    };
+    let f = FailureSummary {
+        timeouts: per_req(|k| k.timeouts),
+        shed: per_req(|k| k.shed),
+        limited: per_req(|k| k.limited),
+        errors: per_req(|k| k.errors),
+        retries: per_req(|k| k.retries),
+    };
+    [f.timeouts, f.shed, f.limited, f.errors, f.retries]
+        .iter()
+        .any(Option::is_some)
+        .then_some(f)
 }
 
 /// Offered and completed rates and the mean number in the system.

@@ -264,6 +264,19 @@ fn security(out: &mut String, s: &Summary) {
             per(&k.token_fetches),
         );
     }
+    if let Some(f) = &s.failures {
+        let parts: Vec<String> = [
+            (f.timeouts, "timed out"),
+            (f.shed, "shed (queue full)"),
+            (f.limited, "rate-limited"),
+            (f.errors, "answered with an error"),
+            (f.retries, "retries sent"),
+        ]
+        .iter()
+        .filter_map(|(e, what)| e.map(|e| format!("{:.3} {what}", e.mean)))
+        .collect();
+        let _ = writeln!(out, "failures per request: {}", parts.join(", "));
+    }
 }
 
 /// "business 40.1%, handshake 3.2%" for the non-zero categories.

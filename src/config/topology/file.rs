@@ -114,6 +114,9 @@ pub(super) struct ServiceFile {
     pub(super) namespace: Option<String>,
     /// Labels, e.g. { tier = "backend", team = "payments" }: a design can give the services carrying them another design or mode (`[[override]] labels`). Default: none.
     pub(super) labels: Option<std::collections::BTreeMap<String, String>>,
+    /// Most calls a replica lets wait for a worker thread or a core (at least 1); a call that finds the queue full is shed at once: it fails with reason "shed" after its response's trip back, and its caller may retry it (`retry_on`). Default: unbounded.
+    #[schemars(range(min = 1))]
+    pub(super) queue_limit: Option<i64>,
     /// The service's endpoints (operations) by name, referred to elsewhere as "service.endpoint"; at least one.
     pub(super) endpoints: IndexMap<String, EndpointFile>,
 }
@@ -156,6 +159,32 @@ pub(super) struct EndpointFile {
     /// The call graph: stages run in order, the calls within one stage in parallel. Default: no calls.
     #[serde(default)]
     pub(super) stages: Vec<Vec<CallFile>>,
+    /// A token bucket in front of the endpoint, one per replica (a local rate limit, as a sidecar's): a call that finds no token is rejected at once with reason "limited". Default: none.
+    pub(super) rate_limit: Option<RateLimitFile>,
+    /// Chance a call answers with an error (reason "error") after its own CPU, making none of its calls. Default: 0.
+    #[schemars(range(min = 0, max = 1), extend("default" = 0))]
+    pub(super) error_rate: Option<f64>,
+}
+
+/// A token bucket: `burst` tokens (full at the start), refilled at `rate`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RateLimitFile {
+    /// Tokens added per second (above zero).
+    pub(super) rate: f64,
+    /// Bucket size: calls let through at once after a quiet spell (at least 1). Default: 1.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub(super) burst: Option<i64>,
+}
+
+/// A failure a caller retries.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum ReasonFile {
+    Timeout,
+    Shed,
+    Limited,
+    Error,
 }
 
 /// A call site: an element of a stage.
@@ -175,9 +204,11 @@ pub(super) struct CallFile {
     pub(super) probability: Option<f64>,
     /// The caller gives up on an attempt after this long (above zero). Default: none.
     pub(super) timeout: Option<Dur>,
-    /// Further attempts after a timeout; needs `timeout`. Default: 0.
+    /// Further attempts after a failure `retry_on` names; needs `timeout` unless the callee can reject calls (`queue_limit`, `rate_limit`, `error_rate`). Default: 0.
     #[schemars(range(min = 0), extend("default" = 0))]
     pub(super) retries: Option<i64>,
+    /// The failures retried: "timeout", "shed" (the callee's queue was full), "limited" (its rate limit), "error" (it answered with an error, its own or a failed call of its; retrying these at every layer is what makes retry storms). Default: ["timeout", "shed", "limited"].
+    pub(super) retry_on: Option<Vec<ReasonFile>>,
     /// Base of the exponential backoff before a retry (backoff x 2^k). Default: "25ms".
     #[schemars(extend("default" = "25ms"))]
     pub(super) backoff: Option<Dur>,

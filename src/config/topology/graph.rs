@@ -5,17 +5,48 @@
 
 use std::collections::HashMap;
 
-use super::compiler::{Compiler, MAX_EXPECTED_CALLS};
-use super::file::{BalanceFile, CallFile, ServiceFile, TopologyFile};
+use super::compiler::{Compiler, MAX_EXPECTED_CALLS, MIN_RATE};
+use super::file::{BalanceFile, CallFile, RateLimitFile, ReasonFile, ServiceFile, TopologyFile};
 use crate::config::diag::{Diagnostic, KeyPath};
 use crate::model::dist::Dist;
 use crate::model::topology::{
-    Balance, CallSpec, Endpoint, EndpointId, Network, Service, Topology, ZoneId,
+    Balance, CallSpec, Endpoint, EndpointId, Network, RateLimit, Reason, RetryOn, Service,
+    Topology, ZoneId,
 };
 use crate::units::Nanos;
 
 /// Longest wake-up a service's core may take.
 const MAX_WAKEUP: Nanos = 1_000_000_000;
+
+/// Highest rate limit, tokens per second: far beyond any replica.
+const MAX_RATE_LIMIT: f64 = 1e9;
+
+/// Whether calls to `target` ("service.endpoint") can fail in a way
+/// `retry_on` retries other than by timing out: errors (from it or
+/// anything it calls), or a rejection by its queue or rate limit.
+fn rejects(raw: &TopologyFile, target: &str, retry_on: RetryOn) -> bool {
+    let (svc, ep) = target.split_once('.').unwrap_or((target, ""));
+    let Some(svc) = raw.services.get(svc) else {
+        return false;
+    };
+    retry_on.contains(Reason::Error)
+        || (svc.queue_limit.is_some() && retry_on.contains(Reason::Shed))
+        || (svc
+            .endpoints
+            .get(ep)
+            .is_some_and(|e| e.rate_limit.is_some())
+            && retry_on.contains(Reason::Limited))
+}
+
+/// A retried failure's reason.
+fn reason(r: ReasonFile) -> Reason {
+    match r {
+        ReasonFile::Timeout => Reason::Timeout,
+        ReasonFile::Shed => Reason::Shed,
+        ReasonFile::Limited => Reason::Limited,
+        ReasonFile::Error => Reason::Error,
+    }
+}
 
 /// The services, endpoints and calls of a topology as they are compiled.
 #[derive(Default)]
@@ -110,7 +141,8 @@ impl Compiler<'_> {
                 let mut ids = Vec::new();
                 for (ci, call) in stage.iter().enumerate() {
                     let cp = epath.key("stages").index(si).index(ci);
-                    if let Some(spec) = self.call(call, &cp, endpoint_names, eid, &mut g.edges) {
+                    if let Some(spec) = self.call(raw, call, &cp, endpoint_names, eid, &mut g.edges)
+                    {
                         ids.push(g.calls.len() as u32);
                         g.calls.push(spec);
                     }
@@ -126,6 +158,13 @@ impl Compiler<'_> {
                 request_bytes: ep.request_size.map_or(0, |b| b.0),
                 response_bytes: ep.response_size.map_or(0, |b| b.0),
                 stages,
+                rate_limit: ep
+                    .rate_limit
+                    .as_ref()
+                    .map(|r| self.rate_limit(r, &epath.key("rate_limit"))),
+                error_rate: ep
+                    .error_rate
+                    .map_or(0.0, |p| self.probability(p, &epath.key("error_rate"))),
             });
         }
         if svc.endpoints.is_empty() {
@@ -137,6 +176,20 @@ impl Compiler<'_> {
         let concurrency = svc
             .concurrency
             .map(|c| self.count(c, 1, &sp.key("concurrency"), "concurrency"));
+        let queue_limit = svc.queue_limit.map(|q| {
+            if q == 0 {
+                self.error_help(
+                    &sp.key("queue_limit"),
+                    "a queue limit of 0 lets no call wait",
+                    Some(
+                        "give at least 1, or leave `queue_limit` out for an unbounded queue".into(),
+                    ),
+                );
+                1
+            } else {
+                self.count(q, 1, &sp.key("queue_limit"), "queue_limit")
+            }
+        });
         g.services.push(Service {
             name: sname.to_string(),
             replicas: self.count(svc.replicas.unwrap_or(1), 1, &sp.key("replicas"), "replicas"),
@@ -162,6 +215,7 @@ impl Compiler<'_> {
             endpoints: eps,
             external,
             namespace: svc.namespace.clone(),
+            queue_limit,
             labels: svc
                 .labels
                 .iter()
@@ -369,6 +423,7 @@ impl Compiler<'_> {
 
     fn call(
         &mut self,
+        raw: &TopologyFile,
         call: &CallFile,
         path: &KeyPath,
         names: &[String],
@@ -379,20 +434,20 @@ impl Compiler<'_> {
         let times = call
             .times
             .map_or(1, |t| self.count(t, 1, &path.key("times"), "times"));
-        let probability = call.probability.unwrap_or(1.0);
-        if !(0.0..=1.0).contains(&probability) {
-            self.error(
-                &path.key("probability"),
-                format!("a probability must be between 0 and 1, got {probability}"),
-            );
-        }
+        let probability = call
+            .probability
+            .map_or(1.0, |p| self.probability(p, &path.key("probability")));
         let retries = call
             .retries
             .map_or(0, |r| self.count(r, 0, &path.key("retries"), "retries"));
-        if retries > 0 && call.timeout.is_none() {
-            self.error(
+        let retry_on = call.retry_on.as_ref().map_or(RetryOn::DEFAULT, |r| {
+            RetryOn::of(&r.iter().map(|&x| reason(x)).collect::<Vec<_>>())
+        });
+        if retries > 0 && call.timeout.is_none() && !rejects(raw, &call.call, retry_on) {
+            self.error_help(
                 &path.key("retries"),
-                "retries happen after a timeout: set `timeout` too",
+                "these retries never happen: set `timeout` too (without one, a call is retried only when its callee rejects it or it fails for a reason `retry_on` names)",
+                Some("or give the callee a `queue_limit` or `rate_limit` that `retry_on` names, or retry errors (retry_on = [\"error\"])".into()),
             );
         }
         if call.timeout.is_some_and(|t| t.0 == 0) {
@@ -411,7 +466,39 @@ impl Compiler<'_> {
             // Exponential backoff base; gRPC's default initial backoff is 1 s,
             // but in-mesh retry policies start far lower (Envoy: 25 ms).
             backoff: call.backoff.map_or(25_000_000, |b| b.0),
+            retry_on,
         })
+    }
+
+    /// A probability, in [0, 1].
+    fn probability(&mut self, p: f64, path: &KeyPath) -> f64 {
+        if !(0.0..=1.0).contains(&p) {
+            self.error(
+                path,
+                format!("a probability must be between 0 and 1, got {p}"),
+            );
+            return 0.0;
+        }
+        p
+    }
+
+    /// A token bucket: a rate above zero, a burst of at least one token.
+    fn rate_limit(&mut self, r: &RateLimitFile, path: &KeyPath) -> RateLimit {
+        if !(r.rate.is_finite() && r.rate >= MIN_RATE && r.rate <= MAX_RATE_LIMIT) {
+            self.error_help(
+                &path.key("rate"),
+                format!("a rate limit of {} per second is not one", r.rate),
+                Some(format!(
+                    "give tokens per second from {MIN_RATE} to {MAX_RATE_LIMIT:e}, e.g. rate_limit = {{ rate = 200, burst = 20 }}"
+                )),
+            );
+        }
+        RateLimit {
+            rate: r.rate.clamp(MIN_RATE, MAX_RATE_LIMIT),
+            burst: r
+                .burst
+                .map_or(1, |b| self.count(b, 1, &path.key("burst"), "burst")),
+        }
     }
 
     /// Cycles and runaway fan-out, found on the compiled graph.

@@ -111,6 +111,8 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
                 workers: 0,
                 limit: svc.concurrency.unwrap_or(NONE),
                 waiting: VecDeque::new(),
+                queued_jobs: 0,
+                queue_limit: svc.queue_limit.unwrap_or(NONE),
                 outstanding: 0,
                 token_expiry: 0,
                 external,

@@ -51,6 +51,7 @@
 //! A job on a station (`job`, `cpu_done`) and the end of a delay (`step`,
 //! `advance`, `job_done`) are here, since every phase goes through them.
 
+mod admission;
 mod auth;
 mod connection;
 mod deploy;
@@ -78,7 +79,7 @@ use super::topology::{Arrivals, Topology, Window, ZoneId};
 use crate::engine::rng::{Component, StreamRng, Streams};
 use crate::engine::{EventQueue, Slab, Station};
 use crate::units::Nanos;
-use state::{Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
+use state::{Bucket, Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
 
 /// Past this many calls in flight a run is saturated beyond doubt; stopping
 /// keeps memory bounded.
@@ -130,6 +131,7 @@ mod label {
     pub const SAMPLE: u64 = 22;
     pub const CLIENT: u64 = 23;
     pub const CPU_OFF_PATH: u64 = 24;
+    pub const ERROR: u64 = 25;
 }
 
 /// The state of one replication.
@@ -147,6 +149,10 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     replicas: Vec<Replica>,
     replica_base: Vec<u32>,
     next_replica: Vec<u32>,
+    /// Each endpoint's first rate-limit bucket (NONE without a limit);
+    /// its service's replicas' buckets follow in order.
+    bucket_base: Vec<u32>,
+    buckets: Vec<Bucket>,
     peers: Vec<Peer>,
     client_peer: u32,
     /// Node-proxy peer of each replica (NONE without node proxies).
@@ -220,6 +226,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             _ => 0,
         };
         let peers_len = d.peers.len();
+        let (bucket_base, buckets) = admission::buckets(topo);
         Simulation {
             timers: deploy::timer_lanes(topo),
             direct: design.all().all(direct)
@@ -238,6 +245,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
             replicas: d.replicas,
             replica_base: d.replica_base,
             next_replica: vec![0; topo.services.len()],
+            bucket_base,
+            buckets,
             peers: d.peers,
             client_peer: d.client_peer,
             node_peer: d.node_peer,
@@ -421,6 +430,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
             st.start(now.saturating_add(wake), &parts, 0);
             self.costs[slot as usize].wake = wake;
             self.schedule_done(slot, station, demand + wake, off);
+        } else if phase == Phase::ServiceJob {
+            let replica = self.calls.get(slot).replica;
+            self.replicas[replica as usize].queued_jobs += 1;
         }
     }
 
@@ -454,6 +466,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
             let cost = &self.costs[next as usize];
             let (parts, off) = (cost.parts, sum(&cost.off));
             self.stations[station as usize].start(now, &parts, waited);
+            let c = self.calls.get(next);
+            if c.phase == Phase::ServiceJob {
+                let replica = c.replica;
+                self.replicas[replica as usize].queued_jobs -= 1;
+            }
             self.span(next, Span::Queueing);
             self.schedule_done(next, station, sum(&parts), off);
         }

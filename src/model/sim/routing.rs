@@ -7,7 +7,7 @@ use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::Span;
-use crate::model::topology::Balance;
+use crate::model::topology::{Balance, Reason};
 
 impl<'t, P: Probe> Simulation<'t, P> {
     /// Caller side: (re)send a call, first refreshing the caller's token.
@@ -64,7 +64,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
             let edge = self.topo.calls[c.spec as usize].edge;
             self.metrics.edges[edge as usize].refused += 1;
         }
-        self.calls.get_mut(slot).failed = true;
+        let call = self.calls.get_mut(slot);
+        call.failed = true;
+        call.reason = Some(Reason::Refused);
         let rtt = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE));
         self.wait(slot, Phase::Refused, rtt);
     }

@@ -9,12 +9,16 @@ use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Attribution, Cpu, Span};
 use crate::model::design::{AuthzMode, ProxyMode};
 use crate::model::dist::Dist;
+use crate::model::topology::Reason;
 
 impl<'t, P: Probe> Simulation<'t, P> {
     /// Server side: wait for a worker thread.
     pub(super) fn admit(&mut self, slot: u32) {
-        let replica = self.calls.get(slot).replica as usize;
-        let r = &mut self.replicas[replica];
+        let c = *self.calls.get(slot);
+        if let Some(reason) = self.rejects(&c) {
+            return self.reject(slot, &c, reason);
+        }
+        let r = &mut self.replicas[c.replica as usize];
         if r.workers < r.limit {
             r.workers += 1;
             self.serve(slot);
@@ -31,6 +35,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.phase == Phase::Worker {
             self.span(slot, Span::Queueing);
         }
+        self.draw_error(slot, &c);
         if self.to_external(&c) {
             let latency = &self.topo.endpoints[c.endpoint as usize].latency;
             let d = match latency {
@@ -74,6 +79,23 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let station = self.replicas[c.replica as usize].cores;
         self.job_with_tail(slot, station, parts, off, Phase::ServiceJob);
+    }
+
+    /// Whether the call answers with an error (`error_rate`): it then does
+    /// its own work and calls none of its stages.
+    fn draw_error(&mut self, slot: u32, c: &Call) {
+        let p = self.topo.endpoints[c.endpoint as usize].error_rate;
+        if p > 0.0
+            && matches!(c.kind, Kind::Root | Kind::Child)
+            && unit_f64(&mut rng::call_rng(derive(c.key, label::ERROR))) < p
+        {
+            if let Some(k) = self.counters(slot) {
+                k.errors += 1;
+            }
+            let call = self.calls.get_mut(slot);
+            call.failed = true;
+            call.reason = Some(Reason::Error);
+        }
     }
 
     /// Starts the current stage's children, skipping stages with none; after
@@ -180,9 +202,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn child_finished(&mut self, slot: u32, ok: bool) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
+        let cs = &self.topo.calls[c.spec as usize];
+        if !ok && c.attempt < cs.retries && c.reason.is_some_and(|r| cs.retry_on.contains(r)) {
+            self.retry(slot, &c);
+            self.calls.remove(slot);
+            return;
+        }
         let attr = self.costs[slot as usize].attr;
         self.calls.remove(slot);
-        let cs = &self.topo.calls[c.spec as usize];
         if c.measured {
             let o = &mut self.metrics.edges[cs.edge as usize];
             o.latency.record(now - c.first_sent);
@@ -221,7 +248,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn child_done(&mut self, parent: u32, attr: &Attribution, ok: bool) {
         let now = self.queue.now();
         let p = self.calls.get_mut(parent);
-        p.failed |= !ok;
+        if !ok {
+            p.failed = true;
+            p.reason.get_or_insert(Reason::Error);
+        }
         p.pending -= 1;
         if p.pending == 0 {
             let pa = &mut self.costs[parent as usize].attr;

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 
 use crate::model::cost::{Attribution, CpuParts};
-use crate::model::topology::{EndpointId, ZoneId};
+use crate::model::topology::{EndpointId, Reason, ZoneId};
 use crate::units::Nanos;
 
 /// "No such slot/replica/user/station".
@@ -106,6 +106,8 @@ pub(super) struct Call {
     pub(super) waypoint: u32,
     pub(super) measured: bool,
     pub(super) failed: bool,
+    /// Why it failed, once it has (a call whose child failed: `Error`).
+    pub(super) reason: Option<Reason>,
     pub(super) abandoned: bool,
 }
 
@@ -159,11 +161,23 @@ pub(super) struct Replica {
     pub(super) workers: u32,
     pub(super) limit: u32,
     pub(super) waiting: VecDeque<u32>,
+    /// Its service jobs waiting for one of its cores.
+    pub(super) queued_jobs: u32,
+    /// Most calls that may wait for a worker or a core (NONE: unbounded).
+    pub(super) queue_limit: u32,
     pub(super) outstanding: u32,
     /// When this replica's token expires.
     pub(super) token_expiry: Nanos,
     /// A service outside the system: no cores, no sidecar, its own TLS.
     pub(super) external: bool,
+}
+
+/// A token bucket (`rate_limit`) of one endpoint at one replica.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bucket {
+    /// Tokens at `at`.
+    pub(super) tokens: f64,
+    pub(super) at: Nanos,
 }
 
 /// A TLS/connection endpoint: a replica (library or sidecar), the client, or
@@ -242,6 +256,7 @@ impl Call {
             waypoint: NONE,
             measured,
             failed: false,
+            reason: None,
             abandoned: false,
         }
     }

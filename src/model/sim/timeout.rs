@@ -8,6 +8,7 @@ use super::{Probe, Simulation, ev, label};
 use crate::engine::SlotRef;
 use crate::engine::rng::derive;
 use crate::model::cost::Span;
+use crate::model::topology::Reason;
 use crate::units::Nanos;
 
 impl<'t, P: Probe> Simulation<'t, P> {
@@ -62,30 +63,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.kind == Kind::Root {
             return self.request_finished_timeout(slot);
         }
+        if let Some(k) = self.counters(slot) {
+            k.timeouts += 1;
+        }
+        self.calls.get_mut(slot).reason = Some(Reason::Timeout);
         let cs = &self.topo.calls[c.spec as usize];
-        if c.attempt < cs.retries {
-            let mut retry = Call::new(
-                derive(c.key, label::ATTEMPT),
-                Kind::Child,
-                c.parent,
-                c.spec,
-                c.endpoint,
-                c.caller_replica,
-                c.first_sent,
-                c.measured,
-            );
-            retry.attempt = c.attempt + 1;
-            retry.repeat = c.repeat;
-            let mut attr = self.costs[slot as usize].attr;
-            attr[Span::Retry as usize] +=
-                (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
-            retry.mark = now;
-            retry.phase = Phase::Backoff;
-            let delay = cs.backoff.saturating_mul(1 << c.attempt.min(32));
-            let retry_slot = self.insert(retry);
-            self.costs[retry_slot as usize].attr = attr;
-            self.queue.schedule(delay, ev::SEND, retry_slot, 0);
-            return;
+        if c.attempt < cs.retries && cs.retry_on.contains(Reason::Timeout) {
+            return self.retry(slot, &c);
         }
         // Out of attempts: the caller sees a failure now. The abandoned slot
         // lives on until its response arrives.
@@ -99,8 +83,43 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.child_done(c.parent, &attr, false);
     }
 
+    /// Attempt `c` (in `slot`) failed for a reason its call site retries:
+    /// the next attempt goes out after the backoff, carrying the time spent
+    /// so far (what the spans did not cover is retry time).
+    pub(super) fn retry(&mut self, slot: u32, c: &Call) {
+        let now = self.queue.now();
+        let cs = &self.topo.calls[c.spec as usize];
+        let mut retry = Call::new(
+            derive(c.key, label::ATTEMPT),
+            Kind::Child,
+            c.parent,
+            c.spec,
+            c.endpoint,
+            c.caller_replica,
+            c.first_sent,
+            c.measured,
+        );
+        retry.attempt = c.attempt + 1;
+        retry.repeat = c.repeat;
+        let mut attr = self.costs[slot as usize].attr;
+        attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
+        retry.mark = now;
+        retry.phase = Phase::Backoff;
+        let delay = cs.backoff.saturating_mul(1 << c.attempt.min(32));
+        if let Some(k) = self.counters(slot) {
+            k.retries += 1;
+        }
+        let retry_slot = self.insert(retry);
+        self.costs[retry_slot as usize].attr = attr;
+        self.queue.schedule(delay, ev::SEND, retry_slot, 0);
+    }
+
     /// A user request timed out at the client: the rest of its time is retry.
     pub(super) fn request_finished_timeout(&mut self, slot: u32) {
+        if let Some(k) = self.counters(slot) {
+            k.timeouts += 1;
+        }
+        self.calls.get_mut(slot).reason = Some(Reason::Timeout);
         let now = self.queue.now();
         let first_sent = self.calls.get(slot).first_sent;
         let attr = &mut self.costs[slot as usize].attr;
