@@ -14,7 +14,6 @@ use ztsim::model::Design;
 use ztsim::model::metrics::RunMetrics;
 use ztsim::model::run_replications;
 
-const MS: u64 = 1_000_000;
 const US: u64 = 1_000;
 
 /// One zone with a 400 us RTT, the given services, `requests` constant
