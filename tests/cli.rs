@@ -10,8 +10,7 @@ use std::path::Path;
 
 use common::{Run, TempDir};
 
-const LATENCY_CSV_HEADER: &str =
-    "scope,name,replication,count,failed,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,saturated";
+const LATENCY_CSV_HEADER: &str = "scope,name,replication,count,failed,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,saturated";
 
 /// Short-run overrides for topologies/minimal.toml.
 const QUICK: [&str; 6] = ["--duration", "2s", "--warmup", "0s", "--replications", "2"];

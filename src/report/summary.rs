@@ -22,6 +22,10 @@ pub struct LatencySummary {
     pub p50: Estimate,
     /// 90th percentile.
     pub p90: Estimate,
+    /// 95th percentile (unknown, `null`, in results written before ztsim
+    /// reported it).
+    #[serde(default = "Estimate::unknown")]
+    pub p95: Estimate,
     /// 99th percentile.
     pub p99: Estimate,
     /// 99.9th percentile.
@@ -31,8 +35,13 @@ pub struct LatencySummary {
 }
 
 /// Quantiles reported everywhere, with their names.
-pub const QUANTILES: [(&str, f64); 4] =
-    [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)];
+pub const QUANTILES: [(&str, f64); 5] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p999", 0.999),
+];
 
 impl LatencySummary {
     /// Over replications; None if any replication observed nothing.
@@ -45,6 +54,7 @@ impl LatencySummary {
             mean: per(&|h| h.mean())?,
             p50: per(&|h| h.quantile(0.5))?,
             p90: per(&|h| h.quantile(0.9))?,
+            p95: per(&|h| h.quantile(0.95))?,
             p99: per(&|h| h.quantile(0.99))?,
             p999: per(&|h| h.quantile(0.999))?,
             max: per(&|h| h.max().map(|m| m as f64))?,
