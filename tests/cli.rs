@@ -190,7 +190,7 @@ fn run_minimal_prints_table_and_writes_results() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(!rows.is_empty(), "latency.csv has no rows");
     for row in &rows {
-        assert_eq!(row.len(), 12, "{row:?}");
+        assert_eq!(row.len(), 13, "{row:?}");
     }
     for (scope, name) in [("endpoint", "api.get"), ("edge", "api.get -> db.query")] {
         let reps: Vec<&str> = rows

@@ -133,6 +133,25 @@ mod tests {
     }
 
     #[test]
+    fn results_without_a_p95_still_read_and_judge_it_unsure() {
+        let e = r#"{"mean":1.0,"ci95":0.1}"#;
+        let old = format!(r#"{{"mean":{e},"p50":{e},"p90":{e},"p99":{e},"p999":{e},"max":{e}}}"#);
+        let l: LatencySummary = serde_json::from_str(&old).unwrap();
+        assert!(l.p95.mean.is_nan());
+        let p95 = Slo::parse("p95=5ms").unwrap();
+        assert_eq!(p95.judge(Statistic::P95.of(&l)), Verdict::Unsure);
+        // Written again (its mean null) and read back.
+        let text = serde_json::to_string(&l).unwrap();
+        assert!(
+            text.contains(r#""p95":{"mean":null,"ci95":null}"#),
+            "{text}"
+        );
+        let again: LatencySummary = serde_json::from_str(&text).unwrap();
+        assert!(again.p95.mean.is_nan());
+        assert_eq!(again.p99, l.p99);
+    }
+
+    #[test]
     fn the_binding_objective_has_the_least_headroom() {
         let slos = [
             Slo::parse("p99=100ms").unwrap(),

@@ -22,9 +22,9 @@ pub struct LatencySummary {
     pub p50: Estimate,
     /// 90th percentile.
     pub p90: Estimate,
-    /// 95th percentile (unknown, `null`, in results written before ztsim
-    /// reported it).
-    #[serde(default = "Estimate::unknown")]
+    /// 95th percentile (unknown, its mean `null`, in results written before
+    /// ztsim reported it).
+    #[serde(default = "Estimate::unknown", deserialize_with = "maybe_unknown")]
     pub p95: Estimate,
     /// 99th percentile.
     pub p99: Estimate,
@@ -32,6 +32,21 @@ pub struct LatencySummary {
     pub p999: Estimate,
     /// Largest observation.
     pub max: Estimate,
+}
+
+/// An estimate whose mean may be `null`: one that was not measured, as
+/// [`Estimate::unknown`] writes it.
+fn maybe_unknown<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Estimate, D::Error> {
+    #[derive(Deserialize)]
+    struct Raw {
+        mean: Option<f64>,
+        ci95: Option<f64>,
+    }
+    let r = Raw::deserialize(d)?;
+    Ok(Estimate {
+        mean: r.mean.unwrap_or(f64::NAN),
+        ci95: r.ci95,
+    })
 }
 
 /// Quantiles reported everywhere, with their names.
