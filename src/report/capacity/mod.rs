@@ -310,8 +310,8 @@ pub fn render_capacity(r: &CapacityReport) -> String {
     out
 }
 
-/// `binding: plaintext: gateway.pay p99 <= 20 ms` for each design whose
-/// capacity (or size) an endpoint's objective decides.
+/// Under the table, `  plaintext: gateway.pay p99 <= 20 ms` for each
+/// design with a binding objective (only when an SLO names an endpoint).
 fn binding_lines<'a>(
     out: &mut String,
     designs: impl Iterator<Item = (&'a String, &'a Option<Slo>)>,
