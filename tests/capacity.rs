@@ -297,7 +297,7 @@ fn bad_input_is_refused_with_exit_2() {
     let (code, err) = ztsim(&["capacity", open, "--slo", "p98=5ms", "--out", out]);
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("--slo") && err.contains("mean, p50, p90, p99, p99.9"),
+        err.contains("--slo") && err.contains("mean, p50, p90, p95, p99, p99.9"),
         "{err}"
     );
 

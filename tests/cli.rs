@@ -10,8 +10,7 @@ use std::path::Path;
 
 use common::{Run, TempDir};
 
-const LATENCY_CSV_HEADER: &str =
-    "scope,name,replication,count,failed,mean_ms,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,saturated";
+const LATENCY_CSV_HEADER: &str = "scope,name,replication,count,failed,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,saturated";
 
 /// Short-run overrides for topologies/minimal.toml.
 const QUICK: [&str; 6] = ["--duration", "2s", "--warmup", "0s", "--replications", "2"];
@@ -191,7 +190,7 @@ fn run_minimal_prints_table_and_writes_results() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(!rows.is_empty(), "latency.csv has no rows");
     for row in &rows {
-        assert_eq!(row.len(), 12, "{row:?}");
+        assert_eq!(row.len(), 13, "{row:?}");
     }
     for (scope, name) in [("endpoint", "api.get"), ("edge", "api.get -> db.query")] {
         let reps: Vec<&str> = rows

@@ -414,3 +414,26 @@ fn the_command_prints_or_writes_each_schema() {
         "{help}"
     );
 }
+
+/// A study's `slo` items: the statistics `Slo::parse` takes, optionally
+/// after an entry endpoint (`gateway.balance:p99=20ms`).
+#[test]
+fn study_slo_items_take_endpoint_scopes_and_the_p95() {
+    let v = validator(SchemaKind::Study);
+    let study = |slo: &str| serde_json::json!({ "topology": "t.toml", "slo": [slo] });
+    for good in [
+        "p99=50ms",
+        "p95=5ms",
+        "gateway.balance:p99=20ms",
+        " gateway.pay : p99.9 <= 1s",
+    ] {
+        assert!(
+            v.is_valid(&study(good)),
+            "{good}: {}",
+            errors(&v, &study(good))
+        );
+    }
+    for bad in ["p97=5ms", ":p99=5ms", "a b:p99=5ms", "gateway.pay:"] {
+        assert!(!v.is_valid(&study(bad)), "{bad} should be refused");
+    }
+}

@@ -20,7 +20,7 @@ use ztsim::study::capacity::{Search, SizeBy};
 use super::failure::{Failure, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, WindowArgs, guard, open_loop_topology, price_flag, rate_flag,
-    replications_flag, set_threads, slo_flags,
+    replications_flag, set_threads, slo_flags, slo_scopes,
 };
 
 /// What `--size` grows.
@@ -40,10 +40,11 @@ pub struct CapacityArgs {
     /// Zero Trust design (models/*.toml); repeat for several.
     #[arg(long = "model", short, value_name = "FILE")]
     models: Vec<PathBuf>,
-    /// Service-level objective on end-to-end latency, STATISTIC=LIMIT with
-    /// STATISTIC one of mean, p50, p90, p99, p99.9 (e.g. p99=50ms); repeat
-    /// for several, all must hold.
-    #[arg(long = "slo", value_name = "STAT=LIMIT")]
+    /// Service-level objective on end-to-end latency, [ENDPOINT:]STATISTIC=LIMIT
+    /// with STATISTIC one of mean, p50, p90, p95, p99, p99.9 (e.g. p99=50ms);
+    /// with an entry endpoint first it bounds that endpoint's requests only
+    /// (e.g. gateway.balance:p99=20ms). Repeat for several, all must hold.
+    #[arg(long = "slo", value_name = "[ENDPOINT:]STAT=LIMIT")]
     slos: Vec<String>,
     /// Skip the plaintext baseline that designs are compared against.
     #[arg(long)]
@@ -114,7 +115,7 @@ impl CapacityArgs {
         if self.slos.is_empty() {
             return Err(flag_error(
                 "--slo",
-                "capacity needs at least one SLO: write --slo STATISTIC=LIMIT with STATISTIC one of mean, p50, p90, p99, p99.9 (or p999) and LIMIT a duration, e.g. --slo p99=50ms",
+                "capacity needs at least one SLO: write --slo [ENDPOINT:]STATISTIC=LIMIT with STATISTIC one of mean, p50, p90, p95, p99, p99.9 (or p999), LIMIT a duration and ENDPOINT an entry endpoint (without it, all requests together), e.g. --slo p99=50ms or --slo gateway.balance:p99=20ms",
             ));
         }
         slo_flags(&self.slos)
@@ -178,6 +179,7 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
         .transpose()?;
     price_flag(args.price_per_vcpu_hour)?;
     let topo = args.topology()?;
+    slo_scopes(&slos, &topo)?;
     let search = args.search(&topo)?;
     let designs = args.designs(&topo)?;
     if let Some(n) = args.threads {

@@ -58,6 +58,30 @@ pub fn slo_flags(flags: &[String]) -> Result<Vec<Slo>, Failure> {
         .collect()
 }
 
+/// SLOs scoped to an entry endpoint (`--slo gateway.balance:p99=20ms`)
+/// checked against the topology they will be judged on: each names one of
+/// its entry endpoints, or the error names the flag and lists them.
+pub fn slo_scopes(slos: &[Slo], topo: &Topology) -> Result<(), Failure> {
+    let entries = config::entry_names(topo);
+    let endpoints: Vec<&str> = topo.endpoints.iter().map(|e| e.name.as_str()).collect();
+    slo_scopes_among(slos, &entries, &endpoints)
+}
+
+/// [`slo_scopes`] against entry endpoints known by name only (a study's
+/// results).
+pub fn slo_scopes_among(slos: &[Slo], entries: &[&str], endpoints: &[&str]) -> Result<(), Failure> {
+    for s in slos {
+        if let Err((message, help)) = config::entry_scope(s, entries, endpoints) {
+            let mut f = flag_error("--slo", format!("`{s}`: {message}"));
+            if let Failure::BadInput(ds) = &mut f {
+                ds[0].help = Some(help);
+            }
+            return Err(f);
+        }
+    }
+    Ok(())
+}
+
 /// `--price-per-vcpu-hour`: a price, not negative.
 pub fn price_flag(price: Option<f64>) -> Result<Option<f64>, Failure> {
     match price {

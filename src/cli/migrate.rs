@@ -16,7 +16,7 @@ use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migr
 use super::failure::{Failure, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, WindowArgs, guard, open_loop_topology, price_flag, rate_flag,
-    replications_flag, set_threads, slo_flags,
+    replications_flag, set_threads, slo_flags, slo_scopes,
 };
 
 /// What capacity each step reports.
@@ -49,9 +49,10 @@ pub struct MigrateArgs {
     /// first, a namespace (or a service) at a time].
     #[arg(long, value_name = "FILE|auto")]
     order: Option<String>,
-    /// Service-level objective on end-to-end latency, STATISTIC=LIMIT
-    /// (e.g. p99=50ms); repeat for several, all must hold.
-    #[arg(long = "slo", value_name = "STAT=LIMIT")]
+    /// Service-level objective on end-to-end latency, [ENDPOINT:]STATISTIC=LIMIT
+    /// (e.g. p99=50ms, or gateway.balance:p99=20ms on one entry endpoint's
+    /// requests); repeat for several, all must hold.
+    #[arg(long = "slo", value_name = "[ENDPOINT:]STAT=LIMIT")]
     slos: Vec<String>,
     /// Offered rate [default: the topology's].
     #[arg(long, value_name = "RPS", conflicts_with = "rates")]
@@ -159,6 +160,7 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     let slos = slo_flags(&args.slos)?;
     let price_per_vcpu_hour = price_flag(args.price_per_vcpu_hour)?;
     let topo = args.topology()?;
+    slo_scopes(&slos, &topo)?;
     let from = args.design(&args.from, "--from", &topo)?;
     let to = args.design(&args.to, "--to", &topo)?;
     let rates = args.rates(&topo)?;

@@ -11,15 +11,16 @@ use ztsim::report::review;
 use ztsim::report::study::{StudyResults, read_results};
 
 use super::failure::{Failure, bad};
-use super::flags::{FolderFlags, slo_flags};
+use super::flags::{FolderFlags, slo_flags, slo_scopes_among};
 
 /// Flags of `ztsim report`.
 #[derive(Args)]
 pub struct ReportArgs {
     /// A study folder written by `ztsim sweep` (or its results.json).
     study: PathBuf,
-    /// A latency objective, e.g. p99=50ms (repeatable); replaces the study's own.
-    #[arg(long, value_name = "STAT=LIMIT")]
+    /// A latency objective, e.g. p99=50ms, or gateway.balance:p99=20ms on
+    /// one entry endpoint (repeatable); replaces the study's own.
+    #[arg(long, value_name = "[ENDPOINT:]STAT=LIMIT")]
     slo: Vec<String>,
     /// Folder for the report [default: the study folder].
     #[arg(long, value_name = "DIR")]
@@ -45,6 +46,15 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
     let results: StudyResults = read_results(&results_path)
         .map_err(|m| bad(Diagnostic::new(results_path.display().to_string(), m)))?;
     let slos = slo_flags(&args.slo)?;
+    if let Some(p) = results.points.first() {
+        let entries: Vec<&str> = p
+            .summary
+            .endpoints
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        slo_scopes_among(&slos, &entries, &entries)?;
+    }
     let folder = results_path
         .parent()
         .unwrap_or(Path::new("."))

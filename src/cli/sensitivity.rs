@@ -17,7 +17,7 @@ use ztsim::units;
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, duration_flag, guard, replications_flag, seed_value, set_threads,
-    slo_flags,
+    slo_flags, slo_scopes,
 };
 
 /// Flags of `ztsim sensitivity`.
@@ -33,10 +33,10 @@ pub struct SensitivityArgs {
     /// Offered load of every latency run, requests per second [default: the topology's].
     #[arg(long, value_name = "RPS")]
     rate: Option<String>,
-    /// A service-level objective, e.g. p99=50ms; repeatable. With one, each
-    /// variation's capacity (highest rate meeting every SLO) is measured and
-    /// ranked too.
-    #[arg(long, value_name = "STAT=LIMIT")]
+    /// A service-level objective, e.g. p99=50ms, or gateway.balance:p99=20ms
+    /// on one entry endpoint; repeatable. With one, each variation's capacity
+    /// (highest rate meeting every SLO) is measured and ranked too.
+    #[arg(long, value_name = "[ENDPOINT:]STAT=LIMIT")]
     slo: Vec<String>,
     /// Vary only this parameter, PATH=LOW,HIGH (values as in TOML, e.g.
     /// resumption.ticket_ttl=1m,1h), or PATH=VALUE to compare one value with
@@ -182,6 +182,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         sensitivity::knobs(&spec, &args.param, args.with_defaults).map_err(Failure::BadInput)?;
     let prepared = sensitivity::prepare(&spec, knobs)
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
+    slo_scopes(&slos, &prepared.base.topology)?;
     if !args.no_guard {
         for case in prepared.cases() {
             guard(&case.topology, &case.design, &args.topology)?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use ztsim::config;
 use ztsim::config::study::{self, Input, StudySpec};
 use ztsim::report;
 use ztsim::study::folder::{Existing, Run, run_study};
@@ -13,7 +14,7 @@ use ztsim::study::shard::Shard;
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, duration_flag, rate_flag, replications_flag, seed_value, set_threads,
-    slo_flags,
+    slo_flags, slo_scopes,
 };
 use super::terminal::{STOP, Terminal, command_line};
 
@@ -52,9 +53,10 @@ pub struct SweepArgs {
     /// Warm-up per run (e.g. 2s).
     #[arg(long, value_name = "DURATION")]
     warmup: Option<String>,
-    /// A latency objective, e.g. p99=50ms (repeatable; replaces the study's
-    /// `slo`): the report's capacity table gives the highest load meeting them.
-    #[arg(long, value_name = "STAT=LIMIT")]
+    /// A latency objective, e.g. p99=50ms, or gateway.balance:p99=20ms on one
+    /// entry endpoint (repeatable; replaces the study's `slo`): the report's
+    /// capacity table gives the highest load meeting them.
+    #[arg(long, value_name = "[ENDPOINT:]STAT=LIMIT")]
     slo: Vec<String>,
     /// Study name (its output folder under output/).
     #[arg(long)]
@@ -160,6 +162,11 @@ impl SweepArgs {
         }
         if !self.slo.is_empty() {
             spec.slos = slo_flags(&self.slo)?;
+            // A topology that does not compile is reported, located, by
+            // the study's own checks.
+            if let Ok(topo) = config::parse_topology(&spec.topology.name, &spec.topology.text) {
+                slo_scopes(&spec.slos, &topo)?;
+            }
         }
         if let Some(n) = &self.name {
             spec.name = n.clone();

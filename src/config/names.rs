@@ -1,9 +1,63 @@
 //! Services named in files other than the topology (design overrides,
-//! rollout order files), by name or namespace, with the same errors
-//! wherever they are named: the key, a did-you-mean, or what exists.
+//! rollout order files), by name or namespace, and the entry endpoints SLOs
+//! are scoped to, with the same errors wherever they are named: the key, a
+//! did-you-mean, or what exists.
 
 use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
+use crate::model::slo::Slo;
 use crate::model::topology::Topology;
+
+/// The names of `topo`'s entry endpoints, in workload order.
+pub fn entry_names(topo: &Topology) -> Vec<&str> {
+    topo.workload
+        .entries
+        .iter()
+        .map(|&(e, _)| topo.endpoints[e as usize].name.as_str())
+        .collect()
+}
+
+/// Whether the endpoint `slo` is scoped to (if any) is one of `entries`
+/// (the entry endpoints of the topology it is judged on; `endpoints` are
+/// all of its endpoints, for a better message): otherwise what is wrong and
+/// a did-you-mean or the list of entry endpoints.
+pub fn entry_scope(
+    slo: &Slo,
+    entries: &[&str],
+    endpoints: &[&str],
+) -> Result<(), (String, String)> {
+    let Some(name) = slo.endpoint.as_deref() else {
+        return Ok(());
+    };
+    if entries.contains(&name) {
+        return Ok(());
+    }
+    let message = if endpoints.contains(&name) {
+        format!(
+            "`{name}` is not an entry endpoint: users do not call it, so no SLO bounds its requests (an SLO is on user requests, end to end, where they enter)"
+        )
+    } else {
+        format!("the topology has no entry endpoint `{name}`")
+    };
+    let help = match did_you_mean(name, entries.iter().copied()) {
+        Some(s) => format!(
+            "did you mean `{s}`? entry endpoints: {}",
+            list(entries.iter().copied())
+        ),
+        None => format!("entry endpoints: {}", list(entries.iter().copied())),
+    };
+    Err((message, help))
+}
+
+/// [`entry_scope`] of every SLO against `topo`: the first problem with the
+/// index of its SLO.
+pub fn entry_scopes(topo: &Topology, slos: &[Slo]) -> Result<(), (usize, String, String)> {
+    let entries = entry_names(topo);
+    let endpoints: Vec<&str> = topo.endpoints.iter().map(|e| e.name.as_str()).collect();
+    for (i, s) in slos.iter().enumerate() {
+        entry_scope(s, &entries, &endpoints).map_err(|(m, h)| (i, m, h))?;
+    }
+    Ok(())
+}
 
 /// The index of the service `name` of `topo`, or an error at `key`.
 pub(crate) fn service(

@@ -21,7 +21,7 @@ use super::topology::{ServiceId, Topology};
 use crate::units::Nanos;
 
 /// The quantiles kept per replication, the ones every table reports.
-pub const KEPT_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
+pub const KEPT_QUANTILES: [f64; 5] = [0.5, 0.9, 0.95, 0.99, 0.999];
 
 /// A latency distribution reduced to exact count, sum, min and max and the
 /// reported quantiles (read from the histogram before it was dropped).

@@ -71,7 +71,8 @@ pub struct StepAt {
     pub verdict: Verdict,
     /// Whether the run saturated.
     pub saturated: bool,
-    /// Each SLO's figure over all requests, in `slos` order (null when
+    /// Each SLO's figure over the requests it bounds (all of them, or those
+    /// of the entry endpoint it names), in `slos` order (null when
     /// saturated).
     pub figures_ms: Vec<Option<Estimate>>,
     /// Each entry endpoint, in the workload's order.
@@ -169,7 +170,10 @@ pub fn migration_csv(m: &Migration) -> io::Result<Vec<u8>> {
     .map(|s| s.to_string())
     .collect();
     for s in &m.slos {
-        header.push(format!("all_{}_ms", s.statistic.name()));
+        // `all_p99_ms` over all requests, `gateway.balance_p99_ms` on one
+        // entry endpoint.
+        let scope = if s.endpoint.is_some() { "" } else { "all_" };
+        header.push(format!("{scope}{}_ms", s.column()));
     }
     w.write_record(&header)?;
     for step in &m.steps {
@@ -342,8 +346,16 @@ pub fn document(m: &Migration) -> Document {
         format!("the objectives are {}", slos.join(" and "))
     };
     let mut question = vec![Block::Text(format!(
-        "What does each step of moving `{}` from `{}` to `{}` cost, and does every step keep the latency objectives? Steps are formed {}; {slo_text} (on all user requests together).",
-        m.topology, m.from, m.to, m.order
+        "What does each step of moving `{}` from `{}` to `{}` cost, and does every step keep the latency objectives? Steps are formed {}; {slo_text} ({}).",
+        m.topology,
+        m.from,
+        m.to,
+        m.order,
+        if super::slo::any_scoped(&m.slos) {
+            "each on all user requests together, or on the entry endpoint it names"
+        } else {
+            "on all user requests together"
+        }
     ))];
     if let Some(n) = &m.note {
         question.push(Block::Text(n.clone()));

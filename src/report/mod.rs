@@ -154,7 +154,7 @@ fn timeseries_csv(runs: &[Replication]) -> io::Result<Vec<u8>> {
 }
 
 /// Columns of `latency.csv`.
-pub const LATENCY_CSV_COLUMNS: [&str; 12] = [
+pub const LATENCY_CSV_COLUMNS: [&str; 13] = [
     "scope",
     "name",
     "replication",
@@ -163,6 +163,7 @@ pub const LATENCY_CSV_COLUMNS: [&str; 12] = [
     "mean_ms",
     "p50_ms",
     "p90_ms",
+    "p95_ms",
     "p99_ms",
     "p999_ms",
     "max_ms",
@@ -214,7 +215,7 @@ fn latency_csv(topo: &Topology, runs: &[Replication], summary: &Summary) -> io::
                 .as_ref()
         };
         if let Some(l) = l {
-            let cells = [l.mean, l.p50, l.p90, l.p99, l.p999, l.max];
+            let cells = [l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max];
             for (label, pick) in [("mean", false), ("ci95", true)] {
                 if pick && runs.len() < 2 {
                     continue;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::stats::Estimate;
-use super::summary::{LatencySummary, Summary};
+use super::summary::{LatencySummary, RequestSummary, Summary};
 pub use crate::model::slo::{Slo, Statistic};
 
 impl Statistic {
@@ -16,6 +16,7 @@ impl Statistic {
             Statistic::Mean => l.mean,
             Statistic::P50 => l.p50,
             Statistic::P90 => l.p90,
+            Statistic::P95 => l.p95,
             Statistic::P99 => l.p99,
             Statistic::P999 => l.p999,
         }
@@ -50,17 +51,53 @@ impl Slo {
         }
     }
 
-    /// The verdict on a run: a saturated run (or one with failed requests
-    /// beyond 1%, whose latency hides timeouts) misses every SLO.
+    /// The requests it bounds in a run: all of them, or its entry
+    /// endpoint's (None if the run has no such entry endpoint).
+    pub fn scope<'a>(&self, s: &'a Summary) -> Option<&'a RequestSummary> {
+        match &self.endpoint {
+            None => Some(&s.requests),
+            Some(name) => s.endpoints.iter().find(|e| &e.name == name),
+        }
+    }
+
+    /// Its figure in a run, in ms (None when saturated or unmeasured).
+    pub fn figure(&self, s: &Summary) -> Option<Estimate> {
+        let l = self.scope(s)?.latency_ms.as_ref()?;
+        Some(self.statistic.of(l))
+    }
+
+    /// The verdict on a run: a saturated run (or one whose bounded requests
+    /// failed beyond 1%, whose latency hides timeouts) misses every SLO.
     pub fn verdict(&self, s: &Summary) -> Verdict {
-        if s.saturated.is_some() || s.requests.failed_ratio.mean > 0.01 {
+        let Some(r) = self.scope(s) else {
+            return Verdict::Missed;
+        };
+        if s.saturated.is_some() || r.failed_ratio.mean > 0.01 {
             return Verdict::Missed;
         }
-        match &s.requests.latency_ms {
+        match &r.latency_ms {
             Some(l) => self.judge(self.statistic.of(l)),
             None => Verdict::Missed,
         }
     }
+}
+
+/// The objective that binds among `slos` given each one's figure (in the
+/// same order): the one with the least headroom, its figure's mean the
+/// largest share of its limit (None when no figure is known).
+pub fn binding(slos: &[Slo], figures: &[Option<Estimate>]) -> Option<usize> {
+    slos.iter()
+        .zip(figures)
+        .enumerate()
+        .filter_map(|(i, (s, f))| f.map(|e| (i, e.mean / s.limit_ms)))
+        .filter(|(_, r)| r.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
+}
+
+/// Whether any of `slos` names an entry endpoint.
+pub fn any_scoped(slos: &[Slo]) -> bool {
+    slos.iter().any(|s| s.endpoint.is_some())
 }
 
 /// The verdict on a run against every SLO: met only if each is met, missed
@@ -93,5 +130,44 @@ mod tests {
         assert_eq!(s.judge(est(11.0, Some(0.5))), Verdict::Missed);
         assert_eq!(s.judge(est(10.5, Some(1.0))), Verdict::Unsure);
         assert_eq!(s.judge(est(1.0, None)), Verdict::Unsure);
+    }
+
+    #[test]
+    fn results_without_a_p95_still_read_and_judge_it_unsure() {
+        let e = r#"{"mean":1.0,"ci95":0.1}"#;
+        let old = format!(r#"{{"mean":{e},"p50":{e},"p90":{e},"p99":{e},"p999":{e},"max":{e}}}"#);
+        let l: LatencySummary = serde_json::from_str(&old).unwrap();
+        assert!(l.p95.mean.is_nan());
+        let p95 = Slo::parse("p95=5ms").unwrap();
+        assert_eq!(p95.judge(Statistic::P95.of(&l)), Verdict::Unsure);
+        // Written again (its mean null) and read back.
+        let text = serde_json::to_string(&l).unwrap();
+        assert!(
+            text.contains(r#""p95":{"mean":null,"ci95":null}"#),
+            "{text}"
+        );
+        let again: LatencySummary = serde_json::from_str(&text).unwrap();
+        assert!(again.p95.mean.is_nan());
+        assert_eq!(again.p99, l.p99);
+    }
+
+    #[test]
+    fn the_binding_objective_has_the_least_headroom() {
+        let slos = [
+            Slo::parse("p99=100ms").unwrap(),
+            Slo::parse("a.b:p99=10ms").unwrap(),
+            Slo::parse("a.c:mean=5ms").unwrap(),
+        ];
+        // 60% of its limit, 90%, 80%: the second binds.
+        let f = [
+            Some(est(60.0, None)),
+            Some(est(9.0, None)),
+            Some(est(4.0, None)),
+        ];
+        assert_eq!(binding(&slos, &f), Some(1));
+        // Unknown figures do not bind; ties go to the first listed.
+        let f = [Some(est(50.0, None)), None, Some(est(2.5, None))];
+        assert_eq!(binding(&slos, &f), Some(0));
+        assert_eq!(binding(&slos, &[None, None, None]), None);
     }
 }

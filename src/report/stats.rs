@@ -47,6 +47,14 @@ impl Estimate {
         Estimate { mean, ci95 }
     }
 
+    /// A figure that was not measured (NaN, no interval): judged undecided.
+    pub fn unknown() -> Estimate {
+        Estimate {
+            mean: f64::NAN,
+            ci95: None,
+        }
+    }
+
     /// Applies `f` to the mean and the half-width (a change of unit).
     pub fn scaled(self, factor: f64) -> Estimate {
         Estimate {

@@ -166,7 +166,7 @@ pub const LEAD_COLUMNS: [&str; 4] = ["point", "design", "rate_rps", "replication
 pub const SAME_COLUMNS: [&str; 2] = ["same_as", "not_applying"];
 
 /// Metric columns of `results.csv`, in order.
-pub const METRIC_COLUMNS: [&str; 33] = [
+pub const METRIC_COLUMNS: [&str; 34] = [
     "saturated",
     "requests",
     "failed_ratio",
@@ -175,6 +175,7 @@ pub const METRIC_COLUMNS: [&str; 33] = [
     "latency_mean_ms",
     "latency_p50_ms",
     "latency_p90_ms",
+    "latency_p95_ms",
     "latency_p99_ms",
     "latency_p999_ms",
     "latency_max_ms",
@@ -289,6 +290,7 @@ fn metric_cells(
         lat_cell(|l| &l.mean),
         lat_cell(|l| &l.p50),
         lat_cell(|l| &l.p90),
+        lat_cell(|l| &l.p95),
         lat_cell(|l| &l.p99),
         lat_cell(|l| &l.p999),
         lat_cell(|l| &l.max),

@@ -22,6 +22,10 @@ pub struct LatencySummary {
     pub p50: Estimate,
     /// 90th percentile.
     pub p90: Estimate,
+    /// 95th percentile (unknown, its mean `null`, in results written before
+    /// ztsim reported it).
+    #[serde(default = "Estimate::unknown", deserialize_with = "maybe_unknown")]
+    pub p95: Estimate,
     /// 99th percentile.
     pub p99: Estimate,
     /// 99.9th percentile.
@@ -30,9 +34,29 @@ pub struct LatencySummary {
     pub max: Estimate,
 }
 
+/// An estimate whose mean may be `null`: one that was not measured, as
+/// [`Estimate::unknown`] writes it.
+fn maybe_unknown<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Estimate, D::Error> {
+    #[derive(Deserialize)]
+    struct Raw {
+        mean: Option<f64>,
+        ci95: Option<f64>,
+    }
+    let r = Raw::deserialize(d)?;
+    Ok(Estimate {
+        mean: r.mean.unwrap_or(f64::NAN),
+        ci95: r.ci95,
+    })
+}
+
 /// Quantiles reported everywhere, with their names.
-pub const QUANTILES: [(&str, f64); 4] =
-    [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)];
+pub const QUANTILES: [(&str, f64); 5] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p999", 0.999),
+];
 
 impl LatencySummary {
     /// Over replications; None if any replication observed nothing.
@@ -45,6 +69,7 @@ impl LatencySummary {
             mean: per(&|h| h.mean())?,
             p50: per(&|h| h.quantile(0.5))?,
             p90: per(&|h| h.quantile(0.9))?,
+            p95: per(&|h| h.quantile(0.95))?,
             p99: per(&|h| h.quantile(0.99))?,
             p999: per(&|h| h.quantile(0.999))?,
             max: per(&|h| h.max().map(|m| m as f64))?,

@@ -46,6 +46,7 @@ pub const RATES: [f64; 8] = [100.0, 150.0, 200.0, 300.0, 500.0, 700.0, 900.0, 10
 /// The default study's objectives: the seed article's system answers a page
 /// view in well under 50 ms at p99 before Zero Trust.
 const SLO: Slo = Slo {
+    endpoint: None,
     statistic: Statistic::P99,
     limit_ms: 50.0,
 };

@@ -7,7 +7,8 @@ use super::params::{Target, display, set_path, target};
 use super::spec::{Input, StudyFile, StudySpec};
 use crate::config::diag::{Diagnostic, KeyPath, Source};
 use crate::config::topology::{MAX_SIMULATED_NS, MIN_RATE};
-use crate::config::{parse_design, parse_topology};
+use crate::config::{entry_names, entry_scope, parse_design, parse_topology};
+use crate::model::slo::Slo;
 use crate::model::topology::{Arrivals, Topology};
 
 /// Why `rates` cannot apply to `topo`'s workload, if they cannot.
@@ -97,6 +98,7 @@ pub(super) fn check_against_topology(
     {
         errors.push(src.error(&KeyPath::root().key("rates"), why));
     }
+    check_slo_scopes(src, raw, &topo, errors);
     let mut valid_designs = Vec::new();
     for d in designs {
         match parse_design(&d.name, &d.text, Some(&topo)) {
@@ -145,6 +147,22 @@ pub(super) fn check_against_topology(
             }
             // Reported by `check_keys`.
             Err(_) => {}
+        }
+    }
+}
+
+/// Each `slo` scoped to an endpoint names an entry endpoint of the topology
+/// (an SLO that does not parse is reported by `read_study`).
+fn check_slo_scopes(src: &Source, raw: &StudyFile, topo: &Topology, errors: &mut Vec<Diagnostic>) {
+    let entries = entry_names(topo);
+    let endpoints: Vec<&str> = topo.endpoints.iter().map(|e| e.name.as_str()).collect();
+    for (i, text) in raw.slo.iter().enumerate() {
+        if let Ok(slo) = Slo::parse(text)
+            && let Err((message, help)) = entry_scope(&slo, &entries, &endpoints)
+        {
+            let mut d = src.error(&KeyPath::root().key("slo").index(i), message);
+            d.help = Some(help);
+            errors.push(d);
         }
     }
 }

@@ -60,9 +60,9 @@ pub(crate) struct StudyFile {
     pub(super) duration: Option<Dur>,
     /// Warm-up of every point. Default: the topology's.
     pub(super) warmup: Option<Dur>,
-    /// Service-level objectives on end-to-end latency, e.g. ["p99=50ms"]: the design-review report's capacity table says, per design, the highest load that meets them all (a point meets an SLO only when its whole 95% interval does).
+    /// Service-level objectives on end-to-end latency, e.g. ["p99=50ms"], or on one entry endpoint's requests, e.g. ["gateway.balance:p99=20ms"]: the design-review report's capacity table says, per design, the highest load that meets them all (a point meets an SLO only when its whole 95% interval does).
     #[serde(default)]
-    #[schemars(extend("items" = { "type": "string", "pattern": "^\\s*([Mm][Ee][Aa][Nn]|[Pp](50|90|99|999|99\\.9))\\s*(<=|=)\\s*[0-9]" }))]
+    #[schemars(extend("items" = { "type": "string", "pattern": "^\\s*([^\\s:=<]+\\s*:\\s*)?([Mm][Ee][Aa][Nn]|[Pp](50|90|95|99|999|99\\.9))\\s*(<=|=)\\s*[0-9]" }))]
     pub(super) slo: Vec<String>,
     /// Any other parameter by path into the topology (network, zones, services, workload) or the design (transport, connections, resumption, identity, proxy, authn, authz), each a list of values to sweep, e.g. "resumption.ticket_ttl" = ["1m", "5m"]. The grid is their product with designs and rates.
     #[serde(default)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::slo::Slo;
+use super::slo::{Slo, any_scoped};
 use super::stats::Estimate;
 use super::{csv_text, safe_name, write_atomic};
 
@@ -246,11 +246,7 @@ pub fn render_capacity(r: &CapacityReport) -> String {
         "confidence: 95% per point; a rate is `met` only when every SLO's interval is within its limit\n"
     );
     let mut header = vec!["design".to_string(), "met rps".into(), "not met rps".into()];
-    header.extend(
-        r.slos
-            .iter()
-            .map(|s| format!("{} at met (ms)", s.statistic.name())),
-    );
+    header.extend(r.slos.iter().map(|s| format!("{} at met (ms)", s.label())));
     header.extend([
         "saturates at rps".into(),
         "bottleneck".into(),
@@ -277,6 +273,7 @@ pub fn render_capacity(r: &CapacityReport) -> String {
     right.extend(r.slos.iter().map(|_| true));
     right.extend([true, false, true]);
     out.push_str(&pad_table(&rows, &right));
+    binding_lines(&mut out, r.designs.iter().map(|c| (&c.design, &c.binding)));
     for c in &r.designs {
         if !c.unsure.is_empty() {
             let _ = writeln!(
@@ -313,8 +310,27 @@ pub fn render_capacity(r: &CapacityReport) -> String {
     out
 }
 
+/// Under the table, `  plaintext: gateway.pay p99 <= 20 ms` for each
+/// design with a binding objective (only when an SLO names an endpoint).
+fn binding_lines<'a>(
+    out: &mut String,
+    designs: impl Iterator<Item = (&'a String, &'a Option<Slo>)>,
+) {
+    let lines: Vec<String> = designs
+        .filter_map(|(d, b)| b.as_ref().map(|b| format!("  {d}: {b}")))
+        .collect();
+    if !lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nthe objective that binds (least headroom where the SLOs stop being met):\n{}",
+            lines.join("\n")
+        );
+    }
+}
+
 /// Columns of `capacity.csv`, before two per SLO (`<stat>_ms`,
-/// `<stat>_ci95_ms`, the figure at the met rate).
+/// `<stat>_ci95_ms`, the figure at the met rate; `<endpoint>_<stat>_ms` for
+/// an SLO on one endpoint) and, when an SLO names an endpoint, `binding`.
 pub const CAPACITY_CSV_COLUMNS: [&str; 10] = [
     "design",
     "met_rps",
@@ -337,8 +353,12 @@ pub fn capacity_csv(r: &CapacityReport) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = CAPACITY_CSV_COLUMNS.iter().map(|s| s.to_string()).collect();
     for s in &r.slos {
-        header.push(format!("{}_ms", s.statistic.name()));
-        header.push(format!("{}_ci95_ms", s.statistic.name()));
+        header.push(format!("{}_ms", s.column()));
+        header.push(format!("{}_ci95_ms", s.column()));
+    }
+    let scoped = any_scoped(&r.slos);
+    if scoped {
+        header.push("binding".into());
     }
     w.write_record(&header)?;
     for c in &r.designs {
@@ -364,6 +384,11 @@ pub fn capacity_csv(r: &CapacityReport) -> io::Result<Vec<u8>> {
             let f = c.at_met.as_ref().and_then(|p: &Point| p.figures_ms[i]);
             rec.push(num(f.map(|e| e.mean)));
             rec.push(num(f.and_then(|e| e.ci95)));
+        }
+        if scoped {
+            rec.push(csv_text(
+                &c.binding.as_ref().map_or(String::new(), |b| b.to_string()),
+            ));
         }
         w.write_record(&rec)?;
     }
@@ -458,7 +483,7 @@ fn sizing_design(out: &mut String, r: &SizingReport, d: &Sizing) {
             r.slos
                 .iter()
                 .zip(&p.figures_ms)
-                .map(|(s, f)| format!("{} {} ms", s.statistic.name(), figure(f)))
+                .map(|(s, f)| format!("{} {} ms", s.label(), figure(f)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -486,6 +511,9 @@ fn sizing_design(out: &mut String, r: &SizingReport, d: &Sizing) {
         "  {} vCPU before -> {} vCPU after{fixed}{cost}",
         d.vcpu_before, d.vcpu_after
     );
+    if let Some(b) = &d.binding {
+        let _ = writeln!(out, "  the objective that binds (least headroom): {b}");
+    }
     if let Some(n) = &d.note {
         let _ = writeln!(out, "  {n}");
     }
@@ -564,15 +592,22 @@ pub const SIZING_CSV_COLUMNS: [&str; 12] = [
 ];
 
 /// `sizing.csv`: one row per design and service, then a `total` row per
-/// design.
+/// design; when an SLO names an endpoint, a last column `binding`.
 pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(SIZING_CSV_COLUMNS)?;
+    let scoped = any_scoped(&r.slos);
+    let mut header: Vec<&str> = SIZING_CSV_COLUMNS.to_vec();
+    if scoped {
+        header.push("binding");
+    }
+    w.write_record(&header)?;
     for d in &r.designs {
         let met = d.met.to_string();
         let rate = r.target_rps.to_string();
+        let binding =
+            scoped.then(|| csv_text(&d.binding.as_ref().map_or(String::new(), |b| b.to_string())));
         for s in &d.services {
-            w.write_record([
+            let mut rec = vec![
                 csv_text(&d.design),
                 csv_text(&s.service),
                 s.replicas_before.to_string(),
@@ -585,9 +620,11 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
                 num(r.monthly(s.vcpu_added as f64)),
                 met.clone(),
                 rate.clone(),
-            ])?;
+            ];
+            rec.extend(binding.clone());
+            w.write_record(&rec)?;
         }
-        w.write_record([
+        let mut rec = vec![
             csv_text(&d.design),
             "total".into(),
             String::new(),
@@ -600,7 +637,9 @@ pub fn sizing_csv(r: &SizingReport) -> io::Result<Vec<u8>> {
             num(r.monthly(d.vcpu_added() as f64)),
             met,
             rate,
-        ])?;
+        ];
+        rec.extend(binding);
+        w.write_record(&rec)?;
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }

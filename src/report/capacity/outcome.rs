@@ -58,6 +58,12 @@ pub struct RateCapacity {
     pub bottleneck: Option<String>,
     /// The point at `met_rps`, with its SLO figures.
     pub at_met: Option<Point>,
+    /// The objective that decides the capacity, when an SLO names an entry
+    /// endpoint: the one with the least headroom (its figure the largest
+    /// share of its limit) at the lowest rate not met, or at `met_rps` when
+    /// that rate saturated. Absent when every SLO is on all requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Slo>,
     /// Rates the intervals could not decide even at the replication cap
     /// (counted as not met).
     pub unsure: Vec<f64>,
@@ -160,6 +166,10 @@ pub struct Sizing {
     pub fixed_vcpu: u64,
     /// The final evaluation, with its SLO figures.
     pub at_size: Option<Point>,
+    /// The objective with the least headroom at the size found, when an SLO
+    /// names an entry endpoint (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Slo>,
     /// Replications simulated in all.
     pub runs: usize,
     /// Why the SLOs could not be met by sizing, if they were not.

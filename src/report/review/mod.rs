@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::figures::Chart;
-use super::slo::{Verdict, verdict_all};
+use super::slo::{Verdict, any_scoped, binding, verdict_all};
 use super::study::{PointResult, StudyResults, same_system_notes, sameness};
 use crate::model::cost::SPAN_NAMES;
 use crate::model::slo::Slo;
@@ -425,11 +425,14 @@ fn capacity(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
             format!(
                 "{} at the last load met",
                 slos.iter()
-                    .map(|s| s.statistic.name())
+                    .map(|s| s.label())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
         );
+        if any_scoped(slos) {
+            header.insert(4, "objective that binds".into());
+        }
     }
     let mut rows = Vec::new();
     for line in lines(results) {
@@ -455,22 +458,8 @@ fn capacity(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
             let first_not = line
                 .iter()
                 .find(|p| verdict_all(slos, &p.summary) != Verdict::Met);
-            let figures = met
-                .and_then(|r| line.iter().find(|p| p.at.rate_rps == Some(r)))
-                .and_then(|p| p.summary.requests.latency_ms.as_ref())
-                .map(|l| {
-                    slos.iter()
-                        .map(|s| {
-                            let e = s.statistic.of(l);
-                            match e.ci95 {
-                                Some(c) => format!("{} ± {c:.2}", ms(e.mean)),
-                                None => ms(e.mean),
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default();
+            let at_met = met.and_then(|r| line.iter().find(|p| p.at.rate_rps == Some(r)));
+            let figures = at_met.map_or(String::new(), |p| figures_text(slos, p));
             row.insert(
                 1,
                 met.map_or("none of the loads".into(), |r| format!("{r} rps")),
@@ -486,11 +475,48 @@ fn capacity(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
                 }),
             );
             row.insert(3, figures);
+            if any_scoped(slos) {
+                row.insert(4, binding_text(slos, first_not.copied(), at_met.copied()));
+            }
         }
         rows.push(row);
     }
     blocks.push(Block::Table(Table { header, rows }));
     blocks
+}
+
+/// Each SLO's figure at a point, `12.3 ± 0.45; 4.56` (empty if saturated).
+fn figures_text(slos: &[Slo], p: &PointResult) -> String {
+    if p.summary.requests.latency_ms.is_none() {
+        return String::new();
+    }
+    slos.iter()
+        .map(|s| match s.figure(&p.summary) {
+            Some(e) => match e.ci95 {
+                Some(c) => format!("{} ± {c:.2}", ms(e.mean)),
+                None => ms(e.mean),
+            },
+            None => "-".into(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The objective with the least headroom at the first load not met (or,
+/// if that load saturated or every load was met, at the last load met).
+fn binding_text(
+    slos: &[Slo],
+    first_not: Option<&PointResult>,
+    met: Option<&PointResult>,
+) -> String {
+    let at = |p: Option<&PointResult>| {
+        let p = p?;
+        let figures: Vec<_> = slos.iter().map(|s| s.figure(&p.summary)).collect();
+        binding(slos, &figures)
+    };
+    at(first_not)
+        .or_else(|| at(met))
+        .map_or("-".into(), |i| slos[i].to_string())
 }
 
 fn attribution(results: &StudyResults) -> Vec<Block> {

@@ -15,7 +15,7 @@ use crate::model::metrics::StationOwner;
 use crate::model::topology::Arrivals;
 use crate::model::{Design, Replication, Replications, Topology};
 use crate::report::capacity::Point;
-use crate::report::slo::{Slo, Verdict, verdict_all};
+use crate::report::slo::{Slo, Verdict, any_scoped, binding, verdict_all};
 use crate::report::{Summary, summarize};
 
 /// How a search evaluates points and when it stops.
@@ -180,16 +180,7 @@ fn evaluation(
     let busiest = loads
         .iter()
         .max_by(|a, b| a.utilisation.total_cmp(&b.utilisation));
-    let figures_ms = slos
-        .iter()
-        .map(|s| {
-            summary
-                .requests
-                .latency_ms
-                .as_ref()
-                .map(|l| s.statistic.of(l))
-        })
-        .collect();
+    let figures_ms = slos.iter().map(|s| s.figure(&summary)).collect();
     Evaluation {
         point: Point {
             rate_rps: topo.workload.arrivals.rate().unwrap_or(0.0),
@@ -227,6 +218,15 @@ pub(super) fn round_sig(x: f64, digits: i32) -> f64 {
 /// an SLO missed there is missed at any rate.
 pub(super) const LIGHT_LOAD: f64 = 0.2;
 
+/// The objective that binds at a point (see [`binding`]), recorded only
+/// when some SLO names an endpoint: which endpoint's objective decides.
+pub(super) fn binding_at(slos: &[Slo], p: Option<&Point>) -> Option<Slo> {
+    if !any_scoped(slos) {
+        return None;
+    }
+    binding(slos, &p?.figures_ms).map(|i| slos[i].clone())
+}
+
 /// `p99 101 ms (±2.6)` for each SLO's figure at a point.
 pub(super) fn figures_text(slos: &[Slo], p: &Point) -> String {
     slos.iter()
@@ -234,11 +234,11 @@ pub(super) fn figures_text(slos: &[Slo], p: &Point) -> String {
         .map(|(s, f)| match f {
             Some(e) => format!(
                 "{} {:.1} ms{}",
-                s.statistic.name(),
+                s.label(),
                 e.mean,
                 e.ci95.map_or(String::new(), |c| format!(" ±{c:.1}"))
             ),
-            None => format!("{} unmeasured", s.statistic.name()),
+            None => format!("{} unmeasured", s.label()),
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -2,7 +2,9 @@
 //! `[met, not met]`: found from the busiest cores' measured utilisation,
 //! then geometric steps, and bisected to a resolution.
 
-use super::point::{Evaluation, LIGHT_LOAD, Search, at_rate, evaluate, figures_text, round_sig};
+use super::point::{
+    Evaluation, LIGHT_LOAD, Search, at_rate, binding_at, evaluate, figures_text, round_sig,
+};
 use crate::model::{Design, Topology, guard};
 use crate::report::capacity::{Point, RateCapacity};
 use crate::report::slo::{Slo, Verdict};
@@ -193,6 +195,10 @@ fn conclude(design: &Design, slos: &[Slo], f: Findings, note: Option<String>) ->
         .min_by(f64::total_cmp);
     let at_met =
         f.lo.and_then(|l| points.iter().find(|p| p.rate_rps == l).cloned());
+    // What decides the capacity: the objective closest to (or beyond) its
+    // limit where the rate is not met, else where it last was.
+    let at_limit = f.hi.and_then(|h| points.iter().find(|p| p.rate_rps == h));
+    let binding = binding_at(slos, at_limit).or_else(|| binding_at(slos, at_met.as_ref()));
     let bottleneck = match &f.saturation {
         Some((_, b)) if b.is_some() => b.clone(),
         _ => f.estimate.as_ref().and_then(|e| e.2.clone()),
@@ -207,6 +213,7 @@ fn conclude(design: &Design, slos: &[Slo], f: Findings, note: Option<String>) ->
         saturation_estimate_rps: f.estimate.map(|e| e.1),
         bottleneck,
         at_met,
+        binding,
         unsure,
         runs: f.runs,
         note,

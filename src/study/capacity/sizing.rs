@@ -4,7 +4,7 @@
 //! back what was grown while the SLOs still hold.
 
 use super::point::{
-    Evaluation, LIGHT_LOAD, Load, Search, at_rate, evaluate, figures_text, round_sig,
+    Evaluation, LIGHT_LOAD, Load, Search, at_rate, binding_at, evaluate, figures_text, round_sig,
 };
 use crate::model::design::{AuthzMode, ProxyMode};
 use crate::model::metrics::StationOwner;
@@ -353,6 +353,7 @@ pub fn size_for_rate(
         vcpu_before,
         vcpu_after,
         fixed_vcpu,
+        binding: binding_at(slos, Some(&last.point)),
         at_size: Some(last.point),
         runs: sizer.runs,
         note,
