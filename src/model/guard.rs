@@ -70,6 +70,7 @@ impl Size {
         let requests = counted
             + match &w.arrivals {
                 Arrivals::Poisson { rate } | Arrivals::Constant { rate } => rate * seconds,
+                Arrivals::Profile { profile, .. } => profile.integral(0, span),
                 Arrivals::Closed { users, think } => {
                     f64::from(*users) * seconds / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
                 }

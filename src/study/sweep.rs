@@ -207,6 +207,9 @@ pub fn point_requests(p: &Point) -> f64 {
         (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, Window::Duration(d)) => {
             rate * (w.warmup + d) as f64 * 1e-9
         }
+        (Arrivals::Profile { profile, .. }, Window::Duration(d)) => {
+            profile.integral(0, w.warmup.saturating_add(d))
+        }
         (_, Window::Requests(n)) => n as f64,
         (Arrivals::Replay { times, speed, .. }, Window::Duration(d)) => {
             crate::model::guard::replayed(times, *speed, w.warmup.saturating_add(d)) as f64

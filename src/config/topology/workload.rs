@@ -5,6 +5,7 @@
 use super::arrivals::parse_arrivals;
 use super::compiler::{Compiler, MIN_RATE};
 use super::file::{ArrivalsFile, TopologyFile, WorkloadFile};
+use super::profile::ProfileSpec;
 use crate::config::diag::KeyPath;
 use crate::model::dist::Dist;
 use crate::model::topology::{
@@ -118,6 +119,14 @@ impl Compiler<'_> {
             }),
             recording,
         };
+        if let Err(why) = workload.settle_profile() {
+            let key = if w.requests.is_some() {
+                "requests"
+            } else {
+                "profile"
+            };
+            self.error(&wp.key(key), why);
+        }
         if replay && workload.recording.is_some() {
             // The entry mix is the recording's; a duration or request count
             // given in the file narrows the window the recording spans.
@@ -150,6 +159,19 @@ impl Compiler<'_> {
                 1.0
             }
         };
+        if let Some(spec) = &w.profile {
+            let poisson = matches!(w.arrivals, ArrivalsFile::Poisson);
+            if poisson && matches!(spec, ProfileSpec::Shape(_)) && w.rate.is_some() {
+                rate(self);
+            }
+            let span = w.warmup.map_or(0, |d| d.0) + w.duration.map_or(0, |d| d.0);
+            match self.profile(w, spec, wp, span) {
+                // Its mean over the window is set once the window is known.
+                Some(profile) => return Arrivals::Profile { profile, rate: 0.0 },
+                None if poisson => return Arrivals::Poisson { rate: 1.0 },
+                None => {}
+            }
+        }
         match w.arrivals {
             ArrivalsFile::Poisson => Arrivals::Poisson { rate: rate(self) },
             ArrivalsFile::Constant => Arrivals::Constant { rate: rate(self) },
