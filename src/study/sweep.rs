@@ -184,7 +184,13 @@ fn run_point(index: usize, p: &Point) -> PointResult {
             .map(|r| summarize(&p.topology, &p.design_model, std::slice::from_ref(r)))
             .collect(),
         cdf: cdf(&runs.pooled),
-        series: series(&runs.runs),
+        series: series(
+            &runs.runs,
+            match &p.topology.workload.arrivals {
+                crate::model::topology::Arrivals::Profile { profile, .. } => Some(profile),
+                _ => None,
+            },
+        ),
     }
 }
 

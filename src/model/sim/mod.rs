@@ -274,7 +274,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
-                series_interval: deploy::series_interval(w),
+                series_interval: crate::model::metrics::series_interval(w),
                 ..RunMetrics::default()
             },
             probe,
