@@ -145,7 +145,20 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     if let Some(middle) = &middle {
         offered_panel(middle, ink, &pts, (&x, &y3, y_w), warmup, &at)?;
     }
-    handshake_panel(&bottom, ink, &pts, (&x, &y2, y_w), warmup, (&at, unit.1))?;
+    // Three panels leave the lower ones short: a shorter label fits.
+    let hs_label = if offered {
+        "Handshakes/s"
+    } else {
+        "Full TLS handshakes/s"
+    };
+    handshake_panel(
+        &bottom,
+        ink,
+        &pts,
+        (&x, &y2, y_w),
+        warmup,
+        (&at, unit.1, hs_label),
+    )?;
     draw_legend(&legend, ink, &legend_rows(cx, &pts, warmup, unit))
 }
 
@@ -163,7 +176,7 @@ fn offered_panel<DB: DrawingBackend>(
 ) -> Res<(), DB> {
     let mut chart = build(area, x, y, y_w, x_label_area(false))?;
     shade(&mut chart, y, warmup)?;
-    axes(area, ink, &mut chart, (x, y), "", "Offered rate (req/s)")?;
+    axes(area, ink, &mut chart, (x, y), "", "Offered (req/s)")?;
     // Every design is offered the same profile: draw the first.
     if let Some((_, p, s)) = pts.first() {
         let line: Vec<(f64, f64)> = s
@@ -243,7 +256,7 @@ fn handshake_panel<DB: DrawingBackend>(
     pts: &Series,
     (x, y2, y_w): (&Axis, &Axis, u32),
     warmup: f64,
-    (at, unit): (&At, &str),
+    (at, unit, label): (&At, &str, &str),
 ) -> Res<(), DB> {
     let mut chart2 = build(bottom, x, y2, y_w, x_label_area(true))?;
     shade(&mut chart2, y2, warmup)?;
@@ -253,7 +266,7 @@ fn handshake_panel<DB: DrawingBackend>(
         &mut chart2,
         (x, y2),
         &format!("Simulated time ({unit}), warm-up included"),
-        "Full TLS handshakes/s",
+        label,
     )?;
     for (d, p, s) in pts {
         let c = design_colour(*d);
@@ -290,6 +303,13 @@ fn legend_rows(cx: &Ctx, pts: &Series, warmup: f64, unit: (f64, &str)) -> Vec<Ro
     ));
     if warmup > 0.0 {
         rows.push(item(Swatch::Shade, "warm-up (not measured)"));
+    }
+    if pts
+        .iter()
+        .any(|(_, _, s)| s.iter().any(|s| s.offered_per_s.is_some()))
+    {
+        rows.push(item(line_swatch(MUTED, None), "offered rate (middle)"));
+        rows.push(Row::Note("Lower panel: full TLS handshakes/s.".into()));
     }
     rows.push(Row::Heading("Notes".into()));
     rows.push(Row::Note("Averaged over replications (p99".into()));
