@@ -126,8 +126,9 @@ fn interval_p99_is_the_p99_of_its_requests() {
             continue;
         }
         let p99 = b.latency.quantile(0.99).unwrap();
-        // 20 requests an interval: the nearest-rank p99 is the largest.
-        assert_eq!(b.requests, 20);
+        // About 20 requests an interval (one may finish across a boundary):
+        // with at most 100, the nearest-rank p99 is the largest.
+        assert!((19..=21).contains(&b.requests), "{}", b.requests);
         assert_eq!(p99, b.latency_max);
         let p50 = b.latency.quantile(0.5).unwrap();
         assert!(p50 <= p99 && p50 >= 1_000_000);

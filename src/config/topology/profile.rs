@@ -48,12 +48,12 @@ impl schemars::JsonSchema for ProfileSpec {
                     "minItems": 1,
                     "items": {
                         "type": "array",
-                        "prefixItems": [
+                        "items": [
                             generator.subschema_for::<Dur>(),
                             { "anyOf": [{ "type": "number", "minimum": 0 }, { "type": "string" }] }
                         ],
-                        "minItems": 2,
-                        "maxItems": 2
+                        "additionalItems": false,
+                        "minItems": 2
                     }
                 }
             ],
