@@ -4,7 +4,8 @@
 //! `file.rs` owns the serde form (every key of a topology file);
 //! `compiler.rs` the compiler's state, its per-value checks and the limits;
 //! `graph.rs` zones, network, services, endpoints, calls and the call graph's
-//! checks; `workload.rs` the workload; `profile.rs` its rate profile;
+//! checks; `workload.rs` the workload and its rate profile
+//! (`profile.rs` the profile's file form);
 //! `arrivals.rs` the recorded arrivals
 //! CSV of a replay; this file the entry point.
 
