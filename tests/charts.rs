@@ -61,7 +61,7 @@ fn point(index: usize, design: &str, rate: f64) -> PointResult {
         summary,
         replications,
         cdf: cdf(&runs.pooled),
-        series: series(&runs.runs),
+        series: series(&runs.runs, None),
     }
 }
 

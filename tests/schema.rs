@@ -46,6 +46,7 @@ fn designs() -> Vec<PathBuf> {
     v.extend(files("topologies/migration", |n| {
         n.ends_with(".design.toml")
     }));
+    v.extend(files("topologies/day", |n| n.ends_with(".design.toml")));
     v
 }
 

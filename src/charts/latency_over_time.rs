@@ -1,5 +1,7 @@
-//! Chart 6: at the focus load, mean latency and full TLS handshakes per
-//! second over simulated time, warm-up included and shaded.
+//! Chart 6: at the focus load, mean and p99 latency and full TLS handshakes
+//! per second over simulated time, warm-up included and shaded; with a rate
+//! profile, the offered rate in a third panel. Runs of hours are drawn in
+//! minutes or hours.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -14,6 +16,7 @@ use super::study::{Ctx, frame, runs};
 use super::text::{Ink, put, style};
 use crate::report::figures::Chart;
 use crate::report::study::{PointResult, SeriesPoint};
+use plotters::series::DashedLineSeries;
 
 /// The width of a point's intervals, seconds.
 fn interval(p: &PointResult) -> f64 {
@@ -56,6 +59,18 @@ fn series<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a PointResult, Vec<&'a SeriesPoint>
 
 type Series<'a> = [(usize, &'a PointResult, Vec<&'a SeriesPoint>)];
 
+/// The time unit of the x axis: seconds, minutes past 2 hours, hours past
+/// 12 (its length in seconds and its name).
+fn time_unit(t_end: f64) -> (f64, &'static str) {
+    if t_end > 12.0 * 3600.0 {
+        (3600.0, "h")
+    } else if t_end > 7200.0 {
+        (60.0, "min")
+    } else {
+        (1.0, "s")
+    }
+}
+
 /// The warm-up, shaded across a panel.
 fn shade<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, y: &Axis, warmup: f64) -> Res<(), DB> {
     if warmup > 0.0 {
@@ -71,24 +86,36 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     let body = frame(root, ink, Chart::LatencyOverTime, &cx.focus_subtitle())?;
     let (w, h) = body.dim_in_pixel();
     let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
-    let (top, bottom) = left.split_vertically(h * 56 / 100);
 
     let pts = series(cx);
-    let t_end = pts
+    let offered = pts
+        .iter()
+        .any(|(_, _, s)| s.iter().any(|s| s.offered_per_s.is_some()));
+    let (top, rest) = left.split_vertically(h * if offered { 46 } else { 56 } / 100);
+    let (middle, bottom) = if offered {
+        let (m, b) = rest.split_vertically((h - h * 46 / 100) / 2);
+        (Some(m), b)
+    } else {
+        (None, rest)
+    };
+    let t_end_s = pts
         .iter()
         .filter_map(|(_, p, s)| s.last().map(|l| l.t_s + interval(p)))
         .fold(0.0, f64::max);
+    let unit = time_unit(t_end_s);
+    let t_end = t_end_s / unit.0;
     let warmup = pts
         .iter()
         .map(|(_, p, _)| p.summary.workload.warmup_s)
         .filter(|w| w.is_finite())
         .fold(0.0, f64::max)
-        .min(t_end);
+        .min(t_end_s)
+        / unit.0;
     let x = Axis::linear(0.0, if t_end > 0.0 { t_end } else { 1.0 }, false);
 
     let lat: Vec<f64> = pts
         .iter()
-        .flat_map(|(_, _, s)| s.iter().filter_map(|s| s.mean_ms))
+        .flat_map(|(_, _, s)| s.iter().flat_map(|s| [s.mean_ms, s.p99_ms]).flatten())
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     let y1 = Axis::values(&lat, true, 0.1);
@@ -100,10 +127,68 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     let y2 = Axis::linear(0.0, if max_hs > 0.0 { max_hs * 1.08 } else { 1.0 }, true);
 
     // Both panels share the left edge so their time axes line up.
-    let y_w = y_label_area(&y1, true).max(y_label_area(&y2, true));
-    latency_panel(&top, ink, &pts, (&x, &y1, y_w), warmup, lat.is_empty())?;
-    handshake_panel(&bottom, ink, &pts, (&x, &y2, y_w), warmup)?;
-    draw_legend(&legend, ink, &legend_rows(cx, &pts, warmup))
+    let max_rate = pts
+        .iter()
+        .flat_map(|(_, _, s)| s.iter().filter_map(|s| s.offered_per_s))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let y3 = Axis::linear(
+        0.0,
+        if max_rate > 0.0 { max_rate * 1.08 } else { 1.0 },
+        true,
+    );
+    let y_w = y_label_area(&y1, true)
+        .max(y_label_area(&y2, true))
+        .max(y_label_area(&y3, true));
+    let at = |s: &SeriesPoint, p: &PointResult| (s.t_s + interval(p) / 2.0) / unit.0;
+    latency_panel(&top, ink, &pts, (&x, &y1, y_w), warmup, lat.is_empty(), &at)?;
+    if let Some(middle) = &middle {
+        offered_panel(middle, ink, &pts, (&x, &y3, y_w), warmup, &at)?;
+    }
+    // Three panels leave the lower ones short: a shorter label fits.
+    let hs_label = if offered {
+        "Handshakes/s"
+    } else {
+        "Full TLS handshakes/s"
+    };
+    handshake_panel(
+        &bottom,
+        ink,
+        &pts,
+        (&x, &y2, y_w),
+        warmup,
+        (&at, unit.1, hs_label),
+    )?;
+    draw_legend(&legend, ink, &legend_rows(cx, &pts, warmup, unit))
+}
+
+/// Where a series point is drawn on the x axis.
+type At<'f> = dyn Fn(&SeriesPoint, &PointResult) -> f64 + 'f;
+
+/// The middle panel (with a rate profile): the offered rate per interval.
+fn offered_panel<DB: DrawingBackend>(
+    area: &Area<DB>,
+    ink: Ink,
+    pts: &Series,
+    (x, y, y_w): (&Axis, &Axis, u32),
+    warmup: f64,
+    at: &At,
+) -> Res<(), DB> {
+    let mut chart = build(area, x, y, y_w, x_label_area(false))?;
+    shade(&mut chart, y, warmup)?;
+    axes(area, ink, &mut chart, (x, y), "", "Offered (req/s)")?;
+    // Every design is offered the same profile: draw the first.
+    if let Some((_, p, s)) = pts.first() {
+        let line: Vec<(f64, f64)> = s
+            .iter()
+            .filter_map(|s| s.offered_per_s.map(|r| (at(s, p), r)))
+            .filter(|(_, r)| r.is_finite())
+            .collect();
+        chart
+            .plotting_area()
+            .draw(&PathElement::new(line, MUTED.stroke_width(2)))?;
+    }
+    Ok(())
 }
 
 /// The upper panel: mean latency per interval.
@@ -114,11 +199,12 @@ fn latency_panel<DB: DrawingBackend>(
     (x, y1, y_w): (&Axis, &Axis, u32),
     warmup: f64,
     no_latency: bool,
+    at: &At,
 ) -> Res<(), DB> {
     let y1_desc = if y1.is_log() {
-        "Mean latency (ms, log)"
+        "Latency (ms, log)"
     } else {
-        "Mean latency (ms)"
+        "Latency (ms)"
     };
     let mut chart = build(top, x, y1, y_w, x_label_area(false))?;
     shade(&mut chart, y1, warmup)?;
@@ -135,11 +221,17 @@ fn latency_panel<DB: DrawingBackend>(
     }
     for (d, p, s) in pts {
         let c = design_colour(*d);
-        let half = interval(p) / 2.0;
+        for run in runs(s, |s| {
+            s.p99_ms
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .map(|v| (at(s, p), y1.clamp(v)))
+        }) {
+            chart.draw_series(DashedLineSeries::new(run, 8, 5, c.stroke_width(2)))?;
+        }
         for run in runs(s, |s| {
             s.mean_ms
                 .filter(|v| v.is_finite() && *v > 0.0)
-                .map(|v| (s.t_s + half, y1.clamp(v)))
+                .map(|v| (at(s, p), y1.clamp(v)))
         }) {
             if run.len() == 1 {
                 chart
@@ -164,6 +256,7 @@ fn handshake_panel<DB: DrawingBackend>(
     pts: &Series,
     (x, y2, y_w): (&Axis, &Axis, u32),
     warmup: f64,
+    (at, unit, label): (&At, &str, &str),
 ) -> Res<(), DB> {
     let mut chart2 = build(bottom, x, y2, y_w, x_label_area(true))?;
     shade(&mut chart2, y2, warmup)?;
@@ -172,16 +265,15 @@ fn handshake_panel<DB: DrawingBackend>(
         ink,
         &mut chart2,
         (x, y2),
-        "Simulated time (s), warm-up included",
-        "Full TLS handshakes/s",
+        &format!("Simulated time ({unit}), warm-up included"),
+        label,
     )?;
     for (d, p, s) in pts {
         let c = design_colour(*d);
-        let half = interval(p) / 2.0;
         let line: Vec<(f64, f64)> = s
             .iter()
             .filter(|s| s.full_handshakes_per_s.is_finite())
-            .map(|s| (s.t_s + half, s.full_handshakes_per_s))
+            .map(|s| (at(s, p), s.full_handshakes_per_s))
             .collect();
         chart2
             .plotting_area()
@@ -190,7 +282,7 @@ fn handshake_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-fn legend_rows(cx: &Ctx, pts: &Series, warmup: f64) -> Vec<Row> {
+fn legend_rows(cx: &Ctx, pts: &Series, warmup: f64, unit: (f64, &str)) -> Vec<Row> {
     let mut rows = vec![Row::Heading("Designs".into())];
     for (d, p, _) in pts {
         let mut label = cx.designs[*d].clone();
@@ -199,15 +291,38 @@ fn legend_rows(cx: &Ctx, pts: &Series, warmup: f64) -> Vec<Row> {
         }
         rows.push(item(line_swatch(design_colour(*d), None), label));
     }
+    rows.push(Row::Heading("Key".into()));
+    rows.push(item(line_swatch(MUTED, None), "mean latency"));
+    rows.push(item(
+        Swatch::Line {
+            colour: MUTED,
+            dashed: true,
+            marker: None,
+        },
+        "p99 latency",
+    ));
     if warmup > 0.0 {
-        rows.push(Row::Heading("Key".into()));
         rows.push(item(Swatch::Shade, "warm-up (not measured)"));
     }
+    if pts
+        .iter()
+        .any(|(_, _, s)| s.iter().any(|s| s.offered_per_s.is_some()))
+    {
+        rows.push(item(line_swatch(MUTED, None), "offered rate (middle)"));
+        rows.push(Row::Note("Lower panel: full TLS handshakes/s.".into()));
+    }
     rows.push(Row::Heading("Notes".into()));
-    rows.push(Row::Note("Averaged over replications, one".into()));
+    rows.push(Row::Note("Averaged over replications (p99".into()));
+    rows.push(Row::Note("pooled), one point per".into()));
+    let every = pts.first().map_or(1.0, |(_, p, _)| interval(p));
+    let (every, name) = if every >= 60.0 && unit.0 > 1.0 {
+        (every / 60.0, "min")
+    } else {
+        (every, "s")
+    };
     rows.push(Row::Note(format!(
-        "point per {} s of simulated time.",
-        fmt_num(pts.first().map_or(1.0, |(_, p, _)| interval(p)))
+        "{} {name} of simulated time.",
+        fmt_num(every)
     )));
     rows
 }

@@ -101,6 +101,17 @@ pub fn open_loop_topology(
     command: &str,
 ) -> Result<Topology, Failure> {
     let mut topo = config::load_topology(path).map_err(Failure::BadInput)?;
+    if let Arrivals::Profile { .. } = topo.workload.arrivals {
+        return Err(Failure::BadInput(vec![
+            Diagnostic::new(
+                path.display().to_string(),
+                format!(
+                    "workload.profile: {command} searches steady rates, but this workload's rate varies over time (a profile): a capacity found against it would be a rate the profile never holds"
+                ),
+            )
+            .with_help("remove `profile` and set `rate` to the load to size for (e.g. the profile's peak), or run the profile with `ztsim run`"),
+        ]));
+    }
     if let Arrivals::Closed { .. } = topo.workload.arrivals {
         return Err(Failure::BadInput(vec![
             Diagnostic::new(
@@ -176,7 +187,15 @@ impl WindowArgs {
         if let Some(s) = self.seed {
             w.seed = s;
         }
-        Ok(())
+        // A profile's mean rate is over the window: recompute it.
+        w.settle_profile().map_err(|why| {
+            let flag = if self.requests.is_some() {
+                "--requests"
+            } else {
+                "--duration"
+            };
+            flag_error(flag, why)
+        })
     }
 }
 
@@ -184,10 +203,14 @@ impl Overrides {
     /// Applies the flags given to `topo`'s workload.
     pub fn apply(&self, topo: &mut Topology) -> Result<(), Failure> {
         let w = &mut topo.workload;
+        // The window first: a profile's --rate is its mean over the window.
+        self.window.apply(w)?;
         if let Some(r) = &self.rate {
             let rate = rate_flag("--rate", r)?;
             match &mut w.arrivals {
-                Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
+                Arrivals::Poisson { .. } | Arrivals::Constant { .. } | Arrivals::Profile { .. } => {
+                    w.arrivals.set_rate(rate);
+                }
                 Arrivals::Replay { .. } => {
                     return Err(flag_error(
                         "--rate",
@@ -202,7 +225,6 @@ impl Overrides {
                 }
             }
         }
-        self.window.apply(w)?;
         if let Some(n) = self.replications {
             w.replications = replications_flag("--replications", n)?;
         }

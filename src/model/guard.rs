@@ -21,7 +21,9 @@ const HISTOGRAM_BYTES: f64 = 140_000.0;
 /// figures and attribution, `model::replication`), generously.
 const FIGURES_BYTES: f64 = 512.0;
 /// Bytes of one interval of a replication's time series.
-const SERIES_BUCKET_BYTES: f64 = std::mem::size_of::<super::metrics::SeriesBucket>() as f64;
+/// Its latency buckets (up to 2 KB over eight octaves of latency) count in.
+const SERIES_BUCKET_BYTES: f64 =
+    std::mem::size_of::<super::metrics::SeriesBucket>() as f64 + 1024.0;
 /// Bytes of per-call state in flight (slab slot, costs, queue entries).
 const CALL_BYTES: f64 = 400.0;
 /// Bytes of one replica, waypoint or node proxy: its stations (cores, a
@@ -70,6 +72,7 @@ impl Size {
         let requests = counted
             + match &w.arrivals {
                 Arrivals::Poisson { rate } | Arrivals::Constant { rate } => rate * seconds,
+                Arrivals::Profile { profile, .. } => profile.integral(0, span),
                 Arrivals::Closed { users, think } => {
                     f64::from(*users) * seconds / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
                 }
@@ -131,13 +134,12 @@ impl Size {
     }
 }
 
-/// Intervals of a replication's time series (see `sim::deploy`): a second
-/// each, or a twentieth of shorter runs.
+/// Intervals of a replication's time series ([`super::metrics::series_interval`]).
 fn series_buckets(w: &super::topology::Workload) -> f64 {
     match w.window {
         Window::Duration(d) => {
             let span = w.warmup.saturating_add(d) as f64;
-            span / (span / 20.0).clamp(1e6, NANOS_PER_SEC as f64) + 1.0
+            span / super::metrics::series_interval(w) as f64 + 1.0
         }
         Window::Requests(_) => 21.0,
     }

@@ -7,6 +7,7 @@ pub mod dist;
 pub mod guard;
 pub mod metrics;
 mod probe;
+pub mod profile;
 pub mod record;
 pub mod replication;
 pub mod sim;

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::dist::Dist;
+use super::profile::RateProfile;
 use crate::units::{NANOS_PER_SEC, Nanos};
 
 /// Index into [`Topology::zones`].
@@ -268,6 +269,15 @@ pub enum Arrivals {
         /// Requests per second.
         rate: f64,
     },
+    /// Open loop, Poisson with a rate that varies over time (a
+    /// non-homogeneous Poisson process).
+    Profile {
+        /// The rate against time from the start of the run.
+        profile: RateProfile,
+        /// Its mean over the measured window (warm-up excluded), which
+        /// [`Arrivals::rate`] reports; kept by [`Workload::settle_profile`].
+        rate: f64,
+    },
     /// Open loop, evenly spaced.
     Constant {
         /// Requests per second.
@@ -370,10 +380,13 @@ pub struct Workload {
 
 impl Arrivals {
     /// Offered rate in requests per second, if open loop. A replay's is its
-    /// mean rate over its span (None if all its requests arrive at once).
+    /// mean rate over its span (None if all its requests arrive at once); a
+    /// profile's its mean over the measured window.
     pub fn rate(&self) -> Option<f64> {
         match self {
-            Arrivals::Poisson { rate } | Arrivals::Constant { rate } => Some(*rate),
+            Arrivals::Poisson { rate }
+            | Arrivals::Constant { rate }
+            | Arrivals::Profile { rate, .. } => Some(*rate),
             Arrivals::Closed { .. } => None,
             Arrivals::Replay { times, speed, .. } => {
                 let span = replay_time(times[times.len() - 1], *speed);
@@ -381,6 +394,21 @@ impl Arrivals {
                     .then(|| (times.len() - 1) as f64 * NANOS_PER_SEC as f64 / span as f64)
             }
         }
+    }
+
+    /// Sets the open-loop rate: a profile is scaled so that its mean over
+    /// the measured window is `rate`. Closed loops and replays have no rate
+    /// to set (false).
+    pub fn set_rate(&mut self, rate: f64) -> bool {
+        match self {
+            Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r } => *r = rate,
+            Arrivals::Profile { profile, rate: r } => {
+                *profile = profile.scaled(rate / *r);
+                *r = rate;
+            }
+            Arrivals::Closed { .. } | Arrivals::Replay { .. } => return false,
+        }
+        true
     }
 
     /// True for open-loop arrivals (their backlog can grow without bound).
@@ -403,6 +431,25 @@ pub fn replay_time(at: Nanos, speed: f64) -> Nanos {
 pub const REPLAY_SPEEDS: (f64, f64) = (1e-3, 1e6);
 
 impl Workload {
+    /// Recomputes a profile's mean rate over the measured window, after the
+    /// window or warm-up changed. Fails, saying why, when the window is a
+    /// request count (its span is unknown) or the profile is zero all
+    /// through it.
+    pub fn settle_profile(&mut self) -> Result<(), String> {
+        let Arrivals::Profile { profile, rate } = &mut self.arrivals else {
+            return Ok(());
+        };
+        let Window::Duration(d) = self.window else {
+            return Err("a rate profile needs a measured `duration` (e.g. \"24h\"), not a request count: its mean over the window is the run's rate".into());
+        };
+        let mean = profile.mean(self.warmup, self.warmup.saturating_add(d));
+        if !(mean.is_finite() && mean > 0.0) {
+            return Err("the rate profile is zero all through the measured window: no request would arrive; give it a rate above zero between warm-up and the end of the window".into());
+        }
+        *rate = mean;
+        Ok(())
+    }
+
     /// Switches the arrivals to the recording played at `speed`: the entry mix
     /// becomes the recording's endpoints (in order of first appearance,
     /// weighted by their share), and the window spans every recorded request

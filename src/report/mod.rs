@@ -107,13 +107,14 @@ pub fn write_run(
 }
 
 /// Columns of `timeseries.csv`.
-pub const TIMESERIES_CSV_COLUMNS: [&str; 9] = [
+pub const TIMESERIES_CSV_COLUMNS: [&str; 10] = [
     "replication",
     "t_start_s",
     "t_end_s",
     "requests_per_s",
     "failed",
     "mean_ms",
+    "p99_ms",
     "max_ms",
     "connections_opened",
     "full_handshakes",
@@ -132,6 +133,10 @@ fn timeseries_csv(runs: &[Replication]) -> io::Result<Vec<u8>> {
             } else {
                 format!("{:.6}", b.latency_sum as f64 / b.requests as f64 * 1e-6)
             };
+            let p99 = b
+                .latency
+                .quantile(0.99)
+                .map_or(String::new(), |v| format!("{:.6}", v as f64 * 1e-6));
             let max = if b.requests == 0 {
                 String::new()
             } else {
@@ -144,6 +149,7 @@ fn timeseries_csv(runs: &[Replication]) -> io::Result<Vec<u8>> {
                 format!("{:.3}", b.requests as f64 / width),
                 b.failed.to_string(),
                 mean,
+                p99,
                 max,
                 b.connections_opened.to_string(),
                 b.handshakes_full.to_string(),

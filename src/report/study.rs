@@ -10,7 +10,8 @@ use super::slo::Slo;
 
 use super::summary::Summary;
 use crate::model::Replication;
-use crate::model::metrics::LatencyHistogram;
+use crate::model::metrics::{IntervalLatency, LatencyHistogram};
+use crate::model::profile::RateProfile;
 
 /// Quantiles at which a point's latency CDF is kept (pooled over
 /// replications): dense enough to draw, small enough to store.
@@ -37,10 +38,18 @@ pub struct SeriesPoint {
     pub requests_per_s: f64,
     /// Their mean latency, ms (absent when none finished).
     pub mean_ms: Option<f64>,
+    /// Their 99th percentile, ms, over every replication's requests of the
+    /// interval (absent when none finished).
+    #[serde(default)]
+    pub p99_ms: Option<f64>,
     /// Their largest latency, ms.
     pub max_ms: Option<f64>,
     /// Full TLS handshakes per second in the interval.
     pub full_handshakes_per_s: f64,
+    /// The rate profile's mean over the interval, requests per second
+    /// (only with a profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_per_s: Option<f64>,
 }
 
 /// A grid point's coordinates.
@@ -126,12 +135,12 @@ pub fn cdf(pooled: &LatencyHistogram) -> Vec<CdfPoint> {
         .collect()
 }
 
-/// The time series of a point, averaged over its replications.
-pub fn series(runs: &[Replication]) -> Vec<SeriesPoint> {
+/// The time series of a point, averaged over its replications (its p99
+/// pooled), with the offered rate of `profile` if the workload has one.
+pub fn series(runs: &[Replication], profile: Option<&RateProfile>) -> Vec<SeriesPoint> {
     let n = runs.iter().map(|r| r.series.len()).max().unwrap_or(0);
-    let width = runs
-        .first()
-        .map_or(1.0, |r| r.series_interval as f64 * 1e-9);
+    let width_ns = runs.first().map_or(1_000_000_000, |r| r.series_interval);
+    let width = width_ns as f64 * 1e-9;
     (0..n)
         .map(|i| {
             let buckets: Vec<_> = runs.iter().filter_map(|r| r.series.get(i)).collect();
@@ -139,15 +148,22 @@ pub fn series(runs: &[Replication]) -> Vec<SeriesPoint> {
             let requests: u64 = buckets.iter().map(|b| b.requests).sum();
             let sum: u64 = buckets.iter().map(|b| b.latency_sum).sum();
             let max = buckets.iter().map(|b| b.latency_max).max().unwrap_or(0);
+            let mut pooled = IntervalLatency::default();
+            for b in &buckets {
+                pooled.merge(&b.latency);
+            }
+            let (t0, w_ns) = (i as u64 * width_ns, width_ns);
             SeriesPoint {
                 t_s: i as f64 * width,
                 requests_per_s: requests as f64 / reps / width,
                 mean_ms: (requests > 0).then(|| sum as f64 / requests as f64 * 1e-6),
+                p99_ms: pooled.quantile(0.99).map(|v| v as f64 * 1e-6),
                 max_ms: (requests > 0).then_some(max as f64 * 1e-6),
                 full_handshakes_per_s: buckets.iter().map(|b| b.handshakes_full).sum::<u64>()
                     as f64
                     / reps
                     / width,
+                offered_per_s: profile.map(|p| p.integral(t0, t0 + w_ns) / width),
             }
         })
         .collect()

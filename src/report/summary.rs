@@ -715,6 +715,7 @@ fn throughput(runs: &[Replication]) -> Throughput {
 fn workload(w: &Workload) -> WorkloadSummary {
     let (arrivals, users) = match &w.arrivals {
         Arrivals::Poisson { .. } => ("poisson", None),
+        Arrivals::Profile { .. } => ("profile", None),
         Arrivals::Constant { .. } => ("constant", None),
         Arrivals::Closed { users, .. } => ("closed", Some(*users)),
         Arrivals::Replay { .. } => ("replay", None),

@@ -184,7 +184,13 @@ fn run_point(index: usize, p: &Point) -> PointResult {
             .map(|r| summarize(&p.topology, &p.design_model, std::slice::from_ref(r)))
             .collect(),
         cdf: cdf(&runs.pooled),
-        series: series(&runs.runs),
+        series: series(
+            &runs.runs,
+            match &p.topology.workload.arrivals {
+                crate::model::topology::Arrivals::Profile { profile, .. } => Some(profile),
+                _ => None,
+            },
+        ),
     }
 }
 
@@ -206,6 +212,9 @@ pub fn point_requests(p: &Point) -> f64 {
     let per_rep = match (&w.arrivals, w.window) {
         (Arrivals::Poisson { rate } | Arrivals::Constant { rate }, Window::Duration(d)) => {
             rate * (w.warmup + d) as f64 * 1e-9
+        }
+        (Arrivals::Profile { profile, .. }, Window::Duration(d)) => {
+            profile.integral(0, w.warmup.saturating_add(d))
         }
         (_, Window::Requests(n)) => n as f64,
         (Arrivals::Replay { times, speed, .. }, Window::Duration(d)) => {

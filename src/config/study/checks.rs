@@ -20,7 +20,8 @@ fn rates_refused(topo: &Topology) -> Option<&'static str> {
         Arrivals::Closed { .. } => Some(
             "the topology's workload is a closed loop (users and think time); `rates` sweep open-loop arrival rates",
         ),
-        Arrivals::Poisson { .. } | Arrivals::Constant { .. } => None,
+        // A profile is scaled so that its mean over the window is the rate.
+        Arrivals::Poisson { .. } | Arrivals::Constant { .. } | Arrivals::Profile { .. } => None,
     }
 }
 

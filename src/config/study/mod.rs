@@ -24,7 +24,7 @@ use super::parse_topology;
 use crate::engine::rng::derive;
 use crate::model::Design;
 use crate::model::slo::Slo;
-use crate::model::topology::{Arrivals, MAX_REPLICATIONS, Topology, Window};
+use crate::model::topology::{MAX_REPLICATIONS, Topology, Window};
 
 /// One grid point, ready to run.
 #[derive(Debug, Clone)]
@@ -356,10 +356,10 @@ impl Grid<'_> {
         };
         for (li, load) in self.loads.iter().enumerate() {
             let mut t = topo.clone();
-            if let (Some(rate), Arrivals::Poisson { rate: r } | Arrivals::Constant { rate: r }) =
-                (load, &mut t.workload.arrivals)
-            {
-                *r = *rate;
+            if let Some(rate) = load {
+                // A profile is scaled to a mean of `rate` over the window;
+                // closed loops and replays were refused rates above.
+                t.workload.arrivals.set_rate(*rate);
             }
             // The first combination runs on the base seed itself, so a one-point
             // study reproduces `ztsim run` exactly; the others derive theirs.

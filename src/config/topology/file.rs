@@ -242,18 +242,18 @@ pub(super) enum ArrivalsFile {
     { "oneOf": [
         {
             "properties": { "arrivals": { "enum": ["poisson", "constant"] } },
-            "required": ["rate"],
+            "anyOf": [{ "required": ["rate"] }, { "required": ["profile"] }],
             "not": { "anyOf": [{ "required": ["users"] }, { "required": ["think"] }] }
         },
         {
             "properties": { "arrivals": { "enum": ["closed"] } },
             "required": ["users"],
-            "not": { "required": ["rate"] }
+            "not": { "anyOf": [{ "required": ["rate"] }, { "required": ["profile"] }] }
         },
         {
             "properties": { "arrivals": { "enum": ["replay"] } },
             "required": ["replay"],
-            "not": { "anyOf": [{ "required": ["rate"] }, { "required": ["users"] }, { "required": ["think"] }] }
+            "not": { "anyOf": [{ "required": ["rate"] }, { "required": ["profile"] }, { "required": ["users"] }, { "required": ["think"] }] }
         }
     ] }
 ]))]
@@ -265,6 +265,8 @@ pub(super) struct WorkloadFile {
     /// Open-loop arrival rate in requests per second (a number, not a string). Required with an open loop; refused with a closed one.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub(super) rate: Option<f64>,
+    /// A rate varying over time, for arrivals = "poisson": points [time from the start of the run (warm-up included), requests per second], linear between them, e.g. [["0s", 200], ["1h", 800]] (then no `rate`); or the shape "daily" with `rate` its mean over a day.
+    pub(super) profile: Option<super::profile::ProfileSpec>,
     /// Closed-loop users. Required with a closed loop; refused with an open one.
     #[schemars(range(min = 1))]
     pub(super) users: Option<i64>,

@@ -3,13 +3,18 @@
 //! by the [`Compiler`] with every problem located at its key.
 
 use super::arrivals::parse_arrivals;
+use super::compiler::MAX_SIMULATED_NS;
 use super::compiler::{Compiler, MIN_RATE};
 use super::file::{ArrivalsFile, TopologyFile, WorkloadFile};
+use super::profile::{PointSpec, ProfileSpec, SHAPES};
 use crate::config::diag::KeyPath;
+use crate::config::diag::did_you_mean;
 use crate::model::dist::Dist;
+use crate::model::profile::{MAX_POINTS, RateProfile};
 use crate::model::topology::{
     Arrivals, EndpointId, MAX_REPLICATIONS, Recording, Topology, Window, Workload,
 };
+use crate::units::{NANOS_PER_SEC, Nanos};
 
 impl Compiler<'_> {
     /// A closed loop must move the clock: with no think time, a request that
@@ -118,6 +123,14 @@ impl Compiler<'_> {
             }),
             recording,
         };
+        if let Err(why) = workload.settle_profile() {
+            let key = if w.requests.is_some() {
+                "requests"
+            } else {
+                "profile"
+            };
+            self.error(&wp.key(key), why);
+        }
         if replay && workload.recording.is_some() {
             // The entry mix is the recording's; a duration or request count
             // given in the file narrows the window the recording spans.
@@ -150,6 +163,19 @@ impl Compiler<'_> {
                 1.0
             }
         };
+        if let Some(spec) = &w.profile {
+            let poisson = matches!(w.arrivals, ArrivalsFile::Poisson);
+            if poisson && matches!(spec, ProfileSpec::Shape(_)) && w.rate.is_some() {
+                rate(self);
+            }
+            let span = w.warmup.map_or(0, |d| d.0) + w.duration.map_or(0, |d| d.0);
+            match self.profile(w, spec, wp, span) {
+                // Its mean over the window is set once the window is known.
+                Some(profile) => return Arrivals::Profile { profile, rate: 0.0 },
+                None if poisson => return Arrivals::Poisson { rate: 1.0 },
+                None => {}
+            }
+        }
         match w.arrivals {
             ArrivalsFile::Poisson => Arrivals::Poisson { rate: rate(self) },
             ArrivalsFile::Constant => Arrivals::Constant { rate: rate(self) },
@@ -280,5 +306,131 @@ impl Compiler<'_> {
                 None
             }
         }
+    }
+}
+
+impl Compiler<'_> {
+    /// The rate profile of `w`, checked: Poisson arrivals only; points in
+    /// time order with rates finite and not negative, not all zero; a known
+    /// shape with `rate`. `span` is warm-up plus duration (a shape is laid
+    /// out over it and a day more, for the drain).
+    pub(super) fn profile(
+        &mut self,
+        w: &WorkloadFile,
+        spec: &ProfileSpec,
+        wp: &KeyPath,
+        span: Nanos,
+    ) -> Option<RateProfile> {
+        let at = wp.key("profile");
+        if !matches!(w.arrivals, ArrivalsFile::Poisson) {
+            self.error(
+                &at,
+                "a rate profile drives Poisson arrivals: set arrivals = \"poisson\", or remove `profile`",
+            );
+            return None;
+        }
+        match spec {
+            ProfileSpec::Shape(name) => self.shape(name, w.rate, &at, span),
+            ProfileSpec::Points(points) => {
+                if w.rate.is_some() {
+                    self.error(
+                        &wp.key("rate"),
+                        "a profile's points carry their rates: remove `rate` (`ztsim run --rate` scales a profile to a mean over the window)",
+                    );
+                }
+                self.points(points, &at)
+            }
+        }
+    }
+
+    fn shape(
+        &mut self,
+        name: &str,
+        rate: Option<f64>,
+        at: &KeyPath,
+        span: Nanos,
+    ) -> Option<RateProfile> {
+        if !SHAPES.contains(&name) {
+            let help = match did_you_mean(name, SHAPES) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "the shapes are: \"daily\"; or give points: [[\"0s\", 200], [\"1h\", 800]]"
+                    .into(),
+            };
+            self.error_help(at, format!("unknown profile shape `{name}`"), Some(help));
+            return None;
+        }
+        let Some(rate) = rate else {
+            self.error(
+                at,
+                "the daily shape needs `rate`, its mean over a day, e.g. rate = 200",
+            );
+            return None;
+        };
+        // Checked by `arrivals` beside.
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate
+        } else {
+            1.0
+        };
+        const DAY: Nanos = 86_400 * NANOS_PER_SEC;
+        let days = span.min(MAX_SIMULATED_NS).div_ceil(DAY) + 2;
+        Some(RateProfile::daily(rate, days))
+    }
+
+    fn points(&mut self, points: &[PointSpec], at: &KeyPath) -> Option<RateProfile> {
+        if points.is_empty() {
+            self.error(at, "a profile needs at least one point [time, rate], e.g. [[\"0s\", 200], [\"1h\", 800]]");
+            return None;
+        }
+        if points.len() > MAX_POINTS {
+            self.error(
+                at,
+                format!("a profile of {} points: at most {MAX_POINTS}", points.len()),
+            );
+            return None;
+        }
+        let errors = self.errors.len();
+        for (i, p) in points.iter().enumerate() {
+            let pp = at.index(i);
+            if p.at.0 > MAX_SIMULATED_NS {
+                self.error(
+                    &pp.index(0),
+                    "a profile point beyond 100 days, the longest a run may span",
+                );
+            }
+            if i > 0 && p.at.0 < points[i - 1].at.0 {
+                let line = self
+                    .src
+                    .locate(&at.index(i - 1).index(0))
+                    .map_or(String::new(), |(l, _)| format!(" (line {l})"));
+                self.error_help(
+                    &pp.index(0),
+                    format!(
+                        "the profile goes back in time: {} s is before the previous point's {} s{line}",
+                        p.at.0 as f64 * 1e-9,
+                        points[i - 1].at.0 as f64 * 1e-9
+                    ),
+                    Some("list the points in time order (equal times make a step)".into()),
+                );
+            }
+            if !(p.rate.is_finite() && p.rate >= 0.0) {
+                self.error(
+                    &pp.index(1),
+                    format!("a profile's rate must be a number of requests per second, zero or more, got {}", p.rate),
+                );
+            }
+        }
+        if self.errors.len() > errors {
+            return None;
+        }
+        if points.iter().all(|p| p.rate == 0.0) {
+            self.error(
+                at,
+                "every rate of the profile is zero: no request would ever arrive",
+            );
+            return None;
+        }
+        let pts: Vec<(Nanos, f64)> = points.iter().map(|p| (p.at.0, p.rate)).collect();
+        Some(RateProfile::new(&pts))
     }
 }

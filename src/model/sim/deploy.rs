@@ -14,8 +14,8 @@ use super::state::{NONE, Peer, Replica, TimerLane};
 use crate::engine::Station;
 use crate::model::design::{AuthzMode, Design, ProxyMode, Termination, Waypoint};
 use crate::model::metrics::StationOwner;
-use crate::model::topology::{Topology, Window, Workload, ZoneId};
-use crate::units::{NANOS_PER_SEC, Nanos};
+use crate::model::topology::{Topology, Workload, ZoneId};
+use crate::units::Nanos;
 
 /// Everything `deploy` builds.
 pub(super) struct Deployment {
@@ -256,13 +256,4 @@ pub(super) fn timer_lanes(topo: &Topology) -> Vec<TimerLane> {
             armed: false,
         })
         .collect()
-}
-
-/// Time-series bucket width: one second, or a twentieth of shorter runs.
-pub(super) fn series_interval(w: &Workload) -> Nanos {
-    let span = match w.window {
-        Window::Duration(d) => w.warmup + d,
-        Window::Requests(_) => 20 * NANOS_PER_SEC,
-    };
-    (span / 20).clamp(1_000_000, NANOS_PER_SEC)
 }

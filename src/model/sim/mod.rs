@@ -175,6 +175,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     direct: bool,
     streams: Streams,
     arrival_rng: StreamRng,
+    /// Where a rate profile's arrivals are along it.
+    profile_cursor: crate::model::profile::Cursor,
     entry_rng: StreamRng,
     user_rngs: Vec<StreamRng>,
     /// Certificate renewal jitter, one stream per peer (order-independent).
@@ -259,6 +261,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             verified: FxHashMap::default(),
             streams,
             arrival_rng: streams.stream(Component::Arrivals, 0),
+            profile_cursor: Default::default(),
             entry_rng: streams.stream(Component::EntryMix, 0),
             user_rngs: (0..users)
                 .map(|u| streams.stream(Component::Users, u64::from(u)))
@@ -280,7 +283,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
-                series_interval: deploy::series_interval(w),
+                series_interval: crate::model::metrics::series_interval(w),
                 ..RunMetrics::default()
             },
             probe,

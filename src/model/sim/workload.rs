@@ -24,6 +24,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 let gap = self.next_gap();
                 self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
             }
+            Arrivals::Profile { .. } => self.schedule_profiled(),
             Arrivals::Replay { times, speed, .. } => {
                 self.queue
                     .schedule_at(replay_time(times[0], *speed), ev::ARRIVAL, NONE, 0);
@@ -54,9 +55,26 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 round(-(1.0 - u).ln() / rate * NANOS_PER_SEC as f64)
             }
             Arrivals::Constant { rate } => round(NANOS_PER_SEC as f64 / rate),
-            Arrivals::Closed { .. } | Arrivals::Replay { .. } => {
-                unreachable!("closed loops and replays draw no gaps")
+            Arrivals::Closed { .. } | Arrivals::Replay { .. } | Arrivals::Profile { .. } => {
+                unreachable!("closed loops, replays and profiles draw no gaps")
             }
+        }
+    }
+
+    /// Schedules a rate profile's next arrival, if it has one: the time at
+    /// which the cumulative rate since the last grows by a unit exponential
+    /// draw (exact for a non-homogeneous Poisson process).
+    fn schedule_profiled(&mut self) {
+        let Arrivals::Profile { profile, .. } = &self.topo.workload.arrivals else {
+            return;
+        };
+        let u = unit_f64(&mut self.arrival_rng);
+        let e = -(1.0 - u).ln();
+        // Far beyond any run (100 days plus its drain).
+        const HORIZON: Nanos = Nanos::MAX / 4;
+        if let Some(t) = self.profile_cursor.next(profile, e, HORIZON) {
+            let at = t.max(self.queue.now());
+            self.queue.schedule_at(at, ev::ARRIVAL, NONE, 0);
         }
     }
 
@@ -79,7 +97,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
             }
             entries[k] as usize
         } else {
-            if user == NONE {
+            if user == NONE && matches!(topo.workload.arrivals, Arrivals::Profile { .. }) {
+                self.schedule_profiled();
+            } else if user == NONE {
                 let gap = self.next_gap();
                 self.queue.schedule(gap, ev::ARRIVAL, NONE, 0);
             }

@@ -118,6 +118,11 @@ impl TopologyGraph {
             client_zone: zone(topo.workload.client_zone),
             arrivals: match &topo.workload.arrivals {
                 Arrivals::Poisson { .. } => "open loop, Poisson arrivals".into(),
+                Arrivals::Profile { profile, rate } => format!(
+                    "open loop, Poisson arrivals following a rate profile ({} points, mean {rate:.1}/s over the window, peak {:.1}/s)",
+                    profile.points().len(),
+                    profile.peak()
+                ),
                 Arrivals::Constant { .. } => "open loop, evenly spaced arrivals".into(),
                 Arrivals::Replay { times, speed, .. } => format!(
                     "replay of {} recorded arrivals at {speed}x speed",

@@ -82,9 +82,10 @@ pub fn at_rate(topo: &Topology, rate: f64) -> Topology {
     let mut t = topo.clone();
     t.workload.arrivals = match t.workload.arrivals {
         Arrivals::Constant { .. } => Arrivals::Constant { rate },
-        Arrivals::Poisson { .. } | Arrivals::Closed { .. } | Arrivals::Replay { .. } => {
-            Arrivals::Poisson { rate }
-        }
+        Arrivals::Poisson { .. }
+        | Arrivals::Profile { .. }
+        | Arrivals::Closed { .. }
+        | Arrivals::Replay { .. } => Arrivals::Poisson { rate },
     };
     t.workload.seed = point_seed(topo.workload.seed, rate);
     t
