@@ -460,7 +460,14 @@ pub fn overview(results: &StudyResults) -> String {
             line += &format!(" {cell:>8}");
         }
         let stable = highest_stable_rate(results, design, params)
-            .map_or("none".to_string(), |r| format!("{r} rps"));
+            // A profile's mean rate is no round number: one decimal.
+            .map_or("none".to_string(), |r| {
+                if r.fract() == 0.0 {
+                    format!("{r} rps")
+                } else {
+                    format!("{r:.1} rps")
+                }
+            });
         let _ = writeln!(out, "{line}   {stable}");
     }
     for note in same_system_notes(&sameness(results)) {
