@@ -20,6 +20,7 @@ use super::plot::Plot;
 use super::plot::{TICK_FONT, axes, build, local, x_label_area};
 use super::text::{Ink, fit, put, style, text_width};
 use crate::report::sensitivity::{Effect, KnobResult, Outcome, SensitivityResults};
+use crate::report::words;
 
 /// Colour of the low variations' bars.
 const LOW: RGBColor = RGBColor(31, 119, 180);
@@ -74,8 +75,8 @@ fn subtitle(r: &SensitivityResults) -> Vec<String> {
         .duration_s
         .map_or(String::new(), |d| format!(" of {} s", fmt_num(d)));
     vec![format!(
-        "each parameter varied alone, all else as in the base design; same seed for every run, {} replication(s){window}",
-        r.replications
+        "each parameter varied alone, all else as in the base design; same seed for every run, {}{window}",
+        words::count(r.replications as usize, "replication")
     )]
 }
 

@@ -9,7 +9,7 @@ use clap::Args;
 use ztsim::config::study::Input;
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::Arrivals;
-use ztsim::report;
+use ztsim::report::{self, words};
 use ztsim::study::capacity::Search;
 use ztsim::study::sensitivity::{self, Spec};
 use ztsim::units;
@@ -203,13 +203,16 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         .claim(&dir, args.force, |d| d.join("sensitivity.json").exists())?;
     let runs = prepared.cases().count();
     outln!(
-        "varying {} parameter(s) of {} one at a time on {} at {} rps: {} runs x {} replication(s), all on seed {}{}",
-        prepared.knobs.len(),
+        "varying {} of {} one at a time on {} at {} rps: {} x {}, all on seed {}{}",
+        words::count(prepared.knobs.len(), "parameter"),
         prepared.base.design.name,
         prepared.base.topology.name,
         spec.rate,
-        runs,
-        prepared.base.topology.workload.replications,
+        words::count(runs, "run"),
+        words::count(
+            prepared.base.topology.workload.replications as usize,
+            "replication"
+        ),
         prepared.base.topology.workload.seed,
         if slos.is_empty() {
             String::new()

@@ -171,9 +171,6 @@ impl SweepArgs {
         if let Some(n) = &self.name {
             spec.name = n.clone();
         }
-        if spec.title.is_empty() {
-            spec.title = format!("Study {}", spec.name);
-        }
         spec.costs = self.costs.load()?;
         Ok(spec)
     }

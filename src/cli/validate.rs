@@ -8,6 +8,7 @@ use clap::Args;
 
 use ztsim::config;
 use ztsim::model::Topology;
+use ztsim::report::words;
 
 use super::failure::Failure;
 
@@ -52,11 +53,11 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             Ok(config::FileKind::Topology) => match config::load_topology(f) {
                 Ok(t) => {
                     outln!(
-                        "{}: ok ({} services, {} endpoints, {} call sites)",
+                        "{}: ok ({}, {}, {})",
                         f.display(),
-                        t.services.len(),
-                        t.endpoints.len(),
-                        t.calls.len()
+                        words::count(t.services.len(), "service"),
+                        words::count(t.endpoints.len(), "endpoint"),
+                        words::count(t.calls.len(), "call site")
                     );
                     topologies.push(t);
                 }

@@ -4,6 +4,7 @@
 
 pub mod article;
 pub mod capacity;
+pub mod columns;
 pub mod figures;
 mod headline;
 pub mod migration;
@@ -18,6 +19,7 @@ pub mod summary;
 pub mod table;
 pub mod testbed;
 pub mod traces;
+pub mod words;
 
 pub use headline::headline;
 pub use output::write_atomic;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::slo::Slo;
 use super::stats::Estimate;
+use super::words;
 
 /// A parameter left out of the analysis, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -422,12 +423,12 @@ pub fn table(r: &SensitivityResults, top: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "sensitivity of {} under {} at {} rps: {} knobs, {} replication(s) each on seed {}; base p99 {} ms",
+        "sensitivity of {} under {} at {} rps: {}, {} each on seed {}; base p99 {} ms",
         r.topology,
         r.design,
         r.rate_rps,
-        r.knobs.len(),
-        r.replications,
+        words::count(r.knobs.len(), "knob"),
+        words::count(r.replications as usize, "replication"),
         r.seed,
         ms(r.base.p99_ms, &r.base.saturated)
     );

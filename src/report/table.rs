@@ -2,8 +2,10 @@
 
 use std::fmt::Write;
 
+use super::columns;
 use super::stats::Estimate;
 use super::summary::{CpuShare, LatencySummary, Summary};
+use super::words;
 
 fn ms(e: &Estimate) -> String {
     let v = e.mean;
@@ -34,19 +36,38 @@ fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-fn latency_cells(l: &Option<LatencySummary>) -> String {
+/// The latency columns: mean, p50, p90, p99, p99.9, max.
+const LATENCY_HEADER: [&str; 6] = ["mean", "p50", "p90", "p99", "p99.9", "max"];
+
+fn latency_cells(l: &Option<LatencySummary>) -> Vec<String> {
     match l {
-        Some(l) => format!(
-            "{:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
+        Some(l) => vec![
             pm(&l.mean),
             ms(&l.p50),
             ms(&l.p90),
             pm(&l.p99),
             ms(&l.p999),
-            ms(&l.max)
-        ),
-        None => format!("{:>14}", "saturated"),
+            ms(&l.max),
+        ],
+        None => vec!["saturated".into()],
     }
+}
+
+/// A latency table: a name, two counts, then the latency columns.
+fn latency_table(out: &mut String, header: [&str; 3], rows: Vec<Vec<String>>) {
+    let mut all = vec![
+        header
+            .iter()
+            .chain(&LATENCY_HEADER)
+            .map(|h| h.to_string())
+            .collect(),
+    ];
+    all.extend(rows);
+    out.push_str(&columns::layout(
+        &all,
+        &[false, true, true, true, true, true, true, true, true],
+        "",
+    ));
 }
 
 /// Renders `s` for a terminal, 100 columns wide at most for typical names.
@@ -68,23 +89,35 @@ fn heading(out: &mut String, s: &Summary) {
         (Some(r), _) if w.arrivals == "replay" => {
             format!("replay of recorded arrivals, mean {r:.1} rps")
         }
+        (Some(r), _) if w.arrivals == "profile" => {
+            format!("rate profile, mean {}", words::rate(r))
+        }
         (Some(r), _) => format!("{} {r} rps", w.arrivals),
         (None, Some(u)) => format!("closed loop, {u} users"),
         _ => w.arrivals.to_string(),
     };
     let span = match (w.duration_s, w.requests) {
-        // Rounded to the microsecond: a replay's window is the recording's span.
-        (Some(d), _) => format!("{} s", (d * 1e6).round() / 1e6),
+        // A replay's window is the recording's span, to the nanosecond.
+        (Some(d), _) => words::seconds(d),
         (None, Some(n)) => format!("{n} requests"),
         _ => String::new(),
     };
     let _ = writeln!(
         out,
-        "{} under {}: {load}; {} replication(s) of {span} after {} s warm-up; seed {}",
-        s.topology, s.design, w.replications, w.warmup_s, w.seed
+        "{} under {}: {load}; {} of {span} after {} warm-up; seed {}",
+        s.topology,
+        s.design,
+        words::count(w.replications as usize, "replication"),
+        words::seconds(w.warmup_s),
+        w.seed
     );
     if let Some(sat) = &s.saturated {
-        let _ = writeln!(out, "\nSATURATED: {}", sat.message);
+        // The message reads "saturated at ...": one "saturated", in capitals.
+        let rest = sat
+            .message
+            .strip_prefix("saturated ")
+            .unwrap_or(&sat.message);
+        let _ = writeln!(out, "\nSATURATED {rest}");
         let _ = writeln!(
             out,
             "(no percentiles: they would describe a queue that only grows)"
@@ -102,33 +135,25 @@ fn requests(out: &mut String, s: &Summary) {
         pm(&t.completed_rps),
         pm(&t.mean_in_system)
     );
-    let _ = writeln!(
-        out,
-        "{:<32} {:>9} {:>7} {:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
-        "entry endpoint (latency in ms)",
-        "requests",
-        "failed",
-        "mean",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max"
-    );
     let rows = s
         .endpoints
         .iter()
-        .chain((s.endpoints.len() > 1).then_some(&s.requests));
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{:<32} {:>9.0} {:>7} {}",
-            r.name,
-            r.requests.mean,
-            pct(r.failed_ratio.mean),
-            latency_cells(&r.latency_ms)
-        );
-    }
+        .chain((s.endpoints.len() > 1).then_some(&s.requests))
+        .map(|r| {
+            let mut row = vec![
+                r.name.clone(),
+                format!("{:.0}", r.requests.mean),
+                pct(r.failed_ratio.mean),
+            ];
+            row.extend(latency_cells(&r.latency_ms));
+            row
+        })
+        .collect();
+    latency_table(
+        out,
+        ["entry endpoint (latency in ms)", "requests", "failed"],
+        rows,
+    );
     if let Some(m) = &s.internal_calls.latency_ms_mean {
         let _ = writeln!(
             out,
@@ -142,34 +167,30 @@ fn requests(out: &mut String, s: &Summary) {
 /// Internal calls by edge, as their callers see them.
 fn edges(out: &mut String, s: &Summary) {
     if !s.edges.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{:<32} {:>9} {:>7} {:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
-            "internal call, caller-seen (ms)",
-            "calls/req",
-            "failed",
-            "mean",
-            "p50",
-            "p90",
-            "p99",
-            "p99.9",
-            "max"
-        );
-        for e in &s.edges {
-            let _ = writeln!(
-                out,
-                "{:<32} {:>9.2} {:>7} {}",
-                format!("{} -> {}", e.caller, e.callee),
-                e.calls_per_request.mean,
-                pct(e.failed_ratio.mean),
+        let rows = s
+            .edges
+            .iter()
+            .map(|e| {
+                let mut row = vec![
+                    format!("{} -> {}", e.caller, e.callee),
+                    format!("{:.2}", e.calls_per_request.mean),
+                    pct(e.failed_ratio.mean),
+                ];
                 if e.latency_ms.is_none() && e.calls_per_request.mean == 0.0 {
                     // Never called (its caller failed first): not saturated.
-                    format!("{:>14}", "no calls")
+                    row.push("no calls".into());
                 } else {
-                    latency_cells(&e.latency_ms)
+                    row.extend(latency_cells(&e.latency_ms));
                 }
-            );
-        }
+                row
+            })
+            .collect();
+        out.push('\n');
+        latency_table(
+            out,
+            ["internal call, caller-seen (ms)", "calls/req", "failed"],
+            rows,
+        );
         for e in &s.edges {
             if let Some(r) = &e.refused_ratio {
                 let _ = writeln!(
@@ -186,55 +207,64 @@ fn edges(out: &mut String, s: &Summary) {
 
 /// Each service's and proxy's cores: utilisation, waiting, CPU by category.
 fn cores(out: &mut String, s: &Summary) {
-    let _ = writeln!(
-        out,
-        "\n{:<24} {:>10} {:>12} {:>8} {:>13}   busy by category",
-        "cores (CPU % of capacity)", "instances", "utilisation", "offered", "core wait ms",
-    );
+    let mut rows = vec![
+        [
+            "cores (CPU % of capacity)",
+            "instances",
+            "utilisation",
+            "offered",
+            "core wait ms",
+            "busy by category",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for v in &s.services {
-        let _ = writeln!(
-            out,
-            "{:<24} {:>10} {:>12} {:>8} {:>13}   {}",
-            v.name,
+        rows.push(vec![
+            v.name.clone(),
             format!("{} x {}c", v.replicas, v.cores),
             pct(v.utilisation.mean),
             v.offered_utilisation.map_or("-".into(), pct),
             pm(&v.queueing_ms),
-            categories(&v.cpu)
-        );
+            categories(&v.cpu),
+        ]);
     }
     for p in &s.proxies {
-        let _ = writeln!(
-            out,
-            "{:<24} {:>10} {:>12} {:>8} {:>13}   {}",
-            p.name,
-            p.instances,
+        rows.push(vec![
+            p.name.clone(),
+            p.instances.to_string(),
             pct(p.utilisation.mean),
-            "-",
+            "-".into(),
             pm(&p.queueing_ms),
-            categories(&p.cpu)
-        );
+            categories(&p.cpu),
+        ]);
     }
+    out.push('\n');
+    out.push_str(&columns::layout(
+        &rows,
+        &[false, true, true, true, true, false],
+        "",
+    ));
 }
 
 /// Where the time goes on the critical path, on average and at p99.
 fn attribution(out: &mut String, s: &Summary) {
     if s.attribution.iter().any(|a| a.mean_ms.mean > 0.0) {
         let _ = writeln!(out, "\nwhere the time goes (critical path, ms per request)");
-        let _ = writeln!(out, "{:<16} {:>10} {:>14}", "", "mean", "at p99");
-        for a in s
-            .attribution
-            .iter()
-            .filter(|a| a.mean_ms.mean > 0.0 || a.p99_ms.is_some_and(|p| p.mean > 0.0))
-        {
-            let _ = writeln!(
-                out,
-                "{:<16} {:>10} {:>14}",
-                a.span.replace('_', " "),
-                ms(&a.mean_ms),
-                a.p99_ms.as_ref().map_or("-".into(), ms)
-            );
-        }
+        let mut rows = vec![vec![String::new(), "mean".into(), "at p99".into()]];
+        rows.extend(
+            s.attribution
+                .iter()
+                .filter(|a| a.mean_ms.mean > 0.0 || a.p99_ms.is_some_and(|p| p.mean > 0.0))
+                .map(|a| {
+                    vec![
+                        a.span.replace('_', " "),
+                        ms(&a.mean_ms),
+                        a.p99_ms.as_ref().map_or("-".into(), ms),
+                    ]
+                }),
+        );
+        out.push_str(&columns::layout(&rows, &[false, true, true], ""));
     }
 }
 

@@ -18,6 +18,7 @@ pub use layout::{Band, Edge, Layout, Rect, layout};
 use crate::charts::text::text_width;
 use crate::report::review::escape;
 use crate::report::review::setup::TopologyGraph;
+use crate::report::words;
 use layout::{BAND_HEAD, MARGIN, TOP};
 
 /// Bold text is about this much wider than regular (DejaVu Sans).
@@ -93,9 +94,9 @@ fn title(g: &TopologyGraph) -> String {
 /// The line under the title.
 fn subtitle(g: &TopologyGraph) -> String {
     format!(
-        "{} services in {} zone(s); {:.1} internal calls per user request; bands: zones",
-        g.services.len(),
-        g.zones.len(),
+        "{} in {}; {:.1} internal calls per user request; bands: zones",
+        words::count(g.services.len(), "service"),
+        words::count(g.zones.len(), "zone"),
         // + 0.0: an empty sum of floats is -0.0, printed "-0.0".
         g.calls_per_request() + 0.0
     )

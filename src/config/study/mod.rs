@@ -56,7 +56,7 @@ pub struct Point {
 pub struct Study {
     /// Output folder name.
     pub name: String,
-    /// The question.
+    /// The question (empty until `expand` makes one of the designs).
     pub title: String,
     /// Topology name.
     pub topology: String,
@@ -153,7 +153,8 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         .name
         .unwrap_or_else(|| stem.trim_end_matches(".study").to_string());
     Ok(StudySpec {
-        title: raw.title.unwrap_or_else(|| format!("Study {name}")),
+        // Filled in by `expand` once the designs have names.
+        title: raw.title.unwrap_or_default(),
         name,
         topology,
         designs,
@@ -274,7 +275,11 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     let replications = points[0].topology.workload.replications;
     Ok(Study {
         name: spec.name.clone(),
-        title: spec.title.clone(),
+        title: if spec.title.trim().is_empty() {
+            default_title(&base_topo.name, &design_names)
+        } else {
+            spec.title.clone()
+        },
         topology: base_topo.name.clone(),
         designs: design_names,
         rates,
@@ -285,6 +290,19 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         design_inputs: spec.designs.clone(),
         slos: spec.slos.clone(),
     })
+}
+
+/// The question a study without a title answers, from what it compares.
+fn default_title(topology: &str, designs: &[String]) -> String {
+    match designs {
+        [d] => format!("How does {d} perform on {topology}?"),
+        [a, b] => format!("How do {a} and {b} compare on {topology}?"),
+        [a, b, c] => format!("How do {a}, {b} and {c} compare on {topology}?"),
+        _ => format!(
+            "How do {} Zero Trust designs compare on {topology}?",
+            designs.len()
+        ),
+    }
 }
 
 /// Most points a study may expand to: each holds its own topology and

@@ -37,7 +37,8 @@ pub const DESIGN_KEYS: [&str; 8] = [
 pub(crate) struct StudyFile {
     /// Output folder under output/. Default: the file name without .study.toml.
     pub(super) name: Option<String>,
-    /// The question, shown on charts. Default: "Study <name>".
+    /// The question, shown on charts. Default: one made of the designs and
+    /// the topology ("How do plaintext and mtls compare on shop?").
     pub(super) title: Option<String>,
     /// The topology file, relative to this file.
     #[schemars(required)]

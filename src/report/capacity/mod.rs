@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::columns;
 use super::slo::{Slo, any_scoped};
 use super::stats::Estimate;
 use super::{csv_text, safe_name, write_atomic};
@@ -191,41 +192,13 @@ fn settings_line(s: &PointSettings) -> String {
     )
 }
 
-fn pad_table(rows: &[Vec<String>], right: &[bool]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let pad = widths[c] - s.chars().count();
-                if right.get(c).copied().unwrap_or(false) {
-                    format!("{}{s}", " ".repeat(pad))
-                } else {
-                    format!("{s}{}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "  {}", cells.join("  ").trim_end());
-    }
-    out
-}
-
 fn saturation_cell(c: &RateCapacity) -> String {
     match (c.saturation_rps, c.saturation_estimate_rps) {
-        (Some(s), Some(e)) if e < s => format!("~{} (est.; {} seen)", rps(Some(e)), rps(Some(s))),
-        (Some(s), _) => format!("{} (seen)", rps(Some(s))),
-        (None, Some(e)) => format!("~{} (est.)", rps(Some(e))),
+        (Some(s), Some(e)) if e < s => {
+            format!("~{} est.; {} saturated", rps(Some(e)), rps(Some(s)))
+        }
+        (Some(s), _) => format!("{} saturated", rps(Some(s))),
+        (None, Some(e)) => format!("~{} est.", rps(Some(e))),
         _ => "-".into(),
     }
 }
@@ -272,7 +245,11 @@ pub fn render_capacity(r: &CapacityReport) -> String {
     let mut right = vec![false, true, true];
     right.extend(r.slos.iter().map(|_| true));
     right.extend([true, false, true]);
-    out.push_str(&pad_table(&rows, &right));
+    out.push_str(&columns::layout(&rows, &right, "  "));
+    let _ = writeln!(
+        out,
+        "\nsaturates at: `~N est.` is where the busiest cores' measured utilisation would reach 100%; `N saturated` is the lowest rate tried whose run saturated"
+    );
     binding_lines(&mut out, r.designs.iter().map(|c| (&c.design, &c.binding)));
     for c in &r.designs {
         if !c.unsure.is_empty() {
@@ -572,7 +549,7 @@ fn sizing_table(r: &SizingReport, d: &Sizing) -> String {
         total.push(signed_money(m));
     }
     rows.push(total);
-    pad_table(&rows, &[false, true, true, true, true, true, true])
+    columns::layout(&rows, &[false, true, true, true, true, true, true], "  ")
 }
 
 /// Columns of `sizing.csv`.

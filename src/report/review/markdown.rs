@@ -78,26 +78,31 @@ fn table(out: &mut String, t: &Table) {
 
 /// Text with Markdown and HTML meaning removed, keeping `code` spans (the
 /// report's own backticks) as code. Inside a code span only the backtick
-/// itself is special, and the document's text never nests them.
+/// itself is special, and the document's text never nests them. `<` and `&`
+/// are escaped only where they could start a tag, an autolink or an entity,
+/// so `p99 <= 50 ms` reads as written in the Markdown source too.
 fn text(t: &str) -> String {
     let mut out = String::with_capacity(t.len());
     for (i, part) in t.split('`').enumerate() {
         if i % 2 == 1 {
             let _ = write!(out, "`{part}`");
-        } else {
-            for c in part.chars() {
-                match c {
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '&' => out.push_str("&amp;"),
-                    '\\' | '*' | '_' | '[' | ']' | '#' | '|' | '!' | '~' => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    '\n' => out.push(' '),
-                    c => out.push(c),
-                }
+            continue;
+        }
+        let mut chars = part.chars().peekable();
+        while let Some(c) = chars.next() {
+            let next = chars.peek().copied().unwrap_or(' ');
+            let special = match c {
+                '<' => next.is_alphanumeric() || matches!(next, '/' | '!' | '?'),
+                '&' => next.is_alphanumeric() || next == '#',
+                // A quote block only at the start of a line.
+                '>' => out.is_empty(),
+                '\\' | '*' | '_' | '[' | ']' | '#' | '|' | '!' | '~' => true,
+                _ => false,
+            };
+            if special {
+                out.push('\\');
             }
+            out.push(if c == '\n' { ' ' } else { c });
         }
     }
     out
@@ -114,7 +119,10 @@ mod tests {
 
     #[test]
     fn markup_in_names_is_inert() {
-        assert_eq!(text("<script>x</script>"), "&lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(text("<script>x</script>"), "\\<script>x\\</script>");
+        assert_eq!(text("p99 <= 50 ms & p90 > 2"), "p99 <= 50 ms & p90 > 2");
+        assert_eq!(text("&amp; &#60; > x"), "\\&amp; \\&\\#60; > x");
+        assert_eq!(text("> quote"), "\\> quote");
         assert_eq!(text("a|b *c* [d](e)"), "a\\|b \\*c\\* \\[d\\](e)");
         assert_eq!(text("topology `chatty`"), "topology `chatty`");
     }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use super::figures::Chart;
 use super::slo::{Verdict, any_scoped, binding, verdict_all};
 use super::study::{PointResult, StudyResults, same_system_notes, sameness};
+use super::words;
 use crate::model::cost::SPAN_NAMES;
 use crate::model::slo::Slo;
 
@@ -85,12 +86,27 @@ fn rate_text(r: Option<f64>) -> String {
 }
 
 fn ms(x: f64) -> String {
-    if x.abs() >= 100.0 {
-        format!("{x:.0} ms")
+    let t = if x.abs() >= 100.0 {
+        format!("{x:.0}")
     } else if x.abs() >= 10.0 {
-        format!("{x:.1} ms")
+        format!("{x:.1}")
     } else {
-        format!("{x:.2} ms")
+        format!("{x:.2}")
+    };
+    format!("{} ms", no_negative_zero(t))
+}
+
+/// A difference with its sign, two decimals: `+1.25`, `-0.40`, `0.00`.
+fn signed(x: f64) -> String {
+    no_negative_zero(format!("{x:+.2}"))
+}
+
+/// `-0.00` (a tiny negative rounded away) and `+0.00` read as `0.00`.
+fn no_negative_zero(t: String) -> String {
+    if t.chars().all(|c| matches!(c, '-' | '+' | '0' | '.')) {
+        t.trim_start_matches(['-', '+']).to_string()
+    } else {
+        t
     }
 }
 
@@ -165,10 +181,10 @@ pub fn document(
 
 fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
     let mut blocks = vec![Block::Text(format!(
-        "“{}”: to answer it, the study runs topology `{}` under {} design(s): {}.",
+        "“{}”: to answer it, the study runs topology `{}` under {}: {}.",
         results.title,
         results.topology,
-        results.designs.len(),
+        words::count(results.designs.len(), "design"),
         results.designs.join(", ")
     ))];
     let mut scope = String::new();
@@ -187,8 +203,8 @@ fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
         scope += &format!("Swept parameters: {}. ", results.params.join(", "));
     }
     scope += &format!(
-        "Each point is {} independent replication(s); figures are means with 95% confidence intervals across them.",
-        results.replications
+        "Each point is {}; figures are means with 95% confidence intervals across them.",
+        words::count(results.replications as usize, "independent replication")
     );
     if !slos.is_empty() {
         scope += &format!(
@@ -223,7 +239,7 @@ fn question(results: &StudyResults, slos: &[Slo]) -> Vec<Block> {
                 if line[0].at.design != base
                     && let Some(b) = base_at.and_then(|b| b.summary.requests.latency_ms.as_ref())
                 {
-                    f += &format!(" ({:+.2} ms against {base})", l.p99.mean - b.p99.mean);
+                    f += &format!(" ({} ms against {base})", signed(l.p99.mean - b.p99.mean));
                 }
             }
             _ => f += ": no measured requests at the focus load",
@@ -257,10 +273,10 @@ fn topology(results: &StudyResults, diagram: Option<&str>) -> Vec<Block> {
     };
     let g = &setup.topology;
     let mut blocks = vec![Block::Text(format!(
-        "Topology `{}`: {} services over {} zone(s) ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
+        "Topology `{}`: {} over {} ({}); clients in {}; {}; {:.1} internal calls per user request on average. Entry mix: {}.",
         g.name,
-        g.services.len(),
-        g.zones.len(),
+        words::count(g.services.len(), "service"),
+        words::count(g.zones.len(), "zone"),
         g.zones.join(", "),
         g.client_zone,
         g.arrivals,
@@ -578,20 +594,34 @@ fn attribution(results: &StudyResults) -> Vec<Block> {
         .iter()
         .map(|p| {
             let mean = mean_of(p);
-            let mut row = vec![label(p), ms(mean), format!("{:+.2} ms", mean - base_mean)];
+            let mut row = vec![
+                label(p),
+                ms(mean),
+                format!("{} ms", signed(mean - base_mean)),
+            ];
             row.extend(
                 spans
                     .iter()
-                    .map(|s| format!("{:+.2}", span_ms(p, s) - span_ms(base_point, s))),
+                    .map(|s| signed(span_ms(p, s) - span_ms(base_point, s))),
             );
             row
         })
         .collect();
+    let saves = stable.iter().any(|p| {
+        spans
+            .iter()
+            .any(|s| span_ms(p, s) - span_ms(base_point, s) <= -0.005)
+    });
     let mut blocks = vec![Block::Text(format!(
         "At {}: the critical path of the mean request, per span, in ms added (or saved) against {base}. The spans add up to the mean latency exactly, so each row's span columns add up to its added latency. Saturated designs have no latency to attribute and are left out.",
         rate_text(focus)
     ))];
     blocks.push(Block::Table(Table { header, rows }));
+    if saves {
+        blocks.push(Block::Text(format!(
+            "A negative figure is time a design saves against {base} in that span. One known cause is a modelling limit, not a saving: node-proxy designs place replicas on nodes, so a call between two replicas on one node takes the loopback round trip, while {base} places no replicas on nodes and pays the zone's round trip on every call; read such a design's network overhead as understated (the design guide's known limitations)."
+        )));
+    }
     let saturated: Vec<String> = all
         .iter()
         .filter_map(|l| at_load(l, focus))
@@ -737,4 +767,19 @@ fn sources() -> Vec<Block> {
                 .collect(),
         }),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_minus_zero() {
+        assert_eq!(signed(-0.001), "0.00");
+        assert_eq!(signed(0.0), "0.00");
+        assert_eq!(signed(-0.4), "-0.40");
+        assert_eq!(signed(1.254), "+1.25");
+        assert_eq!(ms(-0.001), "0.00 ms");
+        assert_eq!(ms(-120.0), "-120 ms");
+    }
 }
