@@ -90,6 +90,10 @@ pub(crate) fn trim_zeros(s: String) -> String {
     }
 }
 
+/// One rule for every chart: a log scale once the figures span more than a
+/// decade, where a linear one would crush the low lines into the floor.
+pub(crate) const LOG_SPAN: f64 = 10.0;
+
 impl Axis {
     /// Linear over `lo..hi`, ticks at round steps; `snap` widens the range to
     /// whole steps.
@@ -188,8 +192,8 @@ impl Axis {
         }
     }
 
-    /// Linear from zero (or log when the positive values span more than 30x),
-    /// with headroom above the largest value.
+    /// Linear from zero (or log when the positive values span more than
+    /// [`LOG_SPAN`]), with headroom above the largest value.
     pub(crate) fn values(values: &[f64], zero_based: bool, headroom: f64) -> Axis {
         let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
         let (min, max) = v
@@ -200,7 +204,7 @@ impl Axis {
         if v.is_empty() {
             return Axis::linear(0.0, 1.0, true);
         }
-        if min > 0.0 && max / min > 30.0 {
+        if min > 0.0 && max / min > LOG_SPAN {
             return Axis::log(min, max);
         }
         let lo = if zero_based { min.min(0.0) } else { min };
@@ -224,7 +228,7 @@ impl Axis {
             return Axis::linear(0.0, 1.0, true);
         }
         let max = dmax.max(rmax);
-        if dmax / dmin > 30.0 {
+        if dmax / dmin > LOG_SPAN {
             Axis::log(dmin, max)
         } else {
             Axis::linear(0.0, max * (1.0 + headroom), true)

@@ -53,13 +53,16 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         (0.5, "50%"),
         (0.9, "90%"),
         (0.99, "99%"),
+        (0.995, "99.5%"),
         (0.999, "99.9%"),
         (0.9999, "99.99%"),
         (0.99999, "99.999%"),
         (0.999999, "99.9999%"),
     ];
+    // 99.5% only when it is the top of a short sample's curve.
     let labels: Vec<(f64, String)> = marks
         .iter()
+        .filter(|(q, _)| *q != 0.995 || top < nines(0.999) - 1e-9)
         .map(|(q, l)| (nines(*q), l.to_string()))
         .filter(|(t, _)| *t <= top + 1e-9)
         .collect();
@@ -96,6 +99,16 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         }
     }
     let mut rows = cx.design_rows(true);
+    let groups = overlapping(&curves);
+    if !groups.is_empty() {
+        rows.push(Row::Heading("Lines on top of each other".into()));
+        for g in groups {
+            for (i, d) in g.iter().enumerate() {
+                let eq = if i == 0 { "" } else { "= " };
+                rows.push(Row::Note(format!("{eq}{}", cx.designs[*d])));
+            }
+        }
+    }
     rows.push(Row::Heading("Reading it".into()));
     rows.push(Row::Note("The vertical axis stretches the".into()));
     rows.push(Row::Note("tail: each step up is ten times".into()));
@@ -108,4 +121,48 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         rows.push(Row::Note("Saturated designs have no latency.".into()));
     }
     draw_legend(&legend, ink, &rows)
+}
+
+/// Designs whose curves coincide (every percentile within 1%), in groups of
+/// two or more: drawn last-on-top, the others would vanish unsaid.
+fn overlapping(curves: &[(usize, Vec<(f64, f64)>)]) -> Vec<Vec<usize>> {
+    let same = |a: &[(f64, f64)], b: &[(f64, f64)]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(p, q)| p.1 == q.1 && (p.0 / q.0 - 1.0).abs() <= 0.01)
+    };
+    let mut grouped = vec![false; curves.len()];
+    let mut groups = Vec::new();
+    for i in 0..curves.len() {
+        if grouped[i] {
+            continue;
+        }
+        let mut g = vec![curves[i].0];
+        for j in i + 1..curves.len() {
+            if !grouped[j] && same(&curves[i].1, &curves[j].1) {
+                grouped[j] = true;
+                g.push(curves[j].0);
+            }
+        }
+        if g.len() > 1 {
+            groups.push(g);
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coinciding_curves_are_named() {
+        let a = vec![(1.0, 0.3), (2.0, 1.0), (9.0, 2.0)];
+        let b = vec![(1.005, 0.3), (2.01, 1.0), (9.05, 2.0)];
+        let c = vec![(1.0, 0.3), (2.5, 1.0), (9.0, 2.0)];
+        let curves = vec![(0, a.clone()), (1, c), (2, b), (3, a)];
+        assert_eq!(overlapping(&curves), vec![vec![0, 2, 3]]);
+        assert!(overlapping(&curves[..2]).is_empty());
+    }
 }

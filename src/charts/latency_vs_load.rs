@@ -12,7 +12,7 @@ use super::palette::KEY;
 use super::plot::Plot;
 use super::plot::{local, note_in_plot, plot};
 use super::study::{
-    Ctx, LoadLine, dodge, finite, frame, latency, load_axis, load_legend, runs, same_rate,
+    Ctx, LoadLine, finite, frame, latency, load_axis, load_legend, runs, same_rate,
 };
 use super::text::Ink;
 use crate::report::figures::Chart;
@@ -90,22 +90,21 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     }
     // Shaded bands while they stay readable; error bars beyond four lines.
     let bands = cx.lines.len() <= 4;
-    let n = cx.lines.len();
-    for (k, l) in cx.lines.iter().enumerate() {
-        draw_line(&left, &mut chart, &y, l, (dodge(k, n), bands))?;
+    for l in &cx.lines {
+        draw_line(&left, &mut chart, &y, l, bands)?;
     }
     saturation_marks(cx, &chart, &y)?;
     draw_legend(&legend, ink, &legend_rows(cx, &sp, bands))
 }
 
 /// One line's p50 and p99 runs with the p99 confidence (a band over
-/// consecutive points, or error bars shifted `dodge` pixels).
+/// consecutive points, or error bars at their load).
 fn draw_line<'a, DB: DrawingBackend>(
     left: &Area<DB>,
     chart: &mut Plot<'_, DB>,
     y: &Axis,
     l: &LoadLine<'a>,
-    (dodge, bands): (i32, bool),
+    bands: bool,
 ) -> Res<(), DB> {
     let c = l.colour();
     let y_lo_data = y.from(y.lo);
@@ -129,7 +128,6 @@ fn draw_line<'a, DB: DrawingBackend>(
             for (bx, lo, hi) in &band {
                 let (px, plo) = local(left, chart, (*bx, *lo));
                 let (_, phi) = local(left, chart, (*bx, *hi));
-                let px = px + dodge;
                 let st = c.mix(0.8).stroke_width(2);
                 left.draw(&PathElement::new(vec![(px, plo), (px, phi)], st))?;
                 left.draw(&PathElement::new(vec![(px - 4, plo), (px + 4, plo)], st))?;

@@ -41,6 +41,47 @@ pub(crate) fn fmt_params(params: &[(String, String)]) -> String {
         .join(", ")
 }
 
+/// Each swept parameter's name as a legend shows it: its last segment
+/// (`ticket_ttl` for `resumption.ticket_ttl`) unless two parameters share
+/// it. A legend cut at its width then keeps the values that tell lines
+/// apart rather than the path they share.
+fn short_keys(combos: &[&Vec<(String, String)>]) -> Vec<(String, String)> {
+    let mut keys: Vec<&String> = combos
+        .iter()
+        .flat_map(|c| c.iter().map(|(k, _)| k))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let last = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    keys.iter()
+        .map(|k| {
+            let short = last(k);
+            let shared = keys.iter().filter(|o| last(o) == short).count() > 1;
+            ((*k).clone(), if shared { (*k).clone() } else { short })
+        })
+        .collect()
+}
+
+/// A line's parameters for its legend label: the value alone when one
+/// parameter is swept (its name is in the heading), else `name=value`
+/// with short names.
+fn line_params(params: &[(String, String)], keys: &[(String, String)]) -> String {
+    if let [(_, v)] = params {
+        return v.clone();
+    }
+    params
+        .iter()
+        .map(|(k, v)| {
+            let short = keys
+                .iter()
+                .find(|(full, _)| full == k)
+                .map_or(k, |(_, s)| s);
+            format!("{short}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One line of the load charts: a design and a combination of extra
 /// parameters, its points in increasing load.
 pub(crate) struct LoadLine<'a> {
@@ -91,6 +132,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let label_params = combos.len() > 1;
+        let keys = short_keys(&combos);
         let mut lines: Vec<LoadLine> = Vec::new();
         for p in &r.points {
             let x =
@@ -110,7 +152,7 @@ impl<'a> Ctx<'a> {
                     design,
                     combo,
                     label: if label_params && !p.at.params.is_empty() {
-                        format!("{}, {}", p.at.design, fmt_params(&p.at.params))
+                        format!("{}, {}", p.at.design, line_params(&p.at.params, &keys))
                     } else {
                         p.at.design.clone()
                     },
@@ -316,22 +358,20 @@ pub(crate) fn load_axis(cx: &Ctx) -> Axis {
     }
 }
 
-/// Horizontal offset, pixels, of line `k`'s error bars among `n` at one
-/// load: a few pixels apart, the group never wider than 48 pixels.
-pub(crate) fn dodge(k: usize, n: usize) -> i32 {
-    if n < 2 {
-        return 0;
-    }
-    let step = (48.0 / (n - 1) as f64).min(7.0);
-    ((k as f64 - (n - 1) as f64 / 2.0) * step).round() as i32
-}
-
 pub(crate) fn load_legend(cx: &Ctx) -> Vec<Row> {
-    let mut rows = vec![Row::Heading(if cx.lines.iter().any(|l| l.combo > 0) {
-        "Design, parameters".into()
-    } else {
+    let swept: Vec<&(String, String)> =
+        cx.r.points
+            .first()
+            .map_or(Vec::new(), |p| p.at.params.iter().collect());
+    let heading = if !cx.lines.iter().any(|l| l.combo > 0) {
         "Designs".into()
-    })];
+    } else if let [(k, _)] = swept.as_slice() {
+        // One swept parameter: its name once, in the heading.
+        format!("Design, {}", k.rsplit('.').next().unwrap_or(k))
+    } else {
+        "Design, parameters".into()
+    };
+    let mut rows = vec![Row::Heading(heading)];
     for l in &cx.lines {
         rows.push(item(
             line_swatch(l.colour(), Some(l.marker())),
@@ -370,4 +410,30 @@ pub fn focus_rate(results: &StudyResults) -> Option<f64> {
             .all(|p| p.summary.saturated.is_none())
     });
     stable.or(rates.first()).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn combo(kv: &[(&str, &str)]) -> Vec<(String, String)> {
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn legends_keep_the_values_that_differ() {
+        // One parameter: the value alone (the heading names the parameter).
+        let a = combo(&[("resumption.ticket_ttl", "1h")]);
+        let keys = short_keys(&[&a]);
+        assert_eq!(line_params(&a, &keys), "1h");
+        // Two: short names, unless they share a last segment.
+        let b = combo(&[("resumption.ticket_ttl", "1h"), ("policy.cache.ttl", "5s")]);
+        let keys = short_keys(&[&b]);
+        assert_eq!(line_params(&b, &keys), "ticket_ttl=1h, ttl=5s");
+        let c = combo(&[("a.ttl", "1h"), ("b.ttl", "5s")]);
+        let keys = short_keys(&[&c]);
+        assert_eq!(line_params(&c, &keys), "a.ttl=1h, b.ttl=5s");
+    }
 }

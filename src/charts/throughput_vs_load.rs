@@ -9,18 +9,28 @@ use super::canvas::marker;
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item};
 use super::palette::KEY;
 use super::plot::{local, plot};
-use super::study::{Ctx, dodge, finite, frame, load_axis, load_legend};
+use super::study::{Ctx, finite, frame, load_axis, load_legend, runs};
 use super::text::Ink;
 use crate::report::figures::Chart;
+use crate::report::study::PointResult;
 
 pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
-    let body = frame(root, ink, Chart::ThroughputVsLoad, &cx.load_subtitle())?;
+    let any_sat = cx
+        .lines
+        .iter()
+        .any(|l| l.points.iter().any(|(_, p)| p.summary.saturated.is_some()));
+    let mut subtitle = cx.load_subtitle();
+    if any_sat {
+        subtitle.push(
+            "x: saturated, the backlog grew all window; its completed rate depends on the window's length, so no line joins it".into(),
+        );
+    }
+    let body = frame(root, ink, Chart::ThroughputVsLoad, &subtitle)?;
     let (w, _) = body.dim_in_pixel();
     let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
 
     let x = load_axis(cx);
     let mut max = x.hi;
-    let mut any_sat = false;
     let mut any_ci = false;
     for l in &cx.lines {
         for (_, p) in &l.points {
@@ -30,7 +40,6 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
             if (t.mean + ci).is_finite() {
                 max = max.max(t.mean + ci);
             }
-            any_sat |= p.summary.saturated.is_some();
         }
     }
     let y = Axis::linear(0.0, max * 1.04, true);
@@ -54,8 +63,8 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         ))?;
     }
     // Lines that coincide (every design keeps up at low load) stay visible:
-    // earlier lines are drawn wider underneath later ones, and the error
-    // bars of one load are spread a few pixels apart.
+    // earlier lines are drawn wider underneath later ones. Error bars stay
+    // at their load.
     let n = cx.lines.len();
     for (k, l) in cx.lines.iter().enumerate() {
         let c = l.colour();
@@ -66,13 +75,15 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         } else {
             (2 + under, 4 + under as i32)
         };
-        let pts: Vec<(f64, f64)> = l
-            .points
-            .iter()
-            .filter_map(|(x, p)| finite(p.summary.throughput.completed_rps.mean).map(|v| (*x, v)))
-            .collect();
-        chart.draw_series(LineSeries::new(pts, c.stroke_width(width)))?;
-        let dodge = dodge(k, n);
+        // A saturated point's throughput depends on the window's length
+        // (its backlog grows through it): a mark of its own, no line to it.
+        let steady = |(x, p): (f64, &PointResult)| {
+            let v = finite(p.summary.throughput.completed_rps.mean)?;
+            p.summary.saturated.is_none().then_some((x, v))
+        };
+        for run in runs(&l.points, steady) {
+            chart.draw_series(LineSeries::new(run, c.stroke_width(width)))?;
+        }
         for (x, p) in &l.points {
             let t = &p.summary.throughput.completed_rps;
             if !t.mean.is_finite() {
@@ -81,7 +92,6 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
             if let Some(ci) = t.ci95.and_then(finite).filter(|c| *c > 0.0) {
                 let (px, lo) = local(&left, &chart, (*x, y.clamp((t.mean - ci).max(0.0))));
                 let (_, hi) = local(&left, &chart, (*x, y.clamp(t.mean + ci)));
-                let px = px + dodge;
                 let bar = c.stroke_width(if n <= 4 { 2 } else { 1 });
                 left.draw(&PathElement::new(vec![(px, lo), (px, hi)], bar))?;
                 left.draw(&PathElement::new(vec![(px - 5, lo), (px + 5, lo)], bar))?;
@@ -112,7 +122,7 @@ fn legend_rows(cx: &Ctx, any_sat: bool, any_ci: bool) -> Vec<Row> {
         "ideal: completed = offered",
     ));
     if any_sat {
-        rows.push(item(Swatch::Cross(KEY), "saturated"));
+        rows.push(item(Swatch::Cross(KEY), "saturated (see above)"));
     }
     if any_ci {
         rows.push(Row::Note("bars: 95% confidence interval".into()));

@@ -124,13 +124,17 @@ pub struct StudyResults {
     pub points: Vec<PointResult>,
 }
 
-/// The pooled latency CDF of a point's replications.
+/// Fewest requests beyond a quantile for it to be drawn: the 99.99th
+/// percentile of 4,500 requests is the slowest one, not a percentile.
+pub const CDF_TAIL_REQUESTS: f64 = 10.0;
+
+/// The pooled latency CDF of a point's replications, up to the highest
+/// quantile with at least [`CDF_TAIL_REQUESTS`] requests beyond it.
 pub fn cdf(pooled: &LatencyHistogram) -> Vec<CdfPoint> {
-    if pooled.count() == 0 {
-        return Vec::new();
-    }
+    let n = pooled.count() as f64;
     CDF_QUANTILES
         .iter()
+        .filter(|&&q| (1.0 - q) * n >= CDF_TAIL_REQUESTS)
         .filter_map(|&q| pooled.quantile(q).map(|v| CdfPoint { q, ms: v * 1e-6 }))
         .collect()
 }

@@ -619,7 +619,7 @@ fn attribution(results: &StudyResults) -> Vec<Block> {
     blocks.push(Block::Table(Table { header, rows }));
     if saves {
         blocks.push(Block::Text(format!(
-            "A negative figure is time a design saves against {base} in that span. One known cause is a modelling limit, not a saving: node-proxy designs place replicas on nodes, so a call between two replicas on one node takes the loopback round trip, while {base} places no replicas on nodes and pays the zone's round trip on every call; read such a design's network overhead as understated (the design guide's known limitations)."
+            "A negative figure is time a design spends less than {base} in that span, for one of two known reasons. With calls in parallel, the critical path runs through the slowest of them; under another design a different call may be the slowest (one with less business CPU, say), so a span can shrink while the total grows. And a modelling limit, not a saving: node-proxy designs place replicas on nodes, so a call between two replicas on one node takes the loopback round trip, while {base} places no replicas on nodes and pays the zone's round trip on every call; read such a design's network overhead as understated (the design guide's known limitations)."
         )));
     }
     let saturated: Vec<String> = all
