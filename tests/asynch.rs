@@ -1,6 +1,7 @@
 //! Asynchronous (fire-and-forget) calls (docs/topology.md "Asynchronous
-//! calls"): exact cases with constant costs and evenly spaced arrivals, and
-//! an M/M/1 check of the work they queue on their callee.
+//! calls"): exact cases with constant costs and evenly spaced arrivals.
+//! The queueing check of the work they put on their callee (M/M/2) is in
+//! tests/queueing.rs.
 
 mod common;
 
@@ -112,38 +113,6 @@ fn an_asynchronous_backlog_saturates_the_run() {
     let r = &runs(&text)[0];
     let sat = r.saturation.as_ref().expect("saturated");
     assert!(sat.reason.contains("asynchronous calls"), "{}", sat.reason);
-}
-
-/// Poisson arrivals at a (no CPU) that each fire one call at b, whose CPU
-/// is exponential (1 ms) on one core: b is an M/M/1 queue, so an
-/// asynchronous call takes the RTT (0.4 ms) plus 1 / (mu - lambda). At rho
-/// = 0.7 that is 0.4 + 3.333 ms, checked within 3% of it (b's calls not
-/// queueing would give 1.4 ms; calls waiting for one another, more). The
-/// user requests never see b: each takes exactly the 0.4 ms round trip.
-#[test]
-fn asynchronous_work_queues_as_m_m_1() {
-    let (mu, lambda) = (1000.0, 700.0);
-    let text = format!(
-        "[zones.z]\nrtt = \"400us\"\n[services.a]\nendpoints.e.stages = [[{{ call = \"b.e\", async = true }}]]\n\
-         [services.b]\nendpoints.e.cpu = {{ dist = \"exponential\", mean = \"1ms\" }}\n\
-         [workload]\narrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"2s\"\nrequests = 100000\n\
-         seed = 7\nreplications = 4\nentry = [{{ endpoint = \"a.e\" }}]\n"
-    );
-    let runs = runs(&text);
-    let (mut sum, mut count) = (0.0, 0u64);
-    for r in &runs {
-        assert!(r.saturation.is_none());
-        assert_eq!(r.endpoints[0].latency.max(), Some(400 * US));
-        let h = &r.asynch[0].latency;
-        sum += h.mean().unwrap() * h.count() as f64;
-        count += h.count();
-    }
-    let mean_ms = sum / count as f64 / 1e6;
-    let want = 0.4 + 1e3 / (mu - lambda);
-    assert!(
-        (mean_ms / want - 1.0).abs() < 0.03,
-        "mean {mean_ms:.4} ms, M/M/1 gives {want:.4} ms"
-    );
 }
 
 /// `ztsim run` reports the asynchronous calls in summary.json and the
