@@ -88,14 +88,16 @@ impl Size {
         // A histogram takes its buckets only past `FEW` observations: count
         // as dense every one that may see more (an edge at most as many calls
         // as its callee gets; the entries' and the pooled one always).
-        let measured = (w.entries.len() + topo.edges.len() + 1) as f64;
+        // Asynchronous call sites keep a histogram each, as edges do.
+        let asynch = topo.async_calls().len();
+        let measured = (w.entries.len() + topo.edges.len() + asynch + 1) as f64;
         let few = super::metrics::FEW as f64;
         let busy_edges = topo
             .edges
             .iter()
             .filter(|&&(_, callee)| requests * visits[callee as usize] > few)
             .count();
-        let dense = (w.entries.len() + 1 + busy_edges) as f64;
+        let dense = (w.entries.len() + 1 + busy_edges + asynch) as f64;
         let histograms = (dense * HISTOGRAM_BYTES + measured * few * 8.0) * 2.0;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;

@@ -445,6 +445,9 @@ pub struct RunMetrics {
     pub endpoints: Vec<Outcomes>,
     /// Per edge, indexed like `Topology::edges`.
     pub edges: Vec<Outcomes>,
+    /// Per asynchronous call site, indexed like `Topology::async_calls`:
+    /// each call's latency from its send to its final outcome.
+    pub asynch: Vec<Outcomes>,
     /// Per station group (service cores, sidecars, proxies), in creation order.
     pub stations: Vec<StationMetrics>,
     /// Security machinery counters.

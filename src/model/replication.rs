@@ -130,6 +130,8 @@ pub struct Replication {
     pub endpoints: Vec<OutcomeFigures>,
     /// Per edge, indexed like `Topology::edges`.
     pub edges: Vec<OutcomeFigures>,
+    /// Per asynchronous call site, indexed like `Topology::async_calls`.
+    pub asynch: Vec<OutcomeFigures>,
     /// All measured requests, over every entry endpoint.
     pub all: OutcomeFigures,
     /// Per station group, in creation order.
@@ -172,6 +174,7 @@ impl Replication {
             finished_in_window: m.finished_in_window,
             endpoints: m.endpoints.iter().map(OutcomeFigures::of).collect(),
             edges: m.edges.iter().map(OutcomeFigures::of).collect(),
+            asynch: m.asynch.iter().map(OutcomeFigures::of).collect(),
             all: OutcomeFigures::of(all),
             station_of: m
                 .stations

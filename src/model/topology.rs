@@ -259,6 +259,10 @@ pub struct CallSpec {
     pub backoff: Nanos,
     /// Which failures are retried.
     pub retry_on: RetryOn,
+    /// Fire-and-forget (`async = true`): the caller does not wait for it.
+    /// Its index among the topology's asynchronous call sites
+    /// ([`Topology::async_calls`]), whose figures are reported apart.
+    pub async_site: Option<u32>,
 }
 
 /// How requests arrive.
@@ -574,7 +578,10 @@ impl Topology {
             instant[ep as usize] = e.cpu.mean() == 0.0
                 && e.stages.iter().flatten().all(|&c| {
                     let call = &self.calls[c as usize];
-                    call.probability < 1.0 || instant[call.target as usize]
+                    // Asynchronous work is not the request's time.
+                    call.probability < 1.0
+                        || call.async_site.is_some()
+                        || instant[call.target as usize]
                 });
         }
         self.workload
@@ -582,6 +589,16 @@ impl Topology {
             .iter()
             .map(|&(ep, _)| ep)
             .find(|&ep| instant[ep as usize])
+    }
+
+    /// The asynchronous (fire-and-forget) call sites, in the order of their
+    /// `async_site` index.
+    pub fn async_calls(&self) -> Vec<CallId> {
+        let mut sites: Vec<(u32, CallId)> = (0..self.calls.len() as CallId)
+            .filter_map(|c| self.calls[c as usize].async_site.map(|a| (a, c)))
+            .collect();
+        sites.sort_unstable();
+        sites.into_iter().map(|(_, c)| c).collect()
     }
 
     /// Expected endpoint visits per request, over the entry mix.

@@ -111,6 +111,24 @@ pub struct EdgeSummary {
     pub latency_ms: Option<LatencySummary>,
 }
 
+/// One asynchronous (fire-and-forget) call site: not part of any user
+/// request's latency, reported on its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AsyncCallSummary {
+    /// Calling endpoint.
+    pub caller: String,
+    /// Called endpoint.
+    pub callee: String,
+    /// Its calls per measured user request.
+    pub calls_per_request: Estimate,
+    /// Successful calls per second of the window.
+    pub completed_per_s: Estimate,
+    /// Share of calls that failed after retries.
+    pub failed_ratio: Estimate,
+    /// Latency from send to final outcome in ms; null when saturated.
+    pub latency_ms: Option<LatencySummary>,
+}
+
 /// All internal (service-to-service) calls together: the figure architects
 /// quote as "internal request latency".
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -320,6 +338,9 @@ pub struct Summary {
     pub internal_calls: InternalCalls,
     /// Per caller -> callee edge.
     pub edges: Vec<EdgeSummary>,
+    /// Per asynchronous call site; absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asynchronous: Vec<AsyncCallSummary>,
     /// Per service.
     pub services: Vec<ServiceSummary>,
     /// Per proxy or policy-sidecar group.
@@ -423,6 +444,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summ
         endpoints: endpoints(topo, runs, ok),
         internal_calls: internal_calls(topo, runs, ok),
         edges: edges(topo, runs, ok),
+        asynchronous: asynchronous(topo, runs, ok),
         services: services(topo, runs),
         proxies: proxies(topo, runs),
         cpu_per_request: cpu_per_request(runs),
@@ -525,6 +547,28 @@ fn edges(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<EdgeSummary> {
                 })
             }),
             latency_ms: latency(ok, runs.iter().map(|r| &r.edges[i].latency).collect()),
+        })
+        .collect()
+}
+
+/// Each asynchronous call site's calls, throughput, failures, latency.
+fn asynchronous(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<AsyncCallSummary> {
+    let (calls, edges) = (&topo.calls, &topo.edges);
+    let name = |e: u32| topo.endpoints[e as usize].name.clone();
+    let sites = topo.async_calls().into_iter().enumerate();
+    sites
+        .map(|(i, c)| AsyncCallSummary {
+            caller: name(edges[calls[c as usize].edge as usize].0),
+            callee: name(calls[c as usize].target),
+            calls_per_request: est(runs, |r| ratio(r.asynch[i].latency.count(), r.requests())),
+            completed_per_s: est(runs, |r| {
+                let done = r.asynch[i].latency.count() - r.asynch[i].failed;
+                done as f64 / secs(r).max(f64::MIN_POSITIVE)
+            }),
+            failed_ratio: est(runs, |r| {
+                ratio(r.asynch[i].failed, r.asynch[i].latency.count())
+            }),
+            latency_ms: latency(ok, runs.iter().map(|r| &r.asynch[i].latency).collect()),
         })
         .collect()
 }

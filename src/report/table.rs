@@ -76,6 +76,7 @@ pub fn render(s: &Summary) -> String {
     heading(&mut out, s);
     requests(&mut out, s);
     edges(&mut out, s);
+    asynchronous(&mut out, s);
     cores(&mut out, s);
     attribution(&mut out, s);
     security(&mut out, s);
@@ -202,6 +203,43 @@ fn edges(out: &mut String, s: &Summary) {
                 );
             }
         }
+    }
+}
+
+/// Asynchronous calls: off every request's path, with their own figures.
+fn asynchronous(out: &mut String, s: &Summary) {
+    if s.asynchronous.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<32} {:>9} {:>7} {:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
+        "asynchronous call (ms)",
+        "calls/req",
+        "failed",
+        "mean",
+        "p50",
+        "p90",
+        "p99",
+        "p99.9",
+        "max"
+    );
+    for a in &s.asynchronous {
+        let _ = writeln!(
+            out,
+            "{:<32} {:>9.2} {:>7} {}",
+            format!("{} -> {}", a.caller, a.callee),
+            a.calls_per_request.mean,
+            pct(a.failed_ratio.mean),
+            latency_cells(&a.latency_ms)
+        );
+    }
+    for a in &s.asynchronous {
+        let _ = writeln!(
+            out,
+            "asynchronous {} -> {}: {:.1} completed/s, not in any request's latency",
+            a.caller, a.callee, a.completed_per_s.mean
+        );
     }
 }
 

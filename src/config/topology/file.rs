@@ -212,6 +212,10 @@ pub(super) struct CallFile {
     /// Base of the exponential backoff before a retry (backoff x 2^k). Default: "25ms".
     #[schemars(extend("default" = "25ms"))]
     pub(super) backoff: Option<Dur>,
+    /// Fire-and-forget: the caller does not wait for this call (nor fails with it); its work still runs on the callee's cores, with its own calls, and its latency is reported apart. Default: false.
+    #[serde(rename = "async")]
+    #[schemars(extend("default" = false))]
+    pub(super) asynchronous: Option<bool>,
 }
 
 /// How requests arrive: open loop with exponential or fixed gaps, a closed loop of users, or recorded arrivals replayed.

@@ -55,6 +55,8 @@ struct Graph {
     endpoints: Vec<Endpoint>,
     calls: Vec<CallSpec>,
     edges: Edges,
+    /// Asynchronous call sites so far.
+    async_sites: u32,
 }
 
 /// The distinct (caller, callee) pairs in first-seen order, each found in
@@ -141,8 +143,13 @@ impl Compiler<'_> {
                 let mut ids = Vec::new();
                 for (ci, call) in stage.iter().enumerate() {
                     let cp = epath.key("stages").index(si).index(ci);
-                    if let Some(spec) = self.call(raw, call, &cp, endpoint_names, eid, &mut g.edges)
+                    if let Some(mut spec) =
+                        self.call(raw, call, &cp, endpoint_names, eid, &mut g.edges)
                     {
+                        if spec.async_site.is_some() {
+                            spec.async_site = Some(g.async_sites);
+                            g.async_sites += 1;
+                        }
                         ids.push(g.calls.len() as u32);
                         g.calls.push(spec);
                     }
@@ -258,6 +265,7 @@ impl Compiler<'_> {
             endpoints,
             calls,
             edges,
+            ..
         } = self.services(&raw, &endpoint_names);
         let workload = self.workload(&raw, &endpoint_names);
         let think_given = raw.workload.think.is_some();
@@ -467,6 +475,8 @@ impl Compiler<'_> {
             // but in-mesh retry policies start far lower (Envoy: 25 ms).
             backoff: call.backoff.map_or(25_000_000, |b| b.0),
             retry_on,
+            // Numbered by the caller (`Graph::async_sites`).
+            async_site: (call.asynchronous == Some(true)).then_some(0),
         })
     }
 

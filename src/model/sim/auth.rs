@@ -105,6 +105,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn decision_key(&self, c: &Call) -> (u32, u32, u32) {
         let caller = if c.kind == Kind::Root {
             NONE
+        } else if c.parent == NONE {
+            // An asynchronous call: its caller may be gone; its call site
+            // names it.
+            let edge = self.topo.calls[c.spec as usize].edge;
+            self.topo.edges[edge as usize].0
         } else {
             self.calls.get(c.parent).endpoint
         };

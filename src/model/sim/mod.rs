@@ -52,6 +52,7 @@
 //! `advance`, `job_done`) are here, since every phase goes through them.
 
 mod admission;
+mod asynch;
 mod auth;
 mod connection;
 mod deploy;
@@ -190,6 +191,11 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     in_system_area: u128,
     last_change: Nanos,
     measured_outstanding: u64,
+    /// Asynchronous calls in flight (a sequential `times` counts once), at
+    /// the window's start, and started inside the window.
+    async_in_flight: u64,
+    async_at_start: u64,
+    async_started: u64,
     draining: bool,
     done: bool,
     metrics: RunMetrics,
@@ -278,11 +284,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
             in_system_area: 0,
             last_change: 0,
             measured_outstanding: 0,
+            async_in_flight: 0,
+            async_at_start: 0,
+            async_started: 0,
             draining: false,
             done: false,
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
+                asynch: vec![Outcomes::default(); topo.async_calls().len()],
                 series_interval: crate::model::metrics::series_interval(w),
                 ..RunMetrics::default()
             },
@@ -326,7 +336,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 ev::CPU_DONE => self.cpu_done(event.target, event.aux),
                 ev::CORE_FREE => self.core_free(event.target),
                 ev::TIMEOUT => self.timer_fired(event.target),
-                ev::WINDOW_START => self.in_system_at_start = self.in_system,
+                ev::WINDOW_START => self.window_started(),
                 ev::WINDOW_END => self.window_closed(),
                 ev::DRAIN_LIMIT => self.drain_limit(),
                 ev::ROTATE => self.rotate(event.target),

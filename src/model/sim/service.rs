@@ -3,7 +3,7 @@
 //! in-process security, child calls stage by stage, the response; back at
 //! the caller, the call's outcome goes to its parent.
 
-use super::state::{Call, Kind, Phase};
+use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Attribution, Cpu, Span};
@@ -136,6 +136,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let now = self.queue.now();
         let fanout = if cs.parallel { cs.times } else { 1 };
+        // A fire-and-forget call answers to no parent: the parent does not
+        // wait for it (`asynch.rs`).
+        let asynchronous = cs.async_site.is_some();
+        let parent = if asynchronous {
+            self.async_started(p.measured, fanout);
+            NONE
+        } else {
+            parent
+        };
         for i in 0..fanout {
             let key = derive(site_key, derive(label::REPEAT, u64::from(i)));
             let mut child = Call::new(
@@ -152,7 +161,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             let slot = self.insert(child);
             self.send(slot);
         }
-        fanout
+        if asynchronous { 0 } else { fanout }
     }
 
     /// The callee is done: free the worker, send the response back.
@@ -210,11 +219,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let attr = self.costs[slot as usize].attr;
         self.calls.remove(slot);
-        if c.measured {
-            let o = &mut self.metrics.edges[cs.edge as usize];
-            o.latency.record(now - c.first_sent);
-            o.failed += u64::from(!ok);
-        }
+        self.record_call(&c, now - c.first_sent, ok);
         if ok && !cs.parallel && c.repeat + 1 < cs.times {
             // Sequential repeat: the next one goes out as the previous returns,
             // carrying the time spent so far.
@@ -240,7 +245,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.send(slot);
             return;
         }
-        self.child_done(c.parent, &attr, ok);
+        self.call_outcome(&c, &attr, ok);
     }
 
     /// One child of `parent`'s current stage is done; the last one to finish

@@ -73,14 +73,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         // Out of attempts: the caller sees a failure now. The abandoned slot
         // lives on until its response arrives.
-        if c.measured {
-            let o = &mut self.metrics.edges[cs.edge as usize];
-            o.latency.record(now - c.first_sent);
-            o.failed += 1;
-        }
+        self.record_call(&c, now - c.first_sent, false);
         let mut attr = self.costs[slot as usize].attr;
         attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
-        self.child_done(c.parent, &attr, false);
+        self.call_outcome(&c, &attr, false);
     }
 
     /// Attempt `c` (in `slot`) failed for a reason its call site retries:

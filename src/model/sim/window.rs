@@ -47,6 +47,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.metrics.window = self.window_end - self.window_start;
         let growth = self.in_system as i64 - self.in_system_at_start as i64;
         let open = self.topo.workload.arrivals.is_open();
+        if self.async_backlog_grew() {
+            return;
+        }
         let threshold = (self.metrics.arrived / 50).max(50) as i64;
         if open && growth > threshold {
             self.metrics.saturation = Some(Saturation {
