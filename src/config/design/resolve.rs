@@ -19,7 +19,7 @@ use crate::model::design::{
 };
 use crate::model::dist::Dist;
 use crate::model::topology::{EndpointId, Topology};
-use crate::units::{Dur, Nanos};
+use crate::units::{Dur, Millicores, Nanos};
 
 /// Collects every problem of one design file while resolving it.
 pub(super) struct Resolver<'s> {
@@ -455,12 +455,7 @@ impl Resolver<'_> {
                 ),
                 ns_per_byte: w.cpu_per_kib.map_or(0.0, |d| d.0 as f64 / 1024.0),
                 off_path: 0.0,
-                cores: self.count(
-                    w.cores,
-                    2,
-                    1,
-                    KeyPath::root().key("proxy").key("waypoint").key("cores"),
-                ),
+                cores: w.cores.unwrap_or(Millicores::whole(2)),
             },
             replicas: self.count(
                 w.replicas,
@@ -490,7 +485,7 @@ impl Resolver<'_> {
                     key("proxy", "off_path_fraction"),
                     true,
                 ),
-                cores: self.count(p.cores, 2, 1, key("proxy", "cores")),
+                cores: p.cores.unwrap_or(Millicores::whole(2)),
             },
             shares_service_cores: p.shares_service_cores.unwrap_or(false),
             nodes_per_zone: self.count(p.nodes_per_zone, 3, 1, key("proxy", "nodes_per_zone")),
@@ -548,7 +543,7 @@ impl Resolver<'_> {
             ),
             scope: scope(z.scope),
             cache_ttl: z.cache_ttl.map_or(0, |d| d.0),
-            sidecar_cores: self.count(z.sidecar_cores, 1, 1, key("authz", "sidecar_cores")),
+            sidecar_cores: z.sidecar_cores.unwrap_or(Millicores::ONE),
             policy,
         }
     }

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::config::dist::DistSpec;
-use crate::units::{Bytes, Dur};
+use crate::units::{Bytes, Dur, Millicores};
 
 /// A topology (`topologies/*.toml`): the system being modelled, its zones and
 /// network, its services and their call graphs, and the workload that drives
@@ -89,9 +89,9 @@ pub(super) struct ServiceFile {
     /// Identical copies of the service. Default: 1 (an external service has no replicas of ours).
     #[schemars(range(min = 1), extend("default" = 1))]
     pub(super) replicas: Option<i64>,
-    /// Cores per replica; a call holds a core only while it runs its CPU demand. Default: 1 (an external service has none).
-    #[schemars(range(min = 1), extend("default" = 1))]
-    pub(super) cores: Option<i64>,
+    /// Cores per replica: a number (2, 0.5) or Kubernetes millicores ("500m"); a call holds a core only while it runs its CPU demand. A fraction c is ceil(c) cores each at speed c/ceil(c). Default: 1 (an external service has none).
+    #[schemars(extend("default" = 1))]
+    pub(super) cores: Option<Millicores>,
     /// Outside the system (a payment provider, a managed database, a SaaS API): its endpoints answer after their `latency`, a pure delay on no cores of ours; no sidecar, policy or token check; reached over its own `tls`. Default: false.
     #[schemars(extend("default" = false))]
     pub(super) external: Option<bool>,
@@ -275,8 +275,7 @@ pub(super) struct WorkloadFile {
     /// Where the users are, for the RTT of the client -> entry hop. Default: the first zone in the file.
     pub(super) client_zone: Option<String>,
     /// The load generator's own cores, when it can saturate (a benchmark client on one core): its CPU per request (`client_cpu`, the client side of handshakes, bulk crypto) then queues for them. Default: unbounded, the client's CPU is a delay.
-    #[schemars(range(min = 1))]
-    pub(super) client_cores: Option<i64>,
+    pub(super) client_cores: Option<Millicores>,
     /// The client's own CPU per request it sends (building, writing, reading; TLS is separate), on `client_cores` when given. Default: zero.
     pub(super) client_cpu: Option<DistSpec>,
     /// The client's CPU per request off the request's path (closing its connection after the response): it holds `client_cores` after `client_cpu`, so later requests wait for it, but this one does not. Default: zero.

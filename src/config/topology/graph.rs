@@ -13,7 +13,7 @@ use crate::model::topology::{
     Balance, CallSpec, Endpoint, EndpointId, Network, RateLimit, Reason, RetryOn, Service,
     Topology, ZoneId,
 };
-use crate::units::Nanos;
+use crate::units::{Millicores, Nanos};
 
 /// Longest wake-up a service's core may take.
 const MAX_WAKEUP: Nanos = 1_000_000_000;
@@ -193,7 +193,7 @@ impl Compiler<'_> {
         g.services.push(Service {
             name: sname.to_string(),
             replicas: self.count(svc.replicas.unwrap_or(1), 1, &sp.key("replicas"), "replicas"),
-            cores: self.count(svc.cores.unwrap_or(1), 1, &sp.key("cores"), "cores"),
+            cores: svc.cores.unwrap_or(Millicores::ONE),
             wakeup: match svc.wakeup {
                 Some(w) if w.0 > MAX_WAKEUP => {
                     self.error(

@@ -97,9 +97,7 @@ impl Compiler<'_> {
             arrivals,
             entries,
             client_zone,
-            client_cores: w
-                .client_cores
-                .map(|c| self.count(c, 1, &wp.key("client_cores"), "client_cores")),
+            client_cores: w.client_cores,
             client_cpu: w
                 .client_cpu
                 .as_ref()

@@ -407,10 +407,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
         mut off: CpuParts,
         phase: Phase,
     ) {
-        let demand = sum(&parts);
+        let mut parts = parts;
         for (o, &p) in off.iter_mut().zip(&parts) {
             *o = (*o).min(p);
         }
+        if station != NONE && !self.stations[station as usize].full_speed() {
+            // A fraction of a core: the job holds its slower server longer
+            // (docs/model.md s3, step 7), and that is the call's time.
+            let st = &self.stations[station as usize];
+            for d in parts.iter_mut().chain(off.iter_mut()) {
+                *d = st.wall(*d);
+            }
+        }
+        let demand = sum(&parts);
         let cost = &mut self.costs[slot as usize];
         cost.parts = parts;
         cost.off = off;
