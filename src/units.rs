@@ -7,7 +7,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 mod cores;
-pub use cores::{CORES_PATTERN, MAX_CORES, MILLIS_PER_CORE, Millicores, cores_of_f64, parse_cores};
+pub use cores::{
+    CORES_PATTERN, CoresText, MAX_CORES, MILLIS_PER_CORE, Millicores, cores_of_f64, parse_cores,
+};
 
 /// Simulated time in integer nanoseconds.
 pub type Nanos = u64;

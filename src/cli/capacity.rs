@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use ztsim::config::diag::KeyPath;
 use ztsim::config::{self};
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Topology};
@@ -15,7 +16,6 @@ use ztsim::report::capacity::{
 };
 use ztsim::report::slo::Slo;
 use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
-use ztsim::config::diag::KeyPath;
 use ztsim::study::capacity::{Search, SizeBy, fractional_cores};
 
 use super::failure::{Failure, flag_error};

@@ -75,6 +75,17 @@ pub enum Balance {
     LeastOutstanding,
 }
 
+/// Zone-aware balancing (`locality = "prefer-zone"`): a caller picks among
+/// the replicas in its own zone (by the service's [`Balance`]) while the
+/// zone has one, and among the other zones' replicas when every local one
+/// has `spill_over` calls outstanding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Locality {
+    /// Calls outstanding at every local replica at which a call spills
+    /// (None: never, while the zone has a replica).
+    pub spill_over: Option<u32>,
+}
+
 /// A deployable unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
@@ -91,6 +102,8 @@ pub struct Service {
     pub concurrency: Option<u32>,
     /// Replica choice.
     pub balance: Balance,
+    /// Callers prefer the replicas in their own zone, if set.
+    pub locality: Option<Locality>,
     /// Replica i runs in zone `placement[i % placement.len()]`.
     pub placement: Vec<ZoneId>,
     /// Its endpoints.

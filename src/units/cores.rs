@@ -83,8 +83,7 @@ pub fn parse_cores(s: &str) -> Result<Millicores, String> {
     } else {
         let (int, frac) = t.split_once('.').unwrap_or((t, ""));
         let digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !digits(int) || !digits(frac) || (t.contains('.') && frac.is_empty())
-        {
+        if int.is_empty() || !digits(int) || !digits(frac) || (t.contains('.') && frac.is_empty()) {
             return Err(format!("\"{s}\" is not a number of cores; {help}"));
         }
         if frac.len() > 3 {
@@ -138,6 +137,71 @@ pub fn cores_of_f64(v: f64) -> Result<Millicores, String> {
         ));
     }
     bounded(rounded as u64, v)
+}
+
+/// Cores as a file gives them, before they are checked: a TOML integer,
+/// float or string. Reading accepts any of the three, so that a bad value
+/// is reported at its key by the validation that reports every problem
+/// ([`CoresText::check`]), not as the one error that stops reading.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoresText {
+    /// `2`, `-1`.
+    Int(i64),
+    /// `0.5`.
+    Float(f64),
+    /// `"500m"`, `"1.5"`.
+    Text(String),
+}
+
+impl CoresText {
+    /// The allowance, or why it is not one.
+    pub fn check(&self) -> Result<Millicores, String> {
+        match self {
+            CoresText::Int(v) if *v <= 0 => bounded(0, v),
+            CoresText::Int(v) => bounded((*v as u64).saturating_mul(1000), v),
+            CoresText::Float(v) => cores_of_f64(*v),
+            CoresText::Text(s) => parse_cores(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CoresText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = CoresText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"cores: a number such as 2 or 0.5, or millicores such as "500m""#)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CoresText, E> {
+                Ok(CoresText::Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<CoresText, E> {
+                Ok(CoresText::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<CoresText, E> {
+                Ok(CoresText::Int(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<CoresText, E> {
+                Ok(CoresText::Float(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl schemars::JsonSchema for CoresText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cores".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::Millicores").into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Millicores::json_schema(g)
+    }
 }
 
 impl<'de> Deserialize<'de> for Millicores {
@@ -229,13 +293,21 @@ mod tests {
 
     #[test]
     fn refusals_say_why() {
-        assert!(parse_cores("500x").unwrap_err().contains("not a number of cores"));
+        assert!(
+            parse_cores("500x")
+                .unwrap_err()
+                .contains("not a number of cores")
+        );
         assert!(parse_cores("m").unwrap_err().contains("millicores"));
         assert!(parse_cores("1.5m").unwrap_err().contains("millicores"));
         assert!(parse_cores("0m").unwrap_err().contains("more than zero"));
         assert!(parse_cores("0").unwrap_err().contains("more than zero"));
         assert!(parse_cores("-1").unwrap_err().contains("not a number"));
-        assert!(parse_cores("0.0005").unwrap_err().contains("three decimals"));
+        assert!(
+            parse_cores("0.0005")
+                .unwrap_err()
+                .contains("three decimals")
+        );
         assert!(cores_of_f64(0.0005).unwrap_err().contains("three decimals"));
         assert!(cores_of_f64(-0.5).unwrap_err().contains("more than zero"));
         assert!(parse_cores("1000001").unwrap_err().contains("more than"));
@@ -244,8 +316,24 @@ mod tests {
     #[test]
     fn printed_as_the_shortest_exact_decimal() {
         let p = |m| Millicores(m).to_string();
-        assert_eq!((p(2000), p(500), p(2250), p(125), p(1)), ("2".into(), "0.5".into(), "2.25".into(), "0.125".into(), "0.001".into()));
-        assert_eq!((Millicores(500).servers(), Millicores(2500).servers(), Millicores(3000).servers()), (1, 3, 3));
+        assert_eq!(
+            (p(2000), p(500), p(2250), p(125), p(1)),
+            (
+                "2".into(),
+                "0.5".into(),
+                "2.25".into(),
+                "0.125".into(),
+                "0.001".into()
+            )
+        );
+        assert_eq!(
+            (
+                Millicores(500).servers(),
+                Millicores(2500).servers(),
+                Millicores(3000).servers()
+            ),
+            (1, 3, 3)
+        );
         assert_eq!(Millicores(500).capacity(1_000_001), 500_000);
         assert_eq!(Millicores(3000).capacity(7), 21);
     }

@@ -249,7 +249,11 @@ fn services(out: &mut String, g: &TopologyGraph, lay: &Layout, calls_in: &[f64])
                         "{} × {} core{} · {}",
                         node.replicas,
                         node.cores,
-                        if node.cores == crate::units::Millicores::ONE { "" } else { "s" },
+                        if node.cores == crate::units::Millicores::ONE {
+                            ""
+                        } else {
+                            "s"
+                        },
                         node.zones.join(",")
                     )
                 },

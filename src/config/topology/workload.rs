@@ -97,7 +97,10 @@ impl Compiler<'_> {
             arrivals,
             entries,
             client_zone,
-            client_cores: w.client_cores,
+            client_cores: w
+                .client_cores
+                .as_ref()
+                .map(|c| self.cores(c, &wp.key("client_cores"))),
             client_cpu: w
                 .client_cpu
                 .as_ref()

@@ -28,7 +28,7 @@
 //!
 //! - `workload.rs`: user requests arrive and finish at the client.
 //! - `routing.rs`: (re)sending a call: replica choice, peers, the way to a
-//!   connection.
+//!   connection; `locality.rs`: zone-aware replica choice.
 //! - `identity.rs`: token refresh before a call; certificate rotation.
 //! - `mesh.rs`: which design applies at each end of a call, and the hop's
 //!   security when services run under different designs.
@@ -57,6 +57,7 @@ mod connection;
 mod deploy;
 mod handshake;
 mod identity;
+mod locality;
 mod mesh;
 mod notes;
 mod proxy;
@@ -149,6 +150,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     replicas: Vec<Replica>,
     replica_base: Vec<u32>,
     next_replica: Vec<u32>,
+    /// Zone-aware services' replicas by zone (`locality.rs`).
+    localities: locality::Localities,
     /// Each endpoint's first rate-limit bucket (NONE without a limit);
     /// its service's replicas' buckets follow in order.
     bucket_base: Vec<u32>,
@@ -247,6 +250,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             replicas: d.replicas,
             replica_base: d.replica_base,
             next_replica: vec![0; topo.services.len()],
+            localities: locality::Localities::new(topo),
             bucket_base,
             buckets,
             peers: d.peers,

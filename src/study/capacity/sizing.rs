@@ -19,10 +19,7 @@ use crate::units::Millicores;
 /// that gives it and its value. Callers refuse such a sizing.
 pub fn fractional_cores(topo: &Topology, design: &Design) -> Option<(String, Millicores)> {
     let services = topo.services.iter().filter(|s| s.external.is_none());
-    if let Some(s) = services
-        .clone()
-        .find(|s| s.cores.as_whole().is_none())
-    {
+    if let Some(s) = services.clone().find(|s| s.cores.as_whole().is_none()) {
         return Some((format!("services.{}.cores", s.name), s.cores));
     }
     let fraction = |m: Millicores| m.as_whole().is_none();
@@ -416,8 +413,8 @@ fn sized_services(
                 SizeBy::Replicas => (counts[i], whole(svc.cores)),
                 SizeBy::Cores => (svc.replicas, counts[i]),
             };
-            let cores_added =
-                i64::from(ra) * i64::from(ca) - i64::from(svc.replicas) * i64::from(whole(svc.cores));
+            let cores_added = i64::from(ra) * i64::from(ca)
+                - i64::from(svc.replicas) * i64::from(whole(svc.cores));
             let proxies_added = (i64::from(ra) - i64::from(svc.replicas)) * extra;
             ServiceSize {
                 service: svc.name.clone(),
