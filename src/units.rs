@@ -1,10 +1,15 @@
-//! Parsing and printing of quantities with units: durations, byte sizes and
-//! request rates. Every other module goes through here so that input syntax
+//! Parsing and printing of quantities with units: durations, byte sizes,
+//! request rates and cores (`cores.rs`). Every other module goes through here so that input syntax
 //! and error wording stay consistent.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+mod cores;
+pub use cores::{
+    CORES_PATTERN, CoresText, MAX_CORES, MILLIS_PER_CORE, Millicores, cores_of_f64, parse_cores,
+};
 
 /// Simulated time in integer nanoseconds.
 pub type Nanos = u64;

@@ -658,3 +658,47 @@ fn asynchronous_calls_queue_as_mmc() {
         );
     }
 }
+
+/// Fractional cores (docs/topology.md "Fractional cores"): 0.5 cores is one
+/// server at half speed, so exponential CPU of mean 1 ms is M/M/1 with mu
+/// halved (500/s). At 250 rps: rho = 0.5, mean wait rho / (mu - lambda) =
+/// 2 ms, mean response 1 / (mu - lambda) = 4 ms, utilisation 0.5. A model
+/// that ran the fraction at full speed would give 1 / (1000 - 250) = 1.33
+/// ms, one that only scaled utilisation the same; either misses by 67%.
+/// 2.5 cores are three servers at 5/6 speed: M/M/3 with mu = 833.3/s, at
+/// 2000 rps rho = 0.8 (Erlang C wait 1.55 ms; whole cores at full speed,
+/// M/M/3 at mu = 1000, 0.44 ms).
+#[test]
+fn fractional_cores_are_slower_servers() {
+    for (cores, servers, lambda, seed) in [("\"500m\"", 1, 250.0, 201), ("2.5", 3, 2000.0, 202)] {
+        let millis: f64 = if servers == 1 { 500.0 } else { 2500.0 };
+        let mu = 1000.0 * millis / (1000.0 * f64::from(servers));
+        let text = topology(
+            &format!("[services.s]\ncores = {cores}\nendpoints.e.cpu = {EXP_1MS}"),
+            &format!(
+                "arrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"2s\"\nrequests = 400000\n\
+                 seed = {seed}\nreplications = 16\nentry = [{{ endpoint = \"s.e\" }}]"
+            ),
+        );
+        let (_, runs) = run(&text);
+        let name = format!("{cores} cores = M/M/{servers} at mu {mu:.1}");
+        let wq = mmc_wait(servers, lambda, mu) * S;
+        check(&format!("{name} mean wait"), &wait(&runs, 0), wq, 0.03);
+        check(
+            &format!("{name} mean latency"),
+            &mean_of(&runs, |r| &r.endpoints[0].latency),
+            wq + S / mu,
+            0.03,
+        );
+        let rho = lambda / (f64::from(servers) * mu);
+        check(
+            &format!("{name} utilisation"),
+            &pool(&runs, |r| {
+                let s = r.service(0);
+                (s.busy.iter().sum::<u64>() as f64, s.capacity as f64)
+            }),
+            rho,
+            0.01,
+        );
+    }
+}

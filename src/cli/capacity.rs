@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use ztsim::config::diag::KeyPath;
 use ztsim::config::{self};
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Topology};
@@ -15,7 +16,7 @@ use ztsim::report::capacity::{
 };
 use ztsim::report::slo::Slo;
 use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
-use ztsim::study::capacity::{Search, SizeBy};
+use ztsim::study::capacity::{Search, SizeBy, fractional_cores};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
@@ -151,6 +152,38 @@ impl CapacityArgs {
         })
     }
 
+    /// Sizing counts whole cores: refused, at the key, when the topology
+    /// or a design gives a fraction of a core that it would count.
+    fn whole_cores(&self, topo: &Topology) -> Result<(), Failure> {
+        let costs = self.costs.load()?;
+        let mut files = vec![(self.topology.as_path(), Design::plaintext())];
+        for m in &self.models {
+            let d = config::load_design(m, topo, costs.as_ref()).map_err(Failure::BadInput)?;
+            files.push((m.as_path(), d));
+        }
+        for (file, d) in &files {
+            let Some((key, cores)) = fractional_cores(topo, d) else {
+                continue;
+            };
+            // A service's key is the topology's; the others the design's.
+            let file = if key.starts_with("services.") {
+                self.topology.as_path()
+            } else {
+                file
+            };
+            let path = key.split('.').fold(KeyPath::root(), |p, k| p.key(k));
+            return Err(Failure::BadInput(vec![
+                config::locate(
+                    file,
+                    &path,
+                    format!("capacity sizing counts whole cores, and this is {cores}: it grows a service one core or one replica at a time and prices whole vCPUs"),
+                )
+                .with_help("give whole cores to size it (the rate search without --target-rate takes fractions), or size by hand with `ztsim run`"),
+            ]));
+        }
+        Ok(())
+    }
+
     /// The plaintext baseline first (unless --no-baseline with designs
     /// given), then each --model once.
     fn designs(&self, topo: &Topology) -> Result<Vec<Design>, Failure> {
@@ -182,6 +215,9 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
     slo_scopes(&slos, &topo)?;
     let search = args.search(&topo)?;
     let designs = args.designs(&topo)?;
+    if target.is_some() {
+        args.whole_cores(&topo)?;
+    }
     if let Some(n) = args.threads {
         set_threads(n)?;
     }

@@ -5,10 +5,19 @@
 //! completion event and tells the station when a job departs. Busy time is
 //! accumulated per category and clipped to the measurement window, so
 //! utilisation is exact (not sampled) and warm-up is excluded.
+//!
+//! A fractional allowance (`Station::of_cores`, c cores with c not whole)
+//! is ceil(c) servers each running at speed c / ceil(c): 0.5 cores is one
+//! server at half speed, 2.5 cores three at 5/6 speed, the same capacity.
+//! The caller turns a job's CPU demand into the time it holds a server with
+//! [`Station::wall`] (rounded up to the nanosecond); busy time is counted
+//! back in core-nanoseconds of CPU, so utilisation is CPU over the
+//! allowance.
 
 use std::collections::VecDeque;
 
 use super::Nanos;
+use crate::units::{MILLIS_PER_CORE, Millicores};
 
 /// Most categories a station splits its busy time into.
 pub const MAX_CATEGORIES: usize = 8;
@@ -35,6 +44,8 @@ struct Waiting {
 #[derive(Debug)]
 pub struct Station {
     servers: u32,
+    /// The allowance in millicores (servers x 1000 at full speed).
+    millis: u32,
     /// Time an idle core takes to start a job (see [`Station::wakeup`]).
     wakeup: Nanos,
     busy: u32,
@@ -48,12 +59,55 @@ impl Station {
     pub fn new(servers: u32, window: (Nanos, Nanos)) -> Self {
         Self {
             servers,
+            millis: servers.saturating_mul(MILLIS_PER_CORE),
             wakeup: 0,
             busy: 0,
             queue: VecDeque::new(),
             window,
             stats: StationStats::default(),
         }
+    }
+
+    /// A station of `cores` (whole or not) measuring inside `window`.
+    pub fn of_cores(cores: Millicores, window: (Nanos, Nanos)) -> Self {
+        let mut s = Self::new(cores.servers(), window);
+        s.millis = cores.0;
+        s
+    }
+
+    /// Whether each server runs at full speed (a whole number of cores).
+    #[inline]
+    pub fn full_speed(&self) -> bool {
+        u64::from(self.millis) == u64::from(self.servers) * u64::from(MILLIS_PER_CORE)
+    }
+
+    /// How long a server of this station takes for `cpu` nanoseconds of
+    /// CPU: `cpu` itself at full speed, else cpu x ceil(c) / c rounded up
+    /// to the nanosecond (exact for 0.5 cores: twice the demand).
+    #[inline]
+    pub fn wall(&self, cpu: Nanos) -> Nanos {
+        if self.full_speed() {
+            return cpu;
+        }
+        let full = u128::from(self.servers) * u128::from(MILLIS_PER_CORE);
+        let w = (u128::from(cpu) * full).div_ceil(u128::from(self.millis));
+        w.min(u128::from(Nanos::MAX)) as Nanos
+    }
+
+    /// The CPU done in `wall` nanoseconds on one server (rounded down): the
+    /// inverse of [`Station::wall`], exact on its results.
+    #[inline]
+    fn cpu_of(&self, wall: Nanos) -> Nanos {
+        if self.full_speed() {
+            return wall;
+        }
+        let full = u128::from(self.servers) * u128::from(MILLIS_PER_CORE);
+        (u128::from(wall) * u128::from(self.millis) / full) as Nanos
+    }
+
+    /// Core-nanoseconds of CPU the station offers over `ns`.
+    pub fn capacity(&self, ns: Nanos) -> u64 {
+        Millicores(self.millis).capacity(ns)
     }
 
     /// Moves the end of the measurement window (a run measured by request
@@ -75,8 +129,9 @@ impl Station {
         }
     }
 
-    /// Records that a job starts service at `now` after waiting `waited`; its
-    /// demand is `parts[i]` in category i, served in that order.
+    /// Records that a job starts service at `now` after waiting `waited`; it
+    /// holds its server `parts[i]` in category i ([`Station::wall`] of its
+    /// CPU), served in that order.
     #[inline]
     pub fn start(&mut self, now: Nanos, parts: &[Nanos], waited: Nanos) {
         self.account(now, parts);
@@ -89,13 +144,16 @@ impl Station {
 
     /// Charges CPU that runs without taking a turn in the queue (work done
     /// inline by a thread that already runs): busy time only, clipped to the
-    /// window like any job's.
+    /// window like any job's. `parts` are server time, as in
+    /// [`Station::start`]; the busy time kept is the CPU they stand for.
     #[inline]
     pub fn account(&mut self, now: Nanos, parts: &[Nanos]) {
         let (w0, w1) = self.window;
         let mut t = now;
-        for (busy, &d) in self.stats.busy.iter_mut().zip(parts) {
-            *busy += t.saturating_add(d).min(w1).saturating_sub(t.max(w0));
+        let full = self.full_speed();
+        for (i, &d) in parts.iter().enumerate().take(MAX_CATEGORIES) {
+            let inside = t.saturating_add(d).min(w1).saturating_sub(t.max(w0));
+            self.stats.busy[i] += if full { inside } else { self.cpu_of(inside) };
             t = t.saturating_add(d);
         }
     }
@@ -126,7 +184,7 @@ impl Station {
         self.wakeup
     }
 
-    /// Cores.
+    /// Servers (the cores rounded up).
     pub fn servers(&self) -> u32 {
         self.servers
     }
@@ -167,6 +225,26 @@ mod tests {
         let st = s.stats();
         assert_eq!((st.busy[0], st.busy[1]), (10 + 10, 30 + 40));
         assert_eq!((st.started, st.waited), (2, 59));
+    }
+
+    #[test]
+    fn fractional_cores_are_slower_servers_counted_in_cpu() {
+        // 0.5 cores: one server at half speed; 80 ns of CPU hold it 160 ns
+        // and count 80 core-ns busy, over a capacity of half the window.
+        let mut s = Station::of_cores(Millicores(500), (0, 1000));
+        assert_eq!((s.servers(), s.wall(80), s.capacity(1000)), (1, 160, 500));
+        assert!(s.arrive(1, 0));
+        s.start(0, &[s.wall(80)], 0);
+        assert_eq!(s.stats().busy[0], 80);
+        // 2.5 cores: three servers at 5/6 speed; 100 ns of CPU take 120 ns,
+        // 7 ns take ceil(8.4) = 9 ns, which count back as 7.
+        let mut s = Station::of_cores(Millicores(2500), (0, 1000));
+        assert_eq!((s.servers(), s.wall(100), s.wall(7)), (3, 120, 9));
+        s.account(0, &[9, 120]);
+        assert_eq!((s.stats().busy[0], s.stats().busy[1]), (7, 100));
+        // Whole cores: unchanged.
+        let s = Station::of_cores(Millicores(2000), (0, 1000));
+        assert_eq!((s.servers(), s.wall(77), s.capacity(10)), (2, 77, 20));
     }
 
     #[test]

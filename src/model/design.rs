@@ -5,7 +5,7 @@
 
 use super::dist::Dist;
 use super::topology::{EndpointId, ServiceId};
-use crate::units::Nanos;
+use crate::units::{Millicores, Nanos};
 
 /// Whether a hop is encrypted, and who proves its identity; ordered from
 /// weakest to strongest.
@@ -192,8 +192,8 @@ pub struct ProxyCost {
     /// path (after the response is forwarded), in [0, 1): it occupies the
     /// proxy's cores but adds no latency to the request itself.
     pub off_path: f64,
-    /// Cores of each proxy instance.
-    pub cores: u32,
+    /// Cores of each proxy instance (whole or a fraction).
+    pub cores: Millicores,
 }
 
 /// Proxies on the path.
@@ -274,7 +274,7 @@ pub struct Authz {
     /// Decisions are cached this long per (replica, caller, endpoint) (0: none).
     pub cache_ttl: Nanos,
     /// Cores of each policy sidecar (mode `Sidecar`).
-    pub sidecar_cores: u32,
+    pub sidecar_cores: Millicores,
     /// The policy endpoint (mode `Remote`).
     pub policy: Option<EndpointId>,
 }
@@ -384,7 +384,7 @@ impl Design {
                     request_cpu: Dist::ZERO,
                     ns_per_byte: 0.0,
                     off_path: 0.0,
-                    cores: 1,
+                    cores: Millicores::ONE,
                 },
                 shares_service_cores: false,
                 nodes_per_zone: 3,
@@ -401,7 +401,7 @@ impl Design {
                 eval_cpu: Dist::ZERO,
                 scope: Scope::EveryHop,
                 cache_ttl: 0,
-                sidecar_cores: 1,
+                sidecar_cores: Millicores::ONE,
                 policy: None,
             },
         }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::dist::Dist;
 use super::profile::RateProfile;
-use crate::units::{NANOS_PER_SEC, Nanos};
+use crate::units::{Millicores, NANOS_PER_SEC, Nanos};
 
 /// Index into [`Topology::zones`].
 pub type ZoneId = u16;
@@ -75,6 +75,17 @@ pub enum Balance {
     LeastOutstanding,
 }
 
+/// Zone-aware balancing (`locality = "prefer-zone"`): a caller picks among
+/// the replicas in its own zone (by the service's [`Balance`]) while the
+/// zone has one, and among the other zones' replicas when every local one
+/// has `spill_over` calls outstanding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Locality {
+    /// Calls outstanding at every local replica at which a call spills
+    /// (None: never, while the zone has a replica).
+    pub spill_over: Option<u32>,
+}
+
 /// A deployable unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
@@ -82,8 +93,8 @@ pub struct Service {
     pub name: String,
     /// How many replicas.
     pub replicas: u32,
-    /// Cores per replica.
-    pub cores: u32,
+    /// Cores per replica (whole or a fraction, `Millicores`).
+    pub cores: Millicores,
     /// Time an idle core of a replica takes to start a job (ns).
     pub wakeup: Nanos,
     /// Worker threads per replica, if limited: a call holds one from arrival
@@ -91,6 +102,8 @@ pub struct Service {
     pub concurrency: Option<u32>,
     /// Replica choice.
     pub balance: Balance,
+    /// Callers prefer the replicas in their own zone, if set.
+    pub locality: Option<Locality>,
     /// Replica i runs in zone `placement[i % placement.len()]`.
     pub placement: Vec<ZoneId>,
     /// Its endpoints.
@@ -361,7 +374,7 @@ pub struct Workload {
     /// The load generator's cores: None, its CPU is a delay that never
     /// queues (a client that cannot saturate); Some(n), it runs on n cores
     /// of its own and its work waits for them.
-    pub client_cores: Option<u32>,
+    pub client_cores: Option<Millicores>,
     /// The client's own CPU per request it sends (building, writing and
     /// reading it), outside TLS.
     pub client_cpu: Dist,
@@ -631,7 +644,7 @@ impl Topology {
                 if s.external.is_some() {
                     0.0 // no cores of ours
                 } else {
-                    rate * d / f64::from(s.replicas * s.cores)
+                    rate * d / (f64::from(s.replicas) * s.cores.cores())
                 }
             })
             .collect()

@@ -146,8 +146,8 @@ pub struct ServiceSummary {
     pub name: String,
     /// Replicas.
     pub replicas: u32,
-    /// Cores per replica.
-    pub cores: u32,
+    /// Cores per replica (a fraction as a number: 0.5).
+    pub cores: crate::units::Millicores,
     /// Measured busy share of all its cores, 0..1.
     pub utilisation: Estimate,
     /// rate x CPU demand per request / cores, from the model alone (open loop).

@@ -250,7 +250,11 @@ fn services(out: &mut String, g: &TopologyGraph, lay: &Layout, calls_in: &[f64])
                         "{} × {} core{} · {}",
                         node.replicas,
                         node.cores,
-                        if node.cores == 1 { "" } else { "s" },
+                        if node.cores == crate::units::Millicores::ONE {
+                            ""
+                        } else {
+                            "s"
+                        },
                         node.zones.join(",")
                     )
                 },
@@ -285,7 +289,7 @@ mod tests {
         ServiceNode {
             name: name.into(),
             replicas: 2,
-            cores: 1,
+            cores: crate::units::Millicores::ONE,
             external: false,
             zones: vec!["az1".into()],
             endpoints: vec!["get".into()],

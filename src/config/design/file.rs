@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::config::dist::DistSpec;
-use crate::units::Dur;
+use crate::units::{CoresText, Dur};
 
 /// A Zero Trust (or perimeter) design (`models/*.toml`): how hops are
 /// encrypted, how connections are reused, who terminates TLS, which proxies
@@ -344,9 +344,9 @@ pub(super) struct ProxyFile {
     /// Share of request_cpu that runs off the request's critical path (access logs, stats, bookkeeping after the response is forwarded), in [0, 1): it keeps the proxy's cores busy but adds no latency to that request. Default: 0.
     #[schemars(range(min = 0), extend("exclusiveMaximum" = 1, "default" = 0))]
     pub(super) off_path_fraction: Option<f64>,
-    /// Cores of each proxy instance. Default: 2.
-    #[schemars(range(min = 1), extend("default" = 2))]
-    pub(super) cores: Option<i64>,
+    /// Cores of each proxy instance: a number (2, 0.5) or millicores ("500m"); a fraction is a slower server (docs/model.md s3). Default: 2.
+    #[schemars(extend("default" = 2))]
+    pub(super) cores: Option<CoresText>,
     /// Sidecar only: the sidecar's CPU runs on the replica's own cores. Default: false.
     #[schemars(extend("default" = false))]
     pub(super) shares_service_cores: Option<bool>,
@@ -364,9 +364,9 @@ pub(super) struct WaypointFile {
     /// Waypoint replicas, dealt round the zones. Default: 2.
     #[schemars(range(min = 1), extend("default" = 2))]
     pub(super) replicas: Option<i64>,
-    /// Cores per replica. Default: 2.
-    #[schemars(range(min = 1), extend("default" = 2))]
-    pub(super) cores: Option<i64>,
+    /// Cores per replica: a number (2, 0.5) or millicores ("500m"). Default: 2.
+    #[schemars(extend("default" = 2))]
+    pub(super) cores: Option<CoresText>,
     /// CPU per request. Default: "250us".
     #[schemars(extend("default" = "250us"))]
     pub(super) request_cpu: Option<DistSpec>,
@@ -433,9 +433,9 @@ pub(super) struct AuthzFile {
     /// Decision cache per (callee replica, calling endpoint, called endpoint); a hit skips the evaluation or the remote call. Default: "0s" (no cache).
     #[schemars(extend("default" = "0s"))]
     pub(super) cache_ttl: Option<Dur>,
-    /// Cores of each policy sidecar (mode = "sidecar"). Default: 1.
-    #[schemars(range(min = 1), extend("default" = 1))]
-    pub(super) sidecar_cores: Option<i64>,
+    /// Cores of each policy sidecar (mode = "sidecar"): a number (1, 0.25) or millicores ("250m"). Default: 1.
+    #[schemars(extend("default" = 1))]
+    pub(super) sidecar_cores: Option<CoresText>,
     /// The remote policy endpoint, as "service.endpoint" (e.g. "policy.check"); mode = "remote" only, and required then. It must have no call graph.
     pub(super) policy: Option<String>,
 }

@@ -19,7 +19,7 @@ use crate::model::design::{
 };
 use crate::model::dist::Dist;
 use crate::model::topology::{EndpointId, Topology};
-use crate::units::{Dur, Nanos};
+use crate::units::{CoresText, Dur, Millicores, Nanos};
 
 /// Collects every problem of one design file while resolving it.
 pub(super) struct Resolver<'s> {
@@ -47,6 +47,18 @@ impl Resolver<'_> {
                     &path,
                     format!("must be a whole number of at least {min}, got {x}"),
                 );
+                default
+            }
+        }
+    }
+
+    /// Cores (`2`, `0.5`, `"500m"`), `default` when absent or refused.
+    fn cores(&mut self, v: Option<&CoresText>, default: Millicores, path: KeyPath) -> Millicores {
+        match v.map(CoresText::check) {
+            None => default,
+            Some(Ok(m)) => m,
+            Some(Err(why)) => {
+                self.error(&path, why);
                 default
             }
         }
@@ -455,10 +467,9 @@ impl Resolver<'_> {
                 ),
                 ns_per_byte: w.cpu_per_kib.map_or(0.0, |d| d.0 as f64 / 1024.0),
                 off_path: 0.0,
-                cores: self.count(
-                    w.cores,
-                    2,
-                    1,
+                cores: self.cores(
+                    w.cores.as_ref(),
+                    Millicores::whole(2),
                     KeyPath::root().key("proxy").key("waypoint").key("cores"),
                 ),
             },
@@ -490,7 +501,11 @@ impl Resolver<'_> {
                     key("proxy", "off_path_fraction"),
                     true,
                 ),
-                cores: self.count(p.cores, 2, 1, key("proxy", "cores")),
+                cores: self.cores(
+                    p.cores.as_ref(),
+                    Millicores::whole(2),
+                    key("proxy", "cores"),
+                ),
             },
             shares_service_cores: p.shares_service_cores.unwrap_or(false),
             nodes_per_zone: self.count(p.nodes_per_zone, 3, 1, key("proxy", "nodes_per_zone")),
@@ -548,7 +563,11 @@ impl Resolver<'_> {
             ),
             scope: scope(z.scope),
             cache_ttl: z.cache_ttl.map_or(0, |d| d.0),
-            sidecar_cores: self.count(z.sidecar_cores, 1, 1, key("authz", "sidecar_cores")),
+            sidecar_cores: self.cores(
+                z.sidecar_cores.as_ref(),
+                Millicores::ONE,
+                key("authz", "sidecar_cores"),
+            ),
             policy,
         }
     }

@@ -11,6 +11,7 @@ use crate::config::diag::{Diagnostic, KeyPath, Source, did_you_mean};
 use crate::config::dist::DistSpec;
 use crate::model::dist::Dist;
 use crate::model::topology::{EndpointId, ZoneId};
+use crate::units::{CoresText, Millicores};
 
 /// Expected internal calls per request beyond which a topology is refused:
 /// the call graph almost certainly has a runaway `times`.
@@ -49,6 +50,15 @@ impl Compiler<'_> {
         spec.compile(self.src, path).unwrap_or_else(|d| {
             self.errors.push(d);
             Dist::ZERO
+        })
+    }
+
+    /// Cores (`2`, `0.5`, `"500m"`), refused at `path` when they are not
+    /// an allowance (one core stands in, so checking goes on).
+    pub(super) fn cores(&mut self, raw: &CoresText, path: &KeyPath) -> Millicores {
+        raw.check().unwrap_or_else(|why| {
+            self.error(path, why);
+            Millicores::ONE
         })
     }
 

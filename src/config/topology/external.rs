@@ -36,6 +36,16 @@ impl Compiler<'_> {
         );
         refuse(
             self,
+            svc.locality.is_some() || svc.spill_over.is_some(),
+            if svc.locality.is_some() {
+                "locality"
+            } else {
+                "spill_over"
+            },
+            "callers see one address in one zone; there is no replica to prefer",
+        );
+        refuse(
+            self,
             svc.zones.is_some(),
             "zones",
             "give it one `zone` of its own, with the RTT to it as that zone's links",

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::config::dist::DistSpec;
-use crate::units::{Bytes, Dur};
+use crate::units::{Bytes, CoresText, Dur};
 
 /// A topology (`topologies/*.toml`): the system being modelled, its zones and
 /// network, its services and their call graphs, and the workload that drives
@@ -76,6 +76,14 @@ pub(super) enum BalanceFile {
     LeastOutstanding,
 }
 
+/// Whether callers prefer the replicas in their own zone. Default: "none".
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) enum LocalityFile {
+    None,
+    PreferZone,
+}
+
 /// A service: identical replicas, each a multi-core FCFS queue.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,9 +97,9 @@ pub(super) struct ServiceFile {
     /// Identical copies of the service. Default: 1 (an external service has no replicas of ours).
     #[schemars(range(min = 1), extend("default" = 1))]
     pub(super) replicas: Option<i64>,
-    /// Cores per replica; a call holds a core only while it runs its CPU demand. Default: 1 (an external service has none).
-    #[schemars(range(min = 1), extend("default" = 1))]
-    pub(super) cores: Option<i64>,
+    /// Cores per replica: a number (2, 0.5) or Kubernetes millicores ("500m"); a call holds a core only while it runs its CPU demand. A fraction c is ceil(c) cores each at speed c/ceil(c). Default: 1 (an external service has none).
+    #[schemars(extend("default" = 1))]
+    pub(super) cores: Option<CoresText>,
     /// Outside the system (a payment provider, a managed database, a SaaS API): its endpoints answer after their `latency`, a pure delay on no cores of ours; no sidecar, policy or token check; reached over its own `tls`. Default: false.
     #[schemars(extend("default" = false))]
     pub(super) external: Option<bool>,
@@ -110,6 +118,12 @@ pub(super) struct ServiceFile {
     /// How callers spread calls over the replicas. Default: "round-robin".
     #[schemars(extend("default" = "round-robin"))]
     pub(super) balance: Option<BalanceFile>,
+    /// "prefer-zone": a caller sends to the replicas in its own zone (chosen among them by `balance`) while there is one, spilling to the other zones' replicas only when every local one has `spill_over` calls outstanding; "none": every replica alike. Default: "none".
+    #[schemars(extend("default" = "none"))]
+    pub(super) locality: Option<LocalityFile>,
+    /// With locality = "prefer-zone": calls outstanding (sent, not yet answered) at every replica in the caller's zone at which a call spills to the other zones (at least 1). Default: never spill while the zone has a replica.
+    #[schemars(range(min = 1))]
+    pub(super) spill_over: Option<i64>,
     /// The namespace it belongs to (a Kubernetes namespace, a team's share of the estate): a design can give a namespace's services another design or mode (`[[override]] namespace`). Default: none.
     pub(super) namespace: Option<String>,
     /// Labels, e.g. { tier = "backend", team = "payments" }: a design can give the services carrying them another design or mode (`[[override]] labels`). Default: none.
@@ -279,8 +293,7 @@ pub(super) struct WorkloadFile {
     /// Where the users are, for the RTT of the client -> entry hop. Default: the first zone in the file.
     pub(super) client_zone: Option<String>,
     /// The load generator's own cores, when it can saturate (a benchmark client on one core): its CPU per request (`client_cpu`, the client side of handshakes, bulk crypto) then queues for them. Default: unbounded, the client's CPU is a delay.
-    #[schemars(range(min = 1))]
-    pub(super) client_cores: Option<i64>,
+    pub(super) client_cores: Option<CoresText>,
     /// The client's own CPU per request it sends (building, writing, reading; TLS is separate), on `client_cores` when given. Default: zero.
     pub(super) client_cpu: Option<DistSpec>,
     /// The client's CPU per request off the request's path (closing its connection after the response): it holds `client_cores` after `client_cpu`, so later requests wait for it, but this one does not. Default: zero.

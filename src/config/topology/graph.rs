@@ -6,14 +6,16 @@
 use std::collections::HashMap;
 
 use super::compiler::{Compiler, MAX_EXPECTED_CALLS, MIN_RATE};
-use super::file::{BalanceFile, CallFile, RateLimitFile, ReasonFile, ServiceFile, TopologyFile};
+use super::file::{
+    BalanceFile, CallFile, LocalityFile, RateLimitFile, ReasonFile, ServiceFile, TopologyFile,
+};
 use crate::config::diag::{Diagnostic, KeyPath};
 use crate::model::dist::Dist;
 use crate::model::topology::{
-    Balance, CallSpec, Endpoint, EndpointId, Network, RateLimit, Reason, RetryOn, Service,
-    Topology, ZoneId,
+    Balance, CallSpec, Endpoint, EndpointId, Locality, Network, RateLimit, Reason, RetryOn,
+    Service, Topology, ZoneId,
 };
-use crate::units::Nanos;
+use crate::units::{Millicores, Nanos};
 
 /// Longest wake-up a service's core may take.
 const MAX_WAKEUP: Nanos = 1_000_000_000;
@@ -200,7 +202,10 @@ impl Compiler<'_> {
         g.services.push(Service {
             name: sname.to_string(),
             replicas: self.count(svc.replicas.unwrap_or(1), 1, &sp.key("replicas"), "replicas"),
-            cores: self.count(svc.cores.unwrap_or(1), 1, &sp.key("cores"), "cores"),
+            cores: svc
+                .cores
+                .as_ref()
+                .map_or(Millicores::ONE, |c| self.cores(c, &sp.key("cores"))),
             wakeup: match svc.wakeup {
                 Some(w) if w.0 > MAX_WAKEUP => {
                     self.error(
@@ -218,6 +223,7 @@ impl Compiler<'_> {
                 Some(BalanceFile::Random) => Balance::Random,
                 Some(BalanceFile::LeastOutstanding) => Balance::LeastOutstanding,
             },
+            locality: self.locality(svc, &sp),
             placement,
             endpoints: eps,
             external,
@@ -493,6 +499,31 @@ impl Compiler<'_> {
     }
 
     /// A token bucket: a rate above zero, a burst of at least one token.
+    /// Zone-aware balancing: `spill_over` only with `locality =
+    /// "prefer-zone"`, and at least 1 (0 would spill every call).
+    fn locality(&mut self, svc: &ServiceFile, sp: &KeyPath) -> Option<Locality> {
+        let prefer = svc.locality == Some(LocalityFile::PreferZone);
+        let spill_over = svc.spill_over.map(|n| {
+            if !prefer && svc.external != Some(true) {
+                self.error_help(
+                    &sp.key("spill_over"),
+                    "`spill_over` applies only to zone-aware balancing",
+                    Some("add `locality = \"prefer-zone\"`, or remove `spill_over`".into()),
+                );
+            }
+            if n == 0 {
+                self.error_help(
+                    &sp.key("spill_over"),
+                    "a spill-over of 0 would send every call out of the caller's zone",
+                    Some("give at least 1 call outstanding at every local replica, or leave `spill_over` out to never spill while the zone has a replica".into()),
+                );
+                return 1;
+            }
+            self.count(n, 1, &sp.key("spill_over"), "spill_over")
+        });
+        (prefer && svc.external != Some(true)).then_some(Locality { spill_over })
+    }
+
     fn rate_limit(&mut self, r: &RateLimitFile, path: &KeyPath) -> RateLimit {
         if !(r.rate.is_finite() && r.rate >= MIN_RATE && r.rate <= MAX_RATE_LIMIT) {
             self.error_help(

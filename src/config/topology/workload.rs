@@ -99,7 +99,8 @@ impl Compiler<'_> {
             client_zone,
             client_cores: w
                 .client_cores
-                .map(|c| self.count(c, 1, &wp.key("client_cores"), "client_cores")),
+                .as_ref()
+                .map(|c| self.cores(c, &wp.key("client_cores"))),
             client_cpu: w
                 .client_cpu
                 .as_ref()

@@ -15,7 +15,7 @@ use crate::engine::Station;
 use crate::model::design::{AuthzMode, Design, ProxyMode, Termination, Waypoint};
 use crate::model::metrics::StationOwner;
 use crate::model::topology::{Topology, Workload, ZoneId};
-use crate::units::Nanos;
+use crate::units::{Millicores, Nanos};
 
 /// Everything `deploy` builds.
 pub(super) struct Deployment {
@@ -40,8 +40,8 @@ struct Stations {
 }
 
 impl Stations {
-    fn add(&mut self, servers: u32, owner: StationOwner) -> u32 {
-        self.stations.push(Station::new(servers, self.window));
+    fn add(&mut self, cores: Millicores, owner: StationOwner) -> u32 {
+        self.stations.push(Station::of_cores(cores, self.window));
         self.owners.push(owner);
         (self.stations.len() - 1) as u32
     }
@@ -127,7 +127,7 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
 fn replica_stations(
     st: &mut Stations,
     s: u32,
-    cores: u32,
+    cores: Millicores,
     wakeup: Nanos,
     design: &Design,
 ) -> (u32, u32, u32) {

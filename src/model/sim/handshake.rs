@@ -123,10 +123,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
             // encrypts its request in microseconds as it sends. Queueing that
             // behind millisecond jobs (non-preemptive FCFS) would overstate
             // it, so the CPU is charged to the caller's cores without taking
-            // a turn, and its time rides ahead of the transit.
+            // a turn, and its time rides ahead of the transit (on a
+            // fraction of a core, the longer time its slower server takes).
+            let st = &mut self.stations[origin.station as usize];
+            for d in &mut parts {
+                *d = st.wall(*d);
+            }
             let demand = sum(&parts);
             let now = self.queue.now();
-            self.stations[origin.station as usize].account(now, &parts);
+            st.account(now, &parts);
             let cost = &mut self.costs[slot as usize];
             for (cat, &d) in parts.iter().enumerate() {
                 cost.attr[span_of(cat) as usize] += d;

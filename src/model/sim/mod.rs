@@ -28,7 +28,7 @@
 //!
 //! - `workload.rs`: user requests arrive and finish at the client.
 //! - `routing.rs`: (re)sending a call: replica choice, peers, the way to a
-//!   connection.
+//!   connection; `locality.rs`: zone-aware replica choice.
 //! - `identity.rs`: token refresh before a call; certificate rotation.
 //! - `mesh.rs`: which design applies at each end of a call, and the hop's
 //!   security when services run under different designs.
@@ -58,6 +58,7 @@ mod connection;
 mod deploy;
 mod handshake;
 mod identity;
+mod locality;
 mod mesh;
 mod notes;
 mod proxy;
@@ -150,6 +151,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     replicas: Vec<Replica>,
     replica_base: Vec<u32>,
     next_replica: Vec<u32>,
+    /// Zone-aware services' replicas by zone (`locality.rs`).
+    localities: locality::Localities,
     /// Each endpoint's first rate-limit bucket (NONE without a limit);
     /// its service's replicas' buckets follow in order.
     bucket_base: Vec<u32>,
@@ -253,6 +256,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             replicas: d.replicas,
             replica_base: d.replica_base,
             next_replica: vec![0; topo.services.len()],
+            localities: locality::Localities::new(topo),
             bucket_base,
             buckets,
             peers: d.peers,
@@ -417,10 +421,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
         mut off: CpuParts,
         phase: Phase,
     ) {
-        let demand = sum(&parts);
+        let mut parts = parts;
         for (o, &p) in off.iter_mut().zip(&parts) {
             *o = (*o).min(p);
         }
+        if station != NONE && !self.stations[station as usize].full_speed() {
+            // A fraction of a core: the job holds its slower server longer
+            // (docs/model.md s3, step 7), and that is the call's time.
+            let st = &self.stations[station as usize];
+            for d in parts.iter_mut().chain(off.iter_mut()) {
+                *d = st.wall(*d);
+            }
+        }
+        let demand = sum(&parts);
         let cost = &mut self.costs[slot as usize];
         cost.parts = parts;
         cost.off = off;

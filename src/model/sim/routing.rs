@@ -27,7 +27,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn dispatch(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let service = self.topo.endpoints[c.endpoint as usize].service;
-        let replica = self.pick_replica(service, c.key);
+        let zone = match c.caller_replica {
+            NONE => self.topo.workload.client_zone,
+            r => self.replicas[r as usize].zone,
+        };
+        let replica = match self.zone_aware_replica(service, c.key, zone) {
+            Some(r) => r,
+            None => self.pick_replica(service, c.key),
+        };
         self.replicas[replica as usize].outstanding += 1;
         let origin = self.origin_peer(c.caller_replica);
         let dest = self.dest_peer(replica);

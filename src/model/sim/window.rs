@@ -142,7 +142,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             for (acc, b) in m.busy.iter_mut().zip(s.busy) {
                 *acc += b;
             }
-            m.capacity += u64::from(st.servers()) * window;
+            m.capacity += st.capacity(window);
             m.jobs += s.started;
             m.waited += s.waited;
             m.instances += 1;

@@ -32,8 +32,8 @@ pub struct ServiceNode {
     pub name: String,
     /// Replicas.
     pub replicas: u32,
-    /// Cores per replica.
-    pub cores: u32,
+    /// Cores per replica (a fraction as a number: 0.5).
+    pub cores: crate::units::Millicores,
     /// Zones its replicas run in.
     pub zones: Vec<String>,
     /// Endpoint names (without the service prefix).

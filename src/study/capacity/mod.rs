@@ -17,4 +17,4 @@ pub use crate::report::capacity::{
 pub(crate) use point::evaluate;
 pub use point::{Search, at_rate, point_seed};
 pub use rate::rate_capacity;
-pub use sizing::size_for_rate;
+pub use sizing::{fractional_cores, size_for_rate};

@@ -11,17 +11,50 @@ use crate::model::metrics::StationOwner;
 use crate::model::{Design, Topology};
 use crate::report::capacity::{ServiceSize, SizeBy, Sizing, SizingStep};
 use crate::report::slo::{Slo, Verdict};
+use crate::units::Millicores;
+
+/// Sizing counts whole cores (it grows a service one core or one replica
+/// at a time, and prices whole vCPUs): the first allowance of a fraction of
+/// a core that a sizing of `topo` under `design` would count, as the key
+/// that gives it and its value. Callers refuse such a sizing.
+pub fn fractional_cores(topo: &Topology, design: &Design) -> Option<(String, Millicores)> {
+    let services = topo.services.iter().filter(|s| s.external.is_none());
+    if let Some(s) = services.clone().find(|s| s.cores.as_whole().is_none()) {
+        return Some((format!("services.{}.cores", s.name), s.cores));
+    }
+    let fraction = |m: Millicores| m.as_whole().is_none();
+    for (s, _) in services.enumerate() {
+        let d = design.of(s as u32);
+        if has_sidecar(d) && fraction(d.proxy.cost.cores) {
+            return Some(("proxy.cores".into(), d.proxy.cost.cores));
+        }
+        if d.authz.mode == AuthzMode::Sidecar && fraction(d.authz.sidecar_cores) {
+            return Some(("authz.sidecar_cores".into(), d.authz.sidecar_cores));
+        }
+    }
+    None
+}
+
+fn has_sidecar(design: &Design) -> bool {
+    design.proxy.mode == ProxyMode::Sidecar && !design.proxy.shares_service_cores
+}
+
+/// Whole cores of an allowance (rounded up: sizing is refused beforehand
+/// when one is a fraction, [`fractional_cores`]).
+fn whole(m: Millicores) -> u32 {
+    m.servers()
+}
 
 /// Cores each replica brings besides its own: a sidecar proxy with cores of
 /// its own, a policy sidecar.
 fn per_replica_proxy_cores(design: &Design) -> u32 {
-    let sidecar = if design.proxy.mode == ProxyMode::Sidecar && !design.proxy.shares_service_cores {
-        design.proxy.cost.cores
+    let sidecar = if has_sidecar(design) {
+        whole(design.proxy.cost.cores)
     } else {
         0
     };
     let policy = if design.authz.mode == AuthzMode::Sidecar {
-        design.authz.sidecar_cores
+        whole(design.authz.sidecar_cores)
     } else {
         0
     };
@@ -49,7 +82,7 @@ impl Sizer<'_> {
         for (s, &n) in t.services.iter_mut().zip(counts) {
             match self.by {
                 SizeBy::Replicas => s.replicas = n,
-                SizeBy::Cores => s.cores = n,
+                SizeBy::Cores => s.cores = Millicores::whole(n),
             }
         }
         t
@@ -96,7 +129,7 @@ impl Sizer<'_> {
             let svc = &self.topo.services[s];
             // Cores of this group per unit of the count.
             let per_unit = match (l.owner, self.by) {
-                (StationOwner::Service(_), SizeBy::Replicas) => f64::from(svc.cores),
+                (StationOwner::Service(_), SizeBy::Replicas) => f64::from(whole(svc.cores)),
                 (StationOwner::Service(_), SizeBy::Cores) => f64::from(svc.replicas),
                 // Sidecars: their cores now, spread over the replicas now.
                 _ => (l.cores / f64::from(probe[s].max(1))).max(1.0),
@@ -302,7 +335,7 @@ pub fn size_for_rate(
         .iter()
         .map(|s| match by {
             SizeBy::Replicas => s.replicas,
-            SizeBy::Cores => s.cores,
+            SizeBy::Cores => whole(s.cores),
         })
         .collect();
     let mut sizer = Sizer {
@@ -377,16 +410,16 @@ fn sized_services(
         .filter(|(_, svc)| svc.external.is_none()) // nothing of ours to size
         .map(|(i, svc)| {
             let (ra, ca) = match by {
-                SizeBy::Replicas => (counts[i], svc.cores),
+                SizeBy::Replicas => (counts[i], whole(svc.cores)),
                 SizeBy::Cores => (svc.replicas, counts[i]),
             };
-            let cores_added =
-                i64::from(ra) * i64::from(ca) - i64::from(svc.replicas) * i64::from(svc.cores);
+            let cores_added = i64::from(ra) * i64::from(ca)
+                - i64::from(svc.replicas) * i64::from(whole(svc.cores));
             let proxies_added = (i64::from(ra) - i64::from(svc.replicas)) * extra;
             ServiceSize {
                 service: svc.name.clone(),
                 replicas_before: svc.replicas,
-                cores_before: svc.cores,
+                cores_before: whole(svc.cores),
                 replicas_after: ra,
                 cores_after: ca,
                 cores_added,

@@ -358,7 +358,7 @@ fn proxy(c: &mut Catalogue, design: &Design) {
                 "the sidecars run on their pods' cores (shares_service_cores)",
             );
         } else {
-            c.count("proxy.cores", p.cost.cores);
+            c.cores("proxy.cores", p.cost.cores);
         }
         if p.mode == ProxyMode::Sidecar {
             c.choice(
@@ -384,7 +384,7 @@ fn proxy(c: &mut Catalogue, design: &Design) {
         match &p.waypoint {
             Some(w) => {
                 c.dist("proxy.waypoint.request_cpu", text("250us"));
-                c.count("proxy.waypoint.cores", w.cost.cores);
+                c.cores("proxy.waypoint.cores", w.cost.cores);
                 c.count("proxy.waypoint.replicas", w.replicas);
             }
             None => c.skip(&["proxy.waypoint"], "no waypoint on the path"),
@@ -467,7 +467,7 @@ fn authz(c: &mut Catalogue, design: &Design) {
         }
         c.cache_ttl("authz.cache_ttl", z.cache_ttl);
         if z.mode == AuthzMode::Sidecar {
-            c.count("authz.sidecar_cores", z.sidecar_cores);
+            c.cores("authz.sidecar_cores", z.sidecar_cores);
         } else {
             c.skip(&["authz.sidecar_cores"], "no policy sidecar");
         }

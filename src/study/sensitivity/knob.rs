@@ -259,6 +259,22 @@ impl Catalogue<'_> {
         }
     }
 
+    /// Cores: a whole number as a count; a fraction halved (at least 1m)
+    /// and doubled, in millicores.
+    pub(super) fn cores(&mut self, path: &str, m: crate::units::Millicores) {
+        if let Some(n) = m.as_whole() {
+            return self.count(path, n);
+        }
+        let milli = |v: u32| toml::Value::String(format!("{v}m"));
+        self.knob(
+            path,
+            KnobKind::Numeric,
+            m.to_string(),
+            setting(vec![set(path, milli((m.0 / 2).max(1)))]),
+            setting(vec![set(path, milli(m.0.saturating_mul(2)))]),
+        );
+    }
+
     /// A count: halved (at least 1) and doubled.
     pub(super) fn count(&mut self, path: &str, n: u32) {
         let low = (n / 2).max(1);
