@@ -4,7 +4,7 @@
 //! `file.rs` owns the serde form (every key of a topology file);
 //! `compiler.rs` the compiler's state, its per-value checks and the limits;
 //! `graph.rs` zones, network, services, endpoints, calls and the call graph's
-//! checks; `workload.rs` the workload and its rate profile
+//! checks; `pools.rs` client-side pools and slow calls; `workload.rs` the workload and its rate profile
 //! (`profile.rs` the profile's file form);
 //! `arrivals.rs` the recorded arrivals
 //! CSV of a replay; this file the entry point.
@@ -14,6 +14,7 @@ mod compiler;
 mod external;
 mod file;
 mod graph;
+mod pools;
 mod profile;
 mod workload;
 

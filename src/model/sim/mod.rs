@@ -42,6 +42,8 @@
 //!   sidecar and remote policy calls (and infrastructure calls in general).
 //! - `service.rs`: worker threads, the service job, child calls by stage,
 //!   the response.
+//! - `client_pool.rs`: callers' client-side pools (`pools`): waits, release.
+//! - `slow.rs`: the added latency of an endpoint's slow calls (`slow`).
 //! - `timeout.rs`: timeouts, retries and the timer lanes.
 //! - `window.rs`: the measurement window, saturation, the final metrics.
 //! - `notes.rs`: what the probe is told (exports only).
@@ -53,6 +55,7 @@
 
 mod admission;
 mod auth;
+mod client_pool;
 mod connection;
 mod deploy;
 mod handshake;
@@ -62,6 +65,7 @@ mod notes;
 mod proxy;
 mod routing;
 mod service;
+mod slow;
 mod state;
 mod timeout;
 mod transit;
@@ -132,6 +136,7 @@ mod label {
     pub const CLIENT: u64 = 23;
     pub const CPU_OFF_PATH: u64 = 24;
     pub const ERROR: u64 = 25;
+    pub const SLOW: u64 = 26;
 }
 
 /// The state of one replication.
@@ -160,6 +165,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     waypoints: Vec<(ZoneId, u32)>,
     next_waypoint: u32,
     pools: Vec<Pool>,
+    /// Callers' client-side pools (`pools` in the topology).
+    client_pools: client_pool::ClientPools,
     pool_index: FxHashMap<(u32, u32), u32>,
     /// Ticket expiry per (origin peer, destination peer or service), and for
     /// per-service caches the replica peer that issued it.
@@ -229,6 +236,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         };
         let peers_len = d.peers.len();
         let (bucket_base, buckets) = admission::buckets(topo);
+        let (client_pools, pool_metrics) = client_pool::ClientPools::new(topo, &d.replica_base);
         Simulation {
             timers: deploy::timer_lanes(topo),
             direct: design.all().all(direct)
@@ -255,6 +263,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             waypoints: d.waypoints,
             next_waypoint: 0,
             pools: Vec::new(),
+            client_pools,
             pool_index: FxHashMap::default(),
             tickets: FxHashMap::default(),
             decisions: FxHashMap::default(),
@@ -284,6 +293,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
                 series_interval: crate::model::metrics::series_interval(w),
+                pools: pool_metrics,
                 ..RunMetrics::default()
             },
             probe,
@@ -504,6 +514,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 call.local = 0;
             }
             Phase::External => self.span(slot, Span::External),
+            Phase::Slow => self.span(slot, Span::Business),
             Phase::Refused => self.span(slot, Span::Network),
             _ => {} // client-side CPU delays: accounted in `advance`
         }
@@ -528,6 +539,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::AuthzHop => self.policy_sidecar_job(slot, &c),
             Phase::Response => self.at_caller(slot),
             Phase::External => self.respond(slot),
+            Phase::Slow => self.run_stages(slot),
             Phase::Refused => self.refused(slot),
             other => unreachable!("no step ends in phase {other:?}"),
         }
@@ -559,7 +571,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 self.cache_decision(slot);
                 self.admit(slot);
             }
-            Phase::ServiceJob => self.run_stages(slot),
+            Phase::ServiceJob => self.service_job_done(slot),
             _ => unreachable!(),
         }
     }

@@ -23,8 +23,21 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.dispatch(slot);
     }
 
-    /// Picks a replica and gets a connection to it.
+    /// Arms the caller's timeout, takes a connection of the caller's
+    /// client-side pool if it has one (`client_pool.rs`), then goes on.
     pub(super) fn dispatch(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        if let Some(timeout) = self.timeout_of(&c) {
+            self.arm_timer(slot, timeout);
+        }
+        if self.pool_wait(slot, &c) {
+            return;
+        }
+        self.pick(slot);
+    }
+
+    /// Picks a replica and gets a connection to it.
+    pub(super) fn pick(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let service = self.topo.endpoints[c.endpoint as usize].service;
         let replica = self.pick_replica(service, c.key);
@@ -36,9 +49,6 @@ impl<'t, P: Probe> Simulation<'t, P> {
             c.replica = replica;
             c.origin = origin;
             c.dest = dest;
-        }
-        if let Some(timeout) = self.timeout_of(&c) {
-            self.arm_timer(slot, timeout);
         }
         let c = *self.calls.get(slot);
         // Only calls of the call graphs: the policy and identity services

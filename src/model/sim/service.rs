@@ -42,6 +42,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 Dist::Constant(v) => *v,
                 d => d.sample(&mut rng::call_rng(derive(c.key, label::CPU))),
             };
+            let d = d.saturating_add(self.slow_draw(slot, &c));
             return self.wait(slot, Phase::External, d);
         }
         let mut parts = self.costs[slot as usize].service_parts;
@@ -178,6 +179,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn at_caller(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         self.release(&c);
+        self.pool_release(&c);
         if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             t.end = Some(self.queue.now());
             t.abandoned = c.abandoned;

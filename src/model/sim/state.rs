@@ -43,8 +43,12 @@ pub(super) enum Phase {
     AuthzHop,
     AuthzJob,
     AuthzRemote,
+    /// Waiting for a connection of the caller's client-side pool.
+    PoolWait,
     Worker,
     ServiceJob,
+    /// A slow call's added latency (`slow`), after its own CPU.
+    Slow,
     /// An external service's answer (a pure delay).
     External,
     /// A strict callee's refusal on its way back (one round trip).
@@ -88,6 +92,9 @@ pub(super) struct Call {
     /// Connection pool and connection in it, NONE while none is held.
     pub(super) pool: u32,
     pub(super) conn: u32,
+    /// The caller's client-side pool it waits in or holds a connection of
+    /// (`client_pool.rs`), NONE outside one.
+    pub(super) client_pool: u32,
     pub(super) handshake: Handshake,
     /// Closed-loop user that sent it (user requests only), else NONE.
     pub(super) user: u32,
@@ -243,6 +250,7 @@ impl Call {
             dest: NONE,
             pool: NONE,
             conn: NONE,
+            client_pool: NONE,
             handshake: Handshake::None,
             user: NONE,
             stage: 0,
