@@ -239,6 +239,9 @@ pub struct FailureSummary {
     /// Retries sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<Estimate>,
+    /// Calls slowed by their endpoint's `slow` (not failures: they succeed late).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<Estimate>,
 }
 
 /// Throughput in requests per second.
@@ -335,6 +338,9 @@ pub struct Summary {
     /// retried for these reasons (refusals are in `security`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<FailureSummary>,
+    /// Callers' client-side pools (`pools`); absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<Vec<super::pools::PoolSummary>>,
     /// Width of the time-series intervals in `timeseries.csv`, seconds.
     pub series_interval_s: f64,
     /// Simulator work.
@@ -429,6 +435,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summ
         attribution: attribution(&all, ok),
         security: security(runs),
         failures: failures(runs),
+        pools: super::pools::pools(topo, runs),
         series_interval_s: runs[0].series_interval as f64 * 1e-9,
         work: Work {
             events: runs.iter().map(|r| r.events).sum(),
@@ -691,8 +698,9 @@ fn failures(runs: &[Replication]) -> Option<FailureSummary> {
         limited: per_req(|k| k.limited),
         errors: per_req(|k| k.errors),
         retries: per_req(|k| k.retries),
+        slow: per_req(|k| k.slow),
     };
-    [f.timeouts, f.shed, f.limited, f.errors, f.retries]
+    [f.timeouts, f.shed, f.limited, f.errors, f.retries, f.slow]
         .iter()
         .any(Option::is_some)
         .then_some(f)
