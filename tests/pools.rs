@@ -88,7 +88,10 @@ fn a_call_that_times_out_waiting_leaves_the_queue() {
     let topo = parse_topology("pools.toml", &topology(services, 100.0, n)).unwrap();
     let s = summarize(&topo, &Design::plaintext(), &[r.into()]);
     let p = &s.pools.expect("pools reported")[0];
-    assert_eq!((p.service.as_str(), p.target.as_str(), p.size), ("a", "b", 1));
+    assert_eq!(
+        (p.service.as_str(), p.target.as_str(), p.size),
+        ("a", "b", 1)
+    );
     assert!((p.waited_share.mean - 0.5).abs() < 1e-12);
     assert!((p.mean_wait_ms.mean - 0.7).abs() < 1e-9);
     assert!((p.timed_out_waiting.expect("timed out").mean - 1.0).abs() < 1e-12);

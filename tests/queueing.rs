@@ -658,7 +658,9 @@ fn client_pool_is_mmn() {
         let name = format!("pool M/M/{n} rho {rho}");
         check(
             &format!("{name} share of calls that waited"),
-            &pool(&runs, |r| (r.pools[0].waited as f64, r.pools[0].calls as f64)),
+            &pool(&runs, |r| {
+                (r.pools[0].waited as f64, r.pools[0].calls as f64)
+            }),
             c,
             0.03,
         );

@@ -364,6 +364,9 @@ pub struct Counters {
     pub retries: u64,
     /// Calls slowed by their endpoint's `slow`.
     pub slow: u64,
+    /// Calls failed by a replica down (`down`): at its crash, at its door,
+    /// or with no replica up.
+    pub down: u64,
 }
 
 /// One client-side pool (`pools`) over all replicas of its service, for

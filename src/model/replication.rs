@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 use super::cost::SPANS;
 use super::design::Design;
 use super::metrics::{
-    Counters, LatencyHistogram, Outcomes, PoolMetrics, RunMetrics, Saturation, SeriesBucket, StationMetrics,
-    StationOwner,
+    Counters, LatencyHistogram, Outcomes, PoolMetrics, RunMetrics, Saturation, SeriesBucket,
+    StationMetrics, StationOwner,
 };
 use super::sim;
 use super::topology::{ServiceId, Topology};

@@ -110,6 +110,20 @@ pub struct Service {
     /// Client-side pools (`pools`): each replica holds at most `size`
     /// calls in flight to `target` at once; the rest wait in order.
     pub pools: Vec<ClientPool>,
+    /// When replicas are down (`down`), by replica then time; windows of
+    /// one replica do not overlap.
+    pub down: Vec<DownWindow>,
+}
+
+/// A replica crashes at `at` and is back at `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownWindow {
+    /// The replica (0-based, of its service).
+    pub replica: u32,
+    /// When it crashes (ns from the start of the run).
+    pub at: Nanos,
+    /// When it is back (after `at`).
+    pub until: Nanos,
 }
 
 /// A client-side connection pool of a caller's replica to a dependency

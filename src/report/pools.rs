@@ -94,8 +94,10 @@ pub(super) fn render(out: &mut String, pools: &[PoolSummary]) {
             p.size,
             p.waited_share.mean * 100.0,
             p.mean_wait_ms.mean,
-            p.mean_wait_of_waiting_ms
-                .map_or(String::new(), |w| format!(" ({:.3} ms among those)", w.mean)),
+            p.mean_wait_of_waiting_ms.map_or(String::new(), |w| format!(
+                " ({:.3} ms among those)",
+                w.mean
+            )),
             p.utilisation.mean * 100.0,
             p.timed_out_waiting.map_or(String::new(), |t| format!(
                 ", {:.3} per request timed out waiting",

@@ -242,6 +242,10 @@ pub struct FailureSummary {
     /// Calls slowed by their endpoint's `slow` (not failures: they succeed late).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slow: Option<Estimate>,
+    /// Calls failed by a replica down (`down`), also counted as `errors`'
+    /// reason for retries but not in `errors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<Estimate>,
 }
 
 /// Throughput in requests per second.
@@ -699,11 +703,14 @@ fn failures(runs: &[Replication]) -> Option<FailureSummary> {
         errors: per_req(|k| k.errors),
         retries: per_req(|k| k.retries),
         slow: per_req(|k| k.slow),
+        down: per_req(|k| k.down),
     };
-    [f.timeouts, f.shed, f.limited, f.errors, f.retries, f.slow]
-        .iter()
-        .any(Option::is_some)
-        .then_some(f)
+    [
+        f.timeouts, f.shed, f.limited, f.errors, f.retries, f.slow, f.down,
+    ]
+    .iter()
+    .any(Option::is_some)
+    .then_some(f)
 }
 
 /// Offered and completed rates and the mean number in the system.

@@ -272,6 +272,7 @@ fn security(out: &mut String, s: &Summary) {
             (f.errors, "answered with an error"),
             (f.retries, "retries sent"),
             (f.slow, "slowed (slow)"),
+            (f.down, "lost to a replica down"),
         ]
         .iter()
         .filter_map(|(e, what)| e.map(|e| format!("{:.3} {what}", e.mean)))

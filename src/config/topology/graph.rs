@@ -218,6 +218,7 @@ impl Compiler<'_> {
             namespace: svc.namespace.clone(),
             queue_limit,
             pools: self.pools(raw, svc, &sp),
+            down: self.down(svc, &sp),
             labels: svc
                 .labels
                 .iter()

@@ -44,6 +44,7 @@
 //!   the response.
 //! - `client_pool.rs`: callers' client-side pools (`pools`): waits, release.
 //! - `slow.rs`: the added latency of an endpoint's slow calls (`slow`).
+//! - `down.rs`: replicas down (`down`): crashes, skipping, restarts.
 //! - `timeout.rs`: timeouts, retries and the timer lanes.
 //! - `window.rs`: the measurement window, saturation, the final metrics.
 //! - `notes.rs`: what the probe is told (exports only).
@@ -58,6 +59,7 @@ mod auth;
 mod client_pool;
 mod connection;
 mod deploy;
+mod down;
 mod handshake;
 mod identity;
 mod mesh;
@@ -108,6 +110,10 @@ mod ev {
     pub const ROTATE: u8 = 8;
     /// A core whose job's call has moved on finishes the job's off-path tail.
     pub const CORE_FREE: u8 = 9;
+    /// A replica crashes (`down`).
+    pub const CRASH: u8 = 10;
+    /// A replica is back.
+    pub const RESTART: u8 = 11;
 }
 
 /// `aux` of a CPU_DONE whose core stays busy with an off-path tail.
@@ -167,6 +173,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     pools: Vec<Pool>,
     /// Callers' client-side pools (`pools` in the topology).
     client_pools: client_pool::ClientPools,
+    /// Which replicas are down (`down` in the topology).
+    outages: down::Outages,
     pool_index: FxHashMap<(u32, u32), u32>,
     /// Ticket expiry per (origin peer, destination peer or service), and for
     /// per-service caches the replica peer that issued it.
@@ -237,6 +245,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let peers_len = d.peers.len();
         let (bucket_base, buckets) = admission::buckets(topo);
         let (client_pools, pool_metrics) = client_pool::ClientPools::new(topo, &d.replica_base);
+        let outages = down::Outages::new(topo, d.replicas.len());
         Simulation {
             timers: deploy::timer_lanes(topo),
             direct: design.all().all(direct)
@@ -264,6 +273,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             next_waypoint: 0,
             pools: Vec::new(),
             client_pools,
+            outages,
             pool_index: FxHashMap::default(),
             tickets: FxHashMap::default(),
             decisions: FxHashMap::default(),
@@ -316,6 +326,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     fn simulate_all(&mut self) {
         self.start();
+        self.schedule_outages();
         let (mut instant, mut at_instant) = (0, 0u64);
         while let Some(event) = self.queue.pop() {
             if event.time == instant {
@@ -340,6 +351,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 ev::WINDOW_END => self.window_closed(),
                 ev::DRAIN_LIMIT => self.drain_limit(),
                 ev::ROTATE => self.rotate(event.target),
+                ev::CRASH => self.crash(event.target),
+                ev::RESTART => self.restart(event.target),
                 other => unreachable!("unknown event kind {other}"),
             }
             if self.done || (self.draining && self.measured_outstanding == 0) {

@@ -40,7 +40,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn pick(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let service = self.topo.endpoints[c.endpoint as usize].service;
-        let replica = self.pick_replica(service, c.key);
+        let replica = self.pick_up(service, c.key);
         self.replicas[replica as usize].outstanding += 1;
         let origin = self.origin_peer(c.caller_replica);
         let dest = self.dest_peer(replica);
@@ -51,6 +51,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
             c.dest = dest;
         }
         let c = *self.calls.get(slot);
+        if self.no_replica_up(slot, &c) {
+            return;
+        }
         // Only calls of the call graphs: the policy and identity services
         // answer every workload, in the mesh or not.
         if c.kind == Kind::Child && !self.to_external(&c) && self.hop(&c).is_none() {

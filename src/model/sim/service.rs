@@ -14,6 +14,9 @@ use crate::model::topology::Reason;
 impl<'t, P: Probe> Simulation<'t, P> {
     /// Server side: wait for a worker thread.
     pub(super) fn admit(&mut self, slot: u32) {
+        if self.turned_away_down(slot) {
+            return;
+        }
         let c = *self.calls.get(slot);
         if let Some(reason) = self.rejects(&c) {
             return self.reject(slot, &c, reason);

@@ -116,6 +116,8 @@ pub(super) struct Call {
     /// Why it failed, once it has (a call whose child failed: `Error`).
     pub(super) reason: Option<Reason>,
     pub(super) abandoned: bool,
+    /// Failed for its caller by its replica's crash (`down.rs`).
+    pub(super) crashed: bool,
 }
 
 /// Pending timeouts that share one duration. Their expiries arrive in the
@@ -266,6 +268,7 @@ impl Call {
             failed: false,
             reason: None,
             abandoned: false,
+            crashed: false,
         }
     }
 }
