@@ -702,3 +702,61 @@ fn fractional_cores_are_slower_servers() {
         );
     }
 }
+
+/// A caller's client-side pool of N connections to a dependency with
+/// ample cores (N of them: no call waits for a core), zero RTT, Poisson
+/// calls and exponential work: the connections are the N servers of an
+/// M/M/N queue. The share of calls that wait is Erlang C and the mean wait
+/// C / (N mu - lambda). A pool released one step late (at the callee's
+/// response rather than the caller's) or not FIFO would still pass the
+/// share but not the wait; one that lets N + 1 through moves the share of
+/// N = 4 at 70% from 0.43 to 0.19. Simulated: 0.6997 and 2.328 ms for
+/// M/M/1 (0.700, 2.333 ms), 0.4296 and 0.360 ms for M/M/4 (0.4287,
+/// 0.357 ms), in use 0.700 of the time.
+#[test]
+fn client_pool_is_mmn() {
+    let mu = 1000.0;
+    for (n, rho, seed) in [(1, 0.7, 111), (4, 0.7, 112)] {
+        let lambda = rho * f64::from(n) * mu;
+        let text = topology(
+            &format!(
+                "[services.a]\ncores = 1\npools = {{ b = {n} }}\n\
+                 endpoints.e.stages = [[{{ call = \"b.e\" }}]]\n\
+                 [services.b]\ncores = {n}\nendpoints.e.cpu = {EXP_1MS}"
+            ),
+            &format!(
+                "arrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"1s\"\nrequests = 400000\n\
+                 seed = {seed}\nreplications = 16\nentry = [{{ endpoint = \"a.e\" }}]"
+            ),
+        );
+        let (_, runs) = run(&text);
+        let c = erlang_c(n, lambda / mu);
+        let name = format!("pool M/M/{n} rho {rho}");
+        check(
+            &format!("{name} share of calls that waited"),
+            &pool(&runs, |r| {
+                (r.pools[0].waited as f64, r.pools[0].calls as f64)
+            }),
+            c,
+            0.03,
+        );
+        check(
+            &format!("{name} mean wait"),
+            &pool(&runs, |r| {
+                (r.pools[0].wait_sum as f64, r.pools[0].calls as f64)
+            }),
+            mmc_wait(n, lambda, mu) * S,
+            0.03,
+        );
+        // The connections in use on average: lambda / mu of them.
+        check(
+            &format!("{name} utilisation"),
+            &pool(&runs, |r| {
+                let p = &r.pools[0];
+                (p.busy as f64, f64::from(p.size) * r.window as f64)
+            }),
+            rho,
+            0.02,
+        );
+    }
+}

@@ -89,6 +89,15 @@ impl<T> Slab<T> {
             .is_some_and(|s| s.live && s.generation == r.generation)
     }
 
+    /// The indices of the live slots, in index order.
+    pub fn live_indices(&self) -> impl Iterator<Item = u32> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.live)
+            .map(|(i, _)| i as u32)
+    }
+
     /// The handle of the live occupant of `index`.
     #[inline]
     pub fn handle(&self, index: u32) -> SlotRef {

@@ -362,6 +362,35 @@ pub struct Counters {
     pub errors: u64,
     /// Retries sent.
     pub retries: u64,
+    /// Calls slowed by their endpoint's `slow`.
+    pub slow: u64,
+    /// Calls failed by a replica down (`down`): at its crash, at its door,
+    /// or with no replica up.
+    pub down: u64,
+}
+
+/// One client-side pool (`pools`) over all replicas of its service, for
+/// measured calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolMetrics {
+    /// The service whose replicas hold the pool.
+    pub service: ServiceId,
+    /// The service its calls go to.
+    pub target: ServiceId,
+    /// Connections per replica.
+    pub size: u32,
+    /// Replicas holding one.
+    pub replicas: u32,
+    /// Calls that took a connection.
+    pub calls: u64,
+    /// ... of which waited for one.
+    pub waited: u64,
+    /// Their total wait (ns).
+    pub wait_sum: u64,
+    /// Calls whose caller's timeout fired while they waited.
+    pub gave_up: u64,
+    /// Connection-nanoseconds in use inside the window.
+    pub busy: u128,
 }
 
 /// One interval of the time series (the whole run, warm-up included).
@@ -452,6 +481,8 @@ pub struct RunMetrics {
     pub stations: Vec<StationMetrics>,
     /// Security machinery counters.
     pub counters: Counters,
+    /// Client-side pools, in the order of services and their `pools`.
+    pub pools: Vec<PoolMetrics>,
     /// Requests, latency and handshakes per interval, from time 0.
     pub series: Vec<SeriesBucket>,
     /// Width of a series interval (ns).

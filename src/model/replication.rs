@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 use super::cost::SPANS;
 use super::design::Design;
 use super::metrics::{
-    Counters, LatencyHistogram, Outcomes, RunMetrics, Saturation, SeriesBucket, StationMetrics,
-    StationOwner,
+    Counters, LatencyHistogram, Outcomes, PoolMetrics, RunMetrics, Saturation, SeriesBucket,
+    StationMetrics, StationOwner,
 };
 use super::sim;
 use super::topology::{ServiceId, Topology};
@@ -141,6 +141,8 @@ pub struct Replication {
     station_of: FxHashMap<StationOwner, usize>,
     /// Security machinery counters.
     pub counters: Counters,
+    /// Client-side pools.
+    pub pools: Vec<PoolMetrics>,
     /// Requests, latency and handshakes per interval, from time 0.
     pub series: Vec<SeriesBucket>,
     /// Width of a series interval (ns).
@@ -184,6 +186,7 @@ impl Replication {
                 .collect(),
             stations: m.stations,
             counters: m.counters,
+            pools: m.pools,
             series: m.series,
             series_interval: m.series_interval,
             mean_in_system: m.mean_in_system,

@@ -120,6 +120,42 @@ pub struct Service {
     /// Most calls a replica lets wait for a worker or a core; beyond it a
     /// call is shed at once (None: unbounded).
     pub queue_limit: Option<u32>,
+    /// Client-side pools (`pools`): each replica holds at most `size`
+    /// calls in flight to `target` at once; the rest wait in order.
+    pub pools: Vec<ClientPool>,
+    /// When replicas are down (`down`), by replica then time; windows of
+    /// one replica do not overlap.
+    pub down: Vec<DownWindow>,
+}
+
+/// A replica crashes at `at` and is back at `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownWindow {
+    /// The replica (0-based, of its service).
+    pub replica: u32,
+    /// When it crashes (ns from the start of the run).
+    pub at: Nanos,
+    /// When it is back (after `at`).
+    pub until: Nanos,
+}
+
+/// A client-side connection pool of a caller's replica to a dependency
+/// (an application's database pool), not the design's TLS connection pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientPool {
+    /// The service called through it.
+    pub target: ServiceId,
+    /// Calls a replica may have in flight to `target` at once (at least 1).
+    pub size: u32,
+}
+
+/// A fraction of an endpoint's calls that take longer (`slow`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slow {
+    /// Chance a call is slow, in [0, 1].
+    pub fraction: f64,
+    /// The time a slow call adds, holding its worker but no core.
+    pub latency: Dist,
 }
 
 /// How calls reach a service outside the system.
@@ -179,6 +215,8 @@ pub struct Endpoint {
     /// Chance a call answers with an error after its own CPU, calling none
     /// of its stages, in [0, 1].
     pub error_rate: f64,
+    /// Some calls take longer, if set.
+    pub slow: Option<Slow>,
 }
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second; a call

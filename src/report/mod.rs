@@ -9,6 +9,7 @@ pub mod figures;
 mod headline;
 pub mod migration;
 pub mod output;
+pub mod pools;
 pub mod published;
 pub mod review;
 pub mod sensitivity;

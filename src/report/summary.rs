@@ -257,6 +257,13 @@ pub struct FailureSummary {
     /// Retries sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<Estimate>,
+    /// Calls slowed by their endpoint's `slow` (not failures: they succeed late).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow: Option<Estimate>,
+    /// Calls failed by a replica down (`down`), also counted as `errors`'
+    /// reason for retries but not in `errors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<Estimate>,
 }
 
 /// Throughput in requests per second.
@@ -356,6 +363,9 @@ pub struct Summary {
     /// retried for these reasons (refusals are in `security`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<FailureSummary>,
+    /// Callers' client-side pools (`pools`); absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pools: Option<Vec<super::pools::PoolSummary>>,
     /// Width of the time-series intervals in `timeseries.csv`, seconds.
     pub series_interval_s: f64,
     /// Simulator work.
@@ -451,6 +461,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summ
         attribution: attribution(&all, ok),
         security: security(runs),
         failures: failures(runs),
+        pools: super::pools::pools(topo, runs),
         series_interval_s: runs[0].series_interval as f64 * 1e-9,
         work: Work {
             events: runs.iter().map(|r| r.events).sum(),
@@ -735,11 +746,15 @@ fn failures(runs: &[Replication]) -> Option<FailureSummary> {
         limited: per_req(|k| k.limited),
         errors: per_req(|k| k.errors),
         retries: per_req(|k| k.retries),
+        slow: per_req(|k| k.slow),
+        down: per_req(|k| k.down),
     };
-    [f.timeouts, f.shed, f.limited, f.errors, f.retries]
-        .iter()
-        .any(Option::is_some)
-        .then_some(f)
+    [
+        f.timeouts, f.shed, f.limited, f.errors, f.retries, f.slow, f.down,
+    ]
+    .iter()
+    .any(Option::is_some)
+    .then_some(f)
 }
 
 /// Offered and completed rates and the mean number in the system.

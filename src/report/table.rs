@@ -339,11 +339,16 @@ fn security(out: &mut String, s: &Summary) {
             (f.limited, "rate-limited"),
             (f.errors, "answered with an error"),
             (f.retries, "retries sent"),
+            (f.slow, "slowed (slow)"),
+            (f.down, "lost to a replica down"),
         ]
         .iter()
         .filter_map(|(e, what)| e.map(|e| format!("{:.3} {what}", e.mean)))
         .collect();
         let _ = writeln!(out, "failures per request: {}", parts.join(", "));
+    }
+    if let Some(p) = &s.pools {
+        super::pools::render(out, p);
     }
 }
 

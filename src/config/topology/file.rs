@@ -131,6 +131,10 @@ pub(super) struct ServiceFile {
     /// Most calls a replica lets wait for a worker thread or a core (at least 1); a call that finds the queue full is shed at once: it fails with reason "shed" after its response's trip back, and its caller may retry it (`retry_on`). Default: unbounded.
     #[schemars(range(min = 1))]
     pub(super) queue_limit: Option<i64>,
+    /// Client-side connection pools, by the service they reach: e.g. { db = 10 } lets each replica have at most 10 calls in flight to `db` at once (an application's database pool); further calls wait in order for a pooled connection. Each named service must be called by this service. Default: none.
+    pub(super) pools: Option<IndexMap<String, i64>>,
+    /// Times replicas are down: e.g. [{ replica = 0, at = "10s", for = "5s" }]. At `at` the replica crashes (the calls it is serving fail for their callers, its connections close), for `for` the balancer skips it, then it is back. Default: never.
+    pub(super) down: Option<Vec<DownFile>>,
     /// The service's endpoints (operations) by name, referred to elsewhere as "service.endpoint"; at least one.
     pub(super) endpoints: IndexMap<String, EndpointFile>,
 }
@@ -178,6 +182,33 @@ pub(super) struct EndpointFile {
     /// Chance a call answers with an error (reason "error") after its own CPU, making none of its calls. Default: 0.
     #[schemars(range(min = 0, max = 1), extend("default" = 0))]
     pub(super) error_rate: Option<f64>,
+    /// A fraction of the calls that take longer: e.g. { fraction = 0.05, latency = "200ms" }. A slow call waits `latency` after its own CPU, holding its worker but no core. Default: none.
+    pub(super) slow: Option<SlowFile>,
+}
+
+/// A replica's down window.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DownFile {
+    /// The replica, counted from 0.
+    #[schemars(range(min = 0))]
+    pub(super) replica: i64,
+    /// When it crashes, from the start of the run (warm-up included).
+    pub(super) at: Dur,
+    /// How long it stays down (above zero).
+    #[serde(rename = "for")]
+    pub(super) lasts: Dur,
+}
+
+/// Calls that take longer than the rest.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SlowFile {
+    /// Chance a call is slow, from 0 to 1.
+    #[schemars(range(min = 0, max = 1))]
+    pub(super) fraction: f64,
+    /// The time a slow call adds (a distribution).
+    pub(super) latency: DistSpec,
 }
 
 /// A token bucket: `burst` tokens (full at the start), refilled at `rate`.

@@ -174,6 +174,7 @@ impl Compiler<'_> {
                 error_rate: ep
                     .error_rate
                     .map_or(0.0, |p| self.probability(p, &epath.key("error_rate"))),
+                slow: ep.slow.as_ref().map(|s| self.slow(s, &epath.key("slow"))),
             });
         }
         if svc.endpoints.is_empty() {
@@ -229,6 +230,8 @@ impl Compiler<'_> {
             external,
             namespace: svc.namespace.clone(),
             queue_limit,
+            pools: self.pools(raw, svc, &sp),
+            down: self.down(svc, &sp),
             labels: svc
                 .labels
                 .iter()
@@ -487,7 +490,7 @@ impl Compiler<'_> {
     }
 
     /// A probability, in [0, 1].
-    fn probability(&mut self, p: f64, path: &KeyPath) -> f64 {
+    pub(super) fn probability(&mut self, p: f64, path: &KeyPath) -> f64 {
         if !(0.0..=1.0).contains(&p) {
             self.error(
                 path,

@@ -4,16 +4,19 @@
 //! `file.rs` owns the serde form (every key of a topology file);
 //! `compiler.rs` the compiler's state, its per-value checks and the limits;
 //! `graph.rs` zones, network, services, endpoints, calls and the call graph's
-//! checks; `workload.rs` the workload and its rate profile
+//! checks; `pools.rs` client-side pools and slow calls; `down.rs` replicas'
+//! down windows; `workload.rs` the workload and its rate profile
 //! (`profile.rs` the profile's file form);
 //! `arrivals.rs` the recorded arrivals
 //! CSV of a replay; this file the entry point.
 
 mod arrivals;
 mod compiler;
+mod down;
 mod external;
 mod file;
 mod graph;
+mod pools;
 mod profile;
 mod workload;
 

@@ -97,6 +97,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
             // One-way TLS to an external service presents no certificate of ours.
             let rotation_closes = self.caller_design(&c).identity.rotation_closes_connections
                 && !self.to_external(&c);
+            // A replica that went down took its connections with it.
+            let reset = self.reset_at(c.origin).max(self.reset_at(c.dest));
             let p = &mut self.pools[pool as usize];
             for i in 0..p.conns.len() {
                 let k = p.conns[i];
@@ -106,7 +108,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 let stale = (k.streams == 0
                     && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
                     || conns.max_lifetime.is_some_and(|l| now - k.opened >= l)
-                    || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de));
+                    || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de))
+                    || k.opened < reset;
                 if stale {
                     if k.streams == 0 {
                         p.conns[i].alive = false;

@@ -42,6 +42,9 @@
 //!   sidecar and remote policy calls (and infrastructure calls in general).
 //! - `service.rs`: worker threads, the service job, child calls by stage,
 //!   the response.
+//! - `client_pool.rs`: callers' client-side pools (`pools`): waits, release.
+//! - `slow.rs`: the added latency of an endpoint's slow calls (`slow`).
+//! - `down.rs`: replicas down (`down`): crashes, skipping, restarts.
 //! - `timeout.rs`: timeouts, retries and the timer lanes.
 //! - `window.rs`: the measurement window, saturation, the final metrics.
 //! - `notes.rs`: what the probe is told (exports only).
@@ -54,8 +57,10 @@
 mod admission;
 mod asynch;
 mod auth;
+mod client_pool;
 mod connection;
 mod deploy;
+mod down;
 mod handshake;
 mod identity;
 mod locality;
@@ -64,6 +69,7 @@ mod notes;
 mod proxy;
 mod routing;
 mod service;
+mod slow;
 mod state;
 mod timeout;
 mod transit;
@@ -106,6 +112,10 @@ mod ev {
     pub const ROTATE: u8 = 8;
     /// A core whose job's call has moved on finishes the job's off-path tail.
     pub const CORE_FREE: u8 = 9;
+    /// A replica crashes (`down`).
+    pub const CRASH: u8 = 10;
+    /// A replica is back.
+    pub const RESTART: u8 = 11;
 }
 
 /// `aux` of a CPU_DONE whose core stays busy with an off-path tail.
@@ -134,6 +144,7 @@ mod label {
     pub const CLIENT: u64 = 23;
     pub const CPU_OFF_PATH: u64 = 24;
     pub const ERROR: u64 = 25;
+    pub const SLOW: u64 = 26;
 }
 
 /// The state of one replication.
@@ -164,6 +175,10 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     waypoints: Vec<(ZoneId, u32)>,
     next_waypoint: u32,
     pools: Vec<Pool>,
+    /// Callers' client-side pools (`pools` in the topology).
+    client_pools: client_pool::ClientPools,
+    /// Which replicas are down (`down` in the topology).
+    outages: down::Outages,
     pool_index: FxHashMap<(u32, u32), u32>,
     /// Ticket expiry per (origin peer, destination peer or service), and for
     /// per-service caches the replica peer that issued it.
@@ -238,6 +253,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
         };
         let peers_len = d.peers.len();
         let (bucket_base, buckets) = admission::buckets(topo);
+        let (client_pools, pool_metrics) = client_pool::ClientPools::new(topo, &d.replica_base);
+        let outages = down::Outages::new(topo, d.replicas.len());
         Simulation {
             timers: deploy::timer_lanes(topo),
             direct: design.all().all(direct)
@@ -265,6 +282,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
             waypoints: d.waypoints,
             next_waypoint: 0,
             pools: Vec::new(),
+            client_pools,
+            outages,
             pool_index: FxHashMap::default(),
             tickets: FxHashMap::default(),
             decisions: FxHashMap::default(),
@@ -298,6 +317,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 edges: vec![Outcomes::default(); topo.edges.len()],
                 asynch: vec![Outcomes::default(); topo.async_calls().len()],
                 series_interval: crate::model::metrics::series_interval(w),
+                pools: pool_metrics,
                 ..RunMetrics::default()
             },
             probe,
@@ -320,6 +340,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     fn simulate_all(&mut self) {
         self.start();
+        self.schedule_outages();
         let (mut instant, mut at_instant) = (0, 0u64);
         while let Some(event) = self.queue.pop() {
             if event.time == instant {
@@ -344,6 +365,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 ev::WINDOW_END => self.window_closed(),
                 ev::DRAIN_LIMIT => self.drain_limit(),
                 ev::ROTATE => self.rotate(event.target),
+                ev::CRASH => self.crash(event.target),
+                ev::RESTART => self.restart(event.target),
                 other => unreachable!("unknown event kind {other}"),
             }
             if self.done || (self.draining && self.measured_outstanding == 0) {
@@ -527,6 +550,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 call.local = 0;
             }
             Phase::External => self.span(slot, Span::External),
+            Phase::Slow => self.span(slot, Span::Business),
             Phase::Refused => self.span(slot, Span::Network),
             _ => {} // client-side CPU delays: accounted in `advance`
         }
@@ -551,6 +575,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::AuthzHop => self.policy_sidecar_job(slot, &c),
             Phase::Response => self.at_caller(slot),
             Phase::External => self.respond(slot),
+            Phase::Slow => self.run_stages(slot),
             Phase::Refused => self.refused(slot),
             other => unreachable!("no step ends in phase {other:?}"),
         }
@@ -582,7 +607,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 self.cache_decision(slot);
                 self.admit(slot);
             }
-            Phase::ServiceJob => self.run_stages(slot),
+            Phase::ServiceJob => self.service_job_done(slot),
             _ => unreachable!(),
         }
     }

@@ -63,6 +63,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// At the destination peer: inbound proxy CPU or, for library TLS, CPU
     /// gathered for the service job.
     pub(super) fn arrived_at_dest(&mut self, slot: u32) {
+        if self.turned_away_down(slot) {
+            return;
+        }
         let c = *self.calls.get(slot);
         if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             let now = self.queue.now();

@@ -23,18 +23,32 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.dispatch(slot);
     }
 
-    /// Picks a replica and gets a connection to it.
+    /// Arms the caller's timeout, takes a connection of the caller's
+    /// client-side pool if it has one (`client_pool.rs`), then goes on.
     pub(super) fn dispatch(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        if let Some(timeout) = self.timeout_of(&c) {
+            self.arm_timer(slot, timeout);
+        }
+        if self.pool_wait(slot, &c) {
+            return;
+        }
+        self.pick(slot);
+    }
+
+    /// Picks a replica and gets a connection to it.
+    pub(super) fn pick(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let service = self.topo.endpoints[c.endpoint as usize].service;
         let zone = match c.caller_replica {
             NONE => self.topo.workload.client_zone,
             r => self.replicas[r as usize].zone,
         };
-        let replica = match self.zone_aware_replica(service, c.key, zone) {
+        let first = match self.zone_aware_replica(service, c.key, zone) {
             Some(r) => r,
             None => self.pick_replica(service, c.key),
         };
+        let replica = self.skip_down(service, first);
         self.replicas[replica as usize].outstanding += 1;
         let origin = self.origin_peer(c.caller_replica);
         let dest = self.dest_peer(replica);
@@ -44,10 +58,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
             c.origin = origin;
             c.dest = dest;
         }
-        if let Some(timeout) = self.timeout_of(&c) {
-            self.arm_timer(slot, timeout);
-        }
         let c = *self.calls.get(slot);
+        if self.no_replica_up(slot, &c) {
+            return;
+        }
         // Only calls of the call graphs: the policy and identity services
         // answer every workload, in the mesh or not.
         if c.kind == Kind::Child && !self.to_external(&c) && self.hop(&c).is_none() {

@@ -14,6 +14,9 @@ use crate::model::topology::Reason;
 impl<'t, P: Probe> Simulation<'t, P> {
     /// Server side: wait for a worker thread.
     pub(super) fn admit(&mut self, slot: u32) {
+        if self.turned_away_down(slot) {
+            return;
+        }
         let c = *self.calls.get(slot);
         if let Some(reason) = self.rejects(&c) {
             return self.reject(slot, &c, reason);
@@ -42,6 +45,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 Dist::Constant(v) => *v,
                 d => d.sample(&mut rng::call_rng(derive(c.key, label::CPU))),
             };
+            let d = d.saturating_add(self.slow_draw(slot, &c));
             return self.wait(slot, Phase::External, d);
         }
         let mut parts = self.costs[slot as usize].service_parts;
@@ -187,6 +191,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn at_caller(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         self.release(&c);
+        self.pool_release(&c);
         if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot)) {
             t.end = Some(self.queue.now());
             t.abandoned = c.abandoned;

@@ -43,8 +43,12 @@ pub(super) enum Phase {
     AuthzHop,
     AuthzJob,
     AuthzRemote,
+    /// Waiting for a connection of the caller's client-side pool.
+    PoolWait,
     Worker,
     ServiceJob,
+    /// A slow call's added latency (`slow`), after its own CPU.
+    Slow,
     /// An external service's answer (a pure delay).
     External,
     /// A strict callee's refusal on its way back (one round trip).
@@ -88,6 +92,9 @@ pub(super) struct Call {
     /// Connection pool and connection in it, NONE while none is held.
     pub(super) pool: u32,
     pub(super) conn: u32,
+    /// The caller's client-side pool it waits in or holds a connection of
+    /// (`client_pool.rs`), NONE outside one.
+    pub(super) client_pool: u32,
     pub(super) handshake: Handshake,
     /// Closed-loop user that sent it (user requests only), else NONE.
     pub(super) user: u32,
@@ -109,6 +116,8 @@ pub(super) struct Call {
     /// Why it failed, once it has (a call whose child failed: `Error`).
     pub(super) reason: Option<Reason>,
     pub(super) abandoned: bool,
+    /// Failed for its caller by its replica's crash (`down.rs`).
+    pub(super) crashed: bool,
 }
 
 /// Pending timeouts that share one duration. Their expiries arrive in the
@@ -243,6 +252,7 @@ impl Call {
             dest: NONE,
             pool: NONE,
             conn: NONE,
+            client_pool: NONE,
             handshake: Handshake::None,
             user: NONE,
             stage: 0,
@@ -258,6 +268,7 @@ impl Call {
             failed: false,
             reason: None,
             abandoned: false,
+            crashed: false,
         }
     }
 }

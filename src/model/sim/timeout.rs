@@ -67,15 +67,28 @@ impl<'t, P: Probe> Simulation<'t, P> {
             k.timeouts += 1;
         }
         self.calls.get_mut(slot).reason = Some(Reason::Timeout);
+        // A call still waiting for a pooled connection has nothing in
+        // flight: it leaves the queue, and its slot goes once handled.
+        let pooled = c.phase == Phase::PoolWait;
+        if pooled {
+            self.pool_leave(slot, &c);
+        }
         let cs = &self.topo.calls[c.spec as usize];
         if c.attempt < cs.retries && cs.retry_on.contains(Reason::Timeout) {
-            return self.retry(slot, &c);
+            self.retry(slot, &c);
+            if pooled {
+                self.calls.remove(slot);
+            }
+            return;
         }
         // Out of attempts: the caller sees a failure now. The abandoned slot
         // lives on until its response arrives.
         self.record_call(&c, now - c.first_sent, false);
         let mut attr = self.costs[slot as usize].attr;
         attr[Span::Retry as usize] += (now - c.first_sent).saturating_sub(attr.iter().sum::<u64>());
+        if pooled {
+            self.calls.remove(slot);
+        }
         self.call_outcome(&c, &attr, false);
     }
 

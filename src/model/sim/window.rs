@@ -125,6 +125,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.metrics.window = self.window_end.min(now).saturating_sub(self.window_start);
         }
         self.count_quiet_rotations();
+        self.close_pools();
         let window = self.metrics.window;
         let mut stations: Vec<StationMetrics> = Vec::new();
         for (st, owner) in self.stations.iter().zip(&self.owners) {

@@ -1,0 +1,110 @@
+//! Replicas down (docs/topology.md "Replicas down"): exact cases with
+//! constant costs and evenly spaced arrivals, every figure computed by hand
+//! in the comment.
+
+use ztsim::config::{parse_design, parse_topology};
+use ztsim::model::Design;
+use ztsim::model::metrics::RunMetrics;
+use ztsim::model::run_replications;
+
+const US: u64 = 1_000;
+
+/// One zone with a 400 us RTT; a (no CPU) calls b once per request; a
+/// request every 10 ms from 10 ms on, 1000 measured after a 1 s warm-up.
+fn topology(b: &str) -> String {
+    format!(
+        "[zones.z]\nrtt = \"400us\"\n\
+         [services.a]\nendpoints.e.stages = [[{{ call = \"b.e\" }}]]\n\
+         [services.b]\n{b}\n\
+         [workload]\narrivals = \"constant\"\nrate = 100\nwarmup = \"1s\"\nrequests = 1000\n\
+         entry = [{{ endpoint = \"a.e\" }}]\n"
+    )
+}
+
+fn run_under(text: &str, design: Option<&str>) -> RunMetrics {
+    let topo = parse_topology("down.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+    let d = design.map_or_else(Design::plaintext, |d| {
+        parse_design("design.toml", d, Some(&topo)).unwrap_or_else(|e| panic!("{e:?}"))
+    });
+    let mut runs = run_replications(&topo, &d);
+    assert!(runs[0].saturation.is_none(), "unexpected saturation");
+    runs.remove(0)
+}
+
+fn run(text: &str) -> RunMetrics {
+    run_under(text, None)
+}
+
+/// b has two replicas of one core, 12 ms of CPU a call, round-robin: call
+/// k (sent at k x 10 ms + 0.2 ms) goes to replica 0 when k is odd, each
+/// replica a call every 20 ms, 12.8 ms a request. Replica 0 crashes at
+/// 3.0105 s, serving call 301 (there since 3.0104 s): that call fails at
+/// once, its request 0.5 + 0.2 = 0.7 ms after it began. For 2 s the
+/// survivor takes every call, 302 to 501: 12 ms of work every 10 ms, so
+/// call 302 + j waits 2j ms, and call 502 (the survivor's turn again, sent
+/// 10 ms after 501) waits 400 ms: 0.4 + 400 + 12 + 0.4 = 412.8 ms, the
+/// slowest request. Without the window no request waits.
+#[test]
+fn a_crash_fails_the_calls_in_progress_and_the_survivor_takes_the_load() {
+    let b = "replicas = 2\nendpoints.e.cpu = \"12ms\"";
+    let r = run(&topology(b));
+    let l = &r.endpoints[0].latency;
+    assert_eq!((l.min(), l.max()), (Some(12_800 * US), Some(12_800 * US)));
+    assert_eq!((r.endpoints[0].failed, r.counters.down), (0, 0));
+    let r = run(&topology(&format!(
+        "{b}\ndown = [{{ replica = 0, at = \"3.0105s\", for = \"2s\" }}]"
+    )));
+    let l = &r.endpoints[0].latency;
+    assert_eq!((l.min(), l.max()), (Some(700 * US), Some(412_800 * US)));
+    assert_eq!((r.endpoints[0].failed, r.counters.down), (1, 1));
+}
+
+/// b's only replica is down from 3 s for 50 ms: the calls sent then (at
+/// 3.0002, 3.0102, ..., 3.0402 s) find no replica up and fail after the
+/// round trip of a refused connection: 0.2 + 0.4 + 0.2 = 0.8 ms. The call
+/// before them was done by 2.9914 s, the one after is sent at 3.0502 s;
+/// the others take 0.4 + 1 + 0.4 = 1.8 ms.
+#[test]
+fn with_no_replica_up_calls_fail_after_one_round_trip() {
+    let r = run(&topology(
+        "endpoints.e.cpu = \"1ms\"\ndown = [{ replica = 0, at = \"3s\", for = \"50ms\" }]",
+    ));
+    let l = &r.endpoints[0].latency;
+    assert_eq!((l.min(), l.max()), (Some(800 * US), Some(1_800 * US)));
+    assert_eq!((r.endpoints[0].failed, r.counters.down), (5, 5));
+}
+
+/// Under mutual TLS over prewarmed keep-alive pools nothing is opened in a
+/// steady run. Replica 0 of b crashing takes its connection from a with
+/// it: the first call to it after the restart opens one and handshakes
+/// again, one connection and one handshake for the window. Two windows, two
+/// of each.
+#[test]
+fn connections_to_a_replica_that_restarts_are_opened_again() {
+    let design = "[transport]\nsecurity = \"mtls\"\ntls_version = \"1.3\"\n";
+    let b = "replicas = 2\nendpoints.e.cpu = \"1ms\"";
+    let handshakes = |r: &RunMetrics| {
+        let k = &r.counters;
+        (
+            k.connections_opened,
+            k.handshakes_full + k.handshakes_resumed + k.handshakes_zero_rtt,
+        )
+    };
+    let r = run_under(&topology(b), Some(design));
+    assert_eq!(handshakes(&r), (0, 0));
+    let r = run_under(
+        &topology(&format!(
+            "{b}\ndown = [{{ replica = 0, at = \"3s\", for = \"1s\" }}]"
+        )),
+        Some(design),
+    );
+    assert_eq!(handshakes(&r), (1, 1));
+    assert_eq!(r.endpoints[0].failed, 0, "no call was in progress at 3 s");
+    let r = run_under(
+        &topology(&format!(
+            "{b}\ndown = [{{ replica = 0, at = \"3s\", for = \"1s\" }}, {{ replica = 0, at = \"6s\", for = \"1s\" }}]"
+        )),
+        Some(design),
+    );
+    assert_eq!(handshakes(&r), (2, 2));
+}
