@@ -1,6 +1,7 @@
 //! The `ztsim` command line: the commands and the exit codes. Each command's
 //! flags and its call into the library are in `cli/`; the work lives in the
-//! library. Exit codes: 0 ok, 1 failure, 2 bad input, 130 interrupted.
+//! library. Exit codes: 0 ok, 1 failure, 2 bad input, 3 an SLO missed or a
+//! run saturated (with `--fail-on-slo`), 130 interrupted.
 
 // Diagnostics are large but travel only the cold error path (see lib.rs).
 #![allow(clippy::result_large_err)]
@@ -12,18 +13,20 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+use cli::examples as ex;
 use cli::failure::Failure;
 use cli::{
     bench, capacity, default_study, import, merge, migrate, plot, published, report, run, schema,
-    sensitivity, sweep, validate,
+    sensitivity, shell, sweep, validate,
 };
 
 #[derive(Parser)]
 #[command(
     name = "ztsim",
-    version,
+    version = env!("ZTSIM_VERSION"),
+    after_help = ex::EXIT_CODES,
     about = "Discrete-event simulator of Zero Trust overhead: handshakes, policy checks and CPU saturation across call graphs.",
-    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default study (topologies/chatty.toml under six designs across loads) and writes its results and charts to output/default/.\n\nExit codes: 0 success, 1 failure (e.g. a disk full mid-run), 2 bad input (files or flags, or an output folder that cannot be used: refused before anything runs)."
+    long_about = "Discrete-event simulator of Zero Trust overhead.\n\nWith no command, runs the built-in default study (topologies/chatty.toml under six designs across loads) and writes its results and charts to output/default/.\n\nEvery command ends by printing the paths it wrote; with --json (run, sweep, capacity, sensitivity, migrate, validate) stdout holds one JSON document instead and the text goes to stderr; with --quiet only errors are printed. A file argument `-` reads standard input."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,46 +36,67 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a topology and report latency, throughput and utilisation.
+    #[command(after_help = ex::RUN)]
     Run(run::RunArgs),
     /// Check topology and design files and report every problem found, with file, line and key.
     /// Designs are checked against each topology given with them.
+    #[command(after_help = ex::VALIDATE)]
     Validate(validate::ValidateArgs),
     /// Sweep designs x loads x parameters in parallel; write results.csv, results.json and charts.
+    #[command(after_help = ex::SWEEP)]
     Sweep(sweep::SweepArgs),
     /// Combine the shard results of `ztsim sweep STUDY --shard I/N` into the study's results and charts.
+    #[command(after_help = ex::MERGE)]
     Merge(merge::MergeArgs),
     /// Vary each parameter of a design one at a time around it; rank their
     /// effect on p99 latency (and, with --slo, on capacity); draw tornado charts.
+    #[command(after_help = ex::SENSITIVITY)]
     Sensitivity(sensitivity::SensitivityArgs),
     /// Redraw a study's charts from its results.json, without rerunning it.
+    #[command(after_help = ex::PLOT)]
     Plot(plot::PlotArgs),
     /// Write a study's design-review report: report.html (self-contained, charts inline) and report.md.
     #[command(
+        after_help = ex::REPORT,
         long_about = "Write the design-review report of a finished study: report.html, one self-contained file (charts inline, no network needed) and report.md for pasting into a design document, with topology.svg beside it. `ztsim sweep` writes them at its end; use this to rewrite them, e.g. against other objectives.\n\nSections: the question, the topology as a diagram, the designs and their parameters, the charts, capacity per design (highest load within the SLOs), the attribution of added latency, the assumptions, and the sources of the default costs."
     )]
     Report(report::ReportArgs),
     /// Build a topology from recorded traces (Jaeger, Zipkin or OTLP JSON) and
     /// write it with the recorded request arrivals.
+    #[command(after_help = ex::IMPORT)]
     Import(import::ImportArgs),
     /// Find each design's highest offered rate within SLOs (--slo p99=50ms), or size services for a rate (--target-rate).
+    #[command(after_help = ex::CAPACITY)]
     Capacity(capacity::CapacityArgs),
     /// Simulate each step of a rollout from one design to another (--from, --to), a namespace or service at a time: latency per entry, SLO verdict, capacity and cores added per step.
+    #[command(after_help = ex::MIGRATE)]
     Migrate(migrate::MigrateArgs),
     /// Measure this host's TLS, JWT and policy CPU costs with real libraries and write a cost profile (costs/<host>.toml).
     #[cfg(feature = "lab")]
+    #[command(after_help = ex::CALIBRATE)]
     Calibrate(cli::calibrate::CalibrateArgs),
     /// Run a real rustls server on loopback (one pinned core) under open-loop load, and print ztsim's prediction of the same system beside what was measured.
     #[cfg(feature = "lab")]
+    #[command(after_help = ex::TESTBED)]
     Testbed(cli::testbed::TestbedArgs),
     /// Run the presets as the published benchmarks were set up (Istio's sidecar benchmark, Linkerd vs Istio 2021) and print reference, ztsim and error; write published.csv.
+    #[command(after_help = ex::PUBLISHED)]
     Published(published::PublishedArgs),
     /// Measure the simulator's speed: events and calls per second, against a bare heap.
+    #[command(after_help = ex::BENCH)]
     Bench(bench::BenchArgs),
     /// Print the JSON Schema of a kind of input file, for editors that validate and complete TOML.
     #[command(
+        after_help = ex::SCHEMA,
         long_about = "Print the JSON Schema (draft-07) of a kind of input file, so that editors with TOML schema support (Taplo, and VS Code's Even Better TOML, which uses it) validate and complete the files as you type.\n\nSave one schema per kind, e.g.\n  ztsim schema topology --out topology.schema.json\n  ztsim schema design --out design.schema.json\n  ztsim schema study --out study.schema.json\n\nthen point a file at its schema with a directive on its first line (the path is relative to the TOML file):\n  #:schema ../topology.schema.json\n\nor map files to schemas once in a .taplo.toml at the workspace root:\n  [[rule]]\n  include = [\"models/*.toml\"]\n  schema.path = \"./design.schema.json\"\n\nThe schema checks keys, value types, units and choices; `ztsim validate` also checks names, the call graph and everything that needs the whole file."
     )]
     Schema(schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh or fish) for every command and flag.
+    #[command(after_help = ex::COMPLETIONS)]
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into a folder.
+    #[command(after_help = ex::MAN)]
+    Man(shell::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +132,8 @@ fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate::command(args),
         Some(Command::Schema(args)) => schema::command(args),
         Some(Command::Bench(args)) => bench::command(args),
+        Some(Command::Completions(args)) => shell::completions(args, Cli::command()),
+        Some(Command::Man(args)) => shell::man(args, Cli::command()),
         Some(Command::Published(args)) => published::command(args),
         #[cfg(feature = "lab")]
         Some(Command::Calibrate(args)) => cli::calibrate::command(args),
@@ -118,16 +144,22 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(diags)) => {
             for d in &diags {
-                errln!("error: {d}");
+                cli::print::error(&format!("error: {d}\n"));
             }
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {
-            errln!("error: {msg}");
+            cli::print::error(&format!("error: {msg}\n"));
             ExitCode::from(1)
         }
+        Err(Failure::Gate(reasons)) => {
+            for r in &reasons {
+                cli::print::error(&format!("fail-on-slo: {r}\n"));
+            }
+            ExitCode::from(3)
+        }
         Err(Failure::Interrupted(msg)) => {
-            errln!("{msg}");
+            cli::print::error(&format!("{msg}\n"));
             ExitCode::from(130)
         }
     }

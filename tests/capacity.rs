@@ -340,8 +340,8 @@ fn bad_input_is_refused_with_exit_2() {
     assert!(err.contains("--resolution") && err.contains("2%"), "{err}");
 }
 
-/// A small end-to-end run: the files are written, and a second run goes to
-/// a new folder rather than over the first.
+/// A small end-to-end run: the files are written, and a second run into
+/// the same --out is refused rather than written over the first.
 #[test]
 fn capacity_writes_its_files_and_never_overwrites() {
     let d = dir();
@@ -372,9 +372,19 @@ fn capacity_writes_its_files_and_never_overwrites() {
     assert!(met > 700.0 && met <= 820.0, "{met}");
     let csv = std::fs::read_to_string(out.join("capacity.csv")).unwrap();
     assert!(csv.starts_with("design,met_rps,not_met_rps"), "{csv}");
+    // Again into the folder named with --out: refused (exit 2), the first
+    // results kept, no folder beside it.
     let (code, err) = ztsim(&args);
-    assert_eq!(code, 0, "{err}");
-    assert!(d.join("e2e-out-2").join("capacity.json").exists());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already holds results") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("capacity.csv")).unwrap(),
+        csv
+    );
+    assert!(!d.join("e2e-out-2").exists());
 }
 
 /// Same inputs and seed give byte-identical `sizing.json` on 1 and 2 threads.

@@ -168,12 +168,13 @@ fn existing_results_are_kept_unless_forced() {
     };
     assert!(quick(&[]).status.success());
     let first = read(&out_dir.join("results.json"));
-    // Again without --force: a new folder beside it, the old one untouched.
+    // Again without --force: the folder named with --out is refused, not
+    // replaced by another beside it; the old one untouched.
     let out = quick(&["--seed", "2"]);
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("s-2"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds results"));
     assert_eq!(read(&out_dir.join("results.json")), first);
-    assert!(dir.join("s-2/results.json").is_file());
+    assert!(!dir.join("s-2").exists());
     // --resume into a folder of a different study is refused.
     let out = quick(&["--seed", "3", "--resume"]);
     assert_eq!(

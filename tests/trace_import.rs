@@ -485,7 +485,8 @@ fn the_command_writes_a_topology_and_arrivals_that_load() {
         rows.iter()
             .all(|r| r.1 == "frontend.POST_checkout" || r.1 == "frontend.GET_product")
     );
-    // A second import does not overwrite the first.
+    // A second import into the same --out does not overwrite the first: it
+    // is refused (exit 2), and no folder is made beside it.
     let again = Command::new(env!("CARGO_BIN_EXE_ztsim"))
         .args(["import", "--name", "checkout"])
         .arg(sample(SAMPLES[0]))
@@ -493,11 +494,15 @@ fn the_command_writes_a_topology_and_arrivals_that_load() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(again.status.success());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds results"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("checkout.arrivals.csv")).unwrap(),
+        csv
+    );
     let second = dir.with_file_name(format!("{}-2", dir.file_name().unwrap().to_string_lossy()));
-    assert!(second.join("checkout.toml").exists());
+    assert!(!second.exists());
     std::fs::remove_dir_all(dir).ok();
-    std::fs::remove_dir_all(second).ok();
 }
 
 /// A small deterministic generator for the mutations below.

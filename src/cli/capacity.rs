@@ -20,9 +20,10 @@ use ztsim::study::capacity::{Search, SizeBy, fractional_cores};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, WindowArgs, guard, open_loop_topology, price_flag, rate_flag,
-    replications_flag, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, OutputFlags, WindowArgs, guard, open_loop_topology, price_flag,
+    rate_flag, replications_flag, resolution_flag, set_threads, slo_flags, slo_scopes,
 };
+use super::input;
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -36,9 +37,9 @@ pub enum SizeFlag {
 /// Flags of `ztsim capacity`.
 #[derive(Args)]
 pub struct CapacityArgs {
-    /// Topology file (topologies/*.toml); its workload must be open loop.
+    /// Topology file (topologies/*.toml; `-` for standard input); its workload must be open loop.
     topology: PathBuf,
-    /// Zero Trust design (models/*.toml); repeat for several.
+    /// Zero Trust design (models/*.toml; `-` for standard input); repeat for several.
     #[arg(long = "model", short, value_name = "FILE")]
     models: Vec<PathBuf>,
     /// Service-level objective on end-to-end latency, [ENDPOINT:]STATISTIC=LIMIT
@@ -61,7 +62,8 @@ pub struct CapacityArgs {
     /// (730 hours per month).
     #[arg(long, value_name = "PRICE")]
     price_per_vcpu_hour: Option<f64>,
-    /// Relative width at which the rate bracket counts as found (e.g. 2% or 0.02).
+    /// Relative width at which a capacity search's rate bracket [met, not
+    /// met] counts as found (e.g. 2% or 0.02).
     #[arg(long, value_name = "FRACTION", default_value = "2%")]
     resolution: String,
     /// First rate tried [default: the topology's rate].
@@ -86,29 +88,21 @@ pub struct CapacityArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Overwrite results already in the output folder (otherwise a new
-    /// folder, name-2, name-3, ..., is used).
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
+    /// Exit 3 (after writing every result) when a design meets the SLOs at
+    /// no rate tried or below the topology's own rate, or when a sizing
+    /// finds no size that meets them, so that a CI job fails on it.
+    #[arg(long)]
+    fail_on_slo: bool,
+    #[command(flatten)]
+    output: OutputFlags,
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-}
-
-/// `2%` or `0.02`, strictly between 0 and 1.
-fn fraction(text: &str) -> Result<f64, Failure> {
-    let t = text.trim();
-    let v = match t.strip_suffix('%') {
-        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
-        None => t.parse::<f64>(),
-    };
-    match v {
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        _ => Err(flag_error(
-            "--resolution",
-            format!("`{text}` is not a fraction between 0 and 1; write e.g. 2% or 0.02"),
-        )),
-    }
 }
 
 impl CapacityArgs {
@@ -144,7 +138,7 @@ impl CapacityArgs {
             .map(|r| rate_flag("--max-rate", r))
             .transpose()?;
         Ok(Search {
-            resolution: fraction(&self.resolution)?,
+            resolution: resolution_flag(&self.resolution)?,
             replications,
             max_replications: self.max_replications.max(replications),
             start_rps,
@@ -193,7 +187,7 @@ impl CapacityArgs {
         }
         let costs = self.costs.load()?;
         for m in &self.models {
-            let d = config::load_design(m, topo, costs.as_ref()).map_err(Failure::BadInput)?;
+            let d = input::design(m, topo, costs.as_ref())?;
             if !designs.contains(&d) {
                 designs.push(d);
             }
@@ -204,6 +198,9 @@ impl CapacityArgs {
 
 /// `ztsim capacity`.
 pub fn command(args: CapacityArgs) -> Result<(), Failure> {
+    args.output.apply();
+    let models = args.models.iter().map(|m| ("--model", m.as_path()));
+    input::one_stdin(std::iter::once(("TOPOLOGY", args.topology.as_path())).chain(models))?;
     let slos = args.slos()?;
     let target = args
         .target_rate
@@ -230,13 +227,16 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
     } else {
         "capacity.json"
     };
-    let (dir, _lock) = args
-        .folder
-        .claim(&dir, args.force, |d| d.join(marker).exists())?;
+    let (dir, _lock) =
+        args.folder
+            .claim(&dir, args.out.as_ref().map(|_| "--out"), args.force, |d| {
+                d.join(marker).exists()
+            })?;
     let names: Vec<&str> = designs.iter().map(|d| d.name.as_str()).collect();
     let cannot = |e: std::io::Error| {
         Failure::Other(format!("cannot write results to {}: {e}", dir.display()))
     };
+    let mut reasons = Vec::new();
     match target {
         None => {
             errln!(
@@ -247,6 +247,21 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
             out!("{}", render_capacity(&r));
             write_capacity(&dir, &r).map_err(cannot)?;
             outln!("\nwrote {}/capacity.json and capacity.csv", dir.display());
+            let own = topo.workload.arrivals.rate();
+            for d in &r.designs {
+                match (d.met_rps, own) {
+                    (None, _) => reasons.push(format!(
+                        "design `{}` meets the SLOs at no rate tried",
+                        d.design
+                    )),
+                    (Some(met), Some(own)) if met < own => reasons.push(format!(
+                        "design `{}` meets the SLOs up to {met} rps, below the topology's rate of {own} rps",
+                        d.design
+                    )),
+                    _ => {}
+                }
+            }
+            json_of(&dir, "capacity", &r)?;
         }
         Some(rate) => {
             let at = capacity_topology_at(&topo, rate);
@@ -271,8 +286,31 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
             out!("{}", render_sizing(&r));
             write_sizing(&dir, &r).map_err(cannot)?;
             outln!("\nwrote {}/sizing.json and sizing.csv", dir.display());
+            for d in r.designs.iter().filter(|d| !d.met) {
+                reasons.push(format!(
+                    "design `{}`: no size tried meets the SLOs at {rate} rps",
+                    d.design
+                ));
+            }
+            json_of(&dir, "sizing", &r)?;
         }
     }
+    if args.fail_on_slo && !reasons.is_empty() {
+        return Err(Failure::Gate(reasons));
+    }
+    Ok(())
+}
+
+/// The JSON document of --json: the folder, the files written and the
+/// report as in `<stem>.json`.
+fn json_of(dir: &Path, stem: &str, report: &impl serde::Serialize) -> Result<(), Failure> {
+    let value = serde_json::to_value(report).map_err(|e| Failure::Other(e.to_string()))?;
+    super::print::json(&serde_json::json!({
+        "command": "capacity",
+        "folder": dir,
+        "files": [dir.join(format!("{stem}.json")), dir.join(format!("{stem}.csv"))],
+        stem: value,
+    }));
     Ok(())
 }
 

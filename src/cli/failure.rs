@@ -11,6 +11,9 @@ pub enum Failure {
     BadInput(Vec<Diagnostic>),
     /// Anything else: exit 1.
     Other(String),
+    /// Finished, but `--fail-on-slo` found an SLO missed or a run
+    /// saturated (each reason a line): exit 3.
+    Gate(Vec<String>),
     /// Stopped by Ctrl-C or SIGTERM after saving what was done: exit 130.
     Interrupted(String),
 }

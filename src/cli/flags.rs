@@ -93,6 +93,22 @@ pub fn price_flag(price: Option<f64>) -> Result<Option<f64>, Failure> {
     }
 }
 
+/// `--resolution`: `2%` or `0.02`, strictly between 0 and 1.
+pub fn resolution_flag(text: &str) -> Result<f64, Failure> {
+    let t = text.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match v {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(flag_error(
+            "--resolution",
+            format!("`{text}` is not a fraction between 0 and 1; write e.g. 2% or 0.02"),
+        )),
+    }
+}
+
 /// The topology at `path` with the window flags applied, refused when its
 /// workload is a closed loop: `command` offers rates of its own.
 pub fn open_loop_topology(
@@ -100,7 +116,8 @@ pub fn open_loop_topology(
     window: &WindowArgs,
     command: &str,
 ) -> Result<Topology, Failure> {
-    let mut topo = config::load_topology(path).map_err(Failure::BadInput)?;
+    let mut topo = super::input::topology(path)?;
+    let path = super::input::shown(path);
     if let Arrivals::Profile { .. } = topo.workload.arrivals {
         return Err(Failure::BadInput(vec![
             Diagnostic::new(
@@ -250,7 +267,7 @@ pub fn replications_flag(flag: &str, n: u32) -> Result<u32, Failure> {
 /// size).
 pub fn guard(topo: &Topology, design: &Design, file: &Path) -> Result<(), Failure> {
     match model::guard::Size::of(topo, design).refusal() {
-        Some(why) => Err(Failure::BadInput(vec![config::locate(
+        Some(why) => Err(Failure::BadInput(vec![super::input::locate(
             file,
             &KeyPath::root().key("workload"),
             why,
@@ -313,18 +330,87 @@ impl FolderFlags {
         FolderLock::acquire(dir, self.wait).map_err(|e| bad(folder_error(dir, &e)))
     }
 
-    /// Locks `dir` with `force`; else the first of `dir`, `dir-2`, ... that
-    /// holds no results (`taken`) and no other run is writing, so results
-    /// already there are never overwritten.
+    /// Locks `dir` with `force`. A folder named on the command line
+    /// (`flag`, e.g. `--out`) is refused if it holds results (`taken`): it
+    /// is never silently replaced by another. Else (a default folder) the
+    /// first of `dir`, `dir-2`, ... that holds no results and no other run
+    /// is writing, so results already there are never overwritten.
     pub fn claim(
         &self,
         dir: &Path,
+        flag: Option<&str>,
         force: bool,
         taken: impl Fn(&Path) -> bool,
     ) -> Result<(PathBuf, FolderLock), Failure> {
         if force {
             return Ok((dir.to_path_buf(), self.lock(dir)?));
         }
-        FolderLock::acquire_fresh(dir, taken).map_err(|e| bad(folder_error(dir, &e)))
+        let Some(flag) = flag else {
+            return FolderLock::acquire_fresh(dir, taken).map_err(|e| bad(folder_error(dir, &e)));
+        };
+        // Locked first: a folder that cannot be used is refused for that,
+        // and results cannot land between the check and the lock.
+        let lock = self.lock(dir)?;
+        if taken(dir) {
+            return Err(bad(holds_results(dir, flag)));
+        }
+        Ok((dir.to_path_buf(), lock))
+    }
+}
+
+/// Why a folder named by `flag` is refused: it holds results already.
+pub fn holds_results(dir: &Path, flag: &str) -> Diagnostic {
+    Diagnostic::new(
+        dir.display().to_string(),
+        format!("{flag}: this folder already holds results, which are kept"),
+    )
+    .with_help(format!(
+        "add --force to replace them, or give {flag} another folder (without {flag}, a default folder is used and a new one, name-2, ..., is taken beside it if it holds results)"
+    ))
+}
+
+/// `--json` and `--quiet`: what a command prints.
+#[derive(Args, Default)]
+pub struct OutputFlags {
+    /// Print one JSON document on stdout (what was found, the files written,
+    /// the verdicts) for scripts; the human text goes to stderr.
+    #[arg(long, conflicts_with = "quiet")]
+    json: bool,
+    /// Print nothing but errors (the exit code still tells the outcome).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+impl OutputFlags {
+    /// Sets where the command's text goes, for the rest of the process.
+    pub fn apply(&self) {
+        use super::print::{Mode, set_mode};
+        set_mode(if self.json {
+            Mode::Json
+        } else if self.quiet {
+            Mode::Quiet
+        } else {
+            Mode::Text
+        });
+    }
+}
+
+/// `--fail-on-slo`: an outcome that can gate a CI job.
+#[derive(Args, Default)]
+pub struct GateFlag {
+    /// Exit 3 (after writing every result) when an SLO is missed or a run
+    /// saturates, so that a CI job fails on it.
+    #[arg(long)]
+    pub fail_on_slo: bool,
+}
+
+impl GateFlag {
+    /// Exit 3 with `reasons`, if asked and any.
+    pub fn check(&self, reasons: Vec<String>) -> Result<(), Failure> {
+        if self.fail_on_slo && !reasons.is_empty() {
+            Err(Failure::Gate(reasons))
+        } else {
+            Ok(())
+        }
     }
 }

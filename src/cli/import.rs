@@ -29,7 +29,9 @@ pub struct ImportArgs {
     /// Folder for <name>.toml and <name>.arrivals.csv [default: output/imports/<name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Overwrite an import already in the folder (otherwise name-2, name-3, ... is used).
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -52,9 +54,11 @@ pub fn command(args: ImportArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new(report::OUTPUT_ROOT).join("imports").join(&name));
-    let (dir, _lock) = args
-        .folder
-        .claim(&dir, args.force, |d| d.join(&file_name).exists())?;
+    let (dir, _lock) =
+        args.folder
+            .claim(&dir, args.out.as_ref().map(|_| "--out"), args.force, |d| {
+                d.join(&file_name).exists()
+            })?;
     let cannot =
         |e: std::io::Error| Failure::Other(format!("cannot write to {}: {e}", dir.display()));
     let topology = dir.join(&file_name);

@@ -20,11 +20,12 @@ pub struct MergeArgs {
     /// folders holding them (e.g. output/big/shards, or output/big).
     #[arg(required = true, value_name = "SHARD_DIR")]
     shards: Vec<PathBuf>,
-    /// Output folder [default: output/<study name>]. A folder that already
-    /// holds results is kept: a new one (name-2, ...) is used unless --force.
+    /// Output folder [default: output/<study name>]; see --force.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Replace the results already in the output folder.
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -39,7 +40,12 @@ pub fn command(args: MergeArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| report::study_dir(Path::new(report::OUTPUT_ROOT), &merged.name));
-    let (dir, _lock) = args.folder.claim(&dir, args.force, has_results)?;
+    let (dir, _lock) = args.folder.claim(
+        &dir,
+        args.out.as_ref().map(|_| "--out"),
+        args.force,
+        has_results,
+    )?;
     let written = write_study_outputs(&dir, results)?;
     out!("{}", report::study::overview(results));
     outln!(

@@ -15,9 +15,10 @@ use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migr
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, WindowArgs, guard, open_loop_topology, price_flag, rate_flag,
-    replications_flag, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, OutputFlags, WindowArgs, guard, open_loop_topology, price_flag,
+    rate_flag, replications_flag, set_threads, slo_flags, slo_scopes,
 };
+use super::input;
 
 /// What capacity each step reports.
 #[derive(Clone, Copy, ValueEnum)]
@@ -34,13 +35,13 @@ pub enum CapacityFlag {
 /// Flags of `ztsim migrate`.
 #[derive(Args)]
 pub struct MigrateArgs {
-    /// Topology file (topologies/*.toml); its workload must be open loop.
+    /// Topology file (topologies/*.toml; `-` for standard input); its workload must be open loop.
     topology: PathBuf,
     /// The design every service runs before the first step (a models/*.toml
-    /// without overrides).
+    /// without overrides; `-` for standard input).
     #[arg(long, value_name = "FILE")]
     from: PathBuf,
-    /// The design every service runs after the last step.
+    /// The design every service runs after the last step (`-` for standard input).
     #[arg(long, value_name = "FILE")]
     to: PathBuf,
     /// The steps: a rollout file ([[step]] services = [...] or namespaces =
@@ -82,10 +83,13 @@ pub struct MigrateArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Overwrite results already in the output folder (otherwise a new
-    /// folder, name-2, name-3, ..., is used).
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    output: OutputFlags,
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -98,13 +102,13 @@ impl MigrateArgs {
 
     fn design(&self, path: &Path, flag: &str, topo: &Topology) -> Result<Design, Failure> {
         let costs = self.costs.load()?;
-        let d = config::load_design(path, topo, costs.as_ref()).map_err(Failure::BadInput)?;
+        let d = input::design(path, topo, costs.as_ref())?;
         if d.overrides.is_some() {
             return Err(flag_error(
                 flag,
                 format!(
                     "{} gives some services other designs ([[override]]); a rollout goes from one design for every service to another: give a design without overrides",
-                    path.display()
+                    input::shown(path).display()
                 ),
             ));
         }
@@ -157,6 +161,12 @@ impl MigrateArgs {
 
 /// `ztsim migrate`.
 pub fn command(args: MigrateArgs) -> Result<(), Failure> {
+    args.output.apply();
+    input::one_stdin([
+        ("TOPOLOGY", args.topology.as_path()),
+        ("--from", args.from.as_path()),
+        ("--to", args.to.as_path()),
+    ])?;
     let slos = slo_flags(&args.slos)?;
     let price_per_vcpu_hour = price_flag(args.price_per_vcpu_hour)?;
     let topo = args.topology()?;
@@ -182,9 +192,11 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| migration_dir(Path::new(report::OUTPUT_ROOT), &topo.name));
-    let (dir, _lock) = args
-        .folder
-        .claim(&dir, args.force, |d| d.join("migration.json").exists())?;
+    let (dir, _lock) =
+        args.folder
+            .claim(&dir, args.out.as_ref().map(|_| "--out"), args.force, |d| {
+                d.join("migration.json").exists()
+            })?;
     let plan = Plan {
         from: &from,
         to: &to,
@@ -217,6 +229,24 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     outln!(
         "\nwrote {}/migration.json, migration.csv, migration.svg/.png and report.html/.md",
         dir.display()
+    );
+    let files: Vec<PathBuf> = [
+        "migration.json",
+        "migration.csv",
+        "migration.svg",
+        "migration.png",
+        "report.html",
+        "report.md",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    super::print::json_wrote(
+        "migrate",
+        &dir,
+        &files,
+        "migration",
+        &dir.join("migration.json"),
     );
     Ok(())
 }

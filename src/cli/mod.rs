@@ -1,6 +1,8 @@
 //! The commands of the `ztsim` binary, one file each: its flags (clap) and
-//! the call into the library. `failure.rs` is what they return, `flags.rs`
-//! the flags several share, `terminal.rs` a study run shown on the terminal,
+//! the call into the library (`examples.rs` the examples their `--help`
+//! ends with, `shell.rs` completions and manual pages). `failure.rs` is what they return, `flags.rs`
+//! the flags several share, `input.rs` input files (`-` for standard
+//! input), `terminal.rs` a study run shown on the terminal,
 //! `print.rs` (with the macros below) everything printed.
 
 /// `print!` through [`print::out`]: escaped, quiet on a closed pipe.
@@ -22,9 +24,11 @@ pub mod bench;
 pub mod calibrate;
 pub mod capacity;
 pub mod default_study;
+pub mod examples;
 pub mod failure;
 pub mod flags;
 pub mod import;
+pub mod input;
 pub mod merge;
 pub mod migrate;
 pub mod plot;
@@ -34,6 +38,7 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod sensitivity;
+pub mod shell;
 pub mod sweep;
 pub mod terminal;
 #[cfg(feature = "lab")]

@@ -3,22 +3,56 @@
 //! escaped, and a closed stdout or stderr (`ztsim run ... | head -1`) ends
 //! the printing quietly instead of a panic; the command still finishes its
 //! work and writes its files.
+//!
+//! `--json` and `--quiet` set the [`Mode`]: with `--json` the human text
+//! goes to stderr and stdout carries one JSON document ([`json`]); with
+//! `--quiet` only errors ([`error`]) are printed.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// Set once a stream was found closed: nothing more is written to it.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
 
+/// Where the human text goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Tables and lines on stdout, warnings and progress on stderr.
+    Text = 0,
+    /// The human text on stderr; stdout holds one JSON document.
+    Json = 1,
+    /// Nothing but errors.
+    Quiet = 2,
+}
+
+static MODE: AtomicU8 = AtomicU8::new(Mode::Text as u8);
+
+/// Sets the mode for the rest of the process.
+pub fn set_mode(mode: Mode) {
+    MODE.store(mode as u8, Ordering::Relaxed);
+}
+
+/// The mode set by the command's flags.
+pub fn mode() -> Mode {
+    match MODE.load(Ordering::Relaxed) {
+        1 => Mode::Json,
+        2 => Mode::Quiet,
+        _ => Mode::Text,
+    }
+}
+
+/// A control character but the line feed and the tab, or a Unicode
+/// direction override.
+fn risky(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` with every control character but the line feed and the tab, and
 /// every Unicode direction override, written as a Rust escape (`\u{1b}`), so
 /// a name cannot move the cursor, recolour the terminal or reorder a line.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let risky = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
     if !text.chars().any(risky) {
         return text.into();
     }
@@ -33,13 +67,15 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-fn write_to(mut sink: impl Write, closed: &AtomicBool, text: &str) {
+fn write_to(sink: impl Write, closed: &AtomicBool, text: &str) {
+    write_raw(sink, closed, &printable(text));
+}
+
+fn write_raw(mut sink: impl Write, closed: &AtomicBool, text: &str) {
     if closed.load(Ordering::Relaxed) {
         return;
     }
-    let written = sink
-        .write_all(printable(text).as_bytes())
-        .and_then(|_| sink.flush());
+    let written = sink.write_all(text.as_bytes()).and_then(|_| sink.flush());
     // Any failure means nobody reads any more (a closed pipe, a full or
     // vanished terminal): stop printing, but never stop the work.
     if written.is_err() {
@@ -47,12 +83,71 @@ fn write_to(mut sink: impl Write, closed: &AtomicBool, text: &str) {
     }
 }
 
-/// Prints `text` on stdout, escaped.
+/// Prints `text` on stdout, escaped (on stderr with `--json`, nowhere
+/// with `--quiet`).
 pub fn out(text: &str) {
-    write_to(io::stdout().lock(), &STDOUT_CLOSED, text);
+    match mode() {
+        Mode::Text => write_to(io::stdout().lock(), &STDOUT_CLOSED, text),
+        Mode::Json => err(text),
+        Mode::Quiet => {}
+    }
 }
 
-/// Prints `text` on stderr, escaped.
+/// Prints `text` (a warning, progress) on stderr, escaped; nothing with
+/// `--quiet`.
 pub fn err(text: &str) {
+    if mode() != Mode::Quiet {
+        error(text);
+    }
+}
+
+/// Prints an error on stderr, escaped, in every mode.
+pub fn error(text: &str) {
     write_to(io::stderr().lock(), &STDERR_CLOSED, text);
+}
+
+/// Prints the JSON document of `--json` on stdout, pretty. JSON escapes
+/// control characters itself; Unicode direction overrides are written as
+/// JSON escapes (`\u202e`), so the document stays valid JSON and safe to
+/// show.
+pub fn json(doc: &serde_json::Value) {
+    if mode() != Mode::Json {
+        return;
+    }
+    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    let mut safe = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if risky(c) {
+            safe.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            safe.push(c);
+        }
+    }
+    safe.push('\n');
+    write_raw(io::stdout().lock(), &STDOUT_CLOSED, &safe);
+}
+
+/// The JSON document of a command that wrote `json_file` (and `files`):
+/// the folder, the files and the JSON file's contents under `key`, printed
+/// with `--json`.
+pub fn json_wrote(
+    command: &str,
+    dir: &std::path::Path,
+    files: &[std::path::PathBuf],
+    key: &str,
+    json_file: &std::path::Path,
+) {
+    if mode() != Mode::Json {
+        return;
+    }
+    let value: serde_json::Value = std::fs::read_to_string(json_file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    json(&serde_json::json!({
+        "command": command,
+        "folder": dir,
+        "files": files,
+        key: value,
+    }));
 }

@@ -25,8 +25,9 @@ pub struct PublishedArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Overwrite results already in the output folder (otherwise a new
-    /// folder, name-2, name-3, ..., is used).
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
     /// Worker threads [default: all cores]; results do not depend on it.
@@ -43,9 +44,11 @@ pub fn command(args: PublishedArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new(report::OUTPUT_ROOT).join("published"));
-    let (dir, _lock) = args
-        .folder
-        .claim(&dir, args.force, |d| d.join("published.csv").exists())?;
+    let (dir, _lock) =
+        args.folder
+            .claim(&dir, args.out.as_ref().map(|_| "--out"), args.force, |d| {
+                d.join("published.csv").exists()
+            })?;
     let settings = if args.quick {
         Settings::QUICK
     } else {

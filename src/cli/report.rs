@@ -22,9 +22,13 @@ pub struct ReportArgs {
     /// one entry endpoint (repeatable); replaces the study's own.
     #[arg(long, value_name = "[ENDPOINT:]STAT=LIMIT")]
     slo: Vec<String>,
-    /// Folder for the report [default: the study folder].
+    /// Folder for the report [default: the study folder, rewritten in
+    /// place]. A folder given here that holds a report is refused unless --force.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace the report already in the folder given with --out.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     folder: FolderFlags,
 }
@@ -59,8 +63,12 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
         .parent()
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let dir = args.out.clone().unwrap_or_else(|| folder.clone());
-    let _lock = args.folder.lock(&dir)?;
+    let (dir, _lock) = match &args.out {
+        Some(out) => args.folder.claim(out, Some("--out"), args.force, |d| {
+            d.join("report.html").exists() || d.join("report.md").exists()
+        })?,
+        None => (folder.clone(), args.folder.lock(&folder)?),
+    };
     // The report shows the charts beside it: draw them where it goes.
     if dir != folder
         || Chart::ALL

@@ -7,34 +7,48 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use ztsim::config;
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Replications, Topology};
 use ztsim::report;
 use ztsim::report::output::FolderLock;
+use ztsim::report::slo::{Slo, Verdict};
 use ztsim::study::export::{Export, Exported, Exporter};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{CostsArg, FolderFlags, Overrides, guard, set_threads};
+use super::flags::{
+    CostsArg, FolderFlags, GateFlag, OutputFlags, Overrides, guard, set_threads, slo_flags,
+    slo_scopes,
+};
+use super::input;
 
 /// Flags of `ztsim run`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// Topology file (topologies/*.toml).
+    /// Topology file (topologies/*.toml); `-` reads it from standard input.
     topology: PathBuf,
-    /// Zero Trust design (models/*.toml) [default: plaintext, the perimeter baseline].
+    /// Zero Trust design (models/*.toml; `-` for standard input) [default: plaintext, the perimeter baseline].
     #[arg(long, short, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// With --model, skip the plaintext baseline run that the headline compares against.
+    /// Skip the plaintext baseline that designs are compared against (with --model).
     #[arg(long)]
     no_baseline: bool,
     /// Run even if the run's estimated size (events, memory) is beyond the guard's budget.
     #[arg(long)]
     no_guard: bool,
-    /// Overwrite results already in the output folder (otherwise a new
-    /// folder, name-2, name-3, ..., is used).
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
+    /// A latency objective, e.g. p99=50ms, or gateway.balance:p99=20ms on
+    /// one entry endpoint (repeatable): the run's verdict on each is printed
+    /// (and with --fail-on-slo, a miss exits 3).
+    #[arg(long, value_name = "[ENDPOINT:]STAT=LIMIT")]
+    slo: Vec<String>,
+    #[command(flatten)]
+    gate: GateFlag,
+    #[command(flatten)]
+    output: OutputFlags,
     #[command(flatten)]
     costs: CostsArg,
     #[command(flatten)]
@@ -128,9 +142,9 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
-    /// What to export, if asked, into a folder that holds no traces yet
-    /// (name-2, name-3, ...) unless `force`: traces already written are
-    /// kept. The folder is locked while the lock lives.
+    /// What to export, if asked, into the folder given, refused if it holds
+    /// traces already unless `force`. The folder is locked while the lock
+    /// lives.
     pub fn claim(
         &self,
         folder: &FolderFlags,
@@ -139,7 +153,9 @@ impl ExportArgs {
         let Some(d) = &self.export_traces else {
             return Ok((None, None));
         };
-        let (dir, lock) = folder.claim(d, force, |d| d.join("jaeger.json").exists())?;
+        let (dir, lock) = folder.claim(d, Some("--export-traces"), force, |d| {
+            d.join("jaeger.json").exists()
+        })?;
         let export = Export {
             dir,
             slowest: self.export_slowest,
@@ -151,7 +167,16 @@ impl ExportArgs {
 
 /// `ztsim run`.
 pub fn command(args: RunArgs) -> Result<(), Failure> {
-    let mut topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
+    args.output.apply();
+    if let Some(m) = &args.model {
+        input::one_stdin([
+            ("TOPOLOGY", args.topology.as_path()),
+            ("--model", m.as_path()),
+        ])?;
+    }
+    let slos = slo_flags(&args.slo)?;
+    let mut topo = input::topology(&args.topology)?;
+    slo_scopes(&slos, &topo)?;
     args.overrides.apply(&mut topo)?;
     if args
         .replay
@@ -161,8 +186,7 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         args.overrides.apply(&mut topo)?;
     }
     let design = match &args.model {
-        Some(path) => config::load_design(path, &topo, args.costs.load()?.as_ref())
-            .map_err(Failure::BadInput)?,
+        Some(path) => input::design(path, &topo, args.costs.load()?.as_ref())?,
         None => Design::plaintext(),
     };
     if !args.no_guard {
@@ -171,17 +195,66 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
     if let Some(n) = args.threads {
         set_threads(n)?;
     }
-    let dir = args.out.unwrap_or_else(|| {
+    let out_flag = args.out.as_ref().map(|_| "--out");
+    let dir = args.out.clone().unwrap_or_else(|| {
         let name = args.model.as_ref().map(|_| design.name.as_str());
         report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
     });
-    // Results already there are kept unless --force: a new folder is used.
-    let (dir, _lock) = args
-        .folder
-        .claim(&dir, args.force, |d| d.join("summary.json").exists())?;
+    // Results already there are kept unless --force.
+    let (dir, _lock) = args.folder.claim(&dir, out_flag, args.force, |d| {
+        d.join("summary.json").exists()
+    })?;
     let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
     let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
-    simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())
+    let done = simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())?;
+    let verdicts: Vec<(&Slo, Verdict)> =
+        slos.iter().map(|s| (s, s.verdict(&done.summary))).collect();
+    if !verdicts.is_empty() {
+        outln!();
+        for (s, v) in &verdicts {
+            outln!("SLO {s}: {}", verdict_word(*v));
+        }
+    }
+    let mut reasons = Vec::new();
+    if let Some(sat) = &done.summary.saturated {
+        reasons.push(format!("the run saturated: {}", sat.message));
+    }
+    for (s, v) in &verdicts {
+        if *v == Verdict::Missed {
+            reasons.push(format!("SLO {s} missed"));
+        }
+    }
+    super::print::json(&serde_json::json!({
+        "command": "run",
+        "folder": dir,
+        "files": done.files,
+        "summary": done.summary,
+        "baseline": done.baseline,
+        "slos": verdicts
+            .iter()
+            .map(|(s, v)| serde_json::json!({ "slo": s.to_string(), "verdict": v }))
+            .collect::<Vec<_>>(),
+        "saturated": done.summary.saturated.is_some(),
+    }));
+    args.gate.check(reasons)
+}
+
+/// A verdict in a word.
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Met => "met",
+        Verdict::Missed => "missed",
+        Verdict::Unsure => {
+            "unsure (the 95% interval straddles the limit: more replications would tell)"
+        }
+    }
+}
+
+/// What a run found and wrote.
+struct Done {
+    summary: report::Summary,
+    baseline: Option<report::Summary>,
+    files: Vec<PathBuf>,
 }
 
 fn simulate_and_report(
@@ -190,7 +263,7 @@ fn simulate_and_report(
     baseline: bool,
     dir: &Path,
     export: Option<&Export>,
-) -> Result<(), Failure> {
+) -> Result<Done, Failure> {
     if let Some(rate) = topo.workload.arrivals.rate() {
         for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
             if rho >= 1.0 {
@@ -208,16 +281,23 @@ fn simulate_and_report(
             }
         }
     }
+    let mut files = Vec::new();
     let mut exporter = Exporter::default();
-    let runs = exported(exporter.run(export, topo, design, None), design)?;
+    let runs = exported(exporter.run(export, topo, design, None), design, &mut files)?;
     let summary = report::summarize(topo, design, &runs.runs);
     out!("{}", report::table::render(&summary));
+    let mut base = None;
     if baseline {
         // Same seeds, so the comparison sees common random numbers.
         let plain = Design::plaintext();
-        let base_runs = exported(exporter.run(export, topo, &plain, Some("baseline")), &plain)?;
-        let base = report::summarize(topo, &plain, &base_runs.runs);
-        outln!("\n{}", report::headline(&base, &summary));
+        let base_runs = exported(
+            exporter.run(export, topo, &plain, Some("baseline")),
+            &plain,
+            &mut files,
+        )?;
+        let b = report::summarize(topo, &plain, &base_runs.runs);
+        outln!("\n{}", report::headline(&b, &summary));
+        base = Some(b);
     }
     report::write_run(dir, topo, &runs.runs, &summary)
         .map_err(|e| Failure::Other(format!("cannot write results to {}: {e}", dir.display())))?;
@@ -225,16 +305,23 @@ fn simulate_and_report(
         "\nwrote {}/summary.json, latency.csv and timeseries.csv",
         dir.display()
     );
-    Ok(())
+    files.extend(["summary.json", "latency.csv", "timeseries.csv"].map(|f| dir.join(f)));
+    Ok(Done {
+        summary,
+        baseline: base,
+        files,
+    })
 }
 
 /// The runs of an [`Exporter`], saying where traces went.
 fn exported(
     outcome: Result<(Replications, Option<Exported>), String>,
     design: &Design,
+    files: &mut Vec<PathBuf>,
 ) -> Result<Replications, Failure> {
     let (runs, written) = outcome.map_err(Failure::Other)?;
     if let Some(w) = written {
+        files.extend(["jaeger.json", "otlp.json", "index.csv"].map(|f| w.dir.join(f)));
         outln!(
             "wrote {} traces ({}) to {}/jaeger.json, otlp.json and index.csv",
             w.traces,

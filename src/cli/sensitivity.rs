@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use ztsim::config::study::Input;
 use ztsim::config::{self, Diagnostic};
 use ztsim::model::topology::Arrivals;
 use ztsim::report::{self, words};
@@ -16,16 +15,17 @@ use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, duration_flag, guard, replications_flag, seed_value, set_threads,
-    slo_flags, slo_scopes,
+    CostsArg, FolderFlags, OutputFlags, duration_flag, guard, replications_flag, resolution_flag,
+    seed_value, set_threads, slo_flags, slo_scopes,
 };
+use super::input;
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
 pub struct SensitivityArgs {
-    /// Topology file (topologies/*.toml).
+    /// Topology file (topologies/*.toml); `-` reads it from standard input.
     topology: PathBuf,
-    /// The base design (models/*.toml) whose parameters are varied.
+    /// The base design (models/*.toml; `-` for standard input) whose parameters are varied.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
     #[command(flatten)]
@@ -60,10 +60,10 @@ pub struct SensitivityArgs {
     /// The seed every variation shares [default: the topology's].
     #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
-    /// With --slo: relative resolution of each capacity search (the
-    /// bracket [met, not met] is narrowed until not-met / met <= 1 + this).
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.05)]
-    resolution: f64,
+    /// With --slo: relative width at which a capacity search's rate bracket
+    /// [met, not met] counts as found (e.g. 5% or 0.05).
+    #[arg(long, value_name = "FRACTION", default_value = "5%")]
+    resolution: String,
     /// With --slo: replications of each capacity point. A point the 95%
     /// intervals cannot decide counts as not met (a capacity study would add
     /// replications; here that would multiply the cost by the variations).
@@ -72,14 +72,16 @@ pub struct SensitivityArgs {
     /// Rows of the terminal table (the files hold every parameter).
     #[arg(long, value_name = "N", default_value_t = 15)]
     top: usize,
-    /// Output folder [default: output/sensitivity/<topology>-<design>]. A
-    /// folder that already holds results is kept: a new one (name-2, ...)
-    /// is used unless --force.
+    /// Output folder [default: output/sensitivity/<topology>-<design>]; see --force.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Replace the results already in the output folder.
+    #[command(flatten)]
+    output: OutputFlags,
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
     /// Run even if a run's estimated size (events, memory) is beyond the guard's budget.
@@ -92,8 +94,12 @@ pub struct SensitivityArgs {
 
 impl SensitivityArgs {
     fn spec(&self) -> Result<Spec, Failure> {
-        let topology = Input::read(&self.topology).map_err(bad)?;
-        let design = Input::read(&self.model).map_err(bad)?;
+        input::one_stdin([
+            ("TOPOLOGY", self.topology.as_path()),
+            ("--model", self.model.as_path()),
+        ])?;
+        let topology = input::read(&self.topology).map_err(bad)?;
+        let design = input::read(&self.model).map_err(bad)?;
         // The base files alone first, so their own mistakes are reported
         // with their lines rather than as a variation's.
         let topo =
@@ -160,20 +166,13 @@ fn about_flags(mut ds: Vec<Diagnostic>, args: &SensitivityArgs) -> Vec<Diagnosti
 
 /// `ztsim sensitivity`.
 pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
+    args.output.apply();
     let spec = args.spec()?;
     let slos = slo_flags(&args.slo)?;
-    if !(args.resolution > 0.0 && args.resolution < 1.0) {
-        return Err(flag_error(
-            "--resolution",
-            format!(
-                "must be a fraction in (0, 1), e.g. 0.05 for 5%; got {}",
-                args.resolution
-            ),
-        ));
-    }
+    let resolution = resolution_flag(&args.resolution)?;
     replications_flag("--capacity-replications", args.capacity_replications)?;
     let search = Search {
-        resolution: args.resolution,
+        resolution,
         replications: args.capacity_replications,
         max_replications: args.capacity_replications,
         ..Search::default()
@@ -192,15 +191,25 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
         set_threads(n)?;
     }
     let dir = args.out.clone().unwrap_or_else(|| {
+        // A file from standard input is named `stdin`, as in every command.
+        let name = |path: &Path, own: &str| {
+            if input::is_stdin(path) && own == input::STDIN {
+                "stdin".to_string()
+            } else {
+                own.to_string()
+            }
+        };
         report::sensitivity_dir(
             Path::new(report::OUTPUT_ROOT),
-            &prepared.base.topology.name,
-            &prepared.base.design.name,
+            &name(&args.topology, &prepared.base.topology.name),
+            &name(&args.model, &prepared.base.design.name),
         )
     });
-    let (dir, _lock) = args
-        .folder
-        .claim(&dir, args.force, |d| d.join("sensitivity.json").exists())?;
+    let (dir, _lock) =
+        args.folder
+            .claim(&dir, args.out.as_ref().map(|_| "--out"), args.force, |d| {
+                d.join("sensitivity.json").exists()
+            })?;
     let runs = prepared.cases().count();
     outln!(
         "varying {} of {} one at a time on {} at {} rps: {} x {}, all on seed {}{}",
@@ -238,6 +247,13 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             .filter(|n| !n.starts_with("sensitivity."))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    super::print::json_wrote(
+        "sensitivity",
+        &dir,
+        &written,
+        "sensitivity",
+        &dir.join("sensitivity.json"),
     );
     Ok(())
 }

@@ -6,16 +6,19 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ztsim::config;
-use ztsim::config::study::{self, Input, StudySpec};
+use ztsim::config::study::{self, StudySpec};
 use ztsim::report;
-use ztsim::study::folder::{Existing, Run, run_study};
+use ztsim::report::slo::{Verdict, verdict_all};
+use ztsim::report::study::read_results;
+use ztsim::study::folder::{Existing, Run, has_results, run_study};
 use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, duration_flag, rate_flag, replications_flag, seed_value, set_threads,
-    slo_flags, slo_scopes,
+    CostsArg, FolderFlags, GateFlag, OutputFlags, duration_flag, holds_results, rate_flag,
+    replications_flag, seed_value, set_threads, slo_flags, slo_scopes,
 };
+use super::input;
 use super::terminal::{STOP, Terminal, command_line};
 
 /// Flags of `ztsim sweep`.
@@ -23,10 +26,10 @@ use super::terminal::{STOP, Terminal, command_line};
 pub struct SweepArgs {
     /// Study file (TOML): topology, designs, rates, params; flags override it.
     study: Option<PathBuf>,
-    /// Topology file (replaces the study's).
+    /// Topology file (replaces the study's); `-` reads it from standard input.
     #[arg(long, value_name = "FILE")]
     topology: Option<PathBuf>,
-    /// Design file; repeat for several (replaces the study's list).
+    /// Design file (`-` for standard input); repeat for several (replaces the study's list).
     #[arg(long = "model", short, value_name = "FILE")]
     models: Vec<PathBuf>,
     #[command(flatten)]
@@ -61,9 +64,7 @@ pub struct SweepArgs {
     /// Study name (its output folder under output/).
     #[arg(long)]
     name: Option<String>,
-    /// Output folder [default: output/<study name>]. A folder that already
-    /// holds results is kept: a new one (name-2, ...) is used unless --force
-    /// or --resume.
+    /// Output folder [default: output/<study name>]; see --force and --resume.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -71,7 +72,9 @@ pub struct SweepArgs {
     /// Run even if a point's estimated size (events, memory) is beyond the guard's budget.
     #[arg(long)]
     no_guard: bool,
-    /// Replace the results already in the output folder.
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long, conflicts_with = "resume")]
     force: bool,
     /// Continue an interrupted sweep in the output folder, reusing its
@@ -81,6 +84,10 @@ pub struct SweepArgs {
     /// Worker threads [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    #[command(flatten)]
+    gate: GateFlag,
+    #[command(flatten)]
+    output: OutputFlags,
     /// Run only shard I of N (0-based: 0/4 ... 3/4), for a task of a batch
     /// job; its share is balanced by estimated cost. Writes a shard result
     /// [default: output/<study>/shards/I-of-N] that `ztsim merge` combines.
@@ -101,15 +108,15 @@ impl SweepArgs {
                         "give a study file, or at least --topology FILE and --model FILE",
                     )
                 })?;
+                let stem = if input::is_stdin(topology) {
+                    Some("stdin")
+                } else {
+                    topology.file_stem().and_then(|s| s.to_str())
+                };
                 StudySpec {
-                    name: topology
-                        .file_stem()
-                        .and_then(|s| s.to_str())
-                        .unwrap_or("study")
-                        .to_string()
-                        + "-sweep",
+                    name: stem.unwrap_or("study").to_string() + "-sweep",
                     title: String::new(),
-                    topology: Input::read(topology).map_err(bad)?,
+                    topology: input::read(topology).map_err(bad)?,
                     designs: Vec::new(),
                     rates: Vec::new(),
                     focus_rate: None,
@@ -124,13 +131,13 @@ impl SweepArgs {
             }
         };
         if let Some(t) = &self.topology {
-            spec.topology = Input::read(t).map_err(bad)?;
+            spec.topology = input::read(t).map_err(bad)?;
         }
         if !self.models.is_empty() {
             spec.designs = self
                 .models
                 .iter()
-                .map(|m| Input::read(m))
+                .map(|m| input::read(m))
                 .collect::<Result<_, _>>()
                 .map_err(bad)?;
         }
@@ -178,12 +185,15 @@ impl SweepArgs {
 
 /// `ztsim sweep`.
 pub fn command(args: SweepArgs) -> Result<(), Failure> {
+    args.output.apply();
     let shard = args
         .shard
         .as_deref()
         .map(Shard::parse)
         .transpose()
         .map_err(|m| flag_error("--shard", m))?;
+    let inputs = args.topology.iter().map(|t| ("--topology", t.as_path()));
+    input::one_stdin(inputs.chain(args.models.iter().map(|m| ("--model", m.as_path()))))?;
     let spec = args.spec()?;
     if let Some(n) = args.threads {
         set_threads(n)?;
@@ -202,6 +212,10 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
     } else {
         Existing::NewFolder
     };
+    // A folder named with --out is never silently replaced by another.
+    if existing == Existing::NewFolder && args.out.is_some() && has_results(&dir) {
+        return Err(bad(holds_results(&dir, "--out")));
+    }
     let run = Run {
         dir: &dir,
         existing,
@@ -210,5 +224,50 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         wait: args.folder.wait,
         command: &command_line(),
     };
-    Ok(run_study(&spec, &run, &Terminal::default(), &STOP)?)
+    let dir = run_study(&spec, &run, &Terminal::default(), &STOP)?;
+    if shard.is_some() {
+        // A shard's verdicts are the merged study's.
+        super::print::json(&serde_json::json!({
+            "command": "sweep",
+            "folder": dir,
+            "shard": args.shard,
+        }));
+        return Ok(());
+    }
+    finished(&args, &dir)
+}
+
+/// A finished study's verdicts: the JSON document of --json and the
+/// outcome of --fail-on-slo, from the results.json just written.
+fn finished(args: &SweepArgs, dir: &Path) -> Result<(), Failure> {
+    let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;
+    let mut reasons = Vec::new();
+    let mut points = Vec::new();
+    for p in &results.points {
+        let verdict = (!results.slos.is_empty()).then(|| verdict_all(&results.slos, &p.summary));
+        let at = serde_json::to_value(&p.at).unwrap_or_default();
+        if p.summary.saturated.is_some() {
+            reasons.push(format!("point {} ({at}) saturated", p.index));
+        } else if verdict == Some(Verdict::Missed) {
+            reasons.push(format!("point {} ({at}) missed an SLO", p.index));
+        }
+        points.push(serde_json::json!({
+            "index": p.index,
+            "at": at,
+            "saturated": p.summary.saturated.is_some(),
+            "verdict": verdict,
+        }));
+    }
+    let files: Vec<_> = ["results.csv", "results.json", "report.html", "report.md"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    super::print::json(&serde_json::json!({
+        "command": "sweep",
+        "folder": dir,
+        "files": files,
+        "slos": results.slos.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        "points": points,
+    }));
+    args.gate.check(reasons)
 }

@@ -58,9 +58,10 @@ impl Progress for Terminal {
     }
 }
 
-/// A progress bar on a terminal; nothing otherwise (logs stay clean).
+/// A progress bar on a terminal; nothing otherwise (logs stay clean), nor
+/// with --quiet.
 fn progress(points: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || super::print::mode() == super::print::Mode::Quiet {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(points);

@@ -1,41 +1,82 @@
 //! `ztsim validate`: topology, design and study files checked, every
 //! problem reported with its file, line and key; designs are checked
-//! against each topology given with them.
+//! against each topology given with them. `-` is standard input (a
+//! topology or a design).
 
 use std::path::PathBuf;
 
 use clap::Args;
+use serde_json::{Value, json};
 
-use ztsim::config;
+use ztsim::config::{self, Diagnostic, FileKind};
 use ztsim::model::Topology;
 use ztsim::report::words;
 
 use super::failure::Failure;
+use super::flags::OutputFlags;
+use super::input;
 
 /// Flags of `ztsim validate`.
 #[derive(Args)]
 pub struct ValidateArgs {
-    /// Files to check (topologies/*.toml, models/*.toml).
+    /// Files to check (topologies/*.toml, models/*.toml, studies); `-`
+    /// reads one (a topology or a design) from standard input.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    output: OutputFlags,
+}
+
+/// One file checked: its name, kind and verdict, for `--json`.
+fn checked(file: &str, kind: &str, ok: bool) -> Value {
+    json!({ "file": file, "kind": kind, "ok": ok })
+}
+
+/// A diagnostic as JSON.
+fn problem(d: &Diagnostic) -> Value {
+    json!({
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "key": d.key.as_ref().map(|k| k.to_string()),
+        "message": d.message,
+        "help": d.help,
+    })
+}
+
+/// The kind of a file (or of standard input), and its name in diagnostics.
+fn kind(f: &std::path::Path) -> Result<(FileKind, String), Vec<Diagnostic>> {
+    if !input::is_stdin(f) {
+        return config::file_kind(f).map(|k| (k, f.display().to_string()));
+    }
+    let i = input::read(f).map_err(|d| vec![d])?;
+    config::kind_of(&i.name, &i.text).map(|k| (k, i.name))
 }
 
 /// `ztsim validate`.
 pub fn command(args: ValidateArgs) -> Result<(), Failure> {
-    let files = &args.files;
+    args.output.apply();
+    input::one_stdin(args.files.iter().map(|f| ("FILES", f.as_path())))?;
     let mut problems = Vec::new();
     let mut topologies = Vec::new();
     let mut designs = Vec::new();
-    for f in files {
-        match config::file_kind(f) {
-            Ok(config::FileKind::Design) => designs.push(f),
-            Ok(config::FileKind::Study) => {
+    let mut report = Vec::new();
+    for f in &args.files {
+        match kind(f) {
+            Ok((FileKind::Design, _)) => designs.push(f),
+            Ok((FileKind::Study, name)) if input::is_stdin(f) => {
+                problems.push(Diagnostic::new(
+                    name.clone(),
+                    "a study cannot come from standard input: the files it names are relative to its own file; save it to a file",
+                ));
+                report.push(checked(&name, "study", false));
+            }
+            Ok((FileKind::Study, name)) => {
                 match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
                     Ok(study) => {
                         let same = study.points.len() - study.distinct_points();
                         outln!(
-                            "{}: ok (study: {} points x {} replications{})",
-                            f.display(),
+                            "{name}: ok (study: {} points x {} replications{})",
                             study.points.len(),
                             study.replications,
                             if same > 0 {
@@ -45,25 +86,40 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                             } else {
                                 String::new()
                             }
-                        )
+                        );
+                        report.push(checked(&name, "study", true));
                     }
-                    Err(d) => problems.extend(d),
+                    Err(d) => {
+                        problems.extend(d);
+                        report.push(checked(&name, "study", false));
+                    }
                 }
             }
-            Ok(config::FileKind::Topology) => match config::load_topology(f) {
+            Ok((FileKind::Topology, name)) => match input::topology(f) {
                 Ok(t) => {
                     outln!(
-                        "{}: ok ({}, {}, {})",
-                        f.display(),
+                        "{name}: ok ({}, {}, {})",
                         words::count(t.services.len(), "service"),
                         words::count(t.endpoints.len(), "endpoint"),
                         words::count(t.calls.len(), "call site")
                     );
+                    report.push(checked(&name, "topology", true));
                     topologies.push(t);
                 }
-                Err(d) => problems.extend(d),
+                Err(Failure::BadInput(d)) => {
+                    problems.extend(d);
+                    report.push(checked(&name, "topology", false));
+                }
+                Err(other) => return Err(other),
             },
-            Err(d) => problems.extend(d),
+            Err(d) => {
+                problems.extend(d);
+                report.push(checked(
+                    &input::shown(f).display().to_string(),
+                    "unknown",
+                    false,
+                ));
+            }
         }
     }
     for f in designs {
@@ -74,18 +130,36 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
         };
         let mut ok = true;
         for t in against {
-            if let Err(d) = config::check_design(f, t) {
+            if let Err(d) = check_design(f, t) {
                 ok = false;
                 problems.extend(d);
             }
         }
+        let name = input::shown(f).display().to_string();
         if ok {
-            outln!("{}: ok (design)", f.display());
+            outln!("{name}: ok (design)");
         }
+        report.push(checked(&name, "design", ok));
     }
+    super::print::json(&json!({
+        "command": "validate",
+        "ok": problems.is_empty(),
+        "files": report,
+        "problems": problems.iter().map(problem).collect::<Vec<_>>(),
+    }));
     if problems.is_empty() {
         Ok(())
     } else {
         Err(Failure::BadInput(problems))
     }
+}
+
+/// A design file (or standard input) checked on its own or against a
+/// topology.
+fn check_design(f: &std::path::Path, t: Option<&Topology>) -> Result<(), Vec<Diagnostic>> {
+    if !input::is_stdin(f) {
+        return config::check_design(f, t).map(|_| ());
+    }
+    let i = input::read(f).map_err(|d| vec![d])?;
+    config::parse_design(&i.name, &i.text, t).map(|_| ())
 }

@@ -113,7 +113,12 @@ pub enum FileKind {
 /// Tells a topology, a design and a study apart by their top-level keys.
 pub fn file_kind(path: &Path) -> Result<FileKind, Vec<Diagnostic>> {
     let (file, text) = read(path)?;
-    let src = Source::parse(&file, &text).map_err(|d| vec![d])?;
+    kind_of(&file, &text)
+}
+
+/// What the text of an input file describes; `file` names it in diagnostics.
+pub fn kind_of(file: &str, text: &str) -> Result<FileKind, Vec<Diagnostic>> {
+    let src = Source::parse(file, text).map_err(|d| vec![d])?;
     let topo_keys = ["services", "workload", "zones", "network"];
     let has = |keys: &[&str]| keys.iter().any(|k| src.contains(&KeyPath::root().key(k)));
     Ok(if has(&topo_keys) {

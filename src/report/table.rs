@@ -211,29 +211,21 @@ fn asynchronous(out: &mut String, s: &Summary) {
     if s.asynchronous.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "\n{:<32} {:>9} {:>7} {:>14} {:>8} {:>8} {:>14} {:>8} {:>8}",
-        "asynchronous call (ms)",
-        "calls/req",
-        "failed",
-        "mean",
-        "p50",
-        "p90",
-        "p99",
-        "p99.9",
-        "max"
-    );
-    for a in &s.asynchronous {
-        let _ = writeln!(
-            out,
-            "{:<32} {:>9.2} {:>7} {}",
-            format!("{} -> {}", a.caller, a.callee),
-            a.calls_per_request.mean,
-            pct(a.failed_ratio.mean),
-            latency_cells(&a.latency_ms)
-        );
-    }
+    let rows = s
+        .asynchronous
+        .iter()
+        .map(|a| {
+            let mut row = vec![
+                format!("{} -> {}", a.caller, a.callee),
+                format!("{:.2}", a.calls_per_request.mean),
+                pct(a.failed_ratio.mean),
+            ];
+            row.extend(latency_cells(&a.latency_ms));
+            row
+        })
+        .collect();
+    out.push('\n');
+    latency_table(out, ["asynchronous call (ms)", "calls/req", "failed"], rows);
     for a in &s.asynchronous {
         let _ = writeln!(
             out,

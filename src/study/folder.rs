@@ -187,13 +187,14 @@ struct Opened {
 /// Runs the study `spec` into a folder as `run` says: resumes or replaces
 /// what is there, saves each point as soon as it is done (stopping cleanly
 /// once `stop` is set), and writes the outputs of a finished study (a
-/// shard's only its points: `ztsim merge` writes the rest).
+/// shard's only its points: `ztsim merge` writes the rest). Returns the
+/// folder it wrote (`name-2`, ... when the named one held results).
 pub fn run_study(
     spec: &StudySpec,
     run: &Run,
     progress: &dyn Progress,
     stop: &AtomicBool,
-) -> Result<(), StudyError> {
+) -> Result<PathBuf, StudyError> {
     let opened = open(spec, run)?;
     let (study, dir) = (&opened.study, opened.dir.as_path());
     progress.say(&plan(study));
@@ -280,7 +281,8 @@ pub fn run_study(
     match run.shard {
         Some(s) => ended.shard(s, owned.len(), dir, run.command, progress),
         None => ended.study(study.points.len(), dir, run.command, progress),
-    }
+    }?;
+    Ok(dir.to_path_buf())
 }
 
 /// Resolves the study, guards its size, chooses the folder (resuming,

@@ -76,12 +76,14 @@ pub struct TestbedArgs {
     /// ztsim replications per predicted point.
     #[arg(long, value_name = "N", default_value_t = 5)]
     replications: u32,
-    /// Output folder [default: output/testbed; a numbered one beside it if that holds results].
+    /// Output folder [default: output/testbed]; see --force.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Overwrite results already in the output folder.
+    /// Replace results already in the output folder (without it, a default
+    /// folder gives way to a new one, name-2, ..., and a folder given with
+    /// --out is refused).
     #[arg(long)]
     force: bool,
 }
@@ -214,7 +216,9 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
     // and results already there are never overwritten without --force.
     let (out, lock) = a
         .folder
-        .claim(&out, a.force, |d| d.join("testbed.csv").exists())?;
+        .claim(&out, a.out.as_ref().map(|_| "--out"), a.force, |d| {
+            d.join("testbed.csv").exists()
+        })?;
     Ok(Plan {
         designs,
         rates,
