@@ -244,7 +244,10 @@ impl Serialize for Millicores {
 }
 
 /// The JSON Schema `pattern` of cores written as text.
-pub const CORES_PATTERN: &str = r"^\s*([0-9]+(\.[0-9]{1,3})?|[0-9]+\s*m)\s*$";
+/// A positive number of cores with at most three decimals, or a positive
+/// count of millicores: a nonzero digit somewhere, without lookahead (JSON
+/// Schema's regex dialects differ in it).
+pub const CORES_PATTERN: &str = r"^\s*([0-9]*[1-9][0-9]*(\.[0-9]{1,3})?|[0-9]+\.([1-9][0-9]{0,2}|[0-9][1-9][0-9]?|[0-9]{2}[1-9])|[0-9]*[1-9][0-9]*\s*m)\s*$";
 
 impl schemars::JsonSchema for Millicores {
     fn schema_name() -> std::borrow::Cow<'static, str> {
