@@ -20,7 +20,7 @@
 //!   per design at the load [`focus_rate`] picks and the first combination of
 //!   extra parameters found there;
 //! - a latency axis turns logarithmic when the values drawn span more than
-//!   30x (the CDF's latency axis always is); confidence bounds never decide
+//!   10x, a decade (the CDF's latency axis always is); confidence bounds never decide
 //!   the scale;
 //! - saturated points have no latency: the load charts mark them with an X,
 //!   the focus charts say so in the legend or in place of the bar.
@@ -54,11 +54,11 @@ use plotters::prelude::*;
 
 pub use crate::report::figures::Chart;
 use crate::report::study::StudyResults;
+pub use crate::report::study::focus_rate;
 use backend::{Area, Res};
 pub use canvas::SIZE;
 use canvas::{Drawing, save};
 use study::Ctx;
-pub use study::focus_rate;
 use text::Ink;
 
 /// Renders every chart that the results can support into `dir` (created if

@@ -12,6 +12,7 @@ use super::palette::{design_colour, line_colour};
 use super::text::Ink;
 use crate::report::figures::Chart;
 use crate::report::study::{PointResult, StudyResults};
+pub(crate) use crate::report::study::{focus_rate, same_rate};
 use crate::report::summary::{LatencySummary, Summary};
 
 /// Fills the background, draws the title and subtitle lines, and returns the
@@ -23,14 +24,6 @@ pub(crate) fn frame<DB: DrawingBackend>(
     lines: &[String],
 ) -> Res<Area<DB>, DB> {
     frame_titled(root, ink, chart.title(), lines)
-}
-
-pub(crate) fn same_rate(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
-        _ => false,
-    }
 }
 
 pub(crate) fn fmt_params(params: &[(String, String)]) -> String {
@@ -379,37 +372,6 @@ pub(crate) fn load_legend(cx: &Ctx) -> Vec<Row> {
         ));
     }
     rows
-}
-
-/// The load at which the focus charts are drawn: the study's `focus_rate` if
-/// some point has it; otherwise the highest load at which no design
-/// saturated; otherwise the lowest load. None for closed-loop studies (points
-/// without a rate), and when there are no points.
-pub fn focus_rate(results: &StudyResults) -> Option<f64> {
-    if let Some(f) = results.focus_rate
-        && results
-            .points
-            .iter()
-            .any(|p| same_rate(p.at.rate_rps, Some(f)))
-    {
-        return Some(f);
-    }
-    let mut rates: Vec<f64> = results
-        .points
-        .iter()
-        .filter_map(|p| p.at.rate_rps)
-        .filter(|r| r.is_finite())
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates.dedup_by(|a, b| same_rate(Some(*a), Some(*b)));
-    let stable = rates.iter().rev().find(|&&r| {
-        results
-            .points
-            .iter()
-            .filter(|p| same_rate(p.at.rate_rps, Some(r)))
-            .all(|p| p.summary.saturated.is_none())
-    });
-    stable.or(rates.first()).copied()
 }
 
 #[cfg(test)]

@@ -75,17 +75,17 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                 match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
                     Ok(study) => {
                         let same = study.points.len() - study.distinct_points();
+                        let repeats = match same {
+                            0 => String::new(),
+                            1 => "; 1 is the same system as another point and will not run".into(),
+                            n => format!(
+                                "; {n} are the same system as another point and will not run"
+                            ),
+                        };
                         outln!(
-                            "{name}: ok (study: {} points x {} replications{})",
-                            study.points.len(),
-                            study.replications,
-                            if same > 0 {
-                                format!(
-                                    "; {same} are the same system as another point and will not run"
-                                )
-                            } else {
-                                String::new()
-                            }
+                            "{name}: ok (study: {} x {}{repeats})",
+                            words::count(study.points.len(), "point"),
+                            words::count(study.replications as usize, "replication"),
                         );
                         report.push(checked(&name, "study", true));
                     }

@@ -23,9 +23,7 @@ fn crypto_share(s: &Summary, with_checks: bool) -> Option<f64> {
 /// "The article says X; ztsim computes Y", for each claim the study can speak
 /// to. Claims whose designs are missing from the study are left out.
 pub fn compare(results: &StudyResults) -> String {
-    let focus = results
-        .focus_rate
-        .or_else(|| results.rates.first().copied());
+    let focus = super::study::focus_rate(results);
     let at = |d: &str| point_at(results, d, focus).map(|p| &p.summary);
     let internal = |d: &str| at(d).and_then(|s| s.internal_calls.latency_ms_mean.map(|e| e.mean));
     let mut rows: Vec<(String, String)> = Vec::new();

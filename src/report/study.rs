@@ -723,3 +723,45 @@ pub fn read_shard_manifest(dir: &std::path::Path) -> Result<Option<ShardManifest
         )
     })
 }
+
+/// Two loads that are the same point of a grid (a profile's mean over the
+/// window carries float noise).
+pub fn same_rate(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+/// The focus load, at which the per-design charts are drawn and the report
+/// speaks: the study's `focus_rate` if
+/// some point has it; otherwise the highest load at which no design
+/// saturated; otherwise the lowest load. None for closed-loop studies (points
+/// without a rate), and when there are no points.
+pub fn focus_rate(results: &StudyResults) -> Option<f64> {
+    if let Some(f) = results.focus_rate
+        && results
+            .points
+            .iter()
+            .any(|p| same_rate(p.at.rate_rps, Some(f)))
+    {
+        return Some(f);
+    }
+    let mut rates: Vec<f64> = results
+        .points
+        .iter()
+        .filter_map(|p| p.at.rate_rps)
+        .filter(|r| r.is_finite())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates.dedup_by(|a, b| same_rate(Some(*a), Some(*b)));
+    let stable = rates.iter().rev().find(|&&r| {
+        results
+            .points
+            .iter()
+            .filter(|p| same_rate(p.at.rate_rps, Some(r)))
+            .all(|p| p.summary.saturated.is_none())
+    });
+    stable.or(rates.first()).copied()
+}

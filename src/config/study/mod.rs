@@ -62,7 +62,8 @@ pub struct Study {
     pub topology: String,
     /// Design names in order.
     pub designs: Vec<String>,
-    /// Loads, ascending (empty for closed loops).
+    /// Loads, ascending: the `rates` swept, else the topology's own (empty
+    /// for closed loops).
     pub rates: Vec<f64>,
     /// Load for per-design charts.
     pub focus_rate: Option<f64>,
@@ -282,7 +283,14 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         },
         topology: base_topo.name.clone(),
         designs: design_names,
-        rates,
+        // Without `rates` the points run at the topology's own load (a
+        // profile's mean over the window, a replay's mean rate): that is
+        // the load swept, for the tables and charts that go by load.
+        rates: if rates.is_empty() {
+            loads.iter().flatten().copied().collect()
+        } else {
+            rates
+        },
         focus_rate: spec.focus_rate,
         params: spec.params.iter().map(|(p, _)| p.clone()).collect(),
         replications,

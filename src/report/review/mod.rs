@@ -135,11 +135,10 @@ fn lines(results: &StudyResults) -> Vec<Vec<&PointResult>> {
     out
 }
 
-/// The focus load: the study's, else its lowest.
+/// The focus load, the charts' (the study's, else the highest load no
+/// design saturated at): a study without `rates` (a rate profile) has it too.
 fn focus(results: &StudyResults) -> Option<f64> {
-    results
-        .focus_rate
-        .or_else(|| results.rates.first().copied())
+    crate::report::study::focus_rate(results)
 }
 
 /// Builds the report of `results` judged against `slos`; `charts` are the
