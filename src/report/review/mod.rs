@@ -393,7 +393,7 @@ fn chart_blocks(results: &StudyResults, charts: &[Chart]) -> Vec<Block> {
                 Chart::ThroughputVsLoad => "Completed against offered requests per second; a line that leaves the diagonal cannot keep up.".into(),
                 Chart::CpuByCategory => format!("At {at}: CPU per user request on the services' cores and the proxies' busy share, by category (business, handshake, bulk crypto, JWT, authorization, proxy)."),
                 Chart::LatencyCdf => format!("At {at}: the distribution of end-to-end latency per design, tail on a nines axis."),
-                Chart::Attribution => format!("At {at}: the critical path of the mean request (and of requests at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
+                Chart::Attribution => format!("At {at}: the critical path of the mean request (and of the slowest 1%, each at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
                 Chart::LatencyOverTime => format!("At {at}: mean latency and full TLS handshakes per second over simulated time; warm-up shaded. Certificate rotations and ticket expiry show as spikes."),
             },
         })
