@@ -138,9 +138,42 @@ fn a_sweep_writes_a_report_with_every_section() {
     assert!(md.contains("](topology.svg)") && out.join("topology.svg").exists());
     // The diagram draws the service, the clients and the entry arrow.
     assert!(html.contains("<svg") && html.contains(">api<") && html.contains(">100%<"));
-    // The designs table shows what each file sets.
-    assert!(md.contains("| transport.security |  | \"mtls\" |"), "{md}");
+    // The designs table shows what each design ran, `*` on what its file sets.
+    assert!(
+        md.contains("| transport and TLS | transport.security | plaintext | mtls \\* |"),
+        "{md}"
+    );
     assert!(md.contains("Does mTLS fit?"));
+}
+
+/// The designs table shows what ran, defaults included (issue 17): the mTLS
+/// design's file sets neither the TLS version, nor any CPU cost, nor the
+/// certificates' lifetime, and the table shows the resolved values
+/// (docs/design.md's defaults: TLS 1.3, 230 us for the server's ECDSA full
+/// handshake, 100 us for the client's certificate, 24 h certificates),
+/// grouped by section; a parameter that does not apply to plaintext is `-`.
+#[test]
+fn the_designs_table_shows_resolved_defaults() {
+    let out = sweep("resolved", "api", "Defaults", "mtls", &["p99=2ms"]);
+    let md = read(&out, "report.md");
+    for row in [
+        "| section | parameter | plaintext | mtls |",
+        "| transport and TLS | transport.security | plaintext | mtls \\* |",
+        "|  | transport.tls\\_version | - | 1.3 |",
+        "|  | transport.cpu.server\\_full | - | 230us |",
+        "|  | transport.cpu.mtls\\_client | - | 100us |",
+        "| connections | connections.reuse | multiplex \\* | multiplex \\* |",
+        "| proxies | proxy.mode | none | none |",
+        "| authentication | authn.jwt | none | none |",
+        "| identity: certificates and tokens | identity.cert\\_ttl | - | 24h |",
+    ] {
+        assert!(md.contains(row), "no row {row} in:\n{md}");
+    }
+    let html = read(&out, "report.html");
+    assert!(
+        html.contains("<td>transport.cpu.server_full</td><td>-</td><td>230us</td>"),
+        "{html}"
+    );
 }
 
 #[test]

@@ -26,6 +26,9 @@ const SERIES_BUCKET_BYTES: f64 =
     std::mem::size_of::<super::metrics::SeriesBucket>() as f64 + 1024.0;
 /// Bytes of per-call state in flight (slab slot, costs, queue entries).
 const CALL_BYTES: f64 = 400.0;
+/// A slowest request kept whole: latency and attribution (`tail.rs`),
+/// doubled for the heap's growth.
+const SLOW_BYTES: f64 = 176.0;
 /// Bytes of one replica, waypoint or node proxy: its stations (cores, a
 /// sidecar's, a policy sidecar's), its TLS peer and its core accounting
 /// (about 260 measured with 10^7 replicas).
@@ -99,12 +102,15 @@ impl Size {
             .count();
         let dense = (w.entries.len() + 1 + busy_edges + asynch) as f64;
         let histograms = (dense * HISTOGRAM_BYTES + measured * few * 8.0) * 2.0;
+        // Each entry's slowest requests, and all of them merged (`tail.rs`).
+        let kept_slowest = requests.min(super::tail::KEPT_SLOWEST as f64);
+        let slowest = (w.entries.len() + 1) as f64 * kept_slowest * SLOW_BYTES;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;
         let zones = topo.zones.len() as f64;
         let matrix = zones * zones * std::mem::size_of::<Dist>() as f64;
         let series = series_buckets(w) * SERIES_BUCKET_BYTES;
-        let running = histograms + in_flight + deployed + matrix + series;
+        let running = histograms + slowest + in_flight + deployed + matrix + series;
         let kept = measured * FIGURES_BYTES + series;
         let at_once = std::thread::available_parallelism()
             .map_or(1, usize::from)

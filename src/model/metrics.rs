@@ -1,11 +1,12 @@
-//! What one replication measures. Memory is fixed by the topology's size, never
-//! by the length of the run: histograms have fixed buckets and counters are
-//! scalars.
+//! What one replication measures. Memory is bounded by the topology's size,
+//! never by the length of the run: histograms have fixed buckets, counters
+//! are scalars, and the slowest requests kept for the attribution are capped
+//! (`super::tail`).
 
 use hdrhistogram::Histogram;
 
-use super::cost::{Attribution, SPANS};
 pub use super::interval::IntervalLatency;
+pub use super::tail::AttributionStats;
 use super::topology::{ServiceId, Window, Workload, ZoneId};
 use crate::engine::station::MAX_CATEGORIES;
 use crate::units::{NANOS_PER_SEC, Nanos};
@@ -180,69 +181,6 @@ impl LatencyHistogram {
                 .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
                 .collect()
         })
-    }
-}
-
-/// Coarse latency buckets for attribution: a quarter octave each (19% wide),
-/// 2^40 ns (18 min) at most.
-const ATTR_BUCKETS: usize = 161;
-
-fn attr_bucket(latency: Nanos) -> usize {
-    if latency <= 1 {
-        return 0;
-    }
-    let log2 = (latency as f64).log2();
-    ((log2 * 4.0) as usize).min(ATTR_BUCKETS - 1)
-}
-
-/// Where requests' time went, for the mean and for the slowest requests:
-/// attribution vectors summed per coarse latency bucket, so the tail's
-/// breakdown can be read off once the p99 is known. Fixed size.
-#[derive(Debug, Clone)]
-pub struct AttributionStats {
-    count: Vec<u64>,
-    sums: Vec<[u64; SPANS]>,
-}
-
-impl Default for AttributionStats {
-    fn default() -> Self {
-        Self {
-            count: vec![0; ATTR_BUCKETS],
-            sums: vec![[0; SPANS]; ATTR_BUCKETS],
-        }
-    }
-}
-
-impl AttributionStats {
-    /// Adds one request of `latency` whose time split is `attr`.
-    pub fn record(&mut self, latency: Nanos, attr: &Attribution) {
-        let b = attr_bucket(latency);
-        self.count[b] += 1;
-        for (s, a) in self.sums[b].iter_mut().zip(attr) {
-            *s += a;
-        }
-    }
-
-    /// Mean time per span (ns) over requests at least `threshold` slow (bucket
-    /// resolution); None if there are none.
-    pub fn mean_at_or_above(&self, threshold: Nanos) -> Option<[f64; SPANS]> {
-        let from = attr_bucket(threshold);
-        let n: u64 = self.count[from..].iter().sum();
-        if n == 0 {
-            return None;
-        }
-        let mut out = [0.0; SPANS];
-        for sums in &self.sums[from..] {
-            for (o, s) in out.iter_mut().zip(sums) {
-                *o += *s as f64;
-            }
-        }
-        Some(out.map(|v| v / n as f64))
-    }
-
-    /// Mean time per span (ns) over all recorded requests.
-    pub fn mean(&self) -> Option<[f64; SPANS]> {
-        self.mean_at_or_above(0)
     }
 }
 
@@ -519,14 +457,7 @@ impl RunMetrics {
         for o in &self.endpoints {
             all.latency.merge(&o.latency);
             all.failed += o.failed;
-            for (c, oc) in all.attribution.count.iter_mut().zip(&o.attribution.count) {
-                *c += oc;
-            }
-            for (s, os) in all.attribution.sums.iter_mut().zip(&o.attribution.sums) {
-                for (a, b) in s.iter_mut().zip(os) {
-                    *a += b;
-                }
-            }
+            all.attribution.merge(&o.attribution);
         }
         all
     }

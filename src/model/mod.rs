@@ -13,6 +13,7 @@ pub mod record;
 pub mod replication;
 pub mod sim;
 pub mod slo;
+pub mod tail;
 mod timeline;
 pub mod topology;
 

@@ -95,23 +95,20 @@ pub struct OutcomeFigures {
     pub refused: u64,
     /// Mean critical-path time per span (ns) of the successful ones.
     pub attribution_mean: Option<[f64; SPANS]>,
-    /// The same over those at or above the p99 (bucket resolution).
+    /// The same over the slowest 1% of them, each at or above their p99
+    /// ([`super::tail`]).
     pub attribution_tail: Option<[f64; SPANS]>,
 }
 
 impl OutcomeFigures {
     /// The figures of `o`.
     pub fn of(o: &Outcomes) -> Self {
-        let tail = o
-            .latency
-            .quantile(0.99)
-            .and_then(|p99| o.attribution.mean_at_or_above(p99 as Nanos));
         Self {
             latency: LatencyFigures::of(&o.latency),
             failed: o.failed,
             refused: o.refused,
             attribution_mean: o.attribution.mean(),
-            attribution_tail: tail,
+            attribution_tail: o.attribution.mean_of_slowest_percent(),
         }
     }
 }

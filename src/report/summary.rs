@@ -203,7 +203,8 @@ pub struct AttributionSummary {
     pub span: String,
     /// Mean time in this span per request.
     pub mean_ms: Estimate,
-    /// Mean time in this span among requests at or above the p99 latency.
+    /// Mean time in this span over the slowest 1% of successful requests
+    /// (each at or above their p99; `model::tail`).
     pub p99_ms: Option<Estimate>,
 }
 

@@ -277,11 +277,12 @@ fn cores(out: &mut String, s: &Summary) {
     ));
 }
 
-/// Where the time goes on the critical path, on average and at p99.
+/// Where the time goes on the critical path, on average and over the slowest
+/// 1% (each at or above the p99).
 fn attribution(out: &mut String, s: &Summary) {
     if s.attribution.iter().any(|a| a.mean_ms.mean > 0.0) {
         let _ = writeln!(out, "\nwhere the time goes (critical path, ms per request)");
-        let mut rows = vec![vec![String::new(), "mean".into(), "at p99".into()]];
+        let mut rows = vec![vec![String::new(), "mean".into(), "slowest 1%".into()]];
         rows.extend(
             s.attribution
                 .iter()

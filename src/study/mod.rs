@@ -22,6 +22,7 @@ pub mod folder;
 pub mod merge;
 pub mod migrate;
 pub mod published;
+pub mod resolved;
 pub mod sensitivity;
 pub mod shard;
 pub mod sweep;

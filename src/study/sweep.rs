@@ -13,6 +13,7 @@ use crate::model::Replications;
 use crate::report::review::setup::{DesignParameters, Setup};
 use crate::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
 use crate::report::summarize;
+use crate::study::resolved::resolved;
 
 /// How a sweep ended.
 #[derive(Debug)]
@@ -160,7 +161,13 @@ pub fn results_of(study: &Study, points: Vec<PointResult>) -> StudyResults {
                 .designs
                 .iter()
                 .zip(&study.design_inputs)
-                .map(|(name, input)| DesignParameters::from_file(name, &input.text))
+                .map(|(name, input)| {
+                    let mut d = DesignParameters::from_file(name, &input.text);
+                    if let Some(q) = study.points.iter().find(|q| q.design == *name) {
+                        d.resolved = resolved(&q.design_model, input, &d.parameters);
+                    }
+                    d
+                })
                 .collect();
             Setup::new(&p.topology, designs)
         }),

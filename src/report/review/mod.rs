@@ -6,6 +6,7 @@
 //! `document.rs` holds the document's types; this file builds it from the
 //! results and writes the files.
 
+mod designs;
 mod document;
 mod html;
 mod markdown;
@@ -20,6 +21,7 @@ use super::study::{PointResult, StudyResults, same_system_notes, sameness};
 use super::words;
 use crate::model::cost::SPAN_NAMES;
 use crate::model::slo::Slo;
+use designs::designs;
 
 pub use document::{
     Block, DIAGRAM_FILE, Document, HTML_FILE, MARKDOWN_FILE, SECTIONS, Section, Table, escape,
@@ -323,59 +325,6 @@ fn topology(results: &StudyResults, diagram: Option<&str>) -> Vec<Block> {
     blocks
 }
 
-fn designs(results: &StudyResults) -> Vec<Block> {
-    let Some(setup) = &results.setup else {
-        return vec![Block::Text(format!(
-            "Designs: {}.",
-            results.designs.join(", ")
-        ))];
-    };
-    let mut blocks = vec![Block::Text(
-        "Each design's parameters as its file sets them; a blank cell takes the default documented in docs/design.md (with the published figure behind it in docs/sources.md, see the sources below). The built-in plaintext baseline has no cost on established connections.".into(),
-    )];
-    let described: Vec<String> = setup
-        .designs
-        .iter()
-        .filter_map(|d| d.description.as_ref().map(|t| format!("{}: {t}", d.name)))
-        .collect();
-    if !described.is_empty() {
-        blocks.push(Block::List(described));
-    }
-    let mut keys: Vec<&str> = Vec::new();
-    for d in &setup.designs {
-        for (k, _) in &d.parameters {
-            if !keys.contains(&k.as_str()) {
-                keys.push(k);
-            }
-        }
-    }
-    if keys.is_empty() {
-        blocks.push(Block::Text(
-            "No design sets any parameter: every one runs on the defaults.".into(),
-        ));
-        return blocks;
-    }
-    let mut header = vec!["parameter".to_string()];
-    header.extend(setup.designs.iter().map(|d| d.name.clone()));
-    blocks.push(Block::Table(Table {
-        header,
-        rows: keys
-            .iter()
-            .map(|k| {
-                let mut row = vec![(*k).to_string()];
-                row.extend(setup.designs.iter().map(|d| {
-                    d.parameters
-                        .iter()
-                        .find(|(p, _)| p == k)
-                        .map_or(String::new(), |(_, v)| v.clone())
-                }));
-                row
-            })
-            .collect(),
-    }));
-    blocks
-}
-
 fn chart_blocks(results: &StudyResults, charts: &[Chart]) -> Vec<Block> {
     if charts.is_empty() {
         return vec![Block::Text(
@@ -392,7 +341,7 @@ fn chart_blocks(results: &StudyResults, charts: &[Chart]) -> Vec<Block> {
                 Chart::ThroughputVsLoad => "Completed against offered requests per second; a line that leaves the diagonal cannot keep up.".into(),
                 Chart::CpuByCategory => format!("At {at}: CPU per user request on the services' cores and the proxies' busy share, by category (business, handshake, bulk crypto, JWT, authorization, proxy)."),
                 Chart::LatencyCdf => format!("At {at}: the distribution of end-to-end latency per design, tail on a nines axis."),
-                Chart::Attribution => format!("At {at}: the critical path of the mean request (and of requests at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
+                Chart::Attribution => format!("At {at}: the critical path of the mean request (and of the slowest 1%, each at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
                 Chart::LatencyOverTime => format!("At {at}: mean latency and full TLS handshakes per second over simulated time; warm-up shaded. Certificate rotations and ticket expiry show as spikes."),
             },
         })

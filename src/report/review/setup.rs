@@ -152,6 +152,21 @@ pub struct DesignParameters {
     pub description: Option<String>,
     /// (path, value as TOML) in file order.
     pub parameters: Vec<(String, String)>,
+    /// Every parameter as the simulation resolved it, defaults included
+    /// (`study::resolved`); empty in results written before ztsim kept it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<Resolved>,
+}
+
+/// One parameter of a design as it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// Parameter path (`transport.cpu.server_full`).
+    pub path: String,
+    /// Its value as a design file writes it; `-` where it does not apply.
+    pub value: String,
+    /// Whether the design's file sets it (else it is a default).
+    pub set: bool,
 }
 
 /// Everything the report needs beyond the measured points.
@@ -189,6 +204,7 @@ impl DesignParameters {
             name: name.to_string(),
             description,
             parameters,
+            resolved: Vec::new(),
         }
     }
 }
