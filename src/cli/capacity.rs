@@ -24,6 +24,7 @@ use super::flags::{
     rate_flag, replications_flag, resolution_flag, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
+use super::terminal::Terminal;
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -243,7 +244,13 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
                 "searching the highest rate meeting the SLOs for {}...",
                 names.join(", ")
             );
-            let r = capacity_report(&topo, &designs, slos, &search);
+            let r = capacity_report(
+                &topo,
+                &designs,
+                slos,
+                &search,
+                &Terminal::searching("points"),
+            );
             out!("{}", render_capacity(&r));
             write_capacity(&dir, &r).map_err(cannot)?;
             outln!("\nwrote {}/capacity.json and capacity.csv", dir.display());
@@ -282,7 +289,14 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
                 by,
                 price_per_vcpu_hour: args.price_per_vcpu_hour,
             };
-            let r = sizing_report(&topo, &designs, slos, target, &search);
+            let r = sizing_report(
+                &topo,
+                &designs,
+                slos,
+                target,
+                &search,
+                &Terminal::searching("sizes tried"),
+            );
             out!("{}", render_sizing(&r));
             write_sizing(&dir, &r).map_err(cannot)?;
             outln!("\nwrote {}/sizing.json and sizing.csv", dir.display());

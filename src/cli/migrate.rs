@@ -11,7 +11,7 @@ use ztsim::report;
 use ztsim::report::migration::{migration_dir, render_migration, write_migration};
 use ztsim::report::slo::Slo;
 use ztsim::study::capacity::{Search, at_rate};
-use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migrate, units};
+use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migrate_told, units};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
@@ -19,6 +19,7 @@ use super::flags::{
     rate_flag, replications_flag, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
+use super::terminal::Terminal;
 
 /// What capacity each step reports.
 #[derive(Clone, Copy, ValueEnum)]
@@ -217,7 +218,7 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     errln!("simulating each step from {} to {}...", from.name, to.name);
     let m = ztsim::report::migration::Migration {
         price_per_vcpu_hour,
-        ..migrate(&topo, &plan)
+        ..migrate_told(&topo, &plan, &Terminal::counting("evaluations"))
     };
     out!("{}", render_migration(&m));
     let cannot = |e: std::io::Error| {

@@ -19,6 +19,7 @@ use super::flags::{
     seed_value, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
+use super::terminal::Terminal;
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
@@ -229,7 +230,13 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             ", each with a capacity search".to_string()
         }
     );
-    let results = sensitivity::analyse(&spec, &prepared, &slos, &search, skipped);
+    let results = sensitivity::analyse(
+        &spec,
+        &prepared,
+        (&slos, &search),
+        skipped,
+        &Terminal::counting("runs"),
+    );
     // Files first: a table piped into `head` must not lose the results.
     let written = report::sensitivity::write(&results, &dir)
         .and_then(|mut w| {

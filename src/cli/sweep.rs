@@ -224,7 +224,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         wait: args.folder.wait,
         command: &command_line(),
     };
-    let dir = run_study(&spec, &run, &Terminal::default(), &STOP)?;
+    let dir = run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     if shard.is_some() {
         // A shard's verdicts are the merged study's.
         super::print::json(&serde_json::json!({
