@@ -62,7 +62,10 @@ fn commands(out: &Path) -> Vec<(&'static str, Vec<String>)> {
         } else {
             ["--requests", "300"]
         };
-        w.iter().chain(&["--warmup", "0s"]).map(|s| s.to_string()).collect()
+        w.iter()
+            .chain(&["--warmup", "0s"])
+            .map(|s| s.to_string())
+            .collect()
     };
     let mut list = vec![
         (
