@@ -12,7 +12,7 @@ use ztsim::trace::{self, Format, build::safe_name, write};
 use super::failure::Failure;
 use super::flags::FolderFlags;
 use super::terminal::Terminal;
-use ztsim::study::folder::Progress;
+use ztsim::study::progress::Progress;
 
 /// Flags of `ztsim import`.
 #[derive(Args)]

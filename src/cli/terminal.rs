@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use ztsim::study::folder::Progress;
+use ztsim::study::progress::Progress;
 
 /// Set by Ctrl-C (or SIGTERM): no new point starts.
 pub static STOP: AtomicBool = AtomicBool::new(false);

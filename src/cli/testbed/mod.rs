@@ -26,7 +26,7 @@ use super::flags::{FolderFlags, duration_flag, rate_flag};
 use super::terminal::{STOP, Terminal};
 use designs::{ALL, QUICK, TestbedDesign, by_name};
 use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig};
-use ztsim::study::folder::Progress;
+use ztsim::study::progress::Progress;
 
 /// Rates run, as fractions of each design's capacity estimated from its
 /// CPU per request measured in place: light load to past the knee.
