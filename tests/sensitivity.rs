@@ -443,7 +443,7 @@ fn bad_params_are_refused_with_the_flag_the_key_and_what_would_be_valid() {
     refused(
         d,
         &["--slo", "p99=5ms", "--resolution", "2"],
-        &["--resolution", "(0, 1)"],
+        &["--resolution", "between 0 and 1"],
     );
     let r = ztsim(
         d,

@@ -137,11 +137,10 @@ impl Progress for Terminal {
             let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
         }
         let bar = self.bar.get_or_init(|| {
-            let bar = if shown() {
-                ProgressBar::new(0)
-            } else {
-                ProgressBar::hidden()
-            };
+            if !shown() {
+                return ProgressBar::hidden();
+            }
+            let bar = ProgressBar::new(0);
             if self.ticking {
                 bar.enable_steady_tick(Duration::from_millis(200));
             }
