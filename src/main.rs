@@ -164,3 +164,107 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{CommandFactory, Parser};
+    use std::collections::BTreeMap;
+
+    /// Flags several commands share: each reads the same in every
+    /// command's --help (one definition in `cli/flags.rs`, flattened, or
+    /// one help text there).
+    const SHARED: &[&str] = &[
+        "topology",
+        "model",
+        "no-baseline",
+        "requests",
+        "resolution",
+        "force",
+        "wait",
+        "json",
+        "quiet",
+        "threads",
+        "costs",
+    ];
+
+    /// Where a shared flag's name means something else, and why.
+    const OTHER_MEANING: &[(&str, &str)] = &[
+        // One design, compared with the baseline on the same seeds; the
+        // commands that compare several are capacity, sweep and bench.
+        ("run", "model"),
+        // The base design whose parameters are varied.
+        ("sensitivity", "model"),
+        // A file named explicitly, not an output folder.
+        ("calibrate", "force"),
+        // Files rewritten inside a study folder, not a results folder.
+        ("plot", "force"),
+        ("report", "force"),
+    ];
+
+    #[test]
+    fn shared_flags_read_the_same_in_every_command() {
+        let cli = Cli::command();
+        // flag -> help text -> the commands that give it that text
+        let mut helps: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        for sub in cli.get_subcommands() {
+            for a in sub.get_arguments() {
+                let Some(long) = a.get_long() else { continue };
+                let Some(flag) = SHARED.iter().find(|f| **f == long) else {
+                    continue;
+                };
+                if OTHER_MEANING.contains(&(sub.get_name(), long)) {
+                    continue;
+                }
+                let help = a.get_long_help().or(a.get_help());
+                helps
+                    .entry(flag)
+                    .or_default()
+                    .entry(help.map(|h| h.to_string()).unwrap_or_default())
+                    .or_default()
+                    .push(sub.get_name().to_string());
+            }
+        }
+        let differ: Vec<String> = helps
+            .iter()
+            .filter(|(_, texts)| texts.len() > 1)
+            .map(|(flag, texts)| format!("--{flag}: {texts:#?}"))
+            .collect();
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+        // The flags are there at all (a rename would empty the check).
+        for flag in SHARED {
+            assert!(helps.contains_key(flag), "--{flag} in no command");
+        }
+        let topology = &helps["topology"];
+        let given: Vec<&String> = topology.values().flatten().collect();
+        for command in ["run", "capacity", "sensitivity", "migrate", "sweep"] {
+            assert!(
+                given.iter().any(|c| *c == command),
+                "{command} takes no --topology"
+            );
+        }
+    }
+
+    #[test]
+    fn the_topology_is_taken_first_or_with_the_flag_alike() {
+        for args in [
+            vec!["ztsim", "capacity", "t.toml", "--slo", "p99=1s"],
+            vec![
+                "ztsim",
+                "capacity",
+                "--topology",
+                "t.toml",
+                "--slo",
+                "p99=1s",
+            ],
+        ] {
+            assert!(Cli::try_parse_from(&args).is_ok(), "{args:?}");
+        }
+        for bad in [
+            vec!["ztsim", "run", "a.toml", "--topology", "b.toml"],
+            vec!["ztsim", "migrate", "--from", "a.toml", "--to", "b.toml"],
+        ] {
+            assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");
+        }
+    }
+}

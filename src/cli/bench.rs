@@ -20,7 +20,7 @@ use ztsim::model::{Design, Topology};
 use ztsim::study::{builtin, sweep};
 
 use super::failure::Failure;
-use super::flags::CostsArg;
+use super::flags::{CostsArg, ModelsArg};
 
 /// Flags of `ztsim bench`.
 #[derive(Args)]
@@ -28,13 +28,13 @@ pub struct BenchArgs {
     /// Topology to simulate.
     #[arg(default_value = "topologies/ecommerce.toml")]
     topology: PathBuf,
-    /// Designs to time beside plaintext (models/*.toml); repeatable.
-    #[arg(long, short, value_name = "FILE")]
-    model: Vec<PathBuf>,
+    /// Designs timed beside plaintext.
+    #[command(flatten)]
+    models: ModelsArg,
     #[command(flatten)]
     costs: CostsArg,
-    /// Measured requests in the timed run.
-    #[arg(long, default_value_t = 200_000)]
+    /// Measure this many requests (after warm-up) instead of a duration.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
     requests: u64,
     /// Instead, time the built-in default study on 1 and on 2 threads.
     #[arg(long)]
@@ -56,7 +56,8 @@ pub fn command(args: BenchArgs) -> Result<(), Failure> {
     let topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
     let costs = args.costs.load()?;
     let designs = args
-        .model
+        .models
+        .models
         .iter()
         .map(|m| config::load_design(m, &topo, costs.as_ref()))
         .collect::<Result<Vec<_>, _>>()

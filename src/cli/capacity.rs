@@ -20,10 +20,12 @@ use ztsim::study::capacity::{Search, SizeBy, fractional_cores};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, OutputFlags, WindowArgs, guard, open_loop_topology, price_flag,
-    rate_flag, replications_flag, resolution_flag, set_threads, slo_flags, slo_scopes,
+    BaselineFlag, CostsArg, FolderFlags, ModelsArg, OutputFlags, RESOLUTION_HELP, THREADS_HELP,
+    TopologyArg, WindowArgs, guard, open_loop_topology, price_flag, rate_flag, replications_flag,
+    resolution_flag, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
+use super::terminal::Terminal;
 
 /// What `--size` grows.
 #[derive(Clone, Copy, ValueEnum)]
@@ -37,20 +39,18 @@ pub enum SizeFlag {
 /// Flags of `ztsim capacity`.
 #[derive(Args)]
 pub struct CapacityArgs {
-    /// Topology file (topologies/*.toml; `-` for standard input); its workload must be open loop.
-    topology: PathBuf,
-    /// Zero Trust design (models/*.toml; `-` for standard input); repeat for several.
-    #[arg(long = "model", short, value_name = "FILE")]
-    models: Vec<PathBuf>,
+    #[command(flatten)]
+    topology: TopologyArg,
+    #[command(flatten)]
+    models: ModelsArg,
     /// Service-level objective on end-to-end latency, [ENDPOINT:]STATISTIC=LIMIT
     /// with STATISTIC one of mean, p50, p90, p95, p99, p99.9 (e.g. p99=50ms);
     /// with an entry endpoint first it bounds that endpoint's requests only
     /// (e.g. gateway.balance:p99=20ms). Repeat for several, all must hold.
     #[arg(long = "slo", value_name = "[ENDPOINT:]STAT=LIMIT")]
     slos: Vec<String>,
-    /// Skip the plaintext baseline that designs are compared against.
-    #[arg(long)]
-    no_baseline: bool,
+    #[command(flatten)]
+    baseline: BaselineFlag,
     /// Size for this offered rate instead of searching for the highest:
     /// the fewest replicas (or cores) per service meeting every SLO.
     #[arg(long, value_name = "RPS")]
@@ -62,9 +62,7 @@ pub struct CapacityArgs {
     /// (730 hours per month).
     #[arg(long, value_name = "PRICE")]
     price_per_vcpu_hour: Option<f64>,
-    /// Relative width at which a capacity search's rate bracket [met, not
-    /// met] counts as found (e.g. 2% or 0.02).
-    #[arg(long, value_name = "FRACTION", default_value = "2%")]
+    #[arg(long, value_name = "FRACTION", default_value = "2%", help = RESOLUTION_HELP)]
     resolution: String,
     /// First rate tried [default: the topology's rate].
     #[arg(long, value_name = "RPS")]
@@ -100,8 +98,7 @@ pub struct CapacityArgs {
     fail_on_slo: bool,
     #[command(flatten)]
     output: OutputFlags,
-    /// Worker threads [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
 }
 
@@ -151,7 +148,7 @@ impl CapacityArgs {
     fn whole_cores(&self, topo: &Topology) -> Result<(), Failure> {
         let costs = self.costs.load()?;
         let mut files = vec![(self.topology.as_path(), Design::plaintext())];
-        for m in &self.models {
+        for m in &self.models.models {
             let d = config::load_design(m, topo, costs.as_ref()).map_err(Failure::BadInput)?;
             files.push((m.as_path(), d));
         }
@@ -182,11 +179,11 @@ impl CapacityArgs {
     /// given), then each --model once.
     fn designs(&self, topo: &Topology) -> Result<Vec<Design>, Failure> {
         let mut designs = Vec::new();
-        if self.models.is_empty() || !self.no_baseline {
+        if self.models.models.is_empty() || !self.baseline.no_baseline {
             designs.push(Design::plaintext());
         }
         let costs = self.costs.load()?;
-        for m in &self.models {
+        for m in &self.models.models {
             let d = input::design(m, topo, costs.as_ref())?;
             if !designs.contains(&d) {
                 designs.push(d);
@@ -199,7 +196,7 @@ impl CapacityArgs {
 /// `ztsim capacity`.
 pub fn command(args: CapacityArgs) -> Result<(), Failure> {
     args.output.apply();
-    let models = args.models.iter().map(|m| ("--model", m.as_path()));
+    let models = args.models.models.iter().map(|m| ("--model", m.as_path()));
     input::one_stdin(std::iter::once(("TOPOLOGY", args.topology.as_path())).chain(models))?;
     let slos = args.slos()?;
     let target = args
@@ -243,7 +240,13 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
                 "searching the highest rate meeting the SLOs for {}...",
                 names.join(", ")
             );
-            let r = capacity_report(&topo, &designs, slos, &search);
+            let r = capacity_report(
+                &topo,
+                &designs,
+                slos,
+                &search,
+                &Terminal::searching("points"),
+            );
             out!("{}", render_capacity(&r));
             write_capacity(&dir, &r).map_err(cannot)?;
             outln!("\nwrote {}/capacity.json and capacity.csv", dir.display());
@@ -282,7 +285,14 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
                 by,
                 price_per_vcpu_hour: args.price_per_vcpu_hour,
             };
-            let r = sizing_report(&topo, &designs, slos, target, &search);
+            let r = sizing_report(
+                &topo,
+                &designs,
+                slos,
+                target,
+                &search,
+                &Terminal::searching("sizes tried"),
+            );
             out!("{}", render_sizing(&r));
             write_sizing(&dir, &r).map_err(cannot)?;
             outln!("\nwrote {}/sizing.json and sizing.csv", dir.display());

@@ -32,7 +32,7 @@ pub fn command() -> Result<(), Failure> {
         wait: false,
         command: &command_line(),
     };
-    run_study(&spec, &run, &Terminal::default(), &STOP)?;
+    run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;
     outln!("\n{}", report::article::compare(&results));
     Ok(())

@@ -39,7 +39,7 @@ pub struct WindowArgs {
     /// Measured duration after warm-up (e.g. 30s, 2m) [default: the topology's].
     #[arg(long, value_name = "DURATION", conflicts_with = "requests")]
     duration: Option<String>,
-    /// Measure this many requests instead of a duration.
+    /// Measure this many requests (after warm-up) instead of a duration.
     #[arg(long, value_name = "N")]
     requests: Option<u64>,
     /// Warm-up excluded from the statistics (e.g. 2s) [default: the topology's].
@@ -414,3 +414,55 @@ impl GateFlag {
         }
     }
 }
+
+/// The topology file, given first or with `--topology`: the same in every
+/// command that simulates one.
+#[derive(Args, Default)]
+#[group(id = "topology_file", required = true, multiple = false)]
+pub struct TopologyArg {
+    /// Topology file (topologies/*.toml; `-` for standard input); or give it with --topology.
+    #[arg(value_name = "TOPOLOGY")]
+    topology_positional: Option<PathBuf>,
+    /// Topology file (topologies/*.toml; `-` for standard input).
+    #[arg(long = "topology", value_name = "FILE")]
+    topology: Option<PathBuf>,
+}
+
+impl TopologyArg {
+    /// The file, however it was given (clap requires one).
+    pub fn as_path(&self) -> &Path {
+        self.topology_positional
+            .as_deref()
+            .or(self.topology.as_deref())
+            .unwrap_or(Path::new(""))
+    }
+}
+
+impl std::ops::Deref for TopologyArg {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.as_path()
+    }
+}
+
+/// `-m`/`--model`: the designs a command compares, one or several.
+#[derive(Args, Default)]
+pub struct ModelsArg {
+    /// Zero Trust design (models/*.toml; `-` for standard input); repeat for several.
+    #[arg(long = "model", short, value_name = "FILE")]
+    pub models: Vec<PathBuf>,
+}
+
+/// `--no-baseline`: the plaintext baseline left out.
+#[derive(Args, Default)]
+pub struct BaselineFlag {
+    /// Skip the plaintext baseline that the designs given with --model are compared against.
+    #[arg(long)]
+    pub no_baseline: bool,
+}
+
+/// The help of `--resolution`, the same wherever a capacity search runs.
+pub const RESOLUTION_HELP: &str = "Relative width at which a capacity search's rate bracket [met, not met] counts as found (e.g. 2% or 0.02)";
+
+/// The help of `--threads`.
+pub const THREADS_HELP: &str = "Worker threads [default: all cores]; results do not depend on it";

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ztsim::config;
-use ztsim::report;
+use ztsim::report::{self, words};
 use ztsim::trace::{self, Format, build::safe_name, write};
 
 use super::failure::Failure;
 use super::flags::FolderFlags;
+use super::terminal::Terminal;
+use ztsim::study::progress::Progress;
 
 /// Flags of `ztsim import`.
 #[derive(Args)]
@@ -40,7 +42,24 @@ pub struct ImportArgs {
 
 /// Runs `ztsim import`.
 pub fn command(args: ImportArgs) -> Result<(), Failure> {
-    let imported = trace::import(&args.files, args.format).map_err(Failure::BadInput)?;
+    // Reading is one call into the library, with no count to report: a
+    // spinner with the elapsed time and what is read.
+    let shown = Terminal::counting("");
+    shown.start(None, 0);
+    let bytes: u64 = args
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    shown.doing(&format!(
+        "reading {} ({:.1} MB)",
+        words::count(args.files.len(), "trace file"),
+        bytes as f64 / 1e6
+    ));
+    let imported = trace::import(&args.files, args.format);
+    shown.finish();
+    let imported = imported.map_err(Failure::BadInput)?;
     let name = safe_name(args.name.as_deref().unwrap_or_else(|| {
         args.files[0]
             .file_name()

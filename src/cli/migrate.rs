@@ -11,14 +11,16 @@ use ztsim::report;
 use ztsim::report::migration::{migration_dir, render_migration, write_migration};
 use ztsim::report::slo::Slo;
 use ztsim::study::capacity::{Search, at_rate};
-use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migrate, units};
+use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migrate_told, units};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, OutputFlags, WindowArgs, guard, open_loop_topology, price_flag,
-    rate_flag, replications_flag, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, OutputFlags, THREADS_HELP, TopologyArg, WindowArgs, guard,
+    open_loop_topology, price_flag, rate_flag, replications_flag, set_threads, slo_flags,
+    slo_scopes,
 };
 use super::input;
+use super::terminal::Terminal;
 
 /// What capacity each step reports.
 #[derive(Clone, Copy, ValueEnum)]
@@ -35,8 +37,8 @@ pub enum CapacityFlag {
 /// Flags of `ztsim migrate`.
 #[derive(Args)]
 pub struct MigrateArgs {
-    /// Topology file (topologies/*.toml; `-` for standard input); its workload must be open loop.
-    topology: PathBuf,
+    #[command(flatten)]
+    topology: TopologyArg,
     /// The design every service runs before the first step (a models/*.toml
     /// without overrides; `-` for standard input).
     #[arg(long, value_name = "FILE")]
@@ -90,8 +92,7 @@ pub struct MigrateArgs {
     force: bool,
     #[command(flatten)]
     output: OutputFlags,
-    /// Worker threads [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
 }
 
@@ -217,7 +218,7 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     errln!("simulating each step from {} to {}...", from.name, to.name);
     let m = ztsim::report::migration::Migration {
         price_per_vcpu_hour,
-        ..migrate(&topo, &plan)
+        ..migrate_told(&topo, &plan, &Terminal::counting("evaluations"))
     };
     out!("{}", render_migration(&m));
     let cannot = |e: std::io::Error| {

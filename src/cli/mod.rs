@@ -2,7 +2,7 @@
 //! the call into the library (`examples.rs` the examples their `--help`
 //! ends with, `shell.rs` completions and manual pages). `failure.rs` is what they return, `flags.rs`
 //! the flags several share, `input.rs` input files (`-` for standard
-//! input), `terminal.rs` a study run shown on the terminal,
+//! input), `terminal.rs` a long command shown on the terminal,
 //! `print.rs` (with the macros below) everything printed.
 
 /// `print!` through [`print::out`]: escaped, quiet on a closed pipe.

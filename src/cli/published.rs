@@ -11,7 +11,7 @@ use ztsim::report::published::{render_published, write_published};
 use ztsim::study::published::{Settings, published};
 
 use super::failure::Failure;
-use super::flags::{FolderFlags, set_threads};
+use super::flags::{FolderFlags, THREADS_HELP, set_threads};
 
 /// Flags of `ztsim published`.
 #[derive(Args)]
@@ -30,8 +30,7 @@ pub struct PublishedArgs {
     /// --out is refused).
     #[arg(long)]
     force: bool,
-    /// Worker threads [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
 }
 

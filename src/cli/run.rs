@@ -16,22 +16,21 @@ use ztsim::study::export::{Export, Exported, Exporter};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, GateFlag, OutputFlags, Overrides, guard, set_threads, slo_flags,
-    slo_scopes,
+    BaselineFlag, CostsArg, FolderFlags, GateFlag, OutputFlags, Overrides, THREADS_HELP,
+    TopologyArg, guard, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
 
 /// Flags of `ztsim run`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// Topology file (topologies/*.toml); `-` reads it from standard input.
-    topology: PathBuf,
+    #[command(flatten)]
+    topology: TopologyArg,
     /// Zero Trust design (models/*.toml; `-` for standard input) [default: plaintext, the perimeter baseline].
     #[arg(long, short, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// Skip the plaintext baseline that designs are compared against (with --model).
-    #[arg(long)]
-    no_baseline: bool,
+    #[command(flatten)]
+    baseline: BaselineFlag,
     /// Run even if the run's estimated size (events, memory) is beyond the guard's budget.
     #[arg(long)]
     no_guard: bool,
@@ -62,8 +61,7 @@ pub struct RunArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Worker threads for replications [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
 }
 
@@ -204,7 +202,8 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
     let (dir, _lock) = args.folder.claim(&dir, out_flag, args.force, |d| {
         d.join("summary.json").exists()
     })?;
-    let baseline = args.model.is_some() && !args.no_baseline && design != Design::plaintext();
+    let baseline =
+        args.model.is_some() && !args.baseline.no_baseline && design != Design::plaintext();
     let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
     let done = simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())?;
     let verdicts: Vec<(&Slo, Verdict)> =

@@ -15,16 +15,17 @@ use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, OutputFlags, duration_flag, guard, replications_flag, resolution_flag,
-    seed_value, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, OutputFlags, RESOLUTION_HELP, THREADS_HELP, TopologyArg, duration_flag,
+    guard, replications_flag, resolution_flag, seed_value, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
+use super::terminal::Terminal;
 
 /// Flags of `ztsim sensitivity`.
 #[derive(Args)]
 pub struct SensitivityArgs {
-    /// Topology file (topologies/*.toml); `-` reads it from standard input.
-    topology: PathBuf,
+    #[command(flatten)]
+    topology: TopologyArg,
     /// The base design (models/*.toml; `-` for standard input) whose parameters are varied.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
@@ -60,9 +61,7 @@ pub struct SensitivityArgs {
     /// The seed every variation shares [default: the topology's].
     #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
-    /// With --slo: relative width at which a capacity search's rate bracket
-    /// [met, not met] counts as found (e.g. 5% or 0.05).
-    #[arg(long, value_name = "FRACTION", default_value = "5%")]
+    #[arg(long, value_name = "FRACTION", default_value = "5%", help = RESOLUTION_HELP)]
     resolution: String,
     /// With --slo: replications of each capacity point. A point the 95%
     /// intervals cannot decide counts as not met (a capacity study would add
@@ -87,8 +86,7 @@ pub struct SensitivityArgs {
     /// Run even if a run's estimated size (events, memory) is beyond the guard's budget.
     #[arg(long)]
     no_guard: bool,
-    /// Worker threads [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
 }
 
@@ -229,7 +227,13 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
             ", each with a capacity search".to_string()
         }
     );
-    let results = sensitivity::analyse(&spec, &prepared, &slos, &search, skipped);
+    let results = sensitivity::analyse(
+        &spec,
+        &prepared,
+        (&slos, &search),
+        skipped,
+        &Terminal::counting("runs"),
+    );
     // Files first: a table piped into `head` must not lose the results.
     let written = report::sensitivity::write(&results, &dir)
         .and_then(|mut w| {

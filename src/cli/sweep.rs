@@ -15,8 +15,8 @@ use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, GateFlag, OutputFlags, duration_flag, holds_results, rate_flag,
-    replications_flag, seed_value, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, GateFlag, ModelsArg, OutputFlags, THREADS_HELP, duration_flag,
+    holds_results, rate_flag, replications_flag, seed_value, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
 use super::terminal::{STOP, Terminal, command_line};
@@ -24,14 +24,14 @@ use super::terminal::{STOP, Terminal, command_line};
 /// Flags of `ztsim sweep`.
 #[derive(Args)]
 pub struct SweepArgs {
-    /// Study file (TOML): topology, designs, rates, params; flags override it.
+    /// Study file (TOML): topology, designs, rates, params; flags override it
+    /// (--topology its topology, --model its list of designs, --rate its loads).
     study: Option<PathBuf>,
-    /// Topology file (replaces the study's); `-` reads it from standard input.
+    /// Topology file (topologies/*.toml; `-` for standard input).
     #[arg(long, value_name = "FILE")]
     topology: Option<PathBuf>,
-    /// Design file (`-` for standard input); repeat for several (replaces the study's list).
-    #[arg(long = "model", short, value_name = "FILE")]
-    models: Vec<PathBuf>,
+    #[command(flatten)]
+    models: ModelsArg,
     #[command(flatten)]
     costs: CostsArg,
     /// Offered loads, comma-separated (e.g. 100,200,400) (replaces the study's).
@@ -81,8 +81,7 @@ pub struct SweepArgs {
     /// finished points (rerunning a finished study recomputes nothing).
     #[arg(long)]
     resume: bool,
-    /// Worker threads [default: all cores]; results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
     #[command(flatten)]
     gate: GateFlag,
@@ -133,8 +132,9 @@ impl SweepArgs {
         if let Some(t) = &self.topology {
             spec.topology = input::read(t).map_err(bad)?;
         }
-        if !self.models.is_empty() {
+        if !self.models.models.is_empty() {
             spec.designs = self
+                .models
                 .models
                 .iter()
                 .map(|m| input::read(m))
@@ -193,7 +193,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         .transpose()
         .map_err(|m| flag_error("--shard", m))?;
     let inputs = args.topology.iter().map(|t| ("--topology", t.as_path()));
-    input::one_stdin(inputs.chain(args.models.iter().map(|m| ("--model", m.as_path()))))?;
+    input::one_stdin(inputs.chain(args.models.models.iter().map(|m| ("--model", m.as_path()))))?;
     let spec = args.spec()?;
     if let Some(n) = args.threads {
         set_threads(n)?;
@@ -224,7 +224,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         wait: args.folder.wait,
         command: &command_line(),
     };
-    let dir = run_study(&spec, &run, &Terminal::default(), &STOP)?;
+    let dir = run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     if shard.is_some() {
         // A shard's verdicts are the merged study's.
         super::print::json(&serde_json::json!({

@@ -18,6 +18,7 @@ use crate::report::study::{
     write_point, write_results, write_shard_manifest,
 };
 use crate::report::{self, review};
+pub use crate::study::progress::Progress;
 use crate::study::shard::{self, Shard};
 use crate::study::sweep;
 
@@ -141,20 +142,6 @@ pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written
     })
 }
 
-/// What a study run tells whoever started it, as it goes.
-pub trait Progress: Sync {
-    /// Text for the user, newlines included.
-    fn say(&self, text: &str);
-    /// A warning for the user (on a terminal, to standard error).
-    fn warn(&self, text: &str);
-    /// The points start running: `total` of them, `done` already done.
-    fn start(&self, total: u64, done: u64);
-    /// One more point is done (called from worker threads).
-    fn point_done(&self);
-    /// No more points will run.
-    fn finish(&self);
-}
-
 /// How to run a study into a folder.
 pub struct Run<'a> {
     /// The folder asked for.
@@ -244,7 +231,7 @@ pub fn run_study(
     // another are not run.
     let runs = |i: &usize| study.points[*i].same_as.is_none();
     progress.start(
-        owned.iter().filter(|i| runs(i)).count() as u64,
+        Some(owned.iter().filter(|i| runs(i)).count() as u64),
         previous.iter().filter(|p| runs(&p.index)).count() as u64,
     );
     let t0 = std::time::Instant::now();

@@ -22,6 +22,7 @@ pub use crate::report::migration::Capacity;
 use crate::report::migration::{EntryAt, Migration, Step, StepAt};
 use crate::report::slo::{Slo, Verdict};
 use crate::study::capacity::{Search, at_rate, evaluate, rate_capacity};
+use crate::study::progress::{Progress, Silent};
 
 /// Units `--order auto` searches at most (2^units evaluations per rate).
 pub const MAX_AUTO_UNITS: usize = 10;
@@ -238,7 +239,25 @@ fn moved_after(topo: &Topology, steps: &[(String, Vec<usize>)], k: usize) -> Vec
 
 /// Every step of the rollout `plan` describes, judged at each rate.
 pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
+    migrate_told(topo, plan, &Silent)
+}
+
+/// How many evaluations [`migrate`] runs: each set of moved units for
+/// `--order auto`, then each step (the start included) at each rate, its
+/// capacity search, if any, part of it.
+fn evaluations(plan: &Plan, units: usize) -> u64 {
+    let (sets, steps) = match &plan.order {
+        Order::Auto => (1u64 << units, units),
+        Order::Callees => (0, units),
+        Order::Given(steps, _) => (0, steps.len()),
+    };
+    sets + (steps as u64 + 1) * plan.rates.len() as u64
+}
+
+/// [`migrate`], telling `progress` of each evaluation.
+pub fn migrate_told(topo: &Topology, plan: &Plan, progress: &dyn Progress) -> Migration {
     let units = units(topo);
+    progress.start(Some(evaluations(plan, units.len())), 0);
     let rollout = Rollout::new(topo, plan.from, plan.to);
     let top = *plan.rates.last().expect("at least one rate");
     let of_units = |order: Vec<usize>| -> Vec<(String, Vec<usize>)> {
@@ -254,7 +273,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
             None,
         ),
         Order::Given(steps, file) => (steps.clone(), format!("in the order of {file}"), None),
-        Order::Auto => match auto(topo, &units, &rollout, plan, top) {
+        Order::Auto => match auto(topo, &units, &rollout, plan, top, progress) {
             Ok(order) => (
                 of_units(order),
                 format!(
@@ -286,6 +305,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
         });
         let mut at = Vec::new();
         for (i, &rate) in plan.rates.iter().enumerate() {
+            progress.doing(&format!("step {k} of {} at {rate} rps", steps.len()));
             let mut j = judge(topo, &design, rate, plan.slos, &plan.search);
             if plan.capacity == Capacity::Search && !plan.slos.is_empty() {
                 let c = rate_capacity(topo, &design, plan.slos, &plan.search);
@@ -304,6 +324,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
             j.at.cores_added = j.at.cores - base[i].at.cores;
             j.at.busy_cores_added = j.busy_cores - base[i].busy_cores;
             at.push(j.at);
+            progress.point_done();
         }
         out.push(Step {
             index: k as u32,
@@ -320,6 +341,7 @@ pub fn migrate(topo: &Topology, plan: &Plan) -> Migration {
             at,
         });
     }
+    progress.finish();
     Migration {
         topology: topo.name.clone(),
         from: plan.from.name.clone(),
@@ -339,6 +361,7 @@ fn auto(
     rollout: &Rollout,
     plan: &Plan,
     rate: f64,
+    progress: &dyn Progress,
 ) -> Result<Vec<usize>, String> {
     let n = units.len();
     let full = (1usize << n) - 1;
@@ -353,7 +376,13 @@ fn auto(
                     }
                 }
             }
+            progress.doing(&format!(
+                "order: set {} of {} at {rate} rps",
+                set + 1,
+                full + 1
+            ));
             let j = judge(topo, &rollout.design(&moved), rate, plan.slos, &plan.search);
+            progress.point_done();
             (j.at.verdict == Verdict::Met, j.at.cores, j.busy_cores)
         })
         .collect();

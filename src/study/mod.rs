@@ -9,6 +9,8 @@
 //!   study compiled into the binary.
 //! - [`capacity`]: the highest rate within SLOs, and the smallest size at a rate.
 //! - [`sensitivity`]: one design parameter varied at a time, ranked.
+//! - [`progress`]: what a long computation tells whoever started it (the
+//!   binary draws it; the library never prints).
 //! - [`export`]: a run's replications with chosen requests written as traces.
 //!
 //! Everything here is deterministic: each point, case or search step is a
@@ -21,6 +23,7 @@ pub mod export;
 pub mod folder;
 pub mod merge;
 pub mod migrate;
+pub mod progress;
 pub mod published;
 pub mod resolved;
 pub mod sensitivity;

@@ -23,9 +23,10 @@ use ztsim_lab::testbed::cores;
 
 use super::failure::{Failure, flag_error};
 use super::flags::{FolderFlags, duration_flag, rate_flag};
-use super::terminal::STOP;
+use super::terminal::{STOP, Terminal};
 use designs::{ALL, QUICK, TestbedDesign, by_name};
 use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig};
+use ztsim::study::progress::Progress;
 
 /// Rates run, as fractions of each design's capacity estimated from its
 /// CPU per request measured in place: light load to past the knee.
@@ -278,9 +279,18 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     let p = plan(&args)?;
     let started = Instant::now();
     let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    // Each measurement runs for a set time: counted, without the redrawing
+    // timer, whose thread would share the machine with the measurement.
+    let shown = Terminal::counting("measurements").untimed();
+    shown.start(None, 0);
+    shown.doing("calibrating");
     let cal = measure::calibrate(&p.budget, p.drive.cores).map_err(lab_failure)?;
+    let rates_per_design = p.rates.as_ref().map_or(p.fractions.len(), Vec::len) as u64;
+    shown.bound(Some(
+        p.designs.len() as u64 * (IN_PLACE_RUNS + rates_per_design),
+    ));
     let sys = system(&p, &cal);
-    outln!("{}", calibration_text(&p, &cal, &sys));
+    shown.above(|| outln!("{}", calibration_text(&p, &cal, &sys)));
     let mut results = Vec::new();
     let mut notes = Vec::new();
     let mut systems = Vec::new();
@@ -293,8 +303,12 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
         // the median run (by the server's CPU) is the one used.
         let in_loop = d.server_ns(&cal.costs, sys.service_cpu_ns);
         let in_place = |run: u64| {
-            rig.in_place(0.5e9 / in_loop, run, &p.drive, &STOP)
-                .map_err(lab_failure)
+            shown.doing(&format!("{}: CPU in place, run {}", d.name, run + 1));
+            let r = rig
+                .in_place(0.5e9 / in_loop, run, &p.drive, &STOP)
+                .map_err(lab_failure);
+            shown.point_done();
+            r
         };
         let first = in_place(0)?;
         let rates = p.rates.clone().unwrap_or_else(|| {
@@ -304,24 +318,28 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
                 .map(|f| (f * cap).round().max(1.0))
                 .collect()
         });
-        errln!(
-            "testbed: {} at {} rps",
-            d.name,
-            rates
-                .iter()
-                .map(|r| format!("{r:.0}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        shown.above(|| {
+            errln!(
+                "testbed: {} at {} rps",
+                d.name,
+                rates
+                    .iter()
+                    .map(|r| format!("{r:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
         let mut measured = Vec::new();
         for (i, &rate) in rates.iter().enumerate() {
             if STOP.load(Ordering::SeqCst) {
                 break;
             }
+            shown.doing(&format!("{}: {rate:.0} rps", d.name));
             measured.push(
                 rig.measure(d, rate, i, &p.drive, &STOP)
                     .map_err(lab_failure)?,
             );
+            shown.point_done();
         }
         let mut runs = vec![first];
         for run in 1..IN_PLACE_RUNS {
@@ -332,6 +350,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
         }
         rig.stop().map_err(lab_failure)?;
         if STOP.load(Ordering::SeqCst) {
+            shown.finish();
             return Err(Failure::Interrupted(
                 "testbed: interrupted; every thread stopped, nothing written".into(),
             ));
@@ -370,6 +389,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
         });
         systems.push(sys_d);
     }
+    shown.finish();
     out!("{}", table::table(&results));
     write_outputs(&p, &cal, &sys, &systems, &results, &notes)?;
     outln!(

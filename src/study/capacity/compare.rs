@@ -5,12 +5,13 @@
 use rayon::prelude::*;
 
 use super::point::Search;
-use super::rate::rate_capacity;
-use super::sizing::size_for_rate;
+use super::rate::rate_capacity_in;
+use super::sizing::size_for_rate_in;
 use crate::model::{Design, Topology};
 use crate::report::capacity::{CONFIDENCE, CapacityReport, PointSettings, SizingReport};
 use crate::report::capacity::{HOURS_PER_MONTH, SizeBy};
 use crate::report::slo::Slo;
+use crate::study::progress::{Progress, Tally};
 
 /// The settings every point of a search shares, as the report shows them.
 fn settings(topo: &Topology, search: &Search) -> PointSettings {
@@ -25,17 +26,22 @@ fn settings(topo: &Topology, search: &Search) -> PointSettings {
     }
 }
 
-/// Each design's highest rate within `slos` on `topo`.
+/// Each design's highest rate within `slos` on `topo`; `progress` counts
+/// the points evaluated, bounded once every design's bracket is found.
 pub fn capacity_report(
     topo: &Topology,
     designs: &[Design],
     slos: Vec<Slo>,
     search: &Search,
+    progress: &dyn Progress,
 ) -> CapacityReport {
+    let tally = Tally::start(progress, designs.len(), None);
     let found = designs
         .par_iter()
-        .map(|d| rate_capacity(topo, d, &slos, search))
+        .enumerate()
+        .map(|(i, d)| rate_capacity_in(topo, d, &slos, search, &tally, i))
         .collect();
+    tally.finish();
     CapacityReport {
         ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
         topology: topo.name.clone(),
@@ -59,18 +65,24 @@ pub struct Target {
 }
 
 /// Each design sized for `target` within `slos` on `topo`, compared with
-/// the plaintext baseline when it is the first design.
+/// the plaintext baseline when it is the first design; `progress` counts
+/// the sizes evaluated (no bound: a sizing grows until the SLOs hold).
 pub fn sizing_report(
     topo: &Topology,
     designs: &[Design],
     slos: Vec<Slo>,
     target: Target,
     search: &Search,
+    progress: &dyn Progress,
 ) -> SizingReport {
+    let tally = Tally::start(progress, designs.len(), None);
+    let at = (target.rate_rps, target.by);
     let found = designs
         .par_iter()
-        .map(|d| size_for_rate(topo, d, &slos, target.rate_rps, target.by, search))
+        .enumerate()
+        .map(|(i, d)| size_for_rate_in(topo, d, &slos, at, search, &tally, i))
         .collect();
+    tally.finish();
     let mut r = SizingReport {
         ztsim_version: env!("CARGO_PKG_VERSION").to_string(),
         topology: topo.name.clone(),

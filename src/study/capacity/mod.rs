@@ -16,5 +16,5 @@ pub use crate::report::capacity::{
 };
 pub(crate) use point::evaluate;
 pub use point::{Search, at_rate, point_seed};
-pub use rate::rate_capacity;
+pub use rate::{bisection_bound, rate_capacity};
 pub use sizing::{fractional_cores, size_for_rate};

@@ -8,6 +8,7 @@ use super::point::{
 use crate::model::{Design, Topology, guard};
 use crate::report::capacity::{Point, RateCapacity};
 use crate::report::slo::{Slo, Verdict};
+use crate::study::progress::{Silent, Tally};
 
 /// The shortest decimal strictly inside (lo, hi) near their geometric mean,
 /// so the rates in the report read like rates people write.
@@ -27,6 +28,57 @@ fn nice(x: f64) -> f64 {
 /// Most points one search evaluates: bracketing plus bisection need about
 /// twenty on any sane model; this only stops a pathological one.
 const MAX_POINTS: usize = 60;
+
+/// Most midpoints [`bisection_bound`] follows before it settles for the
+/// closed-form bound (a resolution far finer than any useful one).
+const BOUND_BUDGET: u32 = 1 << 14;
+
+/// The most points a search still evaluates to narrow the bracket
+/// `[lo, hi]` (met, not met) until `hi / lo <= 1 + resolution`, whichever
+/// way each point falls: the deepest path through the very midpoints the
+/// search would choose. At most [`MAX_POINTS`].
+pub fn bisection_bound(lo: f64, hi: f64, resolution: f64) -> u64 {
+    let mut budget = BOUND_BUDGET;
+    deepest(lo, hi, resolution, MAX_POINTS as u64, &mut budget)
+        .unwrap_or_else(|| widest(hi / lo, resolution))
+        .min(MAX_POINTS as u64)
+}
+
+/// The depth of the bisection tree below `[lo, hi]`; None past the budget
+/// or when a midpoint would not narrow the bracket.
+fn deepest(lo: f64, hi: f64, resolution: f64, depth: u64, budget: &mut u32) -> Option<u64> {
+    if hi / lo <= 1.0 + resolution {
+        return Some(0);
+    }
+    if depth == 0 || *budget == 0 {
+        return None;
+    }
+    *budget -= 1;
+    let m = midpoint(lo, hi);
+    if !(m > lo && m < hi) {
+        return None;
+    }
+    let up = deepest(m, hi, resolution, depth - 1, budget)?;
+    let down = deepest(lo, m, resolution, depth - 1, budget)?;
+    Some(1 + up.max(down))
+}
+
+/// A closed-form bound on the steps from bracket ratio `ratio`: a midpoint
+/// lies within 15% of the bracket's width of the geometric mean, so each
+/// step leaves at most the wider of the two sides that allows.
+fn widest(mut ratio: f64, resolution: f64) -> u64 {
+    let mut steps = 0;
+    while ratio > 1.0 + resolution && steps < MAX_POINTS as u64 {
+        let (g, w) = (ratio.sqrt(), 0.15 * (ratio - 1.0));
+        let next = (g + w).min(ratio).max(ratio / (g - w).max(1.0));
+        if next >= ratio {
+            return MAX_POINTS as u64;
+        }
+        ratio = next;
+        steps += 1;
+    }
+    steps
+}
 
 /// The rates a search may try and when its bracket is narrow enough.
 struct Limits {
@@ -146,6 +198,27 @@ pub fn rate_capacity(
     slos: &[Slo],
     search: &Search,
 ) -> RateCapacity {
+    rate_capacity_in(
+        topo,
+        design,
+        slos,
+        search,
+        &Tally::start(&Silent, 1, None),
+        0,
+    )
+}
+
+/// [`rate_capacity`] as task `task` of `tally`: each point evaluated is one
+/// unit, with the bisection's bound on the points left once the bracket is
+/// found.
+pub(crate) fn rate_capacity_in(
+    topo: &Topology,
+    design: &Design,
+    slos: &[Slo],
+    search: &Search,
+    tally: &Tally,
+    task: usize,
+) -> RateCapacity {
     let start = search
         .start_rps
         .or(topo.workload.arrivals.rate())
@@ -166,10 +239,21 @@ pub fn rate_capacity(
             note = Some(format!("stopped at {rate} rps: {why}"));
             break;
         }
+        tally.doing(&format!("{}: {rate} rps", design.name));
         let e = evaluate(&t, design, slos, search);
         let p = e.point.clone();
         found.add(rate, e);
-        match next_rate(&found, &p, &limits, slos) {
+        let next = next_rate(&found, &p, &limits, slos);
+        let left = match (&next, found.lo, found.hi) {
+            (Err(_), _, _) => Some(0),
+            (Ok(_), Some(l), Some(h)) => Some(
+                bisection_bound(l, h, limits.resolution)
+                    .min((MAX_POINTS - found.points.len()) as u64),
+            ),
+            _ => None,
+        };
+        tally.done(task, left);
+        match next {
             Ok(next) => rate = next,
             Err(why) => {
                 note = why;
@@ -177,6 +261,7 @@ pub fn rate_capacity(
             }
         }
     }
+    tally.ended(task);
     conclude(design, slos, found, note)
 }
 
@@ -232,5 +317,52 @@ mod tests {
         let m = midpoint(1000.0, 1010.0);
         assert!(m > 1000.0 && m < 1010.0, "{m}");
         assert_eq!(nice(1234.0), 1200.0);
+    }
+
+    /// The points a bisection takes when every rate up to `threshold` meets
+    /// the SLOs, following the search's own midpoints and stop.
+    fn bisect(mut lo: f64, mut hi: f64, resolution: f64, threshold: f64) -> u64 {
+        let mut points = 0;
+        while hi / lo > 1.0 + resolution {
+            let m = midpoint(lo, hi);
+            points += 1;
+            if m <= threshold { lo = m } else { hi = m }
+        }
+        points
+    }
+
+    #[test]
+    fn the_bisection_bound_is_the_most_points_any_outcome_takes() {
+        // Within the resolution: nothing left. 100 -> 103 at 2%: one
+        // midpoint (101.5) leaves 1.5% on either side.
+        assert_eq!(bisection_bound(100.0, 101.9, 0.02), 0);
+        assert_eq!(midpoint(100.0, 103.0), 101.5);
+        assert_eq!(bisection_bound(100.0, 103.0, 0.02), 1);
+        for (lo, hi, res) in [
+            (500.0, 1000.0, 0.02),
+            (120.0, 960.0, 0.05),
+            (700.0, 2800.0, 0.01),
+        ] {
+            let bound = bisection_bound(lo, hi, res);
+            // Every threshold inside the bracket, geometrically spaced: each
+            // leaf of the bisection is reached by some threshold.
+            let n = 20_000;
+            let most = (0..=n)
+                .map(|i| bisect(lo, hi, res, lo * (hi / lo).powf(i as f64 / n as f64)))
+                .max()
+                .unwrap();
+            assert_eq!(bound, most, "[{lo}, {hi}] at {res}");
+            // Halving the log-ratio is the least a step can do.
+            let ideal = ((hi / lo).ln() / (1.0 + res).ln()).log2().ceil() as u64;
+            assert!(bound >= ideal, "{bound} < {ideal}");
+        }
+    }
+
+    #[test]
+    fn a_resolution_too_fine_to_follow_falls_back_to_the_closed_form() {
+        let ideal = (8f64.ln() / 1e-9f64.ln_1p()).log2().ceil() as u64;
+        let b = bisection_bound(100.0, 800.0, 1e-9);
+        assert!(b >= ideal && b <= MAX_POINTS as u64, "{b}");
+        assert!(widest(8.0, 0.02) >= bisection_bound(100.0, 800.0, 0.02));
     }
 }

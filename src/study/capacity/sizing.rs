@@ -11,6 +11,7 @@ use crate::model::metrics::StationOwner;
 use crate::model::{Design, Topology};
 use crate::report::capacity::{ServiceSize, SizeBy, Sizing, SizingStep};
 use crate::report::slo::{Slo, Verdict};
+use crate::study::progress::{Silent, Tally};
 use crate::units::Millicores;
 
 /// Sizing counts whole cores (it grows a service one core or one replica
@@ -74,6 +75,10 @@ struct Sizer<'a> {
     by: SizeBy,
     runs: usize,
     steps: Vec<SizingStep>,
+    /// Told of each evaluation, as task `task` (no bound: a sizing grows
+    /// until the SLOs hold).
+    tally: &'a Tally<'a>,
+    task: usize,
 }
 
 impl Sizer<'_> {
@@ -88,9 +93,18 @@ impl Sizer<'_> {
         t
     }
 
-    fn evaluate(&mut self, counts: &[u32], action: String) -> Evaluation {
-        let e = evaluate(&self.sized(counts), self.design, self.slos, self.search);
+    /// Runs `topo` as one evaluation of this sizing, told to the tally as
+    /// `what`.
+    fn run(&mut self, topo: &Topology, search: &Search, what: &str) -> Evaluation {
+        self.tally.doing(&format!("{}: {what}", self.design.name));
+        let e = evaluate(topo, self.design, self.slos, search);
         self.runs += e.point.replications as usize;
+        self.tally.done(self.task, None);
+        e
+    }
+
+    fn evaluate(&mut self, counts: &[u32], action: String) -> Evaluation {
+        let e = self.run(&self.sized(counts), self.search, &action);
         self.steps.push(SizingStep {
             action,
             counts: counts.to_vec(),
@@ -161,8 +175,7 @@ impl Sizer<'_> {
             .collect();
         let mut measured = None;
         for _ in 0..8 {
-            let e = evaluate(&self.sized(&probe), self.design, self.slos, &probe_search);
-            self.runs += e.point.replications as usize;
+            let e = self.run(&self.sized(&probe), &probe_search, "probe");
             let saturated = e.point.saturated;
             let mut raised = false;
             if saturated {
@@ -196,9 +209,7 @@ impl Sizer<'_> {
         let floor = if busiest > LIGHT_LOAD / 2.0 && !measured.point.saturated {
             let light = rate_rps * (LIGHT_LOAD / 2.0) / busiest;
             let t = at_rate(&self.sized(probe), light);
-            let e = evaluate(&t, self.design, self.slos, self.search);
-            self.runs += e.point.replications as usize;
-            e.point
+            self.run(&t, self.search, "light load").point
         } else {
             measured.point.clone()
         };
@@ -329,6 +340,20 @@ pub fn size_for_rate(
     by: SizeBy,
     search: &Search,
 ) -> Sizing {
+    let tally = Tally::start(&Silent, 1, None);
+    size_for_rate_in(topo, design, slos, (rate_rps, by), search, &tally, 0)
+}
+
+/// [`size_for_rate`] as task `task` of `tally`, each evaluation one unit.
+pub(crate) fn size_for_rate_in(
+    topo: &Topology,
+    design: &Design,
+    slos: &[Slo],
+    (rate_rps, by): (f64, SizeBy),
+    search: &Search,
+    tally: &Tally,
+    task: usize,
+) -> Sizing {
     let t = at_rate(topo, rate_rps);
     let before: Vec<u32> = t
         .services
@@ -346,6 +371,8 @@ pub fn size_for_rate(
         by,
         runs: 0,
         steps: Vec::new(),
+        tally,
+        task,
     };
     let (probe, measured) = sizer.probe(&before, rate_rps);
     let mut counts = sizer.smallest_stable(&probe, &measured);
@@ -359,6 +386,7 @@ pub fn size_for_rate(
     if last.point.verdict == Verdict::Met {
         sizer.shrink(&mut counts, &mut grown, &mut last);
     }
+    tally.ended(task);
     let services = sized_services(topo, design, by, &counts, &grown, &last);
     let extra = u64::from(per_replica_proxy_cores(design));
     let vcpu = |r: u32, c: u32| u64::from(r) * (u64::from(c) + extra);

@@ -17,6 +17,7 @@ use crate::report::sensitivity::{
 use crate::report::slo::Slo;
 use crate::report::summarize;
 use crate::study::capacity::{Search, rate_capacity};
+use crate::study::progress::{Progress, Silent};
 use crate::units::Nanos;
 
 /// What a sensitivity analysis runs on.
@@ -207,8 +208,27 @@ fn measure(case: &Case, capacity: Option<CapacityFn>) -> Outcome {
 /// the capacity method and the skipped parameters in the results is the
 /// caller's part.
 pub fn run(spec: &Spec, prepared: &Prepared, capacity: Option<CapacityFn>) -> SensitivityResults {
+    run_told(spec, prepared, capacity, &Silent)
+}
+
+/// [`run`], telling `progress` of each case done (capacity search included).
+fn run_told(
+    spec: &Spec,
+    prepared: &Prepared,
+    capacity: Option<CapacityFn>,
+    progress: &dyn Progress,
+) -> SensitivityResults {
     let cases: Vec<&Case> = prepared.cases().collect();
-    let outcomes: Vec<Outcome> = cases.par_iter().map(|c| measure(c, capacity)).collect();
+    progress.start(Some(cases.len() as u64), 0);
+    let outcomes: Vec<Outcome> = cases
+        .par_iter()
+        .map(|c| {
+            let o = measure(c, capacity);
+            progress.point_done();
+            o
+        })
+        .collect();
+    progress.finish();
     let mut it = outcomes.into_iter();
     let base = it.next().expect("the base case runs");
     let mut knobs = Vec::new();
@@ -254,13 +274,14 @@ pub fn run(spec: &Spec, prepared: &Prepared, capacity: Option<CapacityFn>) -> Se
 /// Runs the analysis; with SLOs, each case's capacity too: the highest rate
 /// meeting every SLO, searched from the analysis' rate on seeds that depend
 /// only on the rate, so every variation is searched on the same requests.
-/// The results record the SLOs, the capacity method and `skipped`.
+/// The results record the SLOs, the capacity method and `skipped`;
+/// `progress` counts the runs (a variation with its capacity search).
 pub fn analyse(
     spec: &Spec,
     prepared: &Prepared,
-    slos: &[Slo],
-    search: &Search,
+    (slos, search): (&[Slo], &Search),
     skipped: Vec<Skipped>,
+    progress: &dyn Progress,
 ) -> SensitivityResults {
     let capacity = |case: &Case| {
         let c = rate_capacity(&case.topology, &case.design, slos, search);
@@ -270,7 +291,7 @@ pub fn analyse(
             bottleneck: c.bottleneck,
         }
     };
-    let mut results = run(
+    let mut results = run_told(
         spec,
         prepared,
         if slos.is_empty() {
@@ -278,6 +299,7 @@ pub fn analyse(
         } else {
             Some(&capacity)
         },
+        progress,
     );
     if !slos.is_empty() {
         results.capacity_method = Some(format!(
