@@ -194,3 +194,93 @@ fn the_run_reports_the_queue() {
     let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert!(json.contains("\"queues\""), "{json}");
 }
+
+/// M/M/c/K: state probabilities p_n = p_0 a^n / n! for n <= c and
+/// p_0 a^n / (c! c^(n-c)) above, up to K (as in tests/queueing.rs);
+/// returns (P(block) = p_K, mean number in the system).
+fn mmck(c: u32, k: u32, a: f64) -> (f64, f64) {
+    let mut terms = vec![1.0];
+    for n in 1..=k {
+        let prev = terms[n as usize - 1];
+        terms.push(prev * a / f64::from(n.min(c)));
+    }
+    let total: f64 = terms.iter().sum();
+    let l = terms
+        .iter()
+        .enumerate()
+        .map(|(n, t)| n as f64 * t / total)
+        .sum();
+    (terms[k as usize] / total, l)
+}
+
+/// Sum of per-replication numerators over the sum of denominators, and the
+/// relative standard error of the per-replication ratios.
+fn pooled(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, f64)) -> (f64, f64) {
+    let parts: Vec<(f64, f64)> = runs.iter().map(f).collect();
+    let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.iter().map(|p| p.1).sum::<f64>();
+    let n = parts.len() as f64;
+    let ratios: Vec<f64> = parts.iter().map(|p| p.0 / p.1).collect();
+    let m = ratios.iter().sum::<f64>() / n;
+    let var = ratios.iter().map(|r| (r - m).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt() / mean)
+}
+
+fn within(what: &str, (got, rse): (f64, f64), want: f64, tol: f64) {
+    let err = got / want - 1.0;
+    eprintln!(
+        "{what}: expected {want:.6e}, simulated {got:.6e} ({:+.2}%, se {:.2}%)",
+        100.0 * err,
+        100.0 * rse
+    );
+    assert!(err.abs() < tol, "{what}: expected {want}, got {got}");
+    assert!(rse <= tol / 4.0, "{what}: run too short");
+}
+
+/// Poisson messages published straight to the broker (no CPU, zero RTT)
+/// into one group of concurrency c whose consumer has c cores and
+/// exponential CPU of mean 1 ms, at most `capacity` waiting, dropping the
+/// rest: M/M/c/K with K = c + capacity. The share dropped is the blocking
+/// probability p_K and a consumed message's mean time from publish to
+/// the end of its consumption (queued plus consuming) is
+/// L / (lambda (1 - p_K)), within 3%; above capacity too.
+#[test]
+fn a_queue_with_one_group_is_mmck() {
+    let mu = 1000.0;
+    for (c, capacity, rho, seed) in [(1, 4, 0.9, 201), (2, 3, 0.9, 202), (3, 2, 1.5, 203)] {
+        let lambda = rho * f64::from(c) * mu;
+        let text = format!(
+            "[zones.z]\nrtt = \"0ns\"\n[services.k]\nendpoints.p = {{}}\n\
+             [services.w]\ncores = {c}\nendpoints.e.cpu = {{ dist = \"exponential\", mean = \"1ms\" }}\n\
+             [queues.q]\nbroker = \"k.p\"\ncapacity = {capacity}\non_full = \"drop\"\n\
+             consumers = [{{ endpoint = \"w.e\", concurrency = {c} }}]\n\
+             [workload]\narrivals = \"poisson\"\nrate = {lambda}\nwarmup = \"1s\"\nrequests = 200000\n\
+             seed = {seed}\nreplications = 16\nentry = [{{ endpoint = \"k.p\" }}]\n"
+        );
+        let topo = parse_topology("mmck.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        let runs = run_replications(&topo, &Design::plaintext());
+        assert!(runs.iter().all(|r| r.saturation.is_none()));
+        let (block, l) = mmck(c, c + capacity, lambda / mu);
+        let name = format!("M/M/{c}/{} rho {rho}", c + capacity);
+        within(
+            &format!("{name} dropped share"),
+            pooled(&runs, |r| {
+                let q = &r.queues[0];
+                (q.groups[0].dropped as f64, q.published as f64)
+            }),
+            block,
+            0.03,
+        );
+        within(
+            &format!("{name} mean time in system"),
+            pooled(&runs, |r| {
+                let (queued, consumed) = (&r.queues[0].groups[0].queued, &r.asynch[0].latency);
+                (
+                    (queued.sum() + consumed.sum()) as f64,
+                    queued.count() as f64,
+                )
+            }),
+            l / (lambda * (1.0 - block)) * 1e9,
+            0.03,
+        );
+    }
+}
