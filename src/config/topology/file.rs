@@ -273,6 +273,7 @@ pub(super) struct ConsumerFile {
 /// A call site: an element of a stage.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{ "required": ["call"] }, { "required": ["queue"] }]))]
 pub(super) struct CallFile {
     /// The endpoint called, as "service.endpoint". Give this or `queue`.
     pub(super) call: Option<String>,
