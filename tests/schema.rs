@@ -104,6 +104,7 @@ fn top_level_keys_match_the_file_kinds() {
             "network",
             "zones",
             "services",
+            "queues",
             "workload"
         ]
     );
@@ -237,6 +238,9 @@ fn structural_mistakes_fail_the_schema() {
         "tests/data/bad",
         &[
             "unknown_key_typo.toml",
+            "queue_capacity_zero.toml",
+            "queue_concurrency_zero.toml",
+            "queue_on_full_unknown.toml",
             "unknown_key_top_level.toml",
             "unknown_key_call.toml",
             "unknown_key_dist.toml",

@@ -331,6 +331,40 @@ pub struct PoolMetrics {
     pub busy: u128,
 }
 
+/// One message queue (`[queues.NAME]`), for the messages of measured
+/// publishes.
+#[derive(Debug, Clone, Default)]
+pub struct QueueMetrics {
+    /// Messages published (acknowledged by the broker).
+    pub published: u64,
+    /// ... of which the broker held for room (`on_full = "block"`).
+    pub blocked: u64,
+    /// Their total time held (ns).
+    pub blocked_sum: u64,
+    /// Per consumer group, in the queue's order.
+    pub groups: Vec<GroupMetrics>,
+}
+
+impl QueueMetrics {
+    /// Empty, for a queue of `groups` consumer groups.
+    pub fn new(groups: usize) -> Self {
+        QueueMetrics {
+            groups: vec![GroupMetrics::default(); groups],
+            ..QueueMetrics::default()
+        }
+    }
+}
+
+/// One consumer group of a queue.
+#[derive(Debug, Clone, Default)]
+pub struct GroupMetrics {
+    /// Time each message delivered to the group waited in its queue (zero
+    /// for one delivered at once).
+    pub queued: LatencyHistogram,
+    /// Messages dropped for the group, its queue full (`on_full = "drop"`).
+    pub dropped: u64,
+}
+
 /// One interval of the time series (the whole run, warm-up included).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesBucket {
@@ -421,6 +455,8 @@ pub struct RunMetrics {
     pub counters: Counters,
     /// Client-side pools, in the order of services and their `pools`.
     pub pools: Vec<PoolMetrics>,
+    /// Message queues, indexed like `Topology::queues`.
+    pub queues: Vec<QueueMetrics>,
     /// Requests, latency and handshakes per interval, from time 0.
     pub series: Vec<SeriesBucket>,
     /// Width of a series interval (ns).

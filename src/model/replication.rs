@@ -13,8 +13,8 @@ use rustc_hash::FxHashMap;
 use super::cost::SPANS;
 use super::design::Design;
 use super::metrics::{
-    Counters, LatencyHistogram, Outcomes, PoolMetrics, RunMetrics, Saturation, SeriesBucket,
-    StationMetrics, StationOwner,
+    Counters, LatencyHistogram, Outcomes, PoolMetrics, QueueMetrics, RunMetrics, Saturation,
+    SeriesBucket, StationMetrics, StationOwner,
 };
 use super::sim;
 use super::topology::{ServiceId, Topology};
@@ -113,6 +113,36 @@ impl OutcomeFigures {
     }
 }
 
+/// A message queue's figures (see [`QueueMetrics`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueFigures {
+    /// Messages published.
+    pub published: u64,
+    /// ... of which held for room.
+    pub blocked: u64,
+    /// Their total time held (ns).
+    pub blocked_sum: u64,
+    /// Per consumer group: time queued of each message delivered, and the
+    /// messages dropped.
+    pub groups: Vec<(LatencyFigures, u64)>,
+}
+
+impl QueueFigures {
+    /// The figures of `m`.
+    pub fn of(m: &QueueMetrics) -> Self {
+        Self {
+            published: m.published,
+            blocked: m.blocked,
+            blocked_sum: m.blocked_sum,
+            groups: m
+                .groups
+                .iter()
+                .map(|g| (LatencyFigures::of(&g.queued), g.dropped))
+                .collect(),
+        }
+    }
+}
+
 /// Everything one replication is reported by (see [`RunMetrics`] for what
 /// each field means).
 #[derive(Debug, Clone, Default)]
@@ -140,6 +170,8 @@ pub struct Replication {
     pub counters: Counters,
     /// Client-side pools.
     pub pools: Vec<PoolMetrics>,
+    /// Message queues, indexed like `Topology::queues`.
+    pub queues: Vec<QueueFigures>,
     /// Requests, latency and handshakes per interval, from time 0.
     pub series: Vec<SeriesBucket>,
     /// Width of a series interval (ns).
@@ -184,6 +216,7 @@ impl Replication {
             stations: m.stations,
             counters: m.counters,
             pools: m.pools,
+            queues: m.queues.iter().map(QueueFigures::of).collect(),
             series: m.series,
             series_interval: m.series_interval,
             mean_in_system: m.mean_in_system,

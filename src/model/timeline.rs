@@ -50,6 +50,8 @@ pub enum Step {
     PolicyCpu,
     /// Waiting for a worker thread.
     WorkerWait,
+    /// A publish held by the broker until its queue has room.
+    QueueWait,
     /// The service's own job: business CPU plus in-process security.
     ServiceCpu,
     /// The request crossing the network (and local proxy hops).
@@ -82,6 +84,7 @@ impl Step {
             Step::PolicyHop => "policy check: sidecar hop",
             Step::PolicyCpu => "policy check: sidecar",
             Step::WorkerWait => "wait for worker",
+            Step::QueueWait => "wait for queue room",
             Step::ServiceCpu => "cpu",
             Step::RequestTransit => "network: request",
             Step::WaypointTransit => "network: waypoint to destination",
@@ -128,7 +131,7 @@ impl Phase {
         let mut a = [0; SPANS];
         let d = self.end - self.start;
         match self.step {
-            Step::ConnectionWait | Step::CoreWait | Step::WorkerWait => {
+            Step::ConnectionWait | Step::CoreWait | Step::WorkerWait | Step::QueueWait => {
                 a[Span::Queueing as usize] = d
             }
             Step::TcpConnect | Step::TlsClientHello | Step::TlsServerFlight => {

@@ -39,6 +39,8 @@ pub struct Topology {
     pub calls: Vec<CallSpec>,
     /// Distinct (caller endpoint, callee endpoint) pairs, for per-edge latency.
     pub edges: Vec<(EndpointId, EndpointId)>,
+    /// Message queues (`[queues.NAME]`), in file order.
+    pub queues: Vec<Queue>,
     /// What arrives.
     pub workload: Workload,
 }
@@ -217,6 +219,47 @@ pub struct Endpoint {
     pub error_rate: f64,
     /// Some calls take longer, if set.
     pub slow: Option<Slow>,
+    /// The queue (index into [`Topology::queues`]) this endpoint is the
+    /// broker of: each of its calls publishes a message there once its CPU
+    /// is done. Its only stage holds its consumer groups' delivery sites.
+    pub queue: Option<u32>,
+}
+
+/// A message queue: a broker endpoint holding, for each consumer group, a
+/// bounded FIFO of the messages waiting for one of its consumers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    /// Its name.
+    pub name: String,
+    /// The endpoint a publish calls (on the broker's replicas and cores).
+    pub broker: EndpointId,
+    /// Most messages waiting per consumer group (at least 1).
+    pub capacity: u32,
+    /// What a publish that finds a group's queue full does.
+    pub on_full: OnFull,
+    /// Its consumer groups; each receives every message.
+    pub groups: Vec<ConsumerGroup>,
+}
+
+/// What a publish does when a consumer group's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFull {
+    /// The broker holds the publish, unanswered, until every group has room.
+    Block,
+    /// The message is dropped for that group (counted).
+    Drop,
+}
+
+/// A consumer group of a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerGroup {
+    /// The endpoint each message is delivered to.
+    pub endpoint: EndpointId,
+    /// Most messages being consumed at once (at least 1).
+    pub concurrency: u32,
+    /// The delivery call site (broker -> consumer, asynchronous), in the
+    /// broker endpoint's only stage.
+    pub site: CallId,
 }
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second; a call

@@ -11,6 +11,7 @@ pub mod migration;
 pub mod output;
 pub mod pools;
 pub mod published;
+pub mod queues;
 pub mod review;
 pub mod sensitivity;
 pub mod slo;

@@ -367,6 +367,9 @@ pub struct Summary {
     /// Callers' client-side pools (`pools`); absent when there are none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pools: Option<Vec<super::pools::PoolSummary>>,
+    /// Message queues (`queues`); absent when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queues: Option<Vec<super::queues::QueueSummary>>,
     /// Width of the time-series intervals in `timeseries.csv`, seconds.
     pub series_interval_s: f64,
     /// Simulator work.
@@ -463,6 +466,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summ
         security: security(runs),
         failures: failures(runs),
         pools: super::pools::pools(topo, runs),
+        queues: super::queues::queues(topo, runs, ok),
         series_interval_s: runs[0].series_interval as f64 * 1e-9,
         work: Work {
             events: runs.iter().map(|r| r.events).sum(),

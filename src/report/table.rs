@@ -343,6 +343,9 @@ fn security(out: &mut String, s: &Summary) {
     if let Some(p) = &s.pools {
         super::pools::render(out, p);
     }
+    if let Some(q) = &s.queues {
+        super::queues::render(out, q);
+    }
 }
 
 /// "business 40.1%, handshake 3.2%" for the non-zero categories.

@@ -14,7 +14,7 @@ use crate::units::Dur;
 
 /// Top-level keys of a topology file: a parameter path starting with one of
 /// these changes the topology.
-pub const TOPOLOGY_KEYS: [&str; 4] = ["network", "zones", "services", "workload"];
+pub const TOPOLOGY_KEYS: [&str; 5] = ["network", "zones", "services", "queues", "workload"];
 /// Top-level tables of a design file, and its `mode` (its `[[override]]`
 /// entries are not parameters: a list of tables is not swept).
 pub const DESIGN_KEYS: [&str; 8] = [

@@ -27,6 +27,9 @@ pub(in crate::config) struct TopologyFile {
     pub(super) zones: IndexMap<String, ZoneFile>,
     /// The services by name.
     pub(super) services: IndexMap<String, ServiceFile>,
+    /// Message queues by name: a broker endpoint, a bounded queue per consumer group, the groups. A call site publishes with { queue = "NAME" }. Default: none.
+    #[serde(default)]
+    pub(super) queues: IndexMap<String, QueueFile>,
     /// What arrives and what is measured.
     pub(super) workload: WorkloadFile,
 }
@@ -232,12 +235,50 @@ pub(super) enum ReasonFile {
     Error,
 }
 
+/// A message queue: publishes go to its broker endpoint; each consumer group receives every message, at most `concurrency` being consumed at once and at most `capacity` waiting.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct QueueFile {
+    /// The broker's endpoint, as "service.endpoint": a publish is a call to it (its network hop, security and `cpu` on the broker's cores); it makes no calls of its own. Every call to it publishes.
+    pub(super) broker: String,
+    /// Most messages waiting per consumer group (at least 1), besides those being consumed.
+    #[schemars(range(min = 1))]
+    pub(super) capacity: i64,
+    /// What a publish that finds a group's queue full does: "block" (the broker answers only once every group has room; the producer waits) or "drop" (the message is lost for that group, counted). Default: "block".
+    #[schemars(extend("default" = "block"))]
+    pub(super) on_full: Option<OnFullFile>,
+    /// The consumer groups; at least one.
+    pub(super) consumers: Vec<ConsumerFile>,
+}
+
+/// What a publish does when a consumer group's queue is full.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum OnFullFile {
+    Block,
+    Drop,
+}
+
+/// A consumer group: every message is delivered to its endpoint.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConsumerFile {
+    /// The endpoint consuming the messages, as "service.endpoint".
+    pub(super) endpoint: String,
+    /// Most messages of this group being consumed at once (at least 1). Default: 1.
+    #[schemars(range(min = 1), extend("default" = 1))]
+    pub(super) concurrency: Option<i64>,
+}
+
 /// A call site: an element of a stage.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{ "required": ["call"] }, { "required": ["queue"] }]))]
 pub(super) struct CallFile {
-    /// The endpoint called, as "service.endpoint".
-    pub(super) call: String,
+    /// The endpoint called, as "service.endpoint". Give this or `queue`.
+    pub(super) call: Option<String>,
+    /// Publish to this message queue (`[queues.NAME]`): a call to its broker endpoint. Give this or `call`.
+    pub(super) queue: Option<String>,
     /// How many times the call is made, one after another unless `parallel`. Default: 1.
     #[schemars(range(min = 1), extend("default" = 1))]
     pub(super) times: Option<i64>,

@@ -52,26 +52,26 @@ fn reason(r: ReasonFile) -> Reason {
 
 /// The services, endpoints and calls of a topology as they are compiled.
 #[derive(Default)]
-struct Graph {
+pub(super) struct Graph {
     services: Vec<Service>,
-    endpoints: Vec<Endpoint>,
-    calls: Vec<CallSpec>,
-    edges: Edges,
+    pub(super) endpoints: Vec<Endpoint>,
+    pub(super) calls: Vec<CallSpec>,
+    pub(super) edges: Edges,
     /// Asynchronous call sites so far.
-    async_sites: u32,
+    pub(super) async_sites: u32,
 }
 
 /// The distinct (caller, callee) pairs in first-seen order, each found in
 /// constant time (a linear scan made a long chain quadratic).
 #[derive(Default)]
-struct Edges {
+pub(super) struct Edges {
     list: Vec<(EndpointId, EndpointId)>,
     ids: HashMap<(EndpointId, EndpointId), u32>,
 }
 
 impl Edges {
     /// The id of the edge from `caller` to `target`, added if new.
-    fn id(&mut self, caller: EndpointId, target: EndpointId) -> u32 {
+    pub(super) fn id(&mut self, caller: EndpointId, target: EndpointId) -> u32 {
         let list = &mut self.list;
         *self.ids.entry((caller, target)).or_insert_with(|| {
             list.push((caller, target));
@@ -175,6 +175,7 @@ impl Compiler<'_> {
                     .error_rate
                     .map_or(0.0, |p| self.probability(p, &epath.key("error_rate"))),
                 slow: ep.slow.as_ref().map(|s| self.slow(s, &epath.key("slow"))),
+                queue: None,
             });
         }
         if svc.endpoints.is_empty() {
@@ -269,13 +270,15 @@ impl Compiler<'_> {
             .into_iter()
             .map(|(n, i)| (n.to_string(), i))
             .collect();
+        let mut graph = self.services(&raw, &endpoint_names);
+        let queues = self.queues(&raw, &endpoint_names, &mut graph);
         let Graph {
             services,
             endpoints,
             calls,
             edges,
             ..
-        } = self.services(&raw, &endpoint_names);
+        } = graph;
         let workload = self.workload(&raw, &endpoint_names);
         let think_given = raw.workload.think.is_some();
         let topo = Topology {
@@ -286,6 +289,7 @@ impl Compiler<'_> {
             endpoints,
             calls,
             edges: edges.list,
+            queues,
             workload,
         };
         if self.errors.is_empty() {
@@ -447,7 +451,7 @@ impl Compiler<'_> {
         caller: EndpointId,
         edges: &mut Edges,
     ) -> Option<CallSpec> {
-        let target = self.endpoint_ref(&call.call, &path.key("call"), names);
+        let (target, called) = self.call_target(raw, call, path, names)?;
         let times = call
             .times
             .map_or(1, |t| self.count(t, 1, &path.key("times"), "times"));
@@ -460,7 +464,7 @@ impl Compiler<'_> {
         let retry_on = call.retry_on.as_ref().map_or(RetryOn::DEFAULT, |r| {
             RetryOn::of(&r.iter().map(|&x| reason(x)).collect::<Vec<_>>())
         });
-        if retries > 0 && call.timeout.is_none() && !rejects(raw, &call.call, retry_on) {
+        if retries > 0 && call.timeout.is_none() && !rejects(raw, called, retry_on) {
             self.error_help(
                 &path.key("retries"),
                 "these retries never happen: set `timeout` too (without one, a call is retried only when its callee rejects it or it fails for a reason `retry_on` names)",

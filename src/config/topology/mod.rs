@@ -5,7 +5,8 @@
 //! `compiler.rs` the compiler's state, its per-value checks and the limits;
 //! `graph.rs` zones, network, services, endpoints, calls and the call graph's
 //! checks; `pools.rs` client-side pools and slow calls; `down.rs` replicas'
-//! down windows; `workload.rs` the workload and its rate profile
+//! down windows; `queues.rs` message queues and the call sites publishing
+//! to them; `workload.rs` the workload and its rate profile
 //! (`profile.rs` the profile's file form);
 //! `arrivals.rs` the recorded arrivals
 //! CSV of a replay; this file the entry point.
@@ -18,6 +19,7 @@ mod file;
 mod graph;
 mod pools;
 mod profile;
+mod queues;
 mod workload;
 
 pub use arrivals::parse_arrivals;

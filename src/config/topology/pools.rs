@@ -40,7 +40,8 @@ impl Compiler<'_> {
             let called = svc.endpoints.values().any(|ep| {
                 ep.stages.iter().flatten().any(|c| {
                     c.call
-                        .split_once('.')
+                        .as_ref()
+                        .and_then(|c| c.split_once('.'))
                         .is_some_and(|(service, _)| service == name)
                 })
             });

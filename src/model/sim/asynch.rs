@@ -44,6 +44,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.measured {
             self.measured_outstanding -= 1;
         }
+        // A message's delivery frees its consumer group's slot.
+        self.consumed(c.spec);
     }
 
     /// Records the caller-seen `latency` of call `c` (first attempt's send

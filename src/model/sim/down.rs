@@ -121,6 +121,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                     | Phase::ServiceJob
                     | Phase::Slow
                     | Phase::Children
+                    | Phase::QueueBlocked
             );
             if !serving || c.abandoned || !matches!(c.kind, Kind::Root | Kind::Child) {
                 continue;

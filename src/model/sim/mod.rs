@@ -43,6 +43,8 @@
 //! - `service.rs`: worker threads, the service job, child calls by stage,
 //!   the response.
 //! - `client_pool.rs`: callers' client-side pools (`pools`): waits, release.
+//! - `broker.rs`: message queues: publishes, consumer groups' queues,
+//!   deliveries, drops and publishes held.
 //! - `slow.rs`: the added latency of an endpoint's slow calls (`slow`).
 //! - `down.rs`: replicas down (`down`): crashes, skipping, restarts.
 //! - `timeout.rs`: timeouts, retries and the timer lanes.
@@ -57,6 +59,7 @@
 mod admission;
 mod asynch;
 mod auth;
+mod broker;
 mod client_pool;
 mod connection;
 mod deploy;
@@ -177,6 +180,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     pools: Vec<Pool>,
     /// Callers' client-side pools (`pools` in the topology).
     client_pools: client_pool::ClientPools,
+    /// Message queues (`queues` in the topology).
+    brokers: broker::Brokers,
     /// Which replicas are down (`down` in the topology).
     outages: down::Outages,
     pool_index: FxHashMap<(u32, u32), u32>,
@@ -255,6 +260,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let (bucket_base, buckets) = admission::buckets(topo);
         let (client_pools, pool_metrics) = client_pool::ClientPools::new(topo, &d.replica_base);
         let outages = down::Outages::new(topo, d.replicas.len());
+        let (brokers, queue_metrics) = broker::Brokers::new(topo);
         Simulation {
             timers: deploy::timer_lanes(topo),
             direct: design.all().all(direct)
@@ -283,6 +289,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             next_waypoint: 0,
             pools: Vec::new(),
             client_pools,
+            brokers,
             outages,
             pool_index: FxHashMap::default(),
             tickets: FxHashMap::default(),
@@ -318,6 +325,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 asynch: vec![Outcomes::default(); topo.async_calls().len()],
                 series_interval: crate::model::metrics::series_interval(w),
                 pools: pool_metrics,
+                queues: queue_metrics,
                 ..RunMetrics::default()
             },
             probe,

@@ -54,6 +54,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::HandshakeOut => (Step::TlsClientHello, Side::Client),
             Phase::HandshakeBack => (Step::TlsServerFlight, Side::Client),
             Phase::Worker => (Step::WorkerWait, Side::Server),
+            Phase::QueueBlocked => (Step::QueueWait, Side::Server),
             Phase::External => (Step::External, Side::Server),
             Phase::Refused => (Step::Refused, Side::Client),
             Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob => {

@@ -106,6 +106,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// the last stage (or a failed one) the call responds.
     pub(super) fn run_stages(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
+        if let Some(q) = self.topo.endpoints[c.endpoint as usize].queue {
+            // A broker's only stage is its consumers' deliveries (`broker.rs`).
+            return self.publish(slot, q);
+        }
         let stages = &self.topo.endpoints[c.endpoint as usize].stages;
         let mut stage = c.stage as usize;
         while stage < stages.len() && !c.failed {

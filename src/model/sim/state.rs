@@ -54,6 +54,8 @@ pub(super) enum Phase {
     /// A strict callee's refusal on its way back (one round trip).
     Refused,
     Children,
+    /// A publish the broker holds until its queue has room (`broker.rs`).
+    QueueBlocked,
     Response,
     Backoff,
 }
