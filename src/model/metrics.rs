@@ -6,7 +6,7 @@ use hdrhistogram::Histogram;
 
 use super::cost::{Attribution, SPANS};
 pub use super::interval::IntervalLatency;
-use super::topology::{ServiceId, Window, Workload, ZoneId};
+use super::topology::{NodeId, ServiceId, Window, Workload, ZoneId};
 use crate::engine::station::MAX_CATEGORIES;
 use crate::units::{NANOS_PER_SEC, Nanos};
 
@@ -273,6 +273,8 @@ pub enum StationOwner {
     PolicySidecar(ServiceId),
     /// The node proxy of a zone.
     Node(ZoneId),
+    /// A node of the topology (`[nodes]`): the cores its services share.
+    Host(NodeId),
     /// The waypoint proxies.
     #[default]
     Waypoint,

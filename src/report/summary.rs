@@ -146,8 +146,14 @@ pub struct ServiceSummary {
     pub name: String,
     /// Replicas.
     pub replicas: u32,
-    /// Cores per replica (a fraction as a number: 0.5).
+    /// Cores per replica (a fraction as a number: 0.5); on nodes, its first
+    /// node's.
     pub cores: crate::units::Millicores,
+    /// The nodes it runs on (`node`, `nodes`), sharing their cores with the
+    /// services there: its utilisation, offered utilisation, core wait and
+    /// CPU are then those of all its nodes together. Empty: cores of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
     /// Measured busy share of all its cores, 0..1.
     pub utilisation: Estimate,
     /// rate x CPU demand per request / cores, from the model alone (open loop).
@@ -401,6 +407,16 @@ fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
             format!("node proxies {}", topo.zones[z as usize]),
             "node-proxy",
         ),
+        StationOwner::Host(n) => {
+            let on: Vec<&str> = topo
+                .services
+                .iter()
+                .filter(|s| s.nodes_used().contains(&n))
+                .map(|s| s.name.as_str())
+                .collect();
+            let node = &topo.nodes[n as usize].name;
+            (format!("node {node} ({})", on.join(", ")), "node")
+        }
         StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
         StationOwner::Client => ("load generator".to_string(), "client"),
         StationOwner::Workers(s) => {
@@ -413,20 +429,6 @@ fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
             (name, "workers")
         }
     }
-}
-
-fn cpu_shares(
-    runs: &[Replication],
-    get: impl Fn(&Replication) -> Option<&StationMetrics>,
-) -> Vec<CpuShare> {
-    (0..CPU_CATEGORIES)
-        .map(|c| CpuShare {
-            category: CPU_NAMES[c].to_string(),
-            share: est(runs, |r| {
-                get(r).map_or(0.0, |m| ratio(m.busy[c], m.capacity))
-            }),
-        })
-        .collect()
 }
 
 fn station_est(
@@ -616,20 +618,58 @@ fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSummary> {
         .iter()
         .enumerate()
         .filter(|(_, s)| s.external.is_none()) // no cores of ours
-        .map(|(i, s)| ServiceSummary {
-            name: s.name.clone(),
-            replicas: s.replicas,
-            cores: s.cores,
-            utilisation: station_est(
-                runs,
-                StationOwner::Service(i as u32),
-                StationMetrics::utilisation,
-            ),
-            offered_utilisation: offered.as_ref().map(|o| o[i]),
-            queueing_ms: station_est(runs, StationOwner::Service(i as u32), |m| {
-                m.mean_queueing() * MS
+        .map(|(i, s)| {
+            let used = s.nodes_used();
+            // Its own station group, or its nodes' together.
+            let cores = |r: &Replication| match used.is_empty() {
+                true => r.station(StationOwner::Service(i as u32)).cloned(),
+                false => Some(merged(
+                    used.iter()
+                        .filter_map(|&n| r.station(StationOwner::Host(n))),
+                )),
+            };
+            ServiceSummary {
+                name: s.name.clone(),
+                replicas: s.replicas,
+                cores: s.cores,
+                nodes: used
+                    .iter()
+                    .map(|&n| topo.nodes[n as usize].name.clone())
+                    .collect(),
+                utilisation: est(runs, |r| cores(r).map_or(0.0, |m| m.utilisation())),
+                offered_utilisation: offered.as_ref().map(|o| o[i]),
+                queueing_ms: est(runs, |r| cores(r).map_or(0.0, |m| m.mean_queueing() * MS)),
+                cpu: cpu_shares(runs, &cores),
+            }
+        })
+        .collect()
+}
+
+/// Station groups summed into one (a service's nodes).
+fn merged<'a>(groups: impl Iterator<Item = &'a StationMetrics>) -> StationMetrics {
+    let mut all = StationMetrics::default();
+    for m in groups {
+        all.instances += m.instances;
+        for (a, b) in all.busy.iter_mut().zip(&m.busy) {
+            *a += b;
+        }
+        all.capacity += m.capacity;
+        all.jobs += m.jobs;
+        all.waited += m.waited;
+    }
+    all
+}
+
+fn cpu_shares(
+    runs: &[Replication],
+    get: &impl Fn(&Replication) -> Option<StationMetrics>,
+) -> Vec<CpuShare> {
+    (0..CPU_CATEGORIES)
+        .map(|c| CpuShare {
+            category: CPU_NAMES[c].to_string(),
+            share: est(runs, |r| {
+                get(r).map_or(0.0, |m| ratio(m.busy[c], m.capacity))
             }),
-            cpu: cpu_shares(runs, |r| r.station(StationOwner::Service(i as u32))),
         })
         .collect()
 }
@@ -652,7 +692,7 @@ fn proxies(topo: &Topology, runs: &[Replication]) -> Vec<ProxySummary> {
                 instances: m.instances,
                 utilisation: station_est(runs, owner, StationMetrics::utilisation),
                 queueing_ms: station_est(runs, owner, |m| m.mean_queueing() * MS),
-                cpu: cpu_shares(runs, |r| r.station(owner)),
+                cpu: cpu_shares(runs, &|r| r.station(owner).cloned()),
             })
         })
         .collect()

@@ -16,6 +16,7 @@ mod down;
 mod external;
 mod file;
 mod graph;
+mod nodes;
 mod pools;
 mod profile;
 mod workload;
