@@ -178,6 +178,8 @@ fn check(what: &str, (got, se): (f64, f64), want: f64, tol: f64) {
         100.0 * se / want
     );
     assert!(err.abs() < tol, "{what}: expected {want}, got {got}");
+    // A pass must not be luck: the estimate is well inside the tolerance.
+    assert!(se / want <= tol / 4.0, "{what}: standard error too wide");
 }
 
 /// Services a and b, each exponential CPU of mean 1 ms, on one 2-core
@@ -192,8 +194,8 @@ fn two_services_on_a_two_core_node_are_one_mm2_queue() {
                 [nodes.n1]\ncores = 2\n\
                 [services.a]\nnode = \"n1\"\nendpoints.e.cpu = { dist = \"exponential\", mean = \"1ms\" }\n\
                 [services.b]\nnode = \"n1\"\nendpoints.e.cpu = { dist = \"exponential\", mean = \"1ms\" }\n\
-                [workload]\narrivals = \"poisson\"\nrate = 1600\nwarmup = \"2s\"\nrequests = 300000\n\
-                seed = 301\nreplications = 12\n\
+                [workload]\narrivals = \"poisson\"\nrate = 1600\nwarmup = \"2s\"\nrequests = 400000\n\
+                seed = 301\nreplications = 16\n\
                 entry = [{ endpoint = \"a.e\", weight = 1 }, { endpoint = \"b.e\", weight = 1 }]\n";
     let topo = parse_topology("mm2.toml", text).unwrap_or_else(|e| panic!("{}", show(&e)));
     let runs = run_replications(&topo, &Design::plaintext());
