@@ -47,8 +47,8 @@ const A_CALLS_B: &str = "[services.a]\nnode = \"n1\"\nendpoints.e.cpu = \"1ms\"\
                          [services.b]\nendpoints.e.cpu = \"1ms\"\n";
 
 /// The client (zone a) reaches a in 200 us each way. On one node, a's call
-/// to b takes 20 us each way (half of `same_host`): 200 + 1000 + 20 + 1000
-/// + 20 + 200 us = 2.44 ms. On two nodes of zone a, the zone's 400 us:
+/// to b takes 20 us each way (half of `same_host`): 200 + 1000 + 20 +
+/// 1000 + 20 + 200 us = 2.44 ms. On two nodes of zone a, the zone's 400 us:
 /// 2.8 ms; with b's node in zone b, the 5 ms link: 7.4 ms.
 #[test]
 fn a_call_within_a_node_is_a_loopback_apart() {
