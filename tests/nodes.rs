@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::bin::{Run, ztsim};
+use common::files::TempDir;
 use common::show_all as show;
 use ztsim::config::parse_topology;
 use ztsim::model::metrics::{RunMetrics, StationOwner};
@@ -230,5 +232,60 @@ fn two_services_on_a_two_core_node_are_one_mm2_queue() {
         }),
         0.8,
         0.01,
+    );
+}
+
+// ---- the command line ------------------------------------------------------
+
+/// api and db on n1 (2 cores), 1 ms each a request, at `rate`.
+fn node_file(dir: &TempDir, rate: u32) -> String {
+    let path = dir.path().join("nodes.toml");
+    let text = format!(
+        "[zones.a]\nrtt = \"400us\"\n\n[nodes.n1]\ncores = 2\n\n\
+         [services.api]\nnode = \"n1\"\nendpoints.e.cpu = \"1ms\"\n\
+         endpoints.e.stages = [[{{ call = \"db.e\" }}]]\n\n\
+         [services.db]\nnode = \"n1\"\nendpoints.e.cpu = \"1ms\"\n\n\
+         [workload]\narrivals = \"poisson\"\nrate = {rate}\nrequests = 200\n\
+         entry = [{{ endpoint = \"api.e\" }}]\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// `ztsim run` warns about a node offered more than its cores (2 ms a
+/// request at 1200 a second is 120% of 2 cores), not about its services;
+/// capacity sizing refuses nodes at the first `[nodes.NAME]` (line 4).
+#[test]
+fn the_command_line_warns_about_a_node_and_sizing_refuses_nodes() {
+    let dir = TempDir::new("nodes");
+    let file = node_file(&dir, 1200);
+    let out = dir.path().join("out");
+    let run = Run::from(ztsim(&["run", &file, "--out", out.to_str().unwrap()]));
+    assert!(
+        run.stderr
+            .contains("node `n1` is offered 120% of its cores by business CPU alone"),
+        "{}",
+        run.show()
+    );
+    assert!(!run.stderr.contains("service `api`"), "{}", run.show());
+
+    let run = Run::from(ztsim(&[
+        "capacity",
+        &file,
+        "--slo",
+        "p99=50ms",
+        "--target-rate",
+        "100",
+    ]));
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains("nodes.toml:4:") && run.stderr.contains("nodes.n1"),
+        "{}",
+        run.show()
+    );
+    assert!(
+        run.stderr.contains("sizing nodes is not supported"),
+        "{}",
+        run.show()
     );
 }

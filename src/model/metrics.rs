@@ -504,10 +504,11 @@ pub struct RunMetrics {
 }
 
 impl RunMetrics {
-    /// The cores of service `s` (every service of the system has them).
+    /// The cores of service `s` (every service of the system has them, but
+    /// one on nodes: its cores are its nodes', `StationOwner::Host`).
     pub fn service(&self, s: usize) -> &StationMetrics {
         self.station(StationOwner::Service(s as ServiceId))
-            .expect("every service has a station group")
+            .expect("a service off nodes has a station group")
     }
 
     /// The station group of `owner`, if the run had one.

@@ -29,7 +29,9 @@ impl Millicores {
 
     /// The whole number of cores, if it is one.
     pub fn as_whole(self) -> Option<u32> {
-        self.0.is_multiple_of(MILLIS_PER_CORE).then_some(self.0 / MILLIS_PER_CORE)
+        self.0
+            .is_multiple_of(MILLIS_PER_CORE)
+            .then_some(self.0 / MILLIS_PER_CORE)
     }
 
     /// Cores as a number (0.5 for 500m).

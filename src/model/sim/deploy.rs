@@ -50,8 +50,9 @@ impl Stations {
 /// Builds the system of `topo` under `design` (each service under its own,
 /// `Design::of`), measured over `window`.
 /// Stations are numbered replicas first (each with its sidecar and policy
-/// sidecar), then the client's when it has cores, then node proxies, then
-/// waypoints; peers replicas first, then the client, then node proxies.
+/// sidecar; a node's before its first replica's sidecar), then the
+/// client's when it has cores, then node proxies, then waypoints; peers
+/// replicas first, then the client, then node proxies.
 pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -> Deployment {
     let mut st = Stations {
         window,
