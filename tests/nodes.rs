@@ -6,9 +6,8 @@
 
 mod common;
 
-use common::bin::{Run, ztsim};
-use common::files::TempDir;
 use common::show_all as show;
+use common::{Run, TempDir, ztsim};
 use ztsim::config::parse_topology;
 use ztsim::model::metrics::{RunMetrics, StationOwner};
 use ztsim::model::sim::simulate;
