@@ -103,6 +103,7 @@ fn top_level_keys_match_the_file_kinds() {
             "description",
             "network",
             "zones",
+            "nodes",
             "services",
             "queues",
             "workload"

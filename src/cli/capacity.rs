@@ -146,6 +146,17 @@ impl CapacityArgs {
     /// Sizing counts whole cores: refused, at the key, when the topology
     /// or a design gives a fraction of a core that it would count.
     fn whole_cores(&self, topo: &Topology) -> Result<(), Failure> {
+        if let Some(node) = topo.nodes.first() {
+            let path = KeyPath::root().key("nodes").key(&node.name);
+            return Err(Failure::BadInput(vec![
+                config::locate(
+                    self.topology.as_path(),
+                    &path,
+                    "capacity sizing grows each service's replicas or cores, and services on nodes share the nodes' cores: sizing nodes is not supported",
+                )
+                .with_help("size by hand with `ztsim run` (the rate search without --target-rate takes nodes)"),
+            ]));
+        }
         let costs = self.costs.load()?;
         let mut files = vec![(self.topology.as_path(), Design::plaintext())];
         for m in &self.models.models {

@@ -265,7 +265,8 @@ fn simulate_and_report(
 ) -> Result<Done, Failure> {
     if let Some(rate) = topo.workload.arrivals.rate() {
         for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
-            if rho >= 1.0 {
+            // A service on nodes is warned about as its nodes, below.
+            if rho >= 1.0 && svc.nodes.is_empty() {
                 // A bounded queue sheds the excess instead of growing.
                 let fate = if svc.queue_limit.is_some() {
                     "its bounded queue will shed the excess"
@@ -275,6 +276,15 @@ fn simulate_and_report(
                 errln!(
                     "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: {fate}",
                     svc.name,
+                    rho * 100.0
+                );
+            }
+        }
+        for (node, rho) in topo.nodes.iter().zip(topo.offered_node_utilisation(rate)) {
+            if rho >= 1.0 {
+                errln!(
+                    "warning: at {rate} rps, node `{}` is offered {:.0}% of its cores by business CPU alone: the services on it will saturate",
+                    node.name,
                     rho * 100.0
                 );
             }

@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 
 pub use super::interval::IntervalLatency;
 pub use super::tail::AttributionStats;
-use super::topology::{ServiceId, Window, Workload, ZoneId};
+use super::topology::{NodeId, ServiceId, Window, Workload, ZoneId};
 use crate::engine::station::MAX_CATEGORIES;
 use crate::units::{NANOS_PER_SEC, Nanos};
 
@@ -211,6 +211,8 @@ pub enum StationOwner {
     PolicySidecar(ServiceId),
     /// The node proxy of a zone.
     Node(ZoneId),
+    /// A node of the topology (`[nodes]`): the cores its services share.
+    Host(NodeId),
     /// The waypoint proxies.
     #[default]
     Waypoint,
@@ -476,10 +478,11 @@ pub struct RunMetrics {
 }
 
 impl RunMetrics {
-    /// The cores of service `s` (every service of the system has them).
+    /// The cores of service `s` (every service of the system has them, but
+    /// one on nodes: its cores are its nodes', `StationOwner::Host`).
     pub fn service(&self, s: usize) -> &StationMetrics {
         self.station(StationOwner::Service(s as ServiceId))
-            .expect("every service has a station group")
+            .expect("a service off nodes has a station group")
     }
 
     /// The station group of `owner`, if the run had one.

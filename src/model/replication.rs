@@ -227,10 +227,11 @@ impl Replication {
         }
     }
 
-    /// The cores of service `s` (every service of the system has them).
+    /// The cores of service `s` (every service of the system has them, but
+    /// one on nodes: its cores are its nodes', `StationOwner::Host`).
     pub fn service(&self, s: ServiceId) -> &StationMetrics {
         self.station(StationOwner::Service(s))
-            .expect("every service has a station group")
+            .expect("a service off nodes has a station group")
     }
 
     /// The station group of `owner`, if the run had one.

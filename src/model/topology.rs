@@ -21,6 +21,8 @@ pub type EndpointId = u32;
 pub type CallId = u32;
 /// Index into [`Topology::edges`].
 pub type EdgeId = u32;
+/// Index into [`Topology::nodes`].
+pub type NodeId = u32;
 
 /// A whole system and its workload.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +33,8 @@ pub struct Topology {
     pub zones: Vec<String>,
     /// Round-trip times between placements.
     pub network: Network,
+    /// Nodes whose cores the services placed on them share (`[nodes]`).
+    pub nodes: Vec<Node>,
     /// Deployable units.
     pub services: Vec<Service>,
     /// Operations of all services, with qualified names `service.endpoint`.
@@ -64,6 +68,18 @@ impl Network {
     pub fn rtt(&self, a: ZoneId, b: ZoneId) -> &Dist {
         &self.rtt[a as usize * self.zones + b as usize]
     }
+}
+
+/// A node (`[nodes.NAME]`): cores that every replica placed on it shares,
+/// as one FCFS queue; calls between its replicas take `same_host`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Its name.
+    pub name: String,
+    /// The zone it is in.
+    pub zone: ZoneId,
+    /// Its cores (whole or a fraction).
+    pub cores: Millicores,
 }
 
 /// How a caller spreads calls over a service's replicas.
@@ -108,6 +124,9 @@ pub struct Service {
     pub locality: Option<Locality>,
     /// Replica i runs in zone `placement[i % placement.len()]`.
     pub placement: Vec<ZoneId>,
+    /// Replica i runs on node `nodes[i % nodes.len()]`, sharing its cores
+    /// (`cores` is then the first node's); empty: each replica has its own.
+    pub nodes: Vec<NodeId>,
     /// Its endpoints.
     pub endpoints: Vec<EndpointId>,
     /// Outside the system (a payment provider, a managed database, a SaaS
@@ -188,6 +207,23 @@ impl Service {
     /// The zone of replica `i`.
     pub fn zone_of(&self, i: u32) -> ZoneId {
         self.placement[i as usize % self.placement.len()]
+    }
+
+    /// The node replica `i` runs on, if the service is placed on nodes.
+    pub fn node_of(&self, i: u32) -> Option<NodeId> {
+        (!self.nodes.is_empty()).then(|| self.nodes[i as usize % self.nodes.len()])
+    }
+
+    /// The distinct nodes its replicas run on, in first-use order.
+    pub fn nodes_used(&self) -> Vec<NodeId> {
+        let mut used: Vec<NodeId> = Vec::new();
+        for i in 0..self.replicas.min(self.nodes.len() as u32) {
+            let n = self.nodes[i as usize];
+            if !used.contains(&n) {
+                used.push(n);
+            }
+        }
+        used
     }
 }
 
@@ -719,19 +755,57 @@ impl Topology {
     }
 
     /// Offered utilisation of each service's cores at `rate` requests per second:
-    /// rate x demand / cores (>= 1 means certain saturation).
+    /// rate x demand / cores (>= 1 means certain saturation). A service on
+    /// nodes is offered what all its nodes are, together (every service on
+    /// them, over their cores).
     pub fn offered_utilisation(&self, rate: f64) -> Vec<f64> {
+        let demand = self.node_demand(rate);
         self.cpu_per_request()
             .iter()
             .zip(&self.services)
             .map(|(d, s)| {
                 if s.external.is_some() {
                     0.0 // no cores of ours
+                } else if !s.nodes.is_empty() {
+                    let used = s.nodes_used();
+                    let busy: f64 = used.iter().map(|&n| demand[n as usize]).sum();
+                    let cores: f64 = used
+                        .iter()
+                        .map(|&n| self.nodes[n as usize].cores.cores())
+                        .sum();
+                    busy / cores
                 } else {
                     rate * d / (f64::from(s.replicas) * s.cores.cores())
                 }
             })
             .collect()
+    }
+
+    /// Offered utilisation of each node's cores at `rate` requests per
+    /// second: the business CPU of every replica on it (a service's demand
+    /// spread evenly over its replicas) over its cores.
+    pub fn offered_node_utilisation(&self, rate: f64) -> Vec<f64> {
+        self.node_demand(rate)
+            .iter()
+            .zip(&self.nodes)
+            .map(|(busy, n)| busy / n.cores.cores())
+            .collect()
+    }
+
+    /// Busy cores each node is offered at `rate`.
+    fn node_demand(&self, rate: f64) -> Vec<f64> {
+        let mut busy = vec![0.0; self.nodes.len()];
+        if self.nodes.is_empty() {
+            return busy;
+        }
+        for (d, s) in self.cpu_per_request().iter().zip(&self.services) {
+            for i in 0..s.replicas {
+                if let Some(n) = s.node_of(i) {
+                    busy[n as usize] += rate * d / f64::from(s.replicas);
+                }
+            }
+        }
+        busy
     }
 
     /// The endpoint id with this qualified name.

@@ -5,6 +5,7 @@
 pub mod article;
 pub mod capacity;
 pub mod columns;
+mod cores;
 pub mod figures;
 mod headline;
 pub mod migration;

@@ -3,11 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::cores::{CpuShare, ProxySummary, ServiceSummary};
+use super::cores::{owner_name, proxies, services};
 use super::stats::Estimate;
 use crate::model::Design;
 use crate::model::Replication;
 use crate::model::cost::{CPU_CATEGORIES, CPU_NAMES, SPAN_NAMES, SPANS};
-use crate::model::metrics::{Counters, StationMetrics, StationOwner};
+use crate::model::metrics::Counters;
 use crate::model::replication::{LatencyFigures, OutcomeFigures};
 use crate::model::topology::{Arrivals, Topology, Workload};
 
@@ -139,26 +141,6 @@ pub struct InternalCalls {
     pub latency_ms_mean: Option<Estimate>,
 }
 
-/// One service's cores.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServiceSummary {
-    /// Service name.
-    pub name: String,
-    /// Replicas.
-    pub replicas: u32,
-    /// Cores per replica (a fraction as a number: 0.5).
-    pub cores: crate::units::Millicores,
-    /// Measured busy share of all its cores, 0..1.
-    pub utilisation: Estimate,
-    /// rate x CPU demand per request / cores, from the model alone (open loop).
-    pub offered_utilisation: Option<f64>,
-    /// Mean wait for a core per CPU job, in ms.
-    pub queueing_ms: Estimate,
-    /// Share of the cores' capacity busy in each CPU category (business,
-    /// handshake, bulk_crypto, jwt, authz, proxy); they add up to `utilisation`.
-    pub cpu: Vec<CpuShare>,
-}
-
 /// CPU time per request in one category, over every core of the system.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CategoryTime {
@@ -166,33 +148,6 @@ pub struct CategoryTime {
     pub category: String,
     /// Core-milliseconds per measured user request.
     pub ms: Estimate,
-}
-
-/// Busy share of capacity in one CPU category.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CpuShare {
-    /// Category name.
-    pub category: String,
-    /// Busy core-time in this category / core-time available.
-    pub share: Estimate,
-}
-
-/// A group of proxy or policy cores (sidecars of a service, a zone's node
-/// proxy, the waypoints).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ProxySummary {
-    /// What it is, e.g. `cart sidecars`, `node proxy az1`, `waypoints`.
-    pub name: String,
-    /// "sidecar", "policy-sidecar", "node-proxy" or "waypoint".
-    pub kind: String,
-    /// Instances in the group.
-    pub instances: u32,
-    /// Busy share of the group's cores.
-    pub utilisation: Estimate,
-    /// Mean wait for a core per CPU job, in ms.
-    pub queueing_ms: Estimate,
-    /// Split by CPU category, as for services.
-    pub cpu: Vec<CpuShare>,
 }
 
 /// Where the time of successful requests went along their critical path, ms.
@@ -388,59 +343,6 @@ fn secs(r: &Replication) -> f64 {
     r.window as f64 * 1e-9
 }
 
-/// Builds the summary of `runs` (one per replication, at least one).
-/// A station group's display name and kind.
-fn owner_name(topo: &Topology, owner: StationOwner) -> (String, &'static str) {
-    match owner {
-        StationOwner::Service(s) => (topo.services[s as usize].name.clone(), "service"),
-        StationOwner::Sidecar(s) => (
-            format!("{} sidecars", topo.services[s as usize].name),
-            "sidecar",
-        ),
-        StationOwner::PolicySidecar(s) => (
-            format!("{} policy sidecars", topo.services[s as usize].name),
-            "policy-sidecar",
-        ),
-        StationOwner::Node(z) => (
-            format!("node proxies {}", topo.zones[z as usize]),
-            "node-proxy",
-        ),
-        StationOwner::Waypoint => ("waypoints".to_string(), "waypoint"),
-        StationOwner::Client => ("load generator".to_string(), "client"),
-        StationOwner::Workers(s) => {
-            let svc = &topo.services[s as usize];
-            let name = if svc.external.is_some() {
-                format!("{} (its concurrency limit)", svc.name)
-            } else {
-                format!("{} worker threads", svc.name)
-            };
-            (name, "workers")
-        }
-    }
-}
-
-fn cpu_shares(
-    runs: &[Replication],
-    get: impl Fn(&Replication) -> Option<&StationMetrics>,
-) -> Vec<CpuShare> {
-    (0..CPU_CATEGORIES)
-        .map(|c| CpuShare {
-            category: CPU_NAMES[c].to_string(),
-            share: est(runs, |r| {
-                get(r).map_or(0.0, |m| ratio(m.busy[c], m.capacity))
-            }),
-        })
-        .collect()
-}
-
-fn station_est(
-    runs: &[Replication],
-    owner: StationOwner,
-    f: impl Fn(&StationMetrics) -> f64,
-) -> Estimate {
-    est(runs, |r| r.station(owner).map_or(0.0, &f))
-}
-
 /// Builds the summary of `runs` of `topo` under `design` (at least one run).
 pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summary {
     let w = &topo.workload;
@@ -611,56 +513,6 @@ fn internal_calls(topo: &Topology, runs: &[Replication], ok: bool) -> InternalCa
         per_request: est(runs, |r| internal(r).0 / (r.requests().max(1)) as f64),
         latency_ms_mean: (ok && !topo.edges.is_empty()).then(|| est(runs, |r| internal(r).1 * MS)),
     }
-}
-
-/// Each service's cores: utilisation (measured and offered), queueing, CPU.
-fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSummary> {
-    let w = &topo.workload;
-    let offered = w.arrivals.rate().map(|rate| topo.offered_utilisation(rate));
-    topo.services
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.external.is_none()) // no cores of ours
-        .map(|(i, s)| ServiceSummary {
-            name: s.name.clone(),
-            replicas: s.replicas,
-            cores: s.cores,
-            utilisation: station_est(
-                runs,
-                StationOwner::Service(i as u32),
-                StationMetrics::utilisation,
-            ),
-            offered_utilisation: offered.as_ref().map(|o| o[i]),
-            queueing_ms: station_est(runs, StationOwner::Service(i as u32), |m| {
-                m.mean_queueing() * MS
-            }),
-            cpu: cpu_shares(runs, |r| r.station(StationOwner::Service(i as u32))),
-        })
-        .collect()
-}
-
-/// Each station group besides the services' own cores: proxies (node
-/// proxies, waypoints, policy sidecars...) and a load generator with cores.
-fn proxies(topo: &Topology, runs: &[Replication]) -> Vec<ProxySummary> {
-    runs[0]
-        .stations
-        .iter()
-        .filter_map(|m| {
-            if let StationOwner::Service(_) = m.owner {
-                return None;
-            }
-            let (name, kind) = owner_name(topo, m.owner);
-            let owner = m.owner;
-            Some(ProxySummary {
-                name,
-                kind: kind.to_string(),
-                instances: m.instances,
-                utilisation: station_est(runs, owner, StationMetrics::utilisation),
-                queueing_ms: station_est(runs, owner, |m| m.mean_queueing() * MS),
-                cpu: cpu_shares(runs, |r| r.station(owner)),
-            })
-        })
-        .collect()
 }
 
 /// CPU time per request by category, over every station.

@@ -252,7 +252,11 @@ fn cores(out: &mut String, s: &Summary) {
     for v in &s.services {
         rows.push(vec![
             v.name.clone(),
-            format!("{} x {}c", v.replicas, v.cores),
+            if v.nodes.is_empty() {
+                format!("{} x {}c", v.replicas, v.cores)
+            } else {
+                format!("{} on {}", v.replicas, v.nodes.join(", "))
+            },
             pct(v.utilisation.mean),
             v.offered_utilisation.map_or("-".into(), pct),
             pm(&v.queueing_ms),

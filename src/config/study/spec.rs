@@ -14,7 +14,9 @@ use crate::units::Dur;
 
 /// Top-level keys of a topology file: a parameter path starting with one of
 /// these changes the topology.
-pub const TOPOLOGY_KEYS: [&str; 5] = ["network", "zones", "services", "queues", "workload"];
+pub const TOPOLOGY_KEYS: [&str; 6] = [
+    "network", "zones", "nodes", "services", "queues", "workload",
+];
 /// Top-level tables of a design file, and its `mode` (its `[[override]]`
 /// entries are not parameters: a list of tables is not swept).
 pub const DESIGN_KEYS: [&str; 8] = [
@@ -65,7 +67,7 @@ pub(crate) struct StudyFile {
     #[serde(default)]
     #[schemars(extend("items" = { "type": "string", "pattern": "^\\s*([^\\s:=<]+\\s*:\\s*)?([Mm][Ee][Aa][Nn]|[Pp](50|90|95|99|999|99\\.9))\\s*(<=|=)\\s*[0-9]" }))]
     pub(super) slo: Vec<String>,
-    /// Any other parameter by path into the topology (network, zones, services, workload) or the design (transport, connections, resumption, identity, proxy, authn, authz), each a list of values to sweep, e.g. "resumption.ticket_ttl" = ["1m", "5m"]. The grid is their product with designs and rates.
+    /// Any other parameter by path into the topology (network, zones, nodes, services, workload) or the design (transport, connections, resumption, identity, proxy, authn, authz), each a list of values to sweep, e.g. "resumption.ticket_ttl" = ["1m", "5m"]. The grid is their product with designs and rates.
     #[serde(default)]
     #[schemars(schema_with = "params_schema")]
     pub(super) params: indexmap::IndexMap<String, Vec<toml::Value>>,

@@ -25,6 +25,9 @@ pub(in crate::config) struct TopologyFile {
     pub(super) network: NetworkFile,
     /// The zones (hosts, racks, availability zones, regions) by name; at least one. File order matters only for the `workload.client_zone` default.
     pub(super) zones: IndexMap<String, ZoneFile>,
+    /// Nodes by name: cores that the services placed on one (`node`, `nodes`) share, their calls to each other a loopback apart. Default: none (each replica has cores of its own).
+    #[serde(default)]
+    pub(super) nodes: IndexMap<String, NodeFile>,
     /// The services by name.
     pub(super) services: IndexMap<String, ServiceFile>,
     /// Message queues by name: a broker endpoint, a bounded queue per consumer group, the groups. A call site publishes with { queue = "NAME" }. Default: none.
@@ -70,6 +73,16 @@ pub(super) struct ZoneFile {
     pub(super) rtt: DistSpec,
 }
 
+/// A node: a machine whose cores every replica placed on it shares.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NodeFile {
+    /// The zone it is in. May be omitted only when the topology has one zone.
+    pub(super) zone: Option<String>,
+    /// Its cores: a number (4, 0.5) or Kubernetes millicores ("3500m"), shared by every replica on it as one FCFS queue.
+    pub(super) cores: CoresText,
+}
+
 /// How callers spread calls over a service's replicas. Default: "round-robin".
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -97,6 +110,11 @@ pub(super) struct ServiceFile {
     /// Replica i runs in zones[i % len]: replicas are dealt round the list. Give `zone` or `zones`.
     #[schemars(length(min = 1))]
     pub(super) zones: Option<Vec<String>>,
+    /// Every replica runs on this node (`[nodes.NAME]`), sharing its cores; the service is in the node's zone. Instead of `zone`/`zones` and `cores`.
+    pub(super) node: Option<String>,
+    /// Replica i runs on nodes[i % len], sharing its cores. Instead of `zone`/`zones` and `cores`.
+    #[schemars(length(min = 1))]
+    pub(super) nodes: Option<Vec<String>>,
     /// Identical copies of the service. Default: 1 (an external service has no replicas of ours).
     #[schemars(range(min = 1), extend("default" = 1))]
     pub(super) replicas: Option<i64>,

@@ -12,7 +12,7 @@ use super::file::{
 use crate::config::diag::{Diagnostic, KeyPath};
 use crate::model::dist::Dist;
 use crate::model::topology::{
-    Balance, CallSpec, Endpoint, EndpointId, Locality, Network, RateLimit, Reason, RetryOn,
+    Balance, CallSpec, Endpoint, EndpointId, Locality, Network, Node, RateLimit, Reason, RetryOn,
     Service, Topology, ZoneId,
 };
 use crate::units::{Millicores, Nanos};
@@ -82,10 +82,10 @@ impl Edges {
 
 impl Compiler<'_> {
     /// Every service in file order, each with its endpoints and their calls.
-    fn services(&mut self, raw: &TopologyFile, endpoint_names: &[String]) -> Graph {
+    fn services(&mut self, raw: &TopologyFile, endpoint_names: &[String], nodes: &[Node]) -> Graph {
         let mut g = Graph::default();
         for (sname, svc) in &raw.services {
-            self.service(raw, sname, svc, endpoint_names, &mut g);
+            self.service(raw, (sname, svc), endpoint_names, nodes, &mut g);
         }
         g
     }
@@ -95,25 +95,13 @@ impl Compiler<'_> {
     fn service(
         &mut self,
         raw: &TopologyFile,
-        sname: &str,
-        svc: &ServiceFile,
+        (sname, svc): (&str, &ServiceFile),
         endpoint_names: &[String],
+        nodes: &[Node],
         g: &mut Graph,
     ) {
         let sp = KeyPath::root().key("services").key(sname);
-        let placement = match (&svc.zone, &svc.zones) {
-            (Some(z), None) => vec![self.zone(&raw.zones, z, &sp.key("zone"))],
-            (None, Some(zs)) if !zs.is_empty() => zs
-                .iter()
-                .enumerate()
-                .map(|(i, z)| self.zone(&raw.zones, z, &sp.key("zones").index(i)))
-                .collect(),
-            (None, None) if raw.zones.len() == 1 => vec![0],
-            _ => {
-                self.error(&sp, "give the service's placement as either `zone = \"az1\"` or `zones = [\"az1\", \"az2\"]`");
-                vec![0]
-            }
-        };
+        let placement = self.placement(raw, svc, &sp, nodes);
         let sid = g.services.len() as u32;
         let is_external = svc.external == Some(true);
         let external = if is_external {
@@ -204,10 +192,14 @@ impl Compiler<'_> {
         g.services.push(Service {
             name: sname.to_string(),
             replicas: self.count(svc.replicas.unwrap_or(1), 1, &sp.key("replicas"), "replicas"),
-            cores: svc
-                .cores
-                .as_ref()
-                .map_or(Millicores::ONE, |c| self.cores(c, &sp.key("cores"))),
+            // On nodes, a replica may use all of its (first) node's cores.
+            cores: match placement.nodes.first() {
+                Some(&n) => nodes[n as usize].cores,
+                None => svc
+                    .cores
+                    .as_ref()
+                    .map_or(Millicores::ONE, |c| self.cores(c, &sp.key("cores"))),
+            },
             wakeup: match svc.wakeup {
                 Some(w) if w.0 > MAX_WAKEUP => {
                     self.error(
@@ -226,7 +218,8 @@ impl Compiler<'_> {
                 Some(BalanceFile::LeastOutstanding) => Balance::LeastOutstanding,
             },
             locality: self.locality(svc, &sp),
-            placement,
+            placement: placement.zones,
+            nodes: placement.nodes,
             endpoints: eps,
             external,
             namespace: svc.namespace.clone(),
@@ -258,6 +251,7 @@ impl Compiler<'_> {
             self.error(&root.key("zones"), format!("at most {} zones", ZoneId::MAX));
         }
         let network = self.network(&raw);
+        let nodes = self.nodes(&raw);
 
         // Endpoint ids first, so calls can refer forward.
         let mut endpoint_names = Vec::new();
@@ -270,7 +264,7 @@ impl Compiler<'_> {
             .into_iter()
             .map(|(n, i)| (n.to_string(), i))
             .collect();
-        let mut graph = self.services(&raw, &endpoint_names);
+        let mut graph = self.services(&raw, &endpoint_names, &nodes);
         let queues = self.queues(&raw, &endpoint_names, &mut graph);
         let Graph {
             services,
@@ -285,6 +279,7 @@ impl Compiler<'_> {
             name: raw.name.unwrap_or(stem),
             zones: raw.zones.keys().cloned().collect(),
             network,
+            nodes,
             services,
             endpoints,
             calls,

@@ -17,6 +17,7 @@ mod down;
 mod external;
 mod file;
 mod graph;
+mod nodes;
 mod pools;
 mod profile;
 mod queues;

@@ -50,8 +50,9 @@ impl Stations {
 /// Builds the system of `topo` under `design` (each service under its own,
 /// `Design::of`), measured over `window`.
 /// Stations are numbered replicas first (each with its sidecar and policy
-/// sidecar), then the client's when it has cores, then node proxies, then
-/// waypoints; peers replicas first, then the client, then node proxies.
+/// sidecar; a node's before its first replica's sidecar), then the
+/// client's when it has cores, then node proxies, then waypoints; peers
+/// replicas first, then the client, then node proxies.
 pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -> Deployment {
     let mut st = Stations {
         window,
@@ -88,23 +89,36 @@ pub(super) fn deploy(topo: &Topology, design: &Design, window: (Nanos, Nanos)) -
 }
 
 /// Every service's replicas, with their cores, sidecar and policy sidecar.
+/// A replica placed on a node runs on the node's cores, one station for
+/// all the replicas there, built when its first replica is.
 fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica>, Vec<u32>) {
     let mut replicas = Vec::new();
     let mut replica_base = Vec::new();
+    let mut node_station = vec![NONE; topo.nodes.len()];
     for (s, svc) in topo.services.iter().enumerate() {
         replica_base.push(replicas.len() as u32);
         let external = svc.external.is_some();
         let d = design.of(s as u32);
         for i in 0..svc.replicas {
+            let own = match svc.node_of(i) {
+                Some(n) if node_station[n as usize] == NONE => {
+                    let node = &topo.nodes[n as usize];
+                    node_station[n as usize] = st.add(node.cores, StationOwner::Host(n));
+                    Cores::Shared(node_station[n as usize])
+                }
+                Some(n) => Cores::Shared(node_station[n as usize]),
+                None => Cores::Own(svc.cores, svc.wakeup),
+            };
             let (cores, sidecar, policy) = if external {
                 // Outside the system: nothing of ours runs there.
                 (NONE, NONE, NONE)
             } else {
-                replica_stations(st, s as u32, svc.cores, svc.wakeup, d)
+                replica_stations(st, s as u32, own, d)
             };
             replicas.push(Replica {
                 service: s as u32,
                 zone: svc.zone_of(i),
+                host: svc.node_of(i).unwrap_or(NONE),
                 cores,
                 sidecar,
                 policy,
@@ -122,17 +136,24 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
     (replicas, replica_base)
 }
 
+/// A replica's cores: its own (how many, their wake-up), or a node's
+/// station it shares.
+enum Cores {
+    Own(Millicores, Nanos),
+    Shared(u32),
+}
+
 /// A replica's stations: its cores, its sidecar's (NONE without sidecars;
 /// its own cores when the sidecar shares them) and its policy sidecar's.
-fn replica_stations(
-    st: &mut Stations,
-    s: u32,
-    cores: Millicores,
-    wakeup: Nanos,
-    design: &Design,
-) -> (u32, u32, u32) {
-    let own = st.add(cores, StationOwner::Service(s));
-    st.stations[own as usize].set_wakeup(wakeup);
+fn replica_stations(st: &mut Stations, s: u32, cores: Cores, design: &Design) -> (u32, u32, u32) {
+    let own = match cores {
+        Cores::Own(cores, wakeup) => {
+            let own = st.add(cores, StationOwner::Service(s));
+            st.stations[own as usize].set_wakeup(wakeup);
+            own
+        }
+        Cores::Shared(station) => station,
+    };
     let sidecars = design.proxy.mode == ProxyMode::Sidecar;
     let sidecar = match (sidecars, design.proxy.shares_service_cores) {
         (false, _) => NONE,
@@ -160,6 +181,7 @@ fn peers(replicas: &[Replica], design: &Design, client_zone: ZoneId) -> (Vec<Pee
                 station: if sidecar { r.sidecar } else { r.cores },
                 epoch: 0,
                 proxy: sidecar,
+                host: r.host,
             }
         })
         .collect();
@@ -169,6 +191,7 @@ fn peers(replicas: &[Replica], design: &Design, client_zone: ZoneId) -> (Vec<Pee
         station: NONE,
         epoch: 0,
         proxy: false,
+        host: NONE,
     });
     (peers, client_peer)
 }
@@ -206,6 +229,7 @@ fn node_proxies(
                     station,
                     epoch: 0,
                     proxy: true,
+                    host: NONE,
                 });
             }
             *np = *slot;

@@ -163,7 +163,9 @@ pub(super) struct Replica {
     /// The service it is a replica of.
     pub(super) service: u32,
     pub(super) zone: ZoneId,
-    /// Its own cores.
+    /// The topology node it runs on (`[nodes]`), NONE if none.
+    pub(super) host: u32,
+    /// Its cores' station (a node's, shared, when it runs on one).
     pub(super) cores: u32,
     /// Its sidecar proxy's station (may equal `cores`), NONE without one.
     pub(super) sidecar: u32,
@@ -202,6 +204,9 @@ pub(super) struct Peer {
     pub(super) epoch: u32,
     /// True for proxies (sidecar, node): app <-> proxy is a local hop.
     pub(super) proxy: bool,
+    /// The topology node (`[nodes]`) it runs on, NONE if none: two peers on
+    /// one node are a loopback apart.
+    pub(super) host: u32,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -50,8 +50,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// One RTT draw between two peers.
     pub(super) fn rtt(&self, a: u32, b: u32, key: u64) -> Nanos {
-        let (za, zb) = (self.peers[a as usize].zone, self.peers[b as usize].zone);
-        let d = if a == b {
+        let (pa, pb) = (&self.peers[a as usize], &self.peers[b as usize]);
+        let (za, zb) = (pa.zone, pb.zone);
+        // One replica, or two on one node: a loopback apart.
+        let d = if a == b || (pa.host != NONE && pa.host == pb.host) {
             &self.topo.network.same_host
         } else {
             self.topo.network.rtt(za, zb)
