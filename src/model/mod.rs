@@ -16,6 +16,7 @@ pub mod slo;
 pub mod tail;
 mod timeline;
 pub mod topology;
+pub mod workload;
 
 use rayon::prelude::*;
 
