@@ -5,6 +5,7 @@ pub mod cost;
 pub mod design;
 pub mod dist;
 pub mod guard;
+pub mod ids;
 pub mod interval;
 pub mod metrics;
 mod probe;

@@ -13,18 +13,7 @@ pub use super::workload::{
     Arrivals, MAX_REPLICATIONS, REPLAY_SPEEDS, Recording, Window, Workload, replay_time,
 };
 
-/// Index into [`Topology::zones`].
-pub type ZoneId = u16;
-/// Index into [`Topology::services`].
-pub type ServiceId = u32;
-/// Index into [`Topology::endpoints`].
-pub type EndpointId = u32;
-/// Index into [`Topology::calls`].
-pub type CallId = u32;
-/// Index into [`Topology::edges`].
-pub type EdgeId = u32;
-/// Index into [`Topology::nodes`].
-pub type NodeId = u32;
+pub use super::ids::{CallId, EdgeId, EndpointId, NodeId, ServiceId, ZoneId};
 
 /// A whole system and its workload.
 #[derive(Debug, Clone, PartialEq)]

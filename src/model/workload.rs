@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::dist::Dist;
+use super::ids::{EndpointId, ZoneId};
 use super::profile::RateProfile;
-use super::topology::{EndpointId, ZoneId};
 use crate::units::{Millicores, NANOS_PER_SEC, Nanos};
 
 /// How requests arrive.
