@@ -104,7 +104,10 @@ impl Compiler<'_> {
             self.error_help(
                 &path,
                 "give `down` or `crashes`, not both: replicas are down at given times or by a rate",
-                Some("model a planned outage with `down` on a service of its own, or drop one".into()),
+                Some(
+                    "model a planned outage with `down` on a service of its own, or drop one"
+                        .into(),
+                ),
             );
             return None;
         }

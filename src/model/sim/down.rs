@@ -26,8 +26,8 @@
 
 use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation, ev, label};
-use crate::engine::rng::{Component, StreamRng, derive};
 use crate::engine::rng::Streams;
+use crate::engine::rng::{Component, StreamRng, derive};
 use crate::model::cost::Span;
 use crate::model::dist::Dist;
 use crate::model::topology::{Balance, Reason, Topology};
