@@ -125,7 +125,7 @@ impl Compiler<'_> {
         }
         let lasts = self.dist(&c.lasts, &path.key("for"));
         let mean = lasts.mean();
-        if !(mean >= 1.0) {
+        if mean.is_nan() || mean < 1.0 {
             self.error(
                 &path.key("for"),
                 "a replica down for no time is never down: give how long it stays down, e.g. for = \"30s\"",
