@@ -105,7 +105,7 @@ impl Compiler<'_> {
                 &path,
                 "give `down` or `crashes`, not both: replicas are down at given times or by a rate",
                 Some(
-                    "model a planned outage with `down` on a service of its own, or drop one"
+                    "keep `down` for outages at known times or `crashes` for a failure rate, and drop the other"
                         .into(),
                 ),
             );
@@ -119,7 +119,7 @@ impl Compiler<'_> {
                     "a mean time between failures of {} is out of range",
                     format_nanos(every as f64)
                 ),
-                Some("give from \"1s\" to \"100d\" (the longest run), e.g. every = \"2h\"".into()),
+                Some("give from \"1s\" to \"2400h\" (100 days, the longest run), e.g. every = \"2h\"".into()),
             );
             return None;
         }
