@@ -108,3 +108,60 @@ fn connections_to_a_replica_that_restarts_are_opened_again() {
     );
     assert_eq!(handshakes(&r), (2, 2));
 }
+
+/// b's two replicas crash by a rate, every = 10 s, for = 1 s (constant),
+/// over a 2,000 s window after a 1 s warm-up; a request every 100 ms.
+fn by_rate(seed: u64) -> RunMetrics {
+    run(&format!(
+        "[zones.z]\nrtt = \"400us\"\n\
+         [services.a]\nendpoints.e.stages = [[{{ call = \"b.e\" }}]]\n\
+         [services.b]\nreplicas = 2\nendpoints.e.cpu = \"1ms\"\n\
+         crashes = {{ every = \"10s\", for = \"1s\" }}\n\
+         [workload]\narrivals = \"constant\"\nrate = 10\nwarmup = \"1s\"\nduration = \"2000s\"\n\
+         seed = {seed}\nentry = [{{ endpoint = \"a.e\" }}]\n"
+    ))
+}
+
+/// Each replica alternates an exponential up time of mean 10 s and 1 s
+/// down: a renewal process of mean cycle 11 s and variance 100 s^2, so in
+/// 2,000 s a replica crashes 2000 / 11 = 181.8 times on average with
+/// variance 2000 x 100 / 11^3 = 150.3; two replicas 363.6, sd 17.3. Four
+/// standard deviations: 294 to 433 (a rate of 1 / 10 s counted from the
+/// crash, not the restart, would give 400 +- 18, mostly outside; one of
+/// 1 / 11 s up time, 334). Each crash is 1 s down, so the time down is the
+/// crashes' count in seconds, to within the windows cut by the window's
+/// two ends (at most 1 s a replica at each end), and its fraction of the
+/// 4,000 replica-seconds is 1 / 11 = 0.0909 within 4 x 17.3 / 4000 =
+/// 0.0173.
+#[test]
+fn crashes_by_a_rate_come_as_often_as_the_mean_time_between_failures_says() {
+    let r = by_rate(1);
+    let k = &r.counters;
+    assert_eq!(r.window, 2_000 * 1_000_000 * US);
+    assert!((294..=433).contains(&k.crashes), "{} crashes", k.crashes);
+    let down_s = k.replica_down_ns as f64 / 1e9;
+    assert!(
+        (down_s - k.crashes as f64).abs() <= 2.0,
+        "{down_s} s down for {} crashes",
+        k.crashes
+    );
+    let fraction = down_s / 4_000.0;
+    assert!((fraction - 1.0 / 11.0).abs() < 0.0173, "down {fraction}");
+    assert!(k.down > 0, "crashes fail the calls in progress");
+}
+
+/// The crashes come from the seed: the same seed gives the same run, to
+/// the call; another seed other crashes.
+#[test]
+fn crashes_by_a_rate_are_the_same_for_the_same_seed() {
+    let (a, b, c) = (by_rate(7), by_rate(7), by_rate(8));
+    let key = |r: &RunMetrics| {
+        (
+            r.counters.clone(),
+            r.endpoints[0].failed,
+            r.endpoints[0].latency.max(),
+        )
+    };
+    assert_eq!(key(&a), key(&b));
+    assert_ne!(a.counters.replica_down_ns, c.counters.replica_down_ns);
+}

@@ -278,6 +278,7 @@ fn structural_mistakes_fail_the_schema() {
             "replay_without_file.toml",
             "replay_with_rate.toml",
             "replay_duration_and_requests.toml",
+            "crashes_with_down.toml",
         ],
     );
     assert_refused(

@@ -38,6 +38,8 @@ pub enum Component {
     Balance = 6,
     /// Certificate renewal jitter.
     Rotation = 7,
+    /// Replicas' crashes by a rate (one stream per replica).
+    Crashes = 8,
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mix with full avalanche.

@@ -307,6 +307,11 @@ pub struct Counters {
     /// Calls failed by a replica down (`down`): at its crash, at its door,
     /// or with no replica up.
     pub down: u64,
+    /// Replicas' crashes (`down`, `crashes`) inside the window.
+    pub crashes: u64,
+    /// Time replicas were down inside the window, summed over replicas
+    /// (ns).
+    pub replica_down_ns: u64,
 }
 
 /// One client-side pool (`pools`) over all replicas of its service, for

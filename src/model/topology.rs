@@ -138,6 +138,19 @@ pub struct Service {
     /// When replicas are down (`down`), by replica then time; windows of
     /// one replica do not overlap.
     pub down: Vec<DownWindow>,
+    /// Crashes by a rate (`crashes`), each replica on its own; never with
+    /// `down`.
+    pub crashes: Option<CrashRate>,
+}
+
+/// Each replica crashes after an exponential time of mean `every` from its
+/// start or last restart, and is down for a draw of `lasts`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrashRate {
+    /// Mean time between failures of a replica, up time only (ns).
+    pub every: Nanos,
+    /// How long each crash keeps it down.
+    pub lasts: Dist,
 }
 
 /// A replica crashes at `at` and is back at `until`.

@@ -1,10 +1,11 @@
-//! A service's down windows (`down = [{ replica, at, for }]`): their checks.
+//! A service's down windows (`down = [{ replica, at, for }]`) and crashes
+//! by a rate (`crashes = { every, for }`): their checks.
 
 use super::compiler::{Compiler, MAX_SIMULATED_NS};
 use super::file::ServiceFile;
 use crate::config::diag::KeyPath;
-use crate::model::topology::DownWindow;
-use crate::units::format_nanos;
+use crate::model::topology::{CrashRate, DownWindow};
+use crate::units::{NANOS_PER_SEC, format_nanos};
 
 impl Compiler<'_> {
     /// The down windows of `svc` (at `sp`), by replica then time: each of
@@ -85,4 +86,63 @@ impl Compiler<'_> {
         out.sort_unstable_by_key(|d| (d.replica, d.at));
         out
     }
+
+    /// The crash rate of `svc` (at `sp`): on a service of the system, not
+    /// with `down` (one way to say when replicas are down), `every` from 1s
+    /// to the longest run, `for` a distribution of mean above zero.
+    pub(super) fn crashes(&mut self, svc: &ServiceFile, sp: &KeyPath) -> Option<CrashRate> {
+        let c = svc.crashes.as_ref()?;
+        let path = sp.key("crashes");
+        if svc.external == Some(true) {
+            self.error(
+                &path,
+                "`crashes` is for services of the system: a service outside it has no replicas of ours to crash (give its endpoint's `error_rate` instead)",
+            );
+            return None;
+        }
+        if svc.down.is_some() {
+            self.error_help(
+                &path,
+                "give `down` or `crashes`, not both: replicas are down at given times or by a rate",
+                Some(
+                    "keep `down` for outages at known times or `crashes` for a failure rate, and drop the other"
+                        .into(),
+                ),
+            );
+            return None;
+        }
+        let every = c.every.0;
+        if !(MIN_CRASH_EVERY..=MAX_SIMULATED_NS).contains(&every) {
+            self.error_help(
+                &path.key("every"),
+                format!(
+                    "a mean time between failures of {} is out of range",
+                    format_nanos(every as f64)
+                ),
+                Some("give from \"1s\" to \"2400h\" (100 days, the longest run), e.g. every = \"2h\"".into()),
+            );
+            return None;
+        }
+        let lasts = self.dist(&c.lasts, &path.key("for"));
+        let mean = lasts.mean();
+        if mean.is_nan() || mean < 1.0 {
+            self.error(
+                &path.key("for"),
+                "a replica down for no time is never down: give how long it stays down, e.g. for = \"30s\"",
+            );
+            return None;
+        }
+        if mean > MAX_SIMULATED_NS as f64 {
+            self.error(
+                &path.key("for"),
+                "replicas down for more than 100 days, the longest run, on average: give a shorter `for`",
+            );
+            return None;
+        }
+        Some(CrashRate { every, lasts })
+    }
 }
+
+/// The shortest mean time between failures: crashes closer than that are
+/// not a failure rate but a replica that does not start.
+const MIN_CRASH_EVERY: u64 = NANOS_PER_SEC;

@@ -103,7 +103,10 @@ pub(super) enum LocalityFile {
 /// A service: identical replicas, each a multi-core FCFS queue.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(extend("not" = { "required": ["zone", "zones"] }))]
+#[schemars(extend("not" = { "anyOf": [
+    { "required": ["zone", "zones"] },
+    { "required": ["down", "crashes"] },
+] }))]
 pub(super) struct ServiceFile {
     /// Every replica runs in this zone. Give `zone` or `zones`; both may be omitted only when the topology has one zone.
     pub(super) zone: Option<String>,
@@ -156,6 +159,8 @@ pub(super) struct ServiceFile {
     pub(super) pools: Option<IndexMap<String, i64>>,
     /// Times replicas are down: e.g. [{ replica = 0, at = "10s", for = "5s" }]. At `at` the replica crashes (the calls it is serving fail for their callers, its connections close), for `for` the balancer skips it, then it is back. Default: never.
     pub(super) down: Option<Vec<DownFile>>,
+    /// Crashes by a rate instead of at given times: e.g. { every = "2h", for = "1m" }. Each replica crashes on its own after an exponential up time of mean `every` (at least 1s), measured from its start or last restart, and stays down for `for` (a distribution, mean above zero), as with `down`. Not with `down`. Default: never.
+    pub(super) crashes: Option<CrashesFile>,
     /// The service's endpoints (operations) by name, referred to elsewhere as "service.endpoint"; at least one.
     pub(super) endpoints: IndexMap<String, EndpointFile>,
 }
@@ -219,6 +224,17 @@ pub(super) struct DownFile {
     /// How long it stays down (above zero).
     #[serde(rename = "for")]
     pub(super) lasts: Dur,
+}
+
+/// Replicas' crashes by a rate.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CrashesFile {
+    /// Mean time between failures of each replica (its up time between crashes), at least 1s.
+    pub(super) every: Dur,
+    /// How long each crash keeps the replica down (a distribution, mean above zero).
+    #[serde(rename = "for")]
+    pub(super) lasts: DistSpec,
 }
 
 /// Calls that take longer than the rest.

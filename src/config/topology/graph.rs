@@ -226,6 +226,7 @@ impl Compiler<'_> {
             queue_limit,
             pools: self.pools(raw, svc, &sp),
             down: self.down(svc, &sp),
+            crashes: self.crashes(svc, &sp),
             labels: svc
                 .labels
                 .iter()

@@ -1,6 +1,9 @@
 //! Replicas down (`down = [{ replica, at, for }]`, docs/topology.md
 //! "Replicas down"): at `at` a replica crashes, for `for` it is down, then
-//! it is back.
+//! it is back. With `crashes = { every, for }` the same crash and restart
+//! come by a rate: each replica draws, from a stream of its own, its up
+//! time (exponential) at the start and at each restart, and its down time
+//! at each crash.
 //!
 //! - At the crash, the calls of the call graphs it is serving (those past
 //!   its door and not yet answered) fail at once for their callers, with
@@ -23,8 +26,10 @@
 
 use super::state::{Call, Kind, NONE, Phase};
 use super::{Probe, Simulation, ev, label};
-use crate::engine::rng::derive;
+use crate::engine::rng::Streams;
+use crate::engine::rng::{Component, StreamRng, derive};
 use crate::model::cost::Span;
+use crate::model::dist::Dist;
 use crate::model::topology::{Balance, Reason, Topology};
 use crate::units::Nanos;
 
@@ -35,16 +40,41 @@ pub(super) struct Outages {
     down: Vec<bool>,
     /// Per replica: when it last came back (0: never down).
     back: Vec<Nanos>,
+    /// Per replica: since when it is down (while it is).
+    since: Vec<Nanos>,
+    /// Per replica of a service with `crashes`: its stream of up and down
+    /// times (by global replica index, so the same whatever the threads).
+    draws: Vec<Option<StreamRng>>,
 }
 
 impl Outages {
-    pub(super) fn new(topo: &Topology, replicas: usize) -> Self {
-        if topo.services.iter().all(|s| s.down.is_empty()) {
+    pub(super) fn new(
+        topo: &Topology,
+        replicas: usize,
+        replica_base: &[u32],
+        streams: &Streams,
+    ) -> Self {
+        if topo
+            .services
+            .iter()
+            .all(|s| s.down.is_empty() && s.crashes.is_none())
+        {
             return Outages::default();
+        }
+        let mut draws = vec![None; replicas];
+        for (s, svc) in topo.services.iter().enumerate() {
+            if svc.crashes.is_some() {
+                let base = replica_base[s];
+                for r in base..base + svc.replicas {
+                    draws[r as usize] = Some(streams.stream(Component::Crashes, u64::from(r)));
+                }
+            }
         }
         Outages {
             down: vec![false; replicas],
             back: vec![0; replicas],
+            since: vec![0; replicas],
+            draws,
         }
     }
 }
@@ -58,6 +88,52 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 let r = base + w.replica;
                 self.queue.schedule_at(w.at, ev::CRASH, r, 0);
                 self.queue.schedule_at(w.until, ev::RESTART, r, 0);
+            }
+            if svc.crashes.is_some() {
+                for r in base..base + svc.replicas {
+                    let up = self.crash_draw(r, true);
+                    self.queue.schedule_at(up, ev::CRASH, r, 0);
+                }
+            }
+        }
+    }
+
+    /// Replica `r`'s next up time (`up`) or down time from its stream; at
+    /// least 1 ns, so that a crash and its restart never share an instant.
+    fn crash_draw(&mut self, r: u32, up: bool) -> Nanos {
+        let service = self.replicas[r as usize].service as usize;
+        let Some(rate) = &self.topo.services[service].crashes else {
+            return 0;
+        };
+        let Some(rng) = self.outages.draws[r as usize].as_mut() else {
+            return 0;
+        };
+        let t = if up {
+            Dist::Exponential {
+                mean: rate.every as f64,
+            }
+            .sample(rng)
+        } else {
+            rate.lasts.sample(rng)
+        };
+        t.max(1)
+    }
+
+    /// Replica `r`'s time down inside the window up to now goes to the
+    /// counters; from now on it counts from now.
+    pub(super) fn count_down_time(&mut self, r: u32) {
+        let now = self.queue.now();
+        let from = self.outages.since[r as usize].max(self.window_start);
+        let to = now.min(self.window_end);
+        self.metrics.counters.replica_down_ns += to.saturating_sub(from);
+        self.outages.since[r as usize] = now;
+    }
+
+    /// At the window's end: the time of the replicas still down.
+    pub(super) fn count_down_at_close(&mut self) {
+        for r in 0..self.outages.down.len() as u32 {
+            if self.outages.down[r as usize] {
+                self.count_down_time(r);
             }
         }
     }
@@ -98,7 +174,16 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// Replica `r` crashes.
     pub(super) fn crash(&mut self, r: u32) {
+        let now = self.queue.now();
         self.outages.down[r as usize] = true;
+        self.outages.since[r as usize] = now;
+        if now >= self.window_start && now < self.window_end {
+            self.metrics.counters.crashes += 1;
+        }
+        if self.outages.draws[r as usize].is_some() {
+            let down = self.crash_draw(r, false);
+            self.queue.schedule(down, ev::RESTART, r, 0);
+        }
         let victims: Vec<_> = self
             .calls
             .live_indices()
@@ -140,8 +225,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// Replica `r` is back.
     pub(super) fn restart(&mut self, r: u32) {
+        self.count_down_time(r);
         self.outages.down[r as usize] = false;
         self.outages.back[r as usize] = self.queue.now();
+        if self.outages.draws[r as usize].is_some() {
+            let up = self.crash_draw(r, true);
+            self.queue.schedule(up, ev::CRASH, r, 0);
+        }
     }
 
     /// Call `c` (in `slot`) fails for its caller now, its replica down;

@@ -259,7 +259,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let peers_len = d.peers.len();
         let (bucket_base, buckets) = admission::buckets(topo);
         let (client_pools, pool_metrics) = client_pool::ClientPools::new(topo, &d.replica_base);
-        let outages = down::Outages::new(topo, d.replicas.len());
+        let outages = down::Outages::new(topo, d.replicas.len(), &d.replica_base, &streams);
         let (brokers, queue_metrics) = broker::Brokers::new(topo);
         Simulation {
             timers: deploy::timer_lanes(topo),

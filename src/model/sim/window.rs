@@ -45,6 +45,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let now = self.queue.now();
         self.change_in_system(0);
         self.metrics.window = self.window_end - self.window_start;
+        self.count_down_at_close();
         let growth = self.in_system as i64 - self.in_system_at_start as i64;
         let open = self.topo.workload.arrivals.is_open();
         if self.async_backlog_grew() {
