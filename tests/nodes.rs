@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::queueing::{check, erlang_c, pool};
 use common::show_all as show;
 use common::{Run, TempDir, ztsim};
 use ztsim::config::parse_topology;
@@ -152,37 +153,6 @@ fn utilisation_is_counted_per_node() {
 
 // ---- two services on a 2-core node are one M/M/2 queue -------------------
 
-/// Erlang C: the chance an arrival waits in M/M/c at offered load `a`.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let b = (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b));
-    let rho = a / f64::from(c);
-    b / (1.0 - rho * (1.0 - b))
-}
-
-/// sum(num) / sum(den) over replications, and the standard error of the
-/// per-replication ratios.
-fn pool(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, f64)) -> (f64, f64) {
-    let parts: Vec<(f64, f64)> = runs.iter().map(f).collect();
-    let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.iter().map(|p| p.1).sum::<f64>();
-    let n = parts.len() as f64;
-    let ratios: Vec<f64> = parts.iter().map(|p| p.0 / p.1).collect();
-    let m = ratios.iter().sum::<f64>() / n;
-    let var = ratios.iter().map(|r| (r - m).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
-fn check(what: &str, (got, se): (f64, f64), want: f64, tol: f64) {
-    let err = got / want - 1.0;
-    eprintln!(
-        "{what}: expected {want:.6e}, simulated {got:.6e} ({:+.2}%, se {:.2}%)",
-        100.0 * err,
-        100.0 * se / want
-    );
-    assert!(err.abs() < tol, "{what}: expected {want}, got {got}");
-    // A pass must not be luck: the estimate is well inside the tolerance.
-    assert!(se / want <= tol / 4.0, "{what}: standard error too wide");
-}
-
 /// Services a and b, each exponential CPU of mean 1 ms, on one 2-core
 /// node with zero RTT; Poisson arrivals at 1600 a second split evenly
 /// between them. Their jobs join one queue for the node's two cores: M/M/2
@@ -206,14 +176,14 @@ fn two_services_on_a_two_core_node_are_one_mm2_queue() {
     let node = |r: &RunMetrics| r.station(StationOwner::Host(0)).cloned().unwrap();
     check(
         "node mean wait",
-        pool(&runs, |r| (node(r).waited as f64, node(r).jobs as f64)),
+        &pool(&runs, |r| (node(r).waited as f64, node(r).jobs as f64)),
         wq,
         0.03,
     );
     for e in 0..2 {
         check(
             &format!("service {e} mean latency"),
-            pool(&runs, |r| {
+            &pool(&runs, |r| {
                 let h = &r.endpoints[e].latency;
                 (h.mean().unwrap() * h.count() as f64, h.count() as f64)
             }),
@@ -223,7 +193,7 @@ fn two_services_on_a_two_core_node_are_one_mm2_queue() {
     }
     check(
         "node utilisation",
-        pool(&runs, |r| {
+        &pool(&runs, |r| {
             (
                 node(r).busy.iter().sum::<u64>() as f64,
                 node(r).capacity as f64,

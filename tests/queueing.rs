@@ -13,18 +13,13 @@ use ztsim::model::metrics::{LatencyHistogram, RunMetrics, StationOwner};
 use ztsim::model::{Replications, Topology, run_replications};
 use ztsim::report::summarize;
 
+mod common;
+use common::queueing::{Pooled, check, erlang_c, pool};
+
 /// Nanoseconds per second: rates are per second, the engine counts ns.
 const S: f64 = 1e9;
 
 // ---- closed forms ------------------------------------------------------
-
-/// Erlang C: probability an arrival waits in M/M/c with offered load
-/// `a` = lambda / mu (via the stable Erlang B recursion).
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let b = (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b));
-    let rho = a / f64::from(c);
-    b / (1.0 - rho * (1.0 - b))
-}
 
 /// M/M/c mean wait for a server (s).
 fn mmc_wait(c: u32, lambda: f64, mu: f64) -> f64 {
@@ -83,26 +78,6 @@ fn topology(services: &str, workload: &str) -> String {
     format!("[zones.z]\nrtt = \"0ns\"\n{services}\n[workload]\n{workload}\n")
 }
 
-/// A pooled estimate over replications: sum(num) / sum(den), with the
-/// standard error of the per-replication ratios.
-struct Pooled {
-    mean: f64,
-    se: f64,
-}
-
-fn pool(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, f64)) -> Pooled {
-    let parts: Vec<(f64, f64)> = runs.iter().map(f).collect();
-    let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.iter().map(|p| p.1).sum::<f64>();
-    let n = parts.len() as f64;
-    let ratios: Vec<f64> = parts.iter().map(|p| p.0 / p.1).collect();
-    let m = ratios.iter().sum::<f64>() / n;
-    let var = ratios.iter().map(|r| (r - m).powi(2)).sum::<f64>() / (n - 1.0);
-    Pooled {
-        mean,
-        se: (var / n).sqrt(),
-    }
-}
-
 /// Mean wait for a core per job at service `s`, pooled (ns).
 fn wait(runs: &[RunMetrics], s: usize) -> Pooled {
     pool(runs, |r| {
@@ -122,30 +97,6 @@ fn merged(runs: &[RunMetrics], h: impl Fn(&RunMetrics) -> &LatencyHistogram) -> 
     let mut all = LatencyHistogram::default();
     runs.iter().for_each(|r| all.merge(h(r)));
     all
-}
-
-/// Asserts `got` is within relative `tol` of `want`, and that the run was
-/// precise enough for that to mean something (standard error <= tol / 4).
-fn check(what: &str, got: &Pooled, want: f64, tol: f64) {
-    let err = got.mean / want - 1.0;
-    let rse = got.se / want;
-    eprintln!(
-        "{what}: expected {want:.6e}, simulated {:.6e} ({:+.2}%, se {:.2}%)",
-        got.mean,
-        100.0 * err,
-        100.0 * rse
-    );
-    assert!(
-        err.abs() < tol,
-        "{what}: expected {want}, got {} ({:+.2}%)",
-        got.mean,
-        100.0 * err
-    );
-    assert!(
-        rse <= tol / 4.0,
-        "{what}: run too short, standard error {:.2}%",
-        100.0 * rse
-    );
 }
 
 /// Asserts a single value within relative `tol` (no replication spread).

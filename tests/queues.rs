@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::queueing::{Pooled, pool};
 use common::{Run, TempDir, ztsim};
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
@@ -213,19 +214,9 @@ fn mmck(c: u32, k: u32, a: f64) -> (f64, f64) {
     (terms[k as usize] / total, l)
 }
 
-/// Sum of per-replication numerators over the sum of denominators, and the
-/// relative standard error of the per-replication ratios.
-fn pooled(runs: &[RunMetrics], f: impl Fn(&RunMetrics) -> (f64, f64)) -> (f64, f64) {
-    let parts: Vec<(f64, f64)> = runs.iter().map(f).collect();
-    let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.iter().map(|p| p.1).sum::<f64>();
-    let n = parts.len() as f64;
-    let ratios: Vec<f64> = parts.iter().map(|p| p.0 / p.1).collect();
-    let m = ratios.iter().sum::<f64>() / n;
-    let var = ratios.iter().map(|r| (r - m).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt() / mean)
-}
-
-fn within(what: &str, (got, rse): (f64, f64), want: f64, tol: f64) {
+/// `check` with the standard error relative to the estimate itself.
+fn within(what: &str, got: &Pooled, want: f64, tol: f64) {
+    let (got, rse) = (got.mean, got.se / got.mean);
     let err = got / want - 1.0;
     eprintln!(
         "{what}: expected {want:.6e}, simulated {got:.6e} ({:+.2}%, se {:.2}%)",
@@ -263,7 +254,7 @@ fn a_queue_with_one_group_is_mmck() {
         let name = format!("M/M/{c}/{} rho {rho}", c + capacity);
         within(
             &format!("{name} dropped share"),
-            pooled(&runs, |r| {
+            &pool(&runs, |r| {
                 let q = &r.queues[0];
                 (q.groups[0].dropped as f64, q.published as f64)
             }),
@@ -272,7 +263,7 @@ fn a_queue_with_one_group_is_mmck() {
         );
         within(
             &format!("{name} mean time in system"),
-            pooled(&runs, |r| {
+            &pool(&runs, |r| {
                 let (queued, consumed) = (&r.queues[0].groups[0].queued, &r.asynch[0].latency);
                 (
                     (queued.sum() + consumed.sum()) as f64,

@@ -8,6 +8,7 @@ mod bin;
 mod corpus;
 mod designs;
 mod files;
+pub mod queueing;
 
 pub use bin::{Run, spawn, ztsim, ztsim_in};
 pub use corpus::*;
