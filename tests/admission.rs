@@ -8,29 +8,8 @@
 
 mod common;
 
+use common::exact::{US, run, topology};
 use common::{Run, TempDir, ztsim};
-use ztsim::config::parse_topology;
-use ztsim::model::Design;
-use ztsim::model::metrics::RunMetrics;
-use ztsim::model::run_replications;
-
-const US: u64 = 1_000;
-
-/// One zone with a 400 us RTT, the given services, `requests` constant
-/// arrivals at `rate` per second into `a.e` after a 1 s warm-up.
-fn topology(services: &str, rate: f64, requests: u64) -> String {
-    format!(
-        "[zones.z]\nrtt = \"400us\"\n{services}\n[workload]\narrivals = \"constant\"\nrate = {rate}\n\
-         warmup = \"1s\"\nrequests = {requests}\nentry = [{{ endpoint = \"a.e\" }}]\n"
-    )
-}
-
-fn run(text: &str) -> RunMetrics {
-    let topo = parse_topology("admission.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let mut runs = run_replications(&topo, &Design::plaintext());
-    assert!(runs[0].saturation.is_none(), "unexpected saturation");
-    runs.remove(0)
-}
 
 /// 160 rps into one core that takes 10 ms a call, at most one call
 /// waiting: the core never idles, so exactly 100 of every 160 calls are

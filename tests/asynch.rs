@@ -5,33 +5,9 @@
 
 mod common;
 
+use common::exact::{US, run, runs, topology};
 use common::{Run, TempDir, ztsim};
-use ztsim::config::parse_topology;
-use ztsim::model::Design;
 use ztsim::model::metrics::RunMetrics;
-use ztsim::model::run_replications;
-
-const US: u64 = 1_000;
-
-/// One zone with a 400 us RTT, the given services, `requests` constant
-/// arrivals at `rate` per second into `a.e` after a 1 s warm-up.
-fn topology(services: &str, rate: f64, requests: u64) -> String {
-    format!(
-        "[zones.z]\nrtt = \"400us\"\n{services}\n[workload]\narrivals = \"constant\"\nrate = {rate}\n\
-         warmup = \"1s\"\nrequests = {requests}\nentry = [{{ endpoint = \"a.e\" }}]\n"
-    )
-}
-
-fn runs(text: &str) -> Vec<RunMetrics> {
-    let topo = parse_topology("asynch.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    run_replications(&topo, &Design::plaintext())
-}
-
-fn run(text: &str) -> RunMetrics {
-    let mut runs = runs(text);
-    assert!(runs[0].saturation.is_none(), "unexpected saturation");
-    runs.remove(0)
-}
 
 /// a (2 ms) calls b (10 ms) and then c (1 ms), 10 requests a second.
 fn chain(b_call: &str) -> String {

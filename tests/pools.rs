@@ -3,29 +3,12 @@
 //! arrivals, every figure computed by hand in the comment. The queueing
 //! check of pools (M/M/N) is in tests/queueing.rs.
 
+mod common;
+
+use common::exact::{US, run, topology};
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
-use ztsim::model::metrics::RunMetrics;
-use ztsim::model::run_replications;
 use ztsim::report::summarize;
-
-const US: u64 = 1_000;
-
-/// One zone with a 400 us RTT, the given services, `requests` constant
-/// arrivals at `rate` per second into `a.e` after a 1 s warm-up.
-fn topology(services: &str, rate: f64, requests: u64) -> String {
-    format!(
-        "[zones.z]\nrtt = \"400us\"\n{services}\n[workload]\narrivals = \"constant\"\nrate = {rate}\n\
-         warmup = \"1s\"\nrequests = {requests}\nentry = [{{ endpoint = \"a.e\" }}]\n"
-    )
-}
-
-fn run(text: &str) -> RunMetrics {
-    let topo = parse_topology("pools.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
-    let mut runs = run_replications(&topo, &Design::plaintext());
-    assert!(runs[0].saturation.is_none(), "unexpected saturation");
-    runs.remove(0)
-}
 
 /// a (no CPU) makes two parallel calls to b (4 ms of CPU, two cores)
 /// through a pool of one connection, a request every 10 ms. The first call

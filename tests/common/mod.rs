@@ -7,6 +7,7 @@
 mod bin;
 mod corpus;
 mod designs;
+pub mod exact;
 mod files;
 pub mod queueing;
 
