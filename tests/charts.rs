@@ -62,6 +62,7 @@ fn point(index: usize, design: &str, rate: f64) -> PointResult {
         replications,
         cdf: cdf(&runs.pooled),
         series: series(&runs.runs, None),
+        entries: Vec::new(),
     }
 }
 
@@ -83,6 +84,7 @@ fn study() -> &'static StudyResults {
             designs: DESIGNS.iter().map(|s| s.to_string()).collect(),
             rates: RATES.to_vec(),
             focus_rate: Some(900.0),
+            blend_entries: false,
             params: Vec::new(),
             replications: 2,
             slos: Vec::new(),

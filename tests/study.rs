@@ -28,6 +28,7 @@ fn spec() -> StudySpec {
         ],
         rates: vec![200.0, 400.0],
         focus_rate: Some(200.0),
+        blend_entries: false,
         params: vec![(
             "resumption.ticket_ttl".into(),
             vec![

@@ -1,10 +1,12 @@
 //! Chart 5: at the focus load, the critical path of the mean request (and of
-//! the slowest 1%) split by span, per design.
+//! the slowest 1%) split by span, per design; with several entry endpoints,
+//! one row per entry, the mean request beside the slowest 1%.
 
 use plotters::prelude::*;
 
 use super::backend::{Area, Res};
 use super::bars::{Bar, bar_panel, longest, used_rows};
+use super::entries;
 use super::legend::{LEGEND_W, Row, draw_legend};
 use super::palette::{span_colour, span_label};
 use super::study::{Ctx, frame};
@@ -12,35 +14,123 @@ use super::text::Ink;
 use crate::model::cost::SPAN_NAMES;
 use crate::report::figures::Chart;
 
+const MEAN_DESC: &str = "Mean request: time on its critical path (ms)";
+const TAIL_DESC: &str =
+    "Slowest 1% (requests at or above p99): mean time on the critical path (ms)";
+
 pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
-    let body = frame(root, ink, Chart::Attribution, &cx.focus_subtitle())?;
+    let lines = entries::subtitle(cx, cx.focus_subtitle());
+    let body = frame(root, ink, Chart::Attribution, &lines)?;
     let (w, h) = body.dim_in_pixel();
     let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
 
+    let views: Vec<Ctx> = if cx.per_entry() {
+        cx.entries.iter().map(|e| cx.for_entry(e.0)).collect()
+    } else {
+        vec![cx.clone()]
+    };
     let mut spans: Vec<String> = SPAN_NAMES.iter().map(|s| s.to_string()).collect();
-    for (_, p) in &cx.focus_points {
-        for a in &p.summary.attribution {
-            if !spans.contains(&a.span) {
-                spans.push(a.span.clone());
+    for v in &views {
+        for (_, p) in &v.focus_points {
+            for a in v.attribution(p) {
+                if !spans.contains(&a.span) {
+                    spans.push(a.span.clone());
+                }
             }
         }
     }
-    let span = |name: &str| spans.iter().position(|s| s == name).unwrap_or(0);
     let names: Vec<String> = cx
         .focus_points
         .iter()
         .map(|(d, _)| cx.designs[*d].clone())
         .collect();
-    let bars = |tail: bool| -> Vec<Bar> {
+    let colour = |i: usize| span_colour(&spans[i], i);
+    let drawn: Vec<(Vec<Bar>, Vec<Bar>)> = views.iter().map(|v| bars(v, &spans)).collect();
+    if cx.per_entry() {
+        let rows = left.split_evenly((views.len(), 1));
+        for (((_, name, share), (mean, tail)), row) in cx.entries.iter().zip(&drawn).zip(&rows) {
+            let row = entries::titled(row, ink, name, *share)?;
+            let (rw, _) = row.dim_in_pixel();
+            let (l, r) = row.split_horizontally(rw / 2);
+            let shared = shared_scale(mean, tail);
+            bar_panel(
+                &l,
+                ink,
+                (&names, mean),
+                &colour,
+                ("Mean request (ms)", "ms"),
+                shared,
+            )?;
+            bar_panel(
+                &r,
+                ink,
+                (&names, tail),
+                &colour,
+                ("Slowest 1%, at or above p99 (ms)", "ms"),
+                shared,
+            )?;
+        }
+    } else {
+        let (mean, tail) = &drawn[0];
+        if tail.iter().any(|b| b.note.is_none()) {
+            let (top, bottom) = left.split_vertically(h / 2);
+            let shared = shared_scale(mean, tail);
+            bar_panel(
+                &top,
+                ink,
+                (&names, mean),
+                &colour,
+                (MEAN_DESC, "ms"),
+                shared,
+            )?;
+            bar_panel(
+                &bottom,
+                ink,
+                (&names, tail),
+                &colour,
+                (TAIL_DESC, "ms"),
+                shared,
+            )?;
+        } else {
+            bar_panel(&left, ink, (&names, mean), &colour, (MEAN_DESC, "ms"), None)?;
+        }
+    }
+    let all: Vec<&[Bar]> = drawn
+        .iter()
+        .flat_map(|(m, t)| [m.as_slice(), t.as_slice()])
+        .collect();
+    let mut rows = vec![Row::Heading("Span".into())];
+    rows.extend(used_rows(&spans, &all, &colour, &span_label));
+    rows.push(Row::Heading("Notes".into()));
+    rows.push(Row::Note("Successful requests only; spans".into()));
+    rows.push(Row::Note("with no time in any design omitted.".into()));
+    if cx.per_entry() {
+        rows.push(Row::Note("The slowest 1% of each entry".into()));
+        rows.push(Row::Note("endpoint's own requests.".into()));
+    }
+    draw_legend(&legend, ink, &rows)
+}
+
+/// One scale for the mean and the slowest 1% unless the tail would squash
+/// the mean.
+fn shared_scale(mean: &[Bar], tail: &[Bar]) -> Option<f64> {
+    let (m, t) = (longest(mean), longest(tail));
+    (t <= 2.5 * m).then_some(m.max(t))
+}
+
+/// Each design's bar for the mean request and for the slowest 1% of `cx`'s
+/// requests, segments indexed into `spans`.
+fn bars(cx: &Ctx, spans: &[String]) -> (Vec<Bar>, Vec<Bar>) {
+    let span = |name: &str| spans.iter().position(|s| s == name).unwrap_or(0);
+    let of = |tail: bool| -> Vec<Bar> {
         cx.focus_points
             .iter()
             .map(|(_, p)| {
-                let s = &p.summary;
-                if s.saturated.is_some() {
+                if p.summary.saturated.is_some() {
                     return Bar::note("saturated: no latency breakdown");
                 }
-                let mut segs: Vec<(usize, f64)> = s
-                    .attribution
+                let mut segs: Vec<(usize, f64)> = cx
+                    .attribution(p)
                     .iter()
                     .filter_map(|a| {
                         let v = if tail {
@@ -63,48 +153,5 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
             })
             .collect()
     };
-    let mean = bars(false);
-    let tail = bars(true);
-    let colour = |i: usize| span_colour(&spans[i], i);
-    let mean_desc = "Mean request: time on its critical path (ms)";
-    if tail.iter().any(|b| b.note.is_none()) {
-        // One scale for both panels unless the tail would squash the mean.
-        let (m, t) = (longest(&mean), longest(&tail));
-        let shared = (t <= 2.5 * m).then_some(m.max(t));
-        let (top, bottom) = left.split_vertically(h / 2);
-        bar_panel(
-            &top,
-            ink,
-            (&names, &mean),
-            &colour,
-            (mean_desc, "ms"),
-            shared,
-        )?;
-        bar_panel(
-            &bottom,
-            ink,
-            (&names, &tail),
-            &colour,
-            (
-                "Slowest 1% (requests at or above p99): mean time on the critical path (ms)",
-                "ms",
-            ),
-            shared,
-        )?;
-    } else {
-        bar_panel(
-            &left,
-            ink,
-            (&names, &mean),
-            &colour,
-            (mean_desc, "ms"),
-            None,
-        )?;
-    }
-    let mut rows = vec![Row::Heading("Span".into())];
-    rows.extend(used_rows(&spans, &[&mean, &tail], &colour, &span_label));
-    rows.push(Row::Heading("Notes".into()));
-    rows.push(Row::Note("Successful requests only; spans".into()));
-    rows.push(Row::Note("with no time in any design omitted.".into()));
-    draw_legend(&legend, ink, &rows)
+    (of(false), of(true))
 }

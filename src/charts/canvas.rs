@@ -16,14 +16,20 @@ use super::svg_text;
 use super::text::{Ink, fit, put, style};
 use crate::report::output::{write_atomic, write_atomic_with};
 
-/// Width and height of every chart, pixels.
+/// Width and height of every chart, pixels (small multiples of many entry
+/// endpoints grow taller).
 pub const SIZE: (u32, u32) = (1200, 750);
 
 /// Something drawn on any plotters backend, so that one routine writes it
 /// as SVG and as PNG.
 pub(crate) trait Drawing {
-    /// Draws on `root` (of [`SIZE`]); `ink` says how text is set.
+    /// Draws on `root` (of [`Drawing::size`]); `ink` says how text is set.
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, ink: Ink) -> Res<(), DB>;
+
+    /// Width and height, pixels.
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
 }
 
 /// Writes `chart` into `dir` as `<stem>.svg` (text as glyph outlines) and
@@ -35,7 +41,7 @@ pub(crate) fn save(dir: &Path, stem: &str, chart: &impl Drawing) -> io::Result<V
     let mut svg = String::new();
     svg_text::begin();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, chart.size()).into_drawing_area();
         chart.draw(&root, Ink::Svg).map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))?;
     }
@@ -46,7 +52,7 @@ pub(crate) fn save(dir: &Path, stem: &str, chart: &impl Drawing) -> io::Result<V
     // must end in .png too.
     let png_path = dir.join(format!("{stem}.png"));
     write_atomic_with(&png_path, ".png", |tmp| {
-        let root = BitMapBackend::new(tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::new(tmp, chart.size()).into_drawing_area();
         chart.draw(&root, Ink::Bitmap).map_err(|e| err(&e))?;
         root.present().map_err(|e| err(&e))
     })?;

@@ -5,9 +5,10 @@ use plotters::prelude::*;
 
 use super::axis::{Axis, Scale};
 use super::backend::{Area, Res};
+use super::entries;
 use super::legend::{LEGEND_W, Row, draw_legend};
 use super::palette::design_colour;
-use super::plot::plot;
+use super::plot::{note_in_plot, plot};
 use super::study::{Ctx, frame};
 use super::text::Ink;
 use crate::report::figures::Chart;
@@ -18,17 +19,62 @@ fn nines(q: f64) -> f64 {
 }
 
 pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
-    let body = frame(root, ink, Chart::LatencyCdf, &cx.focus_subtitle())?;
+    let lines = entries::subtitle(cx, cx.focus_subtitle());
+    let body = frame(root, ink, Chart::LatencyCdf, &lines)?;
     let (w, _) = body.dim_in_pixel();
     let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
 
+    // Designs whose curves coincide, named once per entry endpoint that
+    // shows it.
+    let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    if cx.per_entry() {
+        entries::grid(cx, &left, ink, entries::COLS, |e, area| {
+            let name = e.entry.and_then(|i| cx.entries.iter().find(|x| x.0 == i));
+            for g in panel(e, area, ink)? {
+                groups.push((name.map(|n| n.1.clone()), g));
+            }
+            Ok(())
+        })?;
+    } else {
+        groups.extend(panel(cx, &left, ink)?.into_iter().map(|g| (None, g)));
+    }
+    let mut rows = cx.design_rows(true);
+    if !groups.is_empty() {
+        rows.push(Row::Heading("Lines on top of each other".into()));
+        for (entry, g) in groups {
+            if let Some(entry) = entry {
+                rows.push(Row::Note(format!("{entry}:")));
+            }
+            for (i, d) in g.iter().enumerate() {
+                let eq = if i == 0 { "" } else { "= " };
+                rows.push(Row::Note(format!("{eq}{}", cx.designs[*d])));
+            }
+        }
+    }
+    rows.push(Row::Heading("Reading it".into()));
+    rows.push(Row::Note("The vertical axis stretches the".into()));
+    rows.push(Row::Note("tail: each step up is ten times".into()));
+    rows.push(Row::Note("rarer (90%, 99%, 99.9%).".into()));
+    if cx
+        .focus_points
+        .iter()
+        .any(|(_, p)| p.summary.saturated.is_some())
+    {
+        rows.push(Row::Note("Saturated designs have no latency.".into()));
+    }
+    draw_legend(&legend, ink, &rows)
+}
+
+/// The CDF of `cx`'s requests per design on `left`; returns the groups of
+/// designs whose curves coincide.
+fn panel<DB: DrawingBackend>(cx: &Ctx, left: &Area<DB>, ink: Ink) -> Res<Vec<Vec<usize>>, DB> {
     let curves: Vec<(usize, Vec<(f64, f64)>)> = cx
         .focus_points
         .iter()
         .filter(|(_, p)| p.summary.saturated.is_none())
         .map(|(d, p)| {
-            let pts = p
-                .cdf
+            let pts = cx
+                .cdf(p)
                 .iter()
                 .filter(|c| c.q >= 0.0 && c.q < 1.0 && c.ms > 0.0 && c.ms.is_finite())
                 .map(|c| (c.ms, nines(c.q)))
@@ -43,7 +89,12 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
-    let x = Axis::log(min, max);
+    // An entry with no finished request still gets its (empty) axes.
+    let x = if curves.is_empty() {
+        Axis::log(1.0, 10.0)
+    } else {
+        Axis::log(min, max)
+    };
     let top = curves
         .iter()
         .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
@@ -79,12 +130,17 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         scale: Scale::Fixed(labels),
     };
     let chart = plot(
-        &left,
+        left,
         ink,
         &x,
         &y,
         "Latency (ms, log scale)",
-        "Requests at or below (percentile)",
+        // A panel of small multiples has room for the short form.
+        if cx.entry.is_some() {
+            "Requests at or below"
+        } else {
+            "Requests at or below (percentile)"
+        },
     )?;
     for (d, pts) in &curves {
         let c = design_colour(*d);
@@ -98,29 +154,10 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
                 .draw(&Circle::new(*p, 3, c.filled()))?;
         }
     }
-    let mut rows = cx.design_rows(true);
-    let groups = overlapping(&curves);
-    if !groups.is_empty() {
-        rows.push(Row::Heading("Lines on top of each other".into()));
-        for g in groups {
-            for (i, d) in g.iter().enumerate() {
-                let eq = if i == 0 { "" } else { "= " };
-                rows.push(Row::Note(format!("{eq}{}", cx.designs[*d])));
-            }
-        }
+    if curves.is_empty() {
+        note_in_plot(left, ink, &chart, "No latency figures")?;
     }
-    rows.push(Row::Heading("Reading it".into()));
-    rows.push(Row::Note("The vertical axis stretches the".into()));
-    rows.push(Row::Note("tail: each step up is ten times".into()));
-    rows.push(Row::Note("rarer (90%, 99%, 99.9%).".into()));
-    if cx
-        .focus_points
-        .iter()
-        .any(|(_, p)| p.summary.saturated.is_some())
-    {
-        rows.push(Row::Note("Saturated designs have no latency.".into()));
-    }
-    draw_legend(&legend, ink, &rows)
+    Ok(overlapping(&curves))
 }
 
 /// Designs whose curves coincide (every percentile within 1%), in groups of

@@ -8,6 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::{Axis, fmt_num};
 use super::backend::{Area, Res};
+use super::entries;
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item, line_swatch};
 use super::palette::{MUTED, WARMUP, design_colour};
 use super::plot::Plot;
@@ -46,8 +47,8 @@ fn series<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a PointResult, Vec<&'a SeriesPoint>
         .iter()
         .map(|(d, p)| {
             let end = end_of(p);
-            let s: Vec<&SeriesPoint> = p
-                .series
+            let s: Vec<&SeriesPoint> = cx
+                .series(p)
                 .iter()
                 .filter(|s| s.t_s.is_finite() && end.is_none_or(|e| s.t_s < e - 1e-9))
                 .collect();
@@ -83,7 +84,8 @@ fn shade<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, y: &Axis, warmup: f64) ->
 }
 
 pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
-    let body = frame(root, ink, Chart::LatencyOverTime, &cx.focus_subtitle())?;
+    let lines = entries::subtitle(cx, cx.focus_subtitle());
+    let body = frame(root, ink, Chart::LatencyOverTime, &lines)?;
     let (w, h) = body.dim_in_pixel();
     let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
 
@@ -91,9 +93,16 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     let offered = pts
         .iter()
         .any(|(_, _, s)| s.iter().any(|s| s.offered_per_s.is_some()));
-    let (top, rest) = left.split_vertically(h * if offered { 46 } else { 56 } / 100);
+    // The latency panel (one per entry endpoint, in a grid) on top; the
+    // whole system's offered rate and handshakes below.
+    let top_h = if cx.per_entry() {
+        h.saturating_sub(entries::SYSTEM_H)
+    } else {
+        h * if offered { 46 } else { 56 } / 100
+    };
+    let (top, rest) = left.split_vertically(top_h);
     let (middle, bottom) = if offered {
-        let (m, b) = rest.split_vertically((h - h * 46 / 100) / 2);
+        let (m, b) = rest.split_vertically((h - top_h) / 2);
         (Some(m), b)
     } else {
         (None, rest)
@@ -113,20 +122,14 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         / unit.0;
     let x = Axis::linear(0.0, if t_end > 0.0 { t_end } else { 1.0 }, false);
 
-    let lat: Vec<f64> = pts
-        .iter()
-        .flat_map(|(_, _, s)| s.iter().flat_map(|s| [s.mean_ms, s.p99_ms]).flatten())
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .collect();
-    let y1 = Axis::values(&lat, true, 0.1);
     let max_hs = pts
         .iter()
-        .flat_map(|(_, _, s)| s.iter().map(|s| s.full_handshakes_per_s))
+        .flat_map(|(_, _, s)| s.iter().filter_map(|s| s.full_handshakes_per_s))
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
     let y2 = Axis::linear(0.0, if max_hs > 0.0 { max_hs * 1.08 } else { 1.0 }, true);
 
-    // Both panels share the left edge so their time axes line up.
+    // The panels share the left edge so their time axes line up.
     let max_rate = pts
         .iter()
         .flat_map(|(_, _, s)| s.iter().filter_map(|s| s.offered_per_s))
@@ -137,11 +140,20 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         if max_rate > 0.0 { max_rate * 1.08 } else { 1.0 },
         true,
     );
-    let y_w = y_label_area(&y1, true)
+    let y_w = y_label_area(&latency_axis(&pts), true)
         .max(y_label_area(&y2, true))
         .max(y_label_area(&y3, true));
     let at = |s: &SeriesPoint, p: &PointResult| (s.t_s + interval(p) / 2.0) / unit.0;
-    latency_panel(&top, ink, &pts, (&x, &y1, y_w), warmup, lat.is_empty(), &at)?;
+    if cx.per_entry() {
+        entries::grid(cx, &top, ink, entries::COLS, |e, area| {
+            let pts = series(e);
+            let y1 = latency_axis(&pts);
+            let y_w = y_label_area(&y1, true);
+            latency_panel(area, ink, &pts, (&x, &y1, y_w), warmup, &at)
+        })?;
+    } else {
+        latency_panel(&top, ink, &pts, (&x, &latency_axis(&pts), y_w), warmup, &at)?;
+    }
     if let Some(middle) = &middle {
         offered_panel(middle, ink, &pts, (&x, &y3, y_w), warmup, &at)?;
     }
@@ -161,6 +173,16 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         (&at, unit.1, hs_label),
     )?;
     draw_legend(&legend, ink, &legend_rows(cx, &pts, warmup, unit))
+}
+
+/// The latency axis of `pts`: their means and p99s.
+fn latency_axis(pts: &Series) -> Axis {
+    let lat: Vec<f64> = pts
+        .iter()
+        .flat_map(|(_, _, s)| s.iter().flat_map(|s| [s.mean_ms, s.p99_ms]).flatten())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    Axis::values(&lat, true, 0.1)
 }
 
 /// Where a series point is drawn on the x axis.
@@ -199,9 +221,12 @@ fn latency_panel<DB: DrawingBackend>(
     pts: &Series,
     (x, y1, y_w): (&Axis, &Axis, u32),
     warmup: f64,
-    no_latency: bool,
     at: &At,
 ) -> Res<(), DB> {
+    let no_latency = !pts.iter().any(|(_, _, s)| {
+        s.iter()
+            .any(|s| s.mean_ms.is_some_and(|v| v.is_finite() && v > 0.0))
+    });
     let y1_desc = if y1.is_log() {
         "Latency (ms, log)"
     } else {
@@ -273,8 +298,7 @@ fn handshake_panel<DB: DrawingBackend>(
         let c = design_colour(*d);
         let line: Vec<(f64, f64)> = s
             .iter()
-            .filter(|s| s.full_handshakes_per_s.is_finite())
-            .map(|s| (at(s, p), s.full_handshakes_per_s))
+            .filter_map(|s| Some((at(s, p), s.full_handshakes_per_s.filter(|v| v.is_finite())?)))
             .collect();
         chart2
             .plotting_area()

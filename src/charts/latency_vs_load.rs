@@ -7,13 +7,12 @@ use plotters::prelude::*;
 use super::axis::Axis;
 use super::backend::{Area, Res};
 use super::canvas::{Marker, marker};
+use super::entries;
 use super::legend::{LEGEND_W, Row, Swatch, draw_legend, item, line_swatch};
 use super::palette::KEY;
 use super::plot::Plot;
 use super::plot::{local, note_in_plot, plot};
-use super::study::{
-    Ctx, LoadLine, finite, frame, latency, load_axis, load_legend, runs, same_rate,
-};
+use super::study::{Ctx, LoadLine, finite, frame, load_axis, load_legend, runs, same_rate};
 use super::text::Ink;
 use crate::report::figures::Chart;
 use crate::report::study::PointResult;
@@ -35,7 +34,7 @@ fn span(cx: &Ctx) -> Span {
     let mut any_sat = false;
     for l in &cx.lines {
         for (_, p) in &l.points {
-            match latency(&p.summary) {
+            match cx.latency(p) {
                 Some(lat) => {
                     ys.push(lat.p50.mean);
                     ys.push(lat.p99.mean);
@@ -61,10 +60,30 @@ fn span(cx: &Ctx) -> Span {
 }
 
 pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
-    let body = frame(root, ink, Chart::LatencyVsLoad, &cx.load_subtitle())?;
+    let lines = entries::subtitle(cx, cx.load_subtitle());
+    let body = frame(root, ink, Chart::LatencyVsLoad, &lines)?;
     let (w, _) = body.dim_in_pixel();
     let (left, legend) = body.split_horizontally(w.saturating_sub(LEGEND_W));
+    // Shaded bands while they stay readable; error bars beyond four lines.
+    let bands = cx.lines.len() <= 4;
+    let sp = if cx.per_entry() {
+        let mut all = span(cx);
+        entries::grid(cx, &left, ink, entries::COLS, |e, area| {
+            let sp = panel(e, area, ink, bands)?;
+            all.any_ci |= sp.any_ci;
+            all.any_sat |= sp.any_sat;
+            Ok(())
+        })?;
+        all
+    } else {
+        panel(cx, &left, ink, bands)?
+    };
+    draw_legend(&legend, ink, &legend_rows(cx, &sp, bands))
+}
 
+/// The p50 and p99 lines of `cx`'s requests on `left`; returns what they
+/// spanned, for the legend.
+fn panel<DB: DrawingBackend>(cx: &Ctx, left: &Area<DB>, ink: Ink, bands: bool) -> Res<Span, DB> {
     // The scale follows the percentiles themselves; confidence bounds may
     // widen it a little but never drive it (two replications give t = 12.7).
     let sp = span(cx);
@@ -79,27 +98,26 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     } else {
         "Latency (ms)"
     };
-    let mut chart = plot(&left, ink, &x, &y, cx.load_desc(), y_desc)?;
+    let mut chart = plot(left, ink, &x, &y, cx.load_desc(), y_desc)?;
     if sp.ys.is_empty() {
         note_in_plot(
-            &left,
+            left,
             ink,
             &chart,
             "Every point saturated: no latency figures",
         )?;
     }
-    // Shaded bands while they stay readable; error bars beyond four lines.
-    let bands = cx.lines.len() <= 4;
     for l in &cx.lines {
-        draw_line(&left, &mut chart, &y, l, bands)?;
+        draw_line(cx, left, &mut chart, &y, l, bands)?;
     }
     saturation_marks(cx, &chart, &y)?;
-    draw_legend(&legend, ink, &legend_rows(cx, &sp, bands))
+    Ok(sp)
 }
 
 /// One line's p50 and p99 runs with the p99 confidence (a band over
 /// consecutive points, or error bars at their load).
 fn draw_line<'a, DB: DrawingBackend>(
+    cx: &Ctx,
     left: &Area<DB>,
     chart: &mut Plot<'_, DB>,
     y: &Axis,
@@ -108,7 +126,7 @@ fn draw_line<'a, DB: DrawingBackend>(
 ) -> Res<(), DB> {
     let c = l.colour();
     let y_lo_data = y.from(y.lo);
-    let ok = |(x, p): (f64, &'a PointResult)| latency(&p.summary).map(move |lat| (x, lat));
+    let ok = |(x, p): (f64, &'a PointResult)| cx.latency(p).map(move |lat| (x, lat));
     for run in runs(&l.points, ok) {
         // 95% CI of p99: a band over consecutive points, a bar for an
         // isolated one.

@@ -23,7 +23,10 @@
 //!   10x, a decade (the CDF's latency axis always is); confidence bounds never decide
 //!   the scale;
 //! - saturated points have no latency: the load charts mark them with an X,
-//!   the focus charts say so in the legend or in place of the bar.
+//!   the focus charts say so in the legend or in place of the bar;
+//! - with several entry endpoints the latency charts (latency vs load, CDF,
+//!   attribution, latency over time) draw one panel per entry, each on its
+//!   own scale ([`entries`]), unless the study asked for `blend_entries`.
 
 mod attribution;
 mod axis;
@@ -32,6 +35,7 @@ mod bars;
 mod canvas;
 mod cpu_by_category;
 pub mod diagram;
+mod entries;
 mod font;
 mod latency_cdf;
 mod latency_over_time;
@@ -125,6 +129,10 @@ struct StudyChart<'a>(&'a Ctx<'a>, Chart);
 impl Drawing for StudyChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, ink: Ink) -> Res<(), DB> {
         draw(self.0, self.1, root, ink)
+    }
+
+    fn size(&self) -> (u32, u32) {
+        entries::size(self.0, self.1)
     }
 }
 

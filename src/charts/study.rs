@@ -11,9 +11,9 @@ use super::legend::{Row, Swatch, item, line_swatch};
 use super::palette::{design_colour, line_colour};
 use super::text::Ink;
 use crate::report::figures::Chart;
-use crate::report::study::{PointResult, StudyResults};
+use crate::report::study::{CdfPoint, PointResult, SeriesPoint, StudyResults};
 pub(crate) use crate::report::study::{focus_rate, same_rate};
-use crate::report::summary::{LatencySummary, Summary};
+use crate::report::summary::{AttributionSummary, LatencySummary, RequestSummary};
 
 /// Fills the background, draws the title and subtitle lines, and returns the
 /// area below them.
@@ -77,6 +77,7 @@ fn line_params(params: &[(String, String)], keys: &[(String, String)]) -> String
 
 /// One line of the load charts: a design and a combination of extra
 /// parameters, its points in increasing load.
+#[derive(Clone)]
 pub(crate) struct LoadLine<'a> {
     pub(crate) design: usize,
     pub(crate) combo: usize,
@@ -94,7 +95,9 @@ impl LoadLine<'_> {
 }
 
 /// What every chart draws from, worked out once per study: design colours,
-/// the load lines, and the points at the focus load.
+/// the load lines, and the points at the focus load. A copy for one entry
+/// endpoint ([`Ctx::for_entry`]) reads that entry's latency figures.
+#[derive(Clone)]
 pub(crate) struct Ctx<'a> {
     pub(crate) r: &'a StudyResults,
     pub(crate) designs: Vec<String>,
@@ -106,6 +109,11 @@ pub(crate) struct Ctx<'a> {
     pub(crate) focus_params: Vec<(String, String)>,
     /// (design index, point) at the focus load, in design order.
     pub(crate) focus_points: Vec<(usize, &'a PointResult)>,
+    /// The entry endpoints drawn one panel each (index into the workload's
+    /// entries, name, share of requests); empty when the charts blend them.
+    pub(crate) entries: Vec<(usize, String, f64)>,
+    /// The entry this copy draws; None: every request.
+    pub(crate) entry: Option<usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -184,6 +192,71 @@ impl<'a> Ctx<'a> {
             focus,
             focus_params,
             focus_points,
+            entries: if r.blend_entries {
+                Vec::new()
+            } else {
+                entry_panels(r)
+            },
+            entry: None,
+        }
+    }
+
+    /// This context for entry endpoint `entry` (an index into the
+    /// workload's entries).
+    pub(crate) fn for_entry(&self, entry: usize) -> Ctx<'a> {
+        Ctx {
+            entry: Some(entry),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the latency charts are drawn one panel per entry endpoint.
+    pub(crate) fn per_entry(&self) -> bool {
+        self.entry.is_none() && self.entries.len() > 1
+    }
+
+    /// The requests `p`'s latency figures are read from: this context's
+    /// entry endpoint, or all of them.
+    fn requests<'p>(&self, p: &'p PointResult) -> Option<&'p RequestSummary> {
+        match self.entry {
+            Some(i) => p.summary.endpoints.get(i),
+            None => Some(&p.summary.requests),
+        }
+    }
+
+    /// `p`'s latency figures; None when it saturated.
+    pub(crate) fn latency<'p>(&self, p: &'p PointResult) -> Option<&'p LatencySummary> {
+        if p.summary.saturated.is_some() {
+            return None;
+        }
+        self.requests(p)?.latency_ms.as_ref()
+    }
+
+    /// `p`'s latency CDF.
+    pub(crate) fn cdf<'p>(&self, p: &'p PointResult) -> &'p [CdfPoint] {
+        match self.entry {
+            Some(i) => p.entries.get(i).map_or(&[], |e| e.cdf.as_slice()),
+            None => &p.cdf,
+        }
+    }
+
+    /// `p`'s time series.
+    pub(crate) fn series<'p>(&self, p: &'p PointResult) -> &'p [SeriesPoint] {
+        match self.entry {
+            Some(i) => p.entries.get(i).map_or(&[], |e| e.series.as_slice()),
+            None => &p.series,
+        }
+    }
+
+    /// `p`'s critical-path attribution.
+    pub(crate) fn attribution<'p>(&self, p: &'p PointResult) -> &'p [AttributionSummary] {
+        match self.entry {
+            Some(i) => p
+                .summary
+                .endpoints
+                .get(i)
+                .map_or(&[], |e| e.attribution.as_slice()),
+            None => &p.summary.attribution,
         }
     }
 
@@ -279,12 +352,28 @@ impl<'a> Ctx<'a> {
     }
 }
 
-pub(crate) fn latency(s: &Summary) -> Option<&LatencySummary> {
-    if s.saturated.is_some() {
-        None
-    } else {
-        s.requests.latency_ms.as_ref()
-    }
+/// Most entry endpoints drawn as panels: the busiest, when there are more.
+pub(crate) const MAX_ENTRY_PANELS: usize = 6;
+
+/// The entry endpoints of `r` drawn one panel each: every one when there
+/// are several and the study kept their figures apart, at most
+/// [`MAX_ENTRY_PANELS`] (the largest shares, in workload order); empty
+/// otherwise.
+fn entry_panels(r: &StudyResults) -> Vec<(usize, String, f64)> {
+    let Some(p) = r.points.iter().find(|p| p.entries.len() > 1) else {
+        return Vec::new();
+    };
+    let total: f64 = p.entries.iter().map(|e| e.weight).sum();
+    let mut all: Vec<(usize, String, f64)> = p
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i, e.name.clone(), e.weight / total))
+        .collect();
+    all.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+    all.truncate(MAX_ENTRY_PANELS);
+    all.sort_by_key(|e| e.0);
+    all
 }
 
 /// Splits `points` into runs of consecutive elements for which `f` is Some.

@@ -23,6 +23,10 @@ pub struct PlotArgs {
     /// Replace the charts already in the folder given with --out.
     #[arg(long)]
     force: bool,
+    /// Draw the latency charts over every entry endpoint's requests together
+    /// instead of one panel per entry endpoint.
+    #[arg(long)]
+    blend_entries: bool,
     #[command(flatten)]
     folder: FolderFlags,
 }
@@ -39,7 +43,7 @@ pub fn has_charts(dir: &Path) -> bool {
 /// `ztsim plot RESULTS`: redraw the charts of a results.json.
 pub fn command(args: PlotArgs) -> Result<(), Failure> {
     let results = args.results.as_path();
-    let r: StudyResults = read_results(results)
+    let mut r: StudyResults = read_results(results)
         .map_err(|m| bad(Diagnostic::new(results.display().to_string(), m)))?;
     let (dir, _lock) = match &args.out {
         Some(out) => args
@@ -51,6 +55,7 @@ pub fn command(args: PlotArgs) -> Result<(), Failure> {
             (dir, lock)
         }
     };
+    r.blend_entries |= args.blend_entries;
     let written = charts::render_all(&r, &dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
     for p in &written {

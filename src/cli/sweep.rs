@@ -44,6 +44,10 @@ pub struct SweepArgs {
     /// Load at which per-design charts (CDF, CPU, attribution, time series) are drawn.
     #[arg(long, value_name = "RPS")]
     focus_rate: Option<String>,
+    /// Draw the latency charts over every entry endpoint's requests together
+    /// instead of one panel per entry endpoint.
+    #[arg(long)]
+    blend_entries: bool,
     /// Replications per point.
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
@@ -119,6 +123,7 @@ impl SweepArgs {
                     designs: Vec::new(),
                     rates: Vec::new(),
                     focus_rate: None,
+                    blend_entries: false,
                     params: Vec::new(),
                     replications: None,
                     seed: None,
@@ -154,6 +159,7 @@ impl SweepArgs {
             spec.params.retain(|(q, _)| *q != path);
             spec.params.push((path, values));
         }
+        spec.blend_entries |= self.blend_entries;
         if let Some(r) = &self.focus_rate {
             spec.focus_rate = Some(rate_flag("--focus-rate", r)?);
         }

@@ -466,6 +466,9 @@ pub struct RunMetrics {
     pub queues: Vec<QueueMetrics>,
     /// Requests, latency and handshakes per interval, from time 0.
     pub series: Vec<SeriesBucket>,
+    /// Each entry's own requests and latency per interval (handshakes are
+    /// not split), indexed like `Workload::entries`; empty with one entry.
+    pub entry_series: Vec<Vec<SeriesBucket>>,
     /// Width of a series interval (ns).
     pub series_interval: Nanos,
     /// Time-averaged number of requests in the system during the window.

@@ -174,6 +174,8 @@ pub struct Replication {
     pub queues: Vec<QueueFigures>,
     /// Requests, latency and handshakes per interval, from time 0.
     pub series: Vec<SeriesBucket>,
+    /// Each entry's own series; empty with one entry.
+    pub entry_series: Vec<Vec<SeriesBucket>>,
     /// Width of a series interval (ns).
     pub series_interval: Nanos,
     /// Time-averaged number of requests in the system during the window.
@@ -218,6 +220,7 @@ impl Replication {
             pools: m.pools,
             queues: m.queues.iter().map(QueueFigures::of).collect(),
             series: m.series,
+            entry_series: m.entry_series,
             series_interval: m.series_interval,
             mean_in_system: m.mean_in_system,
             saturation: m.saturation,
@@ -245,6 +248,41 @@ impl Replication {
     }
 }
 
+/// Latency histograms pooled over replications: all requests, and each
+/// entry's when there are several.
+#[derive(Default)]
+struct Pooled {
+    all: LatencyHistogram,
+    entries: Vec<LatencyHistogram>,
+}
+
+impl Pooled {
+    fn add(&mut self, all: &Outcomes, m: &RunMetrics) {
+        self.all.merge(&all.latency);
+        if m.endpoints.len() > 1 {
+            merge_entries(&mut self.entries, m.endpoints.iter().map(|o| &o.latency));
+        }
+    }
+
+    fn merge(&mut self, other: &Pooled) {
+        self.all.merge(&other.all);
+        merge_entries(&mut self.entries, &other.entries);
+    }
+}
+
+/// Adds `more` entry by entry into `into` (grown to their number).
+fn merge_entries<'a>(
+    into: &mut Vec<LatencyHistogram>,
+    more: impl IntoIterator<Item = &'a LatencyHistogram>,
+) {
+    for (i, m) in more.into_iter().enumerate() {
+        if into.len() <= i {
+            into.push(LatencyHistogram::default());
+        }
+        into[i].merge(m);
+    }
+}
+
 /// Every replication of one run, in replication order, and the latency of
 /// all their measured requests pooled.
 #[derive(Debug, Clone, Default)]
@@ -253,6 +291,9 @@ pub struct Replications {
     pub runs: Vec<Replication>,
     /// All measured requests of every replication in one histogram.
     pub pooled: LatencyHistogram,
+    /// The same per entry, indexed like `Workload::entries`, when there are
+    /// several (their charts are drawn per entry); empty with one.
+    pub pooled_entries: Vec<LatencyHistogram>,
 }
 
 impl Replications {
@@ -282,20 +323,20 @@ impl Replications {
         &mut self,
         runs: impl IndexedParallelIterator<Item = (RunMetrics, T)>,
     ) -> Vec<T> {
-        type Kept<T> = (Vec<(usize, Replication, T)>, LatencyHistogram);
+        type Kept<T> = (Vec<(usize, Replication, T)>, Pooled);
         let (mut more, pooled): Kept<T> = runs
             .enumerate()
             .fold(
-                || (Vec::new(), LatencyHistogram::default()),
+                || (Vec::new(), Pooled::default()),
                 |(mut kept, mut pooled), (i, (m, extra))| {
                     let all = m.all_requests();
-                    pooled.merge(&all.latency);
+                    pooled.add(&all, &m);
                     kept.push((i, Replication::of(m, &all), extra));
                     (kept, pooled)
                 },
             )
             .reduce(
-                || (Vec::new(), LatencyHistogram::default()),
+                || (Vec::new(), Pooled::default()),
                 |(mut a, mut pa), (b, pb)| {
                     a.extend(b);
                     pa.merge(&pb);
@@ -303,7 +344,8 @@ impl Replications {
                 },
             );
         more.sort_unstable_by_key(|&(i, _, _)| i);
-        self.pooled.merge(&pooled);
+        self.pooled.merge(&pooled.all);
+        merge_entries(&mut self.pooled_entries, &pooled.entries);
         more.into_iter()
             .map(|(_, r, extra)| {
                 self.runs.push(r);

@@ -10,8 +10,9 @@ use super::slo::Slo;
 
 use super::summary::Summary;
 use crate::model::Replication;
-use crate::model::metrics::{IntervalLatency, LatencyHistogram};
+use crate::model::metrics::{IntervalLatency, LatencyHistogram, SeriesBucket};
 use crate::model::profile::RateProfile;
+use crate::model::topology::Topology;
 
 /// Quantiles at which a point's latency CDF is kept (pooled over
 /// replications): dense enough to draw, small enough to store.
@@ -44,8 +45,10 @@ pub struct SeriesPoint {
     pub p99_ms: Option<f64>,
     /// Their largest latency, ms.
     pub max_ms: Option<f64>,
-    /// Full TLS handshakes per second in the interval.
-    pub full_handshakes_per_s: f64,
+    /// Full TLS handshakes per second in the interval (absent from an entry
+    /// endpoint's own series: handshakes are not split by entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_handshakes_per_s: Option<f64>,
     /// The rate profile's mean over the interval, requests per second
     /// (only with a profile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +93,23 @@ pub struct PointResult {
     pub cdf: Vec<CdfPoint>,
     /// Time series averaged over replications.
     pub series: Vec<SeriesPoint>,
+    /// The latency CDF and time series of each entry endpoint, when the
+    /// workload has several (charts are drawn per entry); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<EntryResult>,
+}
+
+/// One entry endpoint's own distributions at a point.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EntryResult {
+    /// Entry endpoint (`service.endpoint`).
+    pub name: String,
+    /// Share of the workload's entry mix.
+    pub weight: f64,
+    /// Its latency CDF, all replications pooled (empty when saturated).
+    pub cdf: Vec<CdfPoint>,
+    /// Its requests and latency per interval, averaged over replications.
+    pub series: Vec<SeriesPoint>,
 }
 
 /// Everything a study produced.
@@ -110,6 +130,11 @@ pub struct StudyResults {
     /// The load at which per-design charts (CDF, CPU, attribution, time
     /// series) are drawn.
     pub focus_rate: Option<f64>,
+    /// The latency charts blend every entry endpoint's requests (asked for
+    /// with `blend_entries`); otherwise a workload with several entries is
+    /// drawn one panel per entry.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blend_entries: bool,
     /// Names of the swept parameters other than design and load.
     pub params: Vec<String>,
     /// Replications per point.
@@ -142,12 +167,59 @@ pub fn cdf(pooled: &LatencyHistogram) -> Vec<CdfPoint> {
 /// The time series of a point, averaged over its replications (its p99
 /// pooled), with the offered rate of `profile` if the workload has one.
 pub fn series(runs: &[Replication], profile: Option<&RateProfile>) -> Vec<SeriesPoint> {
-    let n = runs.iter().map(|r| r.series.len()).max().unwrap_or(0);
+    series_of(runs, |r| &r.series, profile.map(|p| (p, 1.0)), true)
+}
+
+/// Each entry endpoint's own CDF and series when the workload has several;
+/// empty with one. `pooled` holds each entry's latency over every
+/// replication ([`crate::model::replication::Replications::pooled_entries`]).
+pub fn entries(
+    topo: &Topology,
+    runs: &[Replication],
+    pooled: &[LatencyHistogram],
+    profile: Option<&RateProfile>,
+) -> Vec<EntryResult> {
+    let entries = &topo.workload.entries;
+    if entries.len() < 2 {
+        return Vec::new();
+    }
+    let total: f64 = entries.iter().map(|e| e.1).sum();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, &(ep, weight))| {
+            let share = weight / total;
+            let no_requests = LatencyHistogram::default();
+            EntryResult {
+                name: topo.endpoints[ep as usize].name.clone(),
+                weight,
+                cdf: cdf(pooled.get(i).unwrap_or(&no_requests)),
+                series: series_of(
+                    runs,
+                    |r| r.entry_series.get(i).map_or(&[], |s| s.as_slice()),
+                    profile.map(|p| (p, share)),
+                    false,
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The series `pick` chooses of each replication, averaged over them, with
+/// `share` of `profile`'s offered rate, and the full handshakes if asked
+/// (they are counted for the whole system only).
+fn series_of(
+    runs: &[Replication],
+    pick: impl Fn(&Replication) -> &[SeriesBucket],
+    profile: Option<(&RateProfile, f64)>,
+    handshakes: bool,
+) -> Vec<SeriesPoint> {
+    let n = runs.iter().map(|r| pick(r).len()).max().unwrap_or(0);
     let width_ns = runs.first().map_or(1_000_000_000, |r| r.series_interval);
     let width = width_ns as f64 * 1e-9;
     (0..n)
         .map(|i| {
-            let buckets: Vec<_> = runs.iter().filter_map(|r| r.series.get(i)).collect();
+            let buckets: Vec<_> = runs.iter().filter_map(|r| pick(r).get(i)).collect();
             let reps = runs.len() as f64;
             let requests: u64 = buckets.iter().map(|b| b.requests).sum();
             let sum: u64 = buckets.iter().map(|b| b.latency_sum).sum();
@@ -163,11 +235,10 @@ pub fn series(runs: &[Replication], profile: Option<&RateProfile>) -> Vec<Series
                 mean_ms: (requests > 0).then(|| sum as f64 / requests as f64 * 1e-6),
                 p99_ms: pooled.quantile(0.99).map(|v| v as f64 * 1e-6),
                 max_ms: (requests > 0).then_some(max as f64 * 1e-6),
-                full_handshakes_per_s: buckets.iter().map(|b| b.handshakes_full).sum::<u64>()
-                    as f64
-                    / reps
-                    / width,
-                offered_per_s: profile.map(|p| p.integral(t0, t0 + w_ns) / width),
+                full_handshakes_per_s: handshakes.then(|| {
+                    buckets.iter().map(|b| b.handshakes_full).sum::<u64>() as f64 / reps / width
+                }),
+                offered_per_s: profile.map(|(p, share)| p.integral(t0, t0 + w_ns) / width * share),
             }
         })
         .collect()

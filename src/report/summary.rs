@@ -92,6 +92,11 @@ pub struct RequestSummary {
     pub failed_ratio: Estimate,
     /// End-to-end latency in ms; null when saturated.
     pub latency_ms: Option<LatencySummary>,
+    /// Critical-path attribution of its successful requests, per entry
+    /// endpoint when the workload has several (the whole workload's is
+    /// [`Summary::attribution`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attribution: Vec<AttributionSummary>,
 }
 
 /// One caller -> callee edge, latency as the caller sees it.
@@ -426,23 +431,33 @@ fn all_requests(all: &[&OutcomeFigures], ok: bool) -> RequestSummary {
                 .collect::<Vec<_>>(),
         ),
         latency_ms: latency(ok, all.iter().map(|o| &o.latency).collect()),
+        attribution: Vec::new(),
     }
 }
 
 /// Requests by entry endpoint.
 fn endpoints(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<RequestSummary> {
+    let several = topo.workload.entries.len() > 1;
     topo.workload
         .entries
         .iter()
         .enumerate()
-        .map(|(i, &(ep, weight))| RequestSummary {
-            name: topo.endpoints[ep as usize].name.clone(),
-            weight,
-            requests: est(runs, |r| r.endpoints[i].latency.count() as f64),
-            failed_ratio: est(runs, |r| {
-                ratio(r.endpoints[i].failed, r.endpoints[i].latency.count())
-            }),
-            latency_ms: latency(ok, runs.iter().map(|r| &r.endpoints[i].latency).collect()),
+        .map(|(i, &(ep, weight))| {
+            let each: Vec<&OutcomeFigures> = runs.iter().map(|r| &r.endpoints[i]).collect();
+            RequestSummary {
+                name: topo.endpoints[ep as usize].name.clone(),
+                weight,
+                requests: est(runs, |r| r.endpoints[i].latency.count() as f64),
+                failed_ratio: est(runs, |r| {
+                    ratio(r.endpoints[i].failed, r.endpoints[i].latency.count())
+                }),
+                latency_ms: latency(ok, each.iter().map(|o| &o.latency).collect()),
+                attribution: if several {
+                    attribution(&each, ok)
+                } else {
+                    Vec::new()
+                },
+            }
         })
         .collect()
 }

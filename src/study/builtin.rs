@@ -69,6 +69,7 @@ pub fn spec() -> StudySpec {
             .collect(),
         rates: RATES.to_vec(),
         focus_rate: Some(150.0),
+        blend_entries: false,
         params: Vec::new(),
         replications: Some(3),
         seed: None,

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::config::study::{Point, Study};
 use crate::model::Replications;
 use crate::report::review::setup::{DesignParameters, Setup};
-use crate::report::study::{Coordinates, PointResult, StudyResults, cdf, series};
+use crate::report::study::{Coordinates, PointResult, StudyResults, cdf, entries, series};
 use crate::report::summarize;
 use crate::study::resolved::resolved;
 
@@ -153,6 +153,7 @@ pub fn results_of(study: &Study, points: Vec<PointResult>) -> StudyResults {
         designs: study.designs.clone(),
         rates: study.rates.clone(),
         focus_rate: study.focus_rate,
+        blend_entries: study.blend_entries,
         params: study.params.clone(),
         replications: study.replications,
         slos: study.slos.clone(),
@@ -178,6 +179,10 @@ pub fn results_of(study: &Study, points: Vec<PointResult>) -> StudyResults {
 /// One point: its replications, summarised.
 fn run_point(index: usize, p: &Point) -> PointResult {
     let runs = Replications::of(&p.topology, &p.design_model);
+    let profile = match &p.topology.workload.arrivals {
+        crate::model::topology::Arrivals::Profile { profile, .. } => Some(profile),
+        _ => None,
+    };
     PointResult {
         index,
         at: coordinates(p),
@@ -191,13 +196,8 @@ fn run_point(index: usize, p: &Point) -> PointResult {
             .map(|r| summarize(&p.topology, &p.design_model, std::slice::from_ref(r)))
             .collect(),
         cdf: cdf(&runs.pooled),
-        series: series(
-            &runs.runs,
-            match &p.topology.workload.arrivals {
-                crate::model::topology::Arrivals::Profile { profile, .. } => Some(profile),
-                _ => None,
-            },
-        ),
+        series: series(&runs.runs, profile),
+        entries: entries(&p.topology, &runs.runs, &runs.pooled_entries, profile),
     }
 }
 

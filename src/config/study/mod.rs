@@ -67,6 +67,8 @@ pub struct Study {
     pub rates: Vec<f64>,
     /// Load for per-design charts.
     pub focus_rate: Option<f64>,
+    /// Latency charts over all entry endpoints together.
+    pub blend_entries: bool,
     /// Swept parameter paths.
     pub params: Vec<String>,
     /// Replications per point.
@@ -161,6 +163,7 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         designs,
         rates: raw.rates,
         focus_rate: raw.focus_rate,
+        blend_entries: raw.blend_entries.unwrap_or(false),
         params: raw.params.into_iter().collect(),
         replications,
         seed: raw.seed,
@@ -292,6 +295,7 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
             rates
         },
         focus_rate: spec.focus_rate,
+        blend_entries: spec.blend_entries,
         params: spec.params.iter().map(|(p, _)| p.clone()).collect(),
         replications,
         points,

@@ -54,6 +54,8 @@ pub(crate) struct StudyFile {
     pub(super) rates: Vec<f64>,
     /// The load, in requests per second, at which the per-design charts are drawn.
     pub(super) focus_rate: Option<f64>,
+    /// With several entry endpoints, draw the latency charts over all their requests together instead of one panel per entry endpoint. Default: false (per entry: a 4 ms lookup and a 200 ms payment blended into one p99 describe neither).
+    pub(super) blend_entries: Option<bool>,
     /// Replications per point, from 1 to 10000. Default: the topology's.
     #[schemars(range(min = 1, max = 10000))]
     pub(super) replications: Option<i64>,
@@ -121,6 +123,9 @@ pub struct StudySpec {
     pub rates: Vec<f64>,
     /// Load for the per-design charts.
     pub focus_rate: Option<f64>,
+    /// Latency charts over all entry endpoints together rather than one
+    /// panel per entry.
+    pub blend_entries: bool,
     /// Swept parameters: path and values.
     pub params: Vec<(String, Vec<toml::Value>)>,
     /// Replications per point (None: the topology's).

@@ -323,6 +323,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
                 asynch: vec![Outcomes::default(); topo.async_calls().len()],
+                entry_series: if w.entries.len() > 1 {
+                    vec![Vec::new(); w.entries.len()]
+                } else {
+                    Vec::new()
+                },
                 series_interval: crate::model::metrics::series_interval(w),
                 pools: pool_metrics,
                 queues: queue_metrics,

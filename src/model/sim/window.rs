@@ -10,16 +10,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// The time-series bucket of `t`; None past the series' bounded length
     /// (the window plus its drain are far shorter).
     pub(super) fn series_bucket(&mut self, t: Nanos) -> Option<&mut SeriesBucket> {
-        const MAX_BUCKETS: u64 = 100_000;
-        let b = t / self.metrics.series_interval;
-        if b >= MAX_BUCKETS {
-            return None;
-        }
-        let b = b as usize;
-        if self.metrics.series.len() <= b {
-            self.metrics.series.resize(b + 1, SeriesBucket::default());
-        }
-        Some(&mut self.metrics.series[b])
+        bucket_at(&mut self.metrics.series, self.metrics.series_interval, t)
+    }
+
+    /// Entry `entry`'s own bucket of `t`, when the workload has several
+    /// entries (its charts are drawn per entry); None otherwise.
+    pub(super) fn entry_series_bucket(
+        &mut self,
+        entry: usize,
+        t: Nanos,
+    ) -> Option<&mut SeriesBucket> {
+        let interval = self.metrics.series_interval;
+        let series = self.metrics.entry_series.get_mut(entry)?;
+        bucket_at(series, interval, t)
     }
 
     pub(super) fn change_in_system(&mut self, delta: i64) {
@@ -171,4 +174,23 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.metrics.peak_events_pending = self.queue.peak_len();
         std::mem::take(&mut self.metrics)
     }
+}
+
+/// The bucket of `t` in `series`, grown to reach it; None past the bounded
+/// length.
+fn bucket_at(
+    series: &mut Vec<SeriesBucket>,
+    interval: Nanos,
+    t: Nanos,
+) -> Option<&mut SeriesBucket> {
+    const MAX_BUCKETS: u64 = 100_000;
+    let b = t / interval;
+    if b >= MAX_BUCKETS {
+        return None;
+    }
+    let b = b as usize;
+    if series.len() <= b {
+        series.resize(b + 1, SeriesBucket::default());
+    }
+    Some(&mut series[b])
 }

@@ -180,6 +180,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if let Some(bucket) = self.series_bucket(now) {
             bucket.record(latency, ok);
         }
+        if let Some(bucket) = self.entry_series_bucket(c.entry as usize, now) {
+            bucket.record(latency, ok);
+        }
         if c.user != NONE
             && let Arrivals::Closed { think, .. } = &self.topo.workload.arrivals
         {

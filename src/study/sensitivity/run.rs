@@ -111,6 +111,7 @@ fn resolve(spec: &Spec, edits: &[Edit]) -> Result<Case, Vec<Diagnostic>> {
         designs: vec![design],
         rates: vec![spec.rate],
         focus_rate: None,
+        blend_entries: false,
         params: edits
             .iter()
             .filter_map(|e| e.value.as_ref().map(|v| (e.path.clone(), vec![v.clone()])))
