@@ -131,6 +131,7 @@ fn top_level_keys_match_the_file_kinds() {
             "designs",
             "rates",
             "focus_rate",
+            "blend_entries",
             "replications",
             "seed",
             "duration",
