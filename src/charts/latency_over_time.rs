@@ -199,7 +199,14 @@ fn offered_panel<DB: DrawingBackend>(
 ) -> Res<(), DB> {
     let mut chart = build(area, x, y, y_w, x_label_area(false))?;
     shade(&mut chart, y, warmup)?;
-    axes(area, ink, &mut chart, (x, y), "", "Offered (req/s)")?;
+    // Under a grid of entry panels the panel is too short for the long form.
+    let (_, h) = area.dim_in_pixel();
+    let desc = if h < 170 {
+        "Offered/s"
+    } else {
+        "Offered (req/s)"
+    };
+    axes(area, ink, &mut chart, (x, y), "", desc)?;
     // Every design is offered the same profile: draw the first.
     if let Some((_, p, s)) = pts.first() {
         let line: Vec<(f64, f64)> = s
