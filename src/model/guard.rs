@@ -109,8 +109,18 @@ impl Size {
         let deployed = units(topo, design) * REPLICA_BYTES;
         let zones = topo.zones.len() as f64;
         let matrix = zones * zones * std::mem::size_of::<Dist>() as f64;
-        let series = series_buckets(w) * SERIES_BUCKET_BYTES;
-        let running = histograms + slowest + in_flight + deployed + matrix + series;
+        // With several entries, each keeps its own series beside the
+        // whole's, and its latency pooled over replications (one histogram
+        // each per worker, `Replications::pooled_entries`).
+        let several = if w.entries.len() > 1 {
+            w.entries.len() as f64
+        } else {
+            0.0
+        };
+        let series = series_buckets(w) * SERIES_BUCKET_BYTES * (1.0 + several);
+        let pooled_entries = several * HISTOGRAM_BYTES;
+        let running =
+            histograms + slowest + in_flight + deployed + matrix + series + pooled_entries;
         let kept = measured * FIGURES_BYTES + series;
         let at_once = std::thread::available_parallelism()
             .map_or(1, usize::from)
