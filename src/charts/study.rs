@@ -192,10 +192,10 @@ impl<'a> Ctx<'a> {
             focus,
             focus_params,
             focus_points,
-            entries: if r.blend_entries {
-                Vec::new()
-            } else {
+            entries: if r.per_entry_charts() {
                 entry_panels(r)
+            } else {
+                Vec::new()
             },
             entry: None,
         }
@@ -355,10 +355,8 @@ impl<'a> Ctx<'a> {
 /// Most entry endpoints drawn as panels: the busiest, when there are more.
 pub(crate) const MAX_ENTRY_PANELS: usize = 6;
 
-/// The entry endpoints of `r` drawn one panel each: every one when there
-/// are several and the study kept their figures apart, at most
-/// [`MAX_ENTRY_PANELS`] (the largest shares, in workload order); empty
-/// otherwise.
+/// The entry endpoints of `r` drawn one panel each: every one, at most
+/// [`MAX_ENTRY_PANELS`] (the largest shares, in workload order).
 fn entry_panels(r: &StudyResults) -> Vec<(usize, String, f64)> {
     let Some(p) = r.points.iter().find(|p| p.entries.len() > 1) else {
         return Vec::new();

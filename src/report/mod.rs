@@ -6,6 +6,7 @@ pub mod article;
 pub mod capacity;
 pub mod columns;
 mod cores;
+pub mod distributions;
 pub mod figures;
 mod headline;
 pub mod migration;

@@ -77,16 +77,7 @@ fn block(out: &mut String, b: &Block, dir: &Path) -> io::Result<()> {
         }
         Block::Table(t) => table(out, t),
         Block::Chart { chart, caption } => {
-            let png = std::fs::read(dir.join(format!("{}.png", chart.stem())))?;
-            let _ = writeln!(
-                out,
-                "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{}\" width=\"1200\" height=\"750\" src=\"data:image/png;base64,{}\"><figcaption><b>{}.</b> {}</figcaption></figure>",
-                chart.stem(),
-                escape(chart.title()),
-                base64(&png),
-                escape(chart.title()),
-                escape(caption)
-            );
+            figure(out, dir, chart.stem(), chart.title(), caption)?;
         }
         Block::Diagram(svg) => {
             let _ = writeln!(out, "<div class=\"diagram\">{svg}</div>");
@@ -95,20 +86,33 @@ fn block(out: &mut String, b: &Block, dir: &Path) -> io::Result<()> {
             stem,
             title,
             caption,
-        } => {
-            let png = std::fs::read(dir.join(format!("{stem}.png")))?;
-            let _ = writeln!(
-                out,
-                "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{}\" width=\"1200\" height=\"750\" src=\"data:image/png;base64,{}\"><figcaption><b>{}.</b> {}</figcaption></figure>",
-                escape(stem),
-                escape(title),
-                base64(&png),
-                escape(title),
-                escape(caption)
-            );
-        }
+        } => figure(out, dir, stem, title, caption)?,
     }
     Ok(())
+}
+
+/// A chart's PNG from `dir` inlined as a figure, at its own size (charts
+/// of many entry endpoints are taller than the usual 1200 x 750).
+fn figure(out: &mut String, dir: &Path, stem: &str, title: &str, caption: &str) -> io::Result<()> {
+    let png = std::fs::read(dir.join(format!("{stem}.png")))?;
+    let (w, h) = png_size(&png).unwrap_or((1200, 750));
+    let _ = writeln!(
+        out,
+        "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{}\" width=\"{w}\" height=\"{h}\" src=\"data:image/png;base64,{}\"><figcaption><b>{}.</b> {}</figcaption></figure>",
+        escape(stem),
+        escape(title),
+        base64(&png),
+        escape(title),
+        escape(caption)
+    );
+    Ok(())
+}
+
+/// Width and height from a PNG's header.
+fn png_size(png: &[u8]) -> Option<(u32, u32)> {
+    let dim = |i: usize| Some(u32::from_be_bytes(png.get(i..i + 4)?.try_into().ok()?));
+    (png.get(12..16)? == b"IHDR").then_some(())?;
+    Some((dim(16)?, dim(20)?))
 }
 
 fn table(out: &mut String, t: &Table) {

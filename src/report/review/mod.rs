@@ -332,20 +332,33 @@ fn chart_blocks(results: &StudyResults, charts: &[Chart]) -> Vec<Block> {
         )];
     }
     let at = rate_text(focus(results));
+    let panels = if results.per_entry_charts() {
+        " One panel per entry endpoint, each on its own scale."
+    } else {
+        ""
+    };
     charts
         .iter()
-        .map(|&chart| Block::Chart {
-            chart,
-            caption: match chart {
-                Chart::LatencyVsLoad => "p50 and p99 end-to-end latency against offered load, one line per design; an X along the top marks a load at which the design saturated. Where a line turns up is its knee.".into(),
-                Chart::ThroughputVsLoad => "Completed against offered requests per second; a line that leaves the diagonal cannot keep up.".into(),
-                Chart::CpuByCategory => format!("At {at}: CPU per user request on the services' cores and the proxies' busy share, by category (business, handshake, bulk crypto, JWT, authorization, proxy)."),
-                Chart::LatencyCdf => format!("At {at}: the distribution of end-to-end latency per design, tail on a nines axis."),
-                Chart::Attribution => format!("At {at}: the critical path of the mean request (and of the slowest 1%, each at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
-                Chart::LatencyOverTime => format!("At {at}: mean latency and full TLS handshakes per second over simulated time; warm-up shaded. Certificate rotations and ticket expiry show as spikes."),
-            },
+        .map(|&chart| {
+            let latency = !matches!(chart, Chart::ThroughputVsLoad | Chart::CpuByCategory);
+            Block::Chart {
+                chart,
+                caption: caption(chart, &at) + if latency { panels } else { "" },
+            }
         })
         .collect()
+}
+
+/// What `chart` shows, `at` the focus load.
+fn caption(chart: Chart, at: &str) -> String {
+    match chart {
+        Chart::LatencyVsLoad => "p50 and p99 end-to-end latency against offered load, one line per design; an X along the top marks a load at which the design saturated. Where a line turns up is its knee.".into(),
+        Chart::ThroughputVsLoad => "Completed against offered requests per second; a line that leaves the diagonal cannot keep up.".into(),
+        Chart::CpuByCategory => format!("At {at}: CPU per user request on the services' cores and the proxies' busy share, by category (business, handshake, bulk crypto, JWT, authorization, proxy)."),
+        Chart::LatencyCdf => format!("At {at}: the distribution of end-to-end latency per design, tail on a nines axis."),
+        Chart::Attribution => format!("At {at}: the critical path of the mean request (and of the slowest 1%, each at or above p99) split into network, handshake round trips, queueing, CPU, proxy, authorization and authentication."),
+        Chart::LatencyOverTime => format!("At {at}: mean latency and full TLS handshakes per second over simulated time; warm-up shaded. Certificate rotations and ticket expiry show as spikes."),
+    }
 }
 
 /// The highest load of `line` at which every SLO is met, below any load
