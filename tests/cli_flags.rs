@@ -381,4 +381,23 @@ fn run_with_one_design_twice_is_the_one_design_run() {
     let d = dir.path().join("output/runs/timed-mtls");
     assert!(d.join("summary.json").is_file());
     assert!(!d.join("mtls").exists());
+    // Two different designs of one name would share a folder: refused.
+    let other = dir.path().join("other.toml");
+    std::fs::write(
+        &other,
+        "name = \"mtls\"\n[connections]\nreuse = \"per-request\"\n",
+    )
+    .unwrap();
+    let other = other.display().to_string();
+    let r = ztsim_in(
+        dir.path(),
+        &["run", &t, "-m", &mtls, "-m", &other, "--out", "n"],
+    );
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("two different designs are named `mtls`"),
+        "{}",
+        r.show()
+    );
+    assert!(!dir.path().join("n").exists());
 }

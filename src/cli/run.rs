@@ -258,6 +258,23 @@ fn several(
         designs.push(Design::plaintext());
     }
     let base = designs.iter().position(|d| *d == Design::plaintext());
+    // Each design's folder is named after it: two of one name would mix.
+    for (i, d) in designs.iter().enumerate() {
+        if designs[..i].iter().any(|e| e.name == d.name) {
+            return Err(flag_error(
+                "--model",
+                format!(
+                    "two different designs are named `{}`{}: each design's results go to a folder named after it; give each its own `name`",
+                    d.name,
+                    if Some(i) == base || d.name == "plaintext" {
+                        " (one of them the plaintext baseline; or add --no-baseline)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
     if !args.guard.no_guard {
         for d in &designs {
             guard(topo, d, &args.topology)?;
@@ -310,43 +327,8 @@ fn several(
             outln!("\n{}", report::headline(&summaries[b], s));
         }
     }
-    // Verdicts and the gate on the designs given (as with one design).
-    let mut reasons = Vec::new();
-    let mut documents = Vec::new();
-    for (i, s) in summaries.iter().enumerate() {
-        let asked = names.contains(&s.design);
-        let verdicts: Vec<(&Slo, Verdict)> = if asked {
-            slos.iter().map(|o| (o, o.verdict(s))).collect()
-        } else {
-            Vec::new()
-        };
-        if i == 0 && !slos.is_empty() {
-            outln!();
-        }
-        for (o, v) in &verdicts {
-            outln!("SLO {o} ({}): {}", s.design, verdict_word(*v));
-            if *v == Verdict::Missed {
-                reasons.push(format!("design `{}`: SLO {o} missed", s.design));
-            }
-        }
-        if let (true, Some(sat)) = (asked, &s.saturated) {
-            reasons.push(format!(
-                "design `{}`: the run saturated: {}",
-                s.design, sat.message
-            ));
-        }
-        documents.push(serde_json::json!({
-            "design": s.design,
-            "folder": dir.join(&folders[i]),
-            "baseline": Some(i) == base,
-            "summary": s,
-            "slos": verdicts
-                .iter()
-                .map(|(o, v)| serde_json::json!({ "slo": o.to_string(), "verdict": v }))
-                .collect::<Vec<_>>(),
-            "saturated": s.saturated.is_some(),
-        }));
-    }
+    let folder_of = |i: usize| dir.join(&folders[i]);
+    let (documents, reasons) = judged(&summaries, &names, slos, base, &folder_of);
     outln!();
     for f in &folders {
         outln!(
@@ -362,6 +344,55 @@ fn several(
         "saturated": summaries.iter().any(|s| s.saturated.is_some()),
     }));
     args.gate.check(reasons)
+}
+
+/// Each design's verdicts (printed), the reasons to fail the gate, and its
+/// part of the `--json` document. Verdicts and the gate concern the
+/// designs given (`names`), as with one design; not the baseline added.
+fn judged(
+    summaries: &[report::Summary],
+    names: &[String],
+    slos: &[Slo],
+    base: Option<usize>,
+    folder: &dyn Fn(usize) -> PathBuf,
+) -> (Vec<serde_json::Value>, Vec<String>) {
+    let mut reasons = Vec::new();
+    let mut documents = Vec::new();
+    if !slos.is_empty() {
+        outln!();
+    }
+    for (i, s) in summaries.iter().enumerate() {
+        let asked = names.contains(&s.design);
+        let verdicts: Vec<(&Slo, Verdict)> = if asked {
+            slos.iter().map(|o| (o, o.verdict(s))).collect()
+        } else {
+            Vec::new()
+        };
+        for (o, v) in &verdicts {
+            outln!("SLO {o} ({}): {}", s.design, verdict_word(*v));
+            if *v == Verdict::Missed {
+                reasons.push(format!("design `{}`: SLO {o} missed", s.design));
+            }
+        }
+        if let (true, Some(sat)) = (asked, &s.saturated) {
+            reasons.push(format!(
+                "design `{}`: the run saturated: {}",
+                s.design, sat.message
+            ));
+        }
+        documents.push(serde_json::json!({
+            "design": s.design,
+            "folder": folder(i),
+            "baseline": Some(i) == base,
+            "summary": s,
+            "slos": verdicts
+                .iter()
+                .map(|(o, v)| serde_json::json!({ "slo": o.to_string(), "verdict": v }))
+                .collect::<Vec<_>>(),
+            "saturated": s.saturated.is_some(),
+        }));
+    }
+    (documents, reasons)
 }
 
 /// A verdict in a word.
