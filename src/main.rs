@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate a topology and report latency, throughput and utilisation.
+    /// Simulate a topology and report latency, throughput and utilisation; with several -m, compare the designs on the same seeds.
     #[command(after_help = ex::RUN)]
     Run(run::RunArgs),
     /// Check topology and design files and report every problem found, with file, line and key.

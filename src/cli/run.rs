@@ -118,7 +118,8 @@ impl ReplayArgs {
 #[derive(Args, Default)]
 pub struct ExportArgs {
     /// Write the slowest and a random sample of the simulated requests as
-    /// Jaeger and OTLP JSON traces into DIR (the baseline's in DIR/baseline).
+    /// Jaeger and OTLP JSON traces into DIR (the baseline's in DIR/baseline;
+    /// with several designs, each design's in DIR/<design>).
     #[arg(long, value_name = "DIR")]
     export_traces: Option<PathBuf>,
     /// How many of the slowest requests to export.
