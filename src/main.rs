@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate a topology and report latency, throughput and utilisation.
+    /// Simulate a topology and report latency, throughput and utilisation; with several -m, compare the designs on the same seeds.
     #[command(after_help = ex::RUN)]
     Run(run::RunArgs),
     /// Check topology and design files and report every problem found, with file, line and key.
@@ -171,14 +171,22 @@ mod tests {
     use clap::{CommandFactory, Parser};
     use std::collections::BTreeMap;
 
-    /// Flags several commands share: each reads the same in every
-    /// command's --help (one definition in `cli/flags.rs`, flattened, or
-    /// one help text there).
+    /// Flags that must be on several commands (a rename would empty the
+    /// check for them).
     const SHARED: &[&str] = &[
         "topology",
         "model",
         "no-baseline",
         "requests",
+        "duration",
+        "warmup",
+        "seed",
+        "replications",
+        "max-replications",
+        "no-guard",
+        "fail-on-slo",
+        "rate",
+        "price-per-vcpu-hour",
         "resolution",
         "force",
         "wait",
@@ -188,37 +196,59 @@ mod tests {
         "costs",
     ];
 
+    /// Flags whose help is each command's own by nature, and why.
+    const OWN_HELP: &[&str] = &[
+        // Each command writes its own files to its own default folder.
+        "out",
+        // What a command does with an objective differs: a verdict, a
+        // capacity table, the bound of a search, a rollout's check.
+        "slo", // Each lab command's short mode shortens its own measurement.
+        "quick",
+    ];
+
     /// Where a shared flag's name means something else, and why.
     const OTHER_MEANING: &[(&str, &str)] = &[
-        // One design, compared with the baseline on the same seeds; the
-        // commands that compare several are capacity, sweep and bench.
-        ("run", "model"),
         // The base design whose parameters are varied.
         ("sensitivity", "model"),
+        // A list of loads to sweep, not one rate.
+        ("sweep", "rate"),
+        // PATH=LOW,HIGH around a base, not values to sweep.
+        ("sensitivity", "param"),
+        // The imported topology's name, not a study's.
+        ("import", "name"),
         // A file named explicitly, not an output folder.
         ("calibrate", "force"),
         // Files rewritten inside a study folder, not a results folder.
         ("plot", "force"),
         ("report", "force"),
+        // Real time on loopback, not simulated time.
+        ("testbed", "duration"),
+        ("testbed", "warmup"),
+        ("testbed", "seed"),
+        ("testbed", "replications"),
+        ("testbed", "rates"),
     ];
 
+    /// Every long flag on two or more commands reads the same in every
+    /// command's --help (one definition in `cli/flags.rs`, flattened, or
+    /// one help text there), but for [`OWN_HELP`] and [`OTHER_MEANING`].
     #[test]
     fn shared_flags_read_the_same_in_every_command() {
         let cli = Cli::command();
         // flag -> help text -> the commands that give it that text
-        let mut helps: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        let mut helps: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
         for sub in cli.get_subcommands() {
             for a in sub.get_arguments() {
                 let Some(long) = a.get_long() else { continue };
-                let Some(flag) = SHARED.iter().find(|f| **f == long) else {
-                    continue;
-                };
-                if OTHER_MEANING.contains(&(sub.get_name(), long)) {
+                if ["help", "version"].contains(&long)
+                    || OWN_HELP.contains(&long)
+                    || OTHER_MEANING.contains(&(sub.get_name(), long))
+                {
                     continue;
                 }
                 let help = a.get_long_help().or(a.get_help());
                 helps
-                    .entry(flag)
+                    .entry(long.to_string())
                     .or_default()
                     .entry(help.map(|h| h.to_string()).unwrap_or_default())
                     .or_default()
@@ -231,9 +261,12 @@ mod tests {
             .map(|(flag, texts)| format!("--{flag}: {texts:#?}"))
             .collect();
         assert!(differ.is_empty(), "{}", differ.join("\n"));
-        // The flags are there at all (a rename would empty the check).
+        // The flags are there at all, on several commands.
         for flag in SHARED {
-            assert!(helps.contains_key(flag), "--{flag} in no command");
+            let on: usize = helps
+                .get(*flag)
+                .map_or(0, |t| t.values().map(Vec::len).sum());
+            assert!(on >= 2, "--{flag} is on {on} command(s)");
         }
         let topology = &helps["topology"];
         let given: Vec<&String> = topology.values().flatten().collect();
@@ -242,6 +275,15 @@ mod tests {
                 given.iter().any(|c| *c == command),
                 "{command} takes no --topology"
             );
+        }
+        // The window, seed and replications on every command that simulates.
+        for flag in ["duration", "requests", "warmup", "seed", "replications"] {
+            for command in ["run", "sweep", "sensitivity", "capacity", "migrate"] {
+                assert!(
+                    helps[flag].values().flatten().any(|c| c == command),
+                    "{command} has no --{flag}"
+                );
+            }
         }
     }
 

@@ -1666,6 +1666,7 @@ fn study_parameters_are_refused_with_clear_errors_or_run() {
                 replications: Some(1),
                 seed: Some(1),
                 duration: Some(100_000_000),
+                requests: None,
                 warmup: Some(0),
                 slos: Vec::new(),
                 costs: None,

@@ -46,6 +46,7 @@ fn spec() -> StudySpec {
         replications: Some(2),
         seed: Some(5),
         duration: Some(500_000_000),
+        requests: None,
         warmup: Some(100_000_000),
         slos: Vec::new(),
         costs: None,

@@ -69,6 +69,7 @@ fn spec() -> Spec {
         replications: None,
         seed: None,
         duration: None,
+        requests: None,
         warmup: None,
         costs: None,
     }

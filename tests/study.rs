@@ -39,6 +39,7 @@ fn spec() -> StudySpec {
         replications: Some(2),
         seed: Some(9),
         duration: Some(1_000_000_000),
+        requests: None,
         warmup: Some(200_000_000),
         slos: Vec::new(),
         costs: None,

@@ -20,9 +20,10 @@ use ztsim::study::capacity::{Search, SizeBy, fractional_cores};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    BaselineFlag, CostsArg, FolderFlags, ModelsArg, OutputFlags, RESOLUTION_HELP, THREADS_HELP,
-    TopologyArg, WindowArgs, guard, open_loop_topology, price_flag, rate_flag, replications_flag,
-    resolution_flag, set_threads, slo_flags, slo_scopes,
+    BaselineFlag, CostsArg, FolderFlags, GateFlag, MAX_REPLICATIONS_HELP, ModelsArg, OutputFlags,
+    PRICE_HELP, RESOLUTION_HELP, ReplicationsArg, THREADS_HELP, TopologyArg, WindowArgs, guard,
+    open_loop_topology, price_flag, rate_flag, replications_flag, resolution_flag, set_threads,
+    slo_flags, slo_scopes,
 };
 use super::input;
 use super::terminal::Terminal;
@@ -58,9 +59,7 @@ pub struct CapacityArgs {
     /// What sizing grows.
     #[arg(long, value_enum, default_value = "replicas")]
     size: SizeFlag,
-    /// Price of one vCPU for one hour (e.g. 0.04), for monthly costs
-    /// (730 hours per month).
-    #[arg(long, value_name = "PRICE")]
+    #[arg(long, value_name = "PRICE", help = PRICE_HELP)]
     price_per_vcpu_hour: Option<f64>,
     #[arg(long, value_name = "FRACTION", default_value = "2%", help = RESOLUTION_HELP)]
     resolution: String,
@@ -70,11 +69,9 @@ pub struct CapacityArgs {
     /// Highest rate tried [default: 1000 x the first].
     #[arg(long, value_name = "RPS")]
     max_rate: Option<String>,
-    /// Replications of each point at first [default: the topology's].
-    #[arg(long, value_name = "N")]
-    replications: Option<u32>,
-    /// Replications an undecided point may grow to, doubling.
-    #[arg(long, value_name = "N", default_value_t = 12)]
+    #[command(flatten)]
+    replications: ReplicationsArg,
+    #[arg(long, value_name = "N", default_value_t = 12, help = MAX_REPLICATIONS_HELP)]
     max_replications: u32,
     #[command(flatten)]
     costs: CostsArg,
@@ -91,11 +88,8 @@ pub struct CapacityArgs {
     /// --out is refused).
     #[arg(long)]
     force: bool,
-    /// Exit 3 (after writing every result) when a design meets the SLOs at
-    /// no rate tried or below the topology's own rate, or when a sizing
-    /// finds no size that meets them, so that a CI job fails on it.
-    #[arg(long)]
-    fail_on_slo: bool,
+    #[command(flatten)]
+    gate: GateFlag,
     #[command(flatten)]
     output: OutputFlags,
     #[arg(long, value_name = "N", help = THREADS_HELP)]
@@ -119,10 +113,10 @@ impl CapacityArgs {
     }
 
     fn search(&self, topo: &Topology) -> Result<Search, Failure> {
-        let replications = match self.replications {
-            Some(n) => replications_flag("--replications", n)?,
-            None => topo.workload.replications,
-        };
+        let replications = self
+            .replications
+            .get()?
+            .unwrap_or(topo.workload.replications);
         replications_flag("--max-replications", self.max_replications)?;
         let start_rps = self
             .start_rate
@@ -316,10 +310,7 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
             json_of(&dir, "sizing", &r)?;
         }
     }
-    if args.fail_on_slo && !reasons.is_empty() {
-        return Err(Failure::Gate(reasons));
-    }
-    Ok(())
+    args.gate.check(reasons)
 }
 
 /// The JSON document of --json: the folder, the files written and the

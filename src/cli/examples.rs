@@ -16,7 +16,7 @@ Exit codes:
 
 pub const RUN: &str = "\
 Examples:
-  ztsim run topologies/chatty.toml -m models/istio-sidecar.toml
+  ztsim run topologies/chatty.toml -m models/istio-sidecar.toml -m models/linkerd-like.toml
   ztsim run topologies/minimal.toml --requests 5000 --slo p99=20ms --fail-on-slo --json
   generate-topology | ztsim run - --out output/generated";
 

@@ -22,32 +22,66 @@ use ztsim::config::Diagnostic;
 /// Workload settings that override the topology file's.
 #[derive(Args, Default)]
 pub struct Overrides {
-    /// Open-loop arrival rate, requests per second (e.g. 500, 1.5k).
-    #[arg(long, value_name = "RPS")]
+    #[arg(long, value_name = "RPS", help = RATE_HELP)]
     rate: Option<String>,
     #[command(flatten)]
     pub window: WindowArgs,
-    /// Independent replications (for confidence intervals).
+    #[command(flatten)]
+    pub replications: ReplicationsArg,
+}
+
+/// `--replications`: the same in every command that simulates.
+#[derive(Args, Default)]
+pub struct ReplicationsArg {
+    /// Independent replications of each simulated point, for 95% confidence intervals [default: the topology's or study's].
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
+}
+
+impl ReplicationsArg {
+    /// The count given, checked (1 to [`MAX_REPLICATIONS`]).
+    pub fn get(&self) -> Result<Option<u32>, Failure> {
+        self.replications
+            .map(|n| replications_flag("--replications", n))
+            .transpose()
+    }
+}
+
+/// `--no-guard`: the size guard skipped.
+#[derive(Args, Default)]
+pub struct GuardFlag {
+    /// Run even if the estimated size of a run (events, memory) is beyond the guard's budget.
+    #[arg(long)]
+    pub no_guard: bool,
 }
 
 /// How long each replication measures, and on which seed: the flags shared
 /// by every command that simulates a topology.
 #[derive(Args, Default)]
 pub struct WindowArgs {
-    /// Measured duration after warm-up (e.g. 30s, 2m) [default: the topology's].
+    /// Measured duration of each replication after warm-up (e.g. 30s, 2m) [default: the topology's or study's].
     #[arg(long, value_name = "DURATION", conflicts_with = "requests")]
     duration: Option<String>,
     /// Measure this many requests (after warm-up) instead of a duration.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = requests_value)]
     requests: Option<u64>,
-    /// Warm-up excluded from the statistics (e.g. 2s) [default: the topology's].
+    /// Warm-up excluded from the statistics (e.g. 2s) [default: the topology's or study's].
     #[arg(long, value_name = "DURATION")]
     pub warmup: Option<String>,
-    /// Base seed of all random streams [default: the topology's].
+    /// Base seed of all random streams [default: the topology's or study's]; the same seed gives the same results, and every design shares it.
     #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
     seed: Option<u64>,
+}
+
+/// The window flags given, checked; None where a flag is absent.
+#[derive(Default)]
+pub struct WindowFlags {
+    /// `--duration` or `--requests`.
+    pub window: Option<Window>,
+    /// `--warmup`, nanoseconds.
+    pub warmup: Option<u64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
 }
 
 /// `--slo STAT=LIMIT` flags as objectives.
@@ -172,6 +206,19 @@ pub fn seed_value(text: &str) -> Result<u64, String> {
     })
 }
 
+/// `--requests`: a whole number of requests, at least 1. Given to clap with
+/// `allow_hyphen_values`, so `--requests -5` is refused as a value of
+/// `--requests` rather than taken for an unknown flag.
+pub fn requests_value(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "a request count is a whole number from 1 to {}, got `{text}`",
+            u64::MAX
+        )),
+    }
+}
+
 /// A rate flag (`500`, `1.5k`) in requests per second.
 pub fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
     let rate = units::parse_rate(v).map_err(|e| flag_error(flag, e.message))?;
@@ -187,21 +234,40 @@ pub fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
 }
 
 impl WindowArgs {
-    /// Applies the flags given to `w`.
-    pub fn apply(&self, w: &mut Workload) -> Result<(), Failure> {
+    /// The flags given, checked.
+    pub fn parsed(&self) -> Result<WindowFlags, Failure> {
+        let mut window = None;
         if let Some(d) = &self.duration {
-            w.window = Window::Duration(duration_flag("--duration", d, false)?);
+            window = Some(Window::Duration(duration_flag("--duration", d, false)?));
         }
         if let Some(n) = self.requests {
             if n == 0 {
                 return Err(flag_error("--requests", "must be at least 1"));
             }
-            w.window = Window::Requests(n);
+            window = Some(Window::Requests(n));
         }
-        if let Some(d) = &self.warmup {
-            w.warmup = duration_flag("--warmup", d, true)?;
+        let warmup = self
+            .warmup
+            .as_deref()
+            .map(|d| duration_flag("--warmup", d, true))
+            .transpose()?;
+        Ok(WindowFlags {
+            window,
+            warmup,
+            seed: self.seed,
+        })
+    }
+
+    /// Applies the flags given to `w`.
+    pub fn apply(&self, w: &mut Workload) -> Result<(), Failure> {
+        let f = self.parsed()?;
+        if let Some(window) = f.window {
+            w.window = window;
         }
-        if let Some(s) = self.seed {
+        if let Some(d) = f.warmup {
+            w.warmup = d;
+        }
+        if let Some(s) = f.seed {
             w.seed = s;
         }
         // A profile's mean rate is over the window: recompute it.
@@ -242,8 +308,8 @@ impl Overrides {
                 }
             }
         }
-        if let Some(n) = self.replications {
-            w.replications = replications_flag("--replications", n)?;
+        if let Some(n) = self.replications.get()? {
+            w.replications = n;
         }
         Ok(())
     }
@@ -398,8 +464,9 @@ impl OutputFlags {
 /// `--fail-on-slo`: an outcome that can gate a CI job.
 #[derive(Args, Default)]
 pub struct GateFlag {
-    /// Exit 3 (after writing every result) when an SLO is missed or a run
-    /// saturates, so that a CI job fails on it.
+    /// Exit 3 (after writing every result) when the SLOs are not met (an SLO
+    /// missed, a run saturated, a capacity below the topology's rate or no
+    /// size meeting the target), so that a CI job fails on it.
     #[arg(long)]
     pub fail_on_slo: bool,
 }
@@ -463,6 +530,16 @@ pub struct BaselineFlag {
 
 /// The help of `--resolution`, the same wherever a capacity search runs.
 pub const RESOLUTION_HELP: &str = "Relative width at which a capacity search's rate bracket [met, not met] counts as found (e.g. 2% or 0.02)";
+
+/// The help of `--rate` (one load; `sweep` takes a list).
+pub const RATE_HELP: &str = "Offered open-loop arrival rate, requests per second (e.g. 500, 1.5k) [default: the topology's]";
+
+/// The help of `--price-per-vcpu-hour`.
+pub const PRICE_HELP: &str = "Price of one vCPU for one hour (e.g. 0.04), for the monthly cost of the cores (730 hours per month)";
+
+/// The help of `--max-replications`.
+pub const MAX_REPLICATIONS_HELP: &str =
+    "Replications a point whose SLO verdict is undecided may grow to, doubling";
 
 /// The help of `--threads`.
 pub const THREADS_HELP: &str = "Worker threads [default: all cores]; results do not depend on it";

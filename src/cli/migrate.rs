@@ -15,9 +15,9 @@ use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migr
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, OutputFlags, THREADS_HELP, TopologyArg, WindowArgs, guard,
-    open_loop_topology, price_flag, rate_flag, replications_flag, set_threads, slo_flags,
-    slo_scopes,
+    CostsArg, FolderFlags, MAX_REPLICATIONS_HELP, OutputFlags, PRICE_HELP, RATE_HELP,
+    ReplicationsArg, THREADS_HELP, TopologyArg, WindowArgs, guard, open_loop_topology, price_flag,
+    rate_flag, replications_flag, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
 use super::terminal::Terminal;
@@ -57,8 +57,7 @@ pub struct MigrateArgs {
     /// requests); repeat for several, all must hold.
     #[arg(long = "slo", value_name = "[ENDPOINT:]STAT=LIMIT")]
     slos: Vec<String>,
-    /// Offered rate [default: the topology's].
-    #[arg(long, value_name = "RPS", conflicts_with = "rates")]
+    #[arg(long, value_name = "RPS", conflicts_with = "rates", help = RATE_HELP)]
     rate: Option<String>,
     /// Several offered rates, comma-separated (e.g. 400,800,1200).
     #[arg(long, value_name = "RPS,...")]
@@ -66,15 +65,11 @@ pub struct MigrateArgs {
     /// Capacity at each step.
     #[arg(long, value_enum, default_value = "bound")]
     capacity: CapacityFlag,
-    /// Price of one vCPU for one hour (e.g. 0.04), for the monthly cost of
-    /// the cores each step adds (730 hours per month).
-    #[arg(long, value_name = "PRICE")]
+    #[arg(long, value_name = "PRICE", help = PRICE_HELP)]
     price_per_vcpu_hour: Option<f64>,
-    /// Replications of each step at first [default: the topology's].
-    #[arg(long, value_name = "N")]
-    replications: Option<u32>,
-    /// Replications a step whose SLO verdict is undecided may grow to, doubling.
-    #[arg(long, value_name = "N", default_value_t = 12)]
+    #[command(flatten)]
+    replications: ReplicationsArg,
+    #[arg(long, value_name = "N", default_value_t = 12, help = MAX_REPLICATIONS_HELP)]
     max_replications: u32,
     #[command(flatten)]
     costs: CostsArg,
@@ -176,10 +171,10 @@ pub fn command(args: MigrateArgs) -> Result<(), Failure> {
     let to = args.design(&args.to, "--to", &topo)?;
     let rates = args.rates(&topo)?;
     let order = args.order(&topo, &slos)?;
-    let replications = match args.replications {
-        Some(n) => replications_flag("--replications", n)?,
-        None => topo.workload.replications,
-    };
+    let replications = args
+        .replications
+        .get()?
+        .unwrap_or(topo.workload.replications);
     replications_flag("--max-replications", args.max_replications)?;
     // Every step deploys at most the union of both designs' parts.
     let all = Rollout::new(&topo, &from, &to).design(&vec![true; topo.services.len()]);

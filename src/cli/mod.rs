@@ -2,7 +2,7 @@
 //! the call into the library (`examples.rs` the examples their `--help`
 //! ends with, `shell.rs` completions and manual pages). `failure.rs` is what they return, `flags.rs`
 //! the flags several share, `input.rs` input files (`-` for standard
-//! input), `terminal.rs` a long command shown on the terminal,
+//! input), `compare.rs` the table of `run` with several designs, `terminal.rs` a long command shown on the terminal,
 //! `print.rs` (with the macros below) everything printed.
 
 /// `print!` through [`print::out`]: escaped, quiet on a closed pipe.
@@ -23,6 +23,7 @@ pub mod bench;
 #[cfg(feature = "lab")]
 pub mod calibrate;
 pub mod capacity;
+pub mod compare;
 pub mod default_study;
 pub mod examples;
 pub mod failure;

@@ -1,7 +1,8 @@
 //! `ztsim run`: one topology under one design (and the plaintext baseline
-//! on the same seeds), with workload overrides, a replay of recorded
-//! arrivals (`--replay`, `--replay-speed`) and traces of chosen requests
-//! (`--export-traces`).
+//! on the same seeds), or under several (`-m a.toml -m b.toml`, each in a
+//! folder of its own, compared in one table), with workload overrides, a
+//! replay of recorded arrivals (`--replay`, `--replay-speed`) and traces of
+//! chosen requests (`--export-traces`).
 
 use std::path::{Path, PathBuf};
 
@@ -16,8 +17,8 @@ use ztsim::study::export::{Export, Exported, Exporter};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
-    BaselineFlag, CostsArg, FolderFlags, GateFlag, OutputFlags, Overrides, THREADS_HELP,
-    TopologyArg, guard, set_threads, slo_flags, slo_scopes,
+    BaselineFlag, CostsArg, FolderFlags, GateFlag, GuardFlag, ModelsArg, OutputFlags, Overrides,
+    THREADS_HELP, TopologyArg, guard, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
 
@@ -26,14 +27,13 @@ use super::input;
 pub struct RunArgs {
     #[command(flatten)]
     topology: TopologyArg,
-    /// Zero Trust design (models/*.toml; `-` for standard input) [default: plaintext, the perimeter baseline].
-    #[arg(long, short, value_name = "FILE")]
-    model: Option<PathBuf>,
+    // Without one, plaintext (the perimeter baseline) runs alone.
+    #[command(flatten)]
+    models: ModelsArg,
     #[command(flatten)]
     baseline: BaselineFlag,
-    /// Run even if the run's estimated size (events, memory) is beyond the guard's budget.
-    #[arg(long)]
-    no_guard: bool,
+    #[command(flatten)]
+    guard: GuardFlag,
     /// Replace results already in the output folder (without it, a default
     /// folder gives way to a new one, name-2, ..., and a folder given with
     /// --out is refused).
@@ -118,7 +118,8 @@ impl ReplayArgs {
 #[derive(Args, Default)]
 pub struct ExportArgs {
     /// Write the slowest and a random sample of the simulated requests as
-    /// Jaeger and OTLP JSON traces into DIR (the baseline's in DIR/baseline).
+    /// Jaeger and OTLP JSON traces into DIR (the baseline's in DIR/baseline;
+    /// with several designs, each design's in DIR/<design>).
     #[arg(long, value_name = "DIR")]
     export_traces: Option<PathBuf>,
     /// How many of the slowest requests to export.
@@ -166,12 +167,8 @@ impl ExportArgs {
 /// `ztsim run`.
 pub fn command(args: RunArgs) -> Result<(), Failure> {
     args.output.apply();
-    if let Some(m) = &args.model {
-        input::one_stdin([
-            ("TOPOLOGY", args.topology.as_path()),
-            ("--model", m.as_path()),
-        ])?;
-    }
+    let models = args.models.models.iter().map(|m| ("--model", m.as_path()));
+    input::one_stdin(std::iter::once(("TOPOLOGY", args.topology.as_path())).chain(models))?;
     let slos = slo_flags(&args.slo)?;
     let mut topo = input::topology(&args.topology)?;
     slo_scopes(&slos, &topo)?;
@@ -183,11 +180,20 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         // The replay's window was recomputed: --duration/--requests narrow it.
         args.overrides.apply(&mut topo)?;
     }
-    let design = match &args.model {
-        Some(path) => input::design(path, &topo, args.costs.load()?.as_ref())?,
-        None => Design::plaintext(),
-    };
-    if !args.no_guard {
+    let costs = args.costs.load()?;
+    let mut given: Vec<Design> = Vec::new();
+    for path in &args.models.models {
+        let d = input::design(path, &topo, costs.as_ref())?;
+        if !given.contains(&d) {
+            given.push(d);
+        }
+    }
+    if given.len() > 1 {
+        return several(&args, &topo, given, &slos);
+    }
+    let named = !given.is_empty();
+    let design = given.pop().unwrap_or_else(Design::plaintext);
+    if !args.guard.no_guard {
         guard(&topo, &design, &args.topology)?;
     }
     if let Some(n) = args.threads {
@@ -195,15 +201,14 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
     }
     let out_flag = args.out.as_ref().map(|_| "--out");
     let dir = args.out.clone().unwrap_or_else(|| {
-        let name = args.model.as_ref().map(|_| design.name.as_str());
+        let name = named.then_some(design.name.as_str());
         report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, name)
     });
     // Results already there are kept unless --force.
     let (dir, _lock) = args.folder.claim(&dir, out_flag, args.force, |d| {
         d.join("summary.json").exists()
     })?;
-    let baseline =
-        args.model.is_some() && !args.baseline.no_baseline && design != Design::plaintext();
+    let baseline = named && !args.baseline.no_baseline && design != Design::plaintext();
     let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
     let done = simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())?;
     let verdicts: Vec<(&Slo, Verdict)> =
@@ -238,6 +243,159 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
     args.gate.check(reasons)
 }
 
+/// `ztsim run -m a.toml -m b.toml`: each design on the same topology and
+/// seeds (common random numbers), the plaintext baseline last unless
+/// `--no-baseline` (or given); each design's files in a folder of its own
+/// under the run's folder, its table, then one table comparing them.
+fn several(
+    args: &RunArgs,
+    topo: &Topology,
+    given: Vec<Design>,
+    slos: &[Slo],
+) -> Result<(), Failure> {
+    let names: Vec<String> = given.iter().map(|d| d.name.clone()).collect();
+    let mut designs = given;
+    if !args.baseline.no_baseline && !designs.contains(&Design::plaintext()) {
+        designs.push(Design::plaintext());
+    }
+    let base = designs.iter().position(|d| *d == Design::plaintext());
+    // Each design's folder is named after it: two of one name would mix.
+    for (i, d) in designs.iter().enumerate() {
+        if designs[..i].iter().any(|e| e.name == d.name) {
+            return Err(flag_error(
+                "--model",
+                format!(
+                    "two different designs are named `{}`{}: each design's results go to a folder named after it; give each its own `name`",
+                    d.name,
+                    if Some(i) == base || d.name == "plaintext" {
+                        " (one of them the plaintext baseline; or add --no-baseline)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
+    if !args.guard.no_guard {
+        for d in &designs {
+            guard(topo, d, &args.topology)?;
+        }
+    }
+    if let Some(n) = args.threads {
+        set_threads(n)?;
+    }
+    let folders: Vec<String> = designs.iter().map(|d| report::safe_name(&d.name)).collect();
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let name = names.join("-");
+        report::run_dir(Path::new(report::OUTPUT_ROOT), &topo.name, Some(&name))
+    });
+    let out_flag = args.out.as_ref().map(|_| "--out");
+    let (dir, _lock) = args.folder.claim(&dir, out_flag, args.force, |d| {
+        folders
+            .iter()
+            .any(|f| d.join(f).join("summary.json").exists())
+    })?;
+    let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
+    warn_offered(topo);
+    let mut files = Vec::new();
+    let mut exporter = Exporter::default();
+    let mut summaries = Vec::new();
+    for (d, folder) in designs.iter().zip(&folders) {
+        let runs = exported(
+            exporter.run(export.as_ref(), topo, d, Some(folder)),
+            d,
+            &mut files,
+        )?;
+        let summary = report::summarize(topo, d, &runs.runs);
+        outln!("{}:", d.name);
+        out!("{}", report::table::render(&summary));
+        outln!();
+        let sub = dir.join(folder);
+        report::write_run(&sub, topo, &runs.runs, &summary).map_err(|e| {
+            Failure::Other(format!("cannot write results to {}: {e}", sub.display()))
+        })?;
+        files.extend(["summary.json", "latency.csv", "timeseries.csv"].map(|f| sub.join(f)));
+        summaries.push(summary);
+    }
+    out!("{}", super::compare::table(&summaries, base));
+    if let Some(b) = base {
+        for s in summaries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != b)
+            .map(|(_, s)| s)
+        {
+            outln!("\n{}", report::headline(&summaries[b], s));
+        }
+    }
+    let folder_of = |i: usize| dir.join(&folders[i]);
+    let (documents, reasons) = judged(&summaries, &names, slos, base, &folder_of);
+    outln!();
+    for f in &folders {
+        outln!(
+            "wrote {}/summary.json, latency.csv and timeseries.csv",
+            dir.join(f).display()
+        );
+    }
+    super::print::json(&serde_json::json!({
+        "command": "run",
+        "folder": dir,
+        "files": files,
+        "designs": documents,
+        "saturated": summaries.iter().any(|s| s.saturated.is_some()),
+    }));
+    args.gate.check(reasons)
+}
+
+/// Each design's verdicts (printed), the reasons to fail the gate, and its
+/// part of the `--json` document. Verdicts and the gate concern the
+/// designs given (`names`), as with one design; not the baseline added.
+fn judged(
+    summaries: &[report::Summary],
+    names: &[String],
+    slos: &[Slo],
+    base: Option<usize>,
+    folder: &dyn Fn(usize) -> PathBuf,
+) -> (Vec<serde_json::Value>, Vec<String>) {
+    let mut reasons = Vec::new();
+    let mut documents = Vec::new();
+    if !slos.is_empty() {
+        outln!();
+    }
+    for (i, s) in summaries.iter().enumerate() {
+        let asked = names.contains(&s.design);
+        let verdicts: Vec<(&Slo, Verdict)> = if asked {
+            slos.iter().map(|o| (o, o.verdict(s))).collect()
+        } else {
+            Vec::new()
+        };
+        for (o, v) in &verdicts {
+            outln!("SLO {o} ({}): {}", s.design, verdict_word(*v));
+            if *v == Verdict::Missed {
+                reasons.push(format!("design `{}`: SLO {o} missed", s.design));
+            }
+        }
+        if let (true, Some(sat)) = (asked, &s.saturated) {
+            reasons.push(format!(
+                "design `{}`: the run saturated: {}",
+                s.design, sat.message
+            ));
+        }
+        documents.push(serde_json::json!({
+            "design": s.design,
+            "folder": folder(i),
+            "baseline": Some(i) == base,
+            "summary": s,
+            "slos": verdicts
+                .iter()
+                .map(|(o, v)| serde_json::json!({ "slo": o.to_string(), "verdict": v }))
+                .collect::<Vec<_>>(),
+            "saturated": s.saturated.is_some(),
+        }));
+    }
+    (documents, reasons)
+}
+
 /// A verdict in a word.
 pub fn verdict_word(v: Verdict) -> &'static str {
     match v {
@@ -263,33 +421,7 @@ fn simulate_and_report(
     dir: &Path,
     export: Option<&Export>,
 ) -> Result<Done, Failure> {
-    if let Some(rate) = topo.workload.arrivals.rate() {
-        for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
-            // A service on nodes is warned about as its nodes, below.
-            if rho >= 1.0 && svc.nodes.is_empty() {
-                // A bounded queue sheds the excess instead of growing.
-                let fate = if svc.queue_limit.is_some() {
-                    "its bounded queue will shed the excess"
-                } else {
-                    "it will saturate"
-                };
-                errln!(
-                    "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: {fate}",
-                    svc.name,
-                    rho * 100.0
-                );
-            }
-        }
-        for (node, rho) in topo.nodes.iter().zip(topo.offered_node_utilisation(rate)) {
-            if rho >= 1.0 {
-                errln!(
-                    "warning: at {rate} rps, node `{}` is offered {:.0}% of its cores by business CPU alone: the services on it will saturate",
-                    node.name,
-                    rho * 100.0
-                );
-            }
-        }
-    }
+    warn_offered(topo);
     let mut files = Vec::new();
     let mut exporter = Exporter::default();
     let runs = exported(exporter.run(export, topo, design, None), design, &mut files)?;
@@ -320,6 +452,39 @@ fn simulate_and_report(
         baseline: base,
         files,
     })
+}
+
+/// Before a run: the services and nodes whose business CPU alone offers
+/// their cores 100% or more.
+fn warn_offered(topo: &Topology) {
+    let Some(rate) = topo.workload.arrivals.rate() else {
+        return;
+    };
+    for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
+        // A service on nodes is warned about as its nodes, below.
+        if rho >= 1.0 && svc.nodes.is_empty() {
+            // A bounded queue sheds the excess instead of growing.
+            let fate = if svc.queue_limit.is_some() {
+                "its bounded queue will shed the excess"
+            } else {
+                "it will saturate"
+            };
+            errln!(
+                "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: {fate}",
+                svc.name,
+                rho * 100.0
+            );
+        }
+    }
+    for (node, rho) in topo.nodes.iter().zip(topo.offered_node_utilisation(rate)) {
+        if rho >= 1.0 {
+            errln!(
+                "warning: at {rate} rps, node `{}` is offered {:.0}% of its cores by business CPU alone: the services on it will saturate",
+                node.name,
+                rho * 100.0
+            );
+        }
+    }
 }
 
 /// The runs of an [`Exporter`], saying where traces went.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ztsim::config::{self, Diagnostic};
-use ztsim::model::topology::Arrivals;
+use ztsim::model::topology::{Arrivals, Window};
 use ztsim::report::{self, words};
 use ztsim::study::capacity::Search;
 use ztsim::study::sensitivity::{self, Spec};
@@ -15,8 +15,9 @@ use ztsim::units;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, OutputFlags, RESOLUTION_HELP, THREADS_HELP, TopologyArg, duration_flag,
-    guard, replications_flag, resolution_flag, seed_value, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, GuardFlag, OutputFlags, RATE_HELP, RESOLUTION_HELP, ReplicationsArg,
+    THREADS_HELP, TopologyArg, WindowArgs, guard, replications_flag, resolution_flag, set_threads,
+    slo_flags, slo_scopes,
 };
 use super::input;
 use super::terminal::Terminal;
@@ -31,8 +32,7 @@ pub struct SensitivityArgs {
     model: PathBuf,
     #[command(flatten)]
     costs: CostsArg,
-    /// Offered load of every latency run, requests per second [default: the topology's].
-    #[arg(long, value_name = "RPS")]
+    #[arg(long, value_name = "RPS", help = RATE_HELP)]
     rate: Option<String>,
     /// A service-level objective, e.g. p99=50ms, or gateway.balance:p99=20ms
     /// on one entry endpoint; repeatable. With one, each variation's capacity
@@ -49,18 +49,11 @@ pub struct SensitivityArgs {
     /// the default variation of the same path).
     #[arg(long)]
     with_defaults: bool,
-    /// Measured duration per run (e.g. 10s) [default: the topology's].
-    #[arg(long, value_name = "DURATION")]
-    duration: Option<String>,
-    /// Warm-up per run (e.g. 2s) [default: the topology's].
-    #[arg(long, value_name = "DURATION")]
-    warmup: Option<String>,
-    /// Replications per run [default: the topology's].
-    #[arg(long, value_name = "N")]
-    replications: Option<u32>,
-    /// The seed every variation shares [default: the topology's].
-    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
-    seed: Option<u64>,
+    #[command(flatten)]
+    replications: ReplicationsArg,
+    /// Every variation runs on the base seed, with the same window.
+    #[command(flatten)]
+    window: WindowArgs,
     #[arg(long, value_name = "FRACTION", default_value = "5%", help = RESOLUTION_HELP)]
     resolution: String,
     /// With --slo: replications of each capacity point. A point the 95%
@@ -83,9 +76,8 @@ pub struct SensitivityArgs {
     /// --out is refused).
     #[arg(long)]
     force: bool,
-    /// Run even if a run's estimated size (events, memory) is beyond the guard's budget.
-    #[arg(long)]
-    no_guard: bool,
+    #[command(flatten)]
+    guard: GuardFlag,
     #[arg(long, value_name = "N", help = THREADS_HELP)]
     threads: Option<usize>,
 }
@@ -122,27 +114,27 @@ impl SensitivityArgs {
                 "the topology's workload is a closed loop (users and think time); sensitivity runs open-loop arrivals at a rate",
             ));
         }
-        let duration = self
-            .duration
-            .as_deref()
-            .map(|d| duration_flag("--duration", d, false))
-            .transpose()?;
-        let warmup = self
-            .warmup
-            .as_deref()
-            .map(|d| duration_flag("--warmup", d, true))
-            .transpose()?;
-        if let Some(n) = self.replications {
-            replications_flag("--replications", n)?;
+        let window = self.window.parsed()?;
+        if let (Some(Window::Requests(_)), Arrivals::Profile { .. }) =
+            (window.window, &topo.workload.arrivals)
+        {
+            return Err(flag_error(
+                "--requests",
+                "the workload follows a rate profile, which needs a measured duration (its mean over the window is the rate); give --duration instead",
+            ));
         }
         Ok(Spec {
             topology,
             design,
             rate,
-            replications: self.replications,
-            seed: self.seed,
-            duration,
-            warmup,
+            replications: self.replications.get()?,
+            seed: window.seed,
+            duration: match window.window {
+                Some(Window::Duration(d)) => Some(d),
+                _ => None,
+            },
+            requests: window.window.and_then(Window::requests),
+            warmup: window.warmup,
             costs,
         })
     }
@@ -180,7 +172,7 @@ pub fn command(args: SensitivityArgs) -> Result<(), Failure> {
     let prepared = sensitivity::prepare(&spec, knobs)
         .map_err(|ds| Failure::BadInput(about_flags(ds, &args)))?;
     slo_scopes(&slos, &prepared.base.topology)?;
-    if !args.no_guard {
+    if !args.guard.no_guard {
         for case in prepared.cases() {
             guard(&case.topology, &case.design, &args.topology)?;
         }

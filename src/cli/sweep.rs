@@ -7,6 +7,7 @@ use clap::Args;
 
 use ztsim::config;
 use ztsim::config::study::{self, StudySpec};
+use ztsim::model::topology::Window;
 use ztsim::report;
 use ztsim::report::slo::{Verdict, verdict_all};
 use ztsim::report::study::read_results;
@@ -15,8 +16,8 @@ use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, GateFlag, ModelsArg, OutputFlags, THREADS_HELP, duration_flag,
-    holds_results, rate_flag, replications_flag, seed_value, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, GateFlag, GuardFlag, ModelsArg, OutputFlags, ReplicationsArg,
+    THREADS_HELP, WindowArgs, holds_results, rate_flag, set_threads, slo_flags, slo_scopes,
 };
 use super::input;
 use super::terminal::{STOP, Terminal, command_line};
@@ -48,18 +49,12 @@ pub struct SweepArgs {
     /// instead of one panel per entry endpoint.
     #[arg(long)]
     blend_entries: bool,
-    /// Replications per point.
-    #[arg(long, value_name = "N")]
-    replications: Option<u32>,
-    /// Base seed; each (load, parameters) combination derives its own.
-    #[arg(long, value_name = "SEED", allow_hyphen_values = true, value_parser = seed_value)]
-    seed: Option<u64>,
-    /// Measured duration per run (e.g. 10s).
-    #[arg(long, value_name = "DURATION")]
-    duration: Option<String>,
-    /// Warm-up per run (e.g. 2s).
-    #[arg(long, value_name = "DURATION")]
-    warmup: Option<String>,
+    #[command(flatten)]
+    replications: ReplicationsArg,
+    /// Each (load, parameters) combination derives its seed from the base
+    /// seed; the window applies to every point.
+    #[command(flatten)]
+    window: WindowArgs,
     /// A latency objective, e.g. p99=50ms, or gateway.balance:p99=20ms on one
     /// entry endpoint (repeatable; replaces the study's `slo`): the report's
     /// capacity table gives the highest load meeting them.
@@ -73,9 +68,8 @@ pub struct SweepArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     folder: FolderFlags,
-    /// Run even if a point's estimated size (events, memory) is beyond the guard's budget.
-    #[arg(long)]
-    no_guard: bool,
+    #[command(flatten)]
+    guard: GuardFlag,
     /// Replace results already in the output folder (without it, a default
     /// folder gives way to a new one, name-2, ..., and a folder given with
     /// --out is refused).
@@ -128,6 +122,7 @@ impl SweepArgs {
                     replications: None,
                     seed: None,
                     duration: None,
+                    requests: None,
                     warmup: None,
                     slos: Vec::new(),
                     costs: None,
@@ -163,15 +158,18 @@ impl SweepArgs {
         if let Some(r) = &self.focus_rate {
             spec.focus_rate = Some(rate_flag("--focus-rate", r)?);
         }
-        if let Some(n) = self.replications {
-            spec.replications = Some(replications_flag("--replications", n)?);
+        if let Some(n) = self.replications.get()? {
+            spec.replications = Some(n);
         }
-        spec.seed = self.seed.or(spec.seed);
-        if let Some(d) = &self.duration {
-            spec.duration = Some(duration_flag("--duration", d, false)?);
+        let window = self.window.parsed()?;
+        spec.seed = window.seed.or(spec.seed);
+        match window.window {
+            Some(Window::Duration(d)) => (spec.duration, spec.requests) = (Some(d), None),
+            Some(Window::Requests(n)) => (spec.duration, spec.requests) = (None, Some(n)),
+            None => {}
         }
-        if let Some(d) = &self.warmup {
-            spec.warmup = Some(duration_flag("--warmup", d, true)?);
+        if let Some(d) = window.warmup {
+            spec.warmup = Some(d);
         }
         if !self.slo.is_empty() {
             spec.slos = slo_flags(&self.slo)?;
@@ -225,7 +223,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
     let run = Run {
         dir: &dir,
         existing,
-        guarded: !args.no_guard,
+        guarded: !args.guard.no_guard,
         shard,
         wait: args.folder.wait,
         command: &command_line(),

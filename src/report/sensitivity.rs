@@ -206,6 +206,9 @@ pub struct SensitivityResults {
     pub warmup_s: f64,
     /// Measured duration, seconds (null with a request count).
     pub duration_s: Option<f64>,
+    /// Measured requests per replication (absent with a duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
     /// SLOs the capacity is measured against.
     pub slos: Vec<Slo>,
     /// How capacity was measured (null without an SLO).

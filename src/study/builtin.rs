@@ -74,6 +74,7 @@ pub fn spec() -> StudySpec {
         replications: Some(3),
         seed: None,
         duration: None,
+        requests: None,
         warmup: None,
         slos: vec![SLO],
         costs: None,

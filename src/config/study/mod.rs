@@ -24,7 +24,7 @@ use super::parse_topology;
 use crate::engine::rng::derive;
 use crate::model::Design;
 use crate::model::slo::Slo;
-use crate::model::topology::{MAX_REPLICATIONS, Topology, Window};
+use crate::model::topology::{Arrivals, MAX_REPLICATIONS, Topology, Window};
 
 /// One grid point, ready to run.
 #[derive(Debug, Clone)]
@@ -168,6 +168,7 @@ pub fn read_study(path: &Path) -> Result<StudySpec, Vec<Diagnostic>> {
         replications,
         seed: raw.seed,
         duration: raw.duration.map(|d| d.0),
+        requests: None,
         warmup: raw.warmup.map(|d| d.0),
         slos,
         costs: None,
@@ -471,6 +472,17 @@ impl Grid<'_> {
         };
         if let Some(d) = spec.duration {
             topo.workload.window = Window::Duration(d);
+        }
+        if let Some(n) = spec.requests {
+            // A profile's rate is its mean over a span of time.
+            if let Arrivals::Profile { .. } = topo.workload.arrivals {
+                self.errors.push(Diagnostic::new(
+                    &spec.topology.name,
+                    "--requests: the workload follows a rate profile, which needs a measured duration (its mean over the window is the rate); give --duration instead",
+                ));
+                return None;
+            }
+            topo.workload.window = Window::Requests(n);
         }
         if let Some(w) = spec.warmup {
             topo.workload.warmup = w;

@@ -134,6 +134,9 @@ pub struct StudySpec {
     pub seed: Option<u64>,
     /// Measured duration (None: the topology's).
     pub duration: Option<u64>,
+    /// Measured requests instead of a duration (`--requests`; it wins over
+    /// `duration`).
+    pub requests: Option<u64>,
     /// Warm-up (None: the topology's).
     pub warmup: Option<u64>,
     /// Latency objectives the report judges points against.

@@ -603,8 +603,11 @@ fn assumptions(results: &StudyResults) -> Vec<Block> {
     if let Some(s) = &results.setup {
         list.push(format!(
             "Each replication measures {} after a warm-up of {:.1} s that is not counted; replications use independent random streams from base seed {}, and every design at a load sees the same arrivals and service times (common random numbers), so differences between designs are the designs', not noise.",
-            s.duration_s
-                .map_or("a fixed number of requests".into(), |d| format!("{d:.1} s of simulated time")),
+            match (s.duration_s, s.requests) {
+                (Some(d), _) => format!("{d:.1} s of simulated time"),
+                (None, Some(n)) => words::count(n as usize, "request"),
+                (None, None) => "a fixed number of requests".into(),
+            },
             s.warmup_s,
             s.seed
         ));

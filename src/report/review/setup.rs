@@ -180,6 +180,9 @@ pub struct Setup {
     /// Measured duration and warm-up per replication, seconds (None: a
     /// request count).
     pub duration_s: Option<f64>,
+    /// Measured requests per replication (absent with a duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
     /// Warm-up per replication, seconds.
     pub warmup_s: f64,
     /// Base seed.
@@ -229,6 +232,7 @@ impl Setup {
             topology: TopologyGraph::of(topo),
             designs,
             duration_s: w.window.duration_s(),
+            requests: w.window.requests(),
             warmup_s: w.warmup as f64 * 1e-9,
             seed: w.seed,
         }

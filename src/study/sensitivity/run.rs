@@ -35,6 +35,8 @@ pub struct Spec {
     pub seed: Option<u64>,
     /// Measured duration (None: the topology's).
     pub duration: Option<Nanos>,
+    /// Measured requests instead of a duration (None: the duration).
+    pub requests: Option<u64>,
     /// Warm-up (None: the topology's).
     pub warmup: Option<Nanos>,
     /// The `--costs` profile, replacing the design's own `costs` key.
@@ -119,6 +121,7 @@ fn resolve(spec: &Spec, edits: &[Edit]) -> Result<Case, Vec<Diagnostic>> {
         replications: spec.replications,
         seed: spec.seed,
         duration: spec.duration,
+        requests: spec.requests,
         warmup: spec.warmup,
         slos: Vec::new(),
         costs: spec.costs.clone(),
@@ -262,6 +265,7 @@ fn run_told(
         seed: b.seed,
         warmup_s: b.warmup as f64 * 1e-9,
         duration_s: b.window.duration_s(),
+        requests: b.window.requests(),
         slos: Vec::new(),
         capacity_method: None,
         base,
