@@ -186,6 +186,7 @@ mod tests {
         "quiet",
         "threads",
         "costs",
+        "pretty",
     ];
 
     /// Where a shared flag's name means something else, and why.

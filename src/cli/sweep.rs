@@ -15,8 +15,9 @@ use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, GateFlag, ModelsArg, OutputFlags, THREADS_HELP, duration_flag,
-    holds_results, rate_flag, replications_flag, seed_value, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, GateFlag, ModelsArg, OutputFlags, PrettyFlag, THREADS_HELP,
+    duration_flag, holds_results, rate_flag, replications_flag, seed_value, set_threads, slo_flags,
+    slo_scopes,
 };
 use super::input;
 use super::terminal::{STOP, Terminal, command_line};
@@ -87,6 +88,8 @@ pub struct SweepArgs {
     gate: GateFlag,
     #[command(flatten)]
     output: OutputFlags,
+    #[command(flatten)]
+    pretty: PrettyFlag,
     /// Run only shard I of N (0-based: 0/4 ... 3/4), for a task of a batch
     /// job; its share is balanced by estimated cost. Writes a shard result
     /// [default: output/<study>/shards/I-of-N] that `ztsim merge` combines.
@@ -223,6 +226,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         shard,
         wait: args.folder.wait,
         command: &command_line(),
+        pretty: args.pretty.pretty,
     };
     let dir = run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     if shard.is_some() {
