@@ -194,6 +194,7 @@ mod tests {
         "quiet",
         "threads",
         "costs",
+        "pretty",
     ];
 
     /// Flags whose help is each command's own by nature, and why.

@@ -76,6 +76,31 @@ fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// A finished study of the default study's size (48 points of chatty,
+/// here 2 replications where it has 3) keeps results.json within 2 MB and
+/// its folder within 5 MB: compact JSON, replications written keys once,
+/// and no second copy of the points (`ztsim bench --sweep` measures the
+/// default study itself).
+fn outputs_are_sized_for_people(dir: &Path) {
+    let saved: Vec<_> = std::fs::read_dir(dir.join("points"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        saved,
+        ["manifest.json"],
+        "saved points kept beside results.json"
+    );
+    let json = std::fs::metadata(dir.join("results.json")).unwrap().len();
+    let folder: u64 = std::fs::read_dir(dir)
+        .unwrap()
+        .chain(std::fs::read_dir(dir.join("points")).unwrap())
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(json <= 2_000_000, "results.json is {json} bytes");
+    assert!(folder <= 5_000_000, "the folder is {folder} bytes");
+}
+
 #[test]
 fn interrupted_sweeps_resume_to_the_same_results() {
     let dir = tmp("interrupt");
@@ -86,6 +111,7 @@ fn interrupted_sweeps_resume_to_the_same_results() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    outputs_are_sized_for_people(&full);
 
     // Ctrl-C: stops cleanly, flushes partial results, says how to resume.
     let part = dir.join("part");
@@ -137,11 +163,14 @@ fn interrupted_sweeps_resume_to_the_same_results() {
     );
 
     // Rerunning a finished study with --resume recomputes nothing and
-    // changes nothing.
+    // changes nothing: its points, read back from results.json, write the
+    // same results.json and results.csv.
     let before = read(&full.join("results.json"));
+    let csv = read(&full.join("results.csv"));
     let out = ztsim(&sweep_args(&full, &["--resume"]));
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 points computed, 48 reused"));
     assert_eq!(read(&full.join("results.json")), before);
+    assert_eq!(read(&full.join("results.csv")), csv);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -319,6 +319,16 @@ fn sweep_command_writes_results_and_charts_and_refuses_bad_input() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(replot.join("latency-cdf.png").is_file());
+    // results.json is one line unless --pretty; both read the same.
+    let compact = std::fs::read_to_string(study_dir.join("results.json")).unwrap();
+    assert_eq!(compact.lines().count(), 1);
+    let p = args(&["--pretty", "--force"]);
+    let out = ztsim(&dir, &p.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success());
+    let pretty = std::fs::read_to_string(study_dir.join("results.json")).unwrap();
+    assert!(pretty.lines().count() > 100 && pretty.contains("\n  \"points\": ["));
+    let value = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(value(&compact), value(&pretty));
 
     // Bad input: exit 2 with a clear message.
     for (extra, expect) in [

@@ -45,6 +45,15 @@ pub struct BenchArgs {
     /// Internal: run N requests and print peak resident memory in KiB.
     #[arg(long, hide = true, value_name = "N")]
     memory_probe: Option<u64>,
+    /// Also time a generated topology of 2,000 services and 10,000 call
+    /// edges beside this one, and compare peak memory of a 24-hour window
+    /// at 1,000 requests/s with a 1-hour one (topologies/minimal.toml;
+    /// child processes; slow).
+    #[arg(long)]
+    scale: bool,
+    /// Internal: run a window of S seconds and print peak resident memory in KiB.
+    #[arg(long, hide = true, value_name = "S")]
+    memory_probe_secs: Option<u64>,
 }
 
 /// `ztsim bench`: the speed of the default study's sweep on 1 and 2
@@ -73,6 +82,12 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
     topo.workload.replications = 1;
     if let Some(n) = args.memory_probe {
         topo.workload.window = Window::Requests(n);
+        black_box(simulate(&topo, &plain, 0));
+        outln!("{}", peak_rss_kib().ok_or("cannot read /proc/self/status")?);
+        return Ok(());
+    }
+    if let Some(s) = args.memory_probe_secs {
+        topo.workload.window = Window::Duration(s * 1_000_000_000);
         black_box(simulate(&topo, &plain, 0));
         outln!("{}", peak_rss_kib().ok_or("cannot read /proc/self/status")?);
         return Ok(());
@@ -112,19 +127,8 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
         "ratio: cost per simulated event / bare heap push+pop = {:.2}x (target <= 3x)",
         ns_per_event / heap_ns
     );
-    let plain_rate = m.calls as f64 / secs;
-    for design in designs {
-        let t0 = Instant::now();
-        let d = simulate(&topo, design, 0);
-        let secs = t0.elapsed().as_secs_f64();
-        let rate = d.calls as f64 / secs;
-        outln!(
-            "design {}: {:.2} M calls/s, {:.1} events per call; {:.2}x the plaintext rate (target >= 0.5x)",
-            design.name,
-            rate / 1e6,
-            d.events as f64 / d.calls as f64,
-            rate / plain_rate
-        );
+    if !designs.is_empty() {
+        super::bench_designs::time_designs(&topo, designs, args.requests)?;
     }
     if args.memory {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -156,6 +160,11 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
             (large as f64 / small as f64 - 1.0) * 100.0
         );
     }
+    if args.scale {
+        super::bench_scale::generated_vs(&topo, args.requests)?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        super::bench_scale::day_vs_hour(&exe)?;
+    }
     Ok(())
 }
 
@@ -168,7 +177,7 @@ fn sweep_speedup() -> Result<(), String> {
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    let time = |threads: usize| -> Result<(f64, String), String> {
+    let time = |threads: usize| -> Result<(f64, ztsim::report::study::StudyResults), String> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -176,13 +185,14 @@ fn sweep_speedup() -> Result<(), String> {
         let t0 = Instant::now();
         let results = pool.install(|| sweep::run(&study, &|| {}));
         let secs = t0.elapsed().as_secs_f64();
-        Ok((
-            secs,
-            serde_json::to_string(&results).map_err(|e| e.to_string())?,
-        ))
+        Ok((secs, results))
     };
-    let (one, a) = time(1)?;
-    let (two, b) = time(2)?;
+    let (one, first) = time(1)?;
+    let (two, second) = time(2)?;
+    let json = |r: &ztsim::report::study::StudyResults| {
+        serde_json::to_string(r).map_err(|e| e.to_string())
+    };
+    let (a, b) = (json(&first)?, json(&second)?);
     outln!(
         "default study: {} points x {} replications",
         study.points.len(),
@@ -198,7 +208,7 @@ fn sweep_speedup() -> Result<(), String> {
     if a != b {
         return Err("results differ between 1 and 2 threads".into());
     }
-    Ok(())
+    super::bench_outputs::sizes(&first, &std::env::temp_dir())
 }
 
 /// 24-byte heap entries like the engine's events, ordered by (time, seq).

@@ -31,6 +31,7 @@ pub fn command() -> Result<(), Failure> {
         shard: None,
         wait: false,
         command: &command_line(),
+        pretty: false,
     };
     run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     let results = read_results(&dir.join("results.json")).map_err(Failure::Other)?;

@@ -461,6 +461,16 @@ impl OutputFlags {
     }
 }
 
+/// `--pretty`: `results.json` for reading, one definition for every command
+/// that writes it.
+#[derive(Args, Default)]
+pub struct PrettyFlag {
+    /// Write results.json indented, one key per line, for reading [default:
+    /// compact, about a third of the size].
+    #[arg(long)]
+    pub pretty: bool,
+}
+
 /// `--fail-on-slo`: an outcome that can gate a CI job.
 #[derive(Args, Default)]
 pub struct GateFlag {

@@ -11,7 +11,7 @@ use ztsim::study::folder::{has_results, write_study_outputs};
 use ztsim::study::merge;
 
 use super::failure::Failure;
-use super::flags::FolderFlags;
+use super::flags::{FolderFlags, PrettyFlag};
 
 /// Flags of `ztsim merge`.
 #[derive(Args)]
@@ -30,6 +30,8 @@ pub struct MergeArgs {
     force: bool,
     #[command(flatten)]
     folder: FolderFlags,
+    #[command(flatten)]
+    pretty: PrettyFlag,
 }
 
 /// `ztsim merge`.
@@ -46,7 +48,7 @@ pub fn command(args: MergeArgs) -> Result<(), Failure> {
         args.force,
         has_results,
     )?;
-    let written = write_study_outputs(&dir, results)?;
+    let written = write_study_outputs(&dir, results, args.pretty.pretty)?;
     out!("{}", report::study::overview(results));
     outln!(
         "\nmerged {} shards ({} points) into {}: results.csv, results.json, {} charts and report.html",

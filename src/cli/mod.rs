@@ -20,6 +20,9 @@ macro_rules! errln {
 }
 
 pub mod bench;
+mod bench_designs;
+mod bench_outputs;
+mod bench_scale;
 #[cfg(feature = "lab")]
 pub mod calibrate;
 pub mod capacity;

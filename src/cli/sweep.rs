@@ -16,8 +16,9 @@ use ztsim::study::shard::Shard;
 
 use super::failure::{Failure, bad, flag_error};
 use super::flags::{
-    CostsArg, FolderFlags, GateFlag, GuardFlag, ModelsArg, OutputFlags, ReplicationsArg,
-    THREADS_HELP, WindowArgs, holds_results, rate_flag, set_threads, slo_flags, slo_scopes,
+    CostsArg, FolderFlags, GateFlag, GuardFlag, ModelsArg, OutputFlags, PrettyFlag,
+    ReplicationsArg, THREADS_HELP, WindowArgs, holds_results, rate_flag, set_threads, slo_flags,
+    slo_scopes,
 };
 use super::input;
 use super::terminal::{STOP, Terminal, command_line};
@@ -85,6 +86,8 @@ pub struct SweepArgs {
     gate: GateFlag,
     #[command(flatten)]
     output: OutputFlags,
+    #[command(flatten)]
+    pretty: PrettyFlag,
     /// Run only shard I of N (0-based: 0/4 ... 3/4), for a task of a batch
     /// job; its share is balanced by estimated cost. Writes a shard result
     /// [default: output/<study>/shards/I-of-N] that `ztsim merge` combines.
@@ -227,6 +230,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
         shard,
         wait: args.folder.wait,
         command: &command_line(),
+        pretty: args.pretty.pretty,
     };
     let dir = run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     if shard.is_some() {

@@ -14,6 +14,7 @@ pub mod output;
 pub mod pools;
 pub mod published;
 pub mod queues;
+mod replications;
 pub mod review;
 pub mod sensitivity;
 pub mod slo;

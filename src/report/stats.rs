@@ -27,12 +27,48 @@ pub fn t95(df: usize) -> f64 {
 
 /// A figure over replications: its mean and the half-width of its 95%
 /// confidence interval (null with a single replication).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
     /// Mean over replications.
     pub mean: f64,
     /// Half-width of the 95% confidence interval; absent with one replication.
     pub ci95: Option<f64>,
+}
+
+/// An estimate as written: an object, or a bare number where a single
+/// replication's figure has no interval (`results.json`'s replications).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawEstimate {
+    Bare(f64),
+    Full {
+        mean: Option<f64>,
+        ci95: Option<f64>,
+    },
+}
+
+impl RawEstimate {
+    /// The estimate, its mean NaN where `null` (not measured).
+    pub(crate) fn estimate(self) -> Estimate {
+        match self {
+            RawEstimate::Bare(mean) => Estimate { mean, ci95: None },
+            RawEstimate::Full { mean, ci95 } => Estimate {
+                mean: mean.unwrap_or(f64::NAN),
+                ci95,
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Estimate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match RawEstimate::deserialize(d)? {
+            RawEstimate::Full { mean: None, .. } => Err(serde::de::Error::custom(
+                "an estimate's mean must be a number",
+            )),
+            raw => Ok(raw.estimate()),
+        }
+    }
 }
 
 impl Estimate {

@@ -45,7 +45,9 @@ pub struct PointResult {
     pub not_applying: Vec<String>,
     /// Aggregated over replications (95% CIs), as `ztsim run` reports it.
     pub summary: Summary,
-    /// One summary per replication.
+    /// One summary per replication (written keys once, figures as arrays:
+    /// `report::replications`).
+    #[serde(with = "super::replications")]
     pub replications: Vec<Summary>,
     /// Latency CDF, all replications pooled (empty when saturated).
     pub cdf: Vec<CdfPoint>,
@@ -280,10 +282,20 @@ fn metric_cells(
     cells
 }
 
-/// Writes `results.json` and `results.csv` into `dir` (atomically).
-pub fn write_results(dir: &std::path::Path, results: &StudyResults) -> std::io::Result<()> {
+/// Writes `results.json` (compact, or indented if `pretty`) and
+/// `results.csv` into `dir` (atomically).
+pub fn write_results(
+    dir: &std::path::Path,
+    results: &StudyResults,
+    pretty: bool,
+) -> std::io::Result<()> {
     super::output::create_dir(dir)?;
-    let json = serde_json::to_string_pretty(results).map_err(std::io::Error::other)?;
+    let json = if pretty {
+        serde_json::to_string_pretty(results)
+    } else {
+        serde_json::to_string(results)
+    }
+    .map_err(std::io::Error::other)?;
     super::write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     super::write_atomic(&dir.join("results.csv"), &results_csv(results)?)
 }
@@ -534,22 +546,41 @@ pub fn write_point(dir: &std::path::Path, point: &PointResult) -> std::io::Resul
 }
 
 /// The points saved in a study folder (any unreadable file is skipped: it
-/// will simply be recomputed).
+/// will simply be recomputed); once a study has finished, those of its
+/// `results.json` (which holds them exactly; the saved points are removed).
 pub fn read_points(dir: &std::path::Path) -> Vec<PointResult> {
+    let mut points: Vec<PointResult> = saved_points(dir)
+        .into_iter()
+        .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
+        .collect();
+    if points.is_empty() {
+        return read_results(&dir.join("results.json")).map_or_else(|_| Vec::new(), |r| r.points);
+    }
+    points.sort_by_key(|p| p.index);
+    points
+}
+
+/// The files of saved points in a study folder (not its manifest).
+fn saved_points(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(points_dir(dir)) else {
         return Vec::new();
     };
-    let mut points: Vec<PointResult> = entries
+    entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
             p.extension().is_some_and(|x| x == "json")
                 && p.file_stem().is_some_and(|s| s != "manifest")
         })
-        .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
-        .collect();
-    points.sort_by_key(|p| p.index);
-    points
+        .collect()
+}
+
+/// Removes a finished study's saved points (its `results.json`, just
+/// written, holds them exactly), keeping the manifest a resume checks.
+pub fn remove_saved_points(dir: &std::path::Path) {
+    for p in saved_points(dir) {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 impl StudyResults {

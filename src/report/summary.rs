@@ -39,16 +39,7 @@ pub struct LatencySummary {
 /// An estimate whose mean may be `null`: one that was not measured, as
 /// [`Estimate::unknown`] writes it.
 fn maybe_unknown<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Estimate, D::Error> {
-    #[derive(Deserialize)]
-    struct Raw {
-        mean: Option<f64>,
-        ci95: Option<f64>,
-    }
-    let r = Raw::deserialize(d)?;
-    Ok(Estimate {
-        mean: r.mean.unwrap_or(f64::NAN),
-        ci95: r.ci95,
-    })
+    Ok(super::stats::RawEstimate::deserialize(d)?.estimate())
 }
 
 /// Quantiles reported everywhere, with their names.

@@ -14,8 +14,8 @@ use crate::model::guard::Size;
 use crate::report::output::{self, FolderLock, LockError};
 use crate::report::study::{
     Manifest, PointResult, SHARD_MANIFEST, Sameness, ShardManifest, StudyResults, points_dir,
-    read_manifest, read_points, read_shard_manifest, same_system_notes, write_manifest,
-    write_point, write_results, write_shard_manifest,
+    read_manifest, read_points, read_shard_manifest, remove_saved_points, same_system_notes,
+    write_manifest, write_point, write_results, write_shard_manifest,
 };
 use crate::report::{self, review};
 pub use crate::study::progress::Progress;
@@ -124,8 +124,12 @@ pub struct Written {
 /// Writes everything a finished study produces from its results: tables,
 /// charts. The one place that decides a study folder's contents, so a sweep
 /// and anything that rebuilds results from saved points write the same bytes.
-pub fn write_study_outputs(dir: &Path, results: &StudyResults) -> Result<Written, StudyError> {
-    write_results(dir, results).map_err(|e| {
+pub fn write_study_outputs(
+    dir: &Path,
+    results: &StudyResults,
+    pretty: bool,
+) -> Result<Written, StudyError> {
+    write_results(dir, results, pretty).map_err(|e| {
         StudyError::Write(format!("cannot write results to {}: {e}", dir.display()))
     })?;
     let charts = charts::render_all(results, dir)
@@ -157,6 +161,8 @@ pub struct Run<'a> {
     /// The command line that started the run, `ztsim` first: kept in a
     /// shard's manifest and the base of the command that resumes it.
     pub command: &'a [String],
+    /// Write `results.json` indented for reading (else compact).
+    pub pretty: bool,
 }
 
 /// A study resolved and its folder chosen, before any point runs.
@@ -267,7 +273,7 @@ pub fn run_study(
     };
     match run.shard {
         Some(s) => ended.shard(s, owned.len(), dir, run.command, progress),
-        None => ended.study(study.points.len(), dir, run.command, progress),
+        None => ended.study(study.points.len(), dir, run, progress),
     }?;
     Ok(dir.to_path_buf())
 }
@@ -494,13 +500,13 @@ impl Ended {
         self,
         points: usize,
         dir: &Path,
-        command: &[String],
+        run: &Run,
         progress: &dyn Progress,
     ) -> Result<(), StudyError> {
-        let outcome = self.outcome;
+        let (outcome, command) = (self.outcome, run.command);
         let results = outcome.results;
         if !outcome.complete {
-            write_results(dir, &results).map_err(|e| {
+            write_results(dir, &results, run.pretty).map_err(|e| {
                 StudyError::Write(format!("cannot write results to {}: {e}", dir.display()))
             })?;
             return Err(StudyError::Interrupted(format!(
@@ -510,7 +516,10 @@ impl Ended {
                 resume_command_of(command, dir)
             )));
         }
-        let written = write_study_outputs(dir, &results)?;
+        let written = write_study_outputs(dir, &results, run.pretty)?;
+        // results.json holds every point exactly: the saved points would be
+        // a second copy (a resume reads them from results.json).
+        remove_saved_points(dir);
         progress.say(&report::study::overview(&results));
         progress.say(&format!(
             "\nwrote {}/results.csv, results.json, {} charts and report.html in {:.1} s ({} points computed, {} reused{})\n",
