@@ -32,12 +32,24 @@ impl Event {
     }
 }
 
+impl Event {
+    /// (time, order) as one 128-bit number: the same order as the pair, but
+    /// compared without a branch between its halves, which the heap's
+    /// sifting mispredicted half the time.
+    #[inline]
+    fn key(&self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.order)
+    }
+}
+
 impl Ord for Event {
+    #[inline]
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (o.time, o.order).cmp(&(self.time, self.order))
+        o.key().cmp(&self.key())
     }
 }
 impl PartialOrd for Event {
+    #[inline]
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(o))
     }

@@ -53,6 +53,13 @@ impl Dist {
     /// The zero-cost distribution.
     pub const ZERO: Dist = Dist::Constant(0);
 
+    /// Whether this is [`Dist::ZERO`] (cheaper than `==`, which compares
+    /// whole distributions: it is asked once per call).
+    #[inline]
+    pub fn is_zero(&self) -> bool {
+        matches!(self, Dist::Constant(0))
+    }
+
     /// A lognormal with the given median and 99th percentile (p99 >= median).
     pub fn lognormal_median_p99(median: f64, p99: f64) -> Dist {
         Dist::LogNormal {

@@ -76,7 +76,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let after = &self.topo.endpoints[c.endpoint as usize].cpu_off_path;
         let mut off = self.costs[slot as usize].service_off;
-        if *after != Dist::ZERO {
+        if !after.is_zero() {
             let t = after.sample(&mut rng::call_rng(derive(c.key, label::CPU_OFF_PATH)));
             parts[category as usize] += t;
             off[category as usize] += t;
