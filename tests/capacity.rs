@@ -427,8 +427,9 @@ fn sizing_output_does_not_depend_on_threads() {
 /// midpoint) against a brute-force scan: every rate of a grid at the
 /// search's resolution, each judged as the search judges a point. The scan's
 /// capacity is the rate below its first rate not met; the search's must be
-/// within one grid step of it (the points differ in seed, so a rate at the
-/// knee may fall either way), and its bracket at most the resolution wide.
+/// within two grid steps of it (the points differ in seed, so the rates at
+/// the knee, which even 12 replications may leave undecided, fall either
+/// way), and its bracket at most the resolution wide.
 #[test]
 fn rate_search_matches_a_brute_force_scan() {
     let topo = chain(0.4, 0.8, 300.0, 4_000);
@@ -455,7 +456,7 @@ fn rate_search_matches_a_brute_force_scan() {
     eprintln!("search [{met}, {top}] in {} runs; scan {scan:.1}", cap.runs);
     assert!(scan > 400.0, "the scan starts above the capacity");
     assert!(
-        met >= scan / step / 1.001 && met <= scan * step * 1.001,
+        met >= scan / step.powi(2) / 1.001 && met <= scan * step.powi(2) * 1.001,
         "search {met} vs scan {scan:.1}"
     );
 }
