@@ -421,3 +421,42 @@ fn sizing_output_does_not_depend_on_threads() {
     assert!(s["replicas_after"].as_u64().unwrap() >= 2, "{s}");
     assert_eq!(json["hours_per_month"].as_f64(), Some(730.0));
 }
+
+/// The search's shortcut (the next rate inside a bracket where the
+/// latency curve through its two ends reaches the SLO, rather than the
+/// midpoint) against a brute-force scan: every rate of a grid at the
+/// search's resolution, each judged as the search judges a point. The scan's
+/// capacity is the rate below its first rate not met; the search's must be
+/// within two grid steps of it (the points differ in seed, so the rates at
+/// the knee, which even 12 replications may leave undecided, fall either
+/// way), and its bracket at most the resolution wide.
+#[test]
+fn rate_search_matches_a_brute_force_scan() {
+    let topo = chain(0.4, 0.8, 300.0, 4_000);
+    let slos = [slo("p99=8ms")];
+    let resolution = 0.05;
+    let search = Search {
+        resolution,
+        ..Search::default()
+    };
+    let plain = Design::plaintext();
+    let cap = rate_capacity(&topo, &plain, &slos, &search);
+    let (met, top) = (cap.met_rps.unwrap(), cap.limit_rps.unwrap());
+    assert!(top / met <= 1.0 + resolution, "bracket [{met}, {top}]");
+    let step = 1.0 + resolution;
+    let mut rate = 400.0;
+    let scan = loop {
+        let p = ztsim::study::capacity::point_at(&topo, &plain, &slos, &search, rate);
+        if p.verdict != Verdict::Met {
+            break rate / step;
+        }
+        rate *= step;
+        assert!(rate < 1250.0, "the scan never missed");
+    };
+    eprintln!("search [{met}, {top}] in {} runs; scan {scan:.1}", cap.runs);
+    assert!(scan > 400.0, "the scan starts above the capacity");
+    assert!(
+        met >= scan / step.powi(2) / 1.001 && met <= scan * step.powi(2) * 1.001,
+        "search {met} vs scan {scan:.1}"
+    );
+}

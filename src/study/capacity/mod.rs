@@ -15,6 +15,6 @@ pub use crate::report::capacity::{
     HOURS_PER_MONTH, Point, RateCapacity, ServiceSize, SizeBy, Sizing, SizingStep,
 };
 pub(crate) use point::evaluate;
-pub use point::{Search, at_rate, point_seed};
+pub use point::{Search, at_rate, point_at, point_seed};
 pub use rate::{bisection_bound, rate_capacity};
 pub use sizing::{fractional_cores, size_for_rate};

@@ -62,6 +62,7 @@ pub(crate) struct Load {
 }
 
 /// What one evaluation yields.
+#[derive(Clone)]
 pub(crate) struct Evaluation {
     pub(crate) point: Point,
     pub(crate) loads: Vec<Load>,
@@ -118,6 +119,18 @@ pub(crate) fn evaluate(
         }
         n = (n * 2).min(max);
     }
+}
+
+/// The point at `rate` as a search evaluates it (on that rate's seed): for
+/// scans that check a search against every rate of a grid.
+pub fn point_at(
+    topo: &Topology,
+    design: &Design,
+    slos: &[Slo],
+    search: &Search,
+    rate: f64,
+) -> Point {
+    evaluate(&at_rate(topo, rate), design, slos, search).point
 }
 
 fn evaluation(

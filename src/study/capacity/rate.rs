@@ -1,6 +1,7 @@
 //! The highest offered rate a design sustains within its SLOs, as a bracket
 //! `[met, not met]`: found from the busiest cores' measured utilisation,
-//! then geometric steps, and bisected to a resolution.
+//! then geometric steps, and narrowed to a resolution where the latency
+//! curve is expected to cross the SLOs, or by bisection.
 
 use super::point::{
     Evaluation, LIGHT_LOAD, Search, at_rate, binding_at, evaluate, figures_text, round_sig,
@@ -102,11 +103,16 @@ struct Findings {
     /// Highest rate met and lowest not met.
     lo: Option<f64>,
     hi: Option<f64>,
+    /// Points in a row, since the bracket was last found or halved (in log
+    /// width), that narrowed it by less than half: the interpolation is
+    /// given two such points, then a midpoint is taken (see [`narrow`]).
+    stalled: u32,
 }
 
 impl Findings {
     fn add(&mut self, rate: f64, e: Evaluation) {
         self.runs += e.point.replications as usize;
+        let width = self.lo.zip(self.hi).map(|(l, h)| (h / l).ln());
         let p = &e.point;
         if p.saturated {
             if self.saturation.as_ref().is_none_or(|(r, _)| rate < *r) {
@@ -122,7 +128,79 @@ impl Findings {
         } else {
             self.hi = Some(rate);
         }
+        let now = self.lo.zip(self.hi).map(|(l, h)| (h / l).ln());
+        self.stalled = match (width, now) {
+            (Some(w), Some(n)) if n > 0.5 * w => self.stalled + 1,
+            _ => 0,
+        };
         self.points.push(e.point);
+    }
+
+    /// The point evaluated at `rate`.
+    fn at(&self, rate: f64) -> Option<&Point> {
+        self.points.iter().find(|p| p.rate_rps == rate)
+    }
+}
+
+/// A point's figures against their limits, the largest share (1: at the
+/// limit); None when saturated or unmeasured.
+fn share_of_limit(slos: &[Slo], p: &Point) -> Option<f64> {
+    if p.saturated || slos.is_empty() {
+        return None;
+    }
+    slos.iter()
+        .zip(&p.figures_ms)
+        .map(|(s, f)| f.as_ref().map(|e| e.mean / s.limit_ms))
+        .try_fold(0f64, |m, y| Some(m.max(y?)))
+}
+
+/// Where the SLO figures would reach their limits between the bracket's
+/// two points, `lo` met and `hi` not: a latency figure grows like
+/// `a + b / (1 - r / S)` as the rate r nears the saturation rate S (the
+/// waiting time of a queue), so with S taken from the busiest cores'
+/// measured utilisation, the two points fix a and b and the crossing
+/// follows. None when a point has no figure (saturated) or the two do not
+/// rise.
+fn crossing(f: &Findings, slos: &[Slo], lo: f64, hi: f64) -> Option<f64> {
+    let saturates = f.estimate.as_ref()?.1;
+    let (pl, ph) = (f.at(lo)?, f.at(hi)?);
+    let (yl, yh) = (share_of_limit(slos, pl)?, share_of_limit(slos, ph)?);
+    let x = |r: f64| (r < saturates).then(|| 1.0 / (1.0 - r / saturates));
+    let (xl, xh) = (x(lo)?, x(hi)?);
+    if !(yh > yl && xh > xl) {
+        return None;
+    }
+    let at = xl + (1.0 - yl) * (xh - xl) / (yh - yl);
+    let r = saturates * (1.0 - 1.0 / at);
+    (at > 1.0 && r.is_finite()).then_some(r)
+}
+
+/// The shortest decimal within `[lo, hi]` and within `near` (relative) of
+/// `x`, once `x` is brought inside them.
+fn short_within(x: f64, (lo, hi): (f64, f64), near: f64) -> f64 {
+    let x = x.clamp(lo, hi);
+    (1..=15)
+        .map(|d| round_sig(x, d))
+        .find(|&m| m >= lo && m <= hi && (m - x).abs() <= near * x)
+        .unwrap_or(x)
+}
+
+/// The next rate inside the bracket `[l, h]`. A bracket within two
+/// resolutions is split at its midpoint, which ends the search whichever
+/// way it falls. A wider one is split where the SLO figures are expected
+/// to reach their limits ([`crossing`]), kept a resolution away from
+/// either end, so that a good prediction ends the search in one or two
+/// points where bisection takes five or six; after two points that did not
+/// halve the bracket (log width), a midpoint, so the search never takes
+/// more than about three times bisection's points.
+fn narrow(f: &Findings, slos: &[Slo], (l, h): (f64, f64), resolution: f64) -> f64 {
+    let step = 1.0 + resolution;
+    if h / l <= step * step || f.stalled >= 2 {
+        return midpoint(l, h);
+    }
+    match crossing(f, slos, l, h) {
+        Some(r) => short_within(r, (l * step, h / step), resolution / 4.0),
+        None => midpoint(l, h),
     }
 }
 
@@ -139,7 +217,7 @@ fn next_rate(
             if h / l <= 1.0 + limits.resolution {
                 return Err(None);
             }
-            Ok(midpoint(l, h))
+            Ok(narrow(f, slos, (l, h), limits.resolution))
         }
         (Some(l), None) => {
             if l >= limits.max_rps {
@@ -190,8 +268,8 @@ fn next_rate(
 
 /// Finds the highest offered rate at which `design` meets every SLO on
 /// `topo`: brackets it (from the first point's utilisation, where
-/// saturation would be, then geometric steps) and bisects the bracket
-/// geometrically to `search.resolution`.
+/// saturation would be, then geometric steps) and narrows the bracket to
+/// `search.resolution` ([`narrow`]).
 pub fn rate_capacity(
     topo: &Topology,
     design: &Design,
@@ -246,8 +324,10 @@ pub(crate) fn rate_capacity_in(
         let next = next_rate(&found, &p, &limits, slos);
         let left = match (&next, found.lo, found.hi) {
             (Err(_), _, _) => Some(0),
+            // Each halving of the bracket takes at most three points
+            // ([`narrow`]).
             (Ok(_), Some(l), Some(h)) => Some(
-                bisection_bound(l, h, limits.resolution)
+                (3 * bisection_bound(l, h, limits.resolution))
                     .min((MAX_POINTS - found.points.len()) as u64),
             ),
             _ => None,

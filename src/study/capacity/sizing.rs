@@ -3,6 +3,8 @@
 //! roomy probe size, grow the service requests wait longest for, then shrink
 //! back what was grown while the SLOs still hold.
 
+use std::collections::HashMap;
+
 use super::point::{
     Evaluation, LIGHT_LOAD, Load, Search, at_rate, binding_at, evaluate, figures_text, round_sig,
 };
@@ -79,6 +81,10 @@ struct Sizer<'a> {
     /// until the SLOs hold).
     tally: &'a Tally<'a>,
     task: usize,
+    /// Every size evaluated at the target rate: a size tried again (a
+    /// shrink back to a size the growth passed through) is the same
+    /// simulation on the same seed, so it is looked up rather than rerun.
+    seen: HashMap<Vec<u32>, Evaluation>,
 }
 
 impl Sizer<'_> {
@@ -104,7 +110,14 @@ impl Sizer<'_> {
     }
 
     fn evaluate(&mut self, counts: &[u32], action: String) -> Evaluation {
-        let e = self.run(&self.sized(counts), self.search, &action);
+        let e = match self.seen.get(counts) {
+            Some(e) => e.clone(),
+            None => {
+                let e = self.run(&self.sized(counts), self.search, &action);
+                self.seen.insert(counts.to_vec(), e.clone());
+                e
+            }
+        };
         self.steps.push(SizingStep {
             action,
             counts: counts.to_vec(),
@@ -373,6 +386,7 @@ pub(crate) fn size_for_rate_in(
         steps: Vec::new(),
         tally,
         task,
+        seen: HashMap::new(),
     };
     let (probe, measured) = sizer.probe(&before, rate_rps);
     let mut counts = sizer.smallest_stable(&probe, &measured);
