@@ -68,11 +68,14 @@ Examples:
   ztsim migrate topologies/payments.toml --from models/plaintext.toml --to models/istio-ambient.toml --slo p99=80ms
   ztsim migrate topologies/payments.toml --from models/plaintext.toml --to models/istio-sidecar.toml --order topologies/migration/payments.order.toml --json";
 
+// The lab's commands exist only with the `lab` feature.
+#[cfg(feature = "lab")]
 pub const CALIBRATE: &str = "\
 Examples:
   ztsim calibrate --quick
   ztsim calibrate --out costs/laptop.toml";
 
+#[cfg(feature = "lab")]
 pub const TESTBED: &str = "\
 Examples:
   ztsim testbed --quick

@@ -72,7 +72,9 @@ impl Terminal {
         t
     }
 
-    /// Without the redrawing timer: the bar moves only as units end.
+    /// Without the redrawing timer: the bar moves only as units end (the
+    /// testbed's, a lab command).
+    #[cfg(feature = "lab")]
     pub fn untimed(mut self) -> Self {
         self.ticking = false;
         self
