@@ -140,28 +140,15 @@ pub fn generated_vs(base: &Topology, requests: u64) -> Result<(), String> {
 const MEMORY_TOPOLOGY: &str = "topologies/minimal.toml";
 
 /// Peak memory of a 24-hour window against a 1-hour one, each in a child
-/// process (`exe bench TOPOLOGY --memory-probe-secs S`).
-pub fn day_vs_hour(exe: &std::path::Path) -> Result<(), String> {
+/// process (`ztsim bench TOPOLOGY --memory-probe-secs S`).
+pub fn day_vs_hour() -> Result<(), String> {
     let probe = |secs: u64| -> Result<(u64, f64), String> {
         let t0 = Instant::now();
-        let out = std::process::Command::new(exe)
-            .args([
-                "bench",
-                MEMORY_TOPOLOGY,
-                "--memory-probe-secs",
-                &secs.to_string(),
-            ])
-            .output()
-            .map_err(|e| e.to_string())?;
-        let kib = String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .map_err(|_| {
-                format!(
-                    "memory probe failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })?;
+        let kib = super::bench::child_peak_kib(&[
+            MEMORY_TOPOLOGY,
+            "--memory-probe-secs",
+            &secs.to_string(),
+        ])?;
         Ok((kib, t0.elapsed().as_secs_f64()))
     };
     let ((hour, hour_s), (day, day_s)) = (probe(3_600)?, probe(86_400)?);
