@@ -5,7 +5,6 @@
 use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
 use clap::Args;
@@ -132,7 +131,9 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
     }
     if args.memory {
         let topology = args.topology.display().to_string();
-        let probe = |n: u64| child_peak_kib(&[&topology, "--memory-probe", &n.to_string()]);
+        let probe = |n: u64| {
+            super::bench_scale::child_peak_kib(&[&topology, "--memory-probe", &n.to_string()])
+        };
         let (small, large) = (probe(1_000_000)?, probe(10_000_000)?);
         outln!(
             "peak memory: {:.1} MiB at 1M requests, {:.1} MiB at 10M requests: {:+.1}% (target within 10%)",
@@ -146,27 +147,6 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
         super::bench_scale::day_vs_hour()?;
     }
     Ok(())
-}
-
-/// Peak resident memory (KiB) of `ztsim bench ARGS` run as a child process
-/// of this binary, which prints only that figure (a probe flag), so that no
-/// allocation of this process counts.
-pub(super) fn child_peak_kib(args: &[&str]) -> Result<u64, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe)
-        .arg("bench")
-        .args(args)
-        .output()
-        .map_err(|e| e.to_string())?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| {
-            format!(
-                "memory probe failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
 }
 
 /// Times the default study's sweep on one thread and on two (each in a pool

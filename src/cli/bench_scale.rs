@@ -144,11 +144,7 @@ const MEMORY_TOPOLOGY: &str = "topologies/minimal.toml";
 pub fn day_vs_hour() -> Result<(), String> {
     let probe = |secs: u64| -> Result<(u64, f64), String> {
         let t0 = Instant::now();
-        let kib = super::bench::child_peak_kib(&[
-            MEMORY_TOPOLOGY,
-            "--memory-probe-secs",
-            &secs.to_string(),
-        ])?;
+        let kib = child_peak_kib(&[MEMORY_TOPOLOGY, "--memory-probe-secs", &secs.to_string()])?;
         Ok((kib, t0.elapsed().as_secs_f64()))
     };
     let ((hour, hour_s), (day, day_s)) = (probe(3_600)?, probe(86_400)?);
@@ -159,6 +155,27 @@ pub fn day_vs_hour() -> Result<(), String> {
         (day as f64 / hour as f64 - 1.0) * 100.0
     );
     Ok(())
+}
+
+/// Peak resident memory (KiB) of `ztsim bench ARGS` run as a child process
+/// of this binary, which prints only that figure (a probe flag), so that no
+/// allocation of this process counts.
+pub(super) fn child_peak_kib(args: &[&str]) -> Result<u64, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .arg("bench")
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| {
+            format!(
+                "memory probe failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
 }
 
 #[cfg(test)]
