@@ -42,10 +42,13 @@ fn setup(version: Version, cert: KeyAlgorithm, mutual: bool) -> Setup {
 
 #[test]
 fn resumed_handshakes_are_cheaper_than_full_ones() {
+    // FINE, not TINY: a TLS 1.3 resumption still does its X25519 exchange,
+    // and the client's medians of 30 samples once crossed on a loaded CI
+    // machine.
     for v in [Version::Tls12, Version::Tls13] {
         let s = setup(v, KeyAlgorithm::EcdsaP256, false);
-        let full = tls::full(s, &TINY).unwrap();
-        let resumed = tls::resumed(s, &TINY).unwrap();
+        let full = tls::full(s, &FINE).unwrap();
+        let resumed = tls::resumed(s, &FINE).unwrap();
         for x in [&full.client, &full.server, &resumed.client, &resumed.server] {
             sane(x);
         }
