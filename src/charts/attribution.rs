@@ -46,53 +46,30 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         .collect();
     let colour = |i: usize| span_colour(&spans[i], i);
     let drawn: Vec<(Vec<Bar>, Vec<Bar>)> = views.iter().map(|v| bars(v, &spans)).collect();
+    let colour: &dyn Fn(usize) -> RGBColor = &colour;
     if cx.per_entry() {
         let rows = left.split_evenly((views.len(), 1));
-        for (((_, name, share), (mean, tail)), row) in cx.entries.iter().zip(&drawn).zip(&rows) {
+        for (((_, name, share), bars), row) in cx.entries.iter().zip(&drawn).zip(&rows) {
             let row = entries::titled(row, ink, name, *share)?;
             let (rw, _) = row.dim_in_pixel();
-            let (l, r) = row.split_horizontally(rw / 2);
-            let shared = shared_scale(mean, tail);
-            bar_panel(
-                &l,
-                ink,
-                (&names, mean),
-                &colour,
-                ("Mean request (ms)", "ms"),
-                shared,
-            )?;
-            bar_panel(
-                &r,
-                ink,
-                (&names, tail),
-                &colour,
-                ("Slowest 1%, at or above p99 (ms)", "ms"),
-                shared,
-            )?;
+            let panels = row.split_horizontally(rw / 2);
+            let descs = ("Mean request (ms)", "Slowest 1%, at or above p99 (ms)");
+            mean_and_tail(panels, ink, &names, bars, colour, descs)?;
         }
     } else {
         let (mean, tail) = &drawn[0];
         if tail.iter().any(|b| b.note.is_none()) {
-            let (top, bottom) = left.split_vertically(h / 2);
-            let shared = shared_scale(mean, tail);
-            bar_panel(
-                &top,
+            let panels = left.split_vertically(h / 2);
+            mean_and_tail(
+                panels,
                 ink,
-                (&names, mean),
-                &colour,
-                (MEAN_DESC, "ms"),
-                shared,
-            )?;
-            bar_panel(
-                &bottom,
-                ink,
-                (&names, tail),
-                &colour,
-                (TAIL_DESC, "ms"),
-                shared,
+                &names,
+                &drawn[0],
+                colour,
+                (MEAN_DESC, TAIL_DESC),
             )?;
         } else {
-            bar_panel(&left, ink, (&names, mean), &colour, (MEAN_DESC, "ms"), None)?;
+            bar_panel(&left, ink, (&names, mean), colour, (MEAN_DESC, "ms"), None)?;
         }
     }
     let all: Vec<&[Bar]> = drawn
@@ -100,7 +77,7 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         .flat_map(|(m, t)| [m.as_slice(), t.as_slice()])
         .collect();
     let mut rows = vec![Row::Heading("Span".into())];
-    rows.extend(used_rows(&spans, &all, &colour, &span_label));
+    rows.extend(used_rows(&spans, &all, colour, &span_label));
     rows.push(Row::Heading("Notes".into()));
     rows.push(Row::Note("Successful requests only; spans".into()));
     rows.push(Row::Note("with no time in any design omitted.".into()));
@@ -111,11 +88,34 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     draw_legend(&legend, ink, &rows)
 }
 
-/// One scale for the mean and the slowest 1% unless the tail would squash
-/// the mean.
-fn shared_scale(mean: &[Bar], tail: &[Bar]) -> Option<f64> {
+/// The mean request's bars and the slowest 1%'s in two panels, on one
+/// scale unless the tail would squash the mean.
+fn mean_and_tail<DB: DrawingBackend>(
+    (first, second): (Area<DB>, Area<DB>),
+    ink: Ink,
+    names: &[String],
+    (mean, tail): &(Vec<Bar>, Vec<Bar>),
+    colour: &dyn Fn(usize) -> RGBColor,
+    (mean_desc, tail_desc): (&str, &str),
+) -> Res<(), DB> {
     let (m, t) = (longest(mean), longest(tail));
-    (t <= 2.5 * m).then_some(m.max(t))
+    let shared = (t <= 2.5 * m).then_some(m.max(t));
+    bar_panel(
+        &first,
+        ink,
+        (names, mean),
+        colour,
+        (mean_desc, "ms"),
+        shared,
+    )?;
+    bar_panel(
+        &second,
+        ink,
+        (names, tail),
+        colour,
+        (tail_desc, "ms"),
+        shared,
+    )
 }
 
 /// Each design's bar for the mean request and for the slowest 1% of `cx`'s

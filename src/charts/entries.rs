@@ -25,7 +25,7 @@ const TITLE_H: u32 = 30;
 pub(crate) const SYSTEM_H: u32 = 300;
 
 /// Columns of the grid of entry panels.
-pub(crate) const COLS: usize = 2;
+const COLS: usize = 2;
 
 /// The canvas of `chart`: taller than [`SIZE`] when its entry panels need
 /// the room.
@@ -51,17 +51,16 @@ fn attribution_row(cx: &Ctx) -> u32 {
     (110 + 40 * cx.focus_points.len() as u32).max(220)
 }
 
-/// Draws `each` once per entry endpoint of `cx`, in a grid of `cols`
+/// Draws `each` once per entry endpoint of `cx`, in a grid of [`COLS`]
 /// columns filling `area`, each panel under a title naming its entry.
 pub(crate) fn grid<DB: DrawingBackend>(
     cx: &Ctx,
     area: &Area<DB>,
     ink: Ink,
-    cols: usize,
     mut each: impl FnMut(&Ctx, &Area<DB>) -> Res<(), DB>,
 ) -> Res<(), DB> {
     let n = cx.entries.len();
-    let cells = area.split_evenly((n.div_ceil(cols), cols));
+    let cells = area.split_evenly((n.div_ceil(COLS), COLS));
     for ((i, name, share), cell) in cx.entries.iter().zip(&cells) {
         let body = titled(cell, ink, name, *share)?;
         each(&cx.for_entry(*i), &body)?;

@@ -28,7 +28,7 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     // shows it.
     let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
     if cx.per_entry() {
-        entries::grid(cx, &left, ink, entries::COLS, |e, area| {
+        entries::grid(cx, &left, ink, |e, area| {
             let name = e.entry.and_then(|i| cx.entries.iter().find(|x| x.0 == i));
             for g in panel(e, area, ink)? {
                 groups.push((name.map(|n| n.1.clone()), g));

@@ -145,7 +145,7 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
         .max(y_label_area(&y3, true));
     let at = |s: &SeriesPoint, p: &PointResult| (s.t_s + interval(p) / 2.0) / unit.0;
     if cx.per_entry() {
-        entries::grid(cx, &top, ink, entries::COLS, |e, area| {
+        entries::grid(cx, &top, ink, |e, area| {
             let pts = series(e);
             let y1 = latency_axis(&pts);
             let y_w = y_label_area(&y1, true);

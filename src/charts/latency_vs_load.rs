@@ -20,6 +20,7 @@ use crate::report::study::PointResult;
 /// What the latency axis is drawn from: the percentiles (p50 and p99 means,
 /// positive), the upper p99 confidence bounds, and whether any point has a
 /// confidence interval or saturated.
+#[derive(Default)]
 struct Span {
     ys: Vec<f64>,
     upper: Vec<f64>,
@@ -67,8 +68,9 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     // Shaded bands while they stay readable; error bars beyond four lines.
     let bands = cx.lines.len() <= 4;
     let sp = if cx.per_entry() {
-        let mut all = span(cx);
-        entries::grid(cx, &left, ink, entries::COLS, |e, area| {
+        // The legend's key: any panel's intervals and saturation marks.
+        let mut all = Span::default();
+        entries::grid(cx, &left, ink, |e, area| {
             let sp = panel(e, area, ink, bands)?;
             all.any_ci |= sp.any_ci;
             all.any_sat |= sp.any_sat;
