@@ -153,7 +153,9 @@ impl Axis {
         } else if decades > 1.3 {
             &[1.0, 2.0, 5.0]
         } else {
-            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+            // About a decade: 6, 8 and 9 crowd the decade's top label (90
+            // and 100 overlapped), and 1.5 labels a curve just above it.
+            &[1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0]
         };
         let k0 = tlo.floor() as i64;
         let k1 = (thi.ceil() as i64).min(k0 + 60);
