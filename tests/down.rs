@@ -165,3 +165,41 @@ fn crashes_by_a_rate_are_the_same_for_the_same_seed() {
     assert_eq!(key(&a), key(&b));
     assert_ne!(a.counters.replica_down_ns, c.counters.replica_down_ns);
 }
+
+/// The summary reports the crashes and the time down (`outages`): the same
+/// counts as the run metrics, per hour of the window, and the share of b's
+/// replica-time down (a never goes down, so it does not dilute it) near
+/// 1 / 11 as above; a topology whose replicas never go down has none.
+#[test]
+fn the_summary_reports_crashes_and_the_share_of_time_down() {
+    let text = |extra: &str| {
+        format!(
+            "[zones.z]\nrtt = \"400us\"\n\
+             [services.a]\nendpoints.e.stages = [[{{ call = \"b.e\" }}]]\n\
+             [services.b]\nreplicas = 2\nendpoints.e.cpu = \"1ms\"\n{extra}\n\
+             [workload]\narrivals = \"constant\"\nrate = 10\nwarmup = \"1s\"\nduration = \"2000s\"\n\
+             replications = 2\nentry = [{{ endpoint = \"a.e\" }}]\n"
+        )
+    };
+    let summary = |text: &str| {
+        let topo = parse_topology("down.toml", text).unwrap_or_else(|e| panic!("{e:?}"));
+        let d = Design::plaintext();
+        let runs = ztsim::model::Replications::of(&topo, &d).runs;
+        let counters: Vec<_> = runs.iter().map(|r| r.counters.clone()).collect();
+        (ztsim::report::summarize(&topo, &d, &runs), counters)
+    };
+    let (s, k) = summary(&text("crashes = { every = \"10s\", for = \"1s\" }"));
+    let o = s.outages.expect("crashes are reported");
+    let crashes = (k[0].crashes + k[1].crashes) as f64 / 2.0;
+    assert_eq!(o.crashes.mean, crashes);
+    assert!((o.crashes_per_hour.mean - crashes * 3600.0 / 2000.0).abs() < 1e-9);
+    let down = (k[0].replica_down_ns + k[1].replica_down_ns) as f64 / 2.0;
+    let share = down / (2.0 * 2_000e9);
+    assert!((o.replica_down_share.mean - share).abs() < 1e-12, "{o:?}");
+    assert!((share - 1.0 / 11.0).abs() < 0.0173, "down {share}");
+    let json = serde_json::to_value(&o).unwrap();
+    assert!(json["replica_down_share"]["ci95"].is_number(), "{json}");
+    let (s, _) = summary(&text(""));
+    assert!(s.outages.is_none());
+    assert!(!serde_json::to_string(&s).unwrap().contains("outages"));
+}

@@ -10,6 +10,7 @@ pub mod distributions;
 pub mod figures;
 mod headline;
 pub mod migration;
+pub mod outages;
 pub mod output;
 pub mod pools;
 pub mod published;

@@ -315,6 +315,10 @@ pub struct Summary {
     /// retried for these reasons (refusals are in `security`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<FailureSummary>,
+    /// Replicas' crashes and time down (`down`, `crashes`); absent when no
+    /// replica was down inside the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outages: Option<super::outages::OutageSummary>,
     /// Callers' client-side pools (`pools`); absent when there are none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pools: Option<Vec<super::pools::PoolSummary>>,
@@ -363,6 +367,7 @@ pub fn summarize(topo: &Topology, design: &Design, runs: &[Replication]) -> Summ
         attribution: attribution(&all, ok),
         security: security(runs),
         failures: failures(runs),
+        outages: super::outages::outages(topo, runs),
         pools: super::pools::pools(topo, runs),
         queues: super::queues::queues(topo, runs, ok),
         series_interval_s: runs[0].series_interval as f64 * 1e-9,

@@ -344,6 +344,9 @@ fn security(out: &mut String, s: &Summary) {
         .collect();
         let _ = writeln!(out, "failures per request: {}", parts.join(", "));
     }
+    if let Some(o) = &s.outages {
+        super::outages::render(out, o);
+    }
     if let Some(p) = &s.pools {
         super::pools::render(out, p);
     }
