@@ -154,6 +154,41 @@ fn capacity_names_the_endpoint_that_binds() {
 }
 
 #[test]
+fn an_objective_missed_by_failures_binds_whatever_the_headroom() {
+    // `slow.e` answers 5% of its calls with an error: its objective is
+    // missed at every rate for its failures (more than 1%), with a latency
+    // far within its 1 s. By headroom alone `fast.e`'s 3 ms would bind.
+    let topo = parse_topology(
+        "queues.toml",
+        &QUEUES.replace(
+            "cpu = \"10ms\"",
+            "cpu = \"10ms\"\nendpoints.e.error_rate = 0.05",
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let both = slos(&["fast.e:p99=3ms", "slow.e:p99=1s"]);
+    let cap = rate_capacity(&topo, &Design::plaintext(), &both, &search());
+    assert_eq!(cap.met_rps, None, "{cap:#?}");
+    assert_eq!(cap.binding.as_ref(), Some(&both[1]), "{cap:#?}");
+    let at = cap.points.first().expect("a point");
+    assert_eq!(at.failed_objective, Some(1), "{at:?}");
+    let slow = at.figures_ms[1].unwrap();
+    assert!(
+        slow.mean < 100.0,
+        "missed for failures, not latency: {at:?}"
+    );
+    // Without the errors nothing fails and no point records a failed objective.
+    let cap = rate_capacity(&queues(), &Design::plaintext(), &both, &search());
+    let at = cap.at_met.as_ref().expect("a capacity");
+    assert_eq!(at.failed_objective, None, "{at:?}");
+    assert!(
+        !serde_json::to_string(at)
+            .unwrap()
+            .contains("failed_objective")
+    );
+}
+
+#[test]
 fn sizing_names_the_objective_with_the_least_headroom() {
     let both = slos(&["fast.e:p99=3ms", "slow.e:p99=100ms"]);
     let sz = size_for_rate(

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::stats::Estimate;
 use super::summary::{LatencySummary, RequestSummary, Summary};
+
+/// Share of an objective's requests that may fail before it is missed
+/// whatever its latency: a latency that leaves out failed requests, or
+/// counts them at their timeout, flatters the run.
+const MAX_FAILED: f64 = 0.01;
 pub use crate::model::slo::{Slo, Statistic};
 
 impl Statistic {
@@ -66,13 +71,23 @@ impl Slo {
         Some(self.statistic.of(l))
     }
 
+    /// Whether more than 1% of its requests failed in a run that did not
+    /// saturate: it is then missed whatever its latency (which hides the
+    /// timeouts).
+    pub fn missed_by_failures(&self, s: &Summary) -> bool {
+        s.saturated.is_none()
+            && self
+                .scope(s)
+                .is_some_and(|r| r.failed_ratio.mean > MAX_FAILED)
+    }
+
     /// The verdict on a run: a saturated run (or one whose bounded requests
     /// failed beyond 1%, whose latency hides timeouts) misses every SLO.
     pub fn verdict(&self, s: &Summary) -> Verdict {
         let Some(r) = self.scope(s) else {
             return Verdict::Missed;
         };
-        if s.saturated.is_some() || r.failed_ratio.mean > 0.01 {
+        if s.saturated.is_some() || r.failed_ratio.mean > MAX_FAILED {
             return Verdict::Missed;
         }
         match &r.latency_ms {
@@ -80,6 +95,17 @@ impl Slo {
             None => Verdict::Missed,
         }
     }
+}
+
+/// The objective that binds in a run: the first one missed because its
+/// requests failed, else the one with the least headroom ([`binding`]).
+pub fn binding_in(slos: &[Slo], s: &Summary) -> Option<usize> {
+    slos.iter()
+        .position(|o| o.missed_by_failures(s))
+        .or_else(|| {
+            let figures: Vec<_> = slos.iter().map(|o| o.figure(s)).collect();
+            binding(slos, &figures)
+        })
 }
 
 /// The objective that binds among `slos` given each one's figure (in the

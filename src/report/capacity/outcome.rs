@@ -26,6 +26,10 @@ pub struct Point {
     pub figures_ms: Vec<Option<Estimate>>,
     /// Share of requests that failed (mean over replications).
     pub failed_ratio: f64,
+    /// The first SLO (its index) missed because more than 1% of its
+    /// requests failed, whatever its latency figure; absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_objective: Option<usize>,
     /// The busiest group of cores (a service, its sidecars, a proxy).
     pub busiest: Option<String>,
     /// Its utilisation (mean over replications), 0..1.
@@ -59,9 +63,10 @@ pub struct RateCapacity {
     /// The point at `met_rps`, with its SLO figures.
     pub at_met: Option<Point>,
     /// The objective that decides the capacity, when an SLO names an entry
-    /// endpoint: the one with the least headroom (its figure the largest
-    /// share of its limit) at the lowest rate not met, or at `met_rps` when
-    /// that rate saturated. Absent when every SLO is on all requests.
+    /// endpoint: at the lowest rate not met (or at `met_rps` when that rate
+    /// saturated), the first one missed because its requests failed, else
+    /// the one with the least headroom (its figure the largest share of its
+    /// limit). Absent when every SLO is on all requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<Slo>,
     /// Rates the intervals could not decide even at the replication cap

@@ -16,7 +16,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::figures::Chart;
-use super::slo::{Verdict, any_scoped, binding, verdict_all};
+use super::slo::{Verdict, any_scoped, binding_in, verdict_all};
 use super::study::{PointResult, StudyResults, same_system_notes, sameness};
 use super::words;
 use crate::model::cost::SPAN_NAMES;
@@ -486,11 +486,7 @@ fn binding_text(
     first_not: Option<&PointResult>,
     met: Option<&PointResult>,
 ) -> String {
-    let at = |p: Option<&PointResult>| {
-        let p = p?;
-        let figures: Vec<_> = slos.iter().map(|s| s.figure(&p.summary)).collect();
-        binding(slos, &figures)
-    };
+    let at = |p: Option<&PointResult>| binding_in(slos, &p?.summary);
     at(first_not)
         .or_else(|| at(met))
         .map_or("-".into(), |i| slos[i].to_string())

@@ -204,6 +204,7 @@ fn evaluation(
             saturated: summary.saturated.is_some(),
             figures_ms,
             failed_ratio: summary.requests.failed_ratio.mean,
+            failed_objective: slos.iter().position(|s| s.missed_by_failures(&summary)),
             busiest: busiest.map(|l| l.name.clone()),
             busiest_utilisation: busiest.map_or(0.0, |l| l.utilisation),
             completed_rps: summary.throughput.completed_rps.mean,
@@ -232,13 +233,18 @@ pub(super) fn round_sig(x: f64, digits: i32) -> f64 {
 /// an SLO missed there is missed at any rate.
 pub(super) const LIGHT_LOAD: f64 = 0.2;
 
-/// The objective that binds at a point (see [`binding`]), recorded only
-/// when some SLO names an endpoint: which endpoint's objective decides.
+/// The objective that binds at a point (as [`crate::report::slo::binding_in`]:
+/// one missed because its requests failed, else the least headroom),
+/// recorded only when some SLO names an endpoint: which endpoint's
+/// objective decides.
 pub(super) fn binding_at(slos: &[Slo], p: Option<&Point>) -> Option<Slo> {
     if !any_scoped(slos) {
         return None;
     }
-    binding(slos, &p?.figures_ms).map(|i| slos[i].clone())
+    let p = p?;
+    p.failed_objective
+        .or_else(|| binding(slos, &p.figures_ms))
+        .map(|i| slos[i].clone())
 }
 
 /// `p99 101 ms (±2.6)` for each SLO's figure at a point.
