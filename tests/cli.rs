@@ -446,6 +446,20 @@ fn help_for_top_level_and_each_command() {
     }
 }
 
+/// The searches' bench runs the repository's chatty topology: outside a
+/// checkout it is refused as bad input, before timing anything.
+#[test]
+fn bench_searches_outside_the_repository_is_refused() {
+    let r = ztsim(&["bench", "--searches"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("--searches") && r.stderr.contains("repository's root"),
+        "{}",
+        r.show()
+    );
+    ztsim(&["bench", "--searches", "--sweep"]).expect_code(2);
+}
+
 #[test]
 fn version_flag() {
     let r = ztsim(&["--version"]);

@@ -38,6 +38,11 @@ pub struct BenchArgs {
     /// Instead, time the built-in default study on 1 and on 2 threads.
     #[arg(long)]
     sweep: bool,
+    /// Instead, time a capacity search, a sensitivity analysis and a sizing
+    /// on topologies/chatty.toml as the commands a user types (child
+    /// processes; run from the repository's root; slow: minutes).
+    #[arg(long, conflicts_with = "sweep")]
+    searches: bool,
     /// Also measure peak memory at 1M and 10M requests (two child processes; slow).
     #[arg(long)]
     memory: bool,
@@ -56,10 +61,14 @@ pub struct BenchArgs {
 }
 
 /// `ztsim bench`: the speed of the default study's sweep on 1 and 2
-/// threads (`--sweep`), or of one topology under plaintext and each design.
+/// threads (`--sweep`), of the searches (`--searches`), or of one topology
+/// under plaintext and each design.
 pub fn command(args: BenchArgs) -> Result<(), Failure> {
     if args.sweep {
         return sweep_speedup().map_err(Failure::Other);
+    }
+    if args.searches {
+        return super::bench_searches::searches();
     }
     let topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
     let costs = args.costs.load()?;

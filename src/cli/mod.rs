@@ -23,6 +23,7 @@ pub mod bench;
 mod bench_designs;
 mod bench_outputs;
 mod bench_scale;
+mod bench_searches;
 #[cfg(feature = "lab")]
 pub mod calibrate;
 pub mod capacity;
