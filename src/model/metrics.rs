@@ -677,7 +677,22 @@ mod tests {
     /// merged (kept into kept, kept into buckets, buckets into kept).
     #[test]
     fn kept_values_answer_like_buckets() {
-        let sizes = [0, 1, 2, 7, 63, 64, 65, 130, 1000, 5000, FEW - 1, FEW, FEW + 1, FEW + 700];
+        let sizes = [
+            0,
+            1,
+            2,
+            7,
+            63,
+            64,
+            65,
+            130,
+            1000,
+            5000,
+            FEW - 1,
+            FEW,
+            FEW + 1,
+            FEW + 700,
+        ];
         for (seed, &n) in sizes.iter().enumerate() {
             let v = spread(n, seed as u64);
             let want = reference(&v);
