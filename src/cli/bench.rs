@@ -55,6 +55,14 @@ pub struct BenchArgs {
     /// child processes; slow).
     #[arg(long)]
     scale: bool,
+    /// Internal: with --scale, only the generated topology's speed (not the
+    /// day-vs-hour memory comparison, which takes minutes).
+    #[arg(long, hide = true, requires = "scale")]
+    scale_size_only: bool,
+    /// Internal: simulate the generated topology of --scale instead of
+    /// TOPOLOGY (e.g. with --memory-probe, for its peak memory alone).
+    #[arg(long, hide = true)]
+    generated: bool,
     /// Internal: run a window of S seconds and print peak resident memory in KiB.
     #[arg(long, hide = true, value_name = "S")]
     memory_probe_secs: Option<u64>,
@@ -70,7 +78,11 @@ pub fn command(args: BenchArgs) -> Result<(), Failure> {
     if args.searches {
         return super::bench_searches::searches();
     }
-    let topo = config::load_topology(&args.topology).map_err(Failure::BadInput)?;
+    let topo = if args.generated {
+        super::bench_scale::generated().map_err(Failure::Other)?
+    } else {
+        config::load_topology(&args.topology).map_err(Failure::BadInput)?
+    };
     let costs = args.costs.load()?;
     let designs = args
         .models
@@ -153,7 +165,9 @@ fn run(mut topo: Topology, designs: &[Design], args: BenchArgs) -> Result<(), St
     }
     if args.scale {
         super::bench_scale::generated_vs(&topo, args.requests)?;
-        super::bench_scale::day_vs_hour()?;
+        if !args.scale_size_only {
+            super::bench_scale::day_vs_hour()?;
+        }
     }
     Ok(())
 }

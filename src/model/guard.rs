@@ -88,20 +88,28 @@ impl Size {
         // tolerates before calling the run saturated, every replica, proxy and
         // zone pair, and its time series. One runs per core at once. A
         // finished one keeps only its figures and its time series.
-        // A histogram takes its buckets only past `FEW` observations: count
-        // as dense every one that may see more (an edge at most as many calls
-        // as its callee gets; the entries' and the pooled one always).
+        // A histogram keeps up to `FEW` values plainly (8 bytes each, a
+        // vector growing by doubling) and takes its buckets past them: an
+        // edge sees at most as many calls as its callee gets; the entries'
+        // and the pooled one count as dense.
         // Asynchronous call sites keep a histogram each, as edges do.
         let asynch = topo.async_calls().len();
         let measured = (w.entries.len() + topo.edges.len() + asynch + 1) as f64;
         let few = super::metrics::FEW as f64;
-        let busy_edges = topo
+        let edges: f64 = topo
             .edges
             .iter()
-            .filter(|&&(_, callee)| requests * visits[callee as usize] > few)
-            .count();
-        let dense = (w.entries.len() + 1 + busy_edges + asynch) as f64;
-        let histograms = (dense * HISTOGRAM_BYTES + measured * few * 8.0) * 2.0;
+            .map(|&(_, callee)| {
+                let values = requests * visits[callee as usize];
+                if values > few {
+                    HISTOGRAM_BYTES
+                } else {
+                    values * 16.0
+                }
+            })
+            .sum();
+        let dense = (w.entries.len() + 1 + asynch) as f64;
+        let histograms = (dense * HISTOGRAM_BYTES + edges) * 2.0;
         // Each entry's slowest requests, and all of them merged (`tail.rs`).
         let kept_slowest =
             requests.min(super::tail::held_at_most(super::tail::KEPT_SLOWEST) as f64);

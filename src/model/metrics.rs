@@ -18,9 +18,11 @@ const HIGHEST_TRACKABLE: u64 = 1 << 42;
 const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// Observations a histogram keeps as plain values before it allocates its
-/// buckets: a run with thousands of edges calls most of them a few times,
-/// and a dense HdrHistogram costs 135 KB whatever it holds.
-pub(crate) const FEW: usize = 64;
+/// buckets: as many as fit in the buckets' own size (a dense HdrHistogram
+/// costs 135 KB whatever it holds: 34,816 counts of 4 bytes), so its memory
+/// follows the values seen, never more than the buckets would take. A run
+/// with thousands of edges calls most of them a few hundred times at most.
+pub(crate) const FEW: usize = 17_408;
 
 /// A streaming latency distribution: quantiles with bounded relative error
 /// (HdrHistogram) plus exact count, sum, min and max. Up to [`FEW`]
@@ -67,6 +69,12 @@ impl LatencyHistogram {
         match &mut self.hdr {
             Some(hdr) => hdr.saturating_record(held),
             None => {
+                if self.few.len() == self.few.capacity() {
+                    // Double, but never past the one value that tips it
+                    // into buckets: kept values cost at most what they do.
+                    let more = self.few.len().max(4).min(FEW + 1 - self.few.len());
+                    self.few.reserve_exact(more);
+                }
                 self.few.push(held);
                 if self.few.len() > FEW {
                     self.allocate();
@@ -571,10 +579,25 @@ mod tests {
         h
     }
 
-    fn sparse(values: &[Nanos]) -> LatencyHistogram {
+    /// A histogram holding `values` as it would in a run: plainly up to
+    /// `FEW`, in buckets past them.
+    fn recorded(values: &[Nanos]) -> LatencyHistogram {
         let mut h = LatencyHistogram::default();
         values.iter().for_each(|&v| h.record(v));
         h
+    }
+
+    /// Quantiles asked of every histogram: the reported ones, the CDF's
+    /// and a spread of others.
+    fn qs() -> [f64; 40] {
+        let mut q = [0.0; 40];
+        let fixed = [0.0, 1e-4, 0.001, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999];
+        q[..10].copy_from_slice(&fixed);
+        for (i, q) in q[10..39].iter_mut().enumerate() {
+            *q = (i as f64 + 0.37) / 29.0;
+        }
+        q[39] = 1.0;
+        q
     }
 
     /// What a histogram answers: every figure a caller can read.
@@ -583,47 +606,106 @@ mod tests {
         u128,
         Option<Nanos>,
         Option<Nanos>,
-        [Option<f64>; 10],
+        Option<f64>,
+        [Option<f64>; 40],
         Vec<(Nanos, u64)>,
     );
 
     fn answers(h: &LatencyHistogram) -> Answers {
-        let qs = [0.0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0];
         (
             h.count(),
             h.sum(),
             h.min(),
             h.max(),
-            h.quantiles(qs),
+            h.mean(),
+            h.quantiles(qs()),
             h.buckets(),
         )
     }
 
-    /// Kept values and buckets answer exactly alike, whatever the sizes and
-    /// however they were merged (values spread over nine decades, 0 and
-    /// beyond the trackable range included).
+    /// What a plain HdrHistogram over the whole range answers for `values`,
+    /// computed independently of `LatencyHistogram`'s forms.
+    fn reference(values: &[Nanos]) -> Answers {
+        let mut hdr = Histogram::<u32>::new_with_bounds(1, 1 << 42, 3).unwrap();
+        for &v in values {
+            hdr.record(v.clamp(1, 1 << 42)).unwrap();
+        }
+        let (min, max) = (values.iter().min().copied(), values.iter().max().copied());
+        let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+        let n = values.len() as u64;
+        let quantiles = qs().map(|q| {
+            let (lo, hi) = (min?, max?);
+            Some(if q >= 1.0 {
+                hi as f64
+            } else {
+                hdr.value_at_quantile(q).clamp(lo, hi) as f64
+            })
+        });
+        let buckets = hdr
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
+            .collect();
+        let mean = (n > 0).then(|| sum as f64 / n as f64);
+        (n, sum, min, max, mean, quantiles, buckets)
+    }
+
+    /// `n` values spread over up to nine decades, with 0, 1 and values
+    /// beyond the trackable range (clamped) among them.
+    fn spread(n: usize, seed: u64) -> Vec<Nanos> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ seed;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                match i % 97 {
+                    0 => 0,
+                    1 => 1,
+                    2 => (1 << 42) + x % 1000,
+                    _ => {
+                        let decade = x % 10;
+                        (x >> 8) % 10u64.pow(decade as u32 + 1)
+                            + if decade == 9 { 1 << 43 } else { 0 }
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Kept values and buckets answer exactly as a plain HdrHistogram does,
+    /// whatever the sizes (on both sides of `FEW`) and however they were
+    /// merged (kept into kept, kept into buckets, buckets into kept).
     #[test]
-    fn few_values_answer_like_buckets() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let decade = x % 10;
-            (x >> 8) % 10u64.pow(decade as u32 + 1) + if decade == 9 { 1 << 43 } else { 0 }
-        };
-        for n in [1, 2, 7, 63, 64, 65, 66, 130, 1000] {
-            let v: Vec<Nanos> = (0..n).map(|_| next()).collect();
-            let (s, d) = (sparse(&v), dense(&v));
+    fn kept_values_answer_like_buckets() {
+        let sizes = [
+            0,
+            1,
+            2,
+            7,
+            63,
+            64,
+            65,
+            130,
+            1000,
+            5000,
+            FEW - 1,
+            FEW,
+            FEW + 1,
+            FEW + 700,
+        ];
+        for (seed, &n) in sizes.iter().enumerate() {
+            let v = spread(n, seed as u64);
+            let want = reference(&v);
+            let (s, d) = (recorded(&v), dense(&v));
             assert_eq!(s.hdr.is_none(), n <= FEW, "n = {n}");
-            assert_eq!(answers(&s), answers(&d), "n = {n}");
-            for cut in [0, 1, n / 2, n] {
-                let (a, b) = v.split_at(cut);
-                let want = answers(&d);
+            assert_eq!(answers(&s), want, "n = {n}");
+            assert_eq!(answers(&d), want, "n = {n}");
+            for cut in [0, 1, n / 3, n.saturating_sub(1), n] {
+                let (a, b) = v.split_at(cut.min(n));
                 for (mut x, y) in [
-                    (sparse(a), sparse(b)),
-                    (sparse(a), dense(b)),
-                    (dense(a), sparse(b)),
+                    (recorded(a), recorded(b)),
+                    (recorded(a), dense(b)),
+                    (dense(a), recorded(b)),
                     (dense(a), dense(b)),
                 ] {
                     x.merge(&y);
@@ -631,6 +713,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Two constant values, as the exact tests record them: the larger is
+    /// answered exactly (clamped to the maximum), the smaller within 0.1%.
+    #[test]
+    fn repeated_values_answer_exactly() {
+        let v: Vec<Nanos> = (0..30_000).map(|i| [250_000, 4_000_000][i % 2]).collect();
+        for n in [10, FEW, 30_000] {
+            let h = recorded(&v[..n]);
+            assert_eq!(answers(&h), reference(&v[..n]), "n = {n}");
+            let low = h.quantile(0.25).unwrap();
+            assert!((250_000.0..250_250.0).contains(&low), "{low}");
+            assert_eq!(h.quantile(0.75), Some(4_000_000.0));
+        }
+    }
+
+    /// Kept values never cost more than the buckets would: `FEW` of them
+    /// fill the buckets' size, and the vector stops growing there.
+    #[test]
+    fn kept_values_cost_at_most_the_buckets() {
+        let hdr = buckets_up_to(HIGHEST_TRACKABLE);
+        let bucket_bytes = hdr.distinct_values() * std::mem::size_of::<u32>();
+        assert_eq!(FEW * std::mem::size_of::<Nanos>(), bucket_bytes);
+        let mut h = LatencyHistogram::default();
+        for v in 0..FEW as u64 {
+            h.record(v);
+            assert!(h.few.capacity() <= FEW + 1);
+        }
+        h.record(1);
+        assert!(h.hdr.is_some() && h.few.capacity() == 0);
     }
 
     #[test]
