@@ -180,6 +180,73 @@ mod tests {
         assert_eq!(got, expected);
     }
 
+    /// Against a reference `BinaryHeap` of (time, sequence number, kind):
+    /// the order any faster queue must keep exactly, since every output
+    /// depends on it. Random interleaved pushes and pops (as many of each on
+    /// average, so the queue wanders between empty and a few hundred): short
+    /// and long delays, many equal times (zero delays, coarse grids), and
+    /// times saturated at `u64::MAX`.
+    #[test]
+    fn pops_exactly_as_a_reference_heap_does() {
+        use crate::engine::rng::call_rng;
+        use rand::RngCore;
+        use std::cmp::Reverse;
+        for seed in 0..8 {
+            let mut r = call_rng(seed);
+            let mut q = EventQueue::new();
+            let mut reference = std::collections::BinaryHeap::new();
+            let mut seq = 0u32;
+            for _ in 0..20_000 {
+                let pushes = r.next_u64() % 4;
+                for _ in 0..pushes {
+                    let delay = match r.next_u64() % 8 {
+                        0 => 0,
+                        1 => r.next_u64() % 4,
+                        2 => (r.next_u64() % 8) * 1000,
+                        // Seeds that saturate the clock end at u64::MAX.
+                        3 if seed % 2 == 0 => u64::MAX - r.next_u64() % 3,
+                        4 => r.next_u64() >> (r.next_u64() % 64),
+                        _ => r.next_u64() % 1_000_000,
+                    };
+                    let kind = (r.next_u64() % 13) as u8;
+                    q.schedule(delay, kind, seq, !seq);
+                    let time = q.now().saturating_add(delay);
+                    reference.push(Reverse((time, seq, kind)));
+                    seq += 1;
+                }
+                assert_eq!(q.len(), reference.len());
+                assert_eq!(q.peek_time(), reference.peek().map(|e| e.0.0));
+                for _ in 0..r.next_u64() % 4 {
+                    let got = q.pop().map(|e| (e.time, e.target, e.kind(), e.aux));
+                    let want = reference.pop().map(|Reverse((t, s, k))| (t, s, k, !s));
+                    assert_eq!(got, want, "seed {seed}");
+                    if let Some((t, ..)) = want {
+                        assert_eq!(q.now(), t);
+                    }
+                }
+            }
+            while let Some(Reverse((t, s, k))) = reference.pop() {
+                let e = q.pop().expect("as many events as the reference");
+                assert_eq!((e.time, e.target, e.kind(), e.aux), (t, s, k, !s));
+            }
+            assert!(q.is_empty() && q.pop().is_none() && q.peek_time().is_none());
+            assert_eq!(q.scheduled(), u64::from(seq));
+        }
+    }
+
+    #[test]
+    fn counts_the_peak_and_the_scheduled() {
+        let mut q = EventQueue::new();
+        for d in [4, 0, 9, 0] {
+            q.schedule(d, 0, 0, 0);
+        }
+        q.pop();
+        q.pop();
+        q.schedule(1, 0, 0, 0);
+        assert_eq!((q.len(), q.peak_len(), q.scheduled()), (3, 4, 5));
+        assert_eq!(q.peek_time(), Some(1));
+    }
+
     #[test]
     fn delays_are_relative_to_the_clock() {
         let mut q = EventQueue::new();

@@ -540,27 +540,29 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// A STEP (delay) ended: close its span and move on.
     fn step(&mut self, slot: u32) {
-        let c = *self.calls.get(slot);
-        match c.phase {
+        let phase = self.calls.get(slot).phase;
+        match phase {
             Phase::TcpRtt | Phase::HandshakeOut | Phase::HandshakeBack => {
                 self.span(slot, Span::HandshakeRtt)
             }
             Phase::Request | Phase::WaypointOut | Phase::Response | Phase::AuthzHop => {
                 let now = self.queue.now();
-                let local_span = if c.phase == Phase::AuthzHop {
+                let local_span = if phase == Phase::AuthzHop {
                     Span::Authz
                 } else {
                     Span::Proxy
                 };
                 if P::ON && self.probe.recorder().is_some() {
+                    let c = *self.calls.get(slot);
                     self.note_transit(slot, &c, now);
                 }
-                let attr = &mut self.costs[slot as usize].attr;
-                attr[local_span as usize] += c.local;
-                attr[Span::Network as usize] += now - c.mark - c.local;
                 let call = self.calls.get_mut(slot);
+                let (mark, local) = (call.mark, call.local);
                 call.mark = now;
                 call.local = 0;
+                let attr = &mut self.costs[slot as usize].attr;
+                attr[local_span as usize] += local;
+                attr[Span::Network as usize] += now - mark - local;
             }
             Phase::External => self.span(slot, Span::External),
             Phase::Slow => self.span(slot, Span::Business),
@@ -572,20 +574,28 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// The current phase is complete; do the next step of the call's life.
     fn advance(&mut self, slot: u32) {
-        let c = *self.calls.get(slot);
-        match c.phase {
+        // Only the phase: most steps read the few fields they need, and a
+        // copy of the whole call is made only for those that take one.
+        let phase = self.calls.get(slot).phase;
+        match phase {
             Phase::OriginJob
             | Phase::ServerHandshake
             | Phase::WaypointJob
             | Phase::DestJob
             | Phase::AuthzJob
-            | Phase::ServiceJob => self.job_done(slot, c),
+            | Phase::ServiceJob => self.job_done(slot, phase),
             Phase::TcpRtt => self.origin_job(slot),
-            Phase::HandshakeOut => self.server_handshake(slot, &c),
+            Phase::HandshakeOut => {
+                let c = *self.calls.get(slot);
+                self.server_handshake(slot, &c)
+            }
             Phase::HandshakeBack => self.handshake_done(slot),
             Phase::Request => self.arrived(slot),
             Phase::WaypointOut => self.arrived_at_dest(slot),
-            Phase::AuthzHop => self.policy_sidecar_job(slot, &c),
+            Phase::AuthzHop => {
+                let c = *self.calls.get(slot);
+                self.policy_sidecar_job(slot, &c)
+            }
             Phase::Response => self.at_caller(slot),
             Phase::External => self.respond(slot),
             Phase::Slow => self.run_stages(slot),
@@ -595,7 +605,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     /// A CPU job finished: attribute its parts, then continue.
-    fn job_done(&mut self, slot: u32, c: Call) {
+    fn job_done(&mut self, slot: u32, phase: Phase) {
         let now = self.queue.now();
         let cost = &mut self.costs[slot as usize];
         // Only the on-path part of the job is the call's time.
@@ -607,14 +617,21 @@ impl<'t, P: Probe> Simulation<'t, P> {
             cost.attr[span_of(cat) as usize] += d;
         }
         cost.attr[Span::Queueing as usize] += cost.wake;
+        let call = self.calls.get_mut(slot);
+        let mark = std::mem::replace(&mut call.mark, now);
         if P::ON && self.probe.recorder().is_some() {
-            self.note_job(slot, c.phase, c.mark, now, parts);
+            self.note_job(slot, phase, mark, now, parts);
         }
-        self.calls.get_mut(slot).mark = now;
-        match c.phase {
-            Phase::OriginJob => self.client_hello(slot, &c),
-            Phase::ServerHandshake => self.server_flight(slot, &c),
-            Phase::WaypointJob => self.waypoint_out(slot, &c),
+        // The steps that take the call see it as it was when the job ended
+        // (marked at the job's start).
+        let ended = |sim: &Self| Call {
+            mark,
+            ..*sim.calls.get(slot)
+        };
+        match phase {
+            Phase::OriginJob => self.client_hello(slot, &ended(self)),
+            Phase::ServerHandshake => self.server_flight(slot, &ended(self)),
+            Phase::WaypointJob => self.waypoint_out(slot, &ended(self)),
             Phase::DestJob => self.authorize(slot),
             Phase::AuthzJob => {
                 self.cache_decision(slot);

@@ -105,14 +105,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Starts the current stage's children, skipping stages with none; after
     /// the last stage (or a failed one) the call responds.
     pub(super) fn run_stages(&mut self, slot: u32) {
-        let c = *self.calls.get(slot);
-        if let Some(q) = self.topo.endpoints[c.endpoint as usize].queue {
+        let c = self.calls.get(slot);
+        let (endpoint, mut stage, failed) = (c.endpoint as usize, c.stage as usize, c.failed);
+        if let Some(q) = self.topo.endpoints[endpoint].queue {
             // A broker's only stage is its consumers' deliveries (`broker.rs`).
             return self.publish(slot, q);
         }
-        let stages = &self.topo.endpoints[c.endpoint as usize].stages;
-        let mut stage = c.stage as usize;
-        while stage < stages.len() && !c.failed {
+        let stages = &self.topo.endpoints[endpoint].stages;
+        while stage < stages.len() && !failed {
             let mut spawned = 0;
             for &spec in &stages[stage] {
                 spawned += self.spawn(slot, spec);
