@@ -460,6 +460,33 @@ fn bench_searches_outside_the_repository_is_refused() {
     ztsim(&["bench", "--searches", "--sweep"]).expect_code(2);
 }
 
+/// A bench of no requests never ended (its window waits for the first
+/// measured request to be the last): refused like every `--requests 0`.
+/// Flags that `--sweep` and `--searches` would ignore are refused beside them.
+#[test]
+fn bench_refuses_no_requests_and_flags_it_would_ignore() {
+    for n in ["0", "-5", "many"] {
+        let r = ztsim(&["bench", "--requests", n]);
+        r.expect_code(2);
+        assert!(r.stderr.contains("--requests"), "{}", r.show());
+    }
+    for (a, b) in [
+        ("--sweep", "--model"),
+        ("--sweep", "--memory"),
+        ("--searches", "--scale"),
+        ("--searches", "--requests"),
+    ] {
+        let args = match b {
+            "--model" => vec!["bench", a, b, "models/istio-sidecar.toml"],
+            "--requests" => vec!["bench", a, b, "100"],
+            _ => vec!["bench", a, b],
+        };
+        let r = ztsim(&args);
+        r.expect_code(2);
+        assert!(r.stderr.contains("cannot be used with"), "{}", r.show());
+    }
+}
+
 #[test]
 fn version_flag() {
     let r = ztsim(&["--version"]);

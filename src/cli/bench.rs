@@ -19,7 +19,7 @@ use ztsim::model::{Design, Topology};
 use ztsim::study::{builtin, sweep};
 
 use super::failure::Failure;
-use super::flags::{CostsArg, ModelsArg};
+use super::flags::{CostsArg, ModelsArg, requests_value};
 
 /// Flags of `ztsim bench`.
 #[derive(Args)]
@@ -33,21 +33,21 @@ pub struct BenchArgs {
     #[command(flatten)]
     costs: CostsArg,
     /// Measure this many requests (after warm-up) instead of a duration.
-    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    #[arg(long, value_name = "N", default_value_t = 200_000, allow_hyphen_values = true, value_parser = requests_value)]
     requests: u64,
     /// Instead, time the built-in default study on 1 and on 2 threads.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ALONE)]
     sweep: bool,
     /// Instead, time a capacity search, a sensitivity analysis and a sizing
     /// on topologies/chatty.toml as the commands a user types (child
     /// processes; run from the repository's root; slow: minutes).
-    #[arg(long, conflicts_with = "sweep")]
+    #[arg(long, conflicts_with_all = ALONE, conflicts_with = "sweep")]
     searches: bool,
     /// Also measure peak memory at 1M and 10M requests (two child processes; slow).
     #[arg(long)]
     memory: bool,
     /// Internal: run N requests and print peak resident memory in KiB.
-    #[arg(long, hide = true, value_name = "N")]
+    #[arg(long, hide = true, value_name = "N", value_parser = requests_value)]
     memory_probe: Option<u64>,
     /// Also time a generated topology of 2,000 services and 10,000 call
     /// edges beside this one, and compare peak memory of a 24-hour window
@@ -64,9 +64,22 @@ pub struct BenchArgs {
     #[arg(long, hide = true)]
     generated: bool,
     /// Internal: run a window of S seconds and print peak resident memory in KiB.
-    #[arg(long, hide = true, value_name = "S")]
+    #[arg(long, hide = true, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
     memory_probe_secs: Option<u64>,
 }
+
+/// What `--sweep` and `--searches` run is fixed: flags that shape the
+/// benchmark of one topology are refused beside them, not ignored.
+const ALONE: [&str; 8] = [
+    "models",
+    "costs",
+    "requests",
+    "memory",
+    "memory_probe",
+    "scale",
+    "generated",
+    "memory_probe_secs",
+];
 
 /// `ztsim bench`: the speed of the default study's sweep on 1 and 2
 /// threads (`--sweep`), of the searches (`--searches`), or of one topology
