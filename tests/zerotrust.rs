@@ -1580,6 +1580,89 @@ endpoints.e = {{}}
     }
 }
 
+/// A core held by an off-path tail (`cpu_off_path`) is free exactly at the
+/// tail's end, whether or not that end is an event of its own (the engine
+/// schedules it only when a job waits). a calls b `k` times in parallel,
+/// then `m` times; b's jobs take 100 us on the path then 1 ms off it, and a
+/// job finding a core idle waits 50 us (`wakeup`); 1 ms RTT, multiplexed
+/// connections, one request at a time.
+///
+/// One core, k = 2, m = 1: the first call arrives at 1.0 ms, runs
+/// 1.05-1.15 (core busy to 2.15); the second waits for that tail, runs
+/// 2.15-2.25 without a wake-up (busy to 3.25) and is back at a at 2.75;
+/// the third reaches b at 3.25 exactly as the tail ends, finds the core
+/// idle (the release came first: it was due before the call was sent), so
+/// pays the wake-up: 3.30-3.40, back at 3.90; the answer at 4.4 ms. Edges
+/// 1.15, 2.25 and 1.15 ms.
+///
+/// Two cores, k = 3, m = 2: two calls run at once (1.05-1.15, both cores
+/// busy to 2.15), the third waits for the first tail and runs 2.15-2.25
+/// (busy to 3.25); the second stage's two calls reach b at 3.25, one core
+/// idle since 2.15 and the other as its tail ends: both wake, 3.30-3.40.
+/// Edges 1.15 (x4) and 2.25, the answer at 4.4 ms.
+///
+/// b's CPU counts the tails in full: 1.1 ms a job.
+#[test]
+fn off_path_tails_free_their_core_exactly_at_their_end() {
+    let n = 10;
+    for (cores, k, m, edges) in [
+        (1, 2, 1, vec![(1150 * US, 2 * n), (2250 * US, n)]),
+        (2, 3, 2, vec![(1150 * US, 4 * n), (2250 * US, n)]),
+    ] {
+        let t = topo(&format!(
+            r#"
+[zones.z]
+rtt = "1ms"
+[services.a]
+endpoints.e = {{ stages = [[{{ call = "b.e", times = {k}, parallel = true }}], [{{ call = "b.e", times = {m}, parallel = true }}]] }}
+[services.b]
+cores = {cores}
+wakeup = "50us"
+endpoints.e = {{ cpu = "100us", cpu_off_path = "1ms" }}
+[workload]
+{}entry = [{{ endpoint = "a.e" }}]
+"#,
+            window(10, n)
+        ));
+        let r = run(&t, &design(&t, "[connections]\nreuse = \"multiplex\"\n"));
+        exactly("end to end", &r.endpoints[0].latency, &[(4400 * US, n)]);
+        exactly("a -> b", &r.edges[0].latency, &edges);
+        let b = r.station(StationOwner::Service(1)).expect("b's cores");
+        assert_eq!(b.busy.iter().sum::<u64>(), n * (k + m) * 1100 * US);
+    }
+}
+
+/// Utilisation stays exact when a tail crosses the window's edges: a (one
+/// core) takes 100 us on the path and 80 ms off it per request, requests
+/// every 100 ms from 100 ms reaching it 0.5 ms after they start; the window
+/// is [130 ms, 1130 ms). The first job (100.5 ms) is inside from 130 to
+/// 180.6 ms, the last (1100.5 ms) to the window's end (29.5 ms), the nine
+/// others in full: 50.6 + 9 x 80.1 + 29.5 = 801 ms busy over 1 s.
+#[test]
+fn off_path_tails_are_clipped_to_the_window() {
+    let n = 10;
+    let t = topo(&format!(
+        r#"
+[zones.z]
+rtt = "1ms"
+[services.a]
+cores = 1
+endpoints.e = {{ cpu = "100us", cpu_off_path = "80ms" }}
+[workload]
+arrivals = "constant"
+rate = 10
+warmup = "130ms"
+duration = "{n}00ms"
+entry = [{{ endpoint = "a.e" }}]
+"#
+    ));
+    let r = run(&t, &design(&t, ""));
+    exactly("end to end", &r.endpoints[0].latency, &[(1100 * US, n)]);
+    let a = r.station(StationOwner::Service(0)).expect("a's cores");
+    assert_eq!(a.busy.iter().sum::<u64>(), n * 80_100 * US);
+    assert_eq!(a.capacity, n * 100 * MS);
+}
+
 /// Node proxies (ambient/ztunnel): the same hops as sidecars, app -> node
 /// proxy -> network -> node proxy -> app: 2.3 ms. A proxy cannot make the
 /// network shorter than without it (2 ms).

@@ -61,8 +61,17 @@ pub struct EventQueue {
     heap: std::collections::BinaryHeap<Event>,
     now: Nanos,
     next_seq: u64,
+    /// Scheduling order of the last event popped (see [`EventQueue::current`]).
+    order: u64,
+    /// Events pushed (reserved places that were never used are not counted).
+    pushed: u64,
     peak: usize,
 }
+
+/// An event's place in the total order, (time, scheduling order) as one
+/// number: what [`EventQueue::reserve`] hands out and
+/// [`EventQueue::current`] reports.
+pub type EventKey = u128;
 
 impl EventQueue {
     /// An empty queue at time zero.
@@ -88,6 +97,52 @@ impl EventQueue {
         debug_assert!(time >= self.now, "an event cannot be scheduled in the past");
         let order = (self.next_seq << 8) | u64::from(kind);
         self.next_seq += 1;
+        self.push(time, order, target, aux);
+    }
+
+    /// Takes the place in the order that `kind` at `time` would take if it
+    /// were scheduled now, without scheduling it: a happening that may
+    /// never need to be an event (a core released while nobody waits for
+    /// it). [`EventQueue::schedule_reserved`] makes it one, in that place.
+    #[inline]
+    pub fn reserve(&mut self, time: Nanos, kind: u8) -> EventKey {
+        debug_assert!(time >= self.now, "an event cannot be reserved in the past");
+        let order = (self.next_seq << 8) | u64::from(kind);
+        self.next_seq += 1;
+        (u128::from(time) << 64) | u128::from(order)
+    }
+
+    /// Schedules the event reserved as `key`, for `target`: it pops exactly
+    /// where it would have had it been scheduled when reserved.
+    #[inline]
+    pub fn schedule_reserved(&mut self, key: EventKey, target: u32, aux: u32) {
+        let time = (key >> 64) as Nanos;
+        debug_assert!(key > self.current(), "a reserved event already passed");
+        self.push(time, key as u64, target, aux);
+    }
+
+    /// The place of the event being handled (the last popped): a reserved
+    /// event whose key is below it would already have popped.
+    #[inline]
+    pub fn current(&self) -> EventKey {
+        (u128::from(self.now) << 64) | u128::from(self.order)
+    }
+
+    /// The time of a reserved event.
+    #[inline]
+    pub fn time_of(key: EventKey) -> Nanos {
+        (key >> 64) as Nanos
+    }
+
+    /// Moves the clock on to `time` with no event (the time of the last
+    /// reserved happening, when the queue has run dry).
+    pub fn advance_to(&mut self, time: Nanos) {
+        self.now = self.now.max(time);
+    }
+
+    #[inline]
+    fn push(&mut self, time: Nanos, order: u64, target: u32, aux: u32) {
+        self.pushed += 1;
         self.heap.push(Event {
             time,
             order,
@@ -102,9 +157,10 @@ impl EventQueue {
         self.peak
     }
 
-    /// Events scheduled so far (the simulation's work count).
+    /// Events scheduled so far (the simulation's work count); reserved
+    /// places never scheduled are not counted.
     pub fn scheduled(&self) -> u64 {
-        self.next_seq
+        self.pushed
     }
 
     /// Removes the earliest event and advances the clock to it.
@@ -112,6 +168,7 @@ impl EventQueue {
     pub fn pop(&mut self) -> Option<Event> {
         let event = self.heap.pop()?;
         self.now = event.time;
+        self.order = event.order;
         Some(event)
     }
 

@@ -2,7 +2,10 @@
 //! arrival, each job holding one core for its whole demand (M/G/c semantics).
 //!
 //! The station decides only *who* runs and *when*; the caller schedules the
-//! completion event and tells the station when a job departs. Busy time is
+//! completion event and tells the station when a job departs, or, for a
+//! core kept busy past its job's event by an off-path tail, when the core
+//! will be free ([`Station::hold`]): that release becomes an event only if
+//! a job comes to wait for it. Busy time is
 //! accumulated per category and clipped to the measurement window, so
 //! utilisation is exact (not sampled) and warm-up is excluded.
 //!
@@ -17,6 +20,7 @@
 use std::collections::VecDeque;
 
 use super::Nanos;
+use super::queue::EventKey;
 use crate::units::{MILLIS_PER_CORE, Millicores};
 
 /// Most categories a station splits its busy time into.
@@ -49,6 +53,10 @@ pub struct Station {
     /// Time an idle core takes to start a job (see [`Station::wakeup`]).
     wakeup: Nanos,
     busy: u32,
+    /// Busy cores whose release is reserved in the event order but not
+    /// scheduled, by its key; only while nobody waits (see
+    /// [`Station::hold`]).
+    held: Vec<EventKey>,
     queue: VecDeque<Waiting>,
     window: (Nanos, Nanos),
     stats: StationStats,
@@ -62,6 +70,7 @@ impl Station {
             millis: servers.saturating_mul(MILLIS_PER_CORE),
             wakeup: 0,
             busy: 0,
+            held: Vec::new(),
             queue: VecDeque::new(),
             window,
             stats: StationStats::default(),
@@ -116,10 +125,18 @@ impl Station {
         self.window.1 = end;
     }
 
-    /// Offers `job` at `now`. Returns true if a core is free and the job starts
-    /// now (the caller then calls [`Station::start`]); false if it queued.
+    /// Offers `job` at `now`, while the event at `current` is handled.
+    /// Returns true if a core is free and the job starts now (the caller
+    /// then calls [`Station::start`]); false if it queued, and then the
+    /// caller schedules the held releases ([`Station::take_held`]).
     #[inline]
-    pub fn arrive(&mut self, job: u32, now: Nanos) -> bool {
+    pub fn arrive(&mut self, job: u32, now: Nanos, current: EventKey) -> bool {
+        if !self.held.is_empty() {
+            // Releases that would have popped before this event did.
+            let before = self.held.len();
+            self.held.retain(|&k| k > current);
+            self.busy -= (before - self.held.len()) as u32;
+        }
         if self.busy < self.servers {
             self.busy += 1;
             true
@@ -171,6 +188,29 @@ impl Station {
         }
     }
 
+    /// A busy core is released at the event reserved as `release` (its
+    /// job's off-path tail ends), which is not scheduled: nobody waits, so
+    /// the release would change nothing but the count of busy cores, and
+    /// [`Station::arrive`] counts it from the key. Only while the queue is
+    /// empty; with jobs waiting the caller schedules the release.
+    #[inline]
+    pub fn hold(&mut self, release: EventKey) {
+        debug_assert!(self.queue.is_empty(), "a held core with jobs waiting");
+        self.held.push(release);
+    }
+
+    /// The held releases, to be scheduled now that a job waits (each frees
+    /// its core through [`Station::depart`], as any release does).
+    #[inline]
+    pub fn take_held(&mut self) -> std::vec::Drain<'_, EventKey> {
+        self.held.drain(..)
+    }
+
+    /// The latest held release, if any.
+    pub fn last_held(&self) -> Option<EventKey> {
+        self.held.iter().copied().max()
+    }
+
     /// Sets the time an idle core takes to start a job.
     pub fn set_wakeup(&mut self, wakeup: Nanos) {
         self.wakeup = wakeup;
@@ -209,13 +249,18 @@ impl Station {
 mod tests {
     use super::*;
 
+    /// The key of an event at `t` scheduled first of all.
+    fn at(t: Nanos) -> EventKey {
+        EventKey::from(t) << 64
+    }
+
     #[test]
     fn fcfs_hand_over_and_clipped_busy_time() {
         let mut s = Station::new(1, (10, 100));
-        assert!(s.arrive(1, 0));
+        assert!(s.arrive(1, 0, at(0)));
         s.start(0, &[20], 0); // 10 of its 20 ns fall in the window
-        assert!(!s.arrive(2, 5));
-        assert!(!s.arrive(3, 6));
+        assert!(!s.arrive(2, 5, at(5)));
+        assert!(!s.arrive(3, 6, at(6)));
         assert_eq!(s.depart(20), Some((2, 15)));
         s.start(20, &[0, 30], 15);
         assert_eq!(s.depart(50), Some((3, 44)));
@@ -233,7 +278,7 @@ mod tests {
         // and count 80 core-ns busy, over a capacity of half the window.
         let mut s = Station::of_cores(Millicores(500), (0, 1000));
         assert_eq!((s.servers(), s.wall(80), s.capacity(1000)), (1, 160, 500));
-        assert!(s.arrive(1, 0));
+        assert!(s.arrive(1, 0, at(0)));
         s.start(0, &[s.wall(80)], 0);
         assert_eq!(s.stats().busy[0], 80);
         // 2.5 cores: three servers at 5/6 speed; 100 ns of CPU take 120 ns,
@@ -250,13 +295,46 @@ mod tests {
     #[test]
     fn several_cores_serve_in_parallel() {
         let mut s = Station::new(2, (0, 1000));
-        assert!(s.arrive(1, 0));
-        assert!(s.arrive(2, 0));
-        assert!(!s.arrive(3, 0));
+        assert!(s.arrive(1, 0, at(0)));
+        assert!(s.arrive(2, 0, at(0)));
+        assert!(!s.arrive(3, 0, at(0)));
         assert_eq!(s.in_system(), 3);
         assert_eq!(s.depart(5), Some((3, 5)));
         assert_eq!(s.depart(6), None);
         assert_eq!(s.depart(7), None);
         assert_eq!(s.in_system(), 0);
+    }
+
+    #[test]
+    fn a_held_core_is_free_once_its_release_has_passed() {
+        let mut s = Station::new(2, (0, 1000));
+        // Two jobs hold both cores until 30 and 40 (reserved as the 5th and
+        // 6th events), with no release scheduled.
+        let (r30, r40) = (at(30) | 5 << 8, at(40) | 6 << 8);
+        assert!(s.arrive(1, 0, at(0)));
+        s.hold(r40);
+        assert!(s.arrive(2, 0, at(0)));
+        s.hold(r30);
+        // At 30, an event scheduled before the release (4th) comes first:
+        // the core is still busy, the job queues, and the releases must be
+        // scheduled.
+        assert!(!s.arrive(3, 30, at(30) | 4 << 8));
+        let mut due: Vec<EventKey> = s.take_held().collect();
+        due.sort();
+        assert_eq!(due, vec![r30, r40]);
+        assert_eq!(s.depart(30), Some((3, 0)));
+        // Held again until 40; one scheduled after it (7th) finds it free,
+        // and the other core too once 50 has passed.
+        s.hold(at(50) | 9 << 8);
+        assert_eq!(s.depart(40), None);
+        assert!(s.arrive(4, 40, at(40) | 7 << 8));
+        assert!(!s.arrive(5, 40, at(40) | 8 << 8));
+        assert_eq!(s.take_held().count(), 1);
+        assert_eq!(s.depart(50), Some((5, 10)));
+        s.hold(at(60) | 10 << 8);
+        assert_eq!(s.last_held(), Some(at(60) | 10 << 8));
+        assert_eq!(s.in_system(), 2);
+        assert!(s.arrive(6, 70, at(70)));
+        assert_eq!((s.in_system(), s.last_held()), (2, None));
     }
 }

@@ -355,7 +355,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.start();
         self.schedule_outages();
         let (mut instant, mut at_instant) = (0, 0u64);
-        while let Some(event) = self.queue.pop() {
+        loop {
+            let Some(event) = self.queue.pop() else {
+                return self.ran_dry();
+            };
             if event.time == instant {
                 at_instant += 1;
                 if at_instant > MAX_EVENTS_AT_ONE_INSTANT {
@@ -391,6 +394,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 ));
                 break;
             }
+        }
+    }
+
+    /// No event is left: the clock ends where the last held core is
+    /// released, as it would had that release been an event.
+    fn ran_dry(&mut self) {
+        let last = self.stations.iter().filter_map(Station::last_held).max();
+        if let Some(key) = last {
+            self.queue.advance_to(EventQueue::time_of(key));
         }
     }
 
@@ -487,21 +499,30 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let now = self.queue.now();
         let st = &mut self.stations[station as usize];
-        if st.arrive(slot, now) {
+        if st.arrive(slot, now, self.queue.current()) {
             let wake = st.wakeup();
             st.start(now.saturating_add(wake), &parts, 0);
             self.costs[slot as usize].wake = wake;
             self.schedule_done(slot, station, demand + wake, off);
-        } else if phase == Phase::ServiceJob {
-            let replica = self.calls.get(slot).replica;
-            self.replicas[replica as usize].queued_jobs += 1;
+        } else {
+            // A job waits: the held cores' releases must now hand over.
+            for key in st.take_held() {
+                self.queue.schedule_reserved(key, station, 0);
+            }
+            if phase == Phase::ServiceJob {
+                let replica = self.calls.get(slot).replica;
+                self.replicas[replica as usize].queued_jobs += 1;
+            }
         }
     }
 
     /// The end of a job that has just started: one event when there is no
     /// off-path tail (the call moves on and the core is freed together);
     /// otherwise the call's event at the end of its on-path part and the
-    /// core's at the end of the whole demand.
+    /// core's release at the end of the whole demand. That release is an
+    /// event only if a job waits for the station (now or when one queues,
+    /// `job_with_tail`); otherwise the station holds its reserved place and
+    /// counts the core free once it has passed (`Station::hold`).
     #[inline]
     fn schedule_done(&mut self, slot: u32, station: u32, demand: Nanos, off: Nanos) {
         if off == 0 {
@@ -509,7 +530,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
         } else {
             self.queue
                 .schedule(demand - off, ev::CPU_DONE, slot, KEEP_CORE);
-            self.queue.schedule(demand, ev::CORE_FREE, station, 0);
+            let at = self.queue.now().saturating_add(demand);
+            let release = self.queue.reserve(at, ev::CORE_FREE);
+            let st = &mut self.stations[station as usize];
+            if st.queued() > 0 {
+                self.queue.schedule_reserved(release, station, 0);
+            } else {
+                st.hold(release);
+            }
         }
     }
 
