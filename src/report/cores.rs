@@ -12,10 +12,6 @@ use crate::model::topology::Topology;
 
 const MS: f64 = 1e-6;
 
-fn est(runs: &[Replication], f: impl Fn(&Replication) -> f64) -> Estimate {
-    Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
-}
-
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
@@ -118,7 +114,7 @@ fn station_est(
     owner: StationOwner,
     f: impl Fn(&StationMetrics) -> f64,
 ) -> Estimate {
-    est(runs, |r| r.station(owner).map_or(0.0, &f))
+    Estimate::over(runs, |r| r.station(owner).map_or(0.0, &f))
 }
 
 /// Each service's cores: utilisation (measured and offered), queueing, CPU.
@@ -147,9 +143,11 @@ pub(super) fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSumm
                     .iter()
                     .map(|&n| topo.nodes[n as usize].name.clone())
                     .collect(),
-                utilisation: est(runs, |r| cores(r).map_or(0.0, |m| m.utilisation())),
+                utilisation: Estimate::over(runs, |r| cores(r).map_or(0.0, |m| m.utilisation())),
                 offered_utilisation: offered.as_ref().map(|o| o[i]),
-                queueing_ms: est(runs, |r| cores(r).map_or(0.0, |m| m.mean_queueing() * MS)),
+                queueing_ms: Estimate::over(runs, |r| {
+                    cores(r).map_or(0.0, |m| m.mean_queueing() * MS)
+                }),
                 cpu: cpu_shares(runs, &cores),
             }
         })
@@ -178,7 +176,7 @@ fn cpu_shares(
     (0..CPU_CATEGORIES)
         .map(|c| CpuShare {
             category: CPU_NAMES[c].to_string(),
-            share: est(runs, |r| {
+            share: Estimate::over(runs, |r| {
                 get(r).map_or(0.0, |m| ratio(m.busy[c], m.capacity))
             }),
         })

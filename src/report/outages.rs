@@ -23,10 +23,6 @@ pub struct OutageSummary {
     pub replica_down_share: Estimate,
 }
 
-fn est(runs: &[Replication], f: impl Fn(&Replication) -> f64) -> Estimate {
-    Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
-}
-
 /// The outages of `runs`, None when no replica was down inside the window.
 pub(super) fn outages(topo: &Topology, runs: &[Replication]) -> Option<OutageSummary> {
     let went_down = |r: &Replication| r.counters.crashes > 0 || r.counters.replica_down_ns > 0;
@@ -41,11 +37,11 @@ pub(super) fn outages(topo: &Topology, runs: &[Replication]) -> Option<OutageSum
         .sum();
     let window = |r: &Replication| r.window as f64;
     Some(OutageSummary {
-        crashes: est(runs, |r| r.counters.crashes as f64),
-        crashes_per_hour: est(runs, |r| {
+        crashes: Estimate::over(runs, |r| r.counters.crashes as f64),
+        crashes_per_hour: Estimate::over(runs, |r| {
             r.counters.crashes as f64 / (window(r) * 1e-9 / 3600.0).max(f64::MIN_POSITIVE)
         }),
-        replica_down_share: est(runs, |r| {
+        replica_down_share: Estimate::over(runs, |r| {
             r.counters.replica_down_ns as f64 / (window(r) * replicas).max(f64::MIN_POSITIVE)
         }),
     })

@@ -33,10 +33,6 @@ pub struct PoolSummary {
     pub timed_out_waiting: Option<Estimate>,
 }
 
-fn est(runs: &[Replication], f: impl Fn(&Replication) -> f64) -> Estimate {
-    Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
-}
-
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
@@ -56,24 +52,24 @@ pub(super) fn pools(topo: &Topology, runs: &[Replication]) -> Option<Vec<PoolSum
                 service: topo.services[p.service as usize].name.clone(),
                 target: topo.services[p.target as usize].name.clone(),
                 size: p.size,
-                waited_share: est(runs, |r| {
+                waited_share: Estimate::over(runs, |r| {
                     ratio(r.pools[i].waited as f64, r.pools[i].calls as f64)
                 }),
-                mean_wait_ms: est(runs, |r| {
+                mean_wait_ms: Estimate::over(runs, |r| {
                     ratio(r.pools[i].wait_sum as f64, r.pools[i].calls as f64) * 1e-6
                 }),
                 mean_wait_of_waiting_ms: waited.then(|| {
-                    est(runs, |r| {
+                    Estimate::over(runs, |r| {
                         ratio(r.pools[i].wait_sum as f64, r.pools[i].waited as f64) * 1e-6
                     })
                 }),
-                utilisation: est(runs, |r| {
+                utilisation: Estimate::over(runs, |r| {
                     let p = &r.pools[i];
                     let capacity = f64::from(p.size) * f64::from(p.replicas) * r.window as f64;
                     ratio(p.busy as f64, capacity)
                 }),
                 timed_out_waiting: runs.iter().any(|r| r.pools[i].gave_up > 0).then(|| {
-                    est(runs, |r| {
+                    Estimate::over(runs, |r| {
                         ratio(r.pools[i].gave_up as f64, r.requests() as f64)
                     })
                 }),

@@ -59,10 +59,6 @@ pub struct GroupSummary {
     pub mean_in_system_ms: Option<Estimate>,
 }
 
-fn est(runs: &[Replication], f: impl Fn(&Replication) -> f64) -> Estimate {
-    Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
-}
-
 fn ratio(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
@@ -85,18 +81,18 @@ pub(super) fn queues(topo: &Topology, runs: &[Replication], ok: bool) -> Option<
             GroupSummary {
                 consumer: topo.endpoints[group.endpoint as usize].name.clone(),
                 concurrency: group.concurrency,
-                consumed_per_s: est(runs, |r| {
+                consumed_per_s: Estimate::over(runs, |r| {
                     let a = &r.asynch[site];
                     (a.latency.count() - a.failed) as f64 / secs(r)
                 }),
-                dropped: est(runs, |r| fig(r, q, g).1 as f64),
-                dropped_share: est(runs, |r| {
+                dropped: Estimate::over(runs, |r| fig(r, q, g).1 as f64),
+                dropped_share: Estimate::over(runs, |r| {
                     ratio(fig(r, q, g).1 as f64, r.queues[q].published as f64)
                 }),
-                mean_queued_ms: est(runs, |r| ms(fig(r, q, g).0.mean())),
-                p99_queued_ms: est(runs, |r| ms(fig(r, q, g).0.quantile(0.99))),
+                mean_queued_ms: Estimate::over(runs, |r| ms(fig(r, q, g).0.mean())),
+                p99_queued_ms: Estimate::over(runs, |r| ms(fig(r, q, g).0.quantile(0.99))),
                 mean_in_system_ms: ok.then(|| {
-                    est(runs, |r| {
+                    Estimate::over(runs, |r| {
                         ms(fig(r, q, g).0.mean()) + ms(r.asynch[site].latency.mean())
                     })
                 }),
@@ -107,14 +103,14 @@ pub(super) fn queues(topo: &Topology, runs: &[Replication], ok: bool) -> Option<
             broker: topo.endpoints[queue.broker as usize].name.clone(),
             capacity: queue.capacity,
             on_full: if block { "block" } else { "drop" }.into(),
-            published_per_s: est(runs, |r| r.queues[q].published as f64 / secs(r)),
+            published_per_s: Estimate::over(runs, |r| r.queues[q].published as f64 / secs(r)),
             blocked_share: block.then(|| {
-                est(runs, |r| {
+                Estimate::over(runs, |r| {
                     ratio(r.queues[q].blocked as f64, r.queues[q].published as f64)
                 })
             }),
             mean_blocked_ms: block.then(|| {
-                est(runs, |r| {
+                Estimate::over(runs, |r| {
                     ratio(r.queues[q].blocked_sum as f64, r.queues[q].published as f64) * 1e-6
                 })
             }),

@@ -87,7 +87,7 @@ impl Slo {
         let Some(r) = self.scope(s) else {
             return Verdict::Missed;
         };
-        if s.saturated.is_some() || r.failed_ratio.mean > MAX_FAILED {
+        if s.saturated.is_some() || self.missed_by_failures(s) {
             return Verdict::Missed;
         }
         match &r.latency_ms {

@@ -97,6 +97,11 @@ impl Estimate {
         Estimate { mean, ci95 }
     }
 
+    /// `f` of each replication in `runs` (at least one), as an estimate.
+    pub fn over<R>(runs: &[R], f: impl Fn(&R) -> f64) -> Estimate {
+        Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
+    }
+
     /// A figure that was not measured (NaN, no interval): judged undecided.
     pub fn unknown() -> Estimate {
         Estimate {

@@ -331,10 +331,6 @@ pub struct Summary {
     pub work: Work,
 }
 
-fn est(runs: &[Replication], f: impl Fn(&Replication) -> f64) -> Estimate {
-    Estimate::of(&runs.iter().map(f).collect::<Vec<_>>())
-}
-
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
@@ -443,8 +439,8 @@ fn endpoints(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<RequestSumm
             RequestSummary {
                 name: topo.endpoints[ep as usize].name.clone(),
                 weight,
-                requests: est(runs, |r| r.endpoints[i].latency.count() as f64),
-                failed_ratio: est(runs, |r| {
+                requests: Estimate::over(runs, |r| r.endpoints[i].latency.count() as f64),
+                failed_ratio: Estimate::over(runs, |r| {
                     ratio(r.endpoints[i].failed, r.endpoints[i].latency.count())
                 }),
                 latency_ms: latency(ok, each.iter().map(|o| &o.latency).collect()),
@@ -466,12 +462,14 @@ fn edges(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<EdgeSummary> {
         .map(|(i, &(a, b))| EdgeSummary {
             caller: topo.endpoints[a as usize].name.clone(),
             callee: topo.endpoints[b as usize].name.clone(),
-            calls_per_request: est(runs, |r| ratio(r.edges[i].latency.count(), r.requests())),
-            failed_ratio: est(runs, |r| {
+            calls_per_request: Estimate::over(runs, |r| {
+                ratio(r.edges[i].latency.count(), r.requests())
+            }),
+            failed_ratio: Estimate::over(runs, |r| {
                 ratio(r.edges[i].failed, r.edges[i].latency.count())
             }),
             refused_ratio: runs.iter().any(|r| r.edges[i].refused > 0).then(|| {
-                est(runs, |r| {
+                Estimate::over(runs, |r| {
                     ratio(r.edges[i].refused, r.edges[i].latency.count())
                 })
             }),
@@ -489,12 +487,14 @@ fn asynchronous(topo: &Topology, runs: &[Replication], ok: bool) -> Vec<AsyncCal
         .map(|(i, c)| AsyncCallSummary {
             caller: name(edges[calls[c as usize].edge as usize].0),
             callee: name(calls[c as usize].target),
-            calls_per_request: est(runs, |r| ratio(r.asynch[i].latency.count(), r.requests())),
-            completed_per_s: est(runs, |r| {
+            calls_per_request: Estimate::over(runs, |r| {
+                ratio(r.asynch[i].latency.count(), r.requests())
+            }),
+            completed_per_s: Estimate::over(runs, |r| {
                 let done = r.asynch[i].latency.count() - r.asynch[i].failed;
                 done as f64 / secs(r).max(f64::MIN_POSITIVE)
             }),
-            failed_ratio: est(runs, |r| {
+            failed_ratio: Estimate::over(runs, |r| {
                 ratio(r.asynch[i].failed, r.asynch[i].latency.count())
             }),
             latency_ms: latency(ok, runs.iter().map(|r| &r.asynch[i].latency).collect()),
@@ -521,8 +521,9 @@ fn internal_calls(topo: &Topology, runs: &[Replication], ok: bool) -> InternalCa
         )
     };
     InternalCalls {
-        per_request: est(runs, |r| internal(r).0 / (r.requests().max(1)) as f64),
-        latency_ms_mean: (ok && !topo.edges.is_empty()).then(|| est(runs, |r| internal(r).1 * MS)),
+        per_request: Estimate::over(runs, |r| internal(r).0 / (r.requests().max(1)) as f64),
+        latency_ms_mean: (ok && !topo.edges.is_empty())
+            .then(|| Estimate::over(runs, |r| internal(r).1 * MS)),
     }
 }
 
@@ -531,7 +532,7 @@ fn cpu_per_request(runs: &[Replication]) -> Vec<CategoryTime> {
     (0..CPU_CATEGORIES)
         .map(|c| CategoryTime {
             category: CPU_NAMES[c].to_string(),
-            ms: est(runs, |r| {
+            ms: Estimate::over(runs, |r| {
                 let busy: u64 = r.stations.iter().map(|m| m.busy[c]).sum();
                 busy as f64 * MS / (r.requests().max(1)) as f64
             }),
@@ -571,11 +572,13 @@ fn attribution(all: &[&OutcomeFigures], ok: bool) -> Vec<AttributionSummary> {
 
 /// Zero Trust work per request: connections, handshakes, decisions, tokens.
 fn security(runs: &[Replication]) -> SecuritySummary {
-    let per_req = |f: fn(&Counters) -> u64| est(runs, move |r| ratio(f(&r.counters), r.requests()));
+    let per_req = |f: fn(&Counters) -> u64| {
+        Estimate::over(runs, move |r| ratio(f(&r.counters), r.requests()))
+    };
     let rate = |num: fn(&Counters) -> u64, den: fn(&Counters) -> u64| -> Option<Estimate> {
         runs.iter()
             .all(|r| den(&r.counters) > 0)
-            .then(|| est(runs, |r| ratio(num(&r.counters), den(&r.counters))))
+            .then(|| Estimate::over(runs, |r| ratio(num(&r.counters), den(&r.counters))))
     };
     SecuritySummary {
         connections_opened: per_req(|k| k.connections_opened),
@@ -591,7 +594,7 @@ fn security(runs: &[Replication]) -> SecuritySummary {
         authz_cache_hit_rate: rate(|k| k.authz_cache_hits, |k| k.authz_decisions),
         jwt_verifications: per_req(|k| k.jwt_verifications),
         token_fetches: per_req(|k| k.token_fetches),
-        rotations_per_s: est(runs, |r| {
+        rotations_per_s: Estimate::over(runs, |r| {
             r.counters.rotations as f64 / secs(r).max(f64::MIN_POSITIVE)
         }),
         refused: runs
@@ -606,7 +609,7 @@ fn failures(runs: &[Replication]) -> Option<FailureSummary> {
     let per_req = |f: fn(&Counters) -> u64| {
         runs.iter()
             .any(|r| f(&r.counters) > 0)
-            .then(|| est(runs, move |r| ratio(f(&r.counters), r.requests())))
+            .then(|| Estimate::over(runs, move |r| ratio(f(&r.counters), r.requests())))
     };
     let f = FailureSummary {
         timeouts: per_req(|k| k.timeouts),
@@ -628,13 +631,13 @@ fn failures(runs: &[Replication]) -> Option<FailureSummary> {
 /// Offered and completed rates and the mean number in the system.
 fn throughput(runs: &[Replication]) -> Throughput {
     Throughput {
-        offered_rps: est(runs, |r| {
+        offered_rps: Estimate::over(runs, |r| {
             ratio(r.arrived, 1) / secs(r).max(f64::MIN_POSITIVE)
         }),
-        completed_rps: est(runs, |r| {
+        completed_rps: Estimate::over(runs, |r| {
             ratio(r.finished_in_window, 1) / secs(r).max(f64::MIN_POSITIVE)
         }),
-        mean_in_system: est(runs, |r| r.mean_in_system),
+        mean_in_system: Estimate::over(runs, |r| r.mean_in_system),
     }
 }
 
