@@ -160,6 +160,35 @@ fn rate_search_is_deterministic_and_seeds_follow_the_rate() {
     }
 }
 
+/// Threads left idle by a round of replications run the next ones ahead
+/// of need (`point::evaluate`): on 1, 2 and 3 threads the search's points
+/// are the same, among them points that needed 6 and 12 replications
+/// (reusing replications run ahead), so running ahead changes no result.
+#[test]
+fn running_replications_ahead_changes_no_result() {
+    let topo = station(1, 2, 1.0, 500.0, 2_000);
+    let search = Search {
+        resolution: 0.02,
+        ..Search::default()
+    };
+    let slos = [slo("p99=8ms")];
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| rate_capacity(&topo, &Design::plaintext(), &slos, &search))
+    };
+    let one = on(1);
+    let grown: Vec<u32> = one.points.iter().map(|p| p.replications).collect();
+    assert!(
+        grown.contains(&6) || grown.contains(&12),
+        "no point needed more than 3 replications: {grown:?}"
+    );
+    assert_eq!(one, on(2));
+    assert_eq!(one, on(3));
+}
+
 // ---- sizing ------------------------------------------------------------
 
 /// One M/M/c replica at 3500 rps, 1 ms mean CPU per core, mean latency at

@@ -174,8 +174,9 @@ struct Judged {
 
 /// Runs `design` on `topo` at `rate` until the SLO verdict is decided (or
 /// the replication cap is reached), as a capacity search judges a point.
+/// Points are judged one at a time, so idle threads may run ahead.
 fn judge(topo: &Topology, design: &Design, rate: f64, slos: &[Slo], search: &Search) -> Judged {
-    let e = evaluate(&at_rate(topo, rate), design, slos, search);
+    let e = evaluate(&at_rate(topo, rate), design, slos, search, true);
     let entries = e
         .summary
         .endpoints

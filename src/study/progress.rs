@@ -49,6 +49,7 @@ impl Progress for Silent {
 struct Count {
     done: u64,
     left: Option<u64>,
+    ended: bool,
 }
 
 /// Several tasks (one search per design) running side by side, shown as
@@ -68,7 +69,14 @@ impl<'a> Tally<'a> {
     /// Starts `tasks` tasks with no bound known yet (`left` None), or each
     /// with the bound `left`.
     pub fn start(progress: &'a dyn Progress, tasks: usize, left: Option<u64>) -> Self {
-        let counts = vec![Count { done: 0, left }; tasks];
+        let counts = vec![
+            Count {
+                done: 0,
+                left,
+                ended: false,
+            };
+            tasks
+        ];
         progress.start(total(&counts), 0);
         Tally {
             progress,
@@ -96,8 +104,16 @@ impl<'a> Tally<'a> {
             && let Some(c) = counts.get_mut(task)
         {
             c.left = Some(0);
+            c.ended = true;
             self.progress.bound(total(&counts));
         }
+    }
+
+    /// Tasks not ended yet.
+    pub fn running(&self) -> usize {
+        self.counts
+            .lock()
+            .map_or(0, |c| c.iter().filter(|c| !c.ended).count())
     }
 
     /// What is being done now.

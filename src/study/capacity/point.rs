@@ -11,7 +11,10 @@
 //! collected in order, so results do not depend on the number of threads.
 
 use crate::engine::rng::derive;
-use crate::model::metrics::StationOwner;
+use rayon::prelude::*;
+
+use crate::model::metrics::{RunMetrics, StationOwner};
+use crate::model::sim;
 use crate::model::topology::Arrivals;
 use crate::model::{Design, Replication, Replications, Topology};
 use crate::report::capacity::Point;
@@ -99,18 +102,53 @@ pub fn point_seed(base: u64, rate: f64) -> u64 {
 
 /// Runs replications of `topo` (already at its rate and seed) until the
 /// verdict is decided or the cap is reached.
+///
+/// `alone`: nothing else runs beside this evaluation (one design left to
+/// search), so threads that a round leaves idle (3 replications on 2
+/// threads) run the next replications ahead of need, kept for the round
+/// after if the verdict is undecided. Replication `r` is the same
+/// simulation whenever it runs and a verdict reads only the replications it
+/// asked for, so this changes the time taken, never a result.
 pub(crate) fn evaluate(
     topo: &Topology,
     design: &Design,
     slos: &[Slo],
     search: &Search,
+    alone: bool,
 ) -> Evaluation {
     let mut t = topo.clone();
     let max = search.max_replications.max(search.replications).max(1);
     let mut n = search.replications.clamp(1, max);
+    let threads = rayon::current_num_threads().max(1) as u32;
     let mut runs = Replications::default();
+    // Replications run ahead of need, in order from `runs.len()`.
+    let mut ahead: Vec<RunMetrics> = Vec::new();
     loop {
-        runs.run(&t, design, runs.len() as u32, n);
+        let take = (n as usize - runs.len()).min(ahead.len());
+        runs.add(
+            ahead
+                .drain(..take)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|m| (m, ())),
+        );
+        let from = runs.len() as u32 + ahead.len() as u32;
+        let until = if alone && n < max {
+            n.next_multiple_of(threads).min(max)
+        } else {
+            n
+        };
+        let fresh = from.max(n)..until.max(n);
+        let (_, more) = rayon::join(
+            || runs.run(&t, design, from.min(n), n),
+            || {
+                fresh
+                    .into_par_iter()
+                    .map(|r| sim::simulate(&t, design, r))
+                    .collect::<Vec<_>>()
+            },
+        );
+        ahead.extend(more);
         t.workload.replications = n;
         let summary = summarize(&t, design, &runs.runs);
         let verdict = verdict_all(slos, &summary);
@@ -130,7 +168,7 @@ pub fn point_at(
     search: &Search,
     rate: f64,
 ) -> Point {
-    evaluate(&at_rate(topo, rate), design, slos, search).point
+    evaluate(&at_rate(topo, rate), design, slos, search, false).point
 }
 
 fn evaluation(

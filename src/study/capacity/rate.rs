@@ -318,7 +318,7 @@ pub(crate) fn rate_capacity_in(
             break;
         }
         tally.doing(&format!("{}: {rate} rps", design.name));
-        let e = evaluate(&t, design, slos, search);
+        let e = evaluate(&t, design, slos, search, tally.running() == 1);
         let p = e.point.clone();
         found.add(rate, e);
         let next = next_rate(&found, &p, &limits, slos);

@@ -103,7 +103,13 @@ impl Sizer<'_> {
     /// `what`.
     fn run(&mut self, topo: &Topology, search: &Search, what: &str) -> Evaluation {
         self.tally.doing(&format!("{}: {what}", self.design.name));
-        let e = evaluate(topo, self.design, self.slos, search);
+        let e = evaluate(
+            topo,
+            self.design,
+            self.slos,
+            search,
+            self.tally.running() == 1,
+        );
         self.runs += e.point.replications as usize;
         self.tally.done(self.task, None);
         e
