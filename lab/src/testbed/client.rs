@@ -503,6 +503,37 @@ impl Driver<'_> {
     }
 }
 
+/// Moves `len` bytes with `io` (a non-blocking read or write from an
+/// offset), spinning while the socket would block, for at most 5 s from
+/// `since`.
+fn spin_io(
+    len: usize,
+    since: Instant,
+    mut io: impl FnMut(usize) -> std::io::Result<usize>,
+    what: &str,
+) -> Result<(), LabError> {
+    let mut at = 0;
+    while at < len {
+        match io(at) {
+            Ok(0) => {
+                return Err(LabError(format!(
+                    "{what}: the server closed the connection"
+                )));
+            }
+            Ok(k) => at += k,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if since.elapsed() > Duration::from_secs(5) {
+                    return Err(LabError(format!("{what}: no progress in 5 s")));
+                }
+                std::hint::spin_loop();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(what, e)),
+        }
+    }
+    Ok(())
+}
+
 /// What a closed-loop probe measured: `n` requests one after the other.
 #[derive(Debug, Clone)]
 pub struct Probe {
@@ -514,8 +545,13 @@ pub struct Probe {
     pub server_on_path_per_request_ns: f64,
 }
 
-/// Sends `n` plaintext requests one at a time (blocking sockets, on a thread
-/// pinned to `core`), on one kept-alive connection or a new one each.
+/// Sends `n` plaintext requests one at a time (on a thread pinned to
+/// `core`), on one kept-alive connection or a new one each. Like the load
+/// generator, the probe never sleeps: it spins on non-blocking sockets. A
+/// blocking read would let its core halt while the server works and count
+/// the core's wake-up (tens of microseconds on a virtual machine, more on
+/// some days than others) in every round trip, and so in every network
+/// transit ztsim predicts, though the load generator never pays it.
 pub fn probe(
     addr: SocketAddr,
     server: &Server,
@@ -531,8 +567,8 @@ pub fn probe(
             let connect = || -> Result<std::net::TcpStream, LabError> {
                 let s = std::net::TcpStream::connect(addr).map_err(|e| fail("connect", e))?;
                 let _ = s.set_nodelay(true);
-                s.set_read_timeout(Some(Duration::from_secs(5)))
-                    .map_err(|e| fail("timeout", e))?;
+                s.set_nonblocking(true)
+                    .map_err(|e| fail("non-blocking", e))?;
                 Ok(s)
             };
             let mut kept = if per_request { None } else { Some(connect()?) };
@@ -550,9 +586,8 @@ pub fn probe(
                         &mut fresh
                     }
                 };
-                sock.write_all(&msg).map_err(|e| fail("probe write", e))?;
-                sock.read_exact(&mut buf)
-                    .map_err(|e| fail("probe read", e))?;
+                spin_io(msg.len(), t, |at| sock.write(&msg[at..]), "probe write")?;
+                spin_io(buf.len(), t, |at| sock.read(&mut buf[at..]), "probe read")?;
                 round_trips_ns.push(t.elapsed().as_nanos() as f64);
             }
             let cpu = thread_cpu_ns(&server.task)? - cpu0;
