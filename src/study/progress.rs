@@ -175,6 +175,12 @@ mod tests {
         assert_eq!(bar.pos.load(Ordering::SeqCst), 3);
         t.done(0, Some(0)); // design 0 ended early: its bound falls to what it did
         assert_eq!(t.bound(), Some(2 + 2 + 3));
+        // Left with nothing to do is not ended: only `ended` says so.
+        assert_eq!(t.running(), 2);
+        t.ended(0);
+        assert_eq!(t.running(), 1);
+        t.ended(1);
+        assert_eq!(t.running(), 0);
     }
 
     #[test]

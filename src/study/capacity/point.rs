@@ -10,9 +10,9 @@
 //! compared on common random numbers; replications run in parallel and are
 //! collected in order, so results do not depend on the number of threads.
 
-use crate::engine::rng::derive;
 use rayon::prelude::*;
 
+use crate::engine::rng::derive;
 use crate::model::metrics::{RunMetrics, StationOwner};
 use crate::model::sim;
 use crate::model::topology::Arrivals;
@@ -139,6 +139,7 @@ pub(crate) fn evaluate(
             n
         };
         let fresh = from.max(n)..until.max(n);
+        // The replications needed now and those run ahead, side by side.
         let (_, more) = rayon::join(
             || runs.run(&t, design, from.min(n), n),
             || {
