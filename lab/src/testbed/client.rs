@@ -97,6 +97,9 @@ pub struct PhaseResult {
     pub connections_opened: usize,
     /// Latest any request was sent after its intended time, ns.
     pub worst_send_lag_ns: u64,
+    /// How late each measured request was sent after its intended time
+    /// (the load generator busy or its core stalled), ns.
+    pub send_lags_ns: Vec<u64>,
 }
 
 /// Most arrivals a phase may hold (rate x length), a bound on its memory.
@@ -244,7 +247,11 @@ fn drive(
             ));
         }
         while next < times.len() && times[next] <= now {
-            d.result.worst_send_lag_ns = d.result.worst_send_lag_ns.max(now - times[next]);
+            let lag = now - times[next];
+            d.result.worst_send_lag_ns = d.result.worst_send_lag_ns.max(lag);
+            if (d.window.0..d.window.1).contains(&times[next]) {
+                d.result.send_lags_ns.push(lag);
+            }
             d.requests.push(Request {
                 intended: times[next],
                 done: false,

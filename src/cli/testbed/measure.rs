@@ -198,6 +198,8 @@ pub struct Measured {
     pub retries: usize,
     pub resumed_share: Option<f64>,
     pub worst_send_lag_ms: f64,
+    /// The 99th percentile of the measured requests' send lags.
+    pub send_lag_p99_ms: f64,
     pub failed: usize,
     /// The server's CPU per completed request, and the part of it on the
     /// requests' path (as [`InPlace`]), ns.
@@ -374,6 +376,11 @@ impl Rig {
             resumed_share: (design.tickets && handshakes > 0)
                 .then(|| r.handshakes_resumed as f64 / handshakes as f64),
             worst_send_lag_ms: r.worst_send_lag_ns as f64 / 1e6,
+            send_lag_p99_ms: {
+                let mut lags = r.send_lags_ns.clone();
+                lags.sort_unstable();
+                rank(&lags, 0.99) / 1e6
+            },
             failed: r.failed,
             server_ns: r.server_cpu_ns as f64 / r.completed_in_window.max(1) as f64,
             server_on_path_ns: r.server_on_path_ns.min(r.server_cpu_ns) as f64
