@@ -47,6 +47,8 @@ pub struct Probes {
     /// connection, ns (the server's IO CPU included; its core never idle
     /// long enough to sleep).
     pub closed_rtt_ns: f64,
+    /// Its 99th percentile, ns: how heavy the loopback's own tail is.
+    pub closed_rtt_p99_ns: f64,
     /// Server CPU per request on a kept-alive connection, handler of no CPU.
     pub io_ns: f64,
     /// Of it, the time the request waited for (the turn that read and
@@ -165,6 +167,7 @@ fn probes(cores: Cores) -> Result<Probes, LabError> {
     Ok(Probes {
         probe_rtt_ns: median,
         closed_rtt_ns: rank(&closed, 0.5),
+        closed_rtt_p99_ns: rank(&closed, 0.99),
         io_ns: kept.server_cpu_per_request_ns,
         io_on_path_ns: kept
             .server_on_path_per_request_ns

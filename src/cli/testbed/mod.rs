@@ -507,7 +507,7 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
     let _ = writeln!(
         t,
         "Calibrated on this host (server core {}, client core {}):\n  \
-         loopback round trip {:.1} us (closed-loop probe {:.1} us minus the {:.1} us per request the server's turn took; \
+         loopback round trip {:.1} us (closed-loop probe {:.1} us, p99 {:.1} us, minus the {:.1} us per request the server's turn took; \
          its IO CPU is {:.1} us in all)\n  \
          server core wake-up {:.1} us (light-load open-loop probe {:.1} us minus the closed-loop one)\n  \
          server accept+close of a connection {:.1} us; spin {:.3} ns/iteration\n  \
@@ -517,6 +517,7 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
         p.drive.cores.client,
         us(s.rtt_ns),
         us(c.probes.closed_rtt_ns),
+        us(c.probes.closed_rtt_p99_ns),
         us(c.probes.io_on_path_ns),
         us(c.probes.io_ns),
         us(s.wakeup_ns),
