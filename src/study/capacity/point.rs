@@ -125,13 +125,7 @@ pub(crate) fn evaluate(
     let mut ahead: Vec<RunMetrics> = Vec::new();
     loop {
         let take = (n as usize - runs.len()).min(ahead.len());
-        runs.add(
-            ahead
-                .drain(..take)
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(|m| (m, ())),
-        );
+        runs.add(ahead.par_drain(..take).map(|m| (m, ())));
         let from = runs.len() as u32 + ahead.len() as u32;
         let until = if alone && n < max {
             n.next_multiple_of(threads).min(max)
