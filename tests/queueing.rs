@@ -510,6 +510,49 @@ fn saturation_is_detected_only_above_capacity() {
     }
 }
 
+/// A run whose backlog has clearly outgrown its window stops there,
+/// saturated (`clearly_saturated`, docs/model.md s5): at twice an M/M/1's
+/// capacity it stops within the window's first quarter, its completed
+/// throughput is the core's capacity and the core is busy, never more than
+/// fully. At and below capacity no run of twenty is stopped early: the
+/// rest of the window could still bring the backlog down, and a wrong stop
+/// would turn a stable run saturated.
+#[test]
+fn a_clearly_saturated_run_stops_early() {
+    let one_core = |rate: f64, seed: u64| {
+        let workload = format!(
+            "arrivals = \"poisson\"\nrate = {rate}\nwarmup = \"1s\"\nduration = \"10s\"\n\
+             seed = {seed}\nreplications = 20\nentry = [{{ endpoint = \"s.e\" }}]"
+        );
+        let text = topology(
+            &format!("[services.s]\nendpoints.e.cpu = {EXP_1MS}"),
+            &workload,
+        );
+        run_replications(
+            &parse_topology("sat.toml", &text).unwrap(),
+            &Design::plaintext(),
+        )
+    };
+    let full = 10.0 * S;
+    let overloaded = one_core(2000.0, 5);
+    for r in &overloaded {
+        let sat = r.saturation.as_ref().expect("saturated");
+        assert!(sat.reason.contains("stopped there"), "{}", sat.reason);
+        assert!((r.window as f64) <= 0.25 * full, "window {} ns", r.window);
+        let busy = r.service(0).utilisation();
+        assert!((0.99..=1.0).contains(&busy), "utilisation {busy}");
+    }
+    let completed = pool(&overloaded, |r| {
+        (r.finished_in_window as f64, r.window as f64 / S)
+    });
+    check("completed rps at twice capacity", &completed, 1000.0, 0.03);
+    for rate in [950.0, 1000.0] {
+        for r in one_core(rate, 6) {
+            assert_eq!(r.window as f64, full, "rate {rate}: {:?}", r.saturation);
+        }
+    }
+}
+
 /// M/M/c/K: state probabilities p_n = p_0 a^n / n! for n <= c and
 /// p_0 a^n / (c! c^(n-c)) above, up to K; returns (P(block) = p_K, mean
 /// number in the system, mean number waiting).

@@ -243,6 +243,28 @@ impl Station {
     pub fn stats(&self) -> &StationStats {
         &self.stats
     }
+
+    /// Busy time by category over a window of `ns`, at most its capacity,
+    /// for a run stopped before its window's end (saturated): a job is
+    /// counted when it starts, to its end or the window's, so the jobs then
+    /// in service were counted beyond it; the categories are scaled down to
+    /// the capacity together.
+    pub fn busy_within(&self, ns: Nanos) -> [u64; MAX_CATEGORIES] {
+        let busy = self.stats.busy;
+        let total: u128 = busy.iter().map(|&b| u128::from(b)).sum();
+        let capacity = u128::from(self.capacity(ns));
+        if total <= capacity {
+            return busy;
+        }
+        let mut scaled = busy.map(|b| (u128::from(b) * capacity / total) as u64);
+        // What rounding down lost goes to the largest category, so a core
+        // busy throughout counts exactly its capacity.
+        let lost = capacity as u64 - scaled.iter().sum::<u64>();
+        if let Some(top) = scaled.iter_mut().max() {
+            *top += lost;
+        }
+        scaled
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +292,20 @@ mod tests {
         let st = s.stats();
         assert_eq!((st.busy[0], st.busy[1]), (10 + 10, 30 + 40));
         assert_eq!((st.started, st.waited), (2, 59));
+    }
+
+    #[test]
+    fn busy_time_of_a_cut_window_is_at_most_its_capacity() {
+        // One core, window [0, 100): a job of 60 + 90 ns counted to 100,
+        // then the run stops at 50 with the job in service.
+        let mut s = Station::new(1, (0, 100));
+        assert!(s.arrive(1, 0, at(0)));
+        s.start(0, &[60, 90], 0);
+        assert_eq!(s.busy_within(100), [60, 40, 0, 0, 0, 0, 0, 0]);
+        // 100 counted over a capacity of 50: both categories halved.
+        assert_eq!(s.busy_within(50), [30, 20, 0, 0, 0, 0, 0, 0]);
+        // Over 33: 19.8 and 13.2 rounded down, the lost one to the first.
+        assert_eq!(s.busy_within(33), [20, 13, 0, 0, 0, 0, 0, 0]);
     }
 
     #[test]

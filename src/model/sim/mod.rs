@@ -221,6 +221,11 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     async_started: u64,
     draining: bool,
     done: bool,
+    /// When the window is next checked for a backlog that has clearly
+    /// outgrown it (`window.rs`, `clearly_saturated`; MAX: never), and the
+    /// growth seen at the last check if it already looked so.
+    next_check: Nanos,
+    growth_at_check: Option<i64>,
     metrics: RunMetrics,
     /// Picks requests to export (`record::run_and_pick`) or follows picked
     /// requests' calls (`record::record`). `NoProbe`, the default, is a
@@ -319,6 +324,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
             async_started: 0,
             draining: false,
             done: false,
+            next_check: window::first_check(topo, window_start, window_end),
+            growth_at_check: None,
             metrics: RunMetrics {
                 endpoints: vec![Outcomes::default(); w.entries.len()],
                 edges: vec![Outcomes::default(); topo.edges.len()],
@@ -369,6 +376,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 }
             } else {
                 (instant, at_instant) = (event.time, 1);
+            }
+            if event.time >= self.next_check && self.clearly_saturated() {
+                break;
             }
             match event.kind() {
                 ev::ARRIVAL => self.arrival(event.target),

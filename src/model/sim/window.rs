@@ -4,7 +4,33 @@
 
 use super::{Probe, Simulation, ev};
 use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner};
+use crate::model::topology::{Arrivals, Topology};
 use crate::units::{NANOS_PER_SEC, Nanos};
+
+/// The window is checked for a clearly saturated run this many times.
+const CHECKS: u64 = 16;
+/// Standard deviations of the rest of the window's net drain that a backlog
+/// must exceed to end the run (`clearly_saturated`).
+const CHECK_SIGMAS: f64 = 6.0;
+
+/// When a run is first checked for a backlog that has clearly outgrown its
+/// window (`Simulation::clearly_saturated`): a sixteenth into a window of
+/// known length, under open arrivals at a steady rate and with every
+/// replica up; otherwise never (MAX). A rate profile, a replay or a replica
+/// coming back can drain a backlog faster than the load seen so far shows.
+pub(super) fn first_check(topo: &Topology, start: Nanos, end: Nanos) -> Nanos {
+    let steady = matches!(
+        topo.workload.arrivals,
+        Arrivals::Poisson { .. } | Arrivals::Constant { .. }
+    ) && topo
+        .services
+        .iter()
+        .all(|s| s.down.is_empty() && s.crashes.is_none());
+    if !steady || end == Nanos::MAX || end - start < CHECKS {
+        return Nanos::MAX;
+    }
+    start + (end - start) / CHECKS
+}
 
 impl<'t, P: Probe> Simulation<'t, P> {
     /// The time-series bucket of `t`; None past the series' bounded length
@@ -75,6 +101,50 @@ impl<'t, P: Probe> Simulation<'t, P> {
             .schedule_at(now.saturating_add(limit), ev::DRAIN_LIMIT, 0, 0);
     }
 
+    /// At a check inside the window: whether the requests in system have
+    /// grown so far past the window's saturation threshold (`window_closed`)
+    /// that the rest of the window cannot bring them back under it, at this
+    /// check and the one before, growing between them. Then the run ends
+    /// here, saturated, its window cut at the check: what a saturated run
+    /// reports (its completed throughput, its cores' utilisation) is as
+    /// well measured by then, and the rest would only grow the backlog.
+    ///
+    /// The rest of the window (`r` long) could drain the backlog only by
+    /// completing more requests than arrive: by `(completed - arrived) * r`
+    /// at the rates seen so far, plus chance. Requests arrive and complete
+    /// one at a time, so the net change over `r` has a standard deviation
+    /// of about `sqrt((arrival + completion rate) * r)`; the backlog must
+    /// exceed the threshold by that drain and six of those deviations.
+    pub(super) fn clearly_saturated(&mut self) -> bool {
+        let at = self.next_check;
+        let (start, end) = (self.window_start, self.window_end);
+        let step = (end - start) / CHECKS;
+        self.next_check = if at + step < end {
+            at + step
+        } else {
+            Nanos::MAX
+        };
+        let growth = self.in_system as i64 - self.in_system_at_start as i64;
+        let (elapsed, rest) = ((at - start) as f64, (end - at) as f64);
+        let arriving = self.metrics.arrived as f64 / elapsed;
+        let completing = self.metrics.finished_in_window as f64 / elapsed;
+        let threshold = (arriving * (end - start) as f64 / 50.0).max(50.0);
+        let drain = ((completing - arriving) * rest).max(0.0);
+        let chance = CHECK_SIGMAS * ((arriving + completing) * rest).sqrt();
+        let looks = growth as f64 > threshold + drain + chance;
+        let before = std::mem::replace(&mut self.growth_at_check, looks.then_some(growth));
+        if !looks || before.is_none_or(|g| growth <= g) {
+            return false;
+        }
+        self.set_window_end(at);
+        self.saturate(format!(
+            "requests in system grew by {growth} in the first {:.3} s of the window ({} arrived), more than the rest of it could drain: queues grow without bound (the run stopped there)",
+            elapsed / NANOS_PER_SEC as f64,
+            self.metrics.arrived
+        ));
+        true
+    }
+
     pub(super) fn drain_limit(&mut self) {
         let outstanding = self.measured_outstanding;
         self.saturate(format!(
@@ -118,7 +188,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn finish(&mut self) -> RunMetrics {
-        if self.metrics.window == 0 {
+        // Stopped before the window closed: the jobs then in service were
+        // counted busy to their ends, past where the run stopped.
+        let cut = self.metrics.window == 0;
+        if cut {
             // Ended before the window closed (saturated early, or the event
             // queue ran dry): measure what there was.
             let now = self.queue.now().max(self.window_start);
@@ -144,7 +217,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 }
             };
             let s = st.stats();
-            for (acc, b) in m.busy.iter_mut().zip(s.busy) {
+            let busy = if cut { st.busy_within(window) } else { s.busy };
+            for (acc, b) in m.busy.iter_mut().zip(busy) {
                 *acc += b;
             }
             m.capacity += st.capacity(window);
@@ -152,19 +226,16 @@ impl<'t, P: Probe> Simulation<'t, P> {
             m.waited += s.waited;
             m.instances += 1;
         }
-        let workers = self
-            .metrics
-            .saturation
-            .is_some()
-            .then(|| self.workers_bottleneck())
-            .flatten();
-        if let Some(sat) = &mut self.metrics.saturation {
-            sat.bottleneck = workers.or_else(|| {
+        if self.metrics.saturation.is_some() {
+            let bottleneck = self.workers_bottleneck().or_else(|| {
                 stations
                     .iter()
                     .max_by(|a, b| a.utilisation().total_cmp(&b.utilisation()))
                     .map(|m| m.owner)
             });
+            if let Some(sat) = &mut self.metrics.saturation {
+                sat.bottleneck = bottleneck;
+            }
         }
         self.metrics.stations = stations;
         if window > 0 {
