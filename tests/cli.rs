@@ -224,6 +224,39 @@ fn run_out_puts_results_there() {
     );
 }
 
+/// Far past saturation a run stops early, before any measured request has
+/// finished: its internal calls read `saturated`, not `no calls` (which
+/// means a caller failed before calling), and it exits 0 without
+/// `--fail-on-slo`.
+#[test]
+fn run_far_past_saturation_stops_early_and_says_so() {
+    let file = manifest("topologies/chatty.toml");
+    let design = manifest("models/naive-mtls.toml");
+    let run = ztsim(&[
+        "run",
+        &file,
+        "-m",
+        &design,
+        "--rate",
+        "500",
+        "--replications",
+        "1",
+    ]);
+    run.expect_code(0);
+    let out = &run.stdout;
+    assert!(
+        out.contains("SATURATED at 500 rps offered, bottleneck `bff`"),
+        "{out}"
+    );
+    assert!(out.contains("(the run stopped there)"), "{out}");
+    let edge = out
+        .lines()
+        .find(|l| l.starts_with("gateway.page -> bff.page"))
+        .unwrap_or_else(|| panic!("no edge row:\n{out}"));
+    assert!(edge.ends_with("saturated"), "{edge}");
+    assert!(!out.contains("no calls"), "{out}");
+}
+
 #[test]
 fn run_bad_flags_exit_2() {
     let file = minimal();

@@ -177,8 +177,12 @@ fn edges(out: &mut String, s: &Summary) {
                     format!("{:.2}", e.calls_per_request.mean),
                     pct(e.failed_ratio.mean),
                 ];
-                if e.latency_ms.is_none() && e.calls_per_request.mean == 0.0 {
+                if e.latency_ms.is_none()
+                    && e.calls_per_request.mean == 0.0
+                    && s.saturated.is_none()
+                {
                     // Never called (its caller failed first): not saturated.
+                    // A saturated run may have finished no request at all.
                     row.push("no calls".into());
                 } else {
                     row.extend(latency_cells(&e.latency_ms));
