@@ -21,7 +21,7 @@ use rustls::{ClientConfig, ClientConnection, Connection, HandshakeKind};
 
 use super::link::{Inbound, Link, frame};
 use super::server::Server;
-use super::{pin_current as pin, steal_ns, thread_cpu_ns};
+use super::{interrupts_ns, pin_current as pin, steal_ns, thread_cpu_ns};
 use crate::tls::SERVER_NAME;
 use crate::{LabError, fail};
 
@@ -90,6 +90,9 @@ pub struct PhaseResult {
     /// Time the hypervisor took from the server's and the load generator's
     /// cores over the window (their `steal` in `/proc/stat`), ns.
     pub steal_ns: u64,
+    /// Time the server's core spent in interrupts over the window (its
+    /// `irq` and `softirq` in `/proc/stat`), ns.
+    pub server_interrupts_ns: u64,
     /// The window's wall-clock length, ns.
     pub window_ns: u64,
     pub handshakes_full: usize,
@@ -235,6 +238,7 @@ fn drive(
                 server.after_ns.load(Ordering::Relaxed),
                 server.on_path_ns.load(Ordering::Relaxed),
                 steal_ns(server.core)? + steal_ns(load.core)?,
+                interrupts_ns(server.core)?,
             ));
         }
         if cpu_at_end.is_none() && now >= d.window.1 {
@@ -244,6 +248,7 @@ fn drive(
                 server.after_ns.load(Ordering::Relaxed),
                 server.on_path_ns.load(Ordering::Relaxed),
                 steal_ns(server.core)? + steal_ns(load.core)?,
+                interrupts_ns(server.core)?,
             ));
         }
         while next < times.len() && times[next] <= now {
@@ -289,11 +294,14 @@ fn drive(
             d.result.client_busy_ns += d.now() - now;
         }
     }
-    if let (Some((t0, c0, a0, p0, s0)), Some((t1, c1, a1, p1, s1))) = (cpu_at_start, cpu_at_end) {
+    if let (Some((t0, c0, a0, p0, s0, i0)), Some((t1, c1, a1, p1, s1, i1))) =
+        (cpu_at_start, cpu_at_end)
+    {
         d.result.server_cpu_ns = c1.saturating_sub(c0);
         d.result.server_after_ns = a1.saturating_sub(a0);
         d.result.server_on_path_ns = p1.saturating_sub(p0);
         d.result.steal_ns = s1.saturating_sub(s0);
+        d.result.server_interrupts_ns = i1.saturating_sub(i0);
         d.result.window_ns = t1 - t0;
     }
     for (_, mut c) in d.conns.drain() {

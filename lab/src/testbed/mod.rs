@@ -59,19 +59,49 @@ pub fn thread_cpu_ns(task: &Path) -> Result<u64, LabError> {
 }
 
 /// Time (ns) the hypervisor has kept `core` from running this machine's
-/// work since boot: the `steal` column of its `/proc/stat` line, in clock
-/// ticks. A phase during which it grows was measured on a core that was
-/// not all ours.
+/// work since boot: the `steal` column of its `/proc/stat` line. A phase
+/// during which it grows was measured on a core that was not all ours.
 pub fn steal_ns(core: usize) -> Result<u64, LabError> {
+    core_stat_ns(core, &[STEAL])
+}
+
+/// Time (ns) `core` has spent handling hardware and software interrupts
+/// since boot (the `irq` and `softirq` columns of `/proc/stat`): packet
+/// processing that runs on the server's core beside, and ahead of, its
+/// thread.
+pub fn interrupts_ns(core: usize) -> Result<u64, LabError> {
+    core_stat_ns(core, &[IRQ, SOFTIRQ])
+}
+
+/// Columns of a `/proc/stat` cpu line after its label.
+const IRQ: usize = 5;
+const SOFTIRQ: usize = 6;
+const STEAL: usize = 7;
+
+/// The sum of `columns` of `core`'s `/proc/stat` line, in clock ticks
+/// turned into ns.
+fn core_stat_ns(core: usize, columns: &[usize]) -> Result<u64, LabError> {
     let text = std::fs::read_to_string("/proc/stat").map_err(|e| fail("reading /proc/stat", e))?;
     let label = format!("cpu{core}");
-    let ticks: u64 = text
+    let line = text
         .lines()
-        .find_map(|l| {
-            let mut f = l.split_whitespace();
-            (f.next() == Some(label.as_str())).then(|| f.nth(7).and_then(|v| v.parse().ok()))?
-        })
-        .ok_or_else(|| LabError(format!("no steal time for {label} in /proc/stat")))?;
+        .find(|l| l.split_whitespace().next() == Some(label.as_str()))
+        .ok_or_else(|| LabError(format!("no {label} line in /proc/stat")))?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map_while(|v| v.parse().ok())
+        .collect();
+    let mut ticks = 0u64;
+    for &c in columns {
+        let v = fields.get(c).ok_or_else(|| {
+            LabError(format!(
+                "{label} in /proc/stat has no column {}: {line:?}",
+                c + 1
+            ))
+        })?;
+        ticks = ticks.saturating_add(*v);
+    }
     // SAFETY: sysconf only reads a constant of the running system.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if hz <= 0 {

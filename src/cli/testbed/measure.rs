@@ -197,6 +197,8 @@ pub struct Measured {
     pub client_util: f64,
     /// Share of the two cores' time the hypervisor took during the window.
     pub steal: f64,
+    /// Share of the server's core spent in interrupts during the window.
+    pub server_interrupts: f64,
     /// Runs discarded for steal before this one.
     pub retries: usize,
     pub resumed_share: Option<f64>,
@@ -375,6 +377,7 @@ impl Rig {
             },
             client_util: r.client_busy_ns as f64 / r.window_ns.max(1) as f64,
             steal: stolen(&r),
+            server_interrupts: r.server_interrupts_ns as f64 / r.window_ns.max(1) as f64,
             retries,
             resumed_share: (design.tickets && handshakes > 0)
                 .then(|| r.handshakes_resumed as f64 / handshakes as f64),

@@ -482,12 +482,13 @@ fn design_notes(
     for x in m {
         let _ = write!(
             t,
-            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, steal {:.1}%{}{}]",
+            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, server core {:.1}% in interrupts, steal {:.1}%{}{}]",
             x.rate,
             x.failed,
             x.send_lag_p99_ms,
             x.worst_send_lag_ms,
             x.client_util * 100.0,
+            x.server_interrupts * 100.0,
             x.steal * 100.0,
             if x.retries > 0 {
                 format!(" (run {} times)", x.retries + 1)
