@@ -22,7 +22,7 @@ pub(crate) fn draw<DB: DrawingBackend>(cx: &Ctx, root: &Area<DB>, ink: Ink) -> R
     let mut subtitle = cx.load_subtitle();
     if any_sat {
         subtitle.push(
-            "x: saturated, the backlog grew all window; its completed rate depends on the length of the window, so no line joins it".into(),
+            "x: saturated, the backlog grew until the run stopped; its completed rate depends on how long it ran, so no line joins it".into(),
         );
     }
     let body = frame(root, ink, Chart::ThroughputVsLoad, &subtitle)?;
