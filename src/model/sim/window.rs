@@ -226,16 +226,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
             m.waited += s.waited;
             m.instances += 1;
         }
-        if self.metrics.saturation.is_some() {
-            let bottleneck = self.workers_bottleneck().or_else(|| {
+        let workers = self
+            .metrics
+            .saturation
+            .is_some()
+            .then(|| self.workers_bottleneck())
+            .flatten();
+        if let Some(sat) = &mut self.metrics.saturation {
+            sat.bottleneck = workers.or_else(|| {
                 stations
                     .iter()
                     .max_by(|a, b| a.utilisation().total_cmp(&b.utilisation()))
                     .map(|m| m.owner)
             });
-            if let Some(sat) = &mut self.metrics.saturation {
-                sat.bottleneck = bottleneck;
-            }
         }
         self.metrics.stations = stations;
         if window > 0 {
