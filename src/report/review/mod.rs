@@ -614,7 +614,7 @@ fn assumptions(results: &StudyResults) -> Vec<Block> {
             "Network delay is drawn per direction as half a round trip from the zone pair's RTT distribution; payloads add serialisation time only where a bandwidth is set. There is no packet loss, congestion or host co-location beyond same-host loopback for a replica calling itself and for proxy hops.",
             "Handshake round trips follow the protocols (TCP 1 RTT, TLS 1.2 full 2 / resumed 1, TLS 1.3 full 1 / resumed 1 / 0-RTT 0, HelloRetryRequest +1); mTLS adds CPU, not round trips.",
             "CPU costs of handshakes, bulk encryption, JWT verification, policy evaluation and proxies are per-operation constants from published benchmarks (next section); real hardware differs, so each is a parameter of the design file.",
-            "A run whose queues grow without bound over its window is reported as saturated, with its busiest service as the bottleneck, and has no latency figures.",
+            "A run whose queues grow without bound over its window is reported as saturated, with its busiest service as the bottleneck, and has no latency figures; a run clearly saturated stops there, its throughput and utilisation measured up to that point.",
             "Confidence intervals are Student t 95% intervals over replications of the per-replication figure (a percentile's interval is that of per-replication percentiles).",
         ]
         .map(String::from),
