@@ -76,8 +76,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// callees not keeping up; the run is then saturated.
     pub(super) fn async_backlog_grew(&mut self) -> bool {
         let growth = self.async_in_flight as i64 - self.async_at_start as i64;
-        let threshold = (self.async_started / 50).max(50) as i64;
-        if growth <= threshold {
+        if growth as f64 <= super::window::backlog_limit(self.async_started as f64) {
             return false;
         }
         self.metrics.saturation = Some(Saturation {

@@ -33,6 +33,13 @@ use crate::model::dist::Dist;
 use crate::model::topology::{Balance, Reason, Topology};
 use crate::units::Nanos;
 
+/// Whether any replica of `topo` ever goes down (`down` or `crashes`).
+pub(super) fn any(topo: &Topology) -> bool {
+    topo.services
+        .iter()
+        .any(|s| !s.down.is_empty() || s.crashes.is_some())
+}
+
 /// Which replicas are down; empty when the topology has no `down`.
 #[derive(Debug, Default)]
 pub(super) struct Outages {
@@ -54,11 +61,7 @@ impl Outages {
         replica_base: &[u32],
         streams: &Streams,
     ) -> Self {
-        if topo
-            .services
-            .iter()
-            .all(|s| s.down.is_empty() && s.crashes.is_none())
-        {
+        if !any(topo) {
             return Outages::default();
         }
         let mut draws = vec![None; replicas];

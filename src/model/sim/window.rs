@@ -2,7 +2,7 @@
 //! the end of the window (saturation or drain), and the final metrics with
 //! each station's busy time.
 
-use super::{Probe, Simulation, ev};
+use super::{Probe, Simulation, down, ev};
 use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner};
 use crate::model::topology::{Arrivals, Topology};
 use crate::units::{NANOS_PER_SEC, Nanos};
@@ -13,6 +13,13 @@ const CHECKS: u64 = 16;
 /// must exceed to end the run (`clearly_saturated`).
 const CHECK_SIGMAS: f64 = 6.0;
 
+/// The growth of a backlog over the window past which a run is saturated:
+/// 2% of the `count` that entered it (requests arrived, asynchronous calls
+/// started), and at least 50.
+pub(super) fn backlog_limit(count: f64) -> f64 {
+    (count / 50.0).max(50.0)
+}
+
 /// When a run is first checked for a backlog that has clearly outgrown its
 /// window (`Simulation::clearly_saturated`): a sixteenth into a window of
 /// known length, under open arrivals at a steady rate and with every
@@ -22,10 +29,7 @@ pub(super) fn first_check(topo: &Topology, start: Nanos, end: Nanos) -> Nanos {
     let steady = matches!(
         topo.workload.arrivals,
         Arrivals::Poisson { .. } | Arrivals::Constant { .. }
-    ) && topo
-        .services
-        .iter()
-        .all(|s| s.down.is_empty() && s.crashes.is_none());
+    ) && !down::any(topo);
     if !steady || end == Nanos::MAX || end - start < CHECKS {
         return Nanos::MAX;
     }
@@ -80,8 +84,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if self.async_backlog_grew() {
             return;
         }
-        let threshold = (self.metrics.arrived / 50).max(50) as i64;
-        if open && growth > threshold {
+        if open && growth as f64 > backlog_limit(self.metrics.arrived as f64) {
             self.metrics.saturation = Some(Saturation {
                 bottleneck: None,
                 backlog_growth: growth,
@@ -128,7 +131,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let (elapsed, rest) = ((at - start) as f64, (end - at) as f64);
         let arriving = self.metrics.arrived as f64 / elapsed;
         let completing = self.metrics.finished_in_window as f64 / elapsed;
-        let threshold = (arriving * (end - start) as f64 / 50.0).max(50.0);
+        let threshold = backlog_limit(arriving * (end - start) as f64);
         let drain = ((completing - arriving) * rest).max(0.0);
         let chance = CHECK_SIGMAS * ((arriving + completing) * rest).sqrt();
         let looks = growth as f64 > threshold + drain + chance;
