@@ -40,6 +40,8 @@ pub enum Component {
     Rotation = 7,
     /// Replicas' crashes by a rate (one stream per replica).
     Crashes = 8,
+    /// Cores' pauses (one stream per paused station).
+    Pauses = 9,
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mix with full avalanche.

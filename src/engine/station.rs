@@ -35,7 +35,13 @@ pub struct StationStats {
     pub started: u64,
     /// Total time those jobs waited for a core.
     pub waited: u64,
+    /// Core-nanoseconds the cores were paused inside the window (no CPU:
+    /// not in `busy`).
+    pub paused: u64,
 }
+
+/// The job a pause stands as in the queue (never a call's slot).
+pub const PAUSE: u32 = u32::MAX;
 
 /// A job waiting for a core.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +64,8 @@ pub struct Station {
     /// [`Station::hold`]).
     held: Vec<EventKey>,
     queue: VecDeque<Waiting>,
+    /// Lengths of the pauses waiting at the queue's front, in its order.
+    pauses: VecDeque<Nanos>,
     window: (Nanos, Nanos),
     stats: StationStats,
 }
@@ -72,6 +80,7 @@ impl Station {
             busy: 0,
             held: Vec::new(),
             queue: VecDeque::new(),
+            pauses: VecDeque::new(),
             window,
             stats: StationStats::default(),
         }
@@ -131,19 +140,62 @@ impl Station {
     /// caller schedules the held releases ([`Station::take_held`]).
     #[inline]
     pub fn arrive(&mut self, job: u32, now: Nanos, current: EventKey) -> bool {
-        if !self.held.is_empty() {
-            // Releases that would have popped before this event did.
-            let before = self.held.len();
-            self.held.retain(|&k| k > current);
-            self.busy -= (before - self.held.len()) as u32;
-        }
-        if self.busy < self.servers {
-            self.busy += 1;
+        if self.claim(current) {
             true
         } else {
             self.queue.push_back(Waiting { job, since: now });
             false
         }
+    }
+
+    /// Takes a free core if there is one, counting as free the held cores
+    /// whose release would have popped before the event at `current`.
+    #[inline]
+    fn claim(&mut self, current: EventKey) -> bool {
+        if !self.held.is_empty() {
+            let before = self.held.len();
+            self.held.retain(|&k| k > current);
+            self.busy -= (before - self.held.len()) as u32;
+        }
+        let free = self.busy < self.servers;
+        self.busy += u32::from(free);
+        free
+    }
+
+    /// One core stops for `len` (a stop-the-world pause: a collector, the
+    /// hypervisor or the kernel taking the core), ahead of every job that
+    /// waits, but only once the job in hand is done: a pause is a job of
+    /// the highest priority that spends no CPU. Returns true if a core is
+    /// free and the pause starts now (the caller schedules the core's
+    /// release `len` from now); false if it waits at the queue's front
+    /// (the caller schedules the held releases, as for a job that queues),
+    /// and [`Station::depart`] then hands a core to it as [`PAUSE`].
+    pub fn pause(&mut self, len: Nanos, now: Nanos, current: EventKey) -> bool {
+        if self.claim(current) {
+            self.count_pause(now, len);
+            true
+        } else {
+            self.queue.push_front(Waiting {
+                job: PAUSE,
+                since: now,
+            });
+            self.pauses.push_front(len);
+            false
+        }
+    }
+
+    /// The length of the pause [`Station::depart`] has just handed a core
+    /// to, which starts at `now`.
+    pub fn start_pause(&mut self, now: Nanos) -> Nanos {
+        debug_assert!(!self.pauses.is_empty(), "no pause was waiting");
+        let len = self.pauses.pop_front().unwrap_or(0);
+        self.count_pause(now, len);
+        len
+    }
+
+    fn count_pause(&mut self, now: Nanos, len: Nanos) {
+        let (w0, w1) = self.window;
+        self.stats.paused += now.saturating_add(len).min(w1).saturating_sub(now.max(w0));
     }
 
     /// Records that a job starts service at `now` after waiting `waited`; it
@@ -175,8 +227,9 @@ impl Station {
         }
     }
 
-    /// A job left at `now`: frees its core, and if someone was waiting hands
-    /// the core over, returning that job and how long it waited.
+    /// A job (or a pause) left at `now`: frees its core, and if someone was
+    /// waiting hands the core over, returning that job and how long it
+    /// waited; [`PAUSE`] for a pause, which [`Station::start_pause`] starts.
     #[inline]
     pub fn depart(&mut self, now: Nanos) -> Option<(u32, Nanos)> {
         match self.queue.pop_front() {
@@ -372,5 +425,55 @@ mod tests {
         assert_eq!(s.in_system(), 2);
         assert!(s.arrive(6, 70, at(70)));
         assert_eq!((s.in_system(), s.last_held()), (2, None));
+    }
+
+    #[test]
+    fn a_pause_goes_ahead_of_waiting_jobs_once_the_job_in_hand_is_done() {
+        // One core, window [0, 1000). Job 1 runs 0-50; job 2 waits from 10;
+        // a pause of 100 comes at 20: it waits for job 1, not behind job 2.
+        let mut s = Station::new(1, (0, 1000));
+        assert!(s.arrive(1, 0, at(0)));
+        s.start(0, &[50], 0);
+        assert!(!s.arrive(2, 10, at(10)));
+        assert!(!s.pause(100, 20, at(20)));
+        assert_eq!(s.in_system(), 3);
+        assert_eq!(s.depart(50), Some((PAUSE, 30)));
+        assert_eq!(s.start_pause(50), 100);
+        // The pause ends at 150 and hands the core to job 2 (waited 140).
+        assert_eq!(s.depart(150), Some((2, 140)));
+        s.start(150, &[40], 140);
+        assert_eq!(s.depart(190), None);
+        // An idle core pauses at once; a job meanwhile waits for it.
+        assert!(s.pause(30, 900, at(900)));
+        assert!(!s.arrive(3, 910, at(910)));
+        assert_eq!(s.depart(930), Some((3, 20)));
+        s.start(930, &[10], 20);
+        assert_eq!(s.depart(940), None);
+        // Paused 100 + 30, no CPU; a pause past the window's end is clipped.
+        assert!(s.pause(500, 950, at(950)));
+        let st = s.stats();
+        assert_eq!(
+            (st.busy[0], st.paused, st.started, st.waited),
+            (100, 180, 3, 160)
+        );
+    }
+
+    #[test]
+    fn pauses_waiting_together_keep_their_own_lengths() {
+        // Two cores, both busy: two pauses of 7 and 9 wait ahead of job 3.
+        let mut s = Station::new(2, (0, 100));
+        assert!(s.arrive(1, 0, at(0)) && s.arrive(2, 0, at(0)));
+        assert!(!s.arrive(3, 1, at(1)));
+        assert!(!s.pause(7, 2, at(2)));
+        assert!(!s.pause(9, 2, at(2)));
+        let mut lens = Vec::new();
+        for t in [10, 12] {
+            assert_eq!(s.depart(t).map(|(j, _)| j), Some(PAUSE));
+            lens.push(s.start_pause(t));
+        }
+        lens.sort();
+        assert_eq!(lens, vec![7, 9]);
+        assert_eq!(s.depart(17).map(|(j, _)| j), Some(3));
+        assert_eq!(s.stats().paused, 16);
     }
 }

@@ -248,6 +248,8 @@ pub struct StationMetrics {
     pub jobs: u64,
     /// Total time those jobs waited for a core.
     pub waited: u64,
+    /// Core-nanoseconds paused inside the window (`pauses`; not busy).
+    pub paused: u64,
 }
 
 impl StationMetrics {
@@ -532,6 +534,7 @@ mod tests {
             client_cores: None,
             client_cpu: crate::model::dist::Dist::ZERO,
             client_cpu_off_path: crate::model::dist::Dist::ZERO,
+            client_pauses: None,
             warmup: 0,
             window: Window::Duration(d * NANOS_PER_SEC),
             timeout: None,

@@ -112,6 +112,8 @@ pub struct Workload {
     /// The client's CPU per request off the request's path (closing a
     /// connection): after `client_cpu`, holding the client's core.
     pub client_cpu_off_path: Dist,
+    /// Pauses of the load generator's cores (only with `client_cores`).
+    pub client_pauses: Option<crate::model::topology::Pauses>,
     /// Simulated time before measurement starts.
     pub warmup: Nanos,
     /// Measurement length.

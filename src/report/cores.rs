@@ -165,6 +165,7 @@ fn merged<'a>(groups: impl Iterator<Item = &'a StationMetrics>) -> StationMetric
         all.capacity += m.capacity;
         all.jobs += m.jobs;
         all.waited += m.waited;
+        all.paused += m.paused;
     }
     all
 }

@@ -161,6 +161,8 @@ pub(super) struct ServiceFile {
     pub(super) down: Option<Vec<DownFile>>,
     /// Crashes by a rate instead of at given times: e.g. { every = "2h", for = "1m" }. Each replica crashes on its own after an exponential up time of mean `every` (at least 1s), measured from its start or last restart, and stays down for `for` (a distribution, mean above zero), as with `down`. Not with `down`. Default: never.
     pub(super) crashes: Option<CrashesFile>,
+    /// Stop-the-world pauses of each replica's cores: e.g. { every = "1s", for = "5ms" } (a garbage collector, the hypervisor or the kernel taking the cores). Pauses come at exponential gaps of mean `every` (at least 1ms), start to start; each stops every core of the replica for `for` (a distribution, mean above zero and below `every`) once the job in hand is done, ahead of every job that waits, spending no CPU. Not on a service placed on nodes. Default: never.
+    pub(super) pauses: Option<PausesFile>,
     /// The service's endpoints (operations) by name, referred to elsewhere as "service.endpoint"; at least one.
     pub(super) endpoints: IndexMap<String, EndpointFile>,
 }
@@ -233,6 +235,17 @@ pub(super) struct CrashesFile {
     /// Mean time between failures of each replica (its up time between crashes), at least 1s.
     pub(super) every: Dur,
     /// How long each crash keeps the replica down (a distribution, mean above zero).
+    #[serde(rename = "for")]
+    pub(super) lasts: DistSpec,
+}
+
+/// Cores that pause now and then.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PausesFile {
+    /// Mean time from one pause's start to the next's, at least 1ms.
+    pub(super) every: Dur,
+    /// How long each pause stops the cores (a distribution, mean above zero and below `every`).
     #[serde(rename = "for")]
     pub(super) lasts: DistSpec,
 }
@@ -404,6 +417,8 @@ pub(super) struct WorkloadFile {
     pub(super) client_cpu: Option<DistSpec>,
     /// The client's CPU per request off the request's path (closing its connection after the response): it holds `client_cores` after `client_cpu`, so later requests wait for it, but this one does not. Default: zero.
     pub(super) client_cpu_off_path: Option<DistSpec>,
+    /// Stop-the-world pauses of the load generator's cores, as a service's `pauses`: e.g. { every = "1s", for = "5ms" }. The client's CPU per request (`client_cpu`, its side of handshakes) waits for a pause to end, so the requests due during one are sent late; their latency counts from when they were due. Only with `client_cores`. Default: never.
+    pub(super) client_pauses: Option<PausesFile>,
     /// Simulated time before measurement starts. Default: "0s".
     #[schemars(extend("default" = "0s"))]
     pub(super) warmup: Option<Dur>,

@@ -227,6 +227,7 @@ impl Compiler<'_> {
             pools: self.pools(raw, svc, &sp),
             down: self.down(svc, &sp),
             crashes: self.crashes(svc, &sp),
+            pauses: self.service_pauses(svc, &sp),
             labels: svc
                 .labels
                 .iter()

@@ -18,6 +18,7 @@ mod external;
 mod file;
 mod graph;
 mod nodes;
+mod pauses;
 mod pools;
 mod profile;
 mod queues;

@@ -109,6 +109,17 @@ impl Compiler<'_> {
                 .client_cpu_off_path
                 .as_ref()
                 .map_or(Dist::ZERO, |d| self.dist(d, &wp.key("client_cpu_off_path"))),
+            client_pauses: w.client_pauses.as_ref().and_then(|p| {
+                if w.client_cores.is_none() {
+                    self.error_help(
+                        &wp.key("client_pauses"),
+                        "`client_pauses` stops the load generator's cores, and it has none: its CPU is a delay that never waits",
+                        Some("give it cores of its own (`client_cores = 1`), or leave `client_pauses` out".into()),
+                    );
+                    return None;
+                }
+                self.pauses(p, &wp.key("client_pauses"))
+            }),
             warmup,
             window,
             timeout: w.timeout.map(|t| t.0),

@@ -47,6 +47,7 @@
 //!   deliveries, drops and publishes held.
 //! - `slow.rs`: the added latency of an endpoint's slow calls (`slow`).
 //! - `down.rs`: replicas down (`down`): crashes, skipping, restarts.
+//! - `pause.rs`: cores that pause (`pauses`, `client_pauses`).
 //! - `timeout.rs`: timeouts, retries and the timer lanes.
 //! - `window.rs`: the measurement window, saturation, the final metrics.
 //! - `notes.rs`: what the probe is told (exports only).
@@ -69,6 +70,7 @@ mod identity;
 mod locality;
 mod mesh;
 mod notes;
+mod pause;
 mod proxy;
 mod routing;
 mod service;
@@ -88,6 +90,7 @@ use super::metrics::{Counters, Outcomes, RunMetrics, StationOwner};
 pub use super::probe::{NoProbe, Probe};
 use super::topology::{Arrivals, Topology, Window, ZoneId};
 use crate::engine::rng::{Component, StreamRng, Streams};
+use crate::engine::station::PAUSE;
 use crate::engine::{EventQueue, Slab, Station};
 use crate::units::Nanos;
 use state::{Bucket, Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
@@ -119,6 +122,8 @@ mod ev {
     pub const CRASH: u8 = 10;
     /// A replica is back.
     pub const RESTART: u8 = 11;
+    /// A station's cores pause (`pauses`).
+    pub const PAUSE: u8 = 12;
 }
 
 /// `aux` of a CPU_DONE whose core stays busy with an off-path tail.
@@ -184,6 +189,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     brokers: broker::Brokers,
     /// Which replicas are down (`down` in the topology).
     outages: down::Outages,
+    /// Stations whose cores pause (`pauses`, `client_pauses`).
+    pausers: pause::Pausers,
     pool_index: FxHashMap<(u32, u32), u32>,
     /// Ticket expiry per (origin peer, destination peer or service), and for
     /// per-service caches the replica peer that issued it.
@@ -266,6 +273,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let (client_pools, pool_metrics) = client_pool::ClientPools::new(topo, &d.replica_base);
         let outages = down::Outages::new(topo, d.replicas.len(), &d.replica_base, &streams);
         let (brokers, queue_metrics) = broker::Brokers::new(topo);
+        let cores: Vec<u32> = d.replicas.iter().map(|r| r.cores).collect();
+        let client_station = d.peers[d.client_peer as usize].station;
+        let pausers = pause::Pausers::new(topo, &cores, &d.replica_base, client_station, &streams);
         Simulation {
             timers: deploy::timer_lanes(topo),
             direct: design.all().all(direct)
@@ -296,6 +306,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             client_pools,
             brokers,
             outages,
+            pausers,
             pool_index: FxHashMap::default(),
             tickets: FxHashMap::default(),
             decisions: FxHashMap::default(),
@@ -361,6 +372,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     fn simulate_all(&mut self) {
         self.start();
         self.schedule_outages();
+        self.schedule_pauses();
         let (mut instant, mut at_instant) = (0, 0u64);
         loop {
             let Some(event) = self.queue.pop() else {
@@ -393,6 +405,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 ev::ROTATE => self.rotate(event.target),
                 ev::CRASH => self.crash(event.target),
                 ev::RESTART => self.restart(event.target),
+                ev::PAUSE => self.pause(event.target),
                 other => unreachable!("unknown event kind {other}"),
             }
             if self.done || (self.draining && self.measured_outstanding == 0) {
@@ -563,6 +576,11 @@ impl<'t, P: Probe> Simulation<'t, P> {
     fn core_free(&mut self, station: u32) {
         let now = self.queue.now();
         if let Some((next, waited)) = self.stations[station as usize].depart(now) {
+            if next == PAUSE {
+                let len = self.stations[station as usize].start_pause(now);
+                self.queue.schedule(len, ev::CORE_FREE, station, 0);
+                return;
+            }
             let cost = &self.costs[next as usize];
             let (parts, off) = (cost.parts, sum(&cost.off));
             self.stations[station as usize].start(now, &parts, waited);

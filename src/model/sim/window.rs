@@ -227,6 +227,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             m.capacity += st.capacity(window);
             m.jobs += s.started;
             m.waited += s.waited;
+            m.paused += s.paused;
             m.instances += 1;
         }
         let workers = self
