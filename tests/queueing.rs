@@ -9,7 +9,7 @@
 
 use ztsim::config::parse_topology;
 use ztsim::model::Design;
-use ztsim::model::metrics::{LatencyHistogram, RunMetrics, StationOwner};
+use ztsim::model::metrics::{LatencyHistogram, RunMetrics, StationMetrics, StationOwner};
 use ztsim::model::{Replications, Topology, run_replications};
 use ztsim::report::summarize;
 
@@ -237,32 +237,57 @@ fn mg1_pollaczek_khinchine() {
 #[test]
 fn pauses_are_a_non_preemptive_priority_class() {
     let (l1, l2, es, es2) = (10.0, 500.0, 1e-3, 2e-6);
+    let constant = "\"10ms\"";
     let cases = [
-        ("\"10ms\"", 1e-2, 1e-4, 301),
+        (constant, 1e-2, 1e-4, false, 301),
         (
             r#"{ dist = "exponential", mean = "10ms" }"#,
             1e-2,
             2e-4,
+            false,
             302,
         ),
+        // The load generator's one core, its CPU per request the work.
+        (constant, 1e-2, 1e-4, true, 303),
     ];
-    for (lasts, ed, ed2, seed) in cases {
+    for (lasts, ed, ed2, client, seed) in cases {
+        let pauses = format!("{{ every = \"100ms\", for = {lasts} }}");
+        let (service, workload) = if client {
+            (
+                "endpoints.e.cpu = \"0ns\"".to_string(),
+                format!("client_cores = 1\nclient_cpu = {EXP_1MS}\nclient_pauses = {pauses}\n"),
+            )
+        } else {
+            (
+                format!("pauses = {pauses}\nendpoints.e.cpu = {EXP_1MS}"),
+                String::new(),
+            )
+        };
         let text = topology(
+            &format!("[services.s]\ncores = 1\n{service}"),
             &format!(
-                "[services.s]\ncores = 1\npauses = {{ every = \"100ms\", for = {lasts} }}\n\
-                 endpoints.e.cpu = {EXP_1MS}"
-            ),
-            &format!(
-                "arrivals = \"poisson\"\nrate = {l2}\nwarmup = \"2s\"\nrequests = 300000\n\
+                "{workload}arrivals = \"poisson\"\nrate = {l2}\nwarmup = \"2s\"\nrequests = 300000\n\
                  seed = {seed}\nreplications = 16\nentry = [{{ endpoint = \"s.e\" }}]"
             ),
         );
         let (_, runs) = run(&text);
+        let cores = |r: &RunMetrics| -> StationMetrics {
+            let owner = if client {
+                StationOwner::Client
+            } else {
+                StationOwner::Service(0)
+            };
+            r.station(owner).expect("the paused station").clone()
+        };
         let (rho1, rho2) = (l1 * ed, l2 * es);
         let w0 = (l1 * ed2 + l2 * es2) / 2.0;
         let wq = w0 / ((1.0 - rho1) * (1.0 - rho1 - rho2)) * S;
-        let name = format!("M/M/1 at rho {rho2} with pauses of {lasts}");
-        check(&format!("{name}: mean wait"), &wait(&runs, 0), wq, 0.03);
+        let name = format!(
+            "M/M/1 at rho {rho2} with pauses of {lasts}{}",
+            if client { " (client)" } else { "" }
+        );
+        let wait = pool(&runs, |r| (cores(r).waited as f64, cores(r).jobs as f64));
+        check(&format!("{name}: mean wait"), &wait, wq, 0.03);
         check(
             &format!("{name}: mean latency"),
             &mean_of(&runs, |r| &r.endpoints[0].latency),
@@ -272,7 +297,7 @@ fn pauses_are_a_non_preemptive_priority_class() {
         check(
             &format!("{name}: utilisation (pauses are no CPU)"),
             &pool(&runs, |r| {
-                let s = r.service(0);
+                let s = cores(r);
                 (s.busy.iter().sum::<u64>() as f64, s.capacity as f64)
             }),
             rho2,
@@ -281,7 +306,7 @@ fn pauses_are_a_non_preemptive_priority_class() {
         check(
             &format!("{name}: share of time paused"),
             &pool(&runs, |r| {
-                (r.service(0).paused as f64, r.service(0).capacity as f64)
+                (cores(r).paused as f64, cores(r).capacity as f64)
             }),
             rho1,
             0.03,

@@ -142,19 +142,7 @@ pub struct Service {
     /// `down`.
     pub crashes: Option<CrashRate>,
     /// Stop-the-world pauses of each replica's cores (`pauses`).
-    pub pauses: Option<Pauses>,
-}
-
-/// Cores that stop now and then (a garbage collector's stop-the-world, the
-/// hypervisor or the kernel taking the core): pauses start at exponential
-/// gaps of mean `every`, start to start, and each stops every core of the
-/// station for a draw of `lasts`, once the job in hand is done.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pauses {
-    /// Mean time from one pause's start to the next's (ns).
-    pub every: Nanos,
-    /// How long each pause stops the cores.
-    pub lasts: Dist,
+    pub pauses: Option<super::workload::Pauses>,
 }
 
 /// Each replica crashes after an exponential time of mean `every` from its

@@ -93,6 +93,18 @@ impl Window {
 /// needs, and each keeps its measurements until the summary.
 pub const MAX_REPLICATIONS: u32 = 10_000;
 
+/// Cores that stop now and then (a garbage collector's stop-the-world, the
+/// hypervisor or the kernel taking the core): pauses start at exponential
+/// gaps of mean `every`, start to start, and each stops every core of the
+/// station for a draw of `lasts`, once the job in hand is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pauses {
+    /// Mean time from one pause's start to the next's (ns).
+    pub every: Nanos,
+    /// How long each pause stops the cores.
+    pub lasts: Dist,
+}
+
 /// The workload driving a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workload {
@@ -113,7 +125,7 @@ pub struct Workload {
     /// connection): after `client_cpu`, holding the client's core.
     pub client_cpu_off_path: Dist,
     /// Pauses of the load generator's cores (only with `client_cores`).
-    pub client_pauses: Option<crate::model::topology::Pauses>,
+    pub client_pauses: Option<Pauses>,
     /// Simulated time before measurement starts.
     pub warmup: Nanos,
     /// Measurement length.

@@ -4,7 +4,7 @@
 use super::compiler::{Compiler, MAX_SIMULATED_NS};
 use super::file::{PausesFile, ServiceFile};
 use crate::config::diag::KeyPath;
-use crate::model::topology::Pauses;
+use crate::model::workload::Pauses;
 use crate::units::format_nanos;
 
 /// The shortest mean gap between pauses: closer pauses are jitter of the

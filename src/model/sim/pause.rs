@@ -12,7 +12,8 @@ use super::state::NONE;
 use super::{Probe, Simulation, ev};
 use crate::engine::rng::{Component, StreamRng, Streams};
 use crate::model::dist::Dist;
-use crate::model::topology::{Pauses, Topology};
+use crate::model::topology::Topology;
+use crate::model::workload::Pauses;
 use crate::units::Nanos;
 
 /// One paused station and its stream.
