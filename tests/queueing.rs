@@ -270,7 +270,7 @@ fn pauses_are_a_non_preemptive_priority_class() {
                  seed = {seed}\nreplications = 16\nentry = [{{ endpoint = \"s.e\" }}]"
             ),
         );
-        let (_, runs) = run(&text);
+        let (topo, runs) = run(&text);
         let cores = |r: &RunMetrics| -> StationMetrics {
             let owner = if client {
                 StationOwner::Client
@@ -303,13 +303,45 @@ fn pauses_are_a_non_preemptive_priority_class() {
             rho2,
             0.01,
         );
+        let paused = pool(&runs, |r| {
+            (cores(r).paused as f64, cores(r).capacity as f64)
+        });
         check(
             &format!("{name}: share of time paused"),
-            &pool(&runs, |r| {
-                (cores(r).paused as f64, cores(r).capacity as f64)
-            }),
+            &paused,
             rho1,
             0.03,
+        );
+        // The summary reports it for the cores that pause, and only them.
+        let again = Replications::of(&topo, &Design::plaintext()).runs;
+        let summary = summarize(&topo, &Design::plaintext(), &again);
+        let client_group = summary.proxies.iter().find(|p| p.kind == "client");
+        let (reported, other) = if client {
+            (
+                client_group.and_then(|p| p.paused),
+                summary.services[0].paused,
+            )
+        } else {
+            (
+                summary.services[0].paused,
+                client_group.and_then(|p| p.paused),
+            )
+        };
+        let reported = reported.expect("the paused share reported").mean;
+        let per_run: f64 = runs
+            .iter()
+            .map(|r| cores(r).paused as f64 / cores(r).capacity as f64)
+            .sum::<f64>()
+            / runs.len() as f64;
+        close(
+            &format!("{name}: paused share reported"),
+            reported,
+            per_run,
+            1e-9,
+        );
+        assert!(
+            other.is_none(),
+            "{name}: a paused share for cores that never pause"
         );
     }
 }

@@ -40,6 +40,10 @@ pub struct ServiceSummary {
     /// Share of the cores' capacity busy in each CPU category (business,
     /// handshake, bulk_crypto, jwt, authz, proxy); they add up to `utilisation`.
     pub cpu: Vec<CpuShare>,
+    /// Share of the cores' capacity paused (`pauses`), not in `utilisation`;
+    /// absent for cores that never pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Estimate>,
 }
 
 /// Busy share of capacity in one CPU category.
@@ -67,6 +71,10 @@ pub struct ProxySummary {
     pub queueing_ms: Estimate,
     /// Split by CPU category, as for services.
     pub cpu: Vec<CpuShare>,
+    /// Share of the group's capacity paused (the load generator's
+    /// `client_pauses`); absent for cores that never pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Estimate>,
 }
 
 /// A station group's display name and kind.
@@ -149,6 +157,11 @@ pub(super) fn services(topo: &Topology, runs: &[Replication]) -> Vec<ServiceSumm
                     cores(r).map_or(0.0, |m| m.mean_queueing() * MS)
                 }),
                 cpu: cpu_shares(runs, &cores),
+                paused: s.pauses.is_some().then(|| {
+                    Estimate::over(runs, |r| {
+                        cores(r).map_or(0.0, |m| ratio(m.paused, m.capacity))
+                    })
+                }),
             }
         })
         .collect()
@@ -203,6 +216,8 @@ pub(super) fn proxies(topo: &Topology, runs: &[Replication]) -> Vec<ProxySummary
                 utilisation: station_est(runs, owner, StationMetrics::utilisation),
                 queueing_ms: station_est(runs, owner, |m| m.mean_queueing() * MS),
                 cpu: cpu_shares(runs, &|r| r.station(owner).cloned()),
+                paused: (owner == StationOwner::Client && topo.workload.client_pauses.is_some())
+                    .then(|| station_est(runs, owner, |m| ratio(m.paused, m.capacity))),
             })
         })
         .collect()

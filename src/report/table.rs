@@ -264,7 +264,7 @@ fn cores(out: &mut String, s: &Summary) {
             pct(v.utilisation.mean),
             v.offered_utilisation.map_or("-".into(), pct),
             pm(&v.queueing_ms),
-            categories(&v.cpu),
+            with_paused(categories(&v.cpu), &v.paused),
         ]);
     }
     for p in &s.proxies {
@@ -274,7 +274,7 @@ fn cores(out: &mut String, s: &Summary) {
             pct(p.utilisation.mean),
             "-".into(),
             pm(&p.queueing_ms),
-            categories(&p.cpu),
+            with_paused(categories(&p.cpu), &p.paused),
         ]);
     }
     out.push('\n');
@@ -360,6 +360,15 @@ fn security(out: &mut String, s: &Summary) {
 }
 
 /// "business 40.1%, handshake 3.2%" for the non-zero categories.
+/// The busy categories, then the share paused for cores that pause.
+fn with_paused(busy: String, paused: &Option<Estimate>) -> String {
+    match paused {
+        Some(p) if busy.is_empty() => format!("(paused {})", pct(p.mean)),
+        Some(p) => format!("{busy} (paused {})", pct(p.mean)),
+        None => busy,
+    }
+}
+
 fn categories(cpu: &[CpuShare]) -> String {
     cpu.iter()
         .filter(|c| c.share.mean > 0.0005)
