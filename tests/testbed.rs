@@ -44,6 +44,15 @@ fn quick_testbed_writes_a_well_formed_csv_the_chart_and_the_model() {
         .filter(|l| l.contains("given each rate's measured server CPU: worst mean"))
         .collect();
     assert_eq!(given.len(), 2, "{}", r.show());
+    // Both cores probed for pauses, and what was seen said.
+    assert!(
+        r.stdout
+            .contains("cores' pauses of 100 us or more over 1 s")
+            && r.stdout.contains("core 0: ")
+            && r.stdout.contains("core 1: "),
+        "{}",
+        r.show()
+    );
     assert!(
         given
             .iter()
@@ -152,6 +161,12 @@ fn bad_flags_exit_2_naming_the_flag() {
         "100ms",
     );
     refused(&["testbed", "--timeout", "0s"], "--timeout", "above zero");
+    refused(
+        &["testbed", "--pause-probe", "10m"],
+        "--pause-probe",
+        "at most 120s",
+    );
+    refused(&["testbed", "--pause-probe", "1"], "--pause-probe", "unit");
     if two_cores() {
         refused(
             &["testbed", "--server-core", "1", "--client-core", "1"],

@@ -46,6 +46,44 @@ pub struct System {
     pub seed: u64,
     /// Replications per predicted point.
     pub replications: u32,
+    /// The pauses of the server's core, as probed (None: none seen).
+    pub server_pauses: Option<CorePauses>,
+    /// The pauses of the load generator's core, as probed.
+    pub client_pauses: Option<CorePauses>,
+}
+
+/// A core's pauses as a probe saw them: `pauses` in the topology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorePauses {
+    /// Mean time between pauses, ns.
+    pub every_ns: f64,
+    /// The pauses' lengths, ns (an empirical distribution).
+    pub lengths_ns: Vec<u64>,
+}
+
+/// Most values a pause distribution is written with: a longer probe's
+/// lengths are thinned to evenly spaced ranks of the sorted list.
+const MAX_PAUSE_VALUES: usize = 200;
+
+impl CorePauses {
+    /// `{ every, for }` as topology text.
+    fn text(&self) -> String {
+        let mut sorted = self.lengths_ns.clone();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        let kept: Vec<String> = if n <= MAX_PAUSE_VALUES {
+            sorted.iter().map(|&v| ns(v as f64)).collect()
+        } else {
+            (0..MAX_PAUSE_VALUES)
+                .map(|i| ns(sorted[(i * 2 + 1) * n / (2 * MAX_PAUSE_VALUES)] as f64))
+                .collect()
+        };
+        format!(
+            "{{ every = {}, for = {{ dist = \"empirical\", values = [{}] }} }}",
+            ns(self.every_ns),
+            kept.join(", ")
+        )
+    }
 }
 
 /// Per-side handshake CPU, ns (as `[transport.cpu]` takes it).
@@ -137,20 +175,28 @@ fn lognormal(median: f64, p99: f64) -> String {
     }
 }
 
+/// `key = { every, for }` and a newline, or nothing without pauses.
+fn pauses_line(key: &str, p: &Option<CorePauses>) -> String {
+    p.as_ref()
+        .map_or(String::new(), |p| format!("{key} = {}\n", p.text()))
+}
+
 /// The topology of the testbed at `rate_rps`.
 pub fn topology_text(s: &System, rate_rps: f64) -> String {
     format!(
         "# The loopback testbed as ztsim models it (written by `ztsim testbed`).\n\
          name = \"testbed\"\n\n\
          [zones.loopback]\nrtt = {rtt}\n\n\
-         [services.server]\nzones = [\"loopback\"]\nreplicas = 1\ncores = 1\nwakeup = {wakeup}\n\n\
+         [services.server]\nzones = [\"loopback\"]\nreplicas = 1\ncores = 1\nwakeup = {wakeup}\n{server_pauses}\n\
          [services.server.endpoints.handle]\ncpu = {cpu}\ncpu_off_path = {cpu_off}\nrequest_size = \"{req}B\"\nresponse_size = \"{resp}B\"\n\n\
          [workload]\narrivals = \"poisson\"\nrate = {rate_rps}\nclient_zone = \"loopback\"\n\
-         client_cores = 1\nclient_cpu = {client}\nclient_cpu_off_path = {client_off}\n\
+         client_cores = 1\nclient_cpu = {client}\nclient_cpu_off_path = {client_off}\n{client_pauses}\
          warmup = {warmup}\nduration = {duration}\ntimeout = {timeout}\nseed = {seed}\nreplications = {reps}\n\
          entry = [{{ endpoint = \"server.handle\" }}]\n",
         rtt = ns(s.rtt_ns),
         wakeup = ns(s.wakeup_ns),
+        server_pauses = pauses_line("pauses", &s.server_pauses),
+        client_pauses = pauses_line("client_pauses", &s.client_pauses),
         cpu = ns(s.service_cpu_ns),
         cpu_off = ns(s.service_off_path_ns),
         client = ns(s.client_cpu_ns),
@@ -244,4 +290,58 @@ pub fn predict(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system(server_pauses: Option<CorePauses>) -> System {
+        System {
+            rtt_ns: 20_000.0,
+            wakeup_ns: 0.0,
+            service_cpu_ns: 500_000.0,
+            service_off_path_ns: 0.0,
+            client_cpu_ns: 0.0,
+            client_off_path_ns: 0.0,
+            request_bytes: 100,
+            response_bytes: 100,
+            warmup_ns: 1_000_000_000,
+            duration_ns: 3_000_000_000,
+            timeout_ns: 1_000_000_000,
+            seed: 1,
+            replications: 1,
+            server_pauses,
+            client_pauses: None,
+        }
+    }
+
+    #[test]
+    fn pauses_are_written_as_ordinary_topology_text_thinned_by_rank() {
+        // 1,000 pauses of 1..=1000 us, given unsorted: 200 values kept,
+        // those of rank (2i + 1) 1000 / 400 (the 3rd, 8th, ... 998th
+        // smallest), their mean within 0.1% of the whole list's.
+        let lengths_ns: Vec<u64> = (1..=1000u64).rev().map(|i| i * 1000).collect();
+        let p = CorePauses {
+            every_ns: 20e6,
+            lengths_ns,
+        };
+        let text = topology_text(&system(Some(p)), 100.0);
+        let topo = parse_topology("testbed.toml", &text).expect("valid topology");
+        let pauses = topo.services[0].pauses.as_ref().expect("pauses");
+        assert_eq!(pauses.every, 20_000_000);
+        match &pauses.lasts {
+            crate::model::dist::Dist::Empirical { values } => {
+                assert_eq!(values.len(), MAX_PAUSE_VALUES);
+                assert_eq!((values[0], values[199]), (3_000, 998_000));
+            }
+            other => panic!("not empirical: {other:?}"),
+        }
+        assert!((pauses.lasts.mean() / 500_500.0 - 1.0).abs() < 1e-3);
+        // Without pauses the text is as before: no key at all.
+        let plain = topology_text(&system(None), 100.0);
+        assert!(!plain.contains("pauses"));
+        let topo = parse_topology("testbed.toml", &plain).expect("valid topology");
+        assert!(topo.services[0].pauses.is_none() && topo.workload.client_pauses.is_none());
+    }
 }

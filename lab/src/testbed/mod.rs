@@ -8,13 +8,15 @@
 //! (Poisson arrivals sent on time, latency from the intended send time) and
 //! the closed-loop probes that measure the loopback round trip and the
 //! server's per-request and per-connection IO CPU; `link.rs` one connection
-//! (plaintext or TLS) and the request framing; `spin.rs` the spin.
+//! (plaintext or TLS) and the request framing; `spin.rs` the spin;
+//! `pauses.rs` the probe of the cores' pauses.
 //!
 //! Every loop is bounded in count and time, only 127.0.0.1 is used, and every
 //! thread is joined before a call returns.
 
 mod client;
 mod link;
+mod pauses;
 mod server;
 mod spin;
 
@@ -22,6 +24,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use client::{Load, Phase, PhaseResult, Pool, Probe, probe, run_phase};
+pub use pauses::{CorePauses, PAUSE_THRESHOLD_NS, probe_pauses};
 pub use server::{Auth, Server, ServerSpec};
 pub use spin::Spin;
 

@@ -17,9 +17,9 @@ use clap::Args;
 use ztsim::report::OUTPUT_ROOT;
 use ztsim::report::output::{FolderLock, create_dir, write_atomic};
 use ztsim::report::testbed::{self as table, DesignResult, Point};
-use ztsim::study::testbed::{self as model, System};
+use ztsim::study::testbed::{self as model, CorePauses, System};
 use ztsim_lab::Budget;
-use ztsim_lab::testbed::cores;
+use ztsim_lab::testbed::{self, cores};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{FolderFlags, duration_flag, rate_flag};
@@ -68,6 +68,11 @@ pub struct TestbedArgs {
     /// Measured window at each rate [default: 3s; --quick 1.5s].
     #[arg(long, value_name = "DURATION")]
     duration: Option<String>,
+    /// How long both cores are probed for pauses (a pinned thread timing
+    /// the gaps in its clock reads), which the prediction then models;
+    /// 0s models none [default: 20s; --quick 1s].
+    #[arg(long, value_name = "DURATION")]
+    pause_probe: Option<String>,
     /// The client gives up on a request after this long [default: 1s].
     #[arg(long, value_name = "DURATION")]
     timeout: Option<String>,
@@ -96,6 +101,8 @@ struct Plan {
     fractions: &'static [f64],
     drive: Drive,
     budget: Budget,
+    /// How long the cores are probed for pauses (zero: not probed).
+    pause_probe: Duration,
     replications: u32,
     out: PathBuf,
     /// Held from before the first measurement to the last file written.
@@ -245,14 +252,28 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
                 time_limit: Duration::from_secs(5),
             }
         },
+        pause_probe: span_flag(
+            "--pause-probe",
+            a.pause_probe.as_deref(),
+            Duration::from_secs(if a.quick { 1 } else { 20 }),
+            true,
+        )?,
         replications: a.replications,
         out,
         _lock: lock,
     })
 }
 
+/// A core's pauses as ztsim models them (None: none seen).
+fn pauses_model(p: &testbed::CorePauses) -> Option<CorePauses> {
+    Some(CorePauses {
+        every_ns: p.mean_gap_ns()?,
+        lengths_ns: p.pauses_ns.clone(),
+    })
+}
+
 /// ztsim's view of the measured system.
-fn system(p: &Plan, cal: &Calibration) -> System {
+fn system(p: &Plan, cal: &Calibration, pauses: &[testbed::CorePauses]) -> System {
     System {
         rtt_ns: (cal.probes.closed_rtt_ns - cal.probes.io_on_path_ns).max(1_000.0),
         wakeup_ns: (cal.probes.probe_rtt_ns - cal.probes.closed_rtt_ns).max(0.0),
@@ -267,6 +288,8 @@ fn system(p: &Plan, cal: &Calibration) -> System {
         timeout_ns: p.drive.timeout.as_nanos() as u64,
         seed: p.drive.seed,
         replications: p.replications,
+        server_pauses: pauses.first().and_then(pauses_model),
+        client_pauses: pauses.get(1).and_then(pauses_model),
     }
 }
 
@@ -289,8 +312,16 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     shown.bound(Some(
         p.designs.len() as u64 * (IN_PLACE_RUNS + rates_per_design),
     ));
-    let sys = system(&p, &cal);
-    shown.above(|| outln!("{}", calibration_text(&p, &cal, &sys)));
+    let pauses = if p.pause_probe.is_zero() {
+        Vec::new()
+    } else {
+        shown.doing("probing the cores' pauses");
+        let cores = [p.drive.cores.server, p.drive.cores.client];
+        testbed::probe_pauses(&cores, p.pause_probe, &STOP).map_err(lab_failure)?
+    };
+    let sys = system(&p, &cal, &pauses);
+    let calibration = calibration_text(&p, &cal, &sys, &pauses);
+    shown.above(|| outln!("{calibration}"));
     let mut results = Vec::new();
     let mut notes = Vec::new();
     let mut systems = Vec::new();
@@ -391,7 +422,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     }
     shown.finish();
     out!("{}", table::table(&results));
-    write_outputs(&p, &cal, &sys, &systems, &results, &notes)?;
+    write_outputs(&p, &cal, &calibration, &systems, &results, &notes)?;
     outln!(
         "\nwrote {} ({:.0} s)",
         p.out.join("testbed.csv").display(),
@@ -502,7 +533,12 @@ fn design_notes(
     t
 }
 
-fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
+fn calibration_text(
+    p: &Plan,
+    c: &Calibration,
+    s: &System,
+    pauses: &[testbed::CorePauses],
+) -> String {
     let us = |ns: f64| ns / 1e3;
     let mut t = String::new();
     let _ = writeln!(
@@ -547,13 +583,43 @@ fn calibration_text(p: &Plan, c: &Calibration, s: &System) -> String {
             us(h.mtls_server)
         );
     }
+    let _ = writeln!(t, "{}", pauses_text(p.pause_probe, pauses));
     t
+}
+
+/// What the pause probe saw on each core.
+fn pauses_text(span: Duration, pauses: &[testbed::CorePauses]) -> String {
+    if pauses.is_empty() {
+        return "  cores' pauses: not probed (--pause-probe 0s); the prediction models none".into();
+    }
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let cores: Vec<String> = pauses
+        .iter()
+        .map(|c| match c.pauses_ns.as_slice() {
+            [] => format!("core {}: none", c.core),
+            all => format!(
+                "core {}: {} ({:.2} a second), {:.2}% of the time, {:.2} ms on average, longest {:.2} ms",
+                c.core,
+                all.len(),
+                all.len() as f64 / (c.span_ns.max(1) as f64 / 1e9),
+                100.0 * c.paused_share(),
+                ms(all.iter().sum::<u64>()) / all.len() as f64,
+                ms(*all.last().unwrap_or(&0)),
+            ),
+        })
+        .collect();
+    format!(
+        "  cores' pauses of {} us or more over {:.0} s (a pinned thread timing its clock reads), modelled as `pauses`: {}",
+        testbed::PAUSE_THRESHOLD_NS / 1000,
+        span.as_secs_f64(),
+        cores.join("; ")
+    )
 }
 
 fn write_outputs(
     p: &Plan,
     cal: &Calibration,
-    sys: &System,
+    calibration: &str,
     systems: &[System],
     results: &[DesignResult],
     notes: &[String],
@@ -576,7 +642,7 @@ fn write_outputs(
             &model::design_text(&d.model(&cal.costs)),
         )?;
     }
-    let mut log = calibration_text(p, cal, sys);
+    let mut log = calibration.to_string();
     log.push('\n');
     for n in notes {
         log.push_str(n);
