@@ -643,7 +643,7 @@ fn saturation_is_detected_only_above_capacity() {
 /// would turn a stable run saturated.
 #[test]
 fn a_clearly_saturated_run_stops_early() {
-    let one_core = |rate: f64, seed: u64| {
+    let one_core_to = |rate: f64, seed: u64, stop: bool| {
         let workload = format!(
             "arrivals = \"poisson\"\nrate = {rate}\nwarmup = \"1s\"\nduration = \"10s\"\n\
              seed = {seed}\nreplications = 20\nentry = [{{ endpoint = \"s.e\" }}]"
@@ -652,11 +652,11 @@ fn a_clearly_saturated_run_stops_early() {
             &format!("[services.s]\nendpoints.e.cpu = {EXP_1MS}"),
             &workload,
         );
-        run_replications(
-            &parse_topology("sat.toml", &text).unwrap(),
-            &Design::plaintext(),
-        )
+        let mut topo = parse_topology("sat.toml", &text).unwrap();
+        topo.workload.stop_when_saturated = stop;
+        run_replications(&topo, &Design::plaintext())
     };
+    let one_core = |rate: f64, seed: u64| one_core_to(rate, seed, true);
     let full = 10.0 * S;
     let overloaded = one_core(2000.0, 5);
     for r in &overloaded {
@@ -674,6 +674,13 @@ fn a_clearly_saturated_run_stops_early() {
         for r in one_core(rate, 6) {
             assert_eq!(r.window as f64, full, "rate {rate}: {:?}", r.saturation);
         }
+    }
+    // A workload that asks for whole windows (the testbed's) runs them,
+    // saturated or not.
+    for r in one_core_to(2000.0, 5, false) {
+        let sat = r.saturation.as_ref().expect("saturated");
+        assert!(!sat.reason.contains("stopped there"), "{}", sat.reason);
+        assert_eq!(r.window as f64, full);
     }
 }
 

@@ -538,6 +538,7 @@ mod tests {
             warmup: 0,
             window: Window::Duration(d * NANOS_PER_SEC),
             timeout: None,
+            stop_when_saturated: true,
             seed: 1,
             replications: 1,
             recording: None,

@@ -132,6 +132,11 @@ pub struct Workload {
     pub window: Window,
     /// Client-side timeout per request, if any.
     pub timeout: Option<Nanos>,
+    /// Whether a run whose backlog has clearly outgrown its window stops
+    /// there, saturated (docs/model.md s4): true from every file. The
+    /// testbed sets it false to hold a finite window's transient past the
+    /// knee against a real system's.
+    pub stop_when_saturated: bool,
     /// Base seed.
     pub seed: u64,
     /// Independent replications.

@@ -257,8 +257,9 @@ pub fn design_text(d: &Design) -> String {
 }
 
 /// Simulates `design` on `system` at each rate: the figures of every
-/// replication's measured requests together (saturated runs included: the
-/// requests that finished, and those given up at the timeout).
+/// replication's measured requests together (saturated runs included, run
+/// to their window's end: the requests that finished, and those given up
+/// at the timeout).
 pub fn predict(
     system: &System,
     design: &Design,
@@ -268,7 +269,10 @@ pub fn predict(
     rates
         .iter()
         .map(|&rate| {
-            let topo = parse_topology("testbed.toml", &topology_text(system, rate))?;
+            let mut topo = parse_topology("testbed.toml", &topology_text(system, rate))?;
+            // Past the knee the real system's figures are those of a 3-s
+            // window filling up: simulate the whole window too.
+            topo.workload.stop_when_saturated = false;
             let d = parse_design(&format!("{}.toml", design.name), &design_text, Some(&topo))?;
             let runs = run_replications(&topo, &d);
             let mut all = LatencyHistogram::default();

@@ -222,6 +222,12 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
         .unwrap_or_else(|| Path::new(OUTPUT_ROOT).join("testbed"));
     // Claimed before anything is measured: an unusable folder is bad input,
     // and results already there are never overwritten without --force.
+    let pause_probe = span_flag(
+        "--pause-probe",
+        a.pause_probe.as_deref(),
+        Duration::from_secs(if a.quick { 1 } else { 20 }),
+        true,
+    )?;
     let (out, lock) = a
         .folder
         .claim(&out, a.out.as_ref().map(|_| "--out"), a.force, |d| {
@@ -252,12 +258,7 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
                 time_limit: Duration::from_secs(5),
             }
         },
-        pause_probe: span_flag(
-            "--pause-probe",
-            a.pause_probe.as_deref(),
-            Duration::from_secs(if a.quick { 1 } else { 20 }),
-            true,
-        )?,
+        pause_probe,
         replications: a.replications,
         out,
         _lock: lock,

@@ -123,6 +123,7 @@ impl Compiler<'_> {
             warmup,
             window,
             timeout: w.timeout.map(|t| t.0),
+            stop_when_saturated: true,
             seed: w.seed.unwrap_or(1),
             replications: w.replications.map_or(1, |r| {
                 self.bounded(

@@ -23,14 +23,16 @@ pub(super) fn backlog_limit(count: f64) -> f64 {
 /// When a run is first checked for a backlog that has clearly outgrown its
 /// window (`Simulation::clearly_saturated`): a sixteenth into a window of
 /// known length, under open arrivals at a steady rate and with every
-/// replica up; otherwise never (MAX). A rate profile, a replay or a replica
-/// coming back can drain a backlog faster than the load seen so far shows.
+/// replica up, unless the workload asks for whole windows
+/// (`stop_when_saturated`); otherwise never (MAX). A rate profile, a replay
+/// or a replica coming back can drain a backlog faster than the load seen
+/// so far shows.
 pub(super) fn first_check(topo: &Topology, start: Nanos, end: Nanos) -> Nanos {
     let steady = matches!(
         topo.workload.arrivals,
         Arrivals::Poisson { .. } | Arrivals::Constant { .. }
     ) && !down::any(topo);
-    if !steady || end == Nanos::MAX || end - start < CHECKS {
+    if !steady || !topo.workload.stop_when_saturated || end == Nanos::MAX || end - start < CHECKS {
         return Nanos::MAX;
     }
     start + (end - start) / CHECKS
