@@ -99,6 +99,9 @@ fn quick_testbed_writes_a_well_formed_csv_the_chart_and_the_model() {
         assert_eq!(metrics, &METRICS, "{design} at {rate}");
     }
     assert_eq!(seen.len(), 6, "two designs at three rates each:\n{csv}");
+    // Each rate's notes say what the load generator's core showed.
+    let txt = std::fs::read_to_string(out.join("testbed.txt")).expect("testbed.txt");
+    assert_eq!(txt.matches("in its idle turns").count(), 6, "{txt}");
     let svg = std::fs::read_to_string(out.join("testbed.svg")).expect("testbed.svg");
     assert!(svg.contains("<svg"), "not an SVG");
     let png = std::fs::read(out.join("testbed.png")).expect("testbed.png");

@@ -20,6 +20,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, Connection, HandshakeKind};
 
 use super::link::{Inbound, Link, frame};
+use super::pauses::PAUSE_THRESHOLD_NS;
 use super::server::Server;
 use super::{interrupts_ns, pin_current as pin, steal_ns, thread_cpu_ns};
 use crate::tls::SERVER_NAME;
@@ -103,7 +104,22 @@ pub struct PhaseResult {
     /// How late each measured request was sent after its intended time
     /// (the load generator busy or its core stalled), ns.
     pub send_lags_ns: Vec<u64>,
+    /// The load generator's time over the window outside its working turns,
+    /// ns.
+    pub client_idle_ns: u64,
+    /// The idle turns that took [`PAUSE_THRESHOLD_NS`] or more, ns: its
+    /// core's pauses during the window (a pause that falls in a working
+    /// turn is not told apart from the work, so their rate is over the
+    /// idle time).
+    pub client_pauses_ns: Vec<u64>,
+    /// The server's turns over the window, their wall-clock time in all, ns.
+    pub server_turns_ns: u64,
+    /// The pauses of the server's core seen in those turns, ns each.
+    pub server_pauses_ns: Vec<u64>,
 }
+
+/// Most pauses a phase keeps (its memory bounded whatever the machine).
+const MAX_PAUSES: usize = 100_000;
 
 /// Most arrivals a phase may hold (rate x length), a bound on its memory.
 pub const MAX_ARRIVALS: f64 = 5_000_000.0;
@@ -222,7 +238,14 @@ fn drive(
     let mut next = 0;
     let mut cpu_at_start = None;
     let mut cpu_at_end = None;
+    // The server's turn time and pauses seen so far, at the window's ends.
+    let server_marks = || {
+        let pauses = server.pauses_ns.lock().map_or(0, |p| p.len());
+        (server.turns_ns.load(Ordering::Relaxed), pauses)
+    };
+    let (mut marks_at_start, mut marks_at_end) = ((0, 0), (0, 0));
     d.start = Instant::now();
+    let mut last_end = 0;
     // Bounded in time: the last arrival plus the timeout plus a second.
     let hard_end = d.window.1 + timeout + 1_000_000_000;
     loop {
@@ -232,6 +255,7 @@ fn drive(
             break;
         }
         if cpu_at_start.is_none() && now >= d.window.0 {
+            marks_at_start = server_marks();
             cpu_at_start = Some((
                 now,
                 thread_cpu_ns(&server.task)?,
@@ -242,6 +266,7 @@ fn drive(
             ));
         }
         if cpu_at_end.is_none() && now >= d.window.1 {
+            marks_at_end = server_marks();
             cpu_at_end = Some((
                 now,
                 thread_cpu_ns(&server.task)?,
@@ -290,9 +315,19 @@ fn drive(
             d.ready(ev.token());
             worked = true;
         }
-        if worked && (d.window.0..d.window.1).contains(&now) {
-            d.result.client_busy_ns += d.now() - now;
+        let end = d.now();
+        if (d.window.0..d.window.1).contains(&now) {
+            if worked {
+                d.result.client_busy_ns += end - now;
+            } else if end - last_end >= PAUSE_THRESHOLD_NS
+                && d.result.client_pauses_ns.len() < MAX_PAUSES
+            {
+                // An idle turn, from the last one's end (a pause may fall
+                // between two turns as well as in one).
+                d.result.client_pauses_ns.push(end - last_end);
+            }
         }
+        last_end = end;
     }
     if let (Some((t0, c0, a0, p0, s0, i0)), Some((t1, c1, a1, p1, s1, i1))) =
         (cpu_at_start, cpu_at_end)
@@ -303,6 +338,12 @@ fn drive(
         d.result.steal_ns = s1.saturating_sub(s0);
         d.result.server_interrupts_ns = i1.saturating_sub(i0);
         d.result.window_ns = t1 - t0;
+        d.result.client_idle_ns = d.result.window_ns.saturating_sub(d.result.client_busy_ns);
+        d.result.server_turns_ns = marks_at_end.0.saturating_sub(marks_at_start.0);
+        if let Ok(p) = server.pauses_ns.lock() {
+            let (from, to) = (marks_at_start.1, marks_at_end.1.min(p.len()));
+            d.result.server_pauses_ns = p.get(from..to).unwrap_or(&[]).to_vec();
+        }
     }
     for (_, mut c) in d.conns.drain() {
         let _ = d.poll.registry().deregister(&mut c.link.sock);

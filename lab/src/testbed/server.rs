@@ -9,9 +9,9 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,10 +20,12 @@ use mio::{Events, Interest, Poll, Token};
 use rustls::{Connection, ServerConfig, ServerConnection};
 
 use super::link::{Inbound, Link, frame};
+use super::pauses::PAUSE_THRESHOLD_NS;
 use super::spin::Spin;
 use super::{SERVER_LIFETIME, own_task, pin_current as pin};
 use crate::jwt::Keys;
 use crate::policy::{Policy, Rego, rego_inputs};
+use crate::sample::{CpuTime, since};
 use crate::{LabError, fail};
 
 /// Bytes of every response body.
@@ -68,6 +70,13 @@ pub struct Server {
     /// and accepting connections. The rest of the thread's CPU (the event
     /// loop, the kernel's way into and out of sleep, closing) is off the path.
     pub on_path_ns: Arc<AtomicU64>,
+    /// Wall-clock time (ns) of all its turns (accepts included).
+    pub turns_ns: Arc<AtomicU64>,
+    /// Its core's pauses seen in its turns, in order (ns each): a turn's
+    /// wall-clock time less its thread's CPU time, when that is
+    /// [`PAUSE_THRESHOLD_NS`] or more (the thread was off its core while it
+    /// had work). At most [`MAX_PAUSES`] kept.
+    pub pauses_ns: Arc<Mutex<Vec<u64>>>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<Result<(), LabError>>>,
 }
@@ -81,9 +90,13 @@ impl Server {
         let core = spec.core;
         let after_ns = Arc::new(AtomicU64::new(0));
         let on_path_ns = Arc::new(AtomicU64::new(0));
+        let turns_ns = Arc::new(AtomicU64::new(0));
+        let pauses_ns = Arc::new(Mutex::new(Vec::new()));
         let spent = Clock {
             after: after_ns.clone(),
             on_path: on_path_ns.clone(),
+            turns: turns_ns.clone(),
+            pauses: pauses_ns.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("testbed-server".into())
@@ -97,6 +110,8 @@ impl Server {
                 core,
                 after_ns,
                 on_path_ns,
+                turns_ns,
+                pauses_ns,
                 stop,
                 handle: Some(handle),
             }),
@@ -137,6 +152,39 @@ type Ready = (SocketAddr, PathBuf, Spin);
 struct Clock {
     after: Arc<AtomicU64>,
     on_path: Arc<AtomicU64>,
+    turns: Arc<AtomicU64>,
+    pauses: Arc<Mutex<Vec<u64>>>,
+}
+
+/// Most pauses the server keeps over its life (its memory bounded).
+const MAX_PAUSES: usize = 1_000_000;
+
+/// A turn of the server's loop: its wall-clock and CPU start.
+struct Turn {
+    wall: Instant,
+    cpu: CpuTime,
+}
+
+impl Turn {
+    fn start() -> Turn {
+        Turn {
+            wall: Instant::now(),
+            cpu: CpuTime::now(),
+        }
+    }
+
+    /// Ends the turn: counts its time, and the pause in it if any.
+    fn end(self, clock: &Clock) {
+        let wall = self.wall.elapsed().as_nanos() as u64;
+        let off = wall.saturating_sub(since(self.cpu) as u64);
+        clock.turns.fetch_add(wall, Ordering::Relaxed);
+        if off >= PAUSE_THRESHOLD_NS
+            && let Ok(mut p) = clock.pauses.lock()
+            && p.len() < MAX_PAUSES
+        {
+            p.push(off);
+        }
+    }
 }
 
 /// The per-request work beyond the spin.
@@ -210,12 +258,14 @@ fn serve(
                 }
             })?;
         for ev in &events {
+            let timed = Turn::start();
             if ev.token() == LISTENER {
                 let turn = Instant::now();
                 accept(&listener, &poll, &spec.tls, &mut conns, &mut next)?;
                 spent
                     .on_path
                     .fetch_add(turn.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                timed.end(spent);
                 continue;
             }
             let turn = Instant::now();
@@ -260,6 +310,7 @@ fn serve(
             } else {
                 spent.on_path.fetch_add(replied, Ordering::Relaxed);
             }
+            timed.end(spent);
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ztsim::report::testbed::Figures;
-use ztsim::study::testbed::HandshakeNs;
+use ztsim::study::testbed::{CorePauses, HandshakeNs};
 use ztsim_lab::policy::{Engine, Policy};
 use ztsim_lab::testbed::{self, Auth, Load, Phase, PhaseResult, Pool, Server, ServerSpec};
 use ztsim_lab::tls::{self, Endpoints, Version};
@@ -210,6 +210,24 @@ pub struct Measured {
     /// requests' path (as [`InPlace`]), ns.
     pub server_ns: f64,
     pub server_on_path_ns: f64,
+    /// The load generator's core's pauses in the window's idle turns (None:
+    /// none seen), and the idle time they were seen in, ns.
+    pub client_pauses: Option<CorePauses>,
+    pub client_idle_ns: u64,
+    /// The server's core's pauses in its turns over the window, and the
+    /// turns' time they were seen in, ns.
+    pub server_pauses: Option<CorePauses>,
+    pub server_turns_ns: u64,
+}
+
+/// Pauses seen over `watched` ns as ztsim's `pauses` (None: none seen).
+/// Pauses that took half the time watched or more would be a broken
+/// window, not a core's pauses: none are modelled then.
+fn seen(pauses_ns: &[u64], watched: u64) -> Option<CorePauses> {
+    (!pauses_ns.is_empty() && 2 * pauses_ns.iter().sum::<u64>() < watched).then(|| CorePauses {
+        every_ns: watched as f64 / pauses_ns.len() as f64,
+        lengths_ns: pauses_ns.to_vec(),
+    })
 }
 
 /// The request body: `[u16 token length][token]`, zeros, then the policy
@@ -391,6 +409,10 @@ impl Rig {
             server_ns: r.server_cpu_ns as f64 / r.completed_in_window.max(1) as f64,
             server_on_path_ns: r.server_on_path_ns.min(r.server_cpu_ns) as f64
                 / r.completed_in_window.max(1) as f64,
+            client_pauses: seen(&r.client_pauses_ns, r.client_idle_ns),
+            client_idle_ns: r.client_idle_ns,
+            server_pauses: seen(&r.server_pauses_ns, r.server_turns_ns),
+            server_turns_ns: r.server_turns_ns,
         })
     }
 

@@ -402,8 +402,15 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
             client_off_path_ns: ip.client_after_ns,
             ..sys.clone()
         };
-        let predicted = model::predict(&sys_d, &m, &rates).map_err(Failure::BadInput)?;
-        let given_cpu = given_cpu(&sys_d, &m, &ip, &measured)?;
+        let probed = !p.pause_probe.is_zero();
+        let predicted = measured
+            .iter()
+            .map(|x| model::predict(&at_rate(&sys_d, x, probed), &m, &[x.rate]))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::BadInput)?
+            .into_iter()
+            .flatten();
+        let given_cpu = given_cpu(&sys_d, &m, &ip, &measured, probed)?;
         notes.push(design_notes(d, &cal, &runs, &sys_d, &measured, in_loop));
         results.push(DesignResult {
             design: d.name.to_string(),
@@ -432,6 +439,19 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The system as ztsim simulates rate `x`: its cores' pauses those they
+/// showed in that rate's window (the server's in its turns, the load
+/// generator's in its idle ones), when pauses are modelled at all
+/// (`probed`).
+fn at_rate(sys: &System, x: &Measured, probed: bool) -> System {
+    let window = |p: &Option<CorePauses>| if probed { p.clone() } else { None };
+    System {
+        server_pauses: window(&x.server_pauses),
+        client_pauses: window(&x.client_pauses),
+        ..sys.clone()
+    }
+}
+
 /// ztsim at each measured rate given the server CPU per request the real
 /// system spent there, on and off the path (over the window per completed
 /// request, in place of the in-place figures): what is left of the error
@@ -442,6 +462,7 @@ fn given_cpu(
     design: &model::Design,
     ip: &InPlace,
     measured: &[Measured],
+    probed: bool,
 ) -> Result<Vec<Option<table::Figures>>, Failure> {
     measured
         .iter()
@@ -456,7 +477,7 @@ fn given_cpu(
                     + (x.server_ns - x.server_on_path_ns)
                     - (ip.server_ns - ip.server_on_path_ns))
                     .max(0.0),
-                ..sys.clone()
+                ..at_rate(sys, x, probed)
             };
             let q = model::predict(&at, design, &[x.rate]).map_err(Failure::BadInput)?;
             Ok(q.into_iter().next())
@@ -514,12 +535,13 @@ fn design_notes(
     for x in m {
         let _ = write!(
             t,
-            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, server core {:.1}% in interrupts, steal {:.1}%{}{}]",
+            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, {}, server core {:.1}% in interrupts, steal {:.1}%{}{}]",
             x.rate,
             x.failed,
             x.send_lag_p99_ms,
             x.worst_send_lag_ms,
             x.client_util * 100.0,
+            window_pauses(x),
             x.server_interrupts * 100.0,
             x.steal * 100.0,
             if x.retries > 0 {
@@ -532,6 +554,27 @@ fn design_notes(
         );
     }
     t
+}
+
+/// The pauses the cores showed in a rate's window.
+fn window_pauses(x: &Measured) -> String {
+    let one = |p: &Option<CorePauses>, watched: u64, turns: &str| {
+        let ms = watched as f64 / 1e6;
+        match p {
+            None => format!("not paused in its {turns} ({ms:.0} ms)"),
+            Some(p) => format!(
+                "paused {} times in its {turns} ({:.2}% of their {ms:.0} ms, longest {:.2} ms)",
+                p.lengths_ns.len(),
+                100.0 * p.lengths_ns.iter().sum::<u64>() as f64 / watched.max(1) as f64,
+                p.lengths_ns.iter().max().copied().unwrap_or(0) as f64 / 1e6,
+            ),
+        }
+    };
+    format!(
+        "its core {}, the server's {}",
+        one(&x.client_pauses, x.client_idle_ns, "idle turns"),
+        one(&x.server_pauses, x.server_turns_ns, "turns")
+    )
 }
 
 fn calibration_text(
@@ -610,7 +653,7 @@ fn pauses_text(span: Duration, pauses: &[testbed::CorePauses]) -> String {
         })
         .collect();
     format!(
-        "  cores' pauses of {} us or more over {:.0} s (a pinned thread timing its clock reads), modelled as `pauses`: {}",
+        "  cores' pauses of {} us or more over {:.0} s (a pinned thread timing its clock reads; the server's core's are its `pauses` in the model, the load generator's those of each rate's own window): {}",
         testbed::PAUSE_THRESHOLD_NS / 1000,
         span.as_secs_f64(),
         cores.join("; ")
