@@ -367,3 +367,34 @@ fn the_cli_switches_to_the_recording() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--replay-speed"));
 }
+
+/// Cores that pause (`pauses`) keep scheduling events of their own; a
+/// replay shorter than its `requests` must still end once its recorded
+/// requests are done, as it does without pauses, not run on for ever on
+/// pauses alone.
+#[test]
+fn a_replay_that_runs_dry_ends_though_its_cores_pause() {
+    let toml = r#"
+[zones.z]
+rtt = "1ms"
+[services.a]
+pauses = { every = "5ms", for = "1ms" }
+endpoints.e.cpu = "2ms"
+[workload]
+arrivals = "replay"
+replay = "rec.arrivals.csv"
+requests = 100
+entry = [{ endpoint = "a.e" }]
+"#;
+    let csv = "at_ns,entry\n0,a.e\n1000000,a.e\n10000000,a.e\n";
+    let topo = load_topology(&files("pauses-dry", toml, csv)).unwrap_or_else(|e| panic!("{e:?}"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runs = run_replications(&topo, &Design::plaintext());
+        let _ = tx.send(runs[0].arrived);
+    });
+    let arrived = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the run ended");
+    assert_eq!(arrived, 3);
+}

@@ -89,8 +89,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// Pauser `i`'s pause starts: each core of its station stops for a draw
     /// of its length, now if idle or once its job is done; the next pause
-    /// is scheduled.
+    /// is scheduled. When the other pausers' next pauses are all that is
+    /// left to happen, the run is over and this pauser stops: pauses alone
+    /// would keep a run that has run dry (a replay shorter than its
+    /// `requests`) going for ever.
     pub(super) fn pause(&mut self, i: u32) {
+        if self.queue.len() < self.pausers.list.len() {
+            return;
+        }
         let p = &mut self.pausers.list[i as usize];
         let (station, len) = (p.station, p.lasts.sample(&mut p.rng));
         let now = self.queue.now();
