@@ -37,11 +37,6 @@ impl CorePauses {
     pub fn paused_share(&self) -> f64 {
         self.pauses_ns.iter().sum::<u64>() as f64 / self.span_ns.max(1) as f64
     }
-
-    /// Mean time between pauses, ns (None: none seen).
-    pub fn mean_gap_ns(&self) -> Option<f64> {
-        (!self.pauses_ns.is_empty()).then(|| self.span_ns as f64 / self.pauses_ns.len() as f64)
-    }
 }
 
 /// Probes every core of `cores` at once, each on a thread pinned to it,

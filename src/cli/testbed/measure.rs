@@ -223,7 +223,7 @@ pub struct Measured {
 /// Pauses seen over `watched` ns as ztsim's `pauses` (None: none seen).
 /// Pauses that took half the time watched or more would be a broken
 /// window, not a core's pauses: none are modelled then.
-fn seen(pauses_ns: &[u64], watched: u64) -> Option<CorePauses> {
+pub fn seen(pauses_ns: &[u64], watched: u64) -> Option<CorePauses> {
     (!pauses_ns.is_empty() && 2 * pauses_ns.iter().sum::<u64>() < watched).then(|| CorePauses {
         every_ns: watched as f64 / pauses_ns.len() as f64,
         lengths_ns: pauses_ns.to_vec(),

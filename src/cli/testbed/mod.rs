@@ -25,7 +25,7 @@ use super::failure::{Failure, flag_error};
 use super::flags::{FolderFlags, duration_flag, rate_flag};
 use super::terminal::{STOP, Terminal};
 use designs::{ALL, QUICK, TestbedDesign, by_name};
-use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig};
+use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig, seen};
 use ztsim::study::progress::Progress;
 
 /// Rates run, as fractions of each design's capacity estimated from its
@@ -220,14 +220,14 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new(OUTPUT_ROOT).join("testbed"));
-    // Claimed before anything is measured: an unusable folder is bad input,
-    // and results already there are never overwritten without --force.
     let pause_probe = span_flag(
         "--pause-probe",
         a.pause_probe.as_deref(),
         Duration::from_secs(if a.quick { 1 } else { 20 }),
         true,
     )?;
+    // Claimed before anything is measured: an unusable folder is bad input,
+    // and results already there are never overwritten without --force.
     let (out, lock) = a
         .folder
         .claim(&out, a.out.as_ref().map(|_| "--out"), a.force, |d| {
@@ -265,14 +265,6 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
     })
 }
 
-/// A core's pauses as ztsim models them (None: none seen).
-fn pauses_model(p: &testbed::CorePauses) -> Option<CorePauses> {
-    Some(CorePauses {
-        every_ns: p.mean_gap_ns()?,
-        lengths_ns: p.pauses_ns.clone(),
-    })
-}
-
 /// ztsim's view of the measured system.
 fn system(p: &Plan, cal: &Calibration, pauses: &[testbed::CorePauses]) -> System {
     System {
@@ -289,8 +281,8 @@ fn system(p: &Plan, cal: &Calibration, pauses: &[testbed::CorePauses]) -> System
         timeout_ns: p.drive.timeout.as_nanos() as u64,
         seed: p.drive.seed,
         replications: p.replications,
-        server_pauses: pauses.first().and_then(pauses_model),
-        client_pauses: pauses.get(1).and_then(pauses_model),
+        server_pauses: pauses.first().and_then(|c| seen(&c.pauses_ns, c.span_ns)),
+        client_pauses: pauses.get(1).and_then(|c| seen(&c.pauses_ns, c.span_ns)),
     }
 }
 
@@ -323,6 +315,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     let sys = system(&p, &cal, &pauses);
     let calibration = calibration_text(&p, &cal, &sys, &pauses);
     shown.above(|| outln!("{calibration}"));
+    let probed = !p.pause_probe.is_zero();
     let mut results = Vec::new();
     let mut notes = Vec::new();
     let mut systems = Vec::new();
@@ -402,7 +395,6 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
             client_off_path_ns: ip.client_after_ns,
             ..sys.clone()
         };
-        let probed = !p.pause_probe.is_zero();
         let predicted = measured
             .iter()
             .map(|x| model::predict(&at_rate(&sys_d, x, probed), &m, &[x.rate]))
