@@ -133,6 +133,11 @@ fn a_design_takes_the_measured_costs_and_its_own_values_win() {
     );
     let e = parse_design(&file, &explicit, None).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(e.transport.cpu.server_full, 1_000_000);
+    // A `server_full` of the design's own keeps the share on the client's
+    // last flight (the default one: this profile predates measuring it).
+    let share = cpu.server_finish as f64 / cpu.server_full as f64;
+    assert!((share - 0.15).abs() < 0.01, "{share}");
+    assert_eq!(e.transport.cpu.server_finish, (1e6 * share).round() as u64);
     assert_eq!(e.transport.cpu.client_full, cpu.client_full);
     assert_eq!(e.authn.verify_cpu, 7_000);
     assert!((e.authz.eval_cpu.mean() - 11_000.0).abs() < 1e-9);
@@ -149,10 +154,17 @@ fn the_command_line_profile_replaces_the_designs_own() {
         &format!("{first}client_full = \"123us\" # "),
         1,
     );
+    // A profile that measured the server's part on the client's last flight.
+    let edited = edited.replacen(
+        &format!("{first}client_full = "),
+        &format!("{first}server_full_finish = \"45us\"\nclient_full = "),
+        1,
+    );
     let other = parse_profile("other.toml", &edited).unwrap_or_else(|d| panic!("{d:?}"));
     let design = format!("{FROM_MODELS}[transport]\ntls_version = \"1.2\"\nsecurity = \"tls\"\n");
     let f = parse_design_with_costs(&in_models(), &design, None, Some(&other)).unwrap();
     assert_eq!(f.transport.cpu.client_full, 123_000);
+    assert_eq!(f.transport.cpu.server_finish, 45_000);
     let own = parse_design(&in_models(), &design, None).unwrap();
     assert_ne!(own.transport.cpu.client_full, 123_000);
     assert_eq!(own.transport.cpu.server_full, f.transport.cpu.server_full);
@@ -245,6 +257,17 @@ fn bad_profiles_are_refused_at_their_line_and_key() {
     refused(&typed, "samples", at, &[]);
     let (typed, at) = with_value(&text, "[authz.rego.rbac]", "warm", "12");
     refused(&typed, "authz.rego.rbac.warm", at, &[]);
+    // The server's part on the client's last flight above its whole.
+    let table = "[handshake.\"1.2\".x25519.ecdsa-p256]";
+    let (edited, at) = with_value(&text, table, "server_full", "\"100us\"");
+    let mut lines: Vec<&str> = edited.lines().collect();
+    lines.insert(at, "server_full_finish = \"101us\"");
+    refused(
+        &lines.join("\n"),
+        "server_full_finish",
+        at + 1,
+        &["part of `server_full`", "must not exceed"],
+    );
     // A figure left out.
     let (_, at) = with_value(&text, "[chain]", "client_full_2", "1");
     let lines: Vec<&str> = text.lines().collect();

@@ -37,9 +37,10 @@ entry = [{ endpoint = "api.get" }]
 "#;
 
 /// mTLS 1.3 with a new connection per call, whose only CPU is 2 ms on the
-/// server side of each full handshake: each request opens two connections
-/// (client -> api, api -> backend), so p99 moves by twice any change of
-/// `server_full`.
+/// server side of each full handshake, all of it before the server's flight
+/// (`server_finish = 0`: one job per connection): each request opens two
+/// connections (client -> api, api -> backend), so p99 moves by twice any
+/// change of `server_full`.
 const DESIGN: &str = r#"
 name = "handshake-heavy"
 [transport]
@@ -49,6 +50,7 @@ bulk_gb_per_s = 1000.0
 [transport.cpu]
 client_full = "0us"
 server_full = "2ms"
+server_finish = "0us"
 mtls_client = "0us"
 mtls_server = "0us"
 [connections]

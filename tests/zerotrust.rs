@@ -683,6 +683,51 @@ fn load_generator_cpu_runs_on_its_own_core() {
     assert_eq!(b.iter().sum::<u64>(), n * 600 * US, "{b:?}");
 }
 
+/// The server's handshake CPU comes as the flights bring work: 300 us before
+/// its first flight, then `server_finish` (100 us) and the client chain's
+/// check (40 us) on the client's last flight. `api` has one core whose every
+/// idle start waits its 50 us wake-up, which counts the server's turns. TLS
+/// 1.2's last flight is the key exchange, a round trip before the request:
+/// three turns, TCP 1 + 0.5 + (0.05 + 0.2) + 1 + (0.05 + 0.14) + 0.5 +
+/// 0.5 + (0.05 + 1) + 0.5 = 5.49 ms (5.45 one-way); TLS 1.3's Finished
+/// travels with the request, whose job takes the part: two turns,
+/// 1 + 0.5 + 0.25 + 0.5 + 0.5 + (0.05 + 0.14 + 1) + 0.5 = 4.44 ms. The
+/// server's handshake CPU is 340 us a connection either way.
+#[test]
+fn server_handshake_cpu_comes_with_the_flights() {
+    let n = 20;
+    let t = topo(&one_call(n).replace(
+        "[services.api]\nendpoints.e = {}",
+        "[services.api]\nwakeup = \"50us\"\nendpoints.e = { cpu = \"1ms\" }",
+    ));
+    for (security, version, want_ms) in [
+        ("mtls", "1.2", 5490),
+        ("tls", "1.2", 5450),
+        ("mtls", "1.3", 4440),
+        ("tls", "1.3", 4400),
+    ] {
+        let d = design(
+            &t,
+            &format!(
+                "[transport]\nsecurity = \"{security}\"\ntls_version = \"{version}\"\n\
+                 {}\n{PER_REQUEST}",
+                ZERO_HANDSHAKE_CPU
+                    .replace(
+                        "server_full = \"0us\"",
+                        "server_full = \"300us\"\nserver_finish = \"100us\""
+                    )
+                    .replace("mtls_server = \"0us\"", "mtls_server = \"40us\"")
+            ),
+        );
+        let r = run(&t, &d);
+        let what = format!("{security} {version}");
+        exactly(&what, &r.endpoints[0].latency, &[(want_ms * US, n)]);
+        let b = busy(&r, StationOwner::Service(svc(&t, "api") as u32));
+        let mtls = if security == "mtls" { 40 } else { 0 };
+        assert_eq!(b[1], n * (300 + mtls) * US, "{what}: handshake CPU {b:?}");
+    }
+}
+
 /// client -> api with `replicas` replicas balanced by `balance`; `n`
 /// requests 10 ms apart on new TLS 1.3 connections with tickets.
 fn replicated(replicas: u32, balance: &str, n: u64) -> String {

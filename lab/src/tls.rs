@@ -162,10 +162,10 @@ impl Endpoints {
         })
     }
 
-    /// One handshake in memory; returns the client's and the server's CPU
-    /// (ns) and the kind of handshake that happened. Post-handshake messages
-    /// (TLS 1.3 tickets) are exchanged and counted too.
-    pub fn handshake(&self) -> Result<(f64, f64, HandshakeKind), LabError> {
+    /// One handshake in memory; returns its CPU and the kind of handshake
+    /// that happened. Post-handshake messages (TLS 1.3 tickets) are
+    /// exchanged and counted too.
+    pub fn handshake(&self) -> Result<(Cpu, HandshakeKind), LabError> {
         let name = ServerName::try_from(SERVER_NAME).map_err(|e| fail("server name", e))?;
         let t = CpuTime::now();
         let mut client = ClientConnection::new(self.client.clone(), name)
@@ -175,6 +175,8 @@ impl Endpoints {
         let mut server =
             ServerConnection::new(self.server.clone()).map_err(|e| fail("server connection", e))?;
         let mut server_ns = since(t);
+        // The server's CPU from the client's latest flight on.
+        let mut server_last_ns = 0.0;
         let mut wire = Vec::with_capacity(16 * 1024);
         // A handshake is a few flights; 32 exchanges bound a broken one.
         for _ in 0..32 {
@@ -188,7 +190,8 @@ impl Endpoints {
                 client_ns += since(t);
                 let t = CpuTime::now();
                 feed(&mut server, &wire)?;
-                server_ns += since(t);
+                server_last_ns = since(t);
+                server_ns += server_last_ns;
                 moved = true;
             }
             if server.wants_write() {
@@ -197,7 +200,9 @@ impl Endpoints {
                 server
                     .write_tls(&mut wire)
                     .map_err(|e| fail("server write", e))?;
-                server_ns += since(t);
+                let spent = since(t);
+                server_ns += spent;
+                server_last_ns += spent;
                 let t = CpuTime::now();
                 feed(&mut client, &wire)?;
                 client_ns += since(t);
@@ -210,7 +215,12 @@ impl Endpoints {
                 let kind = client
                     .handshake_kind()
                     .ok_or_else(|| LabError("the handshake did not finish".into()))?;
-                return Ok((client_ns, server_ns, kind));
+                let cpu = Cpu {
+                    client_ns,
+                    server_ns,
+                    server_last_ns,
+                };
+                return Ok((cpu, kind));
             }
         }
         Err(LabError(
@@ -232,20 +242,33 @@ where
     Ok(())
 }
 
+/// One handshake's CPU (ns).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cpu {
+    pub client_ns: f64,
+    pub server_ns: f64,
+    /// The part of `server_ns` spent on the client's last flight and the
+    /// server's answer to it (TLS 1.2: the key exchange's shared secret and
+    /// both Finished; TLS 1.3: the client's Finished and the tickets).
+    pub server_last_ns: f64,
+}
+
 /// Per-side CPU of one kind of handshake.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sides {
     pub client: Summary,
     pub server: Summary,
+    /// The server's CPU on the client's last flight (part of `server`).
+    pub server_last: Summary,
 }
 
 /// Full handshakes (no resumption) of `setup`, each side timed.
 pub fn full(setup: Setup, budget: &Budget) -> Result<Sides, LabError> {
     let ends = Endpoints::new(setup, false)?;
     sides(budget, || {
-        let (c, s, kind) = ends.handshake()?;
+        let (cpu, kind) = ends.handshake()?;
         expect(kind, HandshakeKind::Full)?;
-        Ok((c, s))
+        Ok(cpu)
     })
 }
 
@@ -255,9 +278,9 @@ pub fn resumed(setup: Setup, budget: &Budget) -> Result<Sides, LabError> {
     let ends = Endpoints::new(setup, true)?;
     ends.handshake()?; // the first, full, handshake leaves the ticket
     sides(budget, || {
-        let (c, s, kind) = ends.handshake()?;
+        let (cpu, kind) = ends.handshake()?;
         expect(kind, HandshakeKind::Resumed)?;
-        Ok((c, s))
+        Ok(cpu)
     })
 }
 
@@ -274,17 +297,25 @@ fn expect(got: HandshakeKind, want: HandshakeKind) -> Result<(), LabError> {
 /// Samples both sides of the same handshakes.
 fn sides(
     budget: &Budget,
-    mut once: impl FnMut() -> Result<(f64, f64), LabError>,
+    mut once: impl FnMut() -> Result<Cpu, LabError>,
 ) -> Result<Sides, LabError> {
     let mut server = Vec::with_capacity(budget.samples + budget.warmup);
+    let mut server_last = Vec::with_capacity(budget.samples + budget.warmup);
     let client = measure(budget, || {
-        let (c, s) = once()?;
-        server.push(s);
-        Ok(c)
+        let cpu = once()?;
+        server.push(cpu.server_ns);
+        server_last.push(cpu.server_last_ns);
+        Ok(cpu.client_ns)
     })?;
     // `measure` ran the warm-up first: keep the server samples of the same
     // handshakes the client's summary kept.
-    let kept = &server[server.len() - client.samples..];
-    let server = Summary::of(kept).ok_or_else(|| LabError("no server samples".into()))?;
-    Ok(Sides { client, server })
+    let kept = |v: &[f64]| {
+        Summary::of(&v[v.len() - client.samples..])
+            .ok_or_else(|| LabError("no server samples".into()))
+    };
+    Ok(Sides {
+        server: kept(&server)?,
+        server_last: kept(&server_last)?,
+        client,
+    })
 }

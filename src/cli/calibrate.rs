@@ -268,7 +268,7 @@ fn profile_text(m: &Measured, host_name: &str, command: &str, b: &Budget, load: 
     for (v, kx, cert, [full, mutual, resumed]) in &m.handshakes {
         let _ = writeln!(
             t,
-            "\n# TLS {} {} {}, chain of 2: one-way full, mutual full, resumed (ticket).\n[handshake.\"{}\".{}.{}]",
+            "\n# TLS {} {} {}, chain of 2: one-way full (and the server's part on the client's last flight), mutual full, resumed (ticket).\n[handshake.\"{}\".{}.{}]",
             v.name(),
             kx.name(),
             cert.name(),
@@ -279,6 +279,7 @@ fn profile_text(m: &Measured, host_name: &str, command: &str, b: &Budget, load: 
         for (k, s) in [
             ("client_full", &full.client),
             ("server_full", &full.server),
+            ("server_full_finish", &full.server_last),
             ("client_full_mutual", &mutual.client),
             ("server_full_mutual", &mutual.server),
             ("client_resumed", &resumed.client),
@@ -359,6 +360,7 @@ fn comparison(p: &CostProfile) -> String {
             [
                 c.client_full,
                 c.server_full,
+                c.server_finish,
                 c.client_resumed,
                 c.server_resumed,
                 c.mtls_client,
@@ -368,6 +370,7 @@ fn comparison(p: &CostProfile) -> String {
         let names = [
             "client full",
             "server full",
+            "server full, last flight",
             "client resumed",
             "server resumed",
             "mtls client extra",

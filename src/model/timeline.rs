@@ -31,8 +31,11 @@ pub enum Step {
     TcpConnect,
     /// TLS: the ClientHello's flight to the server.
     TlsClientHello,
-    /// TLS: the server's flight back (and extra round trips: TLS 1.2 full,
-    /// HelloRetryRequest).
+    /// TLS 1.2 full: the server's first flight back and the client's key
+    /// exchange on its way out (the server's CPU on it follows).
+    TlsKeyExchange,
+    /// TLS: the server's (last) flight back (and a HelloRetryRequest's extra
+    /// round trip).
     TlsServerFlight,
     /// Waiting for a core before a CPU job.
     CoreWait,
@@ -75,6 +78,7 @@ impl Step {
             Step::ConnectionWait => "wait for connection",
             Step::TcpConnect => "tcp connect",
             Step::TlsClientHello => "tls handshake: client hello",
+            Step::TlsKeyExchange => "tls handshake: server flight, client key exchange",
             Step::TlsServerFlight => "tls handshake: server flight",
             Step::CoreWait => "wait for core",
             Step::CallerCpu => "caller cpu",
@@ -134,9 +138,10 @@ impl Phase {
             Step::ConnectionWait | Step::CoreWait | Step::WorkerWait | Step::QueueWait => {
                 a[Span::Queueing as usize] = d
             }
-            Step::TcpConnect | Step::TlsClientHello | Step::TlsServerFlight => {
-                a[Span::HandshakeRtt as usize] = d
-            }
+            Step::TcpConnect
+            | Step::TlsClientHello
+            | Step::TlsKeyExchange
+            | Step::TlsServerFlight => a[Span::HandshakeRtt as usize] = d,
             Step::Backoff => a[Span::Retry as usize] = d,
             Step::External => a[Span::External as usize] = d,
             Step::Refused => a[Span::Network as usize] = d,

@@ -93,6 +93,8 @@ pub struct HandshakeNs {
     pub client_full: f64,
     /// Server side of a full handshake.
     pub server_full: f64,
+    /// The part of `server_full` on the client's last flight.
+    pub server_finish: f64,
     /// Client side of a resumed handshake.
     pub client_resumed: f64,
     /// Server side of a resumed handshake.
@@ -223,11 +225,12 @@ pub fn design_text(d: &Design) -> String {
             let c = &tls.cpu;
             t.push_str(&format!(
                 "security = \"{}\"\ntls_version = \"{}\"\nkey_exchange = \"x25519\"\ncertificate = \"ecdsa-p256\"\nchain_length = 2\n\n\
-                 [transport.cpu]\nclient_full = {}\nserver_full = {}\nclient_resumed = {}\nserver_resumed = {}\nmtls_client = {}\nmtls_server = {}\n",
+                 [transport.cpu]\nclient_full = {}\nserver_full = {}\nserver_finish = {}\nclient_resumed = {}\nserver_resumed = {}\nmtls_client = {}\nmtls_server = {}\n",
                 if tls.mutual { "mtls" } else { "tls" },
                 tls.version,
                 ns(c.client_full),
                 ns(c.server_full),
+                ns(c.server_finish),
                 ns(c.client_resumed),
                 ns(c.server_resumed),
                 ns(c.mtls_client),

@@ -78,6 +78,9 @@ fn handshake_ns(v: Version, b: &Budget, connection_ns: f64) -> Result<HandshakeN
     Ok(HandshakeNs {
         client_full: one_way.client.median_ns,
         server_full: one_way.server.median_ns + connection_ns,
+        // At most the one-way total less accept and close (medians of
+        // separate samples need not add up).
+        server_finish: one_way.server_last.median_ns.min(one_way.server.median_ns),
         client_resumed: resumed.client.median_ns,
         server_resumed: resumed.server.median_ns + connection_ns,
         mtls_client: (mutual.client.median_ns - one_way.client.median_ns).max(0.0),

@@ -3,7 +3,7 @@
 //! order, so problems are reported in the order a reader meets them), and
 //! every default cost filled in where the file leaves it out.
 
-use super::costs::{US, handshake_cpu};
+use super::costs::{US, finish_of, finish_share, handshake_cpu};
 use super::file::{
     AuthnFile, AuthzFile, AuthzModeFile, CertificateFile, ConnectionsFile, DesignFile,
     IdentityFile, JwtFile, KeyExchangeFile, ModeFile, ProxyFile, ProxyModeFile, ResumptionFile,
@@ -19,7 +19,7 @@ use crate::model::design::{
 };
 use crate::model::dist::Dist;
 use crate::model::topology::{EndpointId, Topology};
-use crate::units::{CoresText, Dur, Millicores, Nanos};
+use crate::units::{CoresText, Dur, Millicores, Nanos, format_nanos};
 
 /// Collects every problem of one design file while resolving it.
 pub(super) struct Resolver<'s> {
@@ -283,6 +283,13 @@ impl Resolver<'_> {
     ) -> HandshakeCpu {
         let chain = self.count(t.chain_length, 2, 1, key("transport", "chain_length"));
         let mut cpu = handshake_cpu(version, kx, cert, chain, self.profile);
+        // A `server_full` of the file's own keeps the default (or measured)
+        // share on the client's last flight.
+        let share = if cpu.server_full == 0 {
+            finish_share(version)
+        } else {
+            cpu.server_finish as f64 / cpu.server_full as f64
+        };
         let c = &t.cpu;
         for (v, slot) in [
             (c.client_full, &mut cpu.client_full),
@@ -297,6 +304,21 @@ impl Resolver<'_> {
                 *slot = d.0;
             }
         }
+        cpu.server_finish = match c.server_finish {
+            Some(d) if d.0 > cpu.server_full => {
+                self.error(
+                    &KeyPath::root().key("transport").key("cpu").key("server_finish"),
+                    format!(
+                        "is the part of `server_full` spent on the client's last flight, so at most {} here, got {}",
+                        format_nanos(cpu.server_full as f64),
+                        format_nanos(d.0 as f64)
+                    ),
+                );
+                cpu.server_full
+            }
+            Some(d) => d.0,
+            None => finish_of(cpu.server_full, share),
+        };
         cpu
     }
 

@@ -81,6 +81,10 @@ pub(super) struct CertsFile {
 pub(super) struct HandshakeFigures {
     pub(super) client_full: DistSpec,
     pub(super) server_full: DistSpec,
+    /// The part of `server_full` on the client's last flight (profiles
+    /// before it was measured lack it; designs then take the default share).
+    #[serde(default)]
+    pub(super) server_full_finish: Option<DistSpec>,
     pub(super) client_full_mutual: DistSpec,
     pub(super) server_full_mutual: DistSpec,
     pub(super) client_resumed: DistSpec,

@@ -32,6 +32,9 @@ pub struct HandshakeCosts {
     pub client_full: Dist,
     /// Server side of a full one-way handshake.
     pub server_full: Dist,
+    /// The part of `server_full` spent on the client's last flight, if the
+    /// profile measured it.
+    pub server_full_finish: Option<Dist>,
     /// Client side of a full mutual handshake.
     pub client_full_mutual: Dist,
     /// Server side of a full mutual handshake.
@@ -317,12 +320,29 @@ impl Compiler<'_> {
         f: &HandshakeFigures,
         p: KeyPath,
     ) -> HandshakeCosts {
+        let server_full = self.dist(&f.server_full, p.key("server_full"));
+        let finish_key = p.key("server_full_finish");
+        let server_full_finish = f.server_full_finish.as_ref().map(|d| {
+            let finish = self.dist(d, finish_key.clone());
+            if finish.mean() > server_full.mean() {
+                self.errors.push(self.src.error(
+                    &finish_key,
+                    format!(
+                        "is part of `server_full`, so its mean must not exceed that one's ({:.0} ns), got {:.0} ns",
+                        server_full.mean(),
+                        finish.mean()
+                    ),
+                ));
+            }
+            finish
+        });
         HandshakeCosts {
             version,
             kx,
             cert,
             client_full: self.dist(&f.client_full, p.key("client_full")),
-            server_full: self.dist(&f.server_full, p.key("server_full")),
+            server_full,
+            server_full_finish,
             client_full_mutual: self.dist(&f.client_full_mutual, p.key("client_full_mutual")),
             server_full_mutual: self.dist(&f.server_full_mutual, p.key("server_full_mutual")),
             client_resumed: self.dist(&f.client_resumed, p.key("client_resumed")),

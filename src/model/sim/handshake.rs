@@ -1,6 +1,9 @@
 //! TLS handshakes (docs/model.md s3 handshake): full, resumed or 0-RTT from the
 //! ticket cache, the handshake CPU on both sides (client in the origin job,
-//! server where TLS terminates), the flights between them, and the tickets
+//! server where TLS terminates, in the flights that bring it work: before
+//! its first flight, then on the client's last flight, a job of its own in
+//! TLS 1.2 and with the first request in TLS 1.3), the flights between
+//! them, and the tickets
 //! a finished handshake leaves. The origin job also carries the outbound
 //! proxy's CPU, the bulk crypto and, for a user request, the client's own
 //! CPU (`workload.client_cpu`).
@@ -200,8 +203,12 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.request(slot, 0);
     }
 
-    /// The ClientHello arrived: the server's handshake CPU, where TLS
-    /// terminates (a resumed or 0-RTT handshake costs `server_resumed`).
+    /// The ClientHello arrived: the server's handshake CPU up to its first
+    /// flight, where TLS terminates (a resumed or 0-RTT handshake costs
+    /// `server_resumed`). A full handshake's part on the client's last
+    /// flight (`server_finish`, and the client chain's check under mTLS)
+    /// comes later: [`Self::server_finish`] in TLS 1.2, with the first
+    /// request's job in TLS 1.3 ([`Self::finish_with_request`]).
     pub(super) fn server_handshake(&mut self, slot: u32, c: &Call) {
         let hs = &self.callee_design(c).transport.cpu;
         let mut parts = CpuParts::default();
@@ -209,12 +216,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             // The far end's handshake: the station is none of ours, so a delay.
             Handshake::Full if let Some(t) = self.external_tls(c) => t.server_cpu,
             Handshake::Full => {
-                hs.server_full
-                    + if self.hop(c) == Some(Security::Mtls) {
-                        hs.mtls_server
-                    } else {
-                        0
-                    }
+                hs.server_full - hs.server_finish
                     + if self.hello_retry(c) {
                         hs.hello_retry
                     } else {
@@ -225,6 +227,52 @@ impl<'t, P: Probe> Simulation<'t, P> {
         };
         let station = self.peers[c.dest as usize].station;
         self.job(slot, station, parts, Phase::ServerHandshake);
+    }
+
+    /// The server's CPU on the client's last flight of a full handshake:
+    /// the rest of `server_full` and, under mTLS, the check of the client's
+    /// chain, which that flight carries.
+    fn finish_cpu(&self, c: &Call) -> u64 {
+        let hs = &self.callee_design(c).transport.cpu;
+        hs.server_finish
+            + if self.hop(c) == Some(Security::Mtls) {
+                hs.mtls_server
+            } else {
+                0
+            }
+    }
+
+    /// True if the server's part on the client's last flight is a job of
+    /// its own: a full TLS 1.2 handshake with a service of the system,
+    /// whose client sends its key exchange a round trip before its request.
+    fn finish_apart(&self, c: &Call) -> bool {
+        c.handshake == Handshake::Full && !self.to_external(c) && self.tls12(c)
+    }
+
+    /// The first request on a connection whose full TLS 1.3 handshake just
+    /// finished carries the client's last flight: the server's part on it
+    /// joins that request's first job where TLS terminates (CPU `parts`).
+    pub(super) fn finish_with_request(&self, c: &Call, parts: &mut CpuParts) {
+        if c.handshake == Handshake::Full && !self.to_external(c) && !self.tls12(c) {
+            parts[Cpu::Handshake as usize] += self.finish_cpu(c);
+        }
+    }
+
+    /// TLS 1.2 full: the client's key exchange arrived; the server's CPU on it.
+    pub(super) fn server_finish(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let mut parts = CpuParts::default();
+        parts[Cpu::Handshake as usize] = self.finish_cpu(&c);
+        let station = self.peers[c.dest as usize].station;
+        self.job(slot, station, parts, Phase::ServerFinish);
+    }
+
+    /// TLS 1.2 full: the server's last flight back (the second half of the
+    /// key exchange's round trip).
+    pub(super) fn server_finished_flight(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let r = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4));
+        self.wait(slot, Phase::HandshakeBack, r - r / 2);
     }
 
     /// The origin job is done: the ClientHello's flight, or straight to the
@@ -240,10 +288,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
     }
 
-    /// The server's handshake CPU is done: its flight back to the client.
+    /// The server's first handshake CPU is done: its flight back to the
+    /// client. TLS 1.2 full takes a second round trip, split by the server's
+    /// CPU on the client's key exchange; a HelloRetryRequest one more.
     pub(super) fn server_flight(&mut self, slot: u32, c: &Call) {
-        // Back to the client, plus the round trips beyond the first:
-        // TLS 1.2 full takes two, a HelloRetryRequest one more.
         let mut rtts = 0;
         if c.handshake == Handshake::Full {
             if self.tls12(c) {
@@ -255,10 +303,19 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
         let (_, bytes) = self.hello_bytes(c);
         let mut d = self.one_way(c.dest, c.origin, bytes, derive(c.key, label::HANDSHAKE + 3));
+        let apart = self.finish_apart(c);
         for i in 0..rtts {
-            d += self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
+            let r = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
+            // The key exchange's round trip (the first): only its way out
+            // before the server's CPU on it.
+            d += if apart && i == 0 { r / 2 } else { r };
         }
-        self.wait(slot, Phase::HandshakeBack, d);
+        let phase = if apart {
+            Phase::HandshakeKeyExchange
+        } else {
+            Phase::HandshakeBack
+        };
+        self.wait(slot, phase, d);
     }
 
     /// A new connection without handshake flights (no TLS, or 0-RTT) is

@@ -6,7 +6,8 @@
 //!
 //! caller: token refresh -> pick replica -> get a connection (pool, wait or
 //! open: TCP round trip) -> origin job (client handshake CPU, outbound proxy,
-//! bulk crypto) -> handshake flights (server handshake CPU between them) ->
+//! bulk crypto) -> handshake flights (server handshake CPU between them, in
+//! two jobs for a TLS 1.2 full handshake) ->
 //! request transit (plus local proxy hops) [-> waypoint job -> transit]
 //! callee: inbound proxy job (JWT, policy in the proxy) -> policy sidecar or
 //! remote policy call -> worker thread -> service job (business CPU, in-process
@@ -598,9 +599,10 @@ impl<'t, P: Probe> Simulation<'t, P> {
     fn step(&mut self, slot: u32) {
         let phase = self.calls.get(slot).phase;
         match phase {
-            Phase::TcpRtt | Phase::HandshakeOut | Phase::HandshakeBack => {
-                self.span(slot, Span::HandshakeRtt)
-            }
+            Phase::TcpRtt
+            | Phase::HandshakeOut
+            | Phase::HandshakeKeyExchange
+            | Phase::HandshakeBack => self.span(slot, Span::HandshakeRtt),
             Phase::Request | Phase::WaypointOut | Phase::Response | Phase::AuthzHop => {
                 let now = self.queue.now();
                 let local_span = if phase == Phase::AuthzHop {
@@ -636,6 +638,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         match phase {
             Phase::OriginJob
             | Phase::ServerHandshake
+            | Phase::ServerFinish
             | Phase::WaypointJob
             | Phase::DestJob
             | Phase::AuthzJob
@@ -645,6 +648,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 let c = *self.calls.get(slot);
                 self.server_handshake(slot, &c)
             }
+            Phase::HandshakeKeyExchange => self.server_finish(slot),
             Phase::HandshakeBack => self.handshake_done(slot),
             Phase::Request => self.arrived(slot),
             Phase::WaypointOut => self.arrived_at_dest(slot),
@@ -687,6 +691,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         match phase {
             Phase::OriginJob => self.client_hello(slot, &ended(self)),
             Phase::ServerHandshake => self.server_flight(slot, &ended(self)),
+            Phase::ServerFinish => self.server_finished_flight(slot),
             Phase::WaypointJob => self.waypoint_out(slot, &ended(self)),
             Phase::DestJob => self.authorize(slot),
             Phase::AuthzJob => {

@@ -52,14 +52,16 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::Connect => (Step::ConnectionWait, Side::Client),
             Phase::TcpRtt => (Step::TcpConnect, Side::Client),
             Phase::HandshakeOut => (Step::TlsClientHello, Side::Client),
+            Phase::HandshakeKeyExchange => (Step::TlsKeyExchange, Side::Client),
             Phase::HandshakeBack => (Step::TlsServerFlight, Side::Client),
             Phase::Worker => (Step::WorkerWait, Side::Server),
             Phase::QueueBlocked => (Step::QueueWait, Side::Server),
             Phase::External => (Step::External, Side::Server),
             Phase::Refused => (Step::Refused, Side::Client),
-            Phase::OriginJob | Phase::ServerHandshake | Phase::WaypointJob => {
-                (Step::CoreWait, Side::Client)
-            }
+            Phase::OriginJob
+            | Phase::ServerHandshake
+            | Phase::ServerFinish
+            | Phase::WaypointJob => (Step::CoreWait, Side::Client),
             _ => (Step::CoreWait, Side::Server),
         };
         if let Some(rec) = self.probe.recorder() {
@@ -91,7 +93,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     ) {
         let (step, side) = match phase {
             Phase::OriginJob => (Step::CallerCpu, Side::Client),
-            Phase::ServerHandshake => (Step::HandshakeCpu, Side::Client),
+            Phase::ServerHandshake | Phase::ServerFinish => (Step::HandshakeCpu, Side::Client),
             Phase::WaypointJob => (Step::WaypointCpu, Side::Client),
             Phase::DestJob => (Step::InboundProxyCpu, Side::Server),
             Phase::AuthzJob => (Step::PolicyCpu, Side::Server),

@@ -79,6 +79,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if c.handshake == Handshake::ZeroRtt {
             parts[Cpu::Handshake as usize] = self.callee_design(&c).transport.cpu.server_resumed;
         }
+        self.finish_with_request(&c, &mut parts);
         if self.encrypted(&c) && !self.to_external(&c) {
             // (At an external service the decryption is on its own cores.)
             parts[Cpu::Bulk as usize] = round(bytes as f64 * self.bulk_ns_per_byte(&c));

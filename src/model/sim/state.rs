@@ -35,6 +35,11 @@ pub(super) enum Phase {
     OriginJob,
     HandshakeOut,
     ServerHandshake,
+    /// TLS 1.2 full: the server's first flight back and the client's key
+    /// exchange out.
+    HandshakeKeyExchange,
+    /// TLS 1.2 full: the server's CPU on the client's key exchange.
+    ServerFinish,
     HandshakeBack,
     Request,
     WaypointJob,
