@@ -61,6 +61,14 @@ pub fn default_handshake_cpu(
     };
     server_full += kx_extra;
     client_full += kx_extra;
+    // The part on the client's last flight is the key exchange's or the
+    // Finished's, whatever signs the first: the measured share of the
+    // ECDSA figure (an RSA signature only lengthens the first part).
+    let ecdsa_server_full = match version {
+        TlsVersion::V12 => 130 * US,
+        TlsVersion::V13 => 230 * US,
+    } + kx_extra;
+    let server_finish = finish_of(ecdsa_server_full, finish_share(version));
     if version == TlsVersion::V13 {
         server_resumed += kx_extra;
         client_resumed += kx_extra;
@@ -71,7 +79,7 @@ pub fn default_handshake_cpu(
     HandshakeCpu {
         client_full: client_full + chain_extra,
         server_full,
-        server_finish: finish_of(server_full, finish_share(version)),
+        server_finish,
         client_resumed,
         server_resumed,
         // mTLS: the client signs CertificateVerify (assumed ~100 us), the

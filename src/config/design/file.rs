@@ -190,7 +190,7 @@ pub(super) struct HandshakeCpuFile {
     pub(super) client_full: Option<Dur>,
     /// Server side of a full handshake. Default: 230us (TLS 1.3; RSA-2048 600us), 130us (TLS 1.2; RSA-2048 339us), plus the key-exchange extra.
     pub(super) server_full: Option<Dur>,
-    /// The part of `server_full` the server spends on the client's last flight (TLS 1.2: the key exchange's shared secret and the Finished, a job of its own between the two round trips; TLS 1.3: the client's Finished, with the first request's job); the rest comes before the server's first flight. At most `server_full`. Default: 52% of `server_full` (TLS 1.2), 15% (TLS 1.3), or a cost profile's measured share.
+    /// The part of `server_full` the server spends on the client's last flight (TLS 1.2: the key exchange's shared secret and the Finished, a job of its own between the two round trips; TLS 1.3: the client's Finished, with the first request's job); the rest comes before the server's first flight. At most `server_full`. Default: 52% (TLS 1.2) or 15% (TLS 1.3) of the ECDSA `server_full` with the design's key exchange, whatever the certificate (68us and 35us with x25519), or a cost profile's measured figure.
     pub(super) server_finish: Option<Dur>,
     /// Client side of a resumed handshake. Default: 200us (TLS 1.3 PSK-DHE), 30us (TLS 1.2).
     pub(super) client_resumed: Option<Dur>,
