@@ -2,8 +2,11 @@
 //! --replay`): exact latencies of known recorded arrivals, speed, entries,
 //! common random numbers, and bad recordings located in the CSV file.
 
+mod common;
+
 use std::path::PathBuf;
 
+use common::scratch;
 use ztsim::config::{Diagnostic, load_topology};
 use ztsim::model::guard::Size;
 use ztsim::model::metrics::RunMetrics;
@@ -12,10 +15,10 @@ use ztsim::model::{Design, Topology, run_replications};
 
 const MS: u64 = 1_000_000;
 
-/// A fresh folder holding `topo.toml` and `rec.arrivals.csv`.
+/// A fresh folder holding `topo.toml` and `rec.arrivals.csv`, under Cargo's
+/// scratch folder (the system's temporary folder kept every run's).
 fn files(name: &str, toml: &str, csv: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ztsim-replay-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("replay", name);
     std::fs::write(dir.join("rec.arrivals.csv"), csv).unwrap();
     let path = dir.join("topo.toml");
     std::fs::write(&path, toml).unwrap();
