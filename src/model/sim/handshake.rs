@@ -14,6 +14,7 @@ use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Cpu, CpuParts, span_of};
 use crate::model::design::{Resumption, Security, TicketCache, TlsVersion};
 use crate::model::dist::round;
+use crate::units::Nanos;
 
 impl<'t, P: Probe> Simulation<'t, P> {
     /// Full, resumed or 0-RTT, from the ticket cache.
@@ -242,18 +243,24 @@ impl<'t, P: Probe> Simulation<'t, P> {
             }
     }
 
+    /// True for a full handshake with a service of the system (an external
+    /// service's server CPU is a delay, charged in one piece).
+    fn finish_ours(&self, c: &Call) -> bool {
+        c.handshake == Handshake::Full && !self.to_external(c)
+    }
+
     /// True if the server's part on the client's last flight is a job of
-    /// its own: a full TLS 1.2 handshake with a service of the system,
-    /// whose client sends its key exchange a round trip before its request.
+    /// its own: TLS 1.2, whose client sends its key exchange a round trip
+    /// before its request.
     fn finish_apart(&self, c: &Call) -> bool {
-        c.handshake == Handshake::Full && !self.to_external(c) && self.tls12(c)
+        self.finish_ours(c) && self.tls12(c)
     }
 
     /// The first request on a connection whose full TLS 1.3 handshake just
     /// finished carries the client's last flight: the server's part on it
     /// joins that request's first job where TLS terminates (CPU `parts`).
     pub(super) fn finish_with_request(&self, c: &Call, parts: &mut CpuParts) {
-        if c.handshake == Handshake::Full && !self.to_external(c) && !self.tls12(c) {
+        if self.finish_ours(c) && !self.tls12(c) {
             parts[Cpu::Handshake as usize] += self.finish_cpu(c);
         }
     }
@@ -271,7 +278,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// key exchange's round trip).
     pub(super) fn server_finished_flight(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        let r = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4));
+        let r = self.key_exchange_rtt(&c);
         self.wait(slot, Phase::HandshakeBack, r - r / 2);
     }
 
@@ -292,23 +299,20 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// client. TLS 1.2 full takes a second round trip, split by the server's
     /// CPU on the client's key exchange; a HelloRetryRequest one more.
     pub(super) fn server_flight(&mut self, slot: u32, c: &Call) {
-        let mut rtts = 0;
-        if c.handshake == Handshake::Full {
-            if self.tls12(c) {
-                rtts += 1;
-            }
-            if self.hello_retry(c) {
-                rtts += 1;
-            }
-        }
+        let full = c.handshake == Handshake::Full;
+        let tls12 = full && self.tls12(c);
         let (_, bytes) = self.hello_bytes(c);
         let mut d = self.one_way(c.dest, c.origin, bytes, derive(c.key, label::HANDSHAKE + 3));
+        if full && self.hello_retry(c) {
+            let key = derive(c.key, label::HANDSHAKE + 4 + u64::from(tls12));
+            d += self.rtt(c.origin, c.dest, key);
+        }
         let apart = self.finish_apart(c);
-        for i in 0..rtts {
-            let r = self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4 + i));
-            // The key exchange's round trip (the first): only its way out
-            // before the server's CPU on it.
-            d += if apart && i == 0 { r / 2 } else { r };
+        if tls12 {
+            // Apart, only the key exchange's way out comes before the
+            // server's CPU on it.
+            let r = self.key_exchange_rtt(c);
+            d += if apart { r / 2 } else { r };
         }
         let phase = if apart {
             Phase::HandshakeKeyExchange
@@ -316,6 +320,12 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::HandshakeBack
         };
         self.wait(slot, phase, d);
+    }
+
+    /// TLS 1.2 full: the round trip of the client's key exchange (the same
+    /// draw whichever part of it is asked for).
+    fn key_exchange_rtt(&self, c: &Call) -> Nanos {
+        self.rtt(c.origin, c.dest, derive(c.key, label::HANDSHAKE + 4))
     }
 
     /// A new connection without handshake flights (no TLS, or 0-RTT) is
