@@ -100,25 +100,25 @@ impl EventQueue {
         self.push(time, order, target, aux);
     }
 
-    /// Takes the place in the order that `kind` at `time` would take if it
-    /// were scheduled now, without scheduling it: a happening that may
+    /// Takes the place in the order that an event at `time` would take if
+    /// it were scheduled now, without scheduling it: a happening that may
     /// never need to be an event (a core released while nobody waits for
     /// it). [`EventQueue::schedule_reserved`] makes it one, in that place.
     #[inline]
-    pub fn reserve(&mut self, time: Nanos, kind: u8) -> EventKey {
+    pub fn reserve(&mut self, time: Nanos) -> EventKey {
         debug_assert!(time >= self.now, "an event cannot be reserved in the past");
-        let order = (self.next_seq << 8) | u64::from(kind);
+        let order = self.next_seq << 8;
         self.next_seq += 1;
         (u128::from(time) << 64) | u128::from(order)
     }
 
-    /// Schedules the event reserved as `key`, for `target`: it pops exactly
-    /// where it would have had it been scheduled when reserved.
+    /// Schedules `kind` for `target` in the place reserved as `key`: it pops
+    /// exactly where it would have had it been scheduled when reserved.
     #[inline]
-    pub fn schedule_reserved(&mut self, key: EventKey, target: u32, aux: u32) {
+    pub fn schedule_reserved(&mut self, key: EventKey, kind: u8, target: u32, aux: u32) {
         let time = (key >> 64) as Nanos;
         debug_assert!(key > self.current(), "a reserved event already passed");
-        self.push(time, key as u64, target, aux);
+        self.push(time, key as u64 | u64::from(kind), target, aux);
     }
 
     /// The place of the event being handled (the last popped): a reserved

@@ -278,8 +278,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// key exchange's round trip).
     pub(super) fn server_finished_flight(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        let r = self.key_exchange_rtt(&c);
-        self.wait(slot, Phase::HandshakeBack, r - r / 2);
+        self.wait(slot, Phase::HandshakeBack, self.finished_flight(&c));
+    }
+
+    /// TLS 1.2 full: the time of the server's last flight back.
+    pub(super) fn finished_flight(&self, c: &Call) -> Nanos {
+        let r = self.key_exchange_rtt(c);
+        r - r / 2
     }
 
     /// The origin job is done: the ClientHello's flight, or straight to the
@@ -287,18 +292,28 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn client_hello(&mut self, slot: u32, c: &Call) {
         match c.handshake {
             Handshake::Full | Handshake::Resumed => {
-                let (bytes, _) = self.hello_bytes(c);
-                let d = self.one_way(c.origin, c.dest, bytes, derive(c.key, label::HANDSHAKE + 2));
-                self.wait(slot, Phase::HandshakeOut, d);
+                self.wait(slot, Phase::HandshakeOut, self.hello_flight(c));
             }
             _ => self.request(slot, 0),
         }
+    }
+
+    /// The time of the ClientHello's flight.
+    pub(super) fn hello_flight(&self, c: &Call) -> Nanos {
+        let (bytes, _) = self.hello_bytes(c);
+        self.one_way(c.origin, c.dest, bytes, derive(c.key, label::HANDSHAKE + 2))
     }
 
     /// The server's first handshake CPU is done: its flight back to the
     /// client. TLS 1.2 full takes a second round trip, split by the server's
     /// CPU on the client's key exchange; a HelloRetryRequest one more.
     pub(super) fn server_flight(&mut self, slot: u32, c: &Call) {
+        let (phase, d) = self.server_flight_wait(c);
+        self.wait(slot, phase, d);
+    }
+
+    /// [`Self::server_flight`]'s wait: its phase and time.
+    pub(super) fn server_flight_wait(&self, c: &Call) -> (Phase, Nanos) {
         let full = c.handshake == Handshake::Full;
         let tls12 = full && self.tls12(c);
         let (_, bytes) = self.hello_bytes(c);
@@ -319,7 +334,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         } else {
             Phase::HandshakeBack
         };
-        self.wait(slot, phase, d);
+        (phase, d)
     }
 
     /// TLS 1.2 full: the round trip of the client's key exchange (the same

@@ -56,12 +56,15 @@
 //!   system built before the first event.
 //!
 //! A job on a station (`job`, `cpu_done`) and the end of a delay (`step`,
-//! `advance`, `job_done`) are here, since every phase goes through them.
+//! `advance`, `job_done`) are here, since every phase goes through them;
+//! `chain.rs` finds the jobs whose call then only waits, whose end needs
+//! no event.
 
 mod admission;
 mod asynch;
 mod auth;
 mod broker;
+mod chain;
 mod client_pool;
 mod connection;
 mod deploy;
@@ -92,7 +95,7 @@ pub use super::probe::{NoProbe, Probe};
 use super::topology::{Arrivals, Topology, Window, ZoneId};
 use crate::engine::rng::{Component, StreamRng, Streams};
 use crate::engine::station::PAUSE;
-use crate::engine::{EventQueue, Slab, Station};
+use crate::engine::{EventKey, EventQueue, Slab, Station};
 use crate::units::Nanos;
 use state::{Bucket, Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
 
@@ -201,6 +204,8 @@ pub struct Simulation<'t, P: Probe = NoProbe> {
     /// Verified-token cache expiry per (enforcing peer, caller peer).
     verified: FxHashMap<(u32, u32), Nanos>,
     timers: Vec<TimerLane>,
+    /// Which jobs are chained to the wait after them (`chain.rs`).
+    chains: chain::Chains,
     /// Connections cost nothing and nothing runs at the origin (plaintext,
     /// no proxies, established connections with unlimited streams): calls skip
     /// the pool and origin bookkeeping entirely.
@@ -279,6 +284,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let pausers = pause::Pausers::new(topo, &cores, &d.replica_base, client_station, &streams);
         Simulation {
             timers: deploy::timer_lanes(topo),
+            chains: chain::Chains::new(topo),
             direct: design.all().all(direct)
                 && topo.workload.client_cpu == Dist::ZERO
                 && topo.workload.client_cpu_off_path == Dist::ZERO,
@@ -518,7 +524,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
             return self.advance(slot);
         }
         if station == NONE {
-            self.queue.schedule(demand - off, ev::STEP, slot, 0);
+            let end = self
+                .queue
+                .reserve(self.queue.now().saturating_add(demand - off));
+            match self.wait_after_job(slot, end) {
+                Some((then, wait)) => self.chain(slot, end, then, wait),
+                None => self.queue.schedule_reserved(end, ev::STEP, slot, 0),
+            }
             return;
         }
         let now = self.queue.now();
@@ -531,7 +543,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         } else {
             // A job waits: the held cores' releases must now hand over.
             for key in st.take_held() {
-                self.queue.schedule_reserved(key, station, 0);
+                self.queue.schedule_reserved(key, ev::CORE_FREE, station, 0);
             }
             if phase == Phase::ServiceJob {
                 let replica = self.calls.get(slot).replica;
@@ -547,22 +559,59 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// event only if a job waits for the station (now or when one queues,
     /// `job_with_tail`); otherwise the station holds its reserved place and
     /// counts the core free once it has passed (`Station::hold`).
+    ///
+    /// A job whose call then only waits schedules neither: the call's event
+    /// comes at the end of that wait, and the core's release is held
+    /// likewise (`chain.rs`).
     #[inline]
     fn schedule_done(&mut self, slot: u32, station: u32, demand: Nanos, off: Nanos) {
-        if off == 0 {
-            self.queue.schedule(demand, ev::CPU_DONE, slot, 0);
+        let now = self.queue.now();
+        // Where the call moves on (and, without a tail, the core is freed).
+        let end = self.queue.reserve(now.saturating_add(demand - off));
+        let chained = self.wait_after_job(slot, end);
+        let release = if off == 0 {
+            end
         } else {
-            self.queue
-                .schedule(demand - off, ev::CPU_DONE, slot, KEEP_CORE);
-            let at = self.queue.now().saturating_add(demand);
-            let release = self.queue.reserve(at, ev::CORE_FREE);
-            let st = &mut self.stations[station as usize];
-            if st.queued() > 0 {
-                self.queue.schedule_reserved(release, station, 0);
-            } else {
-                st.hold(release);
-            }
+            self.queue.reserve(now.saturating_add(demand))
+        };
+        match chained {
+            Some((then, wait)) => self.chain(slot, end, then, wait),
+            None if off == 0 => return self.queue.schedule_reserved(end, ev::CPU_DONE, slot, 0),
+            None => self
+                .queue
+                .schedule_reserved(end, ev::CPU_DONE, slot, KEEP_CORE),
         }
+        let st = &mut self.stations[station as usize];
+        if st.queued() > 0 {
+            self.queue
+                .schedule_reserved(release, ev::CORE_FREE, station, 0);
+        } else {
+            st.hold(release);
+        }
+    }
+
+    /// The job whose call moves on at `end` is followed by a wait of `wait`
+    /// in `then`: the wait's end is scheduled now, and the job's end is
+    /// accounted when next looked at ([`Self::settle_job`]).
+    fn chain(&mut self, slot: u32, end: EventKey, then: Phase, wait: Nanos) {
+        self.costs[slot as usize].ended = end;
+        self.calls.get_mut(slot).phase = then;
+        let at = EventQueue::time_of(end).saturating_add(wait);
+        self.queue.schedule_at(at, ev::STEP, slot, 0);
+    }
+
+    /// Accounts a chained job's end ([`Self::job_ended`]) once its place in
+    /// the event order has passed: at the wait's end, or at a timeout
+    /// after it. Before then the call's spans are as the job's start left
+    /// them, as they would be without chaining.
+    fn settle_job(&mut self, slot: u32) {
+        let end = self.costs[slot as usize].ended;
+        if end == 0 || end > self.queue.current() {
+            return;
+        }
+        self.costs[slot as usize].ended = 0;
+        let job = chain::job_before(self.calls.get(slot).phase);
+        self.job_ended(slot, job, EventQueue::time_of(end));
     }
 
     fn cpu_done(&mut self, slot: u32, aux: u32) {
@@ -597,6 +646,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// A STEP (delay) ended: close its span and move on.
     fn step(&mut self, slot: u32) {
+        self.settle_job(slot);
         let phase = self.calls.get(slot).phase;
         match phase {
             Phase::TcpRtt
@@ -666,22 +716,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// A CPU job finished: attribute its parts, then continue.
     fn job_done(&mut self, slot: u32, phase: Phase) {
-        let now = self.queue.now();
-        let cost = &mut self.costs[slot as usize];
-        // Only the on-path part of the job is the call's time.
-        let mut parts = cost.parts;
-        for (p, &o) in parts.iter_mut().zip(&cost.off) {
-            *p -= o;
-        }
-        for (cat, &d) in parts.iter().enumerate() {
-            cost.attr[span_of(cat) as usize] += d;
-        }
-        cost.attr[Span::Queueing as usize] += cost.wake;
-        let call = self.calls.get_mut(slot);
-        let mark = std::mem::replace(&mut call.mark, now);
-        if P::ON && self.probe.recorder().is_some() {
-            self.note_job(slot, phase, mark, now, parts);
-        }
+        let mark = self.job_ended(slot, phase, self.queue.now());
         // The steps that take the call see it as it was when the job ended
         // (marked at the job's start).
         let ended = |sim: &Self| Call {
@@ -701,6 +736,28 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::ServiceJob => self.service_job_done(slot),
             _ => unreachable!(),
         }
+    }
+
+    /// The job in `phase` ends at `end`: its on-path parts and wake-up go
+    /// to the call's spans, and its next phase starts then. Returns when
+    /// the job's phase started.
+    fn job_ended(&mut self, slot: u32, phase: Phase, end: Nanos) -> Nanos {
+        let cost = &mut self.costs[slot as usize];
+        // Only the on-path part of the job is the call's time.
+        let mut parts = cost.parts;
+        for (p, &o) in parts.iter_mut().zip(&cost.off) {
+            *p -= o;
+        }
+        for (cat, &d) in parts.iter().enumerate() {
+            cost.attr[span_of(cat) as usize] += d;
+        }
+        cost.attr[Span::Queueing as usize] += cost.wake;
+        let call = self.calls.get_mut(slot);
+        let mark = std::mem::replace(&mut call.mark, end);
+        if P::ON && self.probe.recorder().is_some() {
+            self.note_job(slot, phase, mark, end, parts);
+        }
+        mark
     }
 }
 

@@ -108,7 +108,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                     self.queue.schedule(len, ev::CORE_FREE, station, 0);
                 } else {
                     for key in st.take_held() {
-                        self.queue.schedule_reserved(key, station, 0);
+                        self.queue.schedule_reserved(key, ev::CORE_FREE, station, 0);
                     }
                 }
             }

@@ -121,6 +121,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// The waypoint's job is done: on to the destination.
     pub(super) fn waypoint_out(&mut self, slot: u32, c: &Call) {
+        let (d, local) = self.waypoint_leg(c);
+        self.calls.get_mut(slot).local = local;
+        self.wait(slot, Phase::WaypointOut, d + local);
+    }
+
+    /// The waypoint -> destination transit's network time and its local hop.
+    pub(super) fn waypoint_leg(&self, c: &Call) -> (Nanos, Nanos) {
         let (zone, _) = self.waypoints[c.waypoint as usize];
         let dz = self.peers[c.dest as usize].zone;
         let ep = &self.topo.endpoints[c.endpoint as usize];
@@ -132,7 +139,6 @@ impl<'t, P: Probe> Simulation<'t, P> {
         );
         // The destination node proxy hands the request to the app.
         let local = self.local_hop(derive(c.key, label::LOCAL + 1));
-        self.calls.get_mut(slot).local = local;
-        self.wait(slot, Phase::WaypointOut, d + local);
+        (d, local)
     }
 }

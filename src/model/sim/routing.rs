@@ -40,6 +40,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn pick(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         let service = self.topo.endpoints[c.endpoint as usize].service;
+        self.count_answers(service);
         let zone = match c.caller_replica {
             NONE => self.topo.workload.client_zone,
             r => self.replicas[r as usize].zone,

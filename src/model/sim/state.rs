@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 
+use crate::engine::EventKey;
 use crate::model::cost::{Attribution, CpuParts};
 use crate::model::topology::{EndpointId, Reason, ZoneId};
 use crate::units::Nanos;
@@ -160,6 +161,9 @@ pub(super) struct Costs {
     pub(super) wake: Nanos,
     /// Time spent so far, by critical-path span.
     pub(super) attr: Attribution,
+    /// The place in the event order where a chained job ended, its end not
+    /// yet accounted (0: none; a job has demand, so it never ends at 0).
+    pub(super) ended: EventKey,
 }
 
 /// A running replica.
@@ -184,6 +188,9 @@ pub(super) struct Replica {
     /// Most calls that may wait for a worker or a core (NONE: unbounded).
     pub(super) queue_limit: u32,
     pub(super) outstanding: u32,
+    /// Answers given at these places in the event order that `outstanding`
+    /// still counts (`chain.rs`): taken off when the count is next read.
+    pub(super) answers: Vec<EventKey>,
     /// When this replica's token expires.
     pub(super) token_expiry: Nanos,
     /// A service outside the system: no cores, no sidecar, its own TLS.

@@ -57,6 +57,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         if !self.calls.is_current(handle) || self.calls.get(slot).abandoned {
             return; // it already finished; the slot may hold another call now
         }
+        self.settle_job(slot);
         let now = self.queue.now();
         let c = *self.calls.get(slot);
         self.calls.get_mut(slot).abandoned = true;

@@ -16,13 +16,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn request(&mut self, slot: u32, lead: Nanos) {
         let c = *self.calls.get(slot);
         self.usable_without_flights(&c);
-        let ep = &self.topo.endpoints[c.endpoint as usize];
-        let mut local = 0;
-        if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
-            local += self.local_hop(derive(c.key, label::LOCAL));
-        }
         if self.via_waypoint(&c) {
             // Origin node proxy -> waypoint; the waypoint then forwards.
+            let ep = &self.topo.endpoints[c.endpoint as usize];
+            let mut local = 0;
+            if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
+                local += self.local_hop(derive(c.key, label::LOCAL));
+            }
             let w = self.next_waypoint;
             self.next_waypoint = (w + 1) % self.waypoints.len() as u32;
             let (zone, _) = self.waypoints[w as usize];
@@ -35,17 +35,29 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.queue.schedule(lead + d + local, ev::STEP, slot, 0);
             return;
         }
+        let (d, local) = self.request_leg(&c);
+        self.calls.get_mut(slot).local = local;
+        self.wait(slot, Phase::Request, lead + d + local);
+    }
+
+    /// The request transit's network time and its local proxy hops, on a
+    /// hop without a waypoint.
+    pub(super) fn request_leg(&self, c: &Call) -> (Nanos, Nanos) {
+        let mut local = 0;
+        if self.peers[c.origin as usize].proxy && c.caller_replica != NONE {
+            local += self.local_hop(derive(c.key, label::LOCAL));
+        }
         if self.peers[c.dest as usize].proxy {
             local += self.local_hop(derive(c.key, label::LOCAL + 1));
         }
+        let bytes = self.topo.endpoints[c.endpoint as usize].request_bytes;
         let d = self.one_way(
             c.origin,
             c.dest,
-            ep.request_bytes,
+            bytes,
             derive(c.key, label::REQUEST_TRANSIT),
         );
-        self.calls.get_mut(slot).local = local;
-        self.wait(slot, Phase::Request, lead + d + local);
+        (d, local)
     }
 
     /// One RTT draw between two peers.
@@ -102,6 +114,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// there are waypoints).
     #[inline]
     pub(super) fn response(&mut self, slot: u32, c: &Call) {
+        let (d, local) = self.response_leg(c);
+        self.calls.get_mut(slot).local = local;
+        self.wait(slot, Phase::Response, d + local);
+    }
+
+    /// The response transit's network time and its local proxy hops.
+    pub(super) fn response_leg(&self, c: &Call) -> (Nanos, Nanos) {
         let ep = &self.topo.endpoints[c.endpoint as usize];
         let mut local = 0;
         if self.peers[c.dest as usize].proxy {
@@ -136,7 +155,6 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 derive(c.key, label::WAYPOINT + 3),
             )
         };
-        self.calls.get_mut(slot).local = local;
-        self.wait(slot, Phase::Response, d + local);
+        (d, local)
     }
 }

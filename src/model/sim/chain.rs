@@ -1,0 +1,276 @@
+//! A job whose call then only waits (a handshake flight, a transit): the
+//! wait is known as the job starts, since its draws come from the call's
+//! key, so the call's next event is scheduled then, for the job's end plus
+//! the wait. The job's end is no event: its core's release is held like an
+//! off-path tail's (`schedule_done`), in the place in the event order the
+//! job's end would have taken, so every core is taken and freed exactly as
+//! before, one event fewer per such job.
+//!
+//! What the job's end did is done in that same place: its spans are
+//! accounted when the call is next looked at (`settle_job`: at the wait's
+//! end, or by a timeout after the job's end); a callee's answer frees its
+//! worker at once where nobody can tell (no limit on workers), and takes
+//! the call off its replica's count of calls in progress once the answer's
+//! place has passed, where a least-outstanding or zone-aware caller reads
+//! that count (`count_answers`). Not in a topology whose replicas go down:
+//! a crash looks for the calls still in their service job.
+//!
+//! The one difference: two events at the same nanosecond pop in the order
+//! they were scheduled, and the call's next event is now scheduled as the
+//! job starts, not as it ends, so it pops before an event at that very
+//! nanosecond scheduled while the job ran, where it used to pop after.
+//! Such ties come from constant times (a topology's fixed round trips,
+//! fixed handshake CPU); where one decides which job queues first, the
+//! run's figures move, far inside their confidence intervals, the way
+//! another seed's would.
+
+use super::state::{Call, Handshake, NONE, Phase};
+use super::{Probe, Simulation};
+use crate::engine::{EventKey, EventQueue};
+use crate::model::topology::{Balance, Topology};
+use crate::units::Nanos;
+
+/// Which jobs are chained to the wait after them.
+pub(super) struct Chains {
+    /// Off only in the test that shows chaining changes no figure.
+    pub(super) on: bool,
+    /// Per endpoint: its calls answer as their service job ends (no
+    /// stages, no broker, no slow calls, no limit on workers).
+    answers: Vec<bool>,
+    /// Per service: callers read its replicas' counts of calls in
+    /// progress (least-outstanding over several replicas, zone-aware).
+    counted: Vec<bool>,
+}
+
+impl Chains {
+    pub(super) fn new(topo: &Topology) -> Self {
+        let downs = super::down::any(topo);
+        Chains {
+            on: true,
+            answers: topo
+                .endpoints
+                .iter()
+                .map(|ep| {
+                    let s = &topo.services[ep.service as usize];
+                    !downs
+                        && ep.stages.is_empty()
+                        && ep.queue.is_none()
+                        && ep.slow.is_none()
+                        && s.concurrency.is_none()
+                })
+                .collect(),
+            counted: topo
+                .services
+                .iter()
+                .map(|s| {
+                    s.locality.is_some()
+                        || (s.balance == Balance::LeastOutstanding && s.replicas > 1)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The job a chained wait followed: what its end is noted as (a TLS 1.2
+/// server's CPU on the key exchange is noted as its first flight's, the
+/// same step of an exported trace).
+pub(super) fn job_before(wait: Phase) -> Phase {
+    match wait {
+        Phase::HandshakeOut | Phase::Request => Phase::OriginJob,
+        Phase::HandshakeKeyExchange | Phase::HandshakeBack => Phase::ServerHandshake,
+        Phase::WaypointOut => Phase::WaypointJob,
+        Phase::Response => Phase::ServiceJob,
+        other => unreachable!("no job is chained to {other:?}"),
+    }
+}
+
+impl<'t, P: Probe> Simulation<'t, P> {
+    /// The wait that follows the job `slot` has just started (its call
+    /// moving on at `end`), if the call does nothing else in between, as
+    /// its phase and length; what the job's end would have done besides is
+    /// done.
+    pub(super) fn wait_after_job(&mut self, slot: u32, end: EventKey) -> Option<(Phase, Nanos)> {
+        if !self.chains.on {
+            return None;
+        }
+        let phase = self.calls.get(slot).phase;
+        let wait = match phase {
+            Phase::OriginJob
+            | Phase::ServerHandshake
+            | Phase::ServerFinish
+            | Phase::WaypointJob => {
+                let c = *self.calls.get(slot);
+                match phase {
+                    Phase::OriginJob => match c.handshake {
+                        Handshake::Full | Handshake::Resumed => {
+                            (Phase::HandshakeOut, self.hello_flight(&c))
+                        }
+                        _ if self.via_waypoint(&c) || !self.usable(&c) => return None,
+                        _ => {
+                            let (d, local) = self.request_leg(&c);
+                            self.calls.get_mut(slot).local = local;
+                            (Phase::Request, d + local)
+                        }
+                    },
+                    Phase::ServerHandshake => self.server_flight_wait(&c),
+                    Phase::ServerFinish => (Phase::HandshakeBack, self.finished_flight(&c)),
+                    _ => {
+                        let (d, local) = self.waypoint_leg(&c);
+                        self.calls.get_mut(slot).local = local;
+                        (Phase::WaypointOut, d + local)
+                    }
+                }
+            }
+            Phase::ServiceJob => {
+                let c = *self.calls.get(slot);
+                if !self.chains.answers[c.endpoint as usize] {
+                    return None;
+                }
+                self.answer_at(slot, &c, end);
+                let (d, local) = self.response_leg(&c);
+                self.calls.get_mut(slot).local = local;
+                (Phase::Response, d + local)
+            }
+            _ => return None,
+        };
+        Some(wait)
+    }
+
+    /// True if the call's connection is already usable (or it has none), so
+    /// its request leaving changes nothing another call can see.
+    fn usable(&self, c: &Call) -> bool {
+        c.pool == NONE || self.pools[c.pool as usize].conns[c.conn as usize].ready
+    }
+
+    /// [`Self::respond`]'s bookkeeping for an answer given at `end`, known
+    /// as the service job starts: the worker is freed (there is no limit,
+    /// so nobody waits for it) and the call leaves its replica's count of
+    /// calls in progress, at once or, where callers read that count, once
+    /// `end` has passed.
+    fn answer_at(&mut self, slot: u32, c: &Call, end: EventKey) {
+        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot))
+            && let Some((_, server_end)) = &mut t.server
+        {
+            *server_end = EventQueue::time_of(end);
+        }
+        let service = self.topo.endpoints[c.endpoint as usize].service;
+        let r = &mut self.replicas[c.replica as usize];
+        r.workers -= 1;
+        if self.chains.counted[service as usize] {
+            r.answers.push(end);
+        } else {
+            r.outstanding -= 1;
+        }
+    }
+
+    /// Takes off `service`'s replicas' counts of calls in progress the
+    /// answers whose place in the event order has passed, before a caller
+    /// reads those counts.
+    pub(super) fn count_answers(&mut self, service: u32) {
+        if !self.chains.counted[service as usize] {
+            return;
+        }
+        let now = self.queue.current();
+        let base = self.replica_base[service as usize];
+        let n = self.topo.services[service as usize].replicas;
+        for r in &mut self.replicas[base as usize..(base + n) as usize] {
+            if !r.answers.is_empty() {
+                let before = r.answers.len();
+                r.answers.retain(|&k| k > now);
+                r.outstanding -= (before - r.answers.len()) as u32;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::Simulation;
+    use crate::model::Topology;
+    use crate::model::dist::Dist;
+    use crate::model::workload::Window;
+
+    fn topology(name: &str) -> Topology {
+        let path = format!("topologies/{name}.toml");
+        let mut topo = crate::config::load_topology(Path::new(&path)).unwrap();
+        topo.workload.warmup = 0;
+        topo.workload.window = Window::Requests(1_500);
+        topo
+    }
+
+    /// Runs `topo` under models/`design`.toml chained and not: fewer
+    /// events, and every other figure the same.
+    fn same_but_events(topo: &Topology, design: &str, what: &str) {
+        let file = format!("models/{design}.toml");
+        let design = crate::config::load_design(Path::new(&file), topo, None).unwrap();
+        let chained = Simulation::new(topo, &design, 0).run();
+        let mut plain = Simulation::new(topo, &design, 0);
+        plain.chains.on = false;
+        let mut plain = plain.run();
+        assert!(
+            chained.events < plain.events,
+            "{what}: {} events chained, {} not",
+            chained.events,
+            plain.events
+        );
+        plain.events = chained.events;
+        plain.peak_events_pending = chained.peak_events_pending;
+        assert_eq!(format!("{chained:?}"), format!("{plain:?}"), "{what}");
+    }
+
+    /// Chaining saves events and changes nothing else: every shipped
+    /// topology under designs that take every chained path (handshake
+    /// flights of TLS 1.2 and 1.3, full and resumed, sidecars with
+    /// off-path tails, waypoints, node proxies, answers after the service
+    /// job, counted by least-outstanding callers or not, policy and
+    /// identity calls) measures the same to the last nanosecond,
+    /// histograms, counters, cores and series included. Chaining may
+    /// reorder only events at the very same nanosecond (see the module's
+    /// comment); over these runs none that it reorders tie, though with
+    /// the topologies' constant round trips longer runs have some.
+    #[test]
+    fn chained_jobs_measure_what_unchained_jobs_measure() {
+        let designs = [
+            "plaintext",
+            "naive-mtls",
+            "istio-sidecar",
+            "istio-ambient-waypoint",
+            "linkerd-like",
+            "grpc-mtls-local-policy",
+            "tls-edge",
+        ];
+        for name in ["ecommerce", "chatty", "bank", "payments", "minimal"] {
+            let topo = topology(name);
+            for design in designs {
+                same_but_events(&topo, design, &format!("{name} under {design}"));
+            }
+        }
+    }
+
+    /// Timeouts that fire inside chained jobs and their waits (abandoning
+    /// calls, retrying them, failing requests) change nothing either:
+    /// every call of chatty at 150 rps gives up after 20 ms and retries up
+    /// to 8 times, a retry storm under naive-mtls. Retries after timeouts
+    /// of one length keep calls in step, so that no two events tie the
+    /// round trips are drawn (exponential, of the topology's means)
+    /// rather than fixed.
+    #[test]
+    fn timeouts_inside_chained_jobs_see_what_they_would_unchained() {
+        let mut topo = topology("chatty");
+        let net = &mut topo.network;
+        for d in net.rtt.iter_mut().chain([&mut net.same_host]) {
+            *d = Dist::Exponential { mean: d.mean() };
+        }
+        topo.workload.window = Window::Requests(5_000);
+        assert!(topo.workload.arrivals.set_rate(150.0));
+        for call in &mut topo.calls {
+            call.timeout = Some(20_000_000);
+            call.retries = 8;
+        }
+        for design in ["naive-mtls", "istio-sidecar"] {
+            same_but_events(&topo, design, &format!("chatty, timeouts, {design}"));
+        }
+    }
+}
