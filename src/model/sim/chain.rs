@@ -90,50 +90,48 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// its phase and length; what the job's end would have done besides is
     /// done.
     pub(super) fn wait_after_job(&mut self, slot: u32, end: EventKey) -> Option<(Phase, Nanos)> {
-        if !self.chains.on {
+        let phase = self.calls.get(slot).phase;
+        let chainable = matches!(
+            phase,
+            Phase::OriginJob
+                | Phase::ServerHandshake
+                | Phase::ServerFinish
+                | Phase::WaypointJob
+                | Phase::ServiceJob
+        );
+        if !self.chains.on || !chainable {
             return None;
         }
-        let phase = self.calls.get(slot).phase;
-        let wait = match phase {
-            Phase::OriginJob
-            | Phase::ServerHandshake
-            | Phase::ServerFinish
-            | Phase::WaypointJob => {
-                let c = *self.calls.get(slot);
-                match phase {
-                    Phase::OriginJob => match c.handshake {
-                        Handshake::Full | Handshake::Resumed => {
-                            (Phase::HandshakeOut, self.hello_flight(&c))
-                        }
-                        _ if self.via_waypoint(&c) || !self.usable(&c) => return None,
-                        _ => {
-                            let (d, local) = self.request_leg(&c);
-                            self.calls.get_mut(slot).local = local;
-                            (Phase::Request, d + local)
-                        }
-                    },
-                    Phase::ServerHandshake => self.server_flight_wait(&c),
-                    Phase::ServerFinish => (Phase::HandshakeBack, self.finished_flight(&c)),
-                    _ => {
-                        let (d, local) = self.waypoint_leg(&c);
-                        self.calls.get_mut(slot).local = local;
-                        (Phase::WaypointOut, d + local)
-                    }
+        let c = *self.calls.get(slot);
+        // A transit's local proxy hops are kept apart for its spans.
+        let (then, wait, local) = match phase {
+            Phase::OriginJob => match c.handshake {
+                Handshake::Full | Handshake::Resumed => {
+                    return Some((Phase::HandshakeOut, self.hello_flight(&c)));
                 }
+                _ if self.via_waypoint(&c) || !self.usable(&c) => return None,
+                _ => {
+                    let (d, local) = self.request_leg(&c);
+                    (Phase::Request, d, local)
+                }
+            },
+            Phase::ServerHandshake => return Some(self.server_flight_wait(&c)),
+            Phase::ServerFinish => return Some((Phase::HandshakeBack, self.finished_flight(&c))),
+            Phase::WaypointJob => {
+                let (d, local) = self.waypoint_leg(&c);
+                (Phase::WaypointOut, d, local)
             }
-            Phase::ServiceJob => {
-                let c = *self.calls.get(slot);
+            _ => {
                 if !self.chains.answers[c.endpoint as usize] {
                     return None;
                 }
                 self.answer_at(slot, &c, end);
                 let (d, local) = self.response_leg(&c);
-                self.calls.get_mut(slot).local = local;
-                (Phase::Response, d + local)
+                (Phase::Response, d, local)
             }
-            _ => return None,
         };
-        Some(wait)
+        self.calls.get_mut(slot).local = local;
+        Some((then, wait + local))
     }
 
     /// True if the call's connection is already usable (or it has none), so
