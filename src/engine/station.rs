@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 
 use super::Nanos;
-use super::queue::EventKey;
+use super::queue::{EventKey, drop_passed};
 use crate::units::{MILLIS_PER_CORE, Millicores};
 
 /// Most categories a station splits its busy time into.
@@ -152,11 +152,7 @@ impl Station {
     /// whose release would have popped before the event at `current`.
     #[inline]
     fn claim(&mut self, current: EventKey) -> bool {
-        if !self.held.is_empty() {
-            let before = self.held.len();
-            self.held.retain(|&k| k > current);
-            self.busy -= (before - self.held.len()) as u32;
-        }
+        self.busy -= drop_passed(&mut self.held, current);
         let free = self.busy < self.servers;
         self.busy += u32::from(free);
         free

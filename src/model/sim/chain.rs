@@ -26,7 +26,7 @@
 
 use super::state::{Call, Handshake, NONE, Phase};
 use super::{Probe, Simulation};
-use crate::engine::{EventKey, EventQueue};
+use crate::engine::{EventKey, EventQueue, drop_passed};
 use crate::model::topology::{Balance, Topology};
 use crate::units::Nanos;
 
@@ -146,11 +146,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// calls in progress, at once or, where callers read that count, once
     /// `end` has passed.
     fn answer_at(&mut self, slot: u32, c: &Call, end: EventKey) {
-        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot))
-            && let Some((_, server_end)) = &mut t.server
-        {
-            *server_end = EventQueue::time_of(end);
-        }
+        self.note_answer(slot, EventQueue::time_of(end));
         let service = self.topo.endpoints[c.endpoint as usize].service;
         let r = &mut self.replicas[c.replica as usize];
         r.workers -= 1;
@@ -172,11 +168,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let base = self.replica_base[service as usize];
         let n = self.topo.services[service as usize].replicas;
         for r in &mut self.replicas[base as usize..(base + n) as usize] {
-            if !r.answers.is_empty() {
-                let before = r.answers.len();
-                r.answers.retain(|&k| k > now);
-                r.outstanding -= (before - r.answers.len()) as u32;
-            }
+            r.outstanding -= drop_passed(&mut r.answers, now);
         }
     }
 }

@@ -69,6 +69,17 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
     }
 
+    /// The callee answered the call in `slot` at `at`: its server side ends.
+    #[inline]
+    pub(super) fn note_answer(&mut self, slot: u32, at: Nanos) {
+        if P::ON
+            && let Some(t) = self.probe.recorder().and_then(|r| r.call(slot))
+            && let Some((_, end)) = &mut t.server
+        {
+            *end = at;
+        }
+    }
+
     #[cold]
     pub(super) fn note_transit(&mut self, slot: u32, c: &Call, now: Nanos) {
         let (step, side) = match c.phase {

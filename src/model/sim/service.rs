@@ -175,11 +175,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// The callee is done: free the worker, send the response back.
     pub(super) fn respond(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
-        if let Some(t) = self.probe.recorder().and_then(|r| r.call(slot))
-            && let Some((_, end)) = &mut t.server
-        {
-            *end = self.queue.now();
-        }
+        self.note_answer(slot, self.queue.now());
         let r = &mut self.replicas[c.replica as usize];
         r.outstanding -= 1;
         if let Some(next) = r.waiting.pop_front() {
