@@ -24,9 +24,12 @@
 //! run's figures move, far inside their confidence intervals, the way
 //! another seed's would.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use super::state::{Call, Handshake, NONE, Phase};
 use super::{Probe, Simulation};
-use crate::engine::{EventKey, EventQueue, drop_passed};
+use crate::engine::{EventKey, EventQueue};
 use crate::model::topology::{Balance, Topology};
 use crate::units::Nanos;
 
@@ -40,6 +43,10 @@ pub(super) struct Chains {
     /// Per service: callers read its replicas' counts of calls in
     /// progress (least-outstanding over several replicas, zone-aware).
     counted: Vec<bool>,
+    /// Per service (empty unless counted): the answers its replicas'
+    /// counts still hold, as (place in the event order, replica), earliest
+    /// on top, so a caller's read looks at one answer, not every replica.
+    given: Vec<BinaryHeap<Reverse<(EventKey, u32)>>>,
 }
 
 impl Chains {
@@ -67,6 +74,7 @@ impl Chains {
                         || (s.balance == Balance::LeastOutstanding && s.replicas > 1)
                 })
                 .collect(),
+            given: topo.services.iter().map(|_| BinaryHeap::new()).collect(),
         }
     }
 }
@@ -151,24 +159,24 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let r = &mut self.replicas[c.replica as usize];
         r.workers -= 1;
         if self.chains.counted[service as usize] {
-            r.answers.push(end);
+            self.chains.given[service as usize].push(Reverse((end, c.replica)));
         } else {
             r.outstanding -= 1;
         }
     }
 
     /// Takes off `service`'s replicas' counts of calls in progress the
-    /// answers whose place in the event order has passed, before a caller
-    /// reads those counts.
+    /// answers whose place in the event order has passed (at or before the
+    /// event being handled, as `Station::claim` counts a held release),
+    /// before a caller reads those counts.
     pub(super) fn count_answers(&mut self, service: u32) {
-        if !self.chains.counted[service as usize] {
-            return;
-        }
         let now = self.queue.current();
-        let base = self.replica_base[service as usize];
-        let n = self.topo.services[service as usize].replicas;
-        for r in &mut self.replicas[base as usize..(base + n) as usize] {
-            r.outstanding -= drop_passed(&mut r.answers, now);
+        let given = &mut self.chains.given[service as usize];
+        while let Some(&Reverse((end, replica))) = given.peek()
+            && end <= now
+        {
+            given.pop();
+            self.replicas[replica as usize].outstanding -= 1;
         }
     }
 }

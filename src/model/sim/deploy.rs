@@ -128,7 +128,6 @@ fn replicas(st: &mut Stations, topo: &Topology, design: &Design) -> (Vec<Replica
                 queued_jobs: 0,
                 queue_limit: svc.queue_limit.unwrap_or(NONE),
                 outstanding: 0,
-                answers: Vec::new(),
                 token_expiry: 0,
                 external,
             });

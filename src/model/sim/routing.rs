@@ -140,8 +140,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 // Scan from the round-robin pointer so ties rotate.
                 let start = *turn;
                 *turn = (start + 1) % n;
-                (0..n)
-                    .map(|k| (start + k) % n)
+                (start..n)
+                    .chain(0..start)
                     .min_by_key(|&r| self.replicas[(base + r) as usize].outstanding)
                     .unwrap_or(start)
             }

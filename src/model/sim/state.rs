@@ -187,10 +187,10 @@ pub(super) struct Replica {
     pub(super) queued_jobs: u32,
     /// Most calls that may wait for a worker or a core (NONE: unbounded).
     pub(super) queue_limit: u32,
+    /// Calls sent here and not yet answered; where callers read it, an
+    /// answer already given may still be counted until the count is next
+    /// read (`chain.rs`).
     pub(super) outstanding: u32,
-    /// Answers given at these places in the event order that `outstanding`
-    /// still counts (`chain.rs`): taken off when the count is next read.
-    pub(super) answers: Vec<EventKey>,
     /// When this replica's token expires.
     pub(super) token_expiry: Nanos,
     /// A service outside the system: no cores, no sidecar, its own TLS.
