@@ -264,6 +264,21 @@ fn sizing_grows_the_bottleneck_only() {
     assert_eq!(sizing.steps[0].counts, vec![2, 3]);
     assert_eq!(sizing.steps[1].action, "grow b");
     assert_eq!(sizing.cores_added(), 1 + 3);
+    // Each step says how many replications decided it, between the
+    // search's first round and its cap; a size tried again is the same
+    // evaluation, looked up, so the distinct sizes' replications are part
+    // of the runs (the rest are the probes').
+    let search = Search::default();
+    let mut first: std::collections::HashMap<&Vec<u32>, u32> = Default::default();
+    for s in &sizing.steps {
+        assert!(
+            (search.replications..=search.max_replications).contains(&s.replications),
+            "{s:?}"
+        );
+        let n = *first.entry(&s.counts).or_insert(s.replications);
+        assert_eq!(n, s.replications, "{s:?}");
+    }
+    assert!(first.values().sum::<u32>() as usize <= sizing.runs);
 }
 
 /// An SLO below the latency at light load cannot be met by any size: the

@@ -142,6 +142,11 @@ pub struct SizingStep {
     pub counts: Vec<u32>,
     /// What its replications said.
     pub verdict: Verdict,
+    /// How many replications decided it (3 when clear, up to 12 near a
+    /// limit): where a sizing's time goes. A size tried again is looked
+    /// up, not rerun, so these may add up to more than the sizing's runs.
+    #[serde(default)]
+    pub replications: u32,
     /// Whether the search moved to it (a growth that did not shorten the
     /// wait, or a shrink that missed, is not kept).
     pub kept: bool,

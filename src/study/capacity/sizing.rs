@@ -128,6 +128,7 @@ impl Sizer<'_> {
             action,
             counts: counts.to_vec(),
             verdict: e.point.verdict,
+            replications: e.point.replications,
             kept: false,
         });
         e
