@@ -180,8 +180,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             return self.admit(slot);
         }
         if z.mode == AuthzMode::Sidecar {
-            let local = self.local_hop(derive(c.key, label::AUTHZ + 1))
-                + self.local_hop(derive(c.key, label::AUTHZ + 2));
+            let local = self.policy_sidecar_hop(&c);
             self.calls.get_mut(slot).local = local;
             return self.wait(slot, Phase::AuthzHop, local);
         }
@@ -190,6 +189,27 @@ impl<'t, P: Probe> Simulation<'t, P> {
             .policy
             .expect("validated: remote authz names a policy endpoint");
         self.infra_call(slot, Kind::Authz, policy);
+    }
+
+    /// The local hops to the policy sidecar and back.
+    fn policy_sidecar_hop(&self, c: &Call) -> Nanos {
+        self.local_hop(derive(c.key, label::AUTHZ + 1))
+            + self.local_hop(derive(c.key, label::AUTHZ + 2))
+    }
+
+    /// The hop to the policy sidecar when it surely follows the inbound
+    /// proxy's job, known as that job starts (`chain.rs`): the callee's
+    /// policy is a sidecar's, applies to this call, and has no decision
+    /// cache, whose content could change while the job runs. The decision
+    /// is counted as [`Self::authorize`] counts it.
+    pub(super) fn policy_hop_after_job(&mut self, slot: u32, c: &Call) -> Option<Nanos> {
+        let z = &self.callee_design(c).authz;
+        if z.mode != AuthzMode::Sidecar || z.cache_ttl != 0 || !self.checked(c, z.scope) {
+            return None;
+        }
+        let cached = self.decision_cached(slot);
+        debug_assert!(!cached, "no cache, no cached decision");
+        Some(self.policy_sidecar_hop(c))
     }
 
     /// The hop to the policy sidecar is done: its evaluation job.

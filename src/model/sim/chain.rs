@@ -1,4 +1,5 @@
-//! A job whose call then only waits (a handshake flight, a transit): the
+//! A job whose call then only waits (a handshake flight, a transit, the
+//! inbound proxy's hop to a policy sidecar without a decision cache): the
 //! wait is known as the job starts, since its draws come from the call's
 //! key, so the call's next event is scheduled then, for the job's end plus
 //! the wait. The job's end is no event: its core's release is held like an
@@ -8,7 +9,8 @@
 //!
 //! What the job's end did is done in that same place: its spans are
 //! accounted when the call is next looked at (`settle_job`: at the wait's
-//! end, or by a timeout after the job's end); a callee's answer frees its
+//! end, or by a timeout after the job's end); a policy decision is
+//! counted as the job starts; a callee's answer frees its
 //! worker at once where nobody can tell (no limit on workers), and takes
 //! the call off its replica's count of calls in progress once the answer's
 //! place has passed, where a least-outstanding or zone-aware caller reads
@@ -40,6 +42,9 @@ pub(super) struct Chains {
     /// Per endpoint: its calls answer as their service job ends (no
     /// stages, no broker, no slow calls, no limit on workers).
     answers: Vec<bool>,
+    /// The inbound proxy's job chained to the hop to a policy sidecar
+    /// (not where replicas go down: a crash looks at the call's phase).
+    policy_hops: bool,
     /// Per service: callers read its replicas' counts of calls in
     /// progress (least-outstanding over several replicas, zone-aware).
     counted: Vec<bool>,
@@ -54,6 +59,7 @@ impl Chains {
         let downs = super::down::any(topo);
         Chains {
             on: true,
+            policy_hops: !downs,
             answers: topo
                 .endpoints
                 .iter()
@@ -87,6 +93,7 @@ pub(super) fn job_before(wait: Phase) -> Phase {
         Phase::HandshakeOut | Phase::Request => Phase::OriginJob,
         Phase::HandshakeKeyExchange | Phase::HandshakeBack => Phase::ServerHandshake,
         Phase::WaypointOut => Phase::WaypointJob,
+        Phase::AuthzHop => Phase::DestJob,
         Phase::Response => Phase::ServiceJob,
         other => unreachable!("no job is chained to {other:?}"),
     }
@@ -105,6 +112,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 | Phase::ServerHandshake
                 | Phase::ServerFinish
                 | Phase::WaypointJob
+                | Phase::DestJob
                 | Phase::ServiceJob
         );
         if !self.chains.on || !chainable {
@@ -128,6 +136,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::WaypointJob => {
                 let (d, local) = self.waypoint_leg(&c);
                 (Phase::WaypointOut, d, local)
+            }
+            Phase::DestJob => {
+                if !self.chains.policy_hops {
+                    return None;
+                }
+                let local = self.policy_hop_after_job(slot, &c)?;
+                (Phase::AuthzHop, 0, local)
             }
             _ => {
                 if !self.chains.answers[c.endpoint as usize] {
