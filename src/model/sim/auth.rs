@@ -201,15 +201,20 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// proxy's job, known as that job starts (`chain.rs`): the callee's
     /// policy is a sidecar's, applies to this call, and has no decision
     /// cache, whose content could change while the job runs. The decision
-    /// is counted as [`Self::authorize`] counts it.
-    pub(super) fn policy_hop_after_job(&mut self, slot: u32, c: &Call) -> Option<Nanos> {
+    /// is counted when the job's end is accounted ([`Self::count_decision`]).
+    pub(super) fn policy_hop_after_job(&self, c: &Call) -> Option<Nanos> {
         let z = &self.callee_design(c).authz;
         if z.mode != AuthzMode::Sidecar || z.cache_ttl != 0 || !self.checked(c, z.scope) {
             return None;
         }
+        Some(self.policy_sidecar_hop(c))
+    }
+
+    /// Counts the uncached decision [`Self::authorize`] would have counted
+    /// at the end of a job chained by [`Self::policy_hop_after_job`].
+    pub(super) fn count_decision(&mut self, slot: u32) {
         let cached = self.decision_cached(slot);
         debug_assert!(!cached, "no cache, no cached decision");
-        Some(self.policy_sidecar_hop(c))
     }
 
     /// The hop to the policy sidecar is done: its evaluation job.

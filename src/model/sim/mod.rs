@@ -364,7 +364,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// [`Self::run`], handing back the probe.
     pub(crate) fn run_probed(mut self) -> (RunMetrics, P) {
-        self.simulate_all();
+        let handled = self.simulate_all();
+        self.settle_jobs(handled);
         let metrics = self.finish();
         (metrics, self.probe)
     }
@@ -372,18 +373,22 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// Runs to the end of the window (and the drain of measured requests) and
     /// returns what was measured.
     pub fn run(mut self) -> RunMetrics {
-        self.simulate_all();
+        let handled = self.simulate_all();
+        self.settle_jobs(handled);
         self.finish()
     }
 
-    fn simulate_all(&mut self) {
+    /// Runs events until the run ends; returns the place in the event order
+    /// before which every event was handled (the one popped at a stop is not).
+    fn simulate_all(&mut self) -> EventKey {
         self.start();
         self.schedule_outages();
         self.schedule_pauses();
         let (mut instant, mut at_instant) = (0, 0u64);
         loop {
             let Some(event) = self.queue.pop() else {
-                return self.ran_dry();
+                self.ran_dry();
+                return EventKey::MAX;
             };
             if event.time == instant {
                 at_instant += 1;
@@ -391,13 +396,15 @@ impl<'t, P: Probe> Simulation<'t, P> {
                     self.saturate(format!(
                         "more than {MAX_EVENTS_AT_ONE_INSTANT} events at one instant ({instant} ns): the model makes no progress in time (requests that take no time at all, or arrivals closer than a nanosecond)"
                     ));
-                    break;
+                    return self.queue.current();
                 }
             } else {
                 (instant, at_instant) = (event.time, 1);
             }
             if event.time >= self.next_check && self.clearly_saturated() {
-                break;
+                // Stopped at the check's time, the window's new end: every
+                // event before it was handled, none at or after it.
+                return u128::from(self.window_end) << 64;
             }
             match event.kind() {
                 ev::ARRIVAL => self.arrival(event.target),
@@ -425,6 +432,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 break;
             }
         }
+        self.queue.current() + 1
     }
 
     /// No event is left: the clock ends where the last held core is
@@ -605,13 +613,35 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// after it. Before then the call's spans are as the job's start left
     /// them, as they would be without chaining.
     fn settle_job(&mut self, slot: u32) {
+        self.settle_job_before(slot, self.queue.current() + 1);
+    }
+
+    /// [`Self::settle_job`] if the job ended before `handled`.
+    fn settle_job_before(&mut self, slot: u32, handled: EventKey) {
         let end = self.costs[slot as usize].ended;
-        if end == 0 || end > self.queue.current() {
+        if end == 0 || end >= handled {
             return;
         }
         self.costs[slot as usize].ended = 0;
         let job = chain::job_before(self.calls.get(slot).phase);
         self.job_ended(slot, job, EventQueue::time_of(end));
+        if job == Phase::DestJob {
+            self.count_decision(slot);
+        }
+    }
+
+    /// The run stopped with every event before `handled` handled: the
+    /// chained jobs that ended before it are accounted, as their ends'
+    /// events would have been (a stopped run's counters).
+    fn settle_jobs(&mut self, handled: EventKey) {
+        let ended: Vec<u32> = self
+            .calls
+            .live_indices()
+            .filter(|&s| self.costs[s as usize].ended != 0)
+            .collect();
+        for slot in ended {
+            self.settle_job_before(slot, handled);
+        }
     }
 
     fn cpu_done(&mut self, slot: u32, aux: u32) {
