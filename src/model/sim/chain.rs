@@ -185,6 +185,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
     /// event being handled, as `Station::claim` counts a held release),
     /// before a caller reads those counts.
     pub(super) fn count_answers(&mut self, service: u32) {
+        if !self.chains.counted[service as usize] {
+            return;
+        }
         let now = self.queue.current();
         let given = &mut self.chains.given[service as usize];
         while let Some(&Reverse((end, replica))) = given.peek()
