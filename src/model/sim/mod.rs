@@ -598,52 +598,6 @@ impl<'t, P: Probe> Simulation<'t, P> {
         }
     }
 
-    /// The job whose call moves on at `end` is followed by a wait of `wait`
-    /// in `then`: the wait's end is scheduled now, and the job's end is
-    /// accounted when next looked at ([`Self::settle_job`]).
-    fn chain(&mut self, slot: u32, end: EventKey, then: Phase, wait: Nanos) {
-        self.costs[slot as usize].ended = end;
-        self.calls.get_mut(slot).phase = then;
-        let at = EventQueue::time_of(end).saturating_add(wait);
-        self.queue.schedule_at(at, ev::STEP, slot, 0);
-    }
-
-    /// Accounts a chained job's end ([`Self::job_ended`]) once its place in
-    /// the event order has passed: at the wait's end, or at a timeout
-    /// after it. Before then the call's spans are as the job's start left
-    /// them, as they would be without chaining.
-    fn settle_job(&mut self, slot: u32) {
-        self.settle_job_before(slot, self.queue.current() + 1);
-    }
-
-    /// [`Self::settle_job`] if the job ended before `handled`.
-    fn settle_job_before(&mut self, slot: u32, handled: EventKey) {
-        let end = self.costs[slot as usize].ended;
-        if end == 0 || end >= handled {
-            return;
-        }
-        self.costs[slot as usize].ended = 0;
-        let job = chain::job_before(self.calls.get(slot).phase);
-        self.job_ended(slot, job, EventQueue::time_of(end));
-        if job == Phase::DestJob {
-            self.count_decision(slot);
-        }
-    }
-
-    /// The run stopped with every event before `handled` handled: the
-    /// chained jobs that ended before it are accounted, as their ends'
-    /// events would have been (a stopped run's counters).
-    fn settle_jobs(&mut self, handled: EventKey) {
-        let ended: Vec<u32> = self
-            .calls
-            .live_indices()
-            .filter(|&s| self.costs[s as usize].ended != 0)
-            .collect();
-        for slot in ended {
-            self.settle_job_before(slot, handled);
-        }
-    }
-
     fn cpu_done(&mut self, slot: u32, aux: u32) {
         if aux != KEEP_CORE {
             let station = self.calls.get(slot).station;
