@@ -7,7 +7,7 @@ pub mod rng;
 pub mod slab;
 pub mod station;
 
-pub use queue::{Event, EventKey, EventQueue, drop_passed};
+pub use queue::{Event, EventKey, EventQueue};
 pub use rng::{Component, Streams};
 pub use slab::{Slab, SlotRef};
 pub use station::{Station, StationStats};

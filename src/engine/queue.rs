@@ -73,19 +73,6 @@ pub struct EventQueue {
 /// [`EventQueue::current`] reports.
 pub type EventKey = u128;
 
-/// Drops from `keys` the reserved places at or before `current` (their
-/// happenings would already have popped) and returns how many it dropped:
-/// how a held happening that was never scheduled is counted once passed.
-#[inline]
-pub fn drop_passed(keys: &mut Vec<EventKey>, current: EventKey) -> u32 {
-    if keys.is_empty() {
-        return 0;
-    }
-    let before = keys.len();
-    keys.retain(|&k| k > current);
-    (before - keys.len()) as u32
-}
-
 impl EventQueue {
     /// An empty queue at time zero.
     pub fn new() -> Self {

@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 
 use super::Nanos;
-use super::queue::{EventKey, drop_passed};
+use super::queue::EventKey;
 use crate::units::{MILLIS_PER_CORE, Millicores};
 
 /// Most categories a station splits its busy time into.
@@ -68,6 +68,19 @@ pub struct Station {
     pauses: VecDeque<Nanos>,
     window: (Nanos, Nanos),
     stats: StationStats,
+}
+
+/// Drops from `keys` the reserved places at or before `current` (their
+/// happenings would already have popped) and returns how many it dropped:
+/// how a held happening that was never scheduled is counted once passed.
+#[inline]
+fn drop_passed(keys: &mut Vec<EventKey>, current: EventKey) -> u32 {
+    if keys.is_empty() {
+        return 0;
+    }
+    let before = keys.len();
+    keys.retain(|&k| k > current);
+    (before - keys.len()) as u32
 }
 
 impl Station {
