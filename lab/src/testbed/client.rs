@@ -21,7 +21,7 @@ use rustls::{ClientConfig, ClientConnection, Connection, HandshakeKind};
 
 use super::link::{Inbound, Link, frame};
 use super::pauses::PAUSE_THRESHOLD_NS;
-use super::server::Server;
+use super::server::{Server, Wake};
 use super::{interrupts_ns, pin_current as pin, steal_ns, thread_cpu_ns};
 use crate::tls::SERVER_NAME;
 use crate::{LabError, fail};
@@ -116,6 +116,9 @@ pub struct PhaseResult {
     pub server_turns_ns: u64,
     /// The pauses of the server's core seen in those turns, ns each.
     pub server_pauses_ns: Vec<u64>,
+    /// The server's waits over the window that a send of the load generator
+    /// ended ([`Wake`]).
+    pub server_wakes: Vec<Wake>,
 }
 
 /// Most pauses a phase keeps (its memory bounded whatever the machine).
@@ -168,6 +171,7 @@ struct ClientConn {
 /// The state of one phase's event loop.
 struct Driver<'a> {
     load: &'a Load,
+    server: &'a Server,
     poll: mio::Poll,
     conns: HashMap<mio::Token, ClientConn>,
     idle: Vec<mio::Token>,
@@ -219,6 +223,7 @@ fn drive(
     let warm = phase.warmup.as_nanos() as u64;
     let mut d = Driver {
         load,
+        server,
         poll: mio::Poll::new().map_err(|e| fail("poll", e))?,
         conns: HashMap::new(),
         idle: Vec::new(),
@@ -241,9 +246,13 @@ fn drive(
     // The server's turn time and pauses seen so far, at the window's ends.
     let server_marks = || {
         let pauses = server.pauses_ns.lock().map_or(0, |p| p.len());
-        (server.turns_ns.load(Ordering::Relaxed), pauses)
+        (
+            server.turns_ns.load(Ordering::Relaxed),
+            pauses,
+            server.wakes_len(),
+        )
     };
-    let (mut marks_at_start, mut marks_at_end) = ((0, 0), (0, 0));
+    let (mut marks_at_start, mut marks_at_end) = ((0, 0, 0), (0, 0, 0));
     d.start = Instant::now();
     let mut last_end = 0;
     // Bounded in time: the last arrival plus the timeout plus a second.
@@ -344,6 +353,7 @@ fn drive(
             let (from, to) = (marks_at_start.1, marks_at_end.1.min(p.len()));
             d.result.server_pauses_ns = p.get(from..to).unwrap_or(&[]).to_vec();
         }
+        d.result.server_wakes = server.wakes_between(marks_at_start.2, marks_at_end.2);
     }
     for (_, mut c) in d.conns.drain() {
         let _ = d.poll.registry().deregister(&mut c.link.sock);
@@ -358,6 +368,7 @@ impl Driver<'_> {
 
     /// Opens a connection (TCP connect started, TLS client created).
     fn open(&mut self) -> Result<mio::Token, LabError> {
+        self.server.note_send();
         let mut sock = TcpStream::connect(self.load.addr).map_err(|e| fail("connect", e))?;
         let _ = sock.set_nodelay(true);
         let token = mio::Token(self.next_token);
@@ -403,6 +414,7 @@ impl Driver<'_> {
         if let Some(c) = self.conns.get_mut(&token) {
             c.request = Some(r);
             c.link.send(&msg);
+            self.server.note_send();
             if !c.link.flush() {
                 self.close(token);
             }
@@ -485,6 +497,9 @@ impl Driver<'_> {
             }
         }
         let frame = c.link.take_frame();
+        if c.link.pending() {
+            self.server.note_send();
+        }
         let flushed = c.link.flush();
         match frame {
             Ok(Some(_)) => {
@@ -599,6 +614,8 @@ pub struct Probe {
     pub server_cpu_per_request_ns: f64,
     /// Of it, the time each request waited for (the server's `on_path_ns`), ns.
     pub server_on_path_per_request_ns: f64,
+    /// The server's waits that the probe's requests ended ([`Wake`]).
+    pub wakes: Vec<Wake>,
 }
 
 /// Sends `n` plaintext requests one at a time (on a thread pinned to
@@ -632,6 +649,7 @@ pub fn probe(
             let mut round_trips_ns = Vec::with_capacity(n);
             let cpu0 = thread_cpu_ns(&server.task)?;
             let on0 = server.on_path_ns.load(Ordering::Relaxed);
+            let wakes0 = server.wakes_len();
             for _ in 0..n {
                 let t = Instant::now();
                 let mut fresh;
@@ -642,6 +660,7 @@ pub fn probe(
                         &mut fresh
                     }
                 };
+                server.note_send();
                 spin_io(msg.len(), t, |at| sock.write(&msg[at..]), "probe write")?;
                 spin_io(buf.len(), t, |at| sock.read(&mut buf[at..]), "probe read")?;
                 round_trips_ns.push(t.elapsed().as_nanos() as f64);
@@ -652,6 +671,7 @@ pub fn probe(
                 round_trips_ns,
                 server_cpu_per_request_ns: cpu as f64 / n.max(1) as f64,
                 server_on_path_per_request_ns: on as f64 / n.max(1) as f64,
+                wakes: server.wakes_between(wakes0, server.wakes_len()),
             })
         })
         .join()

@@ -99,6 +99,14 @@ impl Link {
         }
     }
 
+    /// Whether bytes wait to be written ([`Link::flush`]).
+    pub fn pending(&self) -> bool {
+        match &self.tls {
+            None => !self.out.is_empty(),
+            Some(tls) => tls.wants_write(),
+        }
+    }
+
     /// Writes what is pending until done or the socket would block; false
     /// if the connection broke.
     pub fn flush(&mut self) -> bool {

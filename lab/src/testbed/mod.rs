@@ -25,7 +25,7 @@ use std::time::Duration;
 
 pub use client::{Load, Phase, PhaseResult, Pool, Probe, probe, run_phase};
 pub use pauses::{CorePauses, PAUSE_THRESHOLD_NS, probe_pauses};
-pub use server::{Auth, Server, ServerSpec};
+pub use server::{Auth, Server, ServerSpec, Wake};
 pub use spin::Spin;
 
 use crate::{LabError, fail};

@@ -77,6 +77,17 @@ pub struct Server {
     /// [`PAUSE_THRESHOLD_NS`] or more (the thread was off its core while it
     /// had work). At most [`MAX_PAUSES`] kept.
     pub pauses_ns: Arc<Mutex<Vec<u64>>>,
+    /// The clock both sides read for [`Server::sent_ns`] and `wakes`.
+    pub epoch: Instant,
+    /// When a client last began to send bytes, ns since `epoch` (set just
+    /// before each write or connect; [`Server::note_send`]), and how many
+    /// sends there have been.
+    pub sent_ns: Arc<AtomicU64>,
+    pub sends: Arc<AtomicU64>,
+    /// Each poll the server returned from because a client sent while it
+    /// waited, in order: how long it waited and how long after that send
+    /// it was running again, ns. At most [`MAX_WAKES`] kept.
+    pub wakes: Arc<Mutex<Vec<Wake>>>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<Result<(), LabError>>>,
 }
@@ -92,11 +103,19 @@ impl Server {
         let on_path_ns = Arc::new(AtomicU64::new(0));
         let turns_ns = Arc::new(AtomicU64::new(0));
         let pauses_ns = Arc::new(Mutex::new(Vec::new()));
+        let epoch = Instant::now();
+        let sent_ns = Arc::new(AtomicU64::new(u64::MAX));
+        let sends = Arc::new(AtomicU64::new(0));
+        let wakes = Arc::new(Mutex::new(Vec::new()));
         let spent = Clock {
             after: after_ns.clone(),
             on_path: on_path_ns.clone(),
             turns: turns_ns.clone(),
             pauses: pauses_ns.clone(),
+            epoch,
+            sent: sent_ns.clone(),
+            sends: sends.clone(),
+            wakes: wakes.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("testbed-server".into())
@@ -112,6 +131,10 @@ impl Server {
                 on_path_ns,
                 turns_ns,
                 pauses_ns,
+                epoch,
+                sent_ns,
+                sends,
+                wakes,
                 stop,
                 handle: Some(handle),
             }),
@@ -148,12 +171,76 @@ impl Drop for Server {
 
 type Ready = (SocketAddr, PathBuf, Spin);
 
+/// A wait of the server's loop ended by a client's send: the wait's length
+/// and the time from the send to the loop running again, ns. On an idle
+/// core the second is the send's way in plus the core's wake-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wake {
+    pub waited_ns: u64,
+    pub after_send_ns: u64,
+}
+
+/// Most waits the server keeps over its life (its memory bounded).
+pub const MAX_WAKES: usize = 4_000_000;
+
+impl Server {
+    /// A client is about to send bytes to the server (write or connect).
+    pub fn note_send(&self) {
+        let at = self.epoch.elapsed().as_nanos() as u64;
+        self.sent_ns.store(at, Ordering::Relaxed);
+        self.sends.fetch_add(1, Ordering::Release);
+    }
+
+    /// How many waits have been recorded so far.
+    pub fn wakes_len(&self) -> usize {
+        self.wakes.lock().map_or(0, |w| w.len())
+    }
+
+    /// The waits recorded from index `from` to `to`.
+    pub fn wakes_between(&self, from: usize, to: usize) -> Vec<Wake> {
+        self.wakes.lock().map_or_else(
+            |_| Vec::new(),
+            |w| w.get(from..to.min(w.len())).unwrap_or(&[]).to_vec(),
+        )
+    }
+}
+
 /// Where the server's time goes: `Server::after_ns` and `Server::on_path_ns`.
 struct Clock {
     after: Arc<AtomicU64>,
     on_path: Arc<AtomicU64>,
     turns: Arc<AtomicU64>,
     pauses: Arc<Mutex<Vec<u64>>>,
+    epoch: Instant,
+    sent: Arc<AtomicU64>,
+    sends: Arc<AtomicU64>,
+    wakes: Arc<Mutex<Vec<Wake>>>,
+}
+
+impl Clock {
+    /// The count of sends, read as a wait starts.
+    fn sends(&self) -> u64 {
+        self.sends.load(Ordering::Acquire)
+    }
+
+    /// A poll waited from `from` to `to` (ns since the epoch), `before`
+    /// sends having been made as it began: if exactly one send came
+    /// meanwhile, that send woke it. (With two, the later one's time is
+    /// known, not the one that woke it: a client's connect and then its
+    /// first flight, a second request sent meanwhile.)
+    fn waited(&self, from: u64, to: u64, before: u64) {
+        let sent = self.sent.load(Ordering::Relaxed);
+        if self.sends() == before + 1
+            && (from..=to).contains(&sent)
+            && let Ok(mut w) = self.wakes.lock()
+            && w.len() < MAX_WAKES
+        {
+            w.push(Wake {
+                waited_ns: to - from,
+                after_send_ns: to - sent,
+            });
+        }
+    }
 }
 
 /// Most pauses the server keeps over its life (its memory bounded).
@@ -248,7 +335,9 @@ fn serve(
     let mut next = 1usize;
     let mut events = Events::with_capacity(1024);
     let born = Instant::now();
+    let clock = |t: Instant| t.duration_since(spent.epoch).as_nanos() as u64;
     while !stop.load(Ordering::Relaxed) && born.elapsed() < SERVER_LIFETIME {
+        let (waiting, sends) = (clock(Instant::now()), spent.sends());
         poll.poll(&mut events, Some(Duration::from_millis(20)))
             .or_else(|e| {
                 if e.kind() == std::io::ErrorKind::Interrupted {
@@ -257,6 +346,9 @@ fn serve(
                     Err(fail("poll", e))
                 }
             })?;
+        if !events.is_empty() {
+            spent.waited(waiting, clock(Instant::now()), sends);
+        }
         for ev in &events {
             let timed = Turn::start();
             if ev.token() == LISTENER {
@@ -350,4 +442,79 @@ fn accept(
         conns.insert(token, Link::new(sock, conn));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock() -> Clock {
+        Clock {
+            after: Arc::default(),
+            on_path: Arc::default(),
+            turns: Arc::default(),
+            pauses: Arc::default(),
+            epoch: Instant::now(),
+            sent: Arc::new(AtomicU64::new(u64::MAX)),
+            sends: Arc::default(),
+            wakes: Arc::default(),
+        }
+    }
+
+    #[test]
+    fn a_wait_counts_only_when_one_send_fell_inside_it() {
+        let c = clock();
+        c.waited(100, 900, 0); // no send yet
+        let send = |at: u64| {
+            c.sent.store(at, Ordering::Relaxed);
+            c.sends.fetch_add(1, Ordering::Relaxed);
+        };
+        send(500);
+        c.waited(600, 900, 1); // the send came before the wait
+        c.waited(100, 400, 0); // after it
+        c.waited(200, 900, 0);
+        c.waited(500, 500, 0); // at both ends at once
+        send(700); // two sends in one wait: which woke it is not known
+        c.waited(400, 900, 0);
+        let w = c.wakes.lock().unwrap().clone();
+        let wake = |waited_ns, after_send_ns| Wake {
+            waited_ns,
+            after_send_ns,
+        };
+        assert_eq!(w, vec![wake(700, 400), wake(0, 0)]);
+    }
+
+    /// A real server on loopback and the closed-loop probe: each request
+    /// ends one wait of the server's loop, within the wait and well under a
+    /// second after its send.
+    #[test]
+    fn the_server_records_the_waits_its_client_ends() {
+        let cores = super::super::cores();
+        let server = Server::start(ServerSpec {
+            tls: None,
+            handler_ns: 0,
+            auth: None,
+            core: cores[0],
+        })
+        .unwrap();
+        let p = super::super::probe(
+            server.addr,
+            &server,
+            &[0u8; 64],
+            false,
+            50,
+            *cores.last().unwrap(),
+        )
+        .unwrap();
+        server.stop().unwrap();
+        assert!(
+            (40..=50).contains(&p.wakes.len()),
+            "{} waits ended by 50 requests",
+            p.wakes.len()
+        );
+        for w in &p.wakes {
+            assert!(w.after_send_ns <= w.waited_ns, "{w:?}");
+            assert!(w.after_send_ns < 1_000_000_000, "{w:?}");
+        }
+    }
 }
