@@ -102,6 +102,15 @@ fn quick_testbed_writes_a_well_formed_csv_the_chart_and_the_model() {
     // Each rate's notes say what the load generator's core showed.
     let txt = std::fs::read_to_string(out.join("testbed.txt")).expect("testbed.txt");
     assert_eq!(txt.matches("in its idle turns").count(), 6, "{txt}");
+    // And how the server's core woke: each rate's idle waits, and in the
+    // calibration the time from a send to the server running, awake.
+    assert_eq!(
+        txt.matches("idle waits of the server ended by a send")
+            .count(),
+        6,
+        "{txt}"
+    );
+    assert!(txt.contains("us after a send awake"), "{txt}");
     let svg = std::fs::read_to_string(out.join("testbed.svg")).expect("testbed.svg");
     assert!(svg.contains("<svg"), "not an SVG");
     let png = std::fs::read(out.join("testbed.png")).expect("testbed.png");

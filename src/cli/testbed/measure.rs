@@ -11,7 +11,7 @@ use std::time::Duration;
 use ztsim::report::testbed::Figures;
 use ztsim::study::testbed::{CorePauses, HandshakeNs};
 use ztsim_lab::policy::{Engine, Policy};
-use ztsim_lab::testbed::{self, Auth, Load, Phase, PhaseResult, Pool, Server, ServerSpec};
+use ztsim_lab::testbed::{self, Auth, Load, Phase, PhaseResult, Pool, Server, ServerSpec, Wake};
 use ztsim_lab::tls::{self, Endpoints, Version};
 use ztsim_lab::{Budget, LabError, jwt, policy};
 
@@ -57,6 +57,13 @@ pub struct Probes {
     /// Server CPU to accept and close a connection (per-request probe minus
     /// the kept-alive one).
     pub connection_ns: f64,
+    /// Median time from a send of the closed-loop probe to the server's
+    /// loop running again, ns: a request's way in to a core that never went
+    /// idle ([`wake_after_send`]).
+    pub way_in_ns: f64,
+    /// The same for the light-load probe's sends that ended a wait of the
+    /// server of [`IDLE_WAIT_NS`] or more, ns: the way in and the wake-up.
+    pub light_way_in_ns: Option<f64>,
     /// The spin's calibration on the server core.
     pub spin_ns_per_iter: f64,
 }
@@ -176,7 +183,29 @@ fn probes(cores: Cores) -> Result<Probes, LabError> {
             .server_on_path_per_request_ns
             .min(kept.server_cpu_per_request_ns),
         connection_ns: (fresh.server_cpu_per_request_ns - kept.server_cpu_per_request_ns).max(0.0),
+        way_in_ns: wake_after_send(&kept.wakes, 0).unwrap_or(f64::NAN),
+        light_way_in_ns: wake_after_send(&light.server_wakes, IDLE_WAIT_NS),
         spin_ns_per_iter: spin,
+    })
+}
+
+/// A wait of the server's loop at least this long let its core go idle.
+pub const IDLE_WAIT_NS: u64 = 200_000;
+/// Fewest waits a median of [`wake_after_send`] is taken over.
+const MIN_WAKES: usize = 20;
+
+/// Median time from a client's send to the server's loop running again,
+/// over the waits of at least `waited_ns` that a send ended (None: fewer
+/// than [`MIN_WAKES`]).
+pub fn wake_after_send(wakes: &[Wake], waited_ns: u64) -> Option<f64> {
+    let mut after: Vec<u64> = wakes
+        .iter()
+        .filter(|w| w.waited_ns >= waited_ns)
+        .map(|w| w.after_send_ns)
+        .collect();
+    (after.len() >= MIN_WAKES).then(|| {
+        after.sort_unstable();
+        rank(&after, 0.5)
     })
 }
 
@@ -221,6 +250,11 @@ pub struct Measured {
     /// turns' time they were seen in, ns.
     pub server_pauses: Option<CorePauses>,
     pub server_turns_ns: u64,
+    /// Median time from a send to the server running again, over the
+    /// window's waits that let the server's core go idle
+    /// ([`wake_after_send`]; None: too few), and how many there were.
+    pub idle_way_in_ns: Option<f64>,
+    pub idle_wakes: usize,
 }
 
 /// Pauses seen over `watched` ns as ztsim's `pauses` (None: none seen).
@@ -416,11 +450,45 @@ impl Rig {
             client_idle_ns: r.client_idle_ns,
             server_pauses: seen(&r.server_pauses_ns, r.server_turns_ns),
             server_turns_ns: r.server_turns_ns,
+            idle_way_in_ns: wake_after_send(&r.server_wakes, IDLE_WAIT_NS),
+            idle_wakes: r
+                .server_wakes
+                .iter()
+                .filter(|w| w.waited_ns >= IDLE_WAIT_NS)
+                .count(),
         })
     }
 
     /// Stops the server and joins its thread.
     pub fn stop(self) -> Result<(), LabError> {
         self.server.stop()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wake(waited_ns: u64, after_send_ns: u64) -> Wake {
+        Wake {
+            waited_ns,
+            after_send_ns,
+        }
+    }
+
+    #[test]
+    fn the_wake_after_a_send_is_the_median_over_long_enough_waits() {
+        // 25 waits long enough (after their sends 1..=25 us) and 30 short
+        // ones (100 us after theirs) that must not count.
+        let mut w: Vec<Wake> = (1..=25)
+            .map(|i| wake(IDLE_WAIT_NS + i, i * 1_000))
+            .collect();
+        w.extend((0..30).map(|_| wake(IDLE_WAIT_NS - 1, 100_000)));
+        assert_eq!(wake_after_send(&w, IDLE_WAIT_NS), Some(13_000.0));
+        // Every wait: the short ones now make the median.
+        assert_eq!(wake_after_send(&w, 0), Some(100_000.0));
+        // Too few long waits: no figure rather than a noisy one.
+        assert_eq!(wake_after_send(&w[..MIN_WAKES - 1], IDLE_WAIT_NS), None);
+        assert_eq!(wake_after_send(&[], 0), None);
     }
 }

@@ -395,14 +395,15 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
             client_off_path_ns: ip.client_after_ns,
             ..sys.clone()
         };
+        let way_in = cal.probes.way_in_ns;
         let predicted = measured
             .iter()
-            .map(|x| model::predict(&at_rate(&sys_d, x, probed), &m, &[x.rate]))
+            .map(|x| model::predict(&at_rate(&sys_d, x, probed, way_in), &m, &[x.rate]))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Failure::BadInput)?
             .into_iter()
             .flatten();
-        let given_cpu = given_cpu(&sys_d, &m, &ip, &measured, probed)?;
+        let given_cpu = given_cpu(&sys_d, &m, &ip, &measured, probed, way_in)?;
         notes.push(design_notes(d, &cal, &runs, &sys_d, &measured, in_loop));
         results.push(DesignResult {
             design: d.name.to_string(),
@@ -434,13 +435,27 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
 /// The system as ztsim simulates rate `x`: its cores' pauses those they
 /// showed in that rate's window (the server's in its turns, the load
 /// generator's in its idle ones), when pauses are modelled at all
-/// (`probed`).
-fn at_rate(sys: &System, x: &Measured, probed: bool) -> System {
+/// (`probed`); and the server core's wake-up the window's waits showed,
+/// where it went idle often enough: the time from a send to the server
+/// running again, less `way_in_ns`, that time on a core kept awake (the
+/// calibration's, else).
+fn at_rate(sys: &System, x: &Measured, probed: bool, way_in_ns: f64) -> System {
     let window = |p: &Option<CorePauses>| if probed { p.clone() } else { None };
     System {
         server_pauses: window(&x.server_pauses),
         client_pauses: window(&x.client_pauses),
+        wakeup_ns: window_wakeup(x.idle_way_in_ns, way_in_ns, sys.wakeup_ns),
         ..sys.clone()
+    }
+}
+
+/// A window's wake-up: the time its idle waits took from a send to the
+/// server running (`idle_way_in_ns`) less that time on an awake core,
+/// else (too few idle waits, no awake figure) the calibration's.
+fn window_wakeup(idle_way_in_ns: Option<f64>, way_in_ns: f64, calibrated_ns: f64) -> f64 {
+    match idle_way_in_ns {
+        Some(v) if way_in_ns.is_finite() => (v - way_in_ns).max(0.0),
+        _ => calibrated_ns,
     }
 }
 
@@ -455,6 +470,7 @@ fn given_cpu(
     ip: &InPlace,
     measured: &[Measured],
     probed: bool,
+    way_in_ns: f64,
 ) -> Result<Vec<Option<table::Figures>>, Failure> {
     measured
         .iter()
@@ -469,7 +485,7 @@ fn given_cpu(
                     + (x.server_ns - x.server_on_path_ns)
                     - (ip.server_ns - ip.server_on_path_ns))
                     .max(0.0),
-                ..at_rate(sys, x, probed)
+                ..at_rate(sys, x, probed, way_in_ns)
             };
             let q = model::predict(&at, design, &[x.rate]).map_err(Failure::BadInput)?;
             Ok(q.into_iter().next())
@@ -527,7 +543,7 @@ fn design_notes(
     for x in m {
         let _ = write!(
             t,
-            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, {}, server core {:.1}% in interrupts, steal {:.1}%{}{}]",
+            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, {}, server core {:.1}% in interrupts, steal {:.1}%, {} idle waits of the server ended by a send, {}{}{}]",
             x.rate,
             x.failed,
             x.send_lag_p99_ms,
@@ -536,6 +552,15 @@ fn design_notes(
             window_pauses(x),
             x.server_interrupts * 100.0,
             x.steal * 100.0,
+            x.idle_wakes,
+            match x.idle_way_in_ns {
+                Some(v) => format!(
+                    "running {:.1} us after the send (a wake-up of {:.1} us)",
+                    v / 1e3,
+                    (v - cal.probes.way_in_ns).max(0.0) / 1e3
+                ),
+                None => "(too few: the calibration's wake-up)".into(),
+            },
             if x.retries > 0 {
                 format!(" (run {} times)", x.retries + 1)
             } else {
@@ -582,7 +607,8 @@ fn calibration_text(
         "Calibrated on this host (server core {}, client core {}):\n  \
          loopback round trip {:.1} us (closed-loop probe {:.1} us, p99 {:.1} us, minus the {:.1} us per request the server's turn took; \
          its IO CPU is {:.1} us in all)\n  \
-         server core wake-up {:.1} us (light-load open-loop probe {:.1} us minus the closed-loop one)\n  \
+         server core wake-up {:.1} us (light-load open-loop probe {:.1} us minus the closed-loop one; \
+         running {:.1} us after a send awake, {} idle)\n  \
          server accept+close of a connection {:.1} us; spin {:.3} ns/iteration\n  \
          handler {:.0} us + IO {:.1} us = {:.1} us per request before TLS and checks\n  \
          ES256 verify {:.1} us (median); Rego RBAC decision median {:.1} us, p99 {:.1} us, mean {:.1} us",
@@ -595,6 +621,10 @@ fn calibration_text(
         us(c.probes.io_ns),
         us(s.wakeup_ns),
         us(c.probes.probe_rtt_ns),
+        us(c.probes.way_in_ns),
+        c.probes
+            .light_way_in_ns
+            .map_or("-".into(), |v| format!("{:.1} us", us(v))),
         us(c.probes.connection_ns),
         c.probes.spin_ns_per_iter,
         us(p.drive.handler_ns as f64),
@@ -698,4 +728,19 @@ fn write_outputs(
     )];
     ztsim::charts::testbed::render(results, subtitle, &p.out).map_err(|e| io(&p.out, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_wakeup;
+
+    #[test]
+    fn a_window_wakes_as_its_idle_waits_did_else_as_calibrated() {
+        assert_eq!(window_wakeup(Some(47_000.0), 15_000.0, 36_000.0), 32_000.0);
+        // Never negative: an idle wait as quick as an awake one.
+        assert_eq!(window_wakeup(Some(14_000.0), 15_000.0, 36_000.0), 0.0);
+        // Too few idle waits, or no awake figure: the calibration's.
+        assert_eq!(window_wakeup(None, 15_000.0, 36_000.0), 36_000.0);
+        assert_eq!(window_wakeup(Some(47_000.0), f64::NAN, 36_000.0), 36_000.0);
+    }
 }
