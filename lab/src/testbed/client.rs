@@ -21,7 +21,7 @@ use rustls::{ClientConfig, ClientConnection, Connection, HandshakeKind};
 
 use super::link::{Inbound, Link, frame};
 use super::pauses::PAUSE_THRESHOLD_NS;
-use super::server::{Server, Wake};
+use super::server::{Server, Wake, between, recorded};
 use super::{interrupts_ns, pin_current as pin, steal_ns, thread_cpu_ns};
 use crate::tls::SERVER_NAME;
 use crate::{LabError, fail};
@@ -245,11 +245,10 @@ fn drive(
     let mut cpu_at_end = None;
     // The server's turn time and pauses seen so far, at the window's ends.
     let server_marks = || {
-        let pauses = server.pauses_ns.lock().map_or(0, |p| p.len());
         (
             server.turns_ns.load(Ordering::Relaxed),
-            pauses,
-            server.wakes_len(),
+            recorded(&server.pauses_ns),
+            recorded(&server.wakes),
         )
     };
     let (mut marks_at_start, mut marks_at_end) = ((0, 0, 0), (0, 0, 0));
@@ -349,11 +348,8 @@ fn drive(
         d.result.window_ns = t1 - t0;
         d.result.client_idle_ns = d.result.window_ns.saturating_sub(d.result.client_busy_ns);
         d.result.server_turns_ns = marks_at_end.0.saturating_sub(marks_at_start.0);
-        if let Ok(p) = server.pauses_ns.lock() {
-            let (from, to) = (marks_at_start.1, marks_at_end.1.min(p.len()));
-            d.result.server_pauses_ns = p.get(from..to).unwrap_or(&[]).to_vec();
-        }
-        d.result.server_wakes = server.wakes_between(marks_at_start.2, marks_at_end.2);
+        d.result.server_pauses_ns = between(&server.pauses_ns, marks_at_start.1, marks_at_end.1);
+        d.result.server_wakes = between(&server.wakes, marks_at_start.2, marks_at_end.2);
     }
     for (_, mut c) in d.conns.drain() {
         let _ = d.poll.registry().deregister(&mut c.link.sock);
@@ -649,7 +645,7 @@ pub fn probe(
             let mut round_trips_ns = Vec::with_capacity(n);
             let cpu0 = thread_cpu_ns(&server.task)?;
             let on0 = server.on_path_ns.load(Ordering::Relaxed);
-            let wakes0 = server.wakes_len();
+            let wakes0 = recorded(&server.wakes);
             for _ in 0..n {
                 let t = Instant::now();
                 let mut fresh;
@@ -671,7 +667,7 @@ pub fn probe(
                 round_trips_ns,
                 server_cpu_per_request_ns: cpu as f64 / n.max(1) as f64,
                 server_on_path_per_request_ns: on as f64 / n.max(1) as f64,
-                wakes: server.wakes_between(wakes0, server.wakes_len()),
+                wakes: between(&server.wakes, wakes0, recorded(&server.wakes)),
             })
         })
         .join()

@@ -190,19 +190,21 @@ impl Server {
         self.sent_ns.store(at, Ordering::Relaxed);
         self.sends.fetch_add(1, Ordering::Release);
     }
+}
 
-    /// How many waits have been recorded so far.
-    pub fn wakes_len(&self) -> usize {
-        self.wakes.lock().map_or(0, |w| w.len())
-    }
+/// How many entries a list the server appends to (its pauses, its waits)
+/// holds so far: a mark for [`between`].
+pub fn recorded<T>(list: &Mutex<Vec<T>>) -> usize {
+    list.lock().map_or(0, |l| l.len())
+}
 
-    /// The waits recorded from index `from` to `to`.
-    pub fn wakes_between(&self, from: usize, to: usize) -> Vec<Wake> {
-        self.wakes.lock().map_or_else(
-            |_| Vec::new(),
-            |w| w.get(from..to.min(w.len())).unwrap_or(&[]).to_vec(),
-        )
-    }
+/// The entries appended to `list` between two marks ([`recorded`]): a
+/// window's.
+pub fn between<T: Clone>(list: &Mutex<Vec<T>>, from: usize, to: usize) -> Vec<T> {
+    list.lock().map_or_else(
+        |_| Vec::new(),
+        |l| l.get(from..to.min(l.len())).unwrap_or(&[]).to_vec(),
+    )
 }
 
 /// Where the server's time goes: `Server::after_ns` and `Server::on_path_ns`.
