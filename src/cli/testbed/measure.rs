@@ -198,11 +198,21 @@ const MIN_WAKES: usize = 20;
 /// over the waits of at least `waited_ns` that a send ended (None: fewer
 /// than [`MIN_WAKES`]).
 pub fn wake_after_send(wakes: &[Wake], waited_ns: u64) -> Option<f64> {
-    let mut after: Vec<u64> = wakes
+    median_wake(after_sends(wakes, waited_ns))
+}
+
+/// The time from the send to the loop running again of each wait of at
+/// least `waited_ns`, ns.
+fn after_sends(wakes: &[Wake], waited_ns: u64) -> Vec<u64> {
+    wakes
         .iter()
         .filter(|w| w.waited_ns >= waited_ns)
         .map(|w| w.after_send_ns)
-        .collect();
+        .collect()
+}
+
+/// The median of `after` (None: fewer than [`MIN_WAKES`]).
+fn median_wake(mut after: Vec<u64>) -> Option<f64> {
     (after.len() >= MIN_WAKES).then(|| {
         after.sort_unstable();
         rank(&after, 0.5)
@@ -420,6 +430,7 @@ impl Rig {
         lat.sort_unstable();
         let window_s = (r.window_ns as f64 * 1e-9).max(1e-9);
         let handshakes = r.handshakes_full + r.handshakes_resumed;
+        let idle = after_sends(&r.server_wakes, IDLE_WAIT_NS);
         Ok(Measured {
             rate,
             figures: Figures {
@@ -450,12 +461,8 @@ impl Rig {
             client_idle_ns: r.client_idle_ns,
             server_pauses: seen(&r.server_pauses_ns, r.server_turns_ns),
             server_turns_ns: r.server_turns_ns,
-            idle_way_in_ns: wake_after_send(&r.server_wakes, IDLE_WAIT_NS),
-            idle_wakes: r
-                .server_wakes
-                .iter()
-                .filter(|w| w.waited_ns >= IDLE_WAIT_NS)
-                .count(),
+            idle_wakes: idle.len(),
+            idle_way_in_ns: median_wake(idle),
         })
     }
 

@@ -557,7 +557,7 @@ fn design_notes(
                 Some(v) => format!(
                     "running {:.1} us after the send (a wake-up of {:.1} us)",
                     v / 1e3,
-                    (v - cal.probes.way_in_ns).max(0.0) / 1e3
+                    window_wakeup(x.idle_way_in_ns, cal.probes.way_in_ns, sys.wakeup_ns) / 1e3
                 ),
                 None => "(too few: the calibration's wake-up)".into(),
             },
