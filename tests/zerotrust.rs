@@ -728,6 +728,49 @@ fn server_handshake_cpu_comes_with_the_flights() {
     }
 }
 
+/// A TLS 1.2 client handles the server's ChangeCipherSpec and Finished in
+/// a turn of its own (`client_finish`), which waits for its core like any
+/// job: on a one-core load generator whose requests come 2.5 ms apart (1 ms
+/// RTT, no server CPU), a request's 600 us before its ClientHello ends at
+/// t + 1.6 ms, the server's Finished reaches it at t + 3.6 ms, while the
+/// next request's 600 us hold the core (t + 3.5 to 4.1 ms): the Finished
+/// waits 0.5 ms, its 100 us end at 4.2 ms, and the request is answered at
+/// 5.2 ms. In one turn (`client_finish` 0) the core is free by then: 4.7
+/// ms. TLS 1.3 has no such turn (its client's Finished goes with the
+/// request): 3.7 ms. With requests 100 ms apart nothing waits (4.7 ms
+/// either way in TLS 1.2), and the client's handshake CPU is 700 us a
+/// connection in every case.
+#[test]
+fn a_tls12_client_handles_the_servers_finished_in_a_turn_of_its_own() {
+    let n = 20;
+    let with_core = |t: String| topo(&t.replace("[workload]\n", "[workload]\nclient_cores = 1\n"));
+    let (busy_client, apart) = (with_core(one_call_at(400, n)), with_core(one_call(n)));
+    for (version, finish, want_us, apart_us) in [
+        ("1.2", 100, 5200, 4700),
+        ("1.2", 0, 4700, 4700),
+        ("1.3", 100, 3700, 3700),
+    ] {
+        let d = design(
+            &busy_client,
+            &format!(
+                "[transport]\nsecurity = \"tls\"\ntls_version = \"{version}\"\n\
+                 {}\n{PER_REQUEST}",
+                ZERO_HANDSHAKE_CPU.replace(
+                    "client_full = \"0us\"",
+                    &format!("client_full = \"700us\"\nclient_finish = \"{finish}us\"")
+                )
+            ),
+        );
+        let what = format!("TLS {version}, client_finish {finish} us");
+        let r = run(&busy_client, &d);
+        exactly(&what, &r.endpoints[0].latency, &[(want_us * US, n)]);
+        let r = run(&apart, &d);
+        exactly(&what, &r.endpoints[0].latency, &[(apart_us * US, n)]);
+        let b = busy(&r, StationOwner::Client);
+        assert_eq!(b[1], n * 700 * US, "{what}: client handshake CPU {b:?}");
+    }
+}
+
 /// client -> api with `replicas` replicas balanced by `balance`; `n`
 /// requests 10 ms apart on new TLS 1.3 connections with tickets.
 fn replicated(replicas: u32, balance: &str, n: u64) -> String {

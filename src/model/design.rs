@@ -61,6 +61,14 @@ pub struct HandshakeCpu {
     /// TLS 1.3: the client's Finished); the rest comes before its first
     /// flight. At most `server_full`.
     pub server_finish: Nanos,
+    /// The part of `client_full` the client spends on the server's last
+    /// flight of a TLS 1.2 full handshake (its ChangeCipherSpec and
+    /// Finished), in a turn of its own before the first request goes out:
+    /// an event-loop client handles each flight it receives when its core
+    /// comes to it. 0: no turn of its own (all of `client_full` before the
+    /// ClientHello). Not used by TLS 1.3, whose client sends its Finished
+    /// with the request in the turn that handles the server's flight.
+    pub client_finish: Nanos,
     /// Client side of a resumed handshake.
     pub client_resumed: Nanos,
     /// Server side of a resumed handshake.
@@ -353,6 +361,7 @@ impl Design {
                     client_full: 0,
                     server_full: 0,
                     server_finish: 0,
+                    client_finish: 0,
                     client_resumed: 0,
                     server_resumed: 0,
                     mtls_client: 0,

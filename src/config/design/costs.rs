@@ -80,6 +80,8 @@ pub fn default_handshake_cpu(
         client_full: client_full + chain_extra,
         server_full,
         server_finish,
+        // No turn of its own unless a design or the testbed sets one.
+        client_finish: 0,
         client_resumed,
         server_resumed,
         // mTLS: the client signs CertificateVerify (assumed ~100 us), the

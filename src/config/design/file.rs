@@ -192,6 +192,8 @@ pub(super) struct HandshakeCpuFile {
     pub(super) server_full: Option<Dur>,
     /// The part of `server_full` the server spends on the client's last flight (TLS 1.2: the key exchange's shared secret and the Finished, a job of its own between the two round trips; TLS 1.3: the client's Finished, with the first request's job); the rest comes before the server's first flight. At most `server_full`. Default: 52% (TLS 1.2) or 15% (TLS 1.3) of the ECDSA `server_full` with the design's key exchange, whatever the certificate (68us and 35us with x25519), or a cost profile's measured figure.
     pub(super) server_finish: Option<Dur>,
+    /// The part of `client_full` the client spends on the server's last flight of a TLS 1.2 full handshake (its ChangeCipherSpec and Finished), in a turn of its own that waits for the client's cores before the first request goes out; the rest comes before the ClientHello. At most `client_full`; TLS 1.3 ignores it (its client answers the server's only flight with its Finished and the request at once). Default: 0, no turn of its own (`ztsim testbed` measures it).
+    pub(super) client_finish: Option<Dur>,
     /// Client side of a resumed handshake. Default: 200us (TLS 1.3 PSK-DHE), 30us (TLS 1.2).
     pub(super) client_resumed: Option<Dur>,
     /// Server side of a resumed handshake (also charged for 0-RTT). Default: 200us (TLS 1.3), 30us (TLS 1.2).

@@ -319,6 +319,21 @@ impl Resolver<'_> {
             Some(d) => d.0,
             None => finish_of(cpu.server_full, share),
         };
+        cpu.client_finish = match c.client_finish {
+            Some(d) if d.0 > cpu.client_full => {
+                self.error(
+                    &KeyPath::root().key("transport").key("cpu").key("client_finish"),
+                    format!(
+                        "is the part of `client_full` spent on the server's last flight, so at most {} here, got {}",
+                        format_nanos(cpu.client_full as f64),
+                        format_nanos(d.0 as f64)
+                    ),
+                );
+                cpu.client_full
+            }
+            Some(d) => d.0,
+            None => 0,
+        };
         cpu
     }
 

@@ -85,7 +85,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Handshake::None => 0,
             Handshake::Full if let Some(t) = external => t.client_cpu,
             Handshake::Full => {
-                hs.client_full
+                hs.client_full - self.client_finish_cpu(&c)
                     + if self.hop(&c) == Some(Security::Mtls) {
                         hs.mtls_client
                     } else {
@@ -279,6 +279,32 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn server_finished_flight(&mut self, slot: u32) {
         let c = *self.calls.get(slot);
         self.wait(slot, Phase::HandshakeBack, self.finished_flight(&c));
+    }
+
+    /// TLS 1.2 full: the server's last flight reached the client, whose
+    /// part on it (`client_finish`) is a job where the call started, a turn
+    /// that waits for the caller's cores; then the handshake is done.
+    pub(super) fn server_finished_arrived(&mut self, slot: u32) {
+        let c = *self.calls.get(slot);
+        let cpu = self.client_finish_cpu(&c);
+        if cpu == 0 {
+            return self.handshake_done(slot);
+        }
+        let mut parts = CpuParts::default();
+        parts[Cpu::Handshake as usize] = cpu;
+        let station = self.peers[c.origin as usize].station;
+        self.job(slot, station, parts, Phase::ClientFinish);
+    }
+
+    /// The client's CPU on the server's last flight of this call's
+    /// handshake, in a turn of its own: TLS 1.2 full with a service of the
+    /// system (an external service's handshake is charged in one piece).
+    fn client_finish_cpu(&self, c: &Call) -> Nanos {
+        if self.finish_apart(c) {
+            self.callee_design(c).transport.cpu.client_finish
+        } else {
+            0
+        }
     }
 
     /// TLS 1.2 full: the time of the server's last flight back.

@@ -673,6 +673,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::OriginJob
             | Phase::ServerHandshake
             | Phase::ServerFinish
+            | Phase::ClientFinish
             | Phase::WaypointJob
             | Phase::DestJob
             | Phase::AuthzJob
@@ -683,7 +684,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 self.server_handshake(slot, &c)
             }
             Phase::HandshakeKeyExchange => self.server_finish(slot),
-            Phase::HandshakeBack => self.handshake_done(slot),
+            Phase::HandshakeBack => self.server_finished_arrived(slot),
             Phase::Request => self.arrived(slot),
             Phase::WaypointOut => self.arrived_at_dest(slot),
             Phase::AuthzHop => {
@@ -711,6 +712,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::OriginJob => self.client_hello(slot, &ended(self)),
             Phase::ServerHandshake => self.server_flight(slot, &ended(self)),
             Phase::ServerFinish => self.server_finished_flight(slot),
+            Phase::ClientFinish => self.handshake_done(slot),
             Phase::WaypointJob => self.waypoint_out(slot, &ended(self)),
             Phase::DestJob => self.authorize(slot),
             Phase::AuthzJob => {

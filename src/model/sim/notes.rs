@@ -61,6 +61,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Phase::OriginJob
             | Phase::ServerHandshake
             | Phase::ServerFinish
+            | Phase::ClientFinish
             | Phase::WaypointJob => (Step::CoreWait, Side::Client),
             _ => (Step::CoreWait, Side::Server),
         };
@@ -103,7 +104,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         parts: CpuParts,
     ) {
         let (step, side) = match phase {
-            Phase::OriginJob => (Step::CallerCpu, Side::Client),
+            Phase::OriginJob | Phase::ClientFinish => (Step::CallerCpu, Side::Client),
             Phase::ServerHandshake | Phase::ServerFinish => (Step::HandshakeCpu, Side::Client),
             Phase::WaypointJob => (Step::WaypointCpu, Side::Client),
             Phase::DestJob => (Step::InboundProxyCpu, Side::Server),

@@ -41,6 +41,9 @@ pub(super) enum Phase {
     HandshakeKeyExchange,
     /// TLS 1.2 full: the server's CPU on the client's key exchange.
     ServerFinish,
+    /// TLS 1.2 full: the client's turn on the server's last flight
+    /// (`client_finish`), before the first request.
+    ClientFinish,
     HandshakeBack,
     Request,
     WaypointJob,
