@@ -175,8 +175,10 @@ impl Endpoints {
         let mut server =
             ServerConnection::new(self.server.clone()).map_err(|e| fail("server connection", e))?;
         let mut server_ns = since(t);
-        // The server's CPU from the client's latest flight on.
+        // The server's CPU from the client's latest flight on, and the
+        // client's on the server's latest flight.
         let mut server_last_ns = 0.0;
+        let mut client_last_ns = 0.0;
         let mut wire = Vec::with_capacity(16 * 1024);
         // A handshake is a few flights; 32 exchanges bound a broken one.
         for _ in 0..32 {
@@ -205,7 +207,8 @@ impl Endpoints {
                 server_last_ns += spent;
                 let t = CpuTime::now();
                 feed(&mut client, &wire)?;
-                client_ns += since(t);
+                client_last_ns = since(t);
+                client_ns += client_last_ns;
                 moved = true;
             }
             if !moved {
@@ -219,6 +222,7 @@ impl Endpoints {
                     client_ns,
                     server_ns,
                     server_last_ns,
+                    client_last_ns,
                 };
                 return Ok((cpu, kind));
             }
@@ -251,6 +255,10 @@ pub struct Cpu {
     /// server's answer to it (TLS 1.2: the key exchange's shared secret and
     /// both Finished; TLS 1.3: the client's Finished and the tickets).
     pub server_last_ns: f64,
+    /// The part of `client_ns` spent on the server's last flight (TLS 1.2:
+    /// its ChangeCipherSpec and Finished; TLS 1.3: the tickets after the
+    /// handshake).
+    pub client_last_ns: f64,
 }
 
 /// Per-side CPU of one kind of handshake.
@@ -260,6 +268,8 @@ pub struct Sides {
     pub server: Summary,
     /// The server's CPU on the client's last flight (part of `server`).
     pub server_last: Summary,
+    /// The client's CPU on the server's last flight (part of `client`).
+    pub client_last: Summary,
 }
 
 /// Full handshakes (no resumption) of `setup`, each side timed.
@@ -301,10 +311,12 @@ fn sides(
 ) -> Result<Sides, LabError> {
     let mut server = Vec::with_capacity(budget.samples + budget.warmup);
     let mut server_last = Vec::with_capacity(budget.samples + budget.warmup);
+    let mut client_last = Vec::with_capacity(budget.samples + budget.warmup);
     let client = measure(budget, || {
         let cpu = once()?;
         server.push(cpu.server_ns);
         server_last.push(cpu.server_last_ns);
+        client_last.push(cpu.client_last_ns);
         Ok(cpu.client_ns)
     })?;
     // `measure` ran the warm-up first: keep the server samples of the same
@@ -316,6 +328,7 @@ fn sides(
     Ok(Sides {
         server: kept(&server)?,
         server_last: kept(&server_last)?,
+        client_last: kept(&client_last)?,
         client,
     })
 }

@@ -57,6 +57,22 @@ fn resumed_handshakes_are_cheaper_than_full_ones() {
     }
 }
 
+/// A TLS 1.2 client's part on the server's last flight (its ChangeCipherSpec
+/// and Finished: two records decrypted and a hash compared) is a small part
+/// of its handshake, most of which is the key exchange and the server's
+/// chain, on the flight before.
+#[test]
+fn the_tls12_clients_part_on_the_servers_finished_is_small() {
+    let full = tls::full(setup(Version::Tls12, KeyAlgorithm::EcdsaP256, false), &TINY).unwrap();
+    sane(&full.client_last);
+    assert!(
+        full.client_last.median_ns < 0.2 * full.client.median_ns,
+        "{:?} of {:?}",
+        full.client_last,
+        full.client
+    );
+}
+
 #[test]
 fn rsa_servers_sign_slower_and_mutual_tls_costs_more() {
     let ecdsa = tls::full(setup(Version::Tls13, KeyAlgorithm::EcdsaP256, false), &TINY).unwrap();

@@ -95,6 +95,9 @@ pub struct HandshakeNs {
     pub server_full: f64,
     /// The part of `server_full` on the client's last flight.
     pub server_finish: f64,
+    /// The part of `client_full` on the server's last flight, a turn of
+    /// its own (TLS 1.2; 0 in TLS 1.3).
+    pub client_finish: f64,
     /// Client side of a resumed handshake.
     pub client_resumed: f64,
     /// Server side of a resumed handshake.
@@ -225,12 +228,13 @@ pub fn design_text(d: &Design) -> String {
             let c = &tls.cpu;
             t.push_str(&format!(
                 "security = \"{}\"\ntls_version = \"{}\"\nkey_exchange = \"x25519\"\ncertificate = \"ecdsa-p256\"\nchain_length = 2\n\n\
-                 [transport.cpu]\nclient_full = {}\nserver_full = {}\nserver_finish = {}\nclient_resumed = {}\nserver_resumed = {}\nmtls_client = {}\nmtls_server = {}\n",
+                 [transport.cpu]\nclient_full = {}\nserver_full = {}\nserver_finish = {}\nclient_finish = {}\nclient_resumed = {}\nserver_resumed = {}\nmtls_client = {}\nmtls_server = {}\n",
                 if tls.mutual { "mtls" } else { "tls" },
                 tls.version,
                 ns(c.client_full),
                 ns(c.server_full),
                 ns(c.server_finish),
+                ns(c.client_finish),
                 ns(c.client_resumed),
                 ns(c.server_resumed),
                 ns(c.mtls_client),

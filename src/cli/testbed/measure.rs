@@ -88,6 +88,13 @@ fn handshake_ns(v: Version, b: &Budget, connection_ns: f64) -> Result<HandshakeN
         // At most the one-way total less accept and close (medians of
         // separate samples need not add up).
         server_finish: one_way.server_last.median_ns.min(one_way.server.median_ns),
+        // TLS 1.2's client handles the server's ChangeCipherSpec and
+        // Finished in a turn of its own; TLS 1.3's answers the server's
+        // only flight at once (its last, the tickets, is off the path).
+        client_finish: match v {
+            Version::Tls12 => one_way.client_last.median_ns.min(one_way.client.median_ns),
+            Version::Tls13 => 0.0,
+        },
         client_resumed: resumed.client.median_ns,
         server_resumed: resumed.server.median_ns + connection_ns,
         mtls_client: (mutual.client.median_ns - one_way.client.median_ns).max(0.0),

@@ -638,10 +638,19 @@ fn calibration_text(
     for (v, h) in [("1.2", &c.costs.tls12), ("1.3", &c.costs.tls13)] {
         let _ = writeln!(
             t,
-            "  TLS {v} (x25519, ECDSA P-256, chain 2), medians: client full {:.1} us, server full {:.1} us \
+            "  TLS {v} (x25519, ECDSA P-256, chain 2), medians: client full {:.1} us{}, server full {:.1} us \
              ({:.1} us of it on the client's last flight), client resumed {:.1} us, server resumed {:.1} us, mTLS extra client {:.1} / server {:.1} us \
              (server sides include accept+close)",
             us(h.client_full),
+            // Only TLS 1.2's client has a turn on the server's last flight.
+            if h.client_finish > 0.0 {
+                format!(
+                    " ({:.1} us of it on the server's last flight)",
+                    us(h.client_finish)
+                )
+            } else {
+                String::new()
+            },
             us(h.server_full),
             us(h.server_finish),
             us(h.client_resumed),
