@@ -304,37 +304,49 @@ impl Resolver<'_> {
                 *slot = d.0;
             }
         }
-        cpu.server_finish = match c.server_finish {
-            Some(d) if d.0 > cpu.server_full => {
-                self.error(
-                    &KeyPath::root().key("transport").key("cpu").key("server_finish"),
-                    format!(
-                        "is the part of `server_full` spent on the client's last flight, so at most {} here, got {}",
-                        format_nanos(cpu.server_full as f64),
-                        format_nanos(d.0 as f64)
-                    ),
-                );
-                cpu.server_full
-            }
-            Some(d) => d.0,
-            None => finish_of(cpu.server_full, share),
-        };
-        cpu.client_finish = match c.client_finish {
-            Some(d) if d.0 > cpu.client_full => {
-                self.error(
-                    &KeyPath::root().key("transport").key("cpu").key("client_finish"),
-                    format!(
-                        "is the part of `client_full` spent on the server's last flight, so at most {} here, got {}",
-                        format_nanos(cpu.client_full as f64),
-                        format_nanos(d.0 as f64)
-                    ),
-                );
-                cpu.client_full
-            }
-            Some(d) => d.0,
-            None => 0,
-        };
+        cpu.server_finish = self
+            .last_flight_part(
+                "server_finish",
+                c.server_finish,
+                ("server_full", cpu.server_full),
+                "client's",
+            )
+            .unwrap_or_else(|| finish_of(cpu.server_full, share));
+        cpu.client_finish = self
+            .last_flight_part(
+                "client_finish",
+                c.client_finish,
+                ("client_full", cpu.client_full),
+                "server's",
+            )
+            .unwrap_or(0);
         cpu
+    }
+
+    /// `[transport.cpu] key`, one side's part of its handshake CPU (`whole`,
+    /// named) spent on the `peer`'s last flight: the file's value if any; a
+    /// value above `whole` is refused and `whole` stands in.
+    fn last_flight_part(
+        &mut self,
+        key: &str,
+        part: Option<Dur>,
+        whole: (&str, Nanos),
+        peer: &str,
+    ) -> Option<Nanos> {
+        let (name, whole) = whole;
+        let d = part?;
+        if d.0 <= whole {
+            return Some(d.0);
+        }
+        self.error(
+            &KeyPath::root().key("transport").key("cpu").key(key),
+            format!(
+                "is the part of `{name}` spent on the {peer} last flight, so at most {} here, got {}",
+                format_nanos(whole as f64),
+                format_nanos(d.0 as f64)
+            ),
+        );
+        Some(whole)
     }
 
     /// `[connections]`: reuse, pool bounds, timeouts, prewarming.
