@@ -305,48 +305,35 @@ impl Resolver<'_> {
             }
         }
         cpu.server_finish = self
-            .last_flight_part(
-                "server_finish",
-                c.server_finish,
-                ("server_full", cpu.server_full),
-                "client's",
-            )
+            .last_flight_part("server", c.server_finish, cpu.server_full)
             .unwrap_or_else(|| finish_of(cpu.server_full, share));
         cpu.client_finish = self
-            .last_flight_part(
-                "client_finish",
-                c.client_finish,
-                ("client_full", cpu.client_full),
-                "server's",
-            )
+            .last_flight_part("client", c.client_finish, cpu.client_full)
             .unwrap_or(0);
         cpu
     }
 
-    /// `[transport.cpu] key`, one side's part of its handshake CPU (`whole`,
-    /// named) spent on the `peer`'s last flight: the file's value if any; a
-    /// value above `whole` is refused and `whole` stands in.
-    fn last_flight_part(
-        &mut self,
-        key: &str,
-        part: Option<Dur>,
-        whole: (&str, Nanos),
-        peer: &str,
-    ) -> Option<Nanos> {
-        let (name, whole) = whole;
+    /// `[transport.cpu] <side>_finish`, the part of `<side>_full` (`full`)
+    /// spent on the peer's last flight: the file's value if any; a value
+    /// above `full` is refused and `full` stands in.
+    fn last_flight_part(&mut self, side: &str, part: Option<Dur>, full: Nanos) -> Option<Nanos> {
         let d = part?;
-        if d.0 <= whole {
+        if d.0 <= full {
             return Some(d.0);
         }
+        let peer = if side == "server" { "client" } else { "server" };
         self.error(
-            &KeyPath::root().key("transport").key("cpu").key(key),
+            &KeyPath::root()
+                .key("transport")
+                .key("cpu")
+                .key(&format!("{side}_finish")),
             format!(
-                "is the part of `{name}` spent on the {peer} last flight, so at most {} here, got {}",
-                format_nanos(whole as f64),
+                "is the part of `{side}_full` spent on the {peer}'s last flight, so at most {} here, got {}",
+                format_nanos(full as f64),
                 format_nanos(d.0 as f64)
             ),
         );
-        Some(whole)
+        Some(full)
     }
 
     /// `[connections]`: reuse, pool bounds, timeouts, prewarming.
