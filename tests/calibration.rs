@@ -154,10 +154,12 @@ fn the_command_line_profile_replaces_the_designs_own() {
         &format!("{first}client_full = \"123us\" # "),
         1,
     );
-    // A profile that measured the server's part on the client's last flight.
+    // A profile that measured each side's part on the peer's last flight.
     let edited = edited.replacen(
         &format!("{first}client_full = "),
-        &format!("{first}server_full_finish = \"45us\"\nclient_full = "),
+        &format!(
+            "{first}server_full_finish = \"45us\"\nclient_full_finish = \"4us\"\nclient_full = "
+        ),
         1,
     );
     let other = parse_profile("other.toml", &edited).unwrap_or_else(|d| panic!("{d:?}"));
@@ -165,9 +167,23 @@ fn the_command_line_profile_replaces_the_designs_own() {
     let f = parse_design_with_costs(&in_models(), &design, None, Some(&other)).unwrap();
     assert_eq!(f.transport.cpu.client_full, 123_000);
     assert_eq!(f.transport.cpu.server_finish, 45_000);
+    assert_eq!(f.transport.cpu.client_finish, 4_000);
     let own = parse_design(&in_models(), &design, None).unwrap();
     assert_ne!(own.transport.cpu.client_full, 123_000);
     assert_eq!(own.transport.cpu.server_full, f.transport.cpu.server_full);
+    assert_eq!(own.transport.cpu.client_finish, 0, "no profile, no turn");
+    // A `client_full` of the design's own keeps the measured share; its own
+    // `client_finish` wins.
+    let halved = format!("{design}[transport.cpu]\nclient_full = \"61.5us\"\n");
+    let f = parse_design_with_costs(&in_models(), &halved, None, Some(&other)).unwrap();
+    assert_eq!(f.transport.cpu.client_finish, 2_000);
+    let set = format!("{halved}client_finish = \"1us\"\n");
+    let f = parse_design_with_costs(&in_models(), &set, None, Some(&other)).unwrap();
+    assert_eq!(f.transport.cpu.client_finish, 1_000);
+    // A TLS 1.3 design of the same choices takes no turn from it.
+    let v13 = design.replace("1.2", "1.3");
+    let f = parse_design_with_costs(&in_models(), &v13, None, Some(&other)).unwrap();
+    assert_eq!(f.transport.cpu.client_finish, 0);
 }
 
 /// `text` must be refused with a problem at `line` (1-based) naming `key`
@@ -267,6 +283,27 @@ fn bad_profiles_are_refused_at_their_line_and_key() {
         "server_full_finish",
         at + 1,
         &["part of `server_full`", "must not exceed"],
+    );
+    // The client's part on the server's last flight: above its whole, and
+    // in a TLS 1.3 section, which has no such turn.
+    let (edited, at) = with_value(&text, table, "client_full", "\"100us\"");
+    let mut lines: Vec<&str> = edited.lines().collect();
+    lines.insert(at, "client_full_finish = \"101us\"");
+    refused(
+        &lines.join("\n"),
+        "client_full_finish",
+        at + 1,
+        &["part of `client_full`", "must not exceed"],
+    );
+    let table13 = "[handshake.\"1.3\".x25519.ecdsa-p256]";
+    let at = line_of(&text, table13);
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(at, "client_full_finish = \"3us\"");
+    refused(
+        &lines.join("\n"),
+        "handshake.\"1.3\".x25519.ecdsa-p256.client_full_finish",
+        at + 1,
+        &["TLS 1.2's only", "remove the key"],
     );
     // A figure left out.
     let (_, at) = with_value(&text, "[chain]", "client_full_2", "1");
@@ -408,9 +445,23 @@ fn calibrate_writes_only_where_it_says_and_never_overwrites_silently() {
     let p = load_profile(&file).unwrap_or_else(|d| panic!("{d:?}"));
     assert_eq!(p.samples, 5);
     assert_eq!(p.command, "ztsim calibrate --samples 5");
+    // Each side's part on the peer's last flight: the server's in every
+    // handshake, the client's in TLS 1.2's only (a 1.3 client has no turn).
+    for h in &p.handshakes {
+        assert!(h.server_full_finish.is_some(), "{h:?}");
+        assert_eq!(
+            h.client_full_finish.is_some(),
+            h.version == TlsVersion::V12,
+            "{h:?}"
+        );
+        if let Some(f) = &h.client_full_finish {
+            assert!(f.mean() > 0.0 && f.mean() < h.client_full.mean(), "{h:?}");
+        }
+    }
     // Printed beside the published defaults, with ratios.
     for row in [
         "TLS 1.3 x25519 ecdsa-p256 server full",
+        "TLS 1.2 x25519 ecdsa-p256 client full, last flight",
         "JWT es256 verify",
         "authz in-process",
         "ratio",

@@ -133,6 +133,10 @@ fn measured_handshake_cpu(
         Some(f) => ns(f.mean()),
         None => finish_of(cpu.server_full, finish_share(version)),
     };
+    // Only TLS 1.2 has the turn (the parser refuses it in a 1.3 section).
+    if let Some(f) = &h.client_full_finish {
+        cpu.client_finish = ns(f.mean());
+    }
     cpu.client_resumed = ns(h.client_resumed.mean());
     cpu.server_resumed = ns(h.server_resumed.mean());
     cpu.mtls_client = ns(h.client_full_mutual.mean() - client_full);

@@ -283,12 +283,17 @@ impl Resolver<'_> {
     ) -> HandshakeCpu {
         let chain = self.count(t.chain_length, 2, 1, key("transport", "chain_length"));
         let mut cpu = handshake_cpu(version, kx, cert, chain, self.profile);
-        // A `server_full` of the file's own keeps the default (or measured)
-        // share on the client's last flight.
+        // A `server_full` (`client_full`) of the file's own keeps the
+        // default (or measured) share on the peer's last flight.
         let share = if cpu.server_full == 0 {
             finish_share(version)
         } else {
             cpu.server_finish as f64 / cpu.server_full as f64
+        };
+        let client_share = if cpu.client_full == 0 {
+            0.0
+        } else {
+            (cpu.client_finish as f64 / cpu.client_full as f64).min(1.0)
         };
         let c = &t.cpu;
         for (v, slot) in [
@@ -309,7 +314,7 @@ impl Resolver<'_> {
             .unwrap_or_else(|| finish_of(cpu.server_full, share));
         cpu.client_finish = self
             .last_flight_part("client", c.client_finish, cpu.client_full)
-            .unwrap_or(0);
+            .unwrap_or_else(|| finish_of(cpu.client_full, client_share));
         cpu
     }
 

@@ -85,6 +85,11 @@ pub(super) struct HandshakeFigures {
     /// before it was measured lack it; designs then take the default share).
     #[serde(default)]
     pub(super) server_full_finish: Option<DistSpec>,
+    /// TLS 1.2 only: the part of `client_full` on the server's last flight
+    /// (its ChangeCipherSpec and Finished); profiles before it was measured
+    /// lack it, and designs then take the default.
+    #[serde(default)]
+    pub(super) client_full_finish: Option<DistSpec>,
     pub(super) client_full_mutual: DistSpec,
     pub(super) server_full_mutual: DistSpec,
     pub(super) client_resumed: DistSpec,

@@ -35,6 +35,9 @@ pub struct HandshakeCosts {
     /// The part of `server_full` spent on the client's last flight, if the
     /// profile measured it.
     pub server_full_finish: Option<Dist>,
+    /// TLS 1.2 only: the part of `client_full` spent on the server's last
+    /// flight (its ChangeCipherSpec and Finished), if the profile measured it.
+    pub client_full_finish: Option<Dist>,
     /// Client side of a full mutual handshake.
     pub client_full_mutual: Dist,
     /// Server side of a full mutual handshake.
@@ -321,33 +324,57 @@ impl Compiler<'_> {
         p: KeyPath,
     ) -> HandshakeCosts {
         let server_full = self.dist(&f.server_full, p.key("server_full"));
-        let finish_key = p.key("server_full_finish");
-        let server_full_finish = f.server_full_finish.as_ref().map(|d| {
-            let finish = self.dist(d, finish_key.clone());
-            if finish.mean() > server_full.mean() {
+        let client_full = self.dist(&f.client_full, p.key("client_full"));
+        let server_full_finish =
+            self.last_flight_part(f.server_full_finish.as_ref(), &server_full, &p, "server");
+        let client_full_finish = match (&f.client_full_finish, version) {
+            (Some(_), TlsVersion::V13) => {
                 self.errors.push(self.src.error(
-                    &finish_key,
-                    format!(
-                        "is part of `server_full`, so its mean must not exceed that one's ({:.0} ns), got {:.0} ns",
-                        server_full.mean(),
-                        finish.mean()
-                    ),
+                    &p.key("client_full_finish"),
+                    "is TLS 1.2's only: a TLS 1.3 client sends its Finished with its request, so it has no turn of its own on the server's last flight; remove the key from this section".to_string(),
                 ));
+                None
             }
-            finish
-        });
+            (d, _) => self.last_flight_part(d.as_ref(), &client_full, &p, "client"),
+        };
         HandshakeCosts {
             version,
             kx,
             cert,
-            client_full: self.dist(&f.client_full, p.key("client_full")),
+            client_full,
             server_full,
             server_full_finish,
+            client_full_finish,
             client_full_mutual: self.dist(&f.client_full_mutual, p.key("client_full_mutual")),
             server_full_mutual: self.dist(&f.server_full_mutual, p.key("server_full_mutual")),
             client_resumed: self.dist(&f.client_resumed, p.key("client_resumed")),
             server_resumed: self.dist(&f.server_resumed, p.key("server_resumed")),
         }
+    }
+
+    /// A side's part of its full handshake on the peer's last flight
+    /// (`<side>_full_finish`), read if given and checked against the whole
+    /// (`<side>_full`), which it is part of.
+    fn last_flight_part(
+        &mut self,
+        d: Option<&DistSpec>,
+        whole: &Dist,
+        p: &KeyPath,
+        side: &str,
+    ) -> Option<Dist> {
+        let key = p.key(&format!("{side}_full_finish"));
+        let part = self.dist(d?, key.clone());
+        if part.mean() > whole.mean() {
+            self.errors.push(self.src.error(
+                &key,
+                format!(
+                    "is part of `{side}_full`, so its mean must not exceed that one's ({:.0} ns), got {:.0} ns",
+                    whole.mean(),
+                    part.mean()
+                ),
+            ));
+        }
+        Some(part)
     }
 
     fn records(
