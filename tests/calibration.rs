@@ -273,28 +273,21 @@ fn bad_profiles_are_refused_at_their_line_and_key() {
     refused(&typed, "samples", at, &[]);
     let (typed, at) = with_value(&text, "[authz.rego.rbac]", "warm", "12");
     refused(&typed, "authz.rego.rbac.warm", at, &[]);
-    // The server's part on the client's last flight above its whole.
+    // Each side's part on the peer's last flight above its whole.
     let table = "[handshake.\"1.2\".x25519.ecdsa-p256]";
-    let (edited, at) = with_value(&text, table, "server_full", "\"100us\"");
-    let mut lines: Vec<&str> = edited.lines().collect();
-    lines.insert(at, "server_full_finish = \"101us\"");
-    refused(
-        &lines.join("\n"),
-        "server_full_finish",
-        at + 1,
-        &["part of `server_full`", "must not exceed"],
-    );
-    // The client's part on the server's last flight: above its whole, and
-    // in a TLS 1.3 section, which has no such turn.
-    let (edited, at) = with_value(&text, table, "client_full", "\"100us\"");
-    let mut lines: Vec<&str> = edited.lines().collect();
-    lines.insert(at, "client_full_finish = \"101us\"");
-    refused(
-        &lines.join("\n"),
-        "client_full_finish",
-        at + 1,
-        &["part of `client_full`", "must not exceed"],
-    );
+    for side in ["server", "client"] {
+        let whole = format!("{side}_full");
+        let (edited, at) = with_value(&text, table, &whole, "\"100us\"");
+        let mut lines: Vec<String> = edited.lines().map(String::from).collect();
+        lines.insert(at, format!("{whole}_finish = \"101us\""));
+        refused(
+            &lines.join("\n"),
+            &format!("{whole}_finish"),
+            at + 1,
+            &[&format!("part of `{whole}`"), "must not exceed"],
+        );
+    }
+    // The client's part in a TLS 1.3 section, which has no such turn.
     let table13 = "[handshake.\"1.3\".x25519.ecdsa-p256]";
     let at = line_of(&text, table13);
     let mut lines: Vec<&str> = text.lines().collect();
