@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use ztsim::config::design::{default_handshake_cpu, handshake_cpu};
 use ztsim::config::profile::{CostProfile, FORMAT, parse_profile};
+use ztsim::engine::Nanos;
 use ztsim::model::design::{HandshakeCpu, JwtAlgorithm, TlsVersion};
 use ztsim::report::output::{check_writable, utc_date, write_atomic};
 use ztsim::units::format_nanos;
@@ -374,38 +375,27 @@ fn comparison(p: &CostProfile) -> String {
         };
         let published = default_handshake_cpu(h.version, h.kx, h.cert, 2);
         let measured = handshake_cpu(h.version, h.kx, h.cert, 2, Some(p));
-        let parts = |c: &HandshakeCpu| {
-            [
-                c.client_full,
-                c.server_full,
-                c.server_finish,
-                c.client_resumed,
-                c.server_resumed,
-                c.mtls_client,
-                c.mtls_server,
-            ]
-        };
-        let names = [
-            "client full",
-            "server full",
-            "server full, last flight",
-            "client resumed",
-            "server resumed",
-            "mtls client extra",
-            "mtls server extra",
+        type Figure = fn(&HandshakeCpu) -> Nanos;
+        // (name, figure, whether only TLS 1.2 has it: its client's turn on
+        // the server's last flight)
+        let figures: [(&str, Figure, bool); 8] = [
+            ("client full", |c| c.client_full, false),
+            ("server full", |c| c.server_full, false),
+            ("server full, last flight", |c| c.server_finish, false),
+            ("client full, last flight", |c| c.client_finish, true),
+            ("client resumed", |c| c.client_resumed, false),
+            ("server resumed", |c| c.server_resumed, false),
+            ("mtls client extra", |c| c.mtls_client, false),
+            ("mtls server extra", |c| c.mtls_server, false),
         ];
-        for ((n, a), b) in names.iter().zip(parts(&published)).zip(parts(&measured)) {
+        for (n, of, tls12_only) in figures {
+            if tls12_only && h.version != TlsVersion::V12 {
+                continue;
+            }
             row(
                 &format!("TLS {v} {} {} {n}", h.kx, h.cert),
-                a as f64,
-                b as f64,
-            );
-        }
-        if h.version == TlsVersion::V12 {
-            row(
-                &format!("TLS {v} {} {} client full, last flight", h.kx, h.cert),
-                published.client_finish as f64,
-                measured.client_finish as f64,
+                of(&published) as f64,
+                of(&measured) as f64,
             );
         }
     }
