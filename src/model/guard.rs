@@ -112,7 +112,7 @@ impl Size {
         let histograms = (dense * HISTOGRAM_BYTES + edges) * 2.0;
         // Each entry's slowest requests, and all of them merged (`tail.rs`).
         let kept_slowest =
-            requests.min(super::tail::held_at_most(super::tail::KEPT_SLOWEST) as f64);
+            requests.min(super::tail::held_at_most(super::tail::slowest_to_keep(w.window)) as f64);
         let slowest = (w.entries.len() + 1) as f64 * kept_slowest * SLOW_BYTES;
         let in_flight = (calls_per_request * 1e4).min(4e6) * CALL_BYTES;
         let deployed = units(topo, design) * REPLICA_BYTES;

@@ -510,7 +510,12 @@ impl RunMetrics {
 
     /// All measured requests, over every entry endpoint.
     pub fn all_requests(&self) -> Outcomes {
-        let mut all = Outcomes::default();
+        // The entries' slowest hold those of all requests (`tail.rs`).
+        let keep = self.endpoints.iter().map(|o| o.attribution.keep()).max();
+        let mut all = Outcomes {
+            attribution: keep.map_or_else(AttributionStats::default, AttributionStats::keeping),
+            ..Outcomes::default()
+        };
         for o in &self.endpoints {
             all.latency.merge(&o.latency);
             all.failed += o.failed;

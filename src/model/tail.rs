@@ -14,6 +14,7 @@
 //! rata share of the one bucket the boundary falls in.
 
 use super::cost::{Attribution, SPANS};
+use super::topology::Window;
 use crate::units::Nanos;
 
 /// Coarse latency buckets for the mean and the fallback: a quarter octave
@@ -23,6 +24,19 @@ const ATTR_BUCKETS: usize = 161;
 /// Slowest requests kept per entry endpoint and replication (88 bytes each);
 /// the slowest 1% is exact up to 100 times as many.
 pub const KEPT_SLOWEST: usize = 50_000;
+
+/// Slowest requests a replication keeps per entry endpoint. A window of
+/// `n` requests measures at most `n`, over all its entries, so its slowest
+/// 1% is at most ceil(n/100) of them, and each entry's slowest that many
+/// hold those of the entries merged: keeping no more is exact, and spares
+/// a run of 100,000 requests 5.5 MB of memory touched once (a tenth of its
+/// time). A window of time measures as many as arrive.
+pub fn slowest_to_keep(window: Window) -> usize {
+    match window.requests() {
+        Some(n) => usize::try_from(n.div_ceil(100)).map_or(KEPT_SLOWEST, |k| k.min(KEPT_SLOWEST)),
+        None => KEPT_SLOWEST,
+    }
+}
 
 /// Requests held at most while the slowest `keep` are kept: a quarter more,
 /// weeded out when full (5.5 MB at most for [`KEPT_SLOWEST`]).
@@ -134,6 +148,11 @@ impl AttributionStats {
         if self.slowest.len() >= most {
             self.floor = Some(select_slowest(&mut self.slowest, self.keep));
         }
+    }
+
+    /// How many of the slowest are kept.
+    pub fn keep(&self) -> usize {
+        self.keep
     }
 
     /// The slowest `min(len, keep)` requests held, in no order.
@@ -328,6 +347,30 @@ mod tests {
             assert_eq!(m.mean_of_slowest_percent(), Some(want), "n = {n}");
         }
         assert_eq!(AttributionStats::default().mean_of_slowest_percent(), None);
+    }
+
+    /// A window of `n` requests keeps ceil(n/100) per entry, and that is
+    /// exact for each entry and for the entries merged, even when one entry
+    /// holds every slow request (all of the merged slowest 1% come from it).
+    #[test]
+    fn a_window_of_requests_keeps_its_slowest_percent_and_no_more() {
+        assert_eq!(slowest_to_keep(Window::Requests(100_000)), 1_000);
+        assert_eq!(slowest_to_keep(Window::Requests(1)), 1);
+        assert_eq!(slowest_to_keep(Window::Requests(101)), 2);
+        assert_eq!(slowest_to_keep(Window::Requests(u64::MAX)), KEPT_SLOWEST);
+        assert_eq!(slowest_to_keep(Window::Duration(1)), KEPT_SLOWEST);
+        for n in [1, 150, 2_500, 20_000] {
+            let keep = slowest_to_keep(Window::Requests(n as u64));
+            let mut reqs = requests(n);
+            let want = by_sorting(&reqs);
+            assert_eq!(stats(&reqs, keep).mean_of_slowest_percent(), Some(want));
+            // One entry got the slowest third, the other the rest.
+            reqs.sort_unstable_by_key(|&(l, _)| std::cmp::Reverse(l));
+            let (slow, fast) = reqs.split_at(n / 3);
+            let mut all = stats(fast, keep);
+            all.merge(&stats(slow, keep));
+            assert_eq!(all.mean_of_slowest_percent(), Some(want), "n = {n}");
+        }
     }
 
     /// Past the cap the kept requests count exactly and the rest comes from

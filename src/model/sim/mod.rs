@@ -90,8 +90,9 @@ use rustc_hash::FxHashMap;
 use super::cost::{CpuParts, Span, span_of};
 use super::design::{Design, ProxyMode, Reuse, Security};
 use super::dist::Dist;
-use super::metrics::{Counters, Outcomes, RunMetrics, StationOwner};
+use super::metrics::{AttributionStats, Counters, Outcomes, RunMetrics, StationOwner};
 pub use super::probe::{NoProbe, Probe};
+use super::tail::slowest_to_keep;
 use super::topology::{Arrivals, Topology, Window, ZoneId};
 use crate::engine::rng::{Component, StreamRng, Streams};
 use crate::engine::station::PAUSE;
@@ -345,7 +346,13 @@ impl<'t, P: Probe> Simulation<'t, P> {
             next_check: window::first_check(topo, window_start, window_end),
             growth_at_check: None,
             metrics: RunMetrics {
-                endpoints: vec![Outcomes::default(); w.entries.len()],
+                endpoints: vec![
+                    Outcomes {
+                        attribution: AttributionStats::keeping(slowest_to_keep(w.window)),
+                        ..Outcomes::default()
+                    };
+                    w.entries.len()
+                ],
                 edges: vec![Outcomes::default(); topo.edges.len()],
                 asynch: vec![Outcomes::default(); topo.async_calls().len()],
                 entry_series: if w.entries.len() > 1 {
