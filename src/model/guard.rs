@@ -163,13 +163,7 @@ impl Size {
 
 /// Intervals of a replication's time series ([`super::metrics::series_interval`]).
 fn series_buckets(w: &super::topology::Workload) -> f64 {
-    match w.window {
-        Window::Duration(d) => {
-            let span = w.warmup.saturating_add(d) as f64;
-            span / super::metrics::series_interval(w) as f64 + 1.0
-        }
-        Window::Requests(_) => 21.0,
-    }
+    super::metrics::series_span(w) as f64 / super::metrics::series_interval(w) as f64 + 1.0
 }
 
 /// Replicas, waypoint replicas and node proxies a run deploys.
