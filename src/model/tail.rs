@@ -32,10 +32,9 @@ pub const KEPT_SLOWEST: usize = 50_000;
 /// a run of 100,000 requests 5.5 MB of memory touched once (a tenth of its
 /// time). A window of time measures as many as arrive.
 pub fn slowest_to_keep(window: Window) -> usize {
-    match window.requests() {
-        Some(n) => usize::try_from(n.div_ceil(100)).map_or(KEPT_SLOWEST, |k| k.min(KEPT_SLOWEST)),
-        None => KEPT_SLOWEST,
-    }
+    window.requests().map_or(KEPT_SLOWEST, |n| {
+        n.div_ceil(100).min(KEPT_SLOWEST as u64) as usize
+    })
 }
 
 /// Requests held at most while the slowest `keep` are kept: a quarter more,
