@@ -163,7 +163,7 @@ impl Size {
 
 /// Intervals of a replication's time series ([`super::metrics::series_interval`]).
 fn series_buckets(w: &super::topology::Workload) -> f64 {
-    super::metrics::series_span(w) as f64 / super::metrics::series_interval(w) as f64 + 1.0
+    super::series::series_span(w) as f64 / super::metrics::series_interval(w) as f64 + 1.0
 }
 
 /// Replicas, waypoint replicas and node proxies a run deploys.

@@ -12,6 +12,7 @@ mod probe;
 pub mod profile;
 pub mod record;
 pub mod replication;
+pub mod series;
 pub mod sim;
 pub mod slo;
 pub mod tail;
