@@ -22,8 +22,7 @@ const HISTOGRAM_BYTES: f64 = 140_000.0;
 const FIGURES_BYTES: f64 = 512.0;
 /// Bytes of one interval of a replication's time series.
 /// Its latency buckets (up to 2 KB over eight octaves of latency) count in.
-const SERIES_BUCKET_BYTES: f64 =
-    std::mem::size_of::<super::metrics::SeriesBucket>() as f64 + 1024.0;
+const SERIES_BUCKET_BYTES: f64 = std::mem::size_of::<super::series::SeriesBucket>() as f64 + 1024.0;
 /// Bytes of per-call state in flight (slab slot, costs, queue entries).
 const CALL_BYTES: f64 = 400.0;
 /// A slowest request kept whole: latency and attribution (`tail.rs`),
@@ -161,9 +160,9 @@ impl Size {
     }
 }
 
-/// Intervals of a replication's time series ([`super::metrics::series_interval`]).
+/// Intervals of a replication's time series ([`super::series::series_interval`]).
 fn series_buckets(w: &super::topology::Workload) -> f64 {
-    super::series::series_span(w) as f64 / super::metrics::series_interval(w) as f64 + 1.0
+    super::series::series_span(w) as f64 / super::series::series_interval(w) as f64 + 1.0
 }
 
 /// Replicas, waypoint replicas and node proxies a run deploys.

@@ -7,7 +7,7 @@
 use hdrhistogram::Histogram;
 
 pub use super::interval::IntervalLatency;
-pub use super::series::{SERIES_INTERVALS, SeriesBucket, series_interval};
+use super::series::SeriesBucket;
 pub use super::tail::AttributionStats;
 use super::topology::{NodeId, ServiceId, ZoneId};
 use crate::engine::station::MAX_CATEGORIES;

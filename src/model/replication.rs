@@ -14,8 +14,9 @@ use super::cost::SPANS;
 use super::design::Design;
 use super::metrics::{
     Counters, LatencyHistogram, Outcomes, PoolMetrics, QueueMetrics, RunMetrics, Saturation,
-    SeriesBucket, StationMetrics, StationOwner,
+    StationMetrics, StationOwner,
 };
+use super::series::SeriesBucket;
 use super::sim;
 use super::topology::{ServiceId, Topology};
 use crate::units::Nanos;

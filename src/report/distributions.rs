@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::Replication;
-use crate::model::metrics::{IntervalLatency, LatencyHistogram, SeriesBucket};
+use crate::model::metrics::{IntervalLatency, LatencyHistogram};
 use crate::model::profile::RateProfile;
+use crate::model::series::SeriesBucket;
 use crate::model::topology::Topology;
 
 /// Quantiles at which a point's latency CDF is kept (pooled over

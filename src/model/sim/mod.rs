@@ -360,7 +360,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 } else {
                     Vec::new()
                 },
-                series_interval: crate::model::metrics::series_interval(w),
+                series_interval: crate::model::series::series_interval(w),
                 pools: pool_metrics,
                 queues: queue_metrics,
                 ..RunMetrics::default()

@@ -3,7 +3,8 @@
 //! each station's busy time.
 
 use super::{Probe, Simulation, down, ev};
-use crate::model::metrics::{RunMetrics, Saturation, SeriesBucket, StationMetrics, StationOwner};
+use crate::model::metrics::{RunMetrics, Saturation, StationMetrics, StationOwner};
+use crate::model::series::SeriesBucket;
 use crate::model::topology::{Arrivals, Topology};
 use crate::units::{NANOS_PER_SEC, Nanos};
 
