@@ -30,6 +30,11 @@ pub use spin::Spin;
 
 use crate::{LabError, fail};
 
+/// Held by each test that pins threads to cores: two such tests at once
+/// would share a core, and one's spin would pause the other's server.
+#[cfg(test)]
+pub(crate) static PINNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Cores this process may be pinned to (their ids, as `--server-core` and
 /// `--client-core` name them).
 pub fn cores() -> Vec<usize> {

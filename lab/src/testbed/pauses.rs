@@ -97,6 +97,7 @@ mod tests {
 
     #[test]
     fn a_probe_ends_on_time_and_on_stop() {
+        let _alone = super::super::PINNING.lock();
         let core = super::super::cores()[0];
         let stop = AtomicBool::new(false);
         let t = Instant::now();
