@@ -11,8 +11,9 @@
 //! (plaintext or TLS) and the request framing; `spin.rs` the spin;
 //! `pauses.rs` the probe of the cores' pauses.
 //!
-//! Every loop is bounded in count and time, only 127.0.0.1 is used, and every
-//! thread is joined before a call returns.
+//! Every loop is bounded in count and time, only loopback addresses are used
+//! (the server on 127.0.0.1, the load generator's connections from
+//! 127.0.1.1-64), and every thread is joined before a call returns.
 
 mod client;
 mod link;

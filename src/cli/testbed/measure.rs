@@ -252,6 +252,8 @@ pub struct Measured {
     pub retries: usize,
     pub resumed_share: Option<f64>,
     pub worst_send_lag_ms: f64,
+    /// Longest a `connect` held the load generator.
+    pub slowest_connect_ms: f64,
     /// The 99th percentile of the measured requests' send lags.
     pub send_lag_p99_ms: f64,
     pub failed: usize,
@@ -455,6 +457,7 @@ impl Rig {
             resumed_share: (design.tickets && handshakes > 0)
                 .then(|| r.handshakes_resumed as f64 / handshakes as f64),
             worst_send_lag_ms: r.worst_send_lag_ns as f64 / 1e6,
+            slowest_connect_ms: r.slowest_connect_ns as f64 / 1e6,
             send_lag_p99_ms: {
                 let mut lags = r.send_lags_ns.clone();
                 lags.sort_unstable();

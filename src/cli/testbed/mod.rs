@@ -543,11 +543,12 @@ fn design_notes(
     for x in m {
         let _ = write!(
             t,
-            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, load generator {:.0}% busy, {}, server core {:.1}% in interrupts, steal {:.1}%, {} idle waits of the server ended by a send, {}{}{}]",
+            " [{:.0} rps: {} failed, send lag p99 {:.3} ms and worst {:.3} ms, slowest connect {:.3} ms, load generator {:.0}% busy, {}, server core {:.1}% in interrupts, steal {:.1}%, {} idle waits of the server ended by a send, {}{}{}]",
             x.rate,
             x.failed,
             x.send_lag_p99_ms,
             x.worst_send_lag_ms,
+            x.slowest_connect_ms,
             x.client_util * 100.0,
             window_pauses(x),
             x.server_interrupts * 100.0,
