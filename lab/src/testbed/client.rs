@@ -259,33 +259,32 @@ fn drive(
     let mut last_end = 0;
     // Bounded in time: the last arrival plus the timeout plus a second.
     let hard_end = d.window.1 + timeout + 1_000_000_000;
+    // The clocks read at the window's ends.
+    let window_mark = |now: u64| -> Result<_, LabError> {
+        Ok((
+            now,
+            thread_cpu_ns(&server.task)?,
+            server.after_ns.load(Ordering::Relaxed),
+            server.on_path_ns.load(Ordering::Relaxed),
+            steal_ns(server.core)? + steal_ns(load.core)?,
+            interrupts_ns(server.core)?,
+        ))
+    };
     loop {
         let now = d.now();
         let mut worked = false;
-        if stop.load(Ordering::Relaxed) || now > hard_end {
-            break;
-        }
         if cpu_at_start.is_none() && now >= d.window.0 {
             marks_at_start = server_marks();
-            cpu_at_start = Some((
-                now,
-                thread_cpu_ns(&server.task)?,
-                server.after_ns.load(Ordering::Relaxed),
-                server.on_path_ns.load(Ordering::Relaxed),
-                steal_ns(server.core)? + steal_ns(load.core)?,
-                interrupts_ns(server.core)?,
-            ));
+            cpu_at_start = Some(window_mark(now)?);
         }
+        // Before the hard end's check: a turn that ran past both (a
+        // collapsed server's backlog) still closes the window.
         if cpu_at_end.is_none() && now >= d.window.1 {
             marks_at_end = server_marks();
-            cpu_at_end = Some((
-                now,
-                thread_cpu_ns(&server.task)?,
-                server.after_ns.load(Ordering::Relaxed),
-                server.on_path_ns.load(Ordering::Relaxed),
-                steal_ns(server.core)? + steal_ns(load.core)?,
-                interrupts_ns(server.core)?,
-            ));
+            cpu_at_end = Some(window_mark(now)?);
+        }
+        if stop.load(Ordering::Relaxed) || now > hard_end {
+            break;
         }
         while next < times.len() && times[next] <= now {
             let lag = now - times[next];
