@@ -362,12 +362,12 @@ fn drive(
 /// Loopback source addresses the load generator's connections take in
 /// turn (127.0.1.1 to 127.0.1.64). A closed connection holds its port for
 /// TCP's TIME_WAIT (60 s on Linux), and from one source address to the
-/// server's port the kernel has about 28,000 ports: a design at 1,400 new
-/// connections a second, or one run after another, fills them, and then
-/// `connect` scans for a port and stalls the load generator's loop for
-/// milliseconds (measured: the p99 of a connect from 7 us to 3.4 ms), which
-/// sent its requests late in bursts and collapsed per-request designs
-/// before their server was busy. Each source address has ports of its own.
+/// server's port the kernel has about 28,000 ports: a full run's
+/// per-request designs, one after another, fill them, and then `connect`
+/// can scan for a port while the load generator's loop waits (on loopback
+/// with 30,000 ports in TIME_WAIT, one batch of connects in seven had a
+/// p99 of 3.4 ms against 7-80 us), sending requests late. Each source
+/// address has ports of its own.
 const SOURCES: usize = 64;
 
 /// The source address of the `n`th connection.
