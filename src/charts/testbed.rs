@@ -94,7 +94,7 @@ fn legend() -> Vec<Row> {
         item(line(P50, false, Marker::Circle), "p50 measured"),
         item(line(P50, true, Marker::Square), "p50 predicted"),
         Row::Note("Measured: real TCP and rustls".into()),
-        Row::Note("on 127.0.0.1, one server core.".into()),
+        Row::Note("on loopback, one server core.".into()),
         Row::Note("Predicted: ztsim on the same".into()),
         Row::Note("system, costs measured in".into()),
         Row::Note("the same run.".into()),
