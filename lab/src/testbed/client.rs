@@ -244,44 +244,35 @@ fn drive(
     let mut events = mio::Events::with_capacity(1024);
     let mut in_flight: VecDeque<usize> = VecDeque::new();
     let mut next = 0;
-    let mut cpu_at_start = None;
-    let mut cpu_at_end = None;
-    // The server's turn time and pauses seen so far, at the window's ends.
-    let server_marks = || {
-        (
-            server.turns_ns.load(Ordering::Relaxed),
-            recorded(&server.pauses_ns),
-            recorded(&server.wakes),
-        )
-    };
-    let (mut marks_at_start, mut marks_at_end) = ((0, 0, 0), (0, 0, 0));
+    let (mut at_start, mut at_end) = (None, None);
     d.start = Instant::now();
     let mut last_end = 0;
     // Bounded in time: the last arrival plus the timeout plus a second.
     let hard_end = d.window.1 + timeout + 1_000_000_000;
-    // The clocks read at the window's ends.
-    let window_mark = |now: u64| -> Result<_, LabError> {
-        Ok((
-            now,
-            thread_cpu_ns(&server.task)?,
-            server.after_ns.load(Ordering::Relaxed),
-            server.on_path_ns.load(Ordering::Relaxed),
-            steal_ns(server.core)? + steal_ns(load.core)?,
-            interrupts_ns(server.core)?,
-        ))
+    // The clocks and the server's records at the window's ends.
+    let mark = |at: u64| -> Result<WindowMark, LabError> {
+        Ok(WindowMark {
+            at,
+            cpu: thread_cpu_ns(&server.task)?,
+            after: server.after_ns.load(Ordering::Relaxed),
+            on_path: server.on_path_ns.load(Ordering::Relaxed),
+            steal: steal_ns(server.core)? + steal_ns(load.core)?,
+            interrupts: interrupts_ns(server.core)?,
+            turns: server.turns_ns.load(Ordering::Relaxed),
+            pauses: recorded(&server.pauses_ns),
+            wakes: recorded(&server.wakes),
+        })
     };
     loop {
         let now = d.now();
         let mut worked = false;
-        if cpu_at_start.is_none() && now >= d.window.0 {
-            marks_at_start = server_marks();
-            cpu_at_start = Some(window_mark(now)?);
+        if at_start.is_none() && now >= d.window.0 {
+            at_start = Some(mark(now)?);
         }
         // Before the hard end's check: a turn that ran past both (a
         // collapsed server's backlog) still closes the window.
-        if cpu_at_end.is_none() && now >= d.window.1 {
-            marks_at_end = server_marks();
-            cpu_at_end = Some(window_mark(now)?);
+        if at_end.is_none() && now >= d.window.1 {
+            at_end = Some(mark(now)?);
         }
         if stop.load(Ordering::Relaxed) || now > hard_end {
             break;
@@ -313,7 +304,7 @@ fn drive(
                 break;
             }
         }
-        if next == times.len() && in_flight.is_empty() && cpu_at_end.is_some() {
+        if next == times.len() && in_flight.is_empty() && at_end.is_some() {
             break;
         }
         match d.poll.poll(&mut events, Some(Duration::ZERO)) {
@@ -339,24 +330,38 @@ fn drive(
         }
         last_end = end;
     }
-    if let (Some((t0, c0, a0, p0, s0, i0)), Some((t1, c1, a1, p1, s1, i1))) =
-        (cpu_at_start, cpu_at_end)
-    {
-        d.result.server_cpu_ns = c1.saturating_sub(c0);
-        d.result.server_after_ns = a1.saturating_sub(a0);
-        d.result.server_on_path_ns = p1.saturating_sub(p0);
-        d.result.steal_ns = s1.saturating_sub(s0);
-        d.result.server_interrupts_ns = i1.saturating_sub(i0);
-        d.result.window_ns = t1 - t0;
+    if let (Some(a), Some(b)) = (at_start, at_end) {
+        d.result.server_cpu_ns = b.cpu.saturating_sub(a.cpu);
+        d.result.server_after_ns = b.after.saturating_sub(a.after);
+        d.result.server_on_path_ns = b.on_path.saturating_sub(a.on_path);
+        d.result.steal_ns = b.steal.saturating_sub(a.steal);
+        d.result.server_interrupts_ns = b.interrupts.saturating_sub(a.interrupts);
+        d.result.window_ns = b.at - a.at;
         d.result.client_idle_ns = d.result.window_ns.saturating_sub(d.result.client_busy_ns);
-        d.result.server_turns_ns = marks_at_end.0.saturating_sub(marks_at_start.0);
-        d.result.server_pauses_ns = between(&server.pauses_ns, marks_at_start.1, marks_at_end.1);
-        d.result.server_wakes = between(&server.wakes, marks_at_start.2, marks_at_end.2);
+        d.result.server_turns_ns = b.turns.saturating_sub(a.turns);
+        d.result.server_pauses_ns = between(&server.pauses_ns, a.pauses, b.pauses);
+        d.result.server_wakes = between(&server.wakes, a.wakes, b.wakes);
     }
     for (_, mut c) in d.conns.drain() {
         let _ = d.poll.registry().deregister(&mut c.link.sock);
     }
     Ok(d.result)
+}
+
+/// What the load generator reads at each end of the window: the time, the
+/// server thread's CPU and time on and off the requests' path, both cores'
+/// steal, the server core's interrupts, the server's turn time, and how
+/// many pauses and waits it had recorded.
+struct WindowMark {
+    at: u64,
+    cpu: u64,
+    after: u64,
+    on_path: u64,
+    steal: u64,
+    interrupts: u64,
+    turns: u64,
+    pauses: usize,
+    wakes: usize,
 }
 
 /// Loopback source addresses the load generator's connections take in
