@@ -29,7 +29,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::state::{Call, Handshake, NONE, Phase};
+use super::state::{Call, Handshake, NONE, OWN, Phase};
 use super::{Probe, Simulation, ev};
 use crate::engine::{EventKey, EventQueue};
 use crate::model::topology::{Balance, Topology};
@@ -204,9 +204,14 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     /// True if the call's connection is already usable (or it has none), so
-    /// its request leaving changes nothing another call can see.
+    /// its request leaving changes nothing another call can see (a
+    /// connection of its own is new, so not yet usable).
     fn usable(&self, c: &Call) -> bool {
-        c.pool == NONE || self.pools[c.pool as usize].conns[c.conn as usize].ready
+        match c.pool {
+            NONE => true,
+            OWN => false,
+            pool => self.pools[pool as usize].conns[c.conn as usize].ready,
+        }
     }
 
     /// [`Self::respond`]'s bookkeeping for an answer given at `end`, known

@@ -2,8 +2,9 @@
 //! reuse of a ready connection with a free stream, staleness (idle timeout,
 //! lifetime, certificate rotation), waiting at the pool's limit, opening a
 //! new one (TCP round trip, then the handshake in `handshake.rs`), release.
+//! A `per-request` connection is its call's own, in no pool (`OWN`).
 
-use super::state::{Call, Conn, Handshake, NONE, Phase, Pool};
+use super::state::{Call, Conn, Handshake, NONE, OWN, Phase, Pool};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::derive;
 use crate::model::cost::Span;
@@ -63,6 +64,12 @@ impl<'t, P: Probe> Simulation<'t, P> {
     pub(super) fn acquire(&mut self, slot: u32) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
+        let conns = self.connections(&c);
+        if conns.reuse == Reuse::PerRequest {
+            // Never reused nor waited for: no pool to look up.
+            self.calls.get_mut(slot).pool = OWN;
+            return self.open(slot);
+        }
         let key = (c.origin, c.dest);
         let next = self.pools.len() as u32;
         let pool = *self.pool_index.entry(key).or_insert(next);
@@ -83,82 +90,83 @@ impl<'t, P: Probe> Simulation<'t, P> {
             self.pools.push(p);
         }
         self.calls.get_mut(slot).pool = pool;
-        let conns = self.connections(&c);
-        if conns.reuse != Reuse::PerRequest {
-            let cap = if conns.reuse == Reuse::Pool {
-                1
-            } else {
-                conns.max_concurrent_streams
-            };
-            let (oe, de) = (
-                self.peers[c.origin as usize].epoch,
-                self.peers[c.dest as usize].epoch,
-            );
-            // One-way TLS to an external service presents no certificate of ours.
-            let rotation_closes = self.caller_design(&c).identity.rotation_closes_connections
-                && !self.to_external(&c);
-            // A replica that went down took its connections with it.
-            let reset = self.reset_at(c.origin).max(self.reset_at(c.dest));
-            let p = &mut self.pools[pool as usize];
-            for i in 0..p.conns.len() {
-                let k = p.conns[i];
-                if !k.alive {
-                    continue;
-                }
-                let stale = (k.streams == 0
-                    && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
-                    || conns.max_lifetime.is_some_and(|l| now - k.opened >= l)
-                    || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de))
-                    || k.opened < reset;
-                if stale {
-                    if k.streams == 0 {
-                        p.conns[i].alive = false;
-                        p.alive -= 1;
-                    }
-                    continue;
-                }
-                if k.ready && k.streams < cap {
-                    p.conns[i].streams += 1;
-                    self.calls.get_mut(slot).conn = i as u32;
-                    return self.connected(slot, false);
-                }
+        let cap = if conns.reuse == Reuse::Pool {
+            1
+        } else {
+            conns.max_concurrent_streams
+        };
+        let (oe, de) = (
+            self.peers[c.origin as usize].epoch,
+            self.peers[c.dest as usize].epoch,
+        );
+        // One-way TLS to an external service presents no certificate of ours.
+        let rotation_closes =
+            self.caller_design(&c).identity.rotation_closes_connections && !self.to_external(&c);
+        // A replica that went down took its connections with it.
+        let reset = self.reset_at(c.origin).max(self.reset_at(c.dest));
+        let p = &mut self.pools[pool as usize];
+        for i in 0..p.conns.len() {
+            let k = p.conns[i];
+            if !k.alive {
+                continue;
             }
-            if p.alive >= conns.max_per_destination {
-                p.waiting.push_back(slot);
-                self.calls.get_mut(slot).phase = Phase::Connect;
-                if let Some(k) = self.counters(slot) {
-                    k.connection_waits += 1;
+            let stale = (k.streams == 0 && now.saturating_sub(k.idle_since) >= conns.idle_timeout)
+                || conns.max_lifetime.is_some_and(|l| now - k.opened >= l)
+                || (rotation_closes && (k.origin_epoch != oe || k.dest_epoch != de))
+                || k.opened < reset;
+            if stale {
+                if k.streams == 0 {
+                    p.conns[i].alive = false;
+                    p.alive -= 1;
                 }
-                return;
+                continue;
             }
+            if k.ready && k.streams < cap {
+                p.conns[i].streams += 1;
+                self.calls.get_mut(slot).conn = i as u32;
+                return self.connected(slot, false);
+            }
+        }
+        if p.alive >= conns.max_per_destination {
+            p.waiting.push_back(slot);
+            self.calls.get_mut(slot).phase = Phase::Connect;
+            if let Some(k) = self.counters(slot) {
+                k.connection_waits += 1;
+            }
+            return;
         }
         self.open(slot);
     }
 
-    /// Opens a new connection for `slot` in its pool.
+    /// Opens a new connection for `slot` in its pool (or of its own).
     pub(super) fn open(&mut self, slot: u32) {
         let now = self.queue.now();
         let c = *self.calls.get(slot);
-        let conn = Conn {
-            alive: true,
-            ready: false,
-            streams: 1,
-            opened: now,
-            idle_since: now,
-            origin_epoch: self.peers[c.origin as usize].epoch,
-            dest_epoch: self.peers[c.dest as usize].epoch,
-        };
-        let p = &mut self.pools[c.pool as usize];
-        p.alive += 1;
-        let index = match p.conns.iter().position(|k| !k.alive) {
-            Some(i) => {
-                p.conns[i] = conn;
-                i
-            }
-            None => {
-                p.conns.push(conn);
-                p.conns.len() - 1
-            }
+        let index = if c.pool == OWN {
+            NONE
+        } else {
+            let conn = Conn {
+                alive: true,
+                ready: false,
+                streams: 1,
+                opened: now,
+                idle_since: now,
+                origin_epoch: self.peers[c.origin as usize].epoch,
+                dest_epoch: self.peers[c.dest as usize].epoch,
+            };
+            let p = &mut self.pools[c.pool as usize];
+            p.alive += 1;
+            let i = match p.conns.iter().position(|k| !k.alive) {
+                Some(i) => {
+                    p.conns[i] = conn;
+                    i
+                }
+                None => {
+                    p.conns.push(conn);
+                    p.conns.len() - 1
+                }
+            };
+            i as u32
         };
         let handshake = if self.encrypted(&c) {
             self.choose_handshake(slot)
@@ -166,7 +174,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
             Handshake::None
         };
         let call = self.calls.get_mut(slot);
-        call.conn = index as u32;
+        call.conn = index;
         call.handshake = handshake;
         if let Some(k) = self.counters(slot) {
             k.connections_opened += 1;
@@ -206,6 +214,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
     }
 
     pub(super) fn mark_ready(&mut self, c: &Call) {
+        if c.pool == OWN {
+            return; // nobody waits for a connection of its own
+        }
         self.pools[c.pool as usize].conns[c.conn as usize].ready = true;
         if self.connections(c).reuse == Reuse::Multiplex {
             self.serve_pool_waiters(c.pool);
@@ -214,20 +225,16 @@ impl<'t, P: Probe> Simulation<'t, P> {
 
     /// Gives the connection back: idle (reuse) or closed (per request).
     pub(super) fn release(&mut self, c: &Call) {
-        if c.pool == NONE {
-            return; // a direct call holds no connection
+        if c.pool == NONE || c.pool == OWN {
+            // A direct call holds no connection; one of its own just closes.
+            return;
         }
         let now = self.queue.now();
-        let per_request = self.connections(c).reuse == Reuse::PerRequest;
         let p = &mut self.pools[c.pool as usize];
         let k = &mut p.conns[c.conn as usize];
         k.streams -= 1;
         if k.streams == 0 {
             k.idle_since = now;
-            if per_request {
-                k.alive = false;
-                p.alive -= 1;
-            }
         }
         self.serve_pool_waiters(c.pool);
     }

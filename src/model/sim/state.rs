@@ -14,6 +14,11 @@ use crate::units::Nanos;
 /// "No such slot/replica/user/station".
 pub(super) const NONE: u32 = u32::MAX;
 
+/// The pool of a call that holds a connection of its own (`reuse =
+/// "per-request"`): opened for it and closed with its response, nobody
+/// else can see or take it, so no pool keeps it.
+pub(super) const OWN: u32 = NONE - 1;
+
 /// What a call is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -100,7 +105,8 @@ pub(super) struct Call {
     /// TLS/connection endpoints: origin and destination peers.
     pub(super) origin: u32,
     pub(super) dest: u32,
-    /// Connection pool and connection in it, NONE while none is held.
+    /// Connection pool and connection in it, NONE while none is held
+    /// (OWN: a connection of its own, in no pool).
     pub(super) pool: u32,
     pub(super) conn: u32,
     /// The caller's client-side pool it waits in or holds a connection of
