@@ -87,30 +87,36 @@ fn rsa_servers_sign_slower_and_mutual_tls_costs_more() {
     assert!(mutual.server.median_ns > ecdsa.server.median_ns);
 }
 
+/// The client's handshake under `a` and under `b`: the lowest median of
+/// FINE over three rounds, the two measured in turn. A burst of other work
+/// on a shared machine (a CI's other test binaries) inflates one round's
+/// median, not all three: one CI run measured X25519's median at 412 us
+/// against the hybrid's 343 us, the fastest samples 284 and 325 us.
+fn client_medians(a: Setup, b: Setup) -> (f64, f64) {
+    let mut best = [f64::INFINITY; 2];
+    for _ in 0..3 {
+        for (i, s) in [a, b].into_iter().enumerate() {
+            let client = tls::full(s, &FINE).unwrap().client;
+            sane(&client);
+            best[i] = best[i].min(client.median_ns);
+        }
+    }
+    (best[0], best[1])
+}
+
 #[test]
 fn the_post_quantum_hybrid_and_longer_chains_cost_more() {
     let base = setup(Version::Tls13, KeyAlgorithm::EcdsaP256, false);
-    let x = tls::full(base, &FINE).unwrap();
-    let pq = tls::full(
-        Setup {
-            kx: KeyExchange::X25519MlKem768,
-            ..base
-        },
-        &FINE,
-    )
-    .unwrap();
-    sane(&pq.client);
-    // ML-KEM adds a fraction of the handshake: medians of FINE, as above.
-    assert!(
-        pq.client.median_ns > x.client.median_ns,
-        "{:?} {:?}",
-        pq.client,
-        x.client
-    );
-    let long = tls::full(Setup { chain: 3, ..base }, &FINE).unwrap();
-    let short = tls::full(Setup { chain: 1, ..base }, &FINE).unwrap();
+    // ML-KEM adds a fraction of the handshake.
+    let hybrid = Setup {
+        kx: KeyExchange::X25519MlKem768,
+        ..base
+    };
+    let (pq, x) = client_medians(hybrid, base);
+    assert!(pq > x, "hybrid {pq} ns, X25519 {x} ns");
     // Each certificate in the chain is one more signature to verify.
-    assert!(long.client.median_ns > short.client.median_ns);
+    let (long, short) = client_medians(Setup { chain: 3, ..base }, Setup { chain: 1, ..base });
+    assert!(long > short, "chain of 3 {long} ns, of 1 {short} ns");
     // TLS 1.2 has no hybrid key share.
     assert!(
         tls::full(
