@@ -75,7 +75,7 @@ impl<'t, P: Probe> Simulation<'t, P> {
         let pool = *self.pool_index.entry(key).or_insert(next);
         if pool == next {
             let mut p = Pool::default();
-            if self.connections(&c).prewarm {
+            if conns.prewarm {
                 p.conns.push(Conn {
                     alive: true,
                     ready: true,
