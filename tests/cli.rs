@@ -520,6 +520,47 @@ fn bench_refuses_no_requests_and_flags_it_would_ignore() {
     }
 }
 
+/// `bench -m` gives each design's events per call by cause: under
+/// istio-sidecar every call ends one hop to its callee's policy sidecar and
+/// one evaluation there, which plaintext has none of.
+#[test]
+fn bench_designs_lists_each_designs_events_by_cause() {
+    let (topology, design) = (
+        manifest("topologies/ecommerce.toml"),
+        manifest("models/istio-sidecar.toml"),
+    );
+    let r = ztsim(&["bench", &topology, "--requests", "3000", "-m", &design]);
+    r.expect_code(0);
+    assert_eq!(
+        r.stdout.matches("events per call by cause").count(),
+        2,
+        "{}",
+        r.show()
+    );
+    let per_call = |cause: &str| {
+        r.stdout
+            .lines()
+            .filter(|l| l.ends_with(cause))
+            .map(|l| l.split_whitespace().next().unwrap().parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    // One each per call (but the few still in flight as the run ends).
+    let once = |cause: &str, designs: usize| {
+        let seen = per_call(cause);
+        assert!(
+            seen.len() == designs && seen.iter().all(|&n| (0.97..=1.0).contains(&n)),
+            "{cause}: {seen:?}\n{}",
+            r.show()
+        );
+    };
+    // Both designs: to the callee and back.
+    once("wait ends: request's transit to the callee", 2);
+    once("wait ends: response's transit to the caller", 2);
+    // The policy sidecar's: the second design's only.
+    once("wait ends: hop to the policy sidecar", 1);
+    once("job ends: policy evaluation", 1);
+}
+
 #[test]
 fn version_flag() {
     let r = ztsim(&["--version"]);

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ztsim::model::metrics::RunMetrics;
-use ztsim::model::sim::simulate;
+use ztsim::model::sim::{simulate, tally_events};
 use ztsim::model::topology::Window;
 use ztsim::model::{Design, Topology};
 
@@ -53,7 +53,7 @@ fn saturation_bound(topo: &Topology, design: &Design) -> Option<f64> {
 
 /// Times plaintext and each of `designs` on `topo` at one stable rate,
 /// `requests` each, and prints calls per second, events per call and the
-/// ratio to plaintext.
+/// ratio to plaintext, then each design's events per call by cause.
 pub fn time_designs(topo: &Topology, designs: &[Design], requests: u64) -> Result<(), String> {
     let plain = Design::plaintext();
     let Some(given) = topo.workload.arrivals.rate() else {
@@ -115,6 +115,33 @@ pub fn time_designs(topo: &Topology, designs: &[Design], requests: u64) -> Resul
             }
             Some(p) => outln!("{head}; {:.2}x plaintext (target >= 0.7x)", calls_per_s / p),
         }
+        print_causes(&at_rate(&topo, rate, requests / 10 + 1), d);
     }
     Ok(())
+}
+
+/// Causes of fewer events per call than this are summed as one line.
+const MINOR_CAUSE: f64 = 0.01;
+
+/// Where `design`'s events go, per call, from an untimed run of `topo`:
+/// what a call costs in events, and so the floor of its events per call.
+fn print_causes(topo: &Topology, design: &Design) {
+    let (m, causes) = tally_events(topo, design, 0);
+    let calls = m.calls.max(1) as f64;
+    outln!(
+        "      events per call by cause ({} calls, untimed):",
+        m.calls
+    );
+    let mut minor = 0.0;
+    for (cause, n) in &causes {
+        let per_call = *n as f64 / calls;
+        if per_call < MINOR_CAUSE {
+            minor += per_call;
+        } else {
+            outln!("      {per_call:>7.2}  {cause}");
+        }
+    }
+    if minor >= MINOR_CAUSE / 2.0 {
+        outln!("      {minor:>7.2}  other causes, each under {MINOR_CAUSE} per call");
+    }
 }

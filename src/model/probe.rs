@@ -26,6 +26,8 @@ pub trait Probe {
     fn selector(&mut self) -> Option<&mut Selector>;
     /// The call recorder, if any.
     fn recorder(&mut self) -> Option<&mut Recorder>;
+    /// The count of events by what they did, if any.
+    fn tally(&mut self) -> Option<&mut EventTally>;
 }
 
 /// No probe: the normal run.
@@ -42,13 +44,19 @@ impl Probe for NoProbe {
     fn recorder(&mut self) -> Option<&mut Recorder> {
         None
     }
+    #[inline(always)]
+    fn tally(&mut self) -> Option<&mut EventTally> {
+        None
+    }
 }
 
-/// A picker or a recorder (or both), for exports.
+/// A picker, a recorder or a tally (or several): for exports, and for
+/// `ztsim bench`'s count of events by cause.
 #[derive(Debug, Default)]
 pub(crate) struct Probes {
     pub(crate) selector: Option<Selector>,
     pub(crate) recorder: Option<Recorder>,
+    pub(crate) tally: Option<EventTally>,
 }
 
 impl Probe for Probes {
@@ -58,6 +66,38 @@ impl Probe for Probes {
     }
     fn recorder(&mut self) -> Option<&mut Recorder> {
         self.recorder.as_mut()
+    }
+    fn tally(&mut self) -> Option<&mut EventTally> {
+        self.tally.as_mut()
+    }
+}
+
+/// Most event kinds and call phases a tally tells apart.
+pub(crate) const TALLY_KINDS: usize = 16;
+pub(crate) const TALLY_PHASES: usize = 32;
+
+/// Events handled, by kind and, for a call's events, by the phase the call
+/// was in (what the event ended): where a run's events go, so that what a
+/// call costs in events can be read off (`ztsim bench -m`). The simulation
+/// names the causes (`sim::tally_events`).
+#[derive(Debug, Clone)]
+pub struct EventTally {
+    pub(crate) counts: [[u64; TALLY_PHASES]; TALLY_KINDS],
+}
+
+impl Default for EventTally {
+    fn default() -> Self {
+        EventTally {
+            counts: [[0; TALLY_PHASES]; TALLY_KINDS],
+        }
+    }
+}
+
+impl EventTally {
+    /// One event of `kind`, its call in `phase` (0 for events of no call).
+    #[inline]
+    pub(crate) fn count(&mut self, kind: u8, phase: usize) {
+        self.counts[usize::from(kind) % TALLY_KINDS][phase % TALLY_PHASES] += 1;
     }
 }
 

@@ -43,7 +43,7 @@ pub fn run_and_pick(
     let selectors = runs.add((0..topo.workload.replications).into_par_iter().map(|r| {
         let probe = Probes {
             selector: Some(Selector::new(k, m)),
-            recorder: None,
+            ..Probes::default()
         };
         let (metrics, probe) = Simulation::with_probe(topo, design, r, probe).run_probed();
         (metrics, probe.selector.unwrap_or_default())
@@ -114,8 +114,8 @@ pub fn record(topo: &Topology, design: &Design, picks: &[Pick]) -> Vec<RequestTr
                 .copied()
                 .collect();
             let probe = Probes {
-                selector: None,
                 recorder: Some(Recorder::new(&mine)),
+                ..Probes::default()
             };
             let (_, probe) = Simulation::with_probe(topo, design, r, probe).run_probed();
             probe.recorder.map_or_else(Vec::new, Recorder::into_traces)

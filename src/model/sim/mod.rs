@@ -80,6 +80,7 @@ mod routing;
 mod service;
 mod slow;
 mod state;
+mod tally;
 mod timeout;
 mod transit;
 mod window;
@@ -99,6 +100,7 @@ use crate::engine::station::PAUSE;
 use crate::engine::{EventKey, EventQueue, Slab, Station};
 use crate::units::Nanos;
 use state::{Bucket, Call, Costs, NONE, Peer, Phase, Pool, Replica, TimerLane, sum};
+pub use tally::tally_events;
 
 /// Past this many calls in flight a run is saturated beyond doubt; stopping
 /// keeps memory bounded.
@@ -412,6 +414,9 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 // Stopped at the check's time, the window's new end: every
                 // event before it was handled, none at or after it.
                 return u128::from(self.window_end) << 64;
+            }
+            if P::ON {
+                self.tally(&event);
             }
             match event.kind() {
                 ev::ARRIVAL => self.arrival(event.target),
