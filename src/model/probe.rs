@@ -94,7 +94,8 @@ impl Default for EventTally {
 }
 
 impl EventTally {
-    /// One event of `kind`, its call in `phase` (0 for events of no call).
+    /// One event of `kind`; `phase` is its call's phase plus one, or 0 for
+    /// an event of no call.
     #[inline]
     pub(crate) fn count(&mut self, kind: u8, phase: usize) {
         self.counts[usize::from(kind) % TALLY_KINDS][phase % TALLY_PHASES] += 1;
