@@ -29,7 +29,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::state::{Call, Handshake, NONE, OWN, Phase};
+use super::state::{Call, Handshake, Phase};
 use super::{Probe, Simulation, ev};
 use crate::engine::{EventKey, EventQueue};
 use crate::model::topology::{Balance, Topology};
@@ -125,6 +125,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
                 Handshake::Full | Handshake::Resumed => {
                     return Some((Phase::HandshakeOut, self.hello_flight(&c)));
                 }
+                // A request leaving on a usable connection changes nothing
+                // another call can see.
                 _ if self.via_waypoint(&c) || !self.usable(&c) => return None,
                 _ => {
                     let (d, local) = self.request_leg(&c);
@@ -200,17 +202,6 @@ impl<'t, P: Probe> Simulation<'t, P> {
             .collect();
         for slot in ended {
             self.settle_job_before(slot, handled);
-        }
-    }
-
-    /// True if the call's connection is already usable (or it has none), so
-    /// its request leaving changes nothing another call can see (a
-    /// connection of its own is new, so not yet usable).
-    fn usable(&self, c: &Call) -> bool {
-        match c.pool {
-            NONE => true,
-            OWN => false,
-            pool => self.pools[pool as usize].conns[c.conn as usize].ready,
         }
     }
 

@@ -213,6 +213,16 @@ impl<'t, P: Probe> Simulation<'t, P> {
         self.origin_job(slot);
     }
 
+    /// True if the call's connection is already usable, or it holds none
+    /// (a connection of its own is new, so not yet usable).
+    pub(super) fn usable(&self, c: &Call) -> bool {
+        match c.pool {
+            NONE => true,
+            OWN => false,
+            pool => self.pools[pool as usize].conns[c.conn as usize].ready,
+        }
+    }
+
     pub(super) fn mark_ready(&mut self, c: &Call) {
         if c.pool == OWN {
             return; // nobody waits for a connection of its own

@@ -8,7 +8,7 @@
 //! proxy's CPU, the bulk crypto and, for a user request, the client's own
 //! CPU (`workload.client_cpu`).
 
-use super::state::{Call, Handshake, NONE, OWN, Phase, sum};
+use super::state::{Call, Handshake, NONE, Phase, sum};
 use super::{Probe, Simulation, label};
 use crate::engine::rng::{self, derive, unit_f64};
 use crate::model::cost::{Cpu, CpuParts, span_of};
@@ -374,9 +374,8 @@ impl<'t, P: Probe> Simulation<'t, P> {
     #[inline]
     pub(super) fn usable_without_flights(&mut self, c: &Call) {
         if c.pool != NONE && (c.handshake == Handshake::None || c.handshake == Handshake::ZeroRtt) {
-            // No handshake flights: the connection is usable now (one of
-            // its own is new, so not yet).
-            if c.pool == OWN || !self.pools[c.pool as usize].conns[c.conn as usize].ready {
+            // No handshake flights: the connection is usable now.
+            if !self.usable(c) {
                 let r = self.resumption(c);
                 if r.enabled && c.handshake == Handshake::ZeroRtt {
                     let key = self.ticket_key(c);

@@ -99,6 +99,9 @@ impl<P: Probe> Simulation<'_, P> {
     /// Counts `event`, about to be handled, if a tally is kept.
     #[inline]
     pub(super) fn tally(&mut self, event: &Event) {
+        if self.probe.tally().is_none() {
+            return; // an export's probe: nothing to read
+        }
         let kind = event.kind();
         let phase = if kind == ev::STEP || kind == ev::CPU_DONE {
             self.calls.get(event.target).phase as usize + 1
