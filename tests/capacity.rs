@@ -382,6 +382,39 @@ fn bad_input_is_refused_with_exit_2() {
     let (code, err) = ztsim(&["capacity", open, "--slo", "p99=5ms", "--resolution", "0"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--resolution") && err.contains("2%"), "{err}");
+
+    // Search bounds the wrong way round, or a first rate too big to run:
+    // refused before any run (they once ran and reported no answer).
+    let (code, err) = ztsim(&[
+        "capacity",
+        open,
+        "--slo",
+        "p99=5ms",
+        "--start-rate",
+        "1000",
+        "--max-rate",
+        "10",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--max-rate") && err.contains("--start-rate 1000 rps"),
+        "{err}"
+    );
+    let (code, err) = ztsim(&[
+        "capacity",
+        open,
+        "--slo",
+        "p99=5ms",
+        "--duration",
+        "1s",
+        "--start-rate",
+        "1e300",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--start-rate") && err.contains("at 1.000e300 rps") && err.contains("events"),
+        "{err}"
+    );
 }
 
 /// A small end-to-end run: the files are written, and a second run into

@@ -246,3 +246,63 @@ fn one_entry_has_no_per_entry_figures() {
     let svg = svg_text(&out.join("latency-cdf.svg"));
     assert!(!svg.contains("One panel per entry endpoint"));
 }
+
+/// The rows of `ztsim run` for `topology`'s two entries: (name, requests,
+/// rest of the row).
+fn run_rows(name: &str, topology: &str) -> Vec<(String, f64, String)> {
+    let dir = TempDir::new(name);
+    std::fs::write(dir.path().join("two.toml"), topology).unwrap();
+    let run: common::Run = ztsim_in(dir.path(), &["run", "two.toml", "--out", "out"]).into();
+    assert_eq!(run.code, Some(0), "{}", run.show());
+    run.stdout
+        .lines()
+        .filter(|l| l.starts_with("api.lookup ") || l.starts_with("api.pay "))
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            (
+                cells[0].into(),
+                cells[1].parse().unwrap(),
+                cells[3..].join(" "),
+            )
+        })
+        .collect()
+}
+
+/// Weights near f64::MAX sum to infinity; normalised, each must keep its
+/// share rather than become 0 (which sent every request to one entry and
+/// called the other saturated).
+#[test]
+fn huge_weights_keep_their_shares() {
+    let rows = run_rows(
+        "entries-huge",
+        &TOPOLOGY
+            .replace("weight = 3 }", "weight = 1e308 }")
+            .replace("weight = 1 }", "weight = 1e308 }"),
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // 400 requests a replication, each entry drawn with probability 1/2.
+    for (name, requests, rest) in &rows {
+        assert!(
+            (150.0..=250.0).contains(requests),
+            "{name}: {requests} {rest}"
+        );
+    }
+}
+
+/// An entry of a weight too small to draw a request reads `no requests`,
+/// not `saturated`, in a run that is not saturated.
+#[test]
+fn an_entry_that_drew_no_request_is_not_called_saturated() {
+    let rows = run_rows(
+        "entries-tiny",
+        &TOPOLOGY.replace("weight = 1 }", "weight = 1e-12 }"),
+    );
+    let pay = rows
+        .iter()
+        .find(|r| r.0 == "api.pay")
+        .expect("a row for api.pay");
+    assert_eq!(pay.1, 0.0, "{rows:?}");
+    assert_eq!(pay.2, "no requests", "{rows:?}");
+    let lookup = rows.iter().find(|r| r.0 == "api.lookup").unwrap();
+    assert_eq!(lookup.1, 400.0, "{rows:?}");
+}

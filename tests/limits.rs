@@ -217,6 +217,22 @@ fn a_closed_loop_whose_requests_take_no_time_is_refused() {
         "{}",
         run.show()
     );
+    // A round trip of 1 ns is no time each way (half of it, in whole ns).
+    write(d, "one-ns.toml", &single("1ns", "0ms", "1", closed));
+    refused(
+        d,
+        &["validate", "one-ns.toml"],
+        "requests to `s.e` that can take no simulated time",
+    );
+    // 2 ns moves the clock, but 20 users with no think time would send 1e10
+    // requests in the second: sized by their quickest request and refused
+    // (a floor of 1 ms per request once let this run for hours).
+    write(
+        d,
+        "fast.toml",
+        &single("2ns", "0ms", "1", "arrivals = \"closed\"\nusers = 20"),
+    );
+    refused(d, &["run", "fast.toml"], "1.00e10 requests");
     // Any CPU, RTT or think time moves the clock: accepted.
     for (rtt, cpu, extra) in [
         ("0ms", "1us", ""),
@@ -230,6 +246,41 @@ fn a_closed_loop_whose_requests_take_no_time_is_refused() {
         );
         within(d, &["validate", "ok.toml"], Duration::from_secs(30)).expect_code(0);
     }
+}
+
+/// An input file is read up to a bound (the TOML parser holds about a
+/// hundred bytes per byte of a long array): a bigger file, or an endless
+/// one, is refused instead of taking gigabytes.
+#[test]
+fn input_files_beyond_the_size_limit_are_refused() {
+    let tmp = TempDir::new("limits-size");
+    let d = tmp.path();
+    let padding = "# padding\n".repeat(900_000);
+    write(
+        d,
+        "big.toml",
+        &format!("{padding}{}", single("1ms", "1us", "1", POISSON)),
+    );
+    refused(
+        d,
+        &["validate", "big.toml"],
+        "big.toml: the file is larger than 8 MiB",
+    );
+    if Path::new("/dev/zero").exists() {
+        refused(
+            d,
+            &["validate", "/dev/zero"],
+            "/dev/zero: the file is larger than 8 MiB",
+        );
+    }
+    // The same file just under the limit is read.
+    let fits = "# padding\n".repeat(800_000);
+    write(
+        d,
+        "fits.toml",
+        &format!("{fits}{}", single("1ms", "1us", "1", POISSON)),
+    );
+    within(d, &["validate", "fits.toml"], Duration::from_secs(30)).expect_code(0);
 }
 
 #[test]

@@ -431,6 +431,16 @@ fn bad_params_are_refused_with_the_flag_the_key_and_what_would_be_valid() {
             "per-request",
         ],
     );
+    // A key the analysis sets, and one that does not apply to the design
+    // (it has no proxy): a spread of zero would look like a finding.
+    for param in ["workload.rate=10,2000", "proxy.request_cpu=1ms,9ms"] {
+        let flag = format!("--param {}", param.split('=').next().unwrap());
+        refused(
+            d,
+            &["--param", param],
+            &[flag.as_str(), "neither value changes the system simulated"],
+        );
+    }
     // Malformed flags.
     refused(
         d,

@@ -15,8 +15,9 @@ use ztsim::report::capacity::{
     capacity_dir, render_capacity, render_sizing, write_capacity, write_sizing,
 };
 use ztsim::report::slo::Slo;
+use ztsim::report::words;
 use ztsim::study::capacity::compare::{Target, capacity_report, sizing_report};
-use ztsim::study::capacity::{Search, SizeBy, fractional_cores};
+use ztsim::study::capacity::{Search, SizeBy, at_rate, fractional_cores};
 
 use super::failure::{Failure, flag_error};
 use super::flags::{
@@ -128,6 +129,28 @@ impl CapacityArgs {
             .as_deref()
             .map(|r| rate_flag("--max-rate", r))
             .transpose()?;
+        if let (Some(start), Some(max)) = (start_rps, max_rps)
+            && max < start
+        {
+            return Err(flag_error(
+                "--max-rate",
+                format!(
+                    "the highest rate tried cannot be below the first (--start-rate {}), got {}",
+                    words::rate(start),
+                    words::rate(max)
+                ),
+            ));
+        }
+        // A first rate too big to simulate leaves the search no answer at all.
+        if let Some(start) = start_rps
+            && let Some(why) =
+                ztsim::model::guard::Size::of(&at_rate(topo, start), &Design::plaintext()).refusal()
+        {
+            return Err(flag_error(
+                "--start-rate",
+                format!("at {}, {why}", words::rate(start)),
+            ));
+        }
         Ok(Search {
             resolution: resolution_flag(&self.resolution)?,
             replications,

@@ -19,8 +19,8 @@ use super::failure::{Failure, bad, flag_error};
 /// How diagnostics name standard input.
 pub const STDIN: &str = "<stdin>";
 
-/// Most bytes read from standard input: far beyond any topology or design.
-const MAX_STDIN: u64 = 64 << 20;
+/// Most bytes read from standard input: what a topology or design file may hold.
+const MAX_STDIN: u64 = config::MAX_TOML_BYTES;
 
 /// Whether `path` is `-`, standard input.
 pub fn is_stdin(path: &Path) -> bool {
@@ -48,7 +48,7 @@ fn stdin_text() -> Result<&'static str, Diagnostic> {
             .map_err(|e| format!("cannot read standard input: {e}"))?;
         if bytes.len() as u64 > MAX_STDIN {
             return Err(format!(
-                "standard input holds more than {} MiB, more than any input file",
+                "standard input holds more than {} MiB, the most ztsim reads from a topology or design",
                 MAX_STDIN >> 20
             ));
         }

@@ -28,12 +28,50 @@ fn read(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
     Ok((file, text))
 }
 
-/// Reads a text input file. A file that is not UTF-8 is refused at its first
-/// bad byte: the byte offset, and the line and column it falls on.
+/// Most bytes of a TOML input (topology, design, study, profile, rollout).
+/// The TOML parser holds about a hundred bytes per byte of a long array, so
+/// this bounds a file's parse to about a gigabyte; hand-written and imported
+/// files are kilobytes.
+pub const MAX_TOML_BYTES: u64 = 8 << 20;
+
+/// Reads a TOML input file (at most [`MAX_TOML_BYTES`]). A file that is not
+/// UTF-8 is refused at its first bad byte: the byte offset, and the line and
+/// column it falls on.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    read_text_up_to(
+        path,
+        MAX_TOML_BYTES,
+        "a topology, design or study file is kilobytes; a large empirical distribution fits in a `histogram`",
+    )
+}
+
+/// Reads a text input file of at most `max` bytes, refusing a larger one (or
+/// an endless one, such as `/dev/zero`) after reading `max + 1` bytes, with
+/// `help` saying what fits instead.
+pub fn read_text_up_to(path: &Path, max: u64, help: &str) -> Result<String, Diagnostic> {
+    use std::io::Read;
     let file = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::new(&file, format!("cannot read the file: {e}")))?;
+    let cannot = |e: std::io::Error| Diagnostic::new(&file, format!("cannot read the file: {e}"));
+    let f = std::fs::File::open(path).map_err(cannot)?;
+    // A regular file's length is known before reading it; a device or pipe
+    // is read up to one byte past the limit.
+    let known = f
+        .metadata()
+        .map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    let mut bytes = Vec::new();
+    if known <= max {
+        f.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    }
+    if known > max || bytes.len() as u64 > max {
+        return Err(Diagnostic::new(
+            &file,
+            format!(
+                "the file is larger than {} MiB, the most ztsim reads from such a file",
+                max >> 20
+            ),
+        )
+        .with_help(help.to_string()));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..at];
@@ -63,7 +101,7 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// refusal decided after validation, such as a run's estimated size.
 pub fn locate(path: &Path, key: &KeyPath, message: impl Into<String>) -> Diagnostic {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path)
+    match read_text(path)
         .ok()
         .and_then(|text| Source::parse(&file, &text).ok())
     {

@@ -76,7 +76,8 @@ impl Size {
                 Arrivals::Poisson { rate } | Arrivals::Constant { rate } => rate * seconds,
                 Arrivals::Profile { profile, .. } => profile.integral(0, span),
                 Arrivals::Closed { users, think } => {
-                    f64::from(*users) * seconds / (think.mean() / NANOS_PER_SEC as f64).max(1e-3)
+                    let cycle = think.mean() + fastest_request(topo);
+                    f64::from(*users) * seconds / (cycle.max(1.0) / NANOS_PER_SEC as f64)
                 }
                 // A replay stops at its last recorded request.
                 Arrivals::Replay { times, speed, .. } => replayed(times, *speed, span) as f64,
@@ -145,7 +146,7 @@ impl Size {
     pub fn refusal(&self) -> Option<String> {
         if self.events > EVENT_BUDGET {
             return Some(format!(
-                "this run would simulate about {:.1e} events ({:.2e} requests x {:.0} calls each x ~{EVENTS_PER_CALL} events per call), beyond the budget of {EVENT_BUDGET:.0e}: shorten the duration, lower the rate or trim the call graph (or pass --no-guard)",
+                "this run would simulate about {:.1e} events ({:.2e} requests x {:.0} calls each x ~{EVENTS_PER_CALL} events per call), beyond the budget of {EVENT_BUDGET:.0e}: shorten the duration, lower the rate (a closed loop's users, or give them a think time) or trim the call graph (or pass --no-guard)",
                 self.events, self.requests, self.calls_per_request
             ));
         }
@@ -158,6 +159,27 @@ impl Size {
         }
         None
     }
+}
+
+/// Nanoseconds the quickest entry's request takes at the least, about: the
+/// client's round trip to it and its own CPU. A closed loop's users send at
+/// most one request per think time plus this, so a model of nanosecond round
+/// trips and no think time is sized for the billions of requests it would
+/// simulate (where a floor of a millisecond once let it run for hours).
+fn fastest_request(topo: &Topology) -> f64 {
+    let w = &topo.workload;
+    w.entries
+        .iter()
+        .map(|&(ep, _)| {
+            let e = &topo.endpoints[ep as usize];
+            let nearest = topo.services[e.service as usize]
+                .placement
+                .iter()
+                .map(|&zone| topo.network.rtt(w.client_zone, zone).mean())
+                .fold(f64::INFINITY, f64::min);
+            nearest.min(f64::MAX) + e.cpu.mean()
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Intervals of a replication's time series ([`super::series::series_interval`]).
@@ -229,6 +251,53 @@ entry = [{{ endpoint = "s.e" }}]
         assert!(s.refusal().expect("refused").contains("events"));
         t.workload.warmup = 0;
         assert_eq!(Size::of(&t, &Design::plaintext()).requests, 120.0);
+    }
+
+    /// A closed loop sends one request per think time plus the quickest
+    /// request: with nanosecond round trips and no think time, a user sends
+    /// hundreds of millions a second.
+    #[test]
+    fn a_closed_loop_is_sized_by_its_quickest_request() {
+        let closed = |rtt: &str, think: &str| {
+            parse_topology(
+                "c.toml",
+                &format!(
+                    r#"
+[zones.a]
+rtt = "{rtt}"
+[services.api.endpoints.get]
+cpu = "1us"
+[workload]
+arrivals = "closed"
+users = 10
+think = "{think}"
+duration = "10s"
+entry = [{{ endpoint = "api.get" }}]
+"#
+                ),
+            )
+            .unwrap()
+        };
+        // 10 users x 10 s / (1 us of CPU + 2 ns): about 1e8 requests.
+        let fast = Size::of(&closed("2ns", "0s"), &Design::plaintext());
+        assert!(
+            (fast.requests / (1e8 / 1.002) - 1.0).abs() < 1e-9,
+            "{fast:?}"
+        );
+        assert!(fast.refusal().is_none());
+        let mut many = closed("2ns", "0s");
+        many.workload.arrivals = Arrivals::Closed {
+            users: 10_000,
+            think: Dist::ZERO,
+        };
+        let why = Size::of(&many, &Design::plaintext())
+            .refusal()
+            .expect("refused");
+        assert!(why.contains("closed loop's users"), "{why}");
+        // A think time of 1 s, a 1 ms round trip and 1 us of CPU: 10 users x
+        // 10 s / 1.001001 s.
+        let slow = Size::of(&closed("1ms", "1s"), &Design::plaintext());
+        assert!((slow.requests - 100.0 / 1.001001).abs() < 1e-6, "{slow:?}");
     }
 
     #[test]

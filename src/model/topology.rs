@@ -456,12 +456,13 @@ impl Topology {
     }
 
     /// An entry whose requests may take no simulated time at all: some RTT
-    /// of the network is zero, and the entry's CPU and that of every call
+    /// of the network is under 2 ns (a message takes half a round trip, in
+    /// whole nanoseconds, so 1 ns is none), and the entry's CPU and that of every call
     /// it certainly makes (probability 1), all the way down, are zero. In a
     /// closed loop with no think time, such requests stop the clock.
     pub fn instant_entry(&self) -> Option<EndpointId> {
         let net = &self.network;
-        if net.same_host.mean() > 0.0 && net.rtt.iter().all(|d| d.mean() > 0.0) {
+        if net.same_host.mean() >= 2.0 && net.rtt.iter().all(|d| d.mean() >= 2.0) {
             return None;
         }
         // Callees before callers, so each endpoint sees its callees' verdict.

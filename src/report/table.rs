@@ -146,7 +146,12 @@ fn requests(out: &mut String, s: &Summary) {
                 format!("{:.0}", r.requests.mean),
                 pct(r.failed_ratio.mean),
             ];
-            row.extend(latency_cells(&r.latency_ms));
+            if r.latency_ms.is_none() && r.requests.mean == 0.0 && s.saturated.is_none() {
+                // An entry of a tiny weight that drew no request: not saturated.
+                row.push("no requests".into());
+            } else {
+                row.extend(latency_cells(&r.latency_ms));
+            }
             row
         })
         .collect();

@@ -22,7 +22,10 @@ pub fn seconds(s: f64) -> String {
 /// A rate in requests per second: whole when it is, else one decimal (a
 /// profile's mean or a replay's measured rate is no round number).
 pub fn rate(r: f64) -> String {
-    if r.fract() == 0.0 {
+    if r.abs() >= 1e15 {
+        // Not three hundred digits of a rate no run reaches.
+        format!("{r:.3e} rps")
+    } else if r.fract() == 0.0 {
         format!("{r} rps")
     } else {
         format!("{r:.1} rps")
@@ -43,5 +46,6 @@ mod tests {
         assert_eq!(seconds(0.5), "0.5 s");
         assert_eq!(rate(500.0), "500 rps");
         assert_eq!(rate(8.908886389201351), "8.9 rps");
+        assert_eq!(rate(1e300), "1.000e300 rps");
     }
 }

@@ -16,6 +16,10 @@ use crate::model::topology::{
 };
 use crate::units::{NANOS_PER_SEC, Nanos};
 
+/// Most bytes of a recording of arrivals (`workload.replay`): about ten
+/// million requests.
+const MAX_RECORDING_BYTES: u64 = 256 << 20;
+
 impl Compiler<'_> {
     /// A closed loop must move the clock: with no think time, a request that
     /// can take no simulated time (see [`Topology::instant_entry`]) would be
@@ -37,7 +41,7 @@ impl Compiler<'_> {
             self.error(
                 &at,
                 format!(
-                    "a closed loop with no think time, and requests to `{}` that can take no simulated time (zero RTT on the network and zero CPU on every call they certainly make): its users would send requests forever without the clock moving; give `think` a time above zero, or the path some RTT or CPU",
+                    "a closed loop with no think time, and requests to `{}` that can take no simulated time (a round trip on the network under 2 ns, whose half is no time in whole nanoseconds, and zero CPU on every call they certainly make): its users would send requests forever without the clock moving; give `think` a time above zero, or the path some RTT or CPU",
                     topo.endpoints[ep as usize].name
                 ),
             );
@@ -273,7 +277,13 @@ impl Compiler<'_> {
                 entries.push((id, e.weight));
             }
         }
-        let total: f64 = entries.iter().map(|e| e.1).sum();
+        let mut total: f64 = entries.iter().map(|e| e.1).sum();
+        if total.is_infinite() {
+            // Weights near f64::MAX: scaled down first, so none becomes zero.
+            let most = entries.iter().map(|e| e.1).fold(0.0, f64::max);
+            entries.iter_mut().for_each(|e| e.1 /= most);
+            total = entries.iter().map(|e| e.1).sum();
+        }
         for e in &mut entries {
             e.1 /= total;
         }
@@ -289,7 +299,11 @@ impl Compiler<'_> {
             .unwrap_or(std::path::Path::new(""))
             .join(name);
         let shown = path.display().to_string();
-        let text = match crate::config::read_text(&path) {
+        let text = match crate::config::read_text_up_to(
+            &path,
+            MAX_RECORDING_BYTES,
+            "replay a part of the recording: its first rows, or a sample of its requests",
+        ) {
             Ok(t) => t,
             // Not UTF-8: located in the CSV itself.
             Err(d) if d.line.is_some() => {

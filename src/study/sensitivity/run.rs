@@ -6,7 +6,7 @@
 use crate::config::profile::CostProfile;
 use rayon::prelude::*;
 
-use super::knob::{Edit, Knob, Setting};
+use super::knob::{Edit, Knob, KnobKind, Setting};
 use crate::config::Diagnostic;
 use crate::config::study::{self, Input, StudySpec};
 use crate::model::{self, Design, Topology};
@@ -59,6 +59,14 @@ pub struct Prepared {
     pub base: Case,
     /// Each knob with its low and high cases (None: the base itself).
     pub knobs: Vec<(Knob, Option<Case>, Option<Case>)>,
+}
+
+impl Case {
+    /// Whether `other` simulates the same system: the same topology and the
+    /// same design once what does not apply is set aside.
+    fn is_same_system(&self, other: &Case) -> bool {
+        self.topology == other.topology && self.design.effective() == other.design.effective()
+    }
 }
 
 impl Prepared {
@@ -143,6 +151,7 @@ pub fn prepare(spec: &Spec, knobs: Vec<Knob>) -> Result<Prepared, Vec<Diagnostic
     let mut errors = Vec::new();
     let mut out = Vec::new();
     for knob in knobs {
+        let refused = errors.len();
         let mut side = |s: &Setting| -> Option<Case> {
             if s.edits.is_empty() {
                 return None;
@@ -161,6 +170,19 @@ pub fn prepare(spec: &Spec, knobs: Vec<Knob>) -> Result<Prepared, Vec<Diagnostic
         };
         let low = side(&knob.low);
         let high = side(&knob.high);
+        // A --param whose two values simulate the base system would show a
+        // spread of zero that looks like a finding: the key does not apply
+        // (a proxy's CPU with no proxy) or the analysis sets it (the workload).
+        let same = |c: &Option<Case>| c.as_ref().is_none_or(|c| base.is_same_system(c));
+        if knob.kind == KnobKind::Explicit && errors.len() == refused && same(&low) && same(&high) {
+            errors.push(Diagnostic::new(
+                "command line",
+                format!(
+                    "--param {}: neither value changes the system simulated, so it would show no effect: the key does not apply to this design (such as a proxy's CPU with proxy.mode = \"none\"), or the analysis sets it (the workload's rate, window, replications and seed come from --rate, --duration or --requests, --warmup, --replications and --seed)",
+                    knob.path
+                ),
+            ));
+        }
         out.push((knob, low, high));
     }
     errors.dedup_by(|a, b| a.to_string() == b.to_string());
