@@ -220,24 +220,35 @@ fn an_impossible_output_path_fails_before_simulating() {
         &format!("name = \"{}\"", "n".repeat(300)),
     );
     std::fs::write(dir.join("t.toml"), topo).unwrap();
+    // A name too long for a folder is refused at its key.
+    let r = run(&dir, &["run", "t.toml", "--duration", "600s"]);
+    r.expect_code(2);
+    assert!(
+        r.stderr
+            .contains("t.toml:3:1: name: topology names are at most 200 characters, got 300"),
+        "{}",
+        r.show()
+    );
     let long = "s".repeat(300);
     // Ten minutes of simulated time: only a refusal ends in seconds.
-    for args in [
-        vec!["run", "t.toml", "--duration", "600s"],
-        vec![
-            "sweep",
-            "--topology",
-            "t.toml",
-            "-m",
-            plaintext(),
-            "--rate",
-            "1000",
-            "--duration",
-            "600s",
-            "--name",
-            &long,
-        ],
-    ] {
+    for args in [vec![
+        "sweep",
+        "--topology",
+        "t.toml",
+        "-m",
+        plaintext(),
+        "--rate",
+        "1000",
+        "--duration",
+        "600s",
+        "--name",
+        &long,
+    ]] {
+        std::fs::write(
+            dir.join("t.toml"),
+            std::fs::read_to_string(minimal()).unwrap(),
+        )
+        .unwrap();
         let t0 = Instant::now();
         let r = run(&dir, &args);
         r.expect_code(2);
@@ -410,32 +421,43 @@ fn no_csv_cell_starts_a_formula() {
 #[test]
 fn control_characters_in_names_are_printed_escaped() {
     let dir = scratch("output_safety", "escapes");
-    std::fs::write(
-        dir.join("d.toml"),
-        "name = \"evil\\u001b]0;pwned\\u0007\\u001b[2J\\u202e\"\n[transport]\nsecurity = \"tls\"\n",
-    )
-    .unwrap();
     let t = minimal();
-    let r = run(
-        &dir,
-        &[
-            "run",
-            &t,
-            "-m",
-            "d.toml",
-            "--duration",
-            "0.2s",
-            "--warmup",
-            "0s",
-        ],
-    );
-    r.expect_code(0);
+    let run_design = |name: &str| {
+        std::fs::write(
+            dir.join("d.toml"),
+            format!("name = \"{name}\"\n[transport]\nsecurity = \"tls\"\n"),
+        )
+        .unwrap();
+        run(
+            &dir,
+            &[
+                "run",
+                &t,
+                "-m",
+                "d.toml",
+                "--duration",
+                "0.2s",
+                "--warmup",
+                "0s",
+            ],
+        )
+    };
+    // A name with control characters is refused at its key, escaped.
+    let r = run_design("evil\\u001b]0;pwned\\u0007\\u001b[2J");
+    r.expect_code(2);
     assert!(
-        r.stdout
-            .contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{202e}"),
+        r.stderr
+            .contains("d.toml:1:1: name: design names cannot hold control characters")
+            && r.stderr.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J")
+            && !r.stderr.contains('\u{1b}'),
         "{}",
         r.show()
     );
+    // One that is only invisible (a right-to-left override) runs, and is
+    // printed escaped.
+    let r = run_design("evil\\u202e");
+    r.expect_code(0);
+    assert!(r.stdout.contains("evil\\u{202e}"), "{}", r.show());
     // A name in a diagnostic (an unknown key after it) is escaped on stderr.
     std::fs::write(
         dir.join("bad.toml"),

@@ -14,7 +14,7 @@ pub mod topology;
 
 pub use design::parse_design;
 pub use diag::{Diagnostic, KeyPath, Source};
-pub use names::{entry_names, entry_scope, entry_scopes};
+pub use names::{MAX_NAME_CHARS, entry_names, entry_scope, entry_scopes, name_problem};
 pub use profile::{CostProfile, load_profile};
 pub use topology::parse_topology;
 

@@ -7,6 +7,36 @@ use super::diag::{Diagnostic, KeyPath, Source, did_you_mean};
 use crate::model::slo::Slo;
 use crate::model::topology::Topology;
 
+/// Longest name a file may give (a topology's or design's `name`, a
+/// service's or endpoint's key): names become folder names and table cells.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// What is wrong with `name` as the name of a `what` (`"service"`), if
+/// anything: empty, over [`MAX_NAME_CHARS`], holding a control character
+/// (a newline would break every table it is printed in) or, where `dotted`
+/// names are ambiguous (services and endpoints, which calls join as
+/// `service.endpoint`), a `.`.
+pub fn name_problem(what: &str, name: &str, dotted: bool) -> Option<String> {
+    if name.is_empty() {
+        Some(format!("{what} names cannot be empty"))
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Some(format!(
+            "{what} names are at most {MAX_NAME_CHARS} characters, got {}",
+            name.chars().count()
+        ))
+    } else if name.chars().any(char::is_control) {
+        Some(format!(
+            "{what} names cannot hold control characters (a newline, a tab), got {name:?}"
+        ))
+    } else if dotted && name.contains('.') {
+        Some(format!(
+            "{what} names cannot contain `.`: calls name endpoints as `service.endpoint`, so service `a.b` with endpoint `get` and service `a` with endpoint `b.get` would both be `a.b.get`; use `-` or `_`"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The names of `topo`'s entry endpoints, in workload order.
 pub fn entry_names(topo: &Topology) -> Vec<&str> {
     topo.workload

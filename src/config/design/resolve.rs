@@ -149,6 +149,11 @@ impl Resolver<'_> {
         stem: String,
         topo: Option<&Topology>,
     ) -> Design {
+        if let Some(name) = &raw.name
+            && let Some(m) = crate::config::name_problem("design", name, false)
+        {
+            self.error(&KeyPath::root().key("name"), m);
+        }
         let proxy_mode = proxy_mode(raw.proxy.mode);
         let transport = self.transport(&raw.transport, proxy_mode);
         let connections = self.connections(&raw.connections);

@@ -257,8 +257,20 @@ impl Compiler<'_> {
 
         // Endpoint ids first, so calls can refer forward.
         let mut endpoint_names = Vec::new();
+        if let Some(name) = &raw.name
+            && let Some(m) = crate::config::name_problem("topology", name, false)
+        {
+            self.error(&KeyPath::root().key("name"), m);
+        }
         for (sname, svc) in &raw.services {
+            let sp = KeyPath::root().key("services").key(sname);
+            if let Some(m) = crate::config::name_problem("service", sname, true) {
+                self.error(&sp, m);
+            }
             for ename in svc.endpoints.keys() {
+                if let Some(m) = crate::config::name_problem("endpoint", ename, true) {
+                    self.error(&sp.key("endpoints").key(ename), m);
+                }
                 endpoint_names.push(format!("{sname}.{ename}"));
             }
         }
