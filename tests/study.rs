@@ -338,6 +338,21 @@ fn sweep_command_writes_results_and_charts_and_refuses_bad_input() {
         ),
         (vec!["--param", "services.db.replicas=lots"], "wrong type"),
         (vec!["--param", "services.db.replicas="], "no values"),
+        // A stray comma, and one path in two flags: neither value is dropped
+        // in silence.
+        (
+            vec!["--param", "services.db.replicas=1,,2"],
+            "value 2 of 3 is empty",
+        ),
+        (
+            vec![
+                "--param",
+                "services.db.replicas=1,2",
+                "--param",
+                "services.db.replicas=3",
+            ],
+            "`services.db.replicas` is given twice",
+        ),
         (vec!["--rate", "fast"], "--rate"),
         (
             vec!["--out", "/proc/ztsim-cannot-write-here"],

@@ -151,9 +151,21 @@ impl SweepArgs {
                 .map(|r| rate_flag("--rate", r))
                 .collect::<Result<_, _>>()?;
         }
+        let mut flagged: Vec<(String, &str)> = Vec::new();
         for p in &self.param {
             let (path, values) =
                 study::parse_param_flag(p).map_err(|m| flag_error("--param", m))?;
+            // A flag replaces the study file's values of its path, but two
+            // flags of one path would silently drop the first one's.
+            if let Some((_, first)) = flagged.iter().find(|(q, _)| *q == path) {
+                return Err(flag_error(
+                    "--param",
+                    format!(
+                        "`{path}` is given twice (`{first}` and `{p}`); give all its values in one flag, e.g. {path}=1,2,3"
+                    ),
+                ));
+            }
+            flagged.push((path.clone(), p));
             spec.params.retain(|(q, _)| *q != path);
             spec.params.push((path, values));
         }

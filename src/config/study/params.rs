@@ -17,9 +17,18 @@ pub fn parse_param_flag(flag: &str) -> Result<(String, Vec<toml::Value>), String
     if path.is_empty() {
         return Err(format!("`{flag}`: the parameter path is empty"));
     }
+    let values: Vec<&str> = values.split(',').map(str::trim).collect();
+    if values.len() > 1
+        && let Some(i) = values.iter().position(|v| v.is_empty())
+    {
+        return Err(format!(
+            "`{flag}`: value {} of {} is empty (a stray comma?); give path=value,value",
+            i + 1,
+            values.len()
+        ));
+    }
     let values: Vec<toml::Value> = values
-        .split(',')
-        .map(str::trim)
+        .into_iter()
         .filter(|v| !v.is_empty())
         .map(|v| {
             toml::from_str::<toml::Table>(&format!("v = {v}"))
