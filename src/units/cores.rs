@@ -101,10 +101,12 @@ pub fn parse_cores(s: &str) -> Result<Millicores, String> {
     bounded(millis, s)
 }
 
-/// `int.frac` rounded to three decimals, for a message.
+/// `int.frac` rounded to three decimals, for a message: never below the
+/// least count, a millicore, which rounding a tiny value to 0.000 would
+/// suggest.
 fn round_text(int: &str, frac: &str) -> String {
     let v: f64 = format!("{int}.{frac}").parse().unwrap_or(0.0);
-    format!("{:.3}", v)
+    format!("{:.3}", v.max(0.001))
 }
 
 fn bounded(millis: u64, given: impl fmt::Display) -> Result<Millicores, String> {
@@ -135,7 +137,7 @@ pub fn cores_of_f64(v: f64) -> Result<Millicores, String> {
     if (millis - rounded).abs() > 1e-6 * rounded.max(1.0) {
         return Err(format!(
             "{v} has more than three decimals: cores are counted in whole millicores (0.001); round it, e.g. {:.3}",
-            v
+            v.max(0.001)
         ));
     }
     bounded(rounded as u64, v)
@@ -314,6 +316,13 @@ mod tests {
                 .contains("three decimals")
         );
         assert!(cores_of_f64(0.0005).unwrap_err().contains("three decimals"));
+        // The value suggested is one a file may give: not 0.000.
+        assert!(
+            parse_cores("0.0001")
+                .unwrap_err()
+                .ends_with("e.g. \"0.001\"")
+        );
+        assert!(cores_of_f64(0.0001).unwrap_err().ends_with("e.g. 0.001"));
         assert!(cores_of_f64(-0.5).unwrap_err().contains("more than zero"));
         assert!(parse_cores("1000001").unwrap_err().contains("more than"));
     }
