@@ -225,8 +225,16 @@ impl DistSpec {
                         "counts must be finite and not negative",
                     ));
                 }
-                if counts.iter().sum::<f64>() <= 0.0 {
+                let total = counts.iter().sum::<f64>();
+                if total <= 0.0 {
                     return err("counts", "at least one count must be above zero".into());
+                }
+                if total.is_infinite() {
+                    // Counts are relative: only their ratios matter.
+                    return err(
+                        "counts",
+                        "the counts sum beyond the largest number: they are relative, so scale them down (e.g. to percentages)".into(),
+                    );
                 }
                 Dist::histogram(edges.iter().map(|e| e.0).collect(), counts)
             }

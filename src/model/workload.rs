@@ -210,7 +210,10 @@ impl Workload {
             return Err("a rate profile needs a measured `duration` (e.g. \"24h\"), not a request count: its mean over the window is the run's rate".into());
         };
         let mean = profile.mean(self.warmup, self.warmup.saturating_add(d));
-        if !(mean.is_finite() && mean > 0.0) {
+        if !mean.is_finite() {
+            return Err("the rate profile's mean over the measured window is too large to compute: give rates a run can simulate (requests per second, far below 1e300)".into());
+        }
+        if mean <= 0.0 {
             return Err("the rate profile is zero all through the measured window: no request would arrive; give it a rate above zero between warm-up and the end of the window".into());
         }
         // To a billionth of a request a second: the integral's float noise
