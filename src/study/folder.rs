@@ -68,6 +68,15 @@ pub fn folder_error(dir: &Path, e: &LockError) -> Diagnostic {
         LockError::Busy(holder) => format!(
             "the output folder is in use by another ztsim run ({holder}); add --wait to wait for it to finish, or choose another folder with --out"
         ),
+        LockError::Nested {
+            folder,
+            holder,
+            inside,
+        } => format!(
+            "the output folder {} {}, which another ztsim run is writing ({holder}): their files would mix, and --force would remove that run's; add --wait to wait for it to finish, or choose a folder neither inside nor around it with --out",
+            if *inside { "is inside" } else { "contains" },
+            folder.display()
+        ),
         LockError::Io(e) => {
             format!("the output folder cannot be written: {e}; choose another with --out")
         }
