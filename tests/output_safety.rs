@@ -213,6 +213,34 @@ fn every_command_that_writes_refuses_a_linked_output_folder() {
 }
 
 #[test]
+fn a_forced_sweep_removes_only_the_points_it_saved() {
+    let dir = scratch("output_safety", "forced_points");
+    let points = dir.join("fu/points");
+    std::fs::create_dir_all(points.join("deep")).unwrap();
+    std::fs::write(points.join("notes.txt"), "mine").unwrap();
+    std::fs::write(points.join("deep/keep.json"), "mine").unwrap();
+    std::fs::write(points.join("000007.json"), "stale point").unwrap();
+    let t = minimal();
+    run(
+        &dir,
+        &[&small_sweep(&t, "fu")[..], &["--out", "fu", "--force"]].concat(),
+    )
+    .expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(points.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(points.join("deep/keep.json")).unwrap(),
+        "mine"
+    );
+    assert!(
+        !points.join("000007.json").exists(),
+        "ztsim's own stale point kept"
+    );
+}
+
+#[test]
 fn an_impossible_output_path_fails_before_simulating() {
     let dir = scratch("output_safety", "long_name");
     let topo = std::fs::read_to_string(minimal()).unwrap().replace(

@@ -13,9 +13,10 @@ use crate::config::{self, Diagnostic, KeyPath};
 use crate::model::guard::Size;
 use crate::report::output::{self, FolderLock, LockError};
 use crate::report::study::{
-    Manifest, PointResult, SHARD_MANIFEST, Sameness, ShardManifest, StudyResults, points_dir,
-    read_manifest, read_points, read_shard_manifest, remove_saved_points, same_system_notes,
-    write_manifest, write_point, write_results, write_shard_manifest,
+    Manifest, PointResult, SHARD_MANIFEST, Sameness, ShardManifest, StudyResults,
+    clear_point_store, points_dir, read_manifest, read_points, read_shard_manifest,
+    remove_saved_points, same_system_notes, write_manifest, write_point, write_results,
+    write_shard_manifest,
 };
 use crate::report::{self, review};
 pub use crate::study::progress::Progress;
@@ -361,7 +362,7 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     check_writable(dir).map_err(bad)?;
     if previous.is_empty() {
         // A fresh start: forget points of whatever ran here before.
-        let _ = std::fs::remove_dir_all(points_dir(dir));
+        clear_point_store(dir);
     }
     write_manifest(dir, &manifest)
         .map_err(|e| StudyError::Write(format!("cannot write to {}: {e}", dir.display())))?;
