@@ -89,6 +89,40 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// `path` as the file system resolves it, whether or not it exists yet: its
+/// longest existing part canonicalised (links and `..` resolved), the rest
+/// appended, so two spellings of one folder (`et`, `./et/`) compare equal.
+pub fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        let here = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing.as_path()
+        };
+        if let Ok(c) = fs::canonicalize(here) {
+            existing = c;
+            break;
+        }
+        match existing.components().next_back() {
+            Some(c) => rest.push(c.as_os_str().to_os_string()),
+            None => break,
+        }
+        existing.pop();
+    }
+    for c in rest.iter().rev() {
+        match Path::new(c).components().next() {
+            Some(Component::ParentDir) => {
+                existing.pop();
+            }
+            Some(Component::Normal(n)) => existing.push(n),
+            _ => {}
+        }
+    }
+    existing
+}
+
 /// Checks that files can be created in `dir` (creating it), with a probe
 /// file of a unique name, created exclusively and removed at once.
 pub fn check_writable(dir: &Path) -> io::Result<()> {
