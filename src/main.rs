@@ -221,6 +221,8 @@ mod tests {
         ("calibrate", "force"),
         // Files rewritten inside a study folder, not a results folder.
         ("plot", "force"),
+        // The manual's pages in the folder given, not results.
+        ("man", "force"),
         ("report", "force"),
         // Real time on loopback, not simulated time.
         ("testbed", "duration"),

@@ -184,3 +184,45 @@ fn a_killed_run_leaves_no_stale_lock() {
     Run::from(common::ztsim_in(&dir, &a)).expect_code(0);
     assert_eq!(study_of(&dir.join("k")), "k2");
 }
+
+#[test]
+fn a_folder_inside_or_around_a_running_one_is_refused_and_nothing_removed() {
+    let dir = scratch("concurrency", "nested");
+    // Minutes of simulated time: it holds `outer/points` while we try.
+    let long = sweep_for("1000,2000", "600s", "k", &["--out", "outer/points"]);
+    let mut child = spawn(Some(&dir), &long);
+    let store = dir.join("outer/points/points/manifest.json");
+    for _ in 0..500 {
+        if store.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(store.exists(), "the long sweep never started its store");
+    // Around it: a forced sweep would remove the running sweep's points.
+    let around = sweep_args("100", "a", &["--out", "outer", "--force"]);
+    let r = Run::from(common::ztsim_in(&dir, &around));
+    r.expect_code(2);
+    assert!(r.stderr.contains("contains"), "{}", r.show());
+    assert!(r.stderr.contains("pid "), "{}", r.show());
+    assert!(store.exists(), "the running sweep's store was removed");
+    // Inside it: a run's files would land among the sweep's.
+    let t = minimal();
+    let inside = [
+        "run",
+        &t,
+        "--duration",
+        "0.2s",
+        "--out",
+        "outer/points/points",
+        "--force",
+    ];
+    let r = Run::from(common::ztsim_in(&dir, &inside));
+    r.expect_code(2);
+    assert!(r.stderr.contains("is inside"), "{}", r.show());
+    assert!(!dir.join("outer/points/points/summary.json").exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A killed run's lock file below is no lock: the folder is free.
+    Run::from(common::ztsim_in(&dir, &around)).expect_code(0);
+}

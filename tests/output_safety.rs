@@ -213,6 +213,143 @@ fn every_command_that_writes_refuses_a_linked_output_folder() {
 }
 
 #[test]
+fn a_forced_sweep_removes_only_the_points_it_saved() {
+    let dir = scratch("output_safety", "forced_points");
+    let points = dir.join("fu/points");
+    std::fs::create_dir_all(points.join("deep")).unwrap();
+    std::fs::write(points.join("notes.txt"), "mine").unwrap();
+    std::fs::write(points.join("deep/keep.json"), "mine").unwrap();
+    std::fs::write(points.join("000007.json"), "stale point").unwrap();
+    let t = minimal();
+    run(
+        &dir,
+        &[&small_sweep(&t, "fu")[..], &["--out", "fu", "--force"]].concat(),
+    )
+    .expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(points.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(points.join("deep/keep.json")).unwrap(),
+        "mine"
+    );
+    assert!(
+        !points.join("000007.json").exists(),
+        "ztsim's own stale point kept"
+    );
+}
+
+#[test]
+fn traces_and_design_folders_are_checked_before_simulating() {
+    let dir = scratch("output_safety", "run_folders");
+    let t = minimal();
+    let model = |m: &str| root().join("models").join(m).to_string_lossy().into_owned();
+    let (sidecar, naive) = (model("istio-sidecar.toml"), model("naive-mtls.toml"));
+    let two = |out: &str, rest: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "run",
+            &t,
+            "-m",
+            &sidecar,
+            "-m",
+            &naive,
+            "--duration",
+            "0.2s",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(["--out", out].iter().chain(rest).map(|s| s.to_string()));
+        a
+    };
+    let code = |args: &[String]| Run::from(ztsim_in(&dir, args));
+    // A second export into a folder holding each design's traces is refused.
+    code(&two("a", &["--export-traces", "tr"])).expect_code(0);
+    let before = std::fs::read(dir.join("tr/istio-sidecar/jaeger.json")).unwrap();
+    let r = code(&two("b", &["--export-traces", "tr"]));
+    r.expect_code(2);
+    assert!(r.stderr.contains("holds results"), "{}", r.show());
+    assert_eq!(
+        std::fs::read(dir.join("tr/istio-sidecar/jaeger.json")).unwrap(),
+        before
+    );
+    // The traces' folder is not the results' folder, by any spelling: at once,
+    // --wait or not (it would wait on the run's own lock).
+    for wait in [&[][..], &["--wait"]] {
+        let t0 = Instant::now();
+        let r = code(&two(
+            "et",
+            &[&["--export-traces", "./et/"][..], wait].concat(),
+        ));
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains("a folder other than --out"),
+            "{}",
+            r.show()
+        );
+        assert!(t0.elapsed() < Duration::from_secs(10));
+    }
+    // A design's folder that cannot be used is refused before any design
+    // runs: ten minutes of simulated time end in seconds only by refusal.
+    let (o, _) = outside(&dir);
+    std::fs::create_dir_all(dir.join("linked")).unwrap();
+    symlink(&o, dir.join("linked/istio-sidecar")).unwrap();
+    std::fs::create_dir_all(dir.join("filed")).unwrap();
+    std::fs::write(dir.join("filed/naive-mtls"), "mine").unwrap();
+    for out in ["linked", "filed"] {
+        let mut args = two(out, &[]);
+        args[7] = "600s".into();
+        let t0 = Instant::now();
+        let r = code(&args);
+        r.expect_code(2);
+        assert!(r.stderr.contains("cannot be written"), "{}", r.show());
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{out} simulated first"
+        );
+    }
+    untouched(&o, "a linked design folder");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("filed/naive-mtls")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn man_out_follows_the_output_folder_rules() {
+    let dir = scratch("output_safety", "man");
+    let (o, _) = outside(&dir);
+    symlink(&o, dir.join("link")).unwrap();
+    std::fs::write(dir.join("a-file"), "").unwrap();
+    for out in ["link", "a-file", "/proc/no-such"] {
+        let r = run(&dir, &["man", "--out", out]);
+        r.expect_code(2);
+        assert!(
+            r.stderr.contains("cannot be written"),
+            "{out}: {}",
+            r.show()
+        );
+    }
+    untouched(&o, "man --out link");
+    std::fs::create_dir_all(dir.join("pages")).unwrap();
+    std::fs::write(dir.join("pages/ztsim.1"), "mine").unwrap();
+    let r = run(&dir, &["man", "--out", "pages"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("holds results"), "{}", r.show());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("pages/ztsim.1")).unwrap(),
+        "mine"
+    );
+    run(&dir, &["man", "--out", "pages", "--force"]).expect_code(0);
+    assert!(
+        std::fs::read_to_string(dir.join("pages/ztsim.1"))
+            .unwrap()
+            .contains(".TH ztsim 1")
+    );
+}
+
+#[test]
 fn an_impossible_output_path_fails_before_simulating() {
     let dir = scratch("output_safety", "long_name");
     let topo = std::fs::read_to_string(minimal()).unwrap().replace(

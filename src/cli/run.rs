@@ -11,11 +11,12 @@ use clap::Args;
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Replications, Topology};
 use ztsim::report;
-use ztsim::report::output::FolderLock;
+use ztsim::report::output::{self, FolderLock};
 use ztsim::report::slo::{Slo, Verdict};
 use ztsim::study::export::{Export, Exported, Exporter};
+use ztsim::study::folder::check_writable;
 
-use super::failure::{Failure, flag_error};
+use super::failure::{Failure, bad, flag_error};
 use super::flags::{
     BaselineFlag, CostsArg, FolderFlags, GateFlag, GuardFlag, ModelsArg, OutputFlags, Overrides,
     THREADS_HELP, TopologyArg, guard, set_threads, slo_flags, slo_scopes,
@@ -142,19 +143,39 @@ pub struct ExportArgs {
 
 impl ExportArgs {
     /// What to export, if asked, into the folder given, refused if it holds
-    /// traces already unless `force`. The folder is locked while the lock
-    /// lives.
+    /// traces already (in it or in the `subs` the run exports to) unless
+    /// `force`, or if it is the run's output folder `out`. The folder is
+    /// locked while the lock lives, and its `subs` checked writable.
     pub fn claim(
         &self,
         folder: &FolderFlags,
         force: bool,
+        out: &Path,
+        subs: &[String],
     ) -> Result<(Option<Export>, Option<FolderLock>), Failure> {
         let Some(d) = &self.export_traces else {
             return Ok((None, None));
         };
+        // The run holds `out` locked already: the same folder by any
+        // spelling would only meet its own lock.
+        if output::resolved(d) == output::resolved(out) {
+            return Err(flag_error(
+                "--export-traces",
+                format!(
+                    "must be a folder other than --out ({}): results and traces each take a folder of their own, e.g. --export-traces {}",
+                    out.display(),
+                    out.join("traces").display()
+                ),
+            ));
+        }
         let (dir, lock) = folder.claim(d, Some("--export-traces"), force, |d| {
-            d.join("jaeger.json").exists()
+            std::iter::once(d.to_path_buf())
+                .chain(subs.iter().map(|s| d.join(s)))
+                .any(|f| f.join("jaeger.json").exists())
         })?;
+        for s in subs {
+            check_writable(&dir.join(s)).map_err(bad)?;
+        }
         let export = Export {
             dir,
             slowest: self.export_slowest,
@@ -209,7 +230,12 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         d.join("summary.json").exists()
     })?;
     let baseline = named && !args.baseline.no_baseline && design != Design::plaintext();
-    let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
+    let subs = if baseline {
+        vec!["baseline".to_string()]
+    } else {
+        Vec::new()
+    };
+    let (export, _export_lock) = args.export.claim(&args.folder, args.force, &dir, &subs)?;
     let done = simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())?;
     let verdicts: Vec<(&Slo, Verdict)> =
         slos.iter().map(|s| (s, s.verdict(&done.summary))).collect();
@@ -295,7 +321,14 @@ fn several(
             .iter()
             .any(|f| d.join(f).join("summary.json").exists())
     })?;
-    let (export, _export_lock) = args.export.claim(&args.folder, args.force)?;
+    let (export, _export_lock) = args
+        .export
+        .claim(&args.folder, args.force, &dir, &folders)?;
+    // Each design's folder checked before any design runs: a planted link,
+    // a file in its place or a name too long is refused now, not after.
+    for f in &folders {
+        check_writable(&dir.join(f)).map_err(bad)?;
+    }
     warn_offered(topo);
     let mut files = Vec::new();
     let mut exporter = Exporter::default();

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use clap_complete::Shell;
 
-use ztsim::report::output::{create_dir, write_atomic};
+use ztsim::report::output::write_atomic;
 
 use super::failure::Failure;
+use super::flags::FolderFlags;
 
 /// A shell `ztsim completions` writes for.
 #[derive(Clone, Copy, ValueEnum)]
@@ -34,6 +35,12 @@ pub struct ManArgs {
     /// instead of printing ztsim.1 on standard output.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace the pages already in the folder given with --out (without
+    /// it, a folder holding any of them is refused).
+    #[arg(long, requires = "out")]
+    force: bool,
+    #[command(flatten)]
+    folder: FolderFlags,
 }
 
 /// `ztsim completions SHELL`: the script on standard output.
@@ -63,9 +70,6 @@ pub fn man(args: ManArgs, cmd: clap::Command) -> Result<(), Failure> {
         out!("{}", String::from_utf8_lossy(&page(&cmd)?));
         return Ok(());
     };
-    let cannot =
-        |e: std::io::Error| Failure::Other(format!("cannot write to {}: {e}", dir.display()));
-    create_dir(&dir).map_err(cannot)?;
     let mut cmd = cmd;
     cmd.build();
     let mut pages = vec![("ztsim.1".to_string(), page(&cmd)?)];
@@ -78,6 +82,13 @@ pub fn man(args: ManArgs, cmd: clap::Command) -> Result<(), Failure> {
             .bin_name(format!("ztsim {}", sub.get_name()));
         pages.push((format!("ztsim-{}.1", sub.get_name()), page(&named)?));
     }
+    // The folder as every command takes one: locked, refused (exit 2) if it
+    // cannot be used or already holds pages, unless --force.
+    let (dir, _lock) = args.folder.claim(&dir, Some("--out"), args.force, |d| {
+        pages.iter().any(|(name, _)| d.join(name).exists())
+    })?;
+    let cannot =
+        |e: std::io::Error| Failure::Other(format!("cannot write to {}: {e}", dir.display()));
     for (name, roff) in &pages {
         let path = dir.join(name);
         write_atomic(&path, roff).map_err(cannot)?;

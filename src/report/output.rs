@@ -9,6 +9,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The lock file in a folder being written; removed when the run ends.
@@ -88,6 +89,40 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// `path` as the file system resolves it, whether or not it exists yet: its
+/// longest existing part canonicalised (links and `..` resolved), the rest
+/// appended, so two spellings of one folder (`et`, `./et/`) compare equal.
+pub fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        let here = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing.as_path()
+        };
+        if let Ok(c) = fs::canonicalize(here) {
+            existing = c;
+            break;
+        }
+        match existing.components().next_back() {
+            Some(c) => rest.push(c.as_os_str().to_os_string()),
+            None => break,
+        }
+        existing.pop();
+    }
+    for c in rest.iter().rev() {
+        match Path::new(c).components().next() {
+            Some(Component::ParentDir) => {
+                existing.pop();
+            }
+            Some(Component::Normal(n)) => existing.push(n),
+            _ => {}
+        }
+    }
+    existing
+}
+
 /// Checks that files can be created in `dir` (creating it), with a probe
 /// file of a unique name, created exclusively and removed at once.
 pub fn check_writable(dir: &Path) -> io::Result<()> {
@@ -104,13 +139,30 @@ pub fn check_writable(dir: &Path) -> io::Result<()> {
 pub struct FolderLock {
     file: File,
     path: PathBuf,
+    /// The folder, canonical, as kept in [`HELD`].
+    folder: PathBuf,
 }
+
+/// The folders this process holds locked (canonical): a folder nested in
+/// one of its own (`run --out x --export-traces x/traces`) is no conflict.
+static HELD: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Why a folder could not be locked.
 #[derive(Debug)]
 pub enum LockError {
     /// Another process holds it; who, as its lock file says.
     Busy(String),
+    /// Another process holds a folder inside this one or around it (`inside`:
+    /// this one is inside `folder`): one run's files would land among the
+    /// other's, or a `--force` would remove them.
+    Nested {
+        /// The other run's folder.
+        folder: PathBuf,
+        /// Who holds it, as its lock file says.
+        holder: String,
+        /// This folder is inside the other's (else it contains it).
+        inside: bool,
+    },
     /// The folder or its lock file cannot be written.
     Io(io::Error),
 }
@@ -119,6 +171,11 @@ impl std::fmt::Display for LockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LockError::Busy(holder) => write!(f, "in use by another ztsim ({holder})"),
+            LockError::Nested { folder, holder, .. } => write!(
+                f,
+                "{} is in use by another ztsim ({holder})",
+                folder.display()
+            ),
             LockError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -148,7 +205,27 @@ impl FolderLock {
             file.set_len(0).map_err(LockError::Io)?;
             file.write_all(holder_text().as_bytes())
                 .map_err(LockError::Io)?;
-            return Ok(FolderLock { file, path });
+            let folder = fs::canonicalize(dir).map_err(LockError::Io)?;
+            let lock = FolderLock {
+                file,
+                path: path.clone(),
+                folder,
+            };
+            // Checked once ours is held, so of two runs starting together
+            // on nested folders at least one sees the other.
+            match live_lock_around(&lock.folder) {
+                None => {
+                    lock_registry().push(lock.folder.clone());
+                    return Ok(lock);
+                }
+                Some(_) if wait => {
+                    // Let go while waiting: two runs each waiting on the
+                    // other's folder while holding their own would hang.
+                    drop(lock);
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                Some(nested) => return Err(nested),
+            }
         }
     }
 
@@ -170,7 +247,10 @@ impl FolderLock {
             match FolderLock::acquire(&d, false) {
                 // Results may have landed before the lock was ours.
                 Ok(lock) if !taken(&d) => return Ok((d, lock)),
-                Ok(_) | Err(LockError::Busy(_)) => continue,
+                // A run inside a candidate holds it, not its siblings.
+                Ok(_) | Err(LockError::Busy(_) | LockError::Nested { inside: false, .. }) => {
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -180,9 +260,80 @@ impl FolderLock {
 
 impl Drop for FolderLock {
     fn drop(&mut self) {
+        let mut held = lock_registry();
+        if let Some(i) = held.iter().position(|f| *f == self.folder) {
+            held.swap_remove(i);
+        }
+        drop(held);
         // Removed while still locked, so whoever waits on it starts again.
         let _ = fs::remove_file(&self.path);
         let _ = self.file.unlock();
+    }
+}
+
+fn lock_registry() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A live lock of another run on a folder around `dir` (an ancestor) or
+/// inside it (walked without following links), as the refusal to give.
+fn live_lock_around(dir: &Path) -> Option<LockError> {
+    let nested = |folder: &Path, inside: bool| {
+        live_holder(folder).map(|holder| LockError::Nested {
+            folder: folder.to_path_buf(),
+            holder,
+            inside,
+        })
+    };
+    if let Some(e) = dir.ancestors().skip(1).find_map(|a| nested(a, true)) {
+        return Some(e);
+    }
+    let mut below = vec![dir.to_path_buf()];
+    while let Some(d) = below.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            // A DirEntry's type is the link's own: links are not followed.
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                let sub = e.path();
+                if let Some(e) = nested(&sub, false) {
+                    return Some(e);
+                }
+                below.push(sub);
+            }
+        }
+    }
+    None
+}
+
+/// Who holds `folder`'s lock, if another process does now. A lock file left
+/// by a killed run is not held. (Testing it takes a shared lock for an
+/// instant: a run starting on that very folder in that instant waits or is
+/// refused, never mixed.)
+fn live_holder(folder: &Path) -> Option<String> {
+    if lock_registry().iter().any(|f| f == folder) {
+        return None;
+    }
+    let path = folder.join(LOCK_FILE);
+    if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(&path).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(fs::TryLockError::WouldBlock) => Some(holder(&file)),
+        Err(fs::TryLockError::Error(_)) => None,
     }
 }
 

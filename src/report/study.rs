@@ -560,9 +560,15 @@ pub fn read_points(dir: &std::path::Path) -> Vec<PointResult> {
     points
 }
 
-/// The files of saved points in a study folder (not its manifest).
+/// The files of saved points in a study folder (`NNNNNN.json`, as
+/// [`write_point`] names them; not its manifest, nor anything else a user
+/// put there). None through a planted link: `points/` must be a folder.
 fn saved_points(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(points_dir(dir)) else {
+    let pd = points_dir(dir);
+    if !std::fs::symlink_metadata(&pd).is_ok_and(|m| m.is_dir()) {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(pd) else {
         return Vec::new();
     };
     entries
@@ -570,9 +576,22 @@ fn saved_points(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             p.extension().is_some_and(|x| x == "json")
-                && p.file_stem().is_some_and(|s| s != "manifest")
+                && p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         })
         .collect()
+}
+
+/// Empties a study folder's point store for a fresh start: its saved points
+/// and manifest, the only files ztsim writes there (anything else is the
+/// user's and stays).
+pub fn clear_point_store(dir: &std::path::Path) {
+    remove_saved_points(dir);
+    let pd = points_dir(dir);
+    if std::fs::symlink_metadata(&pd).is_ok_and(|m| m.is_dir()) {
+        let _ = std::fs::remove_file(pd.join("manifest.json"));
+    }
 }
 
 /// Removes a finished study's saved points (its `results.json`, just

@@ -13,9 +13,10 @@ use crate::config::{self, Diagnostic, KeyPath};
 use crate::model::guard::Size;
 use crate::report::output::{self, FolderLock, LockError};
 use crate::report::study::{
-    Manifest, PointResult, SHARD_MANIFEST, Sameness, ShardManifest, StudyResults, points_dir,
-    read_manifest, read_points, read_shard_manifest, remove_saved_points, same_system_notes,
-    write_manifest, write_point, write_results, write_shard_manifest,
+    Manifest, PointResult, SHARD_MANIFEST, Sameness, ShardManifest, StudyResults,
+    clear_point_store, points_dir, read_manifest, read_points, read_shard_manifest,
+    remove_saved_points, same_system_notes, write_manifest, write_point, write_results,
+    write_shard_manifest,
 };
 use crate::report::{self, review};
 pub use crate::study::progress::Progress;
@@ -67,6 +68,15 @@ pub fn folder_error(dir: &Path, e: &LockError) -> Diagnostic {
     let message = match e {
         LockError::Busy(holder) => format!(
             "the output folder is in use by another ztsim run ({holder}); add --wait to wait for it to finish, or choose another folder with --out"
+        ),
+        LockError::Nested {
+            folder,
+            holder,
+            inside,
+        } => format!(
+            "the output folder {} {}, which another ztsim run is writing ({holder}): their files would mix, and --force would remove that run's; add --wait to wait for it to finish, or choose a folder neither inside nor around it with --out",
+            if *inside { "is inside" } else { "contains" },
+            folder.display()
         ),
         LockError::Io(e) => {
             format!("the output folder cannot be written: {e}; choose another with --out")
@@ -352,7 +362,7 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     check_writable(dir).map_err(bad)?;
     if previous.is_empty() {
         // A fresh start: forget points of whatever ran here before.
-        let _ = std::fs::remove_dir_all(points_dir(dir));
+        clear_point_store(dir);
     }
     write_manifest(dir, &manifest)
         .map_err(|e| StudyError::Write(format!("cannot write to {}: {e}", dir.display())))?;
