@@ -151,3 +151,24 @@ fn a_design_that_is_not_utf8_gets_its_byte_and_line() {
     );
     assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
 }
+
+#[test]
+fn a_huge_export_count_is_refused_before_running() {
+    let topology = root().join("topologies/minimal.toml");
+    let tmp = TempDir::new("export-count");
+    let traces = tmp.path().join("traces");
+    let r = run(&[
+        "run",
+        topology.to_str().unwrap(),
+        "--export-traces",
+        traces.to_str().unwrap(),
+        "--export-sample",
+        "18446744073709551615",
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("--export-sample") && r.stderr.contains("from 0 to 1000"),
+        "{}",
+        r.show()
+    );
+}

@@ -418,3 +418,45 @@ fn the_reported_default_costs_are_the_engines() {
         )
     );
 }
+
+#[test]
+fn tampered_results_are_refused_naming_the_file() {
+    let out = sweep("tampered", "api", &"a long title ".repeat(800), "mtls", &[]);
+    let results = out.join("results.json");
+    let expect_refused = |args: &[&std::ffi::OsStr], what: &str| {
+        let r = bin().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{err}");
+        assert!(err.contains(what), "{err}");
+    };
+    // A 10,000-character title is drawn in linear time (the sweep above).
+    // A replication count sizes what is read: bounded before allocating.
+    let mut v: serde_json::Value = serde_json::from_str(&read(&out, "results.json")).unwrap();
+    v["points"][0]["replications"]["count"] = 1_000_000_000_000u64.into();
+    let bad = out.with_file_name("bad.json");
+    std::fs::write(&bad, serde_json::to_vec(&v).unwrap()).unwrap();
+    let x = out.with_file_name("x");
+    expect_refused(
+        &[
+            "plot".as_ref(),
+            bad.as_os_str(),
+            "--out".as_ref(),
+            x.as_os_str(),
+        ],
+        "replications.count is 1000000000000",
+    );
+    // Only regular files are read: a FIFO would hang, /dev/zero fill memory.
+    expect_refused(
+        &["plot".as_ref(), "/dev/zero".as_ref()],
+        "/dev/zero: not a regular file",
+    );
+    std::fs::remove_file(&results).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&results)
+            .status()
+            .unwrap()
+            .success()
+    );
+    expect_refused(&["report".as_ref(), out.as_os_str()], "not a regular file");
+}

@@ -190,31 +190,15 @@ fn sharded_processes_merge_to_the_bytes_of_one_sweep() {
     let again = ok(&ztsim(&with(study_args("7"), &["--shard", "1/3"]), dir));
     assert!(again.contains("0 computed"), "{again}");
 
-    // More shards than points: the empty shards still merge.
-    let many = dir.join("many");
-    std::fs::create_dir_all(&many).unwrap();
-    run_shards(&many, 10, "7");
-    let empty = (0..10)
-        .filter(|i| {
-            let m = std::fs::read_to_string(
-                many.join(format!("output/mini/shards/{i}-of-10/shard.json")),
-            )
-            .unwrap();
-            m.contains("\"points\": []")
-        })
-        .count();
-    assert_eq!(empty, 2);
-    let merged = many.join("merged");
-    ok(&ztsim(
-        &[
-            "merge".into(),
-            many.join("output/mini").display().to_string(),
-            "--out".into(),
-            merged.display().to_string(),
-        ],
-        &many,
-    ));
-    assert_same_outputs(&merged, &full);
+    // More shards than points would only add empty ones: refused, without
+    // allocating per shard.
+    for n in ["9", "1000000000", "18446744073709551615"] {
+        let err = refused(&ztsim(
+            &with(study_args("7"), &["--shard", &format!("0/{n}")]),
+            dir,
+        ));
+        assert!(err.contains("at most 8 shards"), "{err}");
+    }
 }
 
 #[test]
@@ -549,4 +533,97 @@ fn the_cluster_examples_agree() {
     let docker = read("Dockerfile");
     assert!(docker.contains("COPY topologies /ztsim/topologies"));
     assert!(docker.contains("COPY models /ztsim/models"));
+}
+
+/// Runs `args` (a merge that must not hang), killed after a minute.
+fn bounded(args: &[String], cwd: &Path) -> Output {
+    let mut child = common::spawn(Some(cwd), args);
+    let t0 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed().as_secs() > 60 {
+            let _ = child.kill();
+            panic!("`ztsim {}` hangs", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn tampered_shard_files_are_refused_naming_them() {
+    let tmp = TempDir::new("shard-tampered");
+    let dir = tmp.path();
+    run_shards(dir, 2, "7");
+    let shards = dir.join("output/mini/shards");
+    let merge = |d: &Path| bounded(&["merge".into(), d.display().to_string()], dir);
+    let copy = |name: &str| {
+        let to = dir.join(name);
+        copy_dir(&shards, &to);
+        to
+    };
+    let edit = |file: &Path, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(file, serde_json::to_vec(&v).unwrap()).unwrap();
+    };
+    // A point's replication count sizes what is read: bounded first.
+    let t = copy("count");
+    let point = std::fs::read_dir(t.join("0-of-2/points"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| !p.ends_with("manifest.json"))
+        .unwrap();
+    edit(&point, &|v| {
+        v["replications"]["count"] = 1_000_000_000_000u64.into()
+    });
+    let err = refused(&merge(&t));
+    assert!(
+        err.contains(&point.display().to_string()) && err.contains("replications.count"),
+        "{err}"
+    );
+    // The shard's resume recomputes the point.
+    let resumed = ztsim(
+        &with(
+            study_args("7"),
+            &[
+                "--shard",
+                "0/2",
+                "--resume",
+                "--out",
+                &t.join("0-of-2").display().to_string(),
+            ],
+        ),
+        dir,
+    );
+    ok(&resumed);
+    ok(&merge(&t));
+    // Counts in shard.json no study could have.
+    for (key, value) in [
+        ("study_points", serde_json::json!(1_000_000_000_000u64)),
+        ("study_points", serde_json::json!(u64::MAX)),
+        (
+            "points",
+            serde_json::json!((0..2_000_000).collect::<Vec<u32>>()),
+        ),
+    ] {
+        let t = copy(&format!("manifest-{key}"));
+        edit(&t.join("1-of-2/shard.json"), &|v| v[key] = value.clone());
+        let err = refused(&merge(&t));
+        assert!(err.contains("shard.json") && err.contains(key), "{err}");
+        assert!(err.len() < 2000, "{} bytes of errors", err.len());
+        let _ = std::fs::remove_dir_all(&t);
+    }
+    // A FIFO planted for a point is refused, not waited on.
+    let t = copy("fifo");
+    let fifo = t.join("0-of-2/points").join(point.file_name().unwrap());
+    std::fs::remove_file(&fifo).unwrap();
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let err = refused(&merge(&t));
+    assert!(
+        err.contains(&fifo.display().to_string()) && err.contains("not a regular file"),
+        "{err}"
+    );
 }

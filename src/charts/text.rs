@@ -99,15 +99,19 @@ pub(crate) fn fit(text: &str, size: f64, width: u32) -> String {
         return text.to_string();
     }
     let chars: Vec<char> = text.chars().collect();
-    let mut n = chars.len();
-    while n > 1 {
-        n -= 1;
-        let s: String = chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
-        if text_width(&s, size) <= width {
-            return s;
+    let cut = |n: usize| chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
+    // The longest prefix that fits, by bisection: widths grow with the
+    // prefix, and measuring every prefix of a long title is quadratic.
+    let (mut fits, mut too_long) = (0, chars.len());
+    while too_long - fits > 1 {
+        let mid = fits + (too_long - fits) / 2;
+        if text_width(&cut(mid), size) <= width {
+            fits = mid;
+        } else {
+            too_long = mid;
         }
     }
-    "…".into()
+    if fits == 0 { "…".into() } else { cut(fits) }
 }
 
 /// Places glyphs for bitmaps. plotters' own ab_glyph path drops each glyph's

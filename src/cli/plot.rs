@@ -43,8 +43,7 @@ pub fn has_charts(dir: &Path) -> bool {
 /// `ztsim plot RESULTS`: redraw the charts of a results.json.
 pub fn command(args: PlotArgs) -> Result<(), Failure> {
     let results = args.results.as_path();
-    let mut r: StudyResults = read_results(results)
-        .map_err(|m| bad(Diagnostic::new(results.display().to_string(), m)))?;
+    let mut r: StudyResults = read_results(results).map_err(|m| bad(Diagnostic::new("", m)))?;
     let (dir, _lock) = match &args.out {
         Some(out) => args
             .folder

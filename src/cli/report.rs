@@ -47,8 +47,8 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
             "no results.json here: give a study folder written by `ztsim sweep` (e.g. output/default) or its results.json",
         )));
     }
-    let results: StudyResults = read_results(&results_path)
-        .map_err(|m| bad(Diagnostic::new(results_path.display().to_string(), m)))?;
+    let results: StudyResults =
+        read_results(&results_path).map_err(|m| bad(Diagnostic::new("", m)))?;
     let slos = slo_flags(&args.slo)?;
     if let Some(p) = results.points.first() {
         let entries: Vec<&str> = p

@@ -128,7 +128,8 @@ pub struct ExportArgs {
         long,
         value_name = "K",
         default_value_t = 10,
-        requires = "export_traces"
+        requires = "export_traces",
+        value_parser = exported_count
     )]
     export_slowest: usize,
     /// How many requests to export at random (deterministic by seed).
@@ -136,9 +137,26 @@ pub struct ExportArgs {
         long,
         value_name = "M",
         default_value_t = 20,
-        requires = "export_traces"
+        requires = "export_traces",
+        value_parser = exported_count
     )]
     export_sample: usize,
+}
+
+/// The most requests `--export-slowest` or `--export-sample` keeps: each
+/// exported request is kept whole (every call and phase, tens of KB) until
+/// the run ends, beyond what the run's memory guard counts.
+const MAX_EXPORTED: usize = 1_000;
+
+/// An `--export-slowest` or `--export-sample` count, from 0 to
+/// [`MAX_EXPORTED`].
+fn exported_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n <= MAX_EXPORTED => Ok(n),
+        _ => Err(format!(
+            "a number of requests from 0 to {MAX_EXPORTED} is expected: each is kept whole in memory until the run ends (a trace UI shows a few dozen best)"
+        )),
+    }
 }
 
 impl ExportArgs {

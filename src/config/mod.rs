@@ -28,6 +28,50 @@ fn read(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
     Ok((file, text))
 }
 
+/// The most a results, point or shard file may hold: a results.json of the
+/// default study is about 2 MB, so a file past this is not one of ours.
+pub const MAX_RESULTS_BYTES: u64 = 1 << 30;
+
+/// The text of the regular file at `path`, of at most `limit` bytes, or why
+/// not (without the path: callers name the file). Anything but a regular
+/// file (a FIFO, a device, a folder) is refused before it is opened, so a
+/// planted FIFO cannot hang a reader nor `/dev/zero` fill the memory.
+pub fn read_regular(path: &Path, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let not_regular = "not a regular file (a FIFO, device or folder?); give the file itself";
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular.into());
+    }
+    let too_big = |n: u64| {
+        format!(
+            "the file is {n} bytes, more than the {} MiB a ztsim results file may hold",
+            limit >> 20
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    // Replaced between the check and the open: check what was opened.
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(not_regular.into());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not UTF-8 text: byte {} (0-based) is not valid UTF-8",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Most bytes of a TOML input (topology, design, study, profile, rollout).
 /// The TOML parser holds about a hundred bytes per byte of a long array, so
 /// this bounds a file's parse to about a gigabyte; hand-written and imported
@@ -36,7 +80,8 @@ pub const MAX_TOML_BYTES: u64 = 8 << 20;
 
 /// Reads a TOML input file (at most [`MAX_TOML_BYTES`]). A file that is not
 /// UTF-8 is refused at its first bad byte: the byte offset, and the line and
-/// column it falls on.
+/// column it falls on. Unlike [`read_regular`] for the files ztsim wrote, an
+/// input may be a pipe (`ztsim run <(generate)`), read up to the limit.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     read_text_up_to(
         path,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::summary::Summary;
+use crate::model::topology::MAX_REPLICATIONS;
 
 /// The key of a subtree whose replications differ in shape.
 const EACH: &str = "$each";
@@ -53,6 +54,13 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Summary>, D::E
         Value::Array(old) => old,
         other => {
             let b: ByReplication = serde_json::from_value(other).map_err(D::Error::custom)?;
+            // The count sizes what is unzipped: bounded before any of it is.
+            if b.count > MAX_REPLICATIONS as usize {
+                return Err(D::Error::custom(format!(
+                    "replications.count is {}, beyond the {MAX_REPLICATIONS} replications a point may have",
+                    b.count
+                )));
+            }
             if b.count == 0 {
                 Vec::new()
             } else {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::review::setup::Setup;
 use super::slo::Slo;
+use crate::config::{MAX_RESULTS_BYTES, read_regular};
 
 pub use super::distributions::{
     CDF_QUANTILES, CDF_TAIL_REQUESTS, CdfPoint, EntryResult, SeriesPoint, cdf, entries, series,
@@ -302,8 +303,8 @@ pub fn write_results(
 
 /// Reads a `results.json` back (for `ztsim plot`).
 pub fn read_results(path: &std::path::Path) -> Result<StudyResults, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read the file: {e}", path.display()))?;
+    let text =
+        read_regular(path, MAX_RESULTS_BYTES).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not a ztsim results.json: {e}",
@@ -531,7 +532,7 @@ pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> std::io::Re
 
 /// The manifest of a study folder, if it has one.
 pub fn read_manifest(dir: &std::path::Path) -> Option<Manifest> {
-    let text = std::fs::read_to_string(points_dir(dir).join("manifest.json")).ok()?;
+    let text = read_regular(&points_dir(dir).join("manifest.json"), MAX_RESULTS_BYTES).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -545,19 +546,38 @@ pub fn write_point(dir: &std::path::Path, point: &PointResult) -> std::io::Resul
     )
 }
 
-/// The points saved in a study folder (any unreadable file is skipped: it
-/// will simply be recomputed); once a study has finished, those of its
-/// `results.json` (which holds them exactly; the saved points are removed).
-pub fn read_points(dir: &std::path::Path) -> Vec<PointResult> {
-    let mut points: Vec<PointResult> = saved_points(dir)
-        .into_iter()
-        .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
-        .collect();
-    if points.is_empty() {
-        return read_results(&dir.join("results.json")).map_or_else(|_| Vec::new(), |r| r.points);
+/// The points saved in a study folder; once a study has finished, those of
+/// its `results.json` (which holds them exactly; the saved points are
+/// removed). Second, why each unreadable point file is: a resume simply
+/// recomputes those points, a merge names the files.
+pub fn read_points(dir: &std::path::Path) -> (Vec<PointResult>, Vec<String>) {
+    let mut points = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in saved_points(dir) {
+        let at = path.display();
+        let point = read_regular(&path, MAX_RESULTS_BYTES)
+            .map_err(|e| format!("{at}: {e}"))
+            .and_then(|text| {
+                serde_json::from_str::<PointResult>(&text).map_err(|e| {
+                    format!(
+                        "{at}:{}:{}: not a valid point file: {e}",
+                        e.line(),
+                        e.column()
+                    )
+                })
+            });
+        match point {
+            Ok(p) => points.push(p),
+            Err(e) => unreadable.push(e),
+        }
+    }
+    if points.is_empty() && unreadable.is_empty() {
+        let points =
+            read_results(&dir.join("results.json")).map_or_else(|_| Vec::new(), |r| r.points);
+        return (points, unreadable);
     }
     points.sort_by_key(|p| p.index);
-    points
+    (points, unreadable)
 }
 
 /// The files of saved points in a study folder (`NNNNNN.json`, as
@@ -686,11 +706,13 @@ pub fn write_shard_manifest(
 /// it has one that cannot be read.
 pub fn read_shard_manifest(dir: &std::path::Path) -> Result<Option<ShardManifest>, String> {
     let path = dir.join(SHARD_MANIFEST);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
+    if let Err(e) = std::fs::symlink_metadata(&path)
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        return Ok(None);
+    }
+    let text =
+        read_regular(&path, MAX_RESULTS_BYTES).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map(Some).map_err(|e| {
         format!(
             "{}:{}:{}: not a ztsim shard manifest: {e}",

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Diagnostic;
+use crate::config::study::MAX_POINTS;
 use crate::report;
 use crate::report::study::{
     PointResult, SHARD_MANIFEST, ShardManifest, StudyResults, read_points, read_shard_manifest,
@@ -27,9 +28,9 @@ pub struct Merged {
 /// Finds the shard results `args` name (shard folders, or folders holding
 /// them), checks that they make up one whole study and reassembles it.
 pub fn gather(args: &[PathBuf]) -> Result<Merged, StudyError> {
-    let shards = find(args)?;
-    check_consistent(&shards)?;
-    let points = collect_points(&shards)?;
+    let shards = find(args).map_err(a_few)?;
+    check_consistent(&shards).map_err(a_few)?;
+    let points = collect_points(&shards).map_err(a_few)?;
     let first = &shards[0];
     let results = StudyResults::from_metadata(&first.manifest.study, points)
         .map_err(|m| StudyError::BadInput(vec![problem(&first.dir.join(SHARD_MANIFEST), m)]))?;
@@ -128,7 +129,10 @@ fn find(args: &[PathBuf]) -> Result<Vec<Found>, StudyError> {
     let mut shards = Vec::new();
     for dir in dirs {
         match read_shard_manifest(&dir) {
-            Ok(Some(manifest)) => shards.push(Found { dir, manifest }),
+            Ok(Some(manifest)) => match in_bounds(&manifest) {
+                Ok(()) => shards.push(Found { dir, manifest }),
+                Err(m) => problems.push(problem(&dir.join(SHARD_MANIFEST), m)),
+            },
             Ok(None) => problems.push(problem(&dir, "not a shard result: no shard.json")),
             Err(m) => problems.push(problem(&dir, format!("not a shard result: {m}"))),
         }
@@ -137,6 +141,59 @@ fn find(args: &[PathBuf]) -> Result<Vec<Found>, StudyError> {
         Ok(shards)
     } else {
         Err(StudyError::BadInput(problems))
+    }
+}
+
+/// Refuses a `shard.json` whose counts no study could have: they size
+/// what the checks allocate and list, so they are bounded first (by the
+/// grid limit; a sweep refuses more shards than points).
+fn in_bounds(m: &ShardManifest) -> Result<(), String> {
+    let why = if m.study_points == 0 || m.study_points > MAX_POINTS {
+        format!(
+            "study_points is {}: a study has from 1 to {MAX_POINTS} points",
+            m.study_points
+        )
+    } else if m.shards == 0 || m.shards > m.study_points {
+        format!(
+            "shards is {}: a study of {} points splits into 1 to {} shards",
+            m.shards, m.study_points, m.study_points
+        )
+    } else if m.shard >= m.shards {
+        format!(
+            "shard is {}: shards of {} run from 0 to {}",
+            m.shard,
+            m.shards,
+            m.shards - 1
+        )
+    } else if m.points.len() > m.study_points {
+        format!(
+            "points lists {} points, more than the study's {}",
+            m.points.len(),
+            m.study_points
+        )
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "not a valid shard manifest: {why}; rerun the shard with `ztsim sweep STUDY --shard I/N --force`"
+    ))
+}
+
+/// The first few problems and how many more: a tampered manifest must not
+/// flood the terminal with one line per point.
+fn a_few(e: StudyError) -> StudyError {
+    const SHOWN: usize = 10;
+    match e {
+        StudyError::BadInput(mut problems) if problems.len() > SHOWN => {
+            let more = problems.len() - SHOWN;
+            problems.truncate(SHOWN);
+            problems.push(Diagnostic::new(
+                "ztsim merge",
+                format!("and {more} more problems like these"),
+            ));
+            StudyError::BadInput(problems)
+        }
+        other => other,
     }
 }
 
@@ -287,13 +344,13 @@ fn every_point_once(shards: &[Found]) -> Vec<Diagnostic> {
 /// Every shard's points, in grid order; a shard missing any is incomplete.
 fn collect_points(shards: &[Found]) -> Result<Vec<PointResult>, StudyError> {
     let mut problems = Vec::new();
-    let total = shards[0].manifest.study_points;
-    let mut points: Vec<PointResult> = Vec::with_capacity(total);
+    let mut points: Vec<PointResult> = Vec::new();
     for s in shards {
-        let mut saved: BTreeMap<usize, PointResult> = read_points(&s.dir)
-            .into_iter()
-            .map(|p| (p.index, p))
-            .collect();
+        let (saved, unreadable) = read_points(&s.dir);
+        // Each message names its file.
+        problems.extend(unreadable.into_iter().map(|m| Diagnostic::new("", m)));
+        let mut saved: BTreeMap<usize, PointResult> =
+            saved.into_iter().map(|p| (p.index, p)).collect();
         let mut missing = Vec::new();
         for &i in &s.manifest.points {
             match saved.remove(&i) {
