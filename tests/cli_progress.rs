@@ -116,7 +116,7 @@ fn commands(out: &Path) -> Vec<(&'static str, Vec<String>)> {
                 "--rate",
                 "50",
                 "--param",
-                "resumption.ticket_ttl=1m,1h",
+                "identity.cert_ttl=1h,24h",
                 "--out",
                 &o("sensitivity"),
             ]

@@ -292,19 +292,6 @@ pub fn run_study(
 /// replacing or beside what is there) and writes its manifest.
 fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     let study = study::expand(spec).map_err(StudyError::BadInput)?;
-    // The split allocates per shard: more shards than points would only
-    // add empty ones.
-    let n = study.points.len();
-    if let Some(s) = run.shard
-        && s.count > n
-    {
-        return Err(bad(Diagnostic::new(
-            "command line",
-            format!(
-                "--shard {s}: the study has {n} points, so it splits into at most {n} shards: give N from 1 to {n}"
-            ),
-        )));
-    }
     if run.guarded {
         // The point with the most events first, then any other too large.
         let sizes: Vec<Size> = study

@@ -146,17 +146,17 @@ fn find(args: &[PathBuf]) -> Result<Vec<Found>, StudyError> {
 
 /// Refuses a `shard.json` whose counts no study could have: they size
 /// what the checks allocate and list, so they are bounded first (by the
-/// grid limit; a sweep refuses more shards than points).
+/// grid limit, which also bounds a sweep's shard count).
 fn in_bounds(m: &ShardManifest) -> Result<(), String> {
     let why = if m.study_points == 0 || m.study_points > MAX_POINTS {
         format!(
             "study_points is {}: a study has from 1 to {MAX_POINTS} points",
             m.study_points
         )
-    } else if m.shards == 0 || m.shards > m.study_points {
+    } else if m.shards == 0 || m.shards > MAX_POINTS {
         format!(
-            "shards is {}: a study of {} points splits into 1 to {} shards",
-            m.shards, m.study_points, m.study_points
+            "shards is {}: a study splits into 1 to {MAX_POINTS} shards",
+            m.shards
         )
     } else if m.shard >= m.shards {
         format!(

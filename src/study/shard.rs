@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::config::study::{Point, Study};
+use crate::config::study::{MAX_POINTS, Point, Study};
 use crate::model::guard::Size;
 
 /// One task's place in a sharded run: shard `index` of `count`, 0-based as
@@ -41,6 +41,13 @@ impl Shard {
         if count == 0 {
             return Err(format!(
                 "`{text}`: the shard count must be at least 1; {form}"
+            ));
+        }
+        // The split holds a list per shard; past a study's most points
+        // every further shard would be empty.
+        if count > MAX_POINTS {
+            return Err(format!(
+                "`{text}`: at most {MAX_POINTS} shards, as many as a study's most points (shards beyond a study's points are empty); {form}"
             ));
         }
         if index >= count {
