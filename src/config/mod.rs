@@ -37,39 +37,44 @@ pub const MAX_RESULTS_BYTES: u64 = 1 << 30;
 /// file (a FIFO, a device, a folder) is refused before it is opened, so a
 /// planted FIFO cannot hang a reader nor `/dev/zero` fill the memory.
 pub fn read_regular(path: &Path, limit: u64) -> Result<String, String> {
-    use std::io::Read;
     let not_regular = "not a regular file (a FIFO, device or folder?); give the file itself";
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if !meta.is_file() {
+    let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
         return Err(not_regular.into());
     }
-    let too_big = |n: u64| {
-        format!(
-            "the file is {n} bytes, more than the {} MiB a ztsim results file may hold",
-            limit >> 20
-        )
-    };
-    if meta.len() > limit {
-        return Err(too_big(meta.len()));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let file = std::fs::File::open(path).map_err(cannot)?;
     // Replaced between the check and the open: check what was opened.
     if !file.metadata().is_ok_and(|m| m.is_file()) {
         return Err(not_regular.into());
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the file: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_big(bytes.len() as u64));
-    }
+    let bytes = read_at_most(file, limit).map_err(cannot)?.ok_or_else(|| {
+        format!(
+            "the file is larger than the {} MiB a ztsim results file may hold",
+            limit >> 20
+        )
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text: byte {} (0-based) is not valid UTF-8",
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// The bytes of `file` if it holds at most `max`, else None: a regular
+/// file's length is known before reading it, anything else (a pipe, a
+/// device such as `/dev/zero`) is read to one byte past the limit.
+fn read_at_most(file: std::fs::File, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let known = file
+        .metadata()
+        .map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    if known > max {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(known as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
 }
 
 /// Most bytes of a TOML input (topology, design, study, profile, rollout).
@@ -94,20 +99,10 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
 /// an endless one, such as `/dev/zero`) after reading `max + 1` bytes, with
 /// `help` saying what fits instead.
 pub fn read_text_up_to(path: &Path, max: u64, help: &str) -> Result<String, Diagnostic> {
-    use std::io::Read;
     let file = path.display().to_string();
     let cannot = |e: std::io::Error| Diagnostic::new(&file, format!("cannot read the file: {e}"));
     let f = std::fs::File::open(path).map_err(cannot)?;
-    // A regular file's length is known before reading it; a device or pipe
-    // is read up to one byte past the limit.
-    let known = f
-        .metadata()
-        .map_or(0, |m| if m.is_file() { m.len() } else { 0 });
-    let mut bytes = Vec::new();
-    if known <= max {
-        f.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    }
-    if known > max || bytes.len() as u64 > max {
+    let Some(bytes) = read_at_most(f, max).map_err(cannot)? else {
         return Err(Diagnostic::new(
             &file,
             format!(
@@ -116,7 +111,7 @@ pub fn read_text_up_to(path: &Path, max: u64, help: &str) -> Result<String, Diag
             ),
         )
         .with_help(help.to_string()));
-    }
+    };
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..at];

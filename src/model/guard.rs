@@ -177,7 +177,7 @@ fn fastest_request(topo: &Topology) -> f64 {
                 .iter()
                 .map(|&zone| topo.network.rtt(w.client_zone, zone).mean())
                 .fold(f64::INFINITY, f64::min);
-            nearest.min(f64::MAX) + e.cpu.mean()
+            nearest + e.cpu.mean()
         })
         .fold(f64::INFINITY, f64::min)
 }
