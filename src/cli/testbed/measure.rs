@@ -218,6 +218,67 @@ fn after_sends(wakes: &[Wake], waited_ns: u64) -> Vec<u64> {
         .collect()
 }
 
+/// Upper bounds of the idle lengths [`WakesByIdle`] sorts waits into, ns;
+/// the last class is open.
+pub const IDLE_CLASSES_NS: [u64; 7] = [
+    20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 3_000_000,
+];
+
+/// The times from a send to the server running again, sorted by how long
+/// the server had waited before it (classes of [`IDLE_CLASSES_NS`], the
+/// last open): how the core's wake-up grows with the idle, which a
+/// window's one figure ([`IDLE_WAIT_NS`] or more) does not show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WakesByIdle {
+    pub after_send_ns: [Vec<u64>; IDLE_CLASSES_NS.len() + 1],
+}
+
+impl WakesByIdle {
+    /// Adds each wait of `wakes` to its class.
+    pub fn add(&mut self, wakes: &[Wake]) {
+        for w in wakes {
+            let class = IDLE_CLASSES_NS.partition_point(|&b| b <= w.waited_ns);
+            self.after_send_ns[class].push(w.after_send_ns);
+        }
+    }
+
+    /// Adds every wait of `other`.
+    pub fn merge(&mut self, other: &WakesByIdle) {
+        for (a, b) in self.after_send_ns.iter_mut().zip(&other.after_send_ns) {
+            a.extend_from_slice(b);
+        }
+    }
+
+    /// Each class's idle lengths (from, to; `to` None: open), how many
+    /// waits it holds, and their median and 90th percentile from the send
+    /// to the server running (None: fewer than [`MIN_WAKES`]), ns.
+    pub fn classes(&self) -> Vec<IdleClass> {
+        self.after_send_ns
+            .iter()
+            .enumerate()
+            .map(|(i, after)| {
+                let mut v = after.clone();
+                v.sort_unstable();
+                IdleClass {
+                    from_ns: if i == 0 { 0 } else { IDLE_CLASSES_NS[i - 1] },
+                    to_ns: IDLE_CLASSES_NS.get(i).copied(),
+                    waits: v.len(),
+                    median_p90_ns: (v.len() >= MIN_WAKES).then(|| (rank(&v, 0.5), rank(&v, 0.9))),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One class of [`WakesByIdle::classes`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdleClass {
+    pub from_ns: u64,
+    pub to_ns: Option<u64>,
+    pub waits: usize,
+    pub median_p90_ns: Option<(f64, f64)>,
+}
+
 /// The median of `after` (None: fewer than [`MIN_WAKES`]).
 fn median_wake(mut after: Vec<u64>) -> Option<f64> {
     (after.len() >= MIN_WAKES).then(|| {
@@ -274,6 +335,8 @@ pub struct Measured {
     /// ([`wake_after_send`]; None: too few), and how many there were.
     pub idle_way_in_ns: Option<f64>,
     pub idle_wakes: usize,
+    /// Every wait of the window that a send ended, by the idle before it.
+    pub wakes_by_idle: WakesByIdle,
 }
 
 /// Pauses seen over `watched` ns as ztsim's `pauses` (None: none seen).
@@ -440,6 +503,8 @@ impl Rig {
         let window_s = (r.window_ns as f64 * 1e-9).max(1e-9);
         let handshakes = r.handshakes_full + r.handshakes_resumed;
         let idle = after_sends(&r.server_wakes, IDLE_WAIT_NS);
+        let mut wakes_by_idle = WakesByIdle::default();
+        wakes_by_idle.add(&r.server_wakes);
         Ok(Measured {
             rate,
             figures: Figures {
@@ -473,6 +538,7 @@ impl Rig {
             server_turns_ns: r.server_turns_ns,
             idle_wakes: idle.len(),
             idle_way_in_ns: median_wake(idle),
+            wakes_by_idle,
         })
     }
 
@@ -491,6 +557,44 @@ mod tests {
             waited_ns,
             after_send_ns,
         }
+    }
+
+    #[test]
+    fn waits_are_sorted_by_the_idle_before_them() {
+        let mut by = WakesByIdle::default();
+        // 30 waits of 10 us (after their sends 1..=30 us), 25 of exactly
+        // 20 us (the next class: bounds are upper, exclusive) and one of an
+        // hour (the open class, too few for a median).
+        by.add(
+            &(1..=30)
+                .map(|i| wake(10_000, i * 1_000))
+                .collect::<Vec<_>>(),
+        );
+        by.add(&vec![wake(20_000, 50_000); 25]);
+        let mut other = WakesByIdle::default();
+        other.add(&[wake(3_600_000_000_000, 7)]);
+        by.merge(&other);
+        let c = by.classes();
+        assert_eq!(c.len(), IDLE_CLASSES_NS.len() + 1);
+        assert_eq!(
+            (c[0].from_ns, c[0].to_ns, c[0].waits),
+            (0, Some(20_000), 30)
+        );
+        // Nearest rank of 1..=30 us: the 15th and the 27th.
+        assert_eq!(c[0].median_p90_ns, Some((15_000.0, 27_000.0)));
+        assert_eq!(
+            (c[1].from_ns, c[1].to_ns, c[1].waits),
+            (20_000, Some(50_000), 25)
+        );
+        assert_eq!(c[1].median_p90_ns, Some((50_000.0, 50_000.0)));
+        let last = c.last().unwrap();
+        assert_eq!((last.from_ns, last.to_ns, last.waits), (3_000_000, None, 1));
+        assert_eq!(last.median_p90_ns, None);
+        assert!(
+            c[2..c.len() - 1]
+                .iter()
+                .all(|k| k.waits == 0 && k.median_p90_ns.is_none())
+        );
     }
 
     #[test]

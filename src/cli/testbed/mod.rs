@@ -25,7 +25,9 @@ use super::failure::{Failure, flag_error};
 use super::flags::{FolderFlags, duration_flag, rate_flag};
 use super::terminal::{STOP, Terminal};
 use designs::{ALL, QUICK, TestbedDesign, by_name};
-use measure::{Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig, seen};
+use measure::{
+    Calibration, Cores, Drive, InPlace, Measured, REQUEST_BYTES, Rig, WakesByIdle, seen,
+};
 use ztsim::study::progress::Progress;
 
 /// Rates run, as fractions of each design's capacity estimated from its
@@ -319,6 +321,7 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
     let mut results = Vec::new();
     let mut notes = Vec::new();
     let mut systems = Vec::new();
+    let mut wakes = WakesByIdle::default();
     for d in &p.designs {
         let rig = Rig::start(d, &p.drive).map_err(lab_failure)?;
         // In place at half the load the in-loop figures say the server can
@@ -405,6 +408,9 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
             .flatten();
         let given_cpu = given_cpu(&sys_d, &m, &ip, &measured, probed, way_in)?;
         notes.push(design_notes(d, &cal, &runs, &sys_d, &measured, in_loop));
+        for x in &measured {
+            wakes.merge(&x.wakes_by_idle);
+        }
         results.push(DesignResult {
             design: d.name.to_string(),
             points: measured
@@ -422,6 +428,8 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
         systems.push(sys_d);
     }
     shown.finish();
+    notes.push(wakes_text(&wakes, cal.probes.way_in_ns));
+    outln!("{}", notes.last().map_or("", String::as_str));
     out!("{}", table::table(&results));
     write_outputs(&p, &cal, &calibration, &systems, &results, &notes)?;
     outln!(
@@ -570,6 +578,50 @@ fn design_notes(
             x.resumed_share
                 .map_or(String::new(), |s| format!(", {:.0}% resumed", s * 100.0))
         );
+    }
+    t
+}
+
+/// How the server core's wake-up grew with the idle before it, over every
+/// window of the run: ztsim charges one figure per window (from idles of
+/// [`measure::IDLE_WAIT_NS`] or more), and this shows what that leaves out.
+fn wakes_text(wakes: &WakesByIdle, way_in_ns: f64) -> String {
+    let us = |ns: f64| ns / 1e3;
+    let span = |ns: u64| {
+        if ns >= 1_000_000 {
+            format!("{} ms", ns / 1_000_000)
+        } else {
+            format!("{} us", ns / 1_000)
+        }
+    };
+    let mut t = format!(
+        "The server core's wake-up by the idle before it (every window's waits that a send ended: \
+         the time from the send to the server running, median and p90, less the {:.1} us it took on an awake core):",
+        us(way_in_ns)
+    );
+    for c in wakes.classes() {
+        let idle = match c.to_ns {
+            Some(to) if c.from_ns == 0 => format!("under {}", span(to)),
+            Some(to) => format!("{}-{}", span(c.from_ns), span(to)),
+            None => format!("{} or more", span(c.from_ns)),
+        };
+        let _ = write!(t, "\n  idle {idle}: ");
+        // No awake figure (the probe saw too few waits): the times as seen.
+        let awake = if way_in_ns.is_finite() {
+            way_in_ns
+        } else {
+            0.0
+        };
+        let _ = match c.median_p90_ns {
+            Some((m, p90)) => write!(
+                t,
+                "{:.1} us, p90 {:.1} us ({} waits)",
+                us(m - awake),
+                us(p90 - awake),
+                c.waits
+            ),
+            None => write!(t, "- ({} waits, too few)", c.waits),
+        };
     }
     t
 }
@@ -742,7 +794,48 @@ fn write_outputs(
 
 #[cfg(test)]
 mod tests {
-    use super::window_wakeup;
+    use super::measure::WakesByIdle;
+    use super::{wakes_text, window_wakeup};
+    use ztsim_lab::testbed::Wake;
+
+    #[test]
+    fn the_wake_up_by_idle_is_shown_less_the_awake_way_in() {
+        let mut by = WakesByIdle::default();
+        let waits = |waited_ns, after_send_ns| {
+            vec![
+                Wake {
+                    waited_ns,
+                    after_send_ns
+                };
+                20
+            ]
+        };
+        by.add(&waits(30_000, 40_000));
+        by.add(&waits(5_000_000, 75_000));
+        let t = wakes_text(&by, 15_000.0);
+        assert!(
+            t.contains("less the 15.0 us it took on an awake core"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\n  idle under 20 us: - (0 waits, too few)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\n  idle 20 us-50 us: 25.0 us, p90 25.0 us (20 waits)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\n  idle 1 ms-3 ms: - (0 waits, too few)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("\n  idle 3 ms or more: 60.0 us, p90 60.0 us (20 waits)"),
+            "{t}"
+        );
+        // No awake figure: the times as seen.
+        assert!(wakes_text(&by, f64::NAN).contains("idle 20 us-50 us: 40.0 us"));
+    }
 
     #[test]
     fn a_window_wakes_as_its_idle_waits_did_else_as_calibrated() {
