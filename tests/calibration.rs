@@ -164,7 +164,9 @@ fn the_command_line_profile_replaces_the_designs_own() {
     );
     let other = parse_profile("other.toml", &edited).unwrap_or_else(|d| panic!("{d:?}"));
     let design = format!("{FROM_MODELS}[transport]\ntls_version = \"1.2\"\nsecurity = \"tls\"\n");
-    let f = parse_design_with_costs(&in_models(), &design, None, Some(&other)).unwrap();
+    let f = parse_design_with_costs(&in_models(), &design, None, Some(&other))
+        .unwrap()
+        .design;
     assert_eq!(f.transport.cpu.client_full, 123_000);
     assert_eq!(f.transport.cpu.server_finish, 45_000);
     assert_eq!(f.transport.cpu.client_finish, 4_000);
@@ -175,14 +177,20 @@ fn the_command_line_profile_replaces_the_designs_own() {
     // A `client_full` of the design's own keeps the measured share; its own
     // `client_finish` wins.
     let halved = format!("{design}[transport.cpu]\nclient_full = \"61.5us\"\n");
-    let f = parse_design_with_costs(&in_models(), &halved, None, Some(&other)).unwrap();
+    let f = parse_design_with_costs(&in_models(), &halved, None, Some(&other))
+        .unwrap()
+        .design;
     assert_eq!(f.transport.cpu.client_finish, 2_000);
     let set = format!("{halved}client_finish = \"1us\"\n");
-    let f = parse_design_with_costs(&in_models(), &set, None, Some(&other)).unwrap();
+    let f = parse_design_with_costs(&in_models(), &set, None, Some(&other))
+        .unwrap()
+        .design;
     assert_eq!(f.transport.cpu.client_finish, 1_000);
     // A TLS 1.3 design of the same choices takes no turn from it.
     let v13 = design.replace("1.2", "1.3");
-    let f = parse_design_with_costs(&in_models(), &v13, None, Some(&other)).unwrap();
+    let f = parse_design_with_costs(&in_models(), &v13, None, Some(&other))
+        .unwrap()
+        .design;
     assert_eq!(f.transport.cpu.client_finish, 0);
 }
 

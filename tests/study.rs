@@ -144,7 +144,9 @@ fn one_point_study_equals_ztsim_run() {
     let via_study = sweep::run(&study, &|| {}).points.remove(0).summary;
     // The same inputs through the path `ztsim run` takes.
     let mut topo = config::load_topology(&root().join("topologies/minimal.toml")).unwrap();
-    let design = config::load_design(&root().join("models/plaintext.toml"), &topo, None).unwrap();
+    let design = config::load_design(&root().join("models/plaintext.toml"), &topo, None)
+        .unwrap()
+        .design;
     topo.workload.arrivals = ztsim::model::topology::Arrivals::Poisson { rate: 300.0 };
     topo.workload.window = ztsim::model::topology::Window::Duration(1_000_000_000);
     topo.workload.warmup = 200_000_000;

@@ -103,7 +103,11 @@ pub fn command(args: BenchArgs) -> Result<(), Failure> {
         .models
         .models
         .iter()
-        .map(|m| config::load_design(m, &topo, costs.as_ref()))
+        .map(|m| {
+            let parsed = config::load_design(m, &topo, costs.as_ref())?;
+            super::print::warnings(&parsed.warnings);
+            Ok(parsed.design)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::BadInput)?;
     run(topo, &designs, args).map_err(Failure::Other)

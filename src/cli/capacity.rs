@@ -178,7 +178,7 @@ impl CapacityArgs {
         let mut files = vec![(self.topology.as_path(), Design::plaintext())];
         for m in &self.models.models {
             let d = config::load_design(m, topo, costs.as_ref()).map_err(Failure::BadInput)?;
-            files.push((m.as_path(), d));
+            files.push((m.as_path(), d.design));
         }
         for (file, d) in &files {
             let Some((key, cores)) = fractional_cores(topo, d) else {

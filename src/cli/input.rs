@@ -103,21 +103,24 @@ fn unnamed(name: &mut String) {
 }
 
 /// The design at `path` (or `-`) resolved against `topo`, with the
-/// `--costs` profile if one was given.
+/// `--costs` profile if one was given; its warnings printed.
 pub fn design(
     path: &Path,
     topo: &Topology,
     costs: Option<&CostProfile>,
 ) -> Result<Design, Failure> {
-    if !is_stdin(path) {
-        return config::load_design(path, topo, costs).map_err(Failure::BadInput);
-    }
-    let input = read(path).map_err(bad)?;
-    let mut design =
-        config::design::parse_design_with_costs(&input.name, &input.text, Some(topo), costs)
-            .map_err(Failure::BadInput)?;
-    unnamed(&mut design.name);
-    Ok(design)
+    let parsed = if is_stdin(path) {
+        let input = read(path).map_err(bad)?;
+        let mut p =
+            config::design::parse_design_with_costs(&input.name, &input.text, Some(topo), costs)
+                .map_err(Failure::BadInput)?;
+        unnamed(&mut p.design.name);
+        p
+    } else {
+        config::load_design(path, topo, costs).map_err(Failure::BadInput)?
+    };
+    super::print::warnings(&parsed.warnings);
+    Ok(parsed.design)
 }
 
 /// A diagnostic about `key` of the file at `path` (or `-`), located in it

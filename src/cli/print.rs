@@ -101,6 +101,23 @@ pub fn err(text: &str) {
     }
 }
 
+/// Prints each warning about an input file on stderr (as [`err`]), once
+/// per run: a command may read one design more than once (`validate`
+/// against several topologies). Warnings change no exit code and no file.
+pub fn warnings(found: &[ztsim::config::Diagnostic]) {
+    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut shown = SHOWN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for w in found {
+        let text = w.warning();
+        if !shown.contains(&text) {
+            err(&format!("{text}\n"));
+            shown.push(text);
+        }
+    }
+}
+
 /// Prints an error on stderr, escaped, in every mode.
 pub fn error(text: &str) {
     write_to(io::stderr().lock(), &STDERR_CLOSED, text);

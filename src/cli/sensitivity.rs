@@ -95,13 +95,14 @@ impl SensitivityArgs {
         let topo =
             config::parse_topology(&topology.name, &topology.text).map_err(Failure::BadInput)?;
         let costs = self.costs.load()?;
-        config::design::parse_design_with_costs(
+        let parsed = config::design::parse_design_with_costs(
             &design.name,
             &design.text,
             Some(&topo),
             costs.as_ref(),
         )
         .map_err(Failure::BadInput)?;
+        super::print::warnings(&parsed.warnings);
         let rate = match &self.rate {
             Some(r) => units::parse_rate(r).map_err(|e| flag_error("--rate", e.message))?,
             None => topo.workload.arrivals.rate().ok_or_else(|| {

@@ -74,6 +74,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             Ok((FileKind::Study, name)) => {
                 match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
                     Ok(study) => {
+                        super::print::warnings(&study.warnings);
                         let same = study.points.len() - study.distinct_points();
                         let repeats = match same {
                             0 => String::new(),
@@ -157,9 +158,12 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
 /// A design file (or standard input) checked on its own or against a
 /// topology.
 fn check_design(f: &std::path::Path, t: Option<&Topology>) -> Result<(), Vec<Diagnostic>> {
-    if !input::is_stdin(f) {
-        return config::check_design(f, t).map(|_| ());
-    }
-    let i = input::read(f).map_err(|d| vec![d])?;
-    config::parse_design(&i.name, &i.text, t).map(|_| ())
+    let parsed = if input::is_stdin(f) {
+        let i = input::read(f).map_err(|d| vec![d])?;
+        config::design::parse_design_with_costs(&i.name, &i.text, t, None)?
+    } else {
+        config::check_design(f, t)?
+    };
+    super::print::warnings(&parsed.warnings);
+    Ok(())
 }

@@ -128,6 +128,12 @@ impl Diagnostic {
         }
     }
 
+    /// The diagnostic as a warning: `warning: ` and the diagnostic (a key
+    /// that has no effect, which the file may keep; nothing is refused).
+    pub fn warning(&self) -> String {
+        format!("warning: {self}")
+    }
+
     /// Adds a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -263,12 +269,27 @@ impl Source {
 
     /// True if every segment of `path` exists in the document.
     pub fn contains(&self, path: &KeyPath) -> bool {
-        self.resolve(path).1
+        self.resolve(path).1.is_some()
     }
 
-    /// Byte offset of the deepest existing prefix of `path`, and whether the
-    /// whole path exists.
-    fn resolve(&self, path: &KeyPath) -> (Option<usize>, bool) {
+    /// The keys of the table at `path`, in file order (none when `path` is
+    /// not a table of the document).
+    pub fn keys(&self, path: &KeyPath) -> Vec<&str> {
+        match self.resolve(path) {
+            (
+                _,
+                Some(Node {
+                    kind: Kind::Table(entries),
+                    ..
+                }),
+            ) => entries.iter().map(|e| e.key.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Byte offset of the deepest existing prefix of `path`, and the node at
+    /// `path` when the whole path exists.
+    fn resolve(&self, path: &KeyPath) -> (Option<usize>, Option<&Node>) {
         let mut node = &self.root;
         let mut found = None;
         for seg in &path.0 {
@@ -281,12 +302,12 @@ impl Source {
                 _ => None,
             };
             let Some((start, next)) = step else {
-                return (found, false);
+                return (found, None);
             };
             found = Some(start);
             node = next;
         }
-        (found, true)
+        (found, Some(node))
     }
 
     /// A problem with a required key the file lacks: it has no line of its

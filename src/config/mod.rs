@@ -18,7 +18,6 @@ pub use names::{MAX_NAME_CHARS, entry_names, entry_scope, entry_scopes, name_pro
 pub use profile::{CostProfile, load_profile};
 pub use topology::parse_topology;
 
-use crate::model::Design;
 use crate::model::topology::Topology;
 use std::path::Path;
 
@@ -160,21 +159,24 @@ pub fn load_topology(path: &Path) -> Result<Topology, Vec<Diagnostic>> {
 }
 
 /// Reads a design file and resolves it against `topo`, with the `--costs`
-/// profile if one was given.
+/// profile if one was given, and its warnings.
 pub fn load_design(
     path: &Path,
     topo: &Topology,
     costs: Option<&CostProfile>,
-) -> Result<Design, Vec<Diagnostic>> {
+) -> Result<design::Parsed, Vec<Diagnostic>> {
     let (file, text) = read(path)?;
     design::parse_design_with_costs(&file, &text, Some(topo), costs)
 }
 
 /// Checks a design file on its own (`topo` None: names of topology endpoints
-/// are not checked) or against a topology.
-pub fn check_design(path: &Path, topo: Option<&Topology>) -> Result<Design, Vec<Diagnostic>> {
+/// are not checked) or against a topology, with its warnings.
+pub fn check_design(
+    path: &Path,
+    topo: Option<&Topology>,
+) -> Result<design::Parsed, Vec<Diagnostic>> {
     let (file, text) = read(path)?;
-    parse_design(&file, &text, topo)
+    design::parse_design_with_costs(&file, &text, topo, None)
 }
 
 /// What an input file describes.

@@ -315,6 +315,40 @@ pub struct Overrides {
     pub of_service: Vec<Option<u32>>,
 }
 
+/// A part of a design that the simulation reads only when a setting
+/// elsewhere turns it on ([`Design::off`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Session tickets and 0-RTT.
+    Resumption,
+    /// The proxies' costs and placement.
+    Proxy,
+    /// Policy decisions.
+    Authz,
+    /// JWT verification.
+    Authn,
+}
+
+impl Part {
+    /// Every part, in file order.
+    pub const ALL: [Part; 4] = [Part::Resumption, Part::Proxy, Part::Authz, Part::Authn];
+}
+
+/// Why a [`Part`] of a design is never read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Off {
+    /// No TLS, so no handshake to resume.
+    Plaintext,
+    /// Session tickets are off.
+    NoTickets,
+    /// No peer is a proxy (no proxy, library termination, no waypoint).
+    NoProxy,
+    /// No policy.
+    NoPolicy,
+    /// No JWTs.
+    NoJwt,
+}
+
 /// A whole design.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Design {
@@ -428,33 +462,64 @@ impl Design {
     /// run identically on one topology and seed. A study compares them to
     /// find points that are one system (a swept `resumption.ticket_ttl` on a
     /// plaintext design). Only what the simulation provably skips is reset:
-    /// session tickets without TLS or with tickets off (`choose_handshake`
-    /// runs only on an encrypted hop and returns at once when tickets are
-    /// off); proxy costs when no peer is a proxy (no proxy, library
-    /// termination, no waypoint); policy settings without policy; token
-    /// settings without tokens (`verify_jwt` returns at once).
+    /// each [`Part`] that [`Design::off`] says is off.
     pub fn effective(&self) -> Design {
         let base = Design::plaintext();
         let mut d = self.clone();
-        if d.transport.security == Security::Plaintext || !d.resumption.enabled {
-            d.resumption = base.resumption;
-        }
-        if d.proxy.mode == ProxyMode::None
-            && d.transport.terminate == Termination::Library
-            && d.proxy.waypoint.is_none()
-        {
-            d.proxy = base.proxy;
-        }
-        if d.authz.mode == AuthzMode::None {
-            d.authz = base.authz;
-        }
-        if d.authn.jwt.is_none() {
-            d.authn = base.authn;
+        for part in Part::ALL {
+            if self.off(part).is_empty() {
+                continue;
+            }
+            match part {
+                Part::Resumption => d.resumption = base.resumption,
+                Part::Proxy => d.proxy = base.proxy.clone(),
+                Part::Authz => d.authz = base.authz.clone(),
+                Part::Authn => d.authn = base.authn,
+            }
         }
         if let Some(o) = &mut d.overrides {
             o.designs = o.designs.iter().map(Design::effective).collect();
         }
         d
+    }
+
+    /// Every reason the simulation never reads `part` of this design (empty
+    /// when it may): the one rule behind [`Design::effective`] and the
+    /// warnings about keys a design file sets to no effect.
+    pub fn off(&self, part: Part) -> Vec<Off> {
+        let mut off = Vec::new();
+        match part {
+            // `choose_handshake` runs only on an encrypted hop and returns
+            // at once when tickets are off.
+            Part::Resumption => {
+                if self.transport.security == Security::Plaintext {
+                    off.push(Off::Plaintext);
+                }
+                if !self.resumption.enabled {
+                    off.push(Off::NoTickets);
+                }
+            }
+            Part::Proxy => {
+                if self.proxy.mode == ProxyMode::None
+                    && self.transport.terminate == Termination::Library
+                    && self.proxy.waypoint.is_none()
+                {
+                    off.push(Off::NoProxy);
+                }
+            }
+            Part::Authz => {
+                if self.authz.mode == AuthzMode::None {
+                    off.push(Off::NoPolicy);
+                }
+            }
+            // `verify_jwt` returns at once without an algorithm.
+            Part::Authn => {
+                if self.authn.jwt.is_none() {
+                    off.push(Off::NoJwt);
+                }
+            }
+        }
+        off
     }
 
     /// The design that applies to service `s`.

@@ -201,6 +201,9 @@ pub fn run_study(
     let opened = open(spec, run)?;
     let (study, dir) = (&opened.study, opened.dir.as_path());
     progress.say(&plan(study));
+    for w in &study.warnings {
+        progress.warn(&w.warning());
+    }
     if let Some(w) = same_system_warning(study) {
         progress.warn(&w);
     }

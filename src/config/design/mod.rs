@@ -5,10 +5,12 @@
 //! `file.rs` owns the serde form (every key of a design file); `costs.rs`
 //! the published default handshake costs; `resolve.rs` the resolver that
 //! turns the file form into a checked [`Design`]; `overrides.rs` the
-//! services that run another design or mode; this file the entry point.
+//! services that run another design or mode; `no_effect.rs` the keys set
+//! to no effect (warnings); this file the entry point.
 
 mod costs;
 mod file;
+mod no_effect;
 mod overrides;
 mod resolve;
 
@@ -21,7 +23,19 @@ use super::profile::{CostProfile, load_profile};
 use crate::model::design::Design;
 use crate::model::topology::Topology;
 
-/// Resolves a design file into a [`Design`] for `topo`.
+/// A design file resolved, and what it sets to no effect.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The design.
+    pub design: Design,
+    /// Keys the file (or a design its overrides name) sets in a part of
+    /// its design that is off: warnings located at each key, for the
+    /// caller to show; they change nothing.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Resolves a design file into a [`Design`] for `topo`, without its
+/// warnings ([`parse_design_with_costs`] has them).
 /// With `topo` None, endpoint names are not resolved (the design is checked
 /// on its own, as `ztsim validate` does without a topology).
 pub fn parse_design(
@@ -29,17 +43,18 @@ pub fn parse_design(
     text: &str,
     topo: Option<&Topology>,
 ) -> Result<Design, Vec<Diagnostic>> {
-    parse_design_with_costs(file, text, topo, None)
+    parse_design_with_costs(file, text, topo, None).map(|p| p.design)
 }
 
-/// [`parse_design`] with the profile given on the command line (`--costs`),
-/// which replaces the file's own `costs` key.
+/// Resolves a design file with the profile given on the command line
+/// (`--costs`), which replaces the file's own `costs` key, and finds the
+/// keys it sets to no effect.
 pub fn parse_design_with_costs(
     file: &str,
     text: &str,
     topo: Option<&Topology>,
     costs: Option<&CostProfile>,
-) -> Result<Design, Vec<Diagnostic>> {
+) -> Result<Parsed, Vec<Diagnostic>> {
     let src = Source::parse(file, text).map_err(|d| vec![d])?;
     let mut raw: DesignFile = src.deserialize().map_err(|d| vec![d])?;
     let entries = std::mem::take(&mut raw.overrides);
@@ -66,11 +81,13 @@ pub fn parse_design_with_costs(
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
+    let mut warnings = no_effect::warnings(&src, &design);
     if !entries.is_empty() {
-        let o = overrides::resolve(&src, &design, &entries, topo, costs)?;
+        let (o, mut more) = overrides::resolve(&src, &design, &entries, topo, costs)?;
         design.overrides = Some(Box::new(o));
+        warnings.append(&mut more);
     }
-    Ok(design)
+    Ok(Parsed { design, warnings })
 }
 
 /// Reads the profile a design's `costs` key names, relative to the design's

@@ -15,7 +15,8 @@ use crate::config::read_text;
 use crate::model::design::{Design, Mode, Overrides, ProxyMode};
 use crate::model::topology::Topology;
 
-/// Resolves `entries` of the design `base` (read from `src`) for `topo`.
+/// Resolves `entries` of the design `base` (read from `src`) for `topo`,
+/// with the warnings of the design files they name.
 /// Without a topology the designs are checked but no service is chosen.
 pub(super) fn resolve(
     src: &Source,
@@ -23,8 +24,9 @@ pub(super) fn resolve(
     entries: &[OverrideFile],
     topo: Option<&Topology>,
     costs: Option<&CostProfile>,
-) -> Result<Overrides, Vec<Diagnostic>> {
+) -> Result<(Overrides, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut designs = Vec::new();
     let services = topo.map_or(0, |t| t.services.len());
     let mut of_service = vec![None; services];
@@ -35,7 +37,10 @@ pub(super) fn resolve(
                 overrides: None,
                 ..base.clone()
             }),
-            Some(rel) => read_design(src, rel, &at.key("design"), topo, costs),
+            Some(rel) => read_design(src, rel, &at.key("design"), topo, costs).map(|p| {
+                warnings.extend(p.warnings);
+                p.design
+            }),
         };
         let mut design = match design {
             Ok(d) => d,
@@ -66,10 +71,11 @@ pub(super) fn resolve(
         designs.push(design);
     }
     if errors.is_empty() {
-        Ok(Overrides {
+        let o = Overrides {
             designs,
             of_service,
-        })
+        };
+        Ok((o, warnings))
     } else {
         Err(errors)
     }
@@ -82,7 +88,7 @@ fn read_design(
     at: &KeyPath,
     topo: Option<&Topology>,
     costs: Option<&CostProfile>,
-) -> Result<Design, Vec<Diagnostic>> {
+) -> Result<super::Parsed, Vec<Diagnostic>> {
     let base = Path::new(src.file()).parent().unwrap_or(Path::new("."));
     let path = base.join(rel);
     if !path.is_file() {

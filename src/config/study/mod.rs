@@ -6,6 +6,7 @@
 //! swept value goes through exactly the checks a hand-written one would:
 //! `services.cart.replicas = 0` is refused as "replicas must be at least 1".
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 mod checks;
@@ -80,6 +81,10 @@ pub struct Study {
     pub design_inputs: Vec<Input>,
     /// Latency objectives the report judges points against.
     pub slos: Vec<Slo>,
+    /// Keys the design files set to no effect: warned about as written,
+    /// when they have none at any point either (a swept value may turn
+    /// their part on). Shown, never part of the results.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Study {
@@ -249,6 +254,7 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         errors: Vec::new(),
         points: Vec::new(),
         design_names: Vec::new(),
+        unapplied: vec![None; spec.designs.len()],
     };
     for (ci, combo) in combinations(&spec.params).iter().enumerate() {
         grid.combination(ci, combo);
@@ -257,6 +263,7 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         mut errors,
         points,
         design_names,
+        unapplied,
         ..
     } = grid;
     // One error per distinct message: a bad parameter fails every point.
@@ -275,6 +282,25 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
             "the grid is empty: nothing to run",
         )]);
     }
+    let warnings = spec
+        .designs
+        .iter()
+        .zip(unapplied)
+        .flat_map(|(input, keys)| {
+            let keys = keys.unwrap_or_default();
+            // As written, so that each warning's line is the file's.
+            parse_design_with_costs(
+                &input.name,
+                &input.text,
+                Some(&base_topo),
+                spec.costs.as_ref(),
+            )
+            .map(|p| p.warnings)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(move |w| keys.contains(&warned_key(w)))
+        })
+        .collect();
     let mut points = points;
     same::mark(&mut points);
     let replications = points[0].topology.workload.replications;
@@ -302,7 +328,16 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
         points,
         design_inputs: spec.designs.clone(),
         slos: spec.slos.clone(),
+        warnings,
     })
+}
+
+/// What a warning is about: its file and key, whatever its line.
+fn warned_key(w: &Diagnostic) -> (String, String) {
+    (
+        w.file.clone(),
+        w.key.as_ref().map(ToString::to_string).unwrap_or_default(),
+    )
 }
 
 /// The question a study without a title answers, from what it compares.
@@ -374,6 +409,9 @@ struct Grid<'a> {
     errors: Vec<Diagnostic>,
     points: Vec<Point>,
     design_names: Vec<String>,
+    /// Per design file, the keys warned about at every point so far (None
+    /// before its first point).
+    unapplied: Vec<Option<BTreeSet<(String, String)>>>,
 }
 
 impl Grid<'_> {
@@ -400,12 +438,19 @@ impl Grid<'_> {
             } else {
                 derive(self.base_seed, combination)
             };
-            for input in &spec.designs {
+            for (di, input) in spec.designs.iter().enumerate() {
                 let Some(text) = self.design_text(input, combo) else {
                     continue;
                 };
                 match parse_design_with_costs(&input.name, &text, Some(&t), spec.costs.as_ref()) {
-                    Ok(d) => {
+                    Ok(parsed) => {
+                        let keys = parsed.warnings.iter().map(warned_key).collect();
+                        let seen = &mut self.unapplied[di];
+                        *seen = Some(match seen.take() {
+                            None => keys,
+                            Some(s) => s.intersection(&keys).cloned().collect(),
+                        });
+                        let d = parsed.design;
                         if ci == 0 && li == 0 {
                             self.design_names.push(d.name.clone());
                         }

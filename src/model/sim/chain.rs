@@ -262,7 +262,9 @@ mod tests {
     /// events, and every other figure the same.
     fn same_but_events(topo: &Topology, design: &str, what: &str) {
         let file = format!("models/{design}.toml");
-        let design = crate::config::load_design(Path::new(&file), topo, None).unwrap();
+        let design = crate::config::load_design(Path::new(&file), topo, None)
+            .unwrap()
+            .design;
         same_but_events_of(topo, &design, 0, what);
     }
 
@@ -325,7 +327,9 @@ mod tests {
         let mut topo = topology("ecommerce");
         topo.workload.window = Window::Duration(10_000_000_000);
         let file = "models/istio-sidecar.toml";
-        let design = crate::config::load_design(Path::new(file), &topo, None).unwrap();
+        let design = crate::config::load_design(Path::new(file), &topo, None)
+            .unwrap()
+            .design;
         for rate in [2_400.0, 3_000.0] {
             assert!(topo.workload.arrivals.set_rate(rate));
             for r in 0..4 {

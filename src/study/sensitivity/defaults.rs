@@ -489,7 +489,8 @@ pub fn knobs(
         &spec.design.text,
         Some(&topo),
         spec.costs.as_ref(),
-    )?;
+    )?
+    .design;
     let (defaults, skipped) = default_knobs(&design, &spec.design);
     let mut explicit = Vec::new();
     let mut problems = Vec::new();

@@ -1,0 +1,160 @@
+//! Keys a design file sets to no effect (docs/design.md, "Keys that have no
+//! effect"): each is warned about on standard error, once per run, naming
+//! its file, line and key; the exit code and every output file stay as
+//! they would be without the warning.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Run, TempDir, root};
+
+/// One service on one core, no network, a few hundred requests.
+const TOPOLOGY: &str = "[zones.z]\nrtt = \"0ns\"\n[services.s]\nendpoints.e.cpu = \"1ms\"\n\
+    [workload]\narrivals = \"poisson\"\nrate = 100\nrequests = 300\nwarmup = \"0s\"\n\
+    replications = 2\nentry = [{ endpoint = \"s.e\" }]\n";
+
+/// Library mTLS without a proxy, policy or tickets, setting keys of each.
+const IDLE: &str = "name = \"d\"\n\
+    [transport]\nsecurity = \"mtls\"\n\
+    [resumption]\ntickets = false\nticket_ttl = \"10m\"\n\
+    [proxy]\nmode = \"none\"\nrequest_cpu = \"100us\"\n\
+    [authz]\ncache_ttl = \"1s\"\n";
+
+/// The same design without the keys that have no effect.
+const CLEAN: &str = "name = \"d\"\n[transport]\nsecurity = \"mtls\"\n[resumption]\ntickets = false\n[proxy]\nmode = \"none\"\n";
+
+fn warnings_of(file: &str) -> Vec<String> {
+    vec![
+        format!(
+            "warning: {file}:6: resumption.ticket_ttl: has no effect: resumption.tickets is false (it applies with resumption.tickets = true)"
+        ),
+        format!(
+            "warning: {file}:9: proxy.request_cpu: has no effect: proxy.mode is \"none\" (it applies with proxy.mode = \"sidecar\" or \"node\")"
+        ),
+        format!(
+            "warning: {file}:11: authz.cache_ttl: has no effect: authz.mode is \"none\" (it applies with authz.mode = \"in-process\", \"proxy\", \"sidecar\" or \"remote\")"
+        ),
+    ]
+}
+
+fn ztsim_in(dir: &Path, args: &[&str]) -> Run {
+    Run::from(common::ztsim_in(dir, args))
+}
+
+/// The lines of standard error that are warnings.
+fn warned(r: &Run) -> Vec<String> {
+    r.stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .map(String::from)
+        .collect()
+}
+
+fn folder() -> TempDir {
+    let dir = TempDir::new("design-warnings");
+    for (name, text) in [
+        ("t.toml", TOPOLOGY),
+        ("t2.toml", TOPOLOGY),
+        ("idle.toml", IDLE),
+        ("clean.toml", CLEAN),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn validate_warns_once_per_key_and_exits_0() {
+    let dir = folder();
+    // Against two topologies the design is checked twice, warned about once.
+    let r = ztsim_in(dir.path(), &["validate", "idle.toml", "t.toml", "t2.toml"]);
+    r.expect_code(0);
+    assert_eq!(warned(&r), warnings_of("idle.toml"), "{}", r.show());
+    assert!(r.stdout.contains("idle.toml: ok (design)"), "{}", r.show());
+    let r = ztsim_in(dir.path(), &["validate", "clean.toml", "t.toml"]);
+    r.expect_code(0);
+    assert_eq!(warned(&r), Vec::<String>::new(), "{}", r.show());
+}
+
+#[test]
+fn run_warns_and_writes_what_it_would_without_the_keys() {
+    let dir = folder();
+    let run = |design: &str, out: &str| {
+        ztsim_in(
+            dir.path(),
+            &[
+                "run",
+                "t.toml",
+                "-m",
+                design,
+                "--out",
+                out,
+                "--threads",
+                "1",
+            ],
+        )
+    };
+    let r = run("idle.toml", "idle");
+    r.expect_code(0);
+    assert_eq!(warned(&r), warnings_of("idle.toml"), "{}", r.show());
+    let c = run("clean.toml", "clean");
+    c.expect_code(0);
+    assert_eq!(warned(&c), Vec::<String>::new(), "{}", c.show());
+    // The keys change nothing the run writes.
+    let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+    assert_eq!(read("idle/summary.json"), read("clean/summary.json"));
+    assert_eq!(read("idle/latency.csv"), read("clean/latency.csv"));
+    assert_eq!(read("idle/timeseries.csv"), read("clean/timeseries.csv"));
+}
+
+#[test]
+fn a_design_named_by_an_override_is_warned_about_in_its_own_file() {
+    let dir = folder();
+    let base = "[transport]\nsecurity = \"mtls\"\n[[override]]\nservices = [\"s\"]\ndesign = \"idle.toml\"\n";
+    std::fs::write(dir.path().join("base.toml"), base).unwrap();
+    let r = ztsim_in(dir.path(), &["validate", "base.toml", "t.toml"]);
+    r.expect_code(0);
+    // Named as the override's path from the design's folder.
+    assert_eq!(warned(&r), warnings_of("idle.toml"), "{}", r.show());
+}
+
+#[test]
+fn a_study_warns_once_about_keys_no_point_applies() {
+    let dir = folder();
+    // proxy.mode swept on: the proxy's key applies at the sidecar points.
+    let study = "name = \"w\"\ntopology = \"t.toml\"\ndesigns = [\"idle.toml\"]\nrates = [50, 100]\n\
+        [params]\n\"proxy.mode\" = [\"none\", \"sidecar\"]\n";
+    std::fs::write(dir.path().join("w.study.toml"), study).unwrap();
+    let expected: Vec<String> = warnings_of("idle.toml")
+        .into_iter()
+        .filter(|w| !w.contains("proxy.request_cpu"))
+        .collect();
+    let r = ztsim_in(dir.path(), &["validate", "w.study.toml"]);
+    r.expect_code(0);
+    assert_eq!(warned(&r), expected, "{}", r.show());
+    let r = ztsim_in(
+        dir.path(),
+        &["sweep", "w.study.toml", "--out", "w", "--threads", "1"],
+    );
+    r.expect_code(0);
+    assert_eq!(warned(&r), expected, "{}", r.show());
+}
+
+#[test]
+fn no_shipped_model_sets_a_key_to_no_effect() {
+    let models: Vec<String> = std::fs::read_dir(root().join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(models.len() >= 9, "{models:?}");
+    let mut args = vec!["validate"];
+    args.extend(models.iter().map(String::as_str));
+    let topology = root().join("topologies/chatty.toml").display().to_string();
+    args.push(&topology);
+    let r = Run::from(common::ztsim(&args));
+    r.expect_code(0);
+    assert!(!r.stderr.contains("warning"), "{}", r.show());
+}
