@@ -105,10 +105,15 @@ pub(super) fn wakes_text(wakes: &WakesByIdle, way_in_ns: f64) -> String {
             format!("{} us", ns / 1_000)
         }
     };
+    // No awake figure (the probe saw too few waits): no wake-up to tell.
+    let awake = way_in_ns.is_finite().then_some(way_in_ns);
     let mut t = format!(
         "The server core's wake-up by the idle before it (every window's waits that a send ended: \
-         the time from the send to the server running, median and p90, less the {:.1} us it took on an awake core):",
-        us(way_in_ns)
+         the median and p90 time from the send to the server running, and the median less {}):",
+        awake.map_or("an awake core's (not measured)".into(), |a| format!(
+            "the {:.1} us it took on an awake core",
+            us(a)
+        ))
     );
     for c in wakes.classes() {
         let idle = match c.to_ns {
@@ -117,21 +122,20 @@ pub(super) fn wakes_text(wakes: &WakesByIdle, way_in_ns: f64) -> String {
             None => format!("{} or more", span(c.from_ns)),
         };
         let _ = write!(t, "\n  idle {idle}: ");
-        // No awake figure (the probe saw too few waits): the times as seen.
-        let awake = if way_in_ns.is_finite() {
-            way_in_ns
-        } else {
-            0.0
-        };
-        let _ = match c.median_p90_ns {
-            Some((m, p90)) => write!(
+        let _ = match (c.median_p90_ns, awake) {
+            (None, _) => write!(t, "- ({} waits, too few)", c.waits),
+            (Some((m, p90)), a) => write!(
                 t,
-                "{:.1} us, p90 {:.1} us ({} waits)",
-                us(m - awake),
-                us(p90 - awake),
+                "ran {:.1} us after the send (p90 {:.1} us), {} ({} waits)",
+                us(m),
+                us(p90),
+                match a {
+                    Some(a) if m > a => format!("a wake-up of {:.1} us", us(m - a)),
+                    Some(_) => "no wake-up".into(),
+                    None => "wake-up unknown".into(),
+                },
                 c.waits
             ),
-            None => write!(t, "- ({} waits, too few)", c.waits),
         };
     }
     t
@@ -275,28 +279,26 @@ mod tests {
         };
         by.add(&waits(30_000, 40_000));
         by.add(&waits(5_000_000, 75_000));
+        by.add(&waits(10_000, 1_000));
         let t = wakes_text(&by, 15_000.0);
+        let has = |line: &str| assert!(t.contains(line), "{line:?} not in {t}");
+        has("and the median less the 15.0 us it took on an awake core):");
+        has("\n  idle under 20 us: ran 1.0 us after the send (p90 1.0 us), no wake-up (20 waits)");
+        has(
+            "\n  idle 20 us-50 us: ran 40.0 us after the send (p90 40.0 us), a wake-up of 25.0 us (20 waits)",
+        );
+        has("\n  idle 1 ms-3 ms: - (0 waits, too few)");
+        has(
+            "\n  idle 3 ms or more: ran 75.0 us after the send (p90 75.0 us), a wake-up of 60.0 us (20 waits)",
+        );
+        // No awake figure: the times as seen, no wake-up claimed.
+        let t = wakes_text(&by, f64::NAN);
+        assert!(t.contains("less an awake core's (not measured)"), "{t}");
         assert!(
-            t.contains("less the 15.0 us it took on an awake core"),
+            t.contains(
+                "idle 20 us-50 us: ran 40.0 us after the send (p90 40.0 us), wake-up unknown"
+            ),
             "{t}"
         );
-        assert!(
-            t.contains("\n  idle under 20 us: - (0 waits, too few)"),
-            "{t}"
-        );
-        assert!(
-            t.contains("\n  idle 20 us-50 us: 25.0 us, p90 25.0 us (20 waits)"),
-            "{t}"
-        );
-        assert!(
-            t.contains("\n  idle 1 ms-3 ms: - (0 waits, too few)"),
-            "{t}"
-        );
-        assert!(
-            t.contains("\n  idle 3 ms or more: 60.0 us, p90 60.0 us (20 waits)"),
-            "{t}"
-        );
-        // No awake figure: the times as seen.
-        assert!(wakes_text(&by, f64::NAN).contains("idle 20 us-50 us: 40.0 us"));
     }
 }
