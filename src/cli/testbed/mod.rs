@@ -429,8 +429,9 @@ pub fn command(args: TestbedArgs) -> Result<(), Failure> {
         systems.push(sys_d);
     }
     shown.finish();
-    notes.push(wakes_text(&wakes, cal.probes.way_in_ns));
-    outln!("{}", notes.last().map_or("", String::as_str));
+    let wakes = wakes_text(&wakes, cal.probes.way_in_ns);
+    outln!("{wakes}");
+    notes.push(wakes);
     out!("{}", table::table(&results));
     write_outputs(&p, &cal, &calibration, &systems, &results, &notes)?;
     outln!(

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use ztsim::study::testbed::{CorePauses, System};
+use ztsim::units::format_nanos;
 use ztsim_lab::testbed;
 
 use super::designs::TestbedDesign;
@@ -98,13 +99,7 @@ pub(super) fn design_notes(
 /// [`measure::IDLE_WAIT_NS`] or more), and this shows what that leaves out.
 pub(super) fn wakes_text(wakes: &WakesByIdle, way_in_ns: f64) -> String {
     let us = |ns: f64| ns / 1e3;
-    let span = |ns: u64| {
-        if ns >= 1_000_000 {
-            format!("{} ms", ns / 1_000_000)
-        } else {
-            format!("{} us", ns / 1_000)
-        }
-    };
+    let span = |ns: u64| format_nanos(ns as f64);
     // No awake figure (the probe saw too few waits): no wake-up to tell.
     let awake = way_in_ns.is_finite().then_some(way_in_ns);
     let mut t = format!(
