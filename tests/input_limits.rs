@@ -172,3 +172,88 @@ fn a_huge_export_count_is_refused_before_running() {
         r.show()
     );
 }
+
+#[test]
+fn a_rate_or_parameter_value_listed_twice_is_refused_where_it_repeats() {
+    let dir = TempDir::new("study-repeats");
+    for f in ["topologies/minimal.toml", "models/plaintext.toml"] {
+        let from = root().join(f);
+        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
+    }
+    let study = dir.path().join("s.study.toml");
+    std::fs::write(
+        &study,
+        "topology = \"minimal.toml\"\ndesigns = [\"plaintext.toml\"]\n\
+         rates = [100, 150, 100.0]\n[params]\n\"connections.prewarm\" = [true, false, true]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (s, o) = (study.to_str().unwrap(), out.to_str().unwrap());
+    let r = run(&["sweep", s, "--out", o]);
+    r.expect_code(2);
+    for line in [
+        ":3:20: rates[2]: 100 rps is listed twice (rates[0] and rates[2])",
+        ":5:39: params.\"connections.prewarm\"[2]: `true` is listed twice ([0] and [2])",
+    ] {
+        assert!(
+            r.stderr.contains(&format!("{s}{line}")),
+            "{line}\n{}",
+            r.show()
+        );
+    }
+    assert!(!out.exists(), "{}", r.show());
+    run(&["validate", s]).expect_code(2);
+
+    // The same from flags, where no line can be named.
+    std::fs::write(
+        &study,
+        "topology = \"minimal.toml\"\ndesigns = [\"plaintext.toml\"]\n",
+    )
+    .unwrap();
+    let r = run(&["sweep", s, "--rate", "100,0.1k", "--out", o]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("--rate: 100 rps is given twice"),
+        "{}",
+        r.show()
+    );
+    let r = run(&[
+        "sweep",
+        s,
+        "--param",
+        "connections.prewarm=true,true",
+        "--out",
+        o,
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr
+            .contains("--param connections.prewarm: `true` is given twice"),
+        "{}",
+        r.show()
+    );
+    let (t, m) = (
+        root().join("topologies/minimal.toml"),
+        root().join("models/plaintext.toml"),
+    );
+    let (t, m) = (t.to_str().unwrap(), m.to_str().unwrap());
+    let r = run(&[
+        "migrate",
+        t,
+        "--from",
+        m,
+        "--to",
+        m,
+        "--rates",
+        "50,100,50",
+        "--out",
+        o,
+    ]);
+    r.expect_code(2);
+    assert!(
+        r.stderr.contains("--rates") && r.stderr.contains("50 rps is given twice"),
+        "{}",
+        r.show()
+    );
+    assert!(!out.exists(), "{}", r.show());
+}

@@ -233,6 +233,23 @@ pub fn rate_flag(flag: &str, v: &str) -> Result<f64, Failure> {
     Ok(rate)
 }
 
+/// `rates` (a list flag's, in order) sorted, refused if one is given twice:
+/// each rate is run once, and merging a repeat would hide a typo
+/// (`100,150,100` for `100,150,1000`).
+pub fn distinct_rates(flag: &str, mut rates: Vec<f64>) -> Result<Vec<f64>, Failure> {
+    if let Some((_, j)) = config::first_repeat(rates.iter().map(|r| r.to_bits())) {
+        return Err(flag_error(
+            flag,
+            format!(
+                "{} rps is given twice: each rate is run once; remove the repeat",
+                rates[j]
+            ),
+        ));
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(rates)
+}
+
 impl WindowArgs {
     /// The flags given, checked.
     pub fn parsed(&self) -> Result<WindowFlags, Failure> {

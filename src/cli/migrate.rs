@@ -16,8 +16,9 @@ use ztsim::study::migrate::{Capacity, MAX_AUTO_UNITS, Order, Plan, Rollout, migr
 use super::failure::{Failure, flag_error};
 use super::flags::{
     CostsArg, FolderFlags, MAX_REPLICATIONS_HELP, OutputFlags, PRICE_HELP, RATE_HELP,
-    ReplicationsArg, THREADS_HELP, TopologyArg, WindowArgs, guard, open_loop_topology, price_flag,
-    rate_flag, replications_flag, set_threads, slo_flags, slo_scopes,
+    ReplicationsArg, THREADS_HELP, TopologyArg, WindowArgs, distinct_rates, guard,
+    open_loop_topology, price_flag, rate_flag, replications_flag, set_threads, slo_flags,
+    slo_scopes,
 };
 use super::input;
 use super::terminal::Terminal;
@@ -112,7 +113,7 @@ impl MigrateArgs {
     }
 
     fn rates(&self, topo: &Topology) -> Result<Vec<f64>, Failure> {
-        let mut rates = match (&self.rate, &self.rates) {
+        let rates = match (&self.rate, &self.rates) {
             (Some(r), _) => vec![rate_flag("--rate", r)?],
             (None, Some(list)) => list
                 .split(',')
@@ -120,9 +121,7 @@ impl MigrateArgs {
                 .collect::<Result<Vec<f64>, Failure>>()?,
             (None, None) => vec![topo.workload.arrivals.rate().unwrap_or(100.0)],
         };
-        rates.sort_by(f64::total_cmp);
-        rates.dedup();
-        Ok(rates)
+        distinct_rates("--rates", rates)
     }
 
     fn order(&self, topo: &Topology, slos: &[Slo]) -> Result<Order, Failure> {

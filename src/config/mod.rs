@@ -19,12 +19,26 @@ pub use profile::{CostProfile, load_profile};
 pub use topology::parse_topology;
 
 use crate::model::topology::Topology;
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::path::Path;
 
 fn read(path: &Path) -> Result<(String, String), Vec<Diagnostic>> {
     let file = path.display().to_string();
     let text = read_text(path).map_err(|d| vec![d])?;
     Ok((file, text))
+}
+
+/// The first value of a list given again, as (where it was first, where
+/// again): a study's rate or parameter value listed twice would be one load
+/// or one setting twice, and merging the two silently would hide a typo
+/// (`[100, 150, 100]` for `[100, 150, 1000]`). Linear, for lists of any
+/// length.
+pub fn first_repeat<K: Eq + Hash>(keys: impl IntoIterator<Item = K>) -> Option<(usize, usize)> {
+    let mut seen = HashMap::new();
+    keys.into_iter()
+        .enumerate()
+        .find_map(|(j, k)| seen.insert(k, j).map(|i| (i, j)))
 }
 
 /// The most a results, point or shard file may hold: a results.json of the

@@ -22,7 +22,7 @@ use ztsim_lab::Budget;
 use ztsim_lab::testbed::{self, cores};
 
 use super::failure::{Failure, flag_error};
-use super::flags::{FolderFlags, duration_flag, rate_flag};
+use super::flags::{FolderFlags, distinct_rates, duration_flag, rate_flag};
 use super::terminal::{STOP, Terminal};
 use designs::{ALL, QUICK, TestbedDesign, by_name};
 use measure::{
@@ -178,9 +178,7 @@ fn plan(a: &TestbedArgs) -> Result<Plan, Failure> {
             }
             r.push(x);
         }
-        r.sort_by(f64::total_cmp);
-        r.dedup();
-        Some(r)
+        Some(distinct_rates("--rates", r)?)
     };
     let handler = duration_flag("--handler-cpu", &a.handler_cpu, true)?;
     if handler > 100_000_000 {

@@ -7,7 +7,7 @@ use super::params::{Target, display, set_path, target};
 use super::spec::{Input, StudyFile, StudySpec};
 use crate::config::diag::{Diagnostic, KeyPath, Source};
 use crate::config::topology::{MAX_SIMULATED_NS, MIN_RATE};
-use crate::config::{entry_names, entry_scope, parse_design, parse_topology};
+use crate::config::{entry_names, entry_scope, first_repeat, parse_design, parse_topology};
 use crate::model::slo::Slo;
 use crate::model::topology::{Arrivals, Topology};
 
@@ -77,6 +77,36 @@ pub(super) fn check_keys(src: &Source, raw: &StudyFile, errors: &mut Vec<Diagnos
             errors.push(src.error(&KeyPath::root().key("rates").index(i), why));
         }
     }
+    if let Some((i, j)) = rate_repeat(&raw.rates) {
+        errors.push(src.error(
+            &KeyPath::root().key("rates").index(j),
+            format!(
+                "{} rps is listed twice (rates[{i}] and rates[{j}]): each rate is one load of the study; remove the repeat",
+                raw.rates[j]
+            ),
+        ));
+    }
+    for (k, values) in &raw.params {
+        if let Some((i, j)) = value_repeat(values) {
+            errors.push(src.error(
+                &KeyPath::root().key("params").key(k).index(j),
+                format!(
+                    "`{}` is listed twice ([{i}] and [{j}]): each value is one setting of the study; remove the repeat",
+                    display(&values[j]),
+                ),
+            ));
+        }
+    }
+}
+
+/// The first rate listed again (as numbers: `100` and `100.0` are one).
+fn rate_repeat(rates: &[f64]) -> Option<(usize, usize)> {
+    first_repeat(rates.iter().map(|r| r.to_bits()))
+}
+
+/// The first parameter value listed again, as TOML writes it.
+fn value_repeat(values: &[toml::Value]) -> Option<(usize, usize)> {
+    first_repeat(values.iter().map(toml::Value::to_string))
 }
 
 /// Checks that need the topology and designs, located at the study's own
@@ -223,12 +253,34 @@ pub(super) fn check_grid(spec: &StudySpec, base_topo: &Topology) -> Result<(), V
     {
         return Err(vec![Diagnostic::new(&spec.topology.name, why)]);
     }
-    let errors: Vec<Diagnostic> = spec
+    let mut errors: Vec<Diagnostic> = spec
         .rates
         .iter()
         .filter_map(|&r| rate_refused(r))
         .map(|why| Diagnostic::new(&spec.name, format!("rates: {why}")))
         .collect();
+    // A study file's repeats were refused at their lines; these came from
+    // flags.
+    if let Some((_, j)) = rate_repeat(&spec.rates) {
+        errors.push(Diagnostic::new(
+            "command line",
+            format!(
+                "--rate: {} rps is given twice: each rate is one load of the study; remove the repeat",
+                spec.rates[j]
+            ),
+        ));
+    }
+    for (path, values) in &spec.params {
+        if let Some((_, j)) = value_repeat(values) {
+            errors.push(Diagnostic::new(
+                "command line",
+                format!(
+                    "--param {path}: `{}` is given twice: each value is one setting of the study; remove the repeat",
+                    display(&values[j])
+                ),
+            ));
+        }
+    }
     if errors.is_empty() {
         Ok(())
     } else {

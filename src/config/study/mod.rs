@@ -241,7 +241,6 @@ pub fn expand(spec: &StudySpec) -> Result<Study, Vec<Diagnostic>> {
     check_grid(spec, &base_topo)?;
     let mut rates = spec.rates.clone();
     rates.sort_by(f64::total_cmp);
-    rates.dedup();
     let loads: Vec<Option<f64>> = if rates.is_empty() {
         vec![base_topo.workload.arrivals.rate()]
     } else {
