@@ -89,6 +89,7 @@ fn study() -> &'static StudyResults {
             replications: 2,
             slos: Vec::new(),
             setup: None,
+            partial_of: None,
             points,
         }
     })

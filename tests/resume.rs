@@ -128,6 +128,28 @@ fn interrupted_sweeps_resume_to_the_same_results() {
     let saved = saved_points(&part);
     assert!((3..48).contains(&saved), "{saved} points saved");
     assert!(part.join("results.csv").is_file() && part.join("results.json").is_file());
+    // The partial results say so, and so do the charts and report made of them.
+    let json = String::from_utf8(read(&part.join("results.json"))).unwrap();
+    assert!(json.contains("\"partial_of\":48"), "{json:.300}");
+    let results = part.join("results.json");
+    for (command, file) in [("plot", "latency-vs-load.svg"), ("report", "report.md")] {
+        let to = dir.join(command);
+        let out = ztsim(&[
+            command,
+            results.to_str().unwrap(),
+            "--out",
+            to.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        let partial = format!("artial, {saved} of 48 points");
+        assert!(
+            err.contains("an interrupted sweep's results") && err.contains(&partial),
+            "{err}"
+        );
+        let drawn = String::from_utf8(read(&to.join(file))).unwrap();
+        assert!(drawn.contains(&partial), "{file}: {drawn:.600}");
+    }
     let out = ztsim(&sweep_args(&part, &["--resume"]));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -288,7 +288,11 @@ impl<'a> Ctx<'a> {
         } else {
             &self.r.title
         };
-        t.trim().to_string()
+        match self.r.partial() {
+            // First, where a long title cannot push it out of the line.
+            Some(partial) => format!("Partial, {partial} (an interrupted sweep): {}", t.trim()),
+            None => t.trim().to_string(),
+        }
     }
 
     pub(crate) fn reps(&self) -> String {

@@ -55,6 +55,12 @@ pub fn command(args: PlotArgs) -> Result<(), Failure> {
         }
     };
     r.blend_entries |= args.blend_entries;
+    if let Some(partial) = r.partial() {
+        errln!(
+            "warning: {}: an interrupted sweep's results (partial, {partial}); the charts show those and say so (resume the sweep with --resume for the rest)",
+            results.display()
+        );
+    }
     let written = charts::render_all(&r, &dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
     for p in &written {

@@ -93,6 +93,12 @@ pub struct StudyResults {
     /// The topology's shape and the designs' parameters, for the report.
     #[serde(default)]
     pub setup: Option<Setup>,
+    /// Set only in an interrupted sweep's results: the study's number of
+    /// points, of which `points` holds those finished. `plot` and `report`
+    /// say so on every chart and in the report, and a resume that finishes
+    /// writes the results without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_of: Option<usize>,
     /// The points, in grid order.
     pub points: Vec<PointResult>,
 }
@@ -623,6 +629,12 @@ pub fn remove_saved_points(dir: &std::path::Path) {
 }
 
 impl StudyResults {
+    /// "12 of 48 points" for an interrupted sweep's results.
+    pub fn partial(&self) -> Option<String> {
+        self.partial_of
+            .map(|of| format!("{} of {of} points", self.points.len()))
+    }
+
     /// Whether the latency charts are drawn one panel per entry endpoint:
     /// the workload has several and the study did not ask them blended.
     pub fn per_entry_charts(&self) -> bool {

@@ -517,8 +517,9 @@ impl Ended {
         progress: &dyn Progress,
     ) -> Result<(), StudyError> {
         let (outcome, command) = (self.outcome, run.command);
-        let results = outcome.results;
+        let mut results = outcome.results;
         if !outcome.complete {
+            results.partial_of = Some(points);
             write_results(dir, &results, run.pretty).map_err(|e| {
                 StudyError::Write(format!("cannot write results to {}: {e}", dir.display()))
             })?;

@@ -172,6 +172,7 @@ pub fn results_of(study: &Study, points: Vec<PointResult>) -> StudyResults {
                 .collect();
             Setup::new(&p.topology, designs)
         }),
+        partial_of: None,
         points,
     }
 }

@@ -171,8 +171,13 @@ pub fn document(
     Document {
         title: results.title.clone(),
         subtitle: format!(
-            "ztsim {} design review of study `{}` on topology `{}`",
-            results.ztsim_version, results.name, results.topology
+            "ztsim {} design review of study `{}` on topology `{}`{}",
+            results.ztsim_version,
+            results.name,
+            results.topology,
+            results.partial().map_or(String::new(), |p| format!(
+                " (partial, {p}: the sweep was interrupted; resume it with `ztsim sweep ... --resume` for the rest)"
+            ))
         ),
         sections,
         footer: "Written by ztsim from the study's results.json; regenerate with `ztsim report`."
