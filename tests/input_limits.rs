@@ -132,6 +132,36 @@ entry = [{ endpoint = "api.get" }]
     r.expect_code(2);
     let want = format!("{}:9:2: workload: this run would", path.display());
     assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
+
+    // `validate` finds the files valid and says the run would be refused,
+    // for the topology and for a study of it.
+    let r = run(&["validate", path.to_str().unwrap()]);
+    r.expect_code(0);
+    let want = format!(
+        "warning: {}:9:2: workload: valid, but a run would be refused without --no-guard: this run would",
+        path.display()
+    );
+    assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
+    let model = root().join("models/plaintext.toml");
+    let study = dir.path().join("huge.study.toml");
+    std::fs::write(
+        &study,
+        format!("topology = \"huge.toml\"\ndesigns = [{model:?}]\nrates = [10, 1000000]\n"),
+    )
+    .unwrap();
+    let r = run(&["validate", study.to_str().unwrap()]);
+    r.expect_code(0);
+    let want = format!(
+        "{}:9:2: workload: valid, but a run would be refused without --no-guard: the point at 1000000 rps",
+        path.display()
+    );
+    assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
+    let r = run(&[
+        "validate",
+        root().join("topologies/chatty.toml").to_str().unwrap(),
+    ]);
+    r.expect_code(0);
+    assert!(!r.stderr.contains("warning"), "{}", r.show());
 }
 
 #[test]

@@ -349,14 +349,21 @@ pub fn replications_flag(flag: &str, n: u32) -> Result<u32, Failure> {
 /// window and replications, with the call graph and the design, make the
 /// size).
 pub fn guard(topo: &Topology, design: &Design, file: &Path) -> Result<(), Failure> {
-    match model::guard::Size::of(topo, design).refusal() {
-        Some(why) => Err(Failure::BadInput(vec![super::input::locate(
-            file,
-            &KeyPath::root().key("workload"),
-            why,
-        )])),
+    match size_refusal(topo, design, file) {
+        Some(refused) => Err(Failure::BadInput(vec![refused])),
         None => Ok(()),
     }
+}
+
+/// Why the size guard refuses to run `topo` under `design`, if it does,
+/// located at `file`'s workload.
+pub fn size_refusal(topo: &Topology, design: &Design, file: &Path) -> Option<Diagnostic> {
+    let why = model::guard::Size::of(topo, design).refusal()?;
+    Some(super::input::locate(
+        file,
+        &KeyPath::root().key("workload"),
+        why,
+    ))
 }
 
 /// Most worker threads `--threads` may ask for: far beyond any core count

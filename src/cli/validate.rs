@@ -9,11 +9,12 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use ztsim::config::{self, Diagnostic, FileKind};
-use ztsim::model::Topology;
+use ztsim::model::{Design, Topology};
 use ztsim::report::words;
+use ztsim::study::folder::size_refusal;
 
 use super::failure::Failure;
-use super::flags::OutputFlags;
+use super::flags::{self, OutputFlags};
 use super::input;
 
 /// Flags of `ztsim validate`.
@@ -72,9 +73,13 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                 report.push(checked(&name, "study", false));
             }
             Ok((FileKind::Study, name)) => {
-                match config::study::read_study(f).and_then(|spec| config::study::expand(&spec)) {
-                    Ok(study) => {
+                let expanded = config::study::read_study(f)
+                    .and_then(|spec| config::study::expand(&spec).map(|study| (spec, study)));
+                match expanded {
+                    Ok((spec, study)) => {
                         super::print::warnings(&study.warnings);
+                        let refused = size_refusal(&spec, &study);
+                        warn_too_large(refused, None);
                         let same = study.points.len() - study.distinct_points();
                         let repeats = match same {
                             0 => String::new(),
@@ -98,6 +103,11 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
             }
             Ok((FileKind::Topology, name)) => match input::topology(f) {
                 Ok(t) => {
+                    // Plaintext costs the fewest events: refused under it,
+                    // refused under every design.
+                    let refused = flags::size_refusal(&t, &Design::plaintext(), f);
+                    let too_large = refused.is_some();
+                    warn_too_large(refused, None);
                     outln!(
                         "{name}: ok ({}, {}, {})",
                         words::count(t.services.len(), "service"),
@@ -105,7 +115,11 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                         words::count(t.calls.len(), "call site")
                     );
                     report.push(checked(&name, "topology", true));
-                    topologies.push(t);
+                    topologies.push(Against {
+                        topology: t,
+                        file: f,
+                        too_large,
+                    });
                 }
                 Err(Failure::BadInput(d)) => {
                     problems.extend(d);
@@ -124,7 +138,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
         }
     }
     for f in designs {
-        let against: Vec<Option<&Topology>> = if topologies.is_empty() {
+        let against: Vec<Option<&Against>> = if topologies.is_empty() {
             vec![None]
         } else {
             topologies.iter().map(Some).collect()
@@ -156,8 +170,9 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
 }
 
 /// A design file (or standard input) checked on its own or against a
-/// topology.
-fn check_design(f: &std::path::Path, t: Option<&Topology>) -> Result<(), Vec<Diagnostic>> {
+/// topology (and whether the run's size guard would refuse the pair).
+fn check_design(f: &std::path::Path, against: Option<&Against>) -> Result<(), Vec<Diagnostic>> {
+    let t = against.map(|a| &a.topology);
     let parsed = if input::is_stdin(f) {
         let i = input::read(f).map_err(|d| vec![d])?;
         config::design::parse_design_with_costs(&i.name, &i.text, t, None)?
@@ -165,5 +180,34 @@ fn check_design(f: &std::path::Path, t: Option<&Topology>) -> Result<(), Vec<Dia
         config::check_design(f, t)?
     };
     super::print::warnings(&parsed.warnings);
+    // A topology too large alone was said to be so once.
+    if let Some(a) = against.filter(|a| !a.too_large) {
+        let refused = flags::size_refusal(&a.topology, &parsed.design, a.file);
+        warn_too_large(refused, Some(f));
+    }
     Ok(())
+}
+
+/// A valid topology checked, and the file it came from.
+struct Against<'a> {
+    topology: Topology,
+    file: &'a PathBuf,
+    /// The run's size guard refuses it under any design.
+    too_large: bool,
+}
+
+/// Warns of the size guard's refusal, if any: the files are valid, but
+/// `run` (and `sweep`, `capacity`, ...) would not start without --no-guard.
+fn warn_too_large(refused: Option<Diagnostic>, design: Option<&std::path::Path>) {
+    let Some(mut refused) = refused else {
+        return;
+    };
+    let under = design.map_or(String::new(), |d| {
+        format!(" under {}", input::shown(d).display())
+    });
+    refused.message = format!(
+        "valid, but a run{under} would be refused without --no-guard: {}",
+        refused.message
+    );
+    super::print::warnings(&[refused]);
 }

@@ -291,36 +291,41 @@ pub fn run_study(
     Ok(dir.to_path_buf())
 }
 
+/// Why the size guard refuses a study's run, if it does: the point with the
+/// most events first, then any other too large; located at the workload of
+/// the study's topology file, whose window and rate, with the study's, make
+/// the size.
+pub fn size_refusal(spec: &StudySpec, study: &Study) -> Option<Diagnostic> {
+    let sizes: Vec<Size> = study
+        .points
+        .iter()
+        .map(|p| Size::of(&p.topology, &p.design_model))
+        .collect();
+    let largest = (0..sizes.len()).max_by(|&a, &b| sizes[a].events.total_cmp(&sizes[b].events));
+    let (i, why) = largest
+        .into_iter()
+        .chain(0..sizes.len())
+        .find_map(|i| sizes[i].refusal().map(|why| (i, why)))?;
+    let p = &study.points[i];
+    let point = match p.rate {
+        Some(r) => format!("the point at {r} rps, design `{}`", p.design),
+        None => format!("the point of design `{}`", p.design),
+    };
+    Some(config::locate(
+        Path::new(&spec.topology.name),
+        &KeyPath::root().key("workload"),
+        format!("{point}: {why}"),
+    ))
+}
+
 /// Resolves the study, guards its size, chooses the folder (resuming,
 /// replacing or beside what is there) and writes its manifest.
 fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
     let study = study::expand(spec).map_err(StudyError::BadInput)?;
-    if run.guarded {
-        // The point with the most events first, then any other too large.
-        let sizes: Vec<Size> = study
-            .points
-            .iter()
-            .map(|p| Size::of(&p.topology, &p.design_model))
-            .collect();
-        let largest = (0..sizes.len()).max_by(|&a, &b| sizes[a].events.total_cmp(&sizes[b].events));
-        if let Some((i, why)) = largest
-            .into_iter()
-            .chain(0..sizes.len())
-            .find_map(|i| sizes[i].refusal().map(|why| (i, why)))
-        {
-            let p = &study.points[i];
-            // Located at the workload of the study's topology file: its
-            // window and rate, with the study's, make the size.
-            let point = match p.rate {
-                Some(r) => format!("the point at {r} rps, design `{}`", p.design),
-                None => format!("the point of design `{}`", p.design),
-            };
-            return Err(bad(config::locate(
-                Path::new(&spec.topology.name),
-                &KeyPath::root().key("workload"),
-                format!("{point}: {why}"),
-            )));
-        }
+    if run.guarded
+        && let Some(refused) = size_refusal(spec, &study)
+    {
+        return Err(bad(refused));
     }
     let manifest = Manifest {
         fingerprint: study.fingerprint(),
