@@ -51,6 +51,22 @@ pub(super) fn explain(msg: &str) -> (String, Option<String>) {
             .iter()
             .find_map(|(from, to)| found.strip_prefix(from).map(|rest| format!("{to}{rest}")))
             .unwrap_or_else(|| found.to_owned());
+            // toml reads an integer past 64 bits as a wider one, which no
+            // key accepts: its type is right and its size is not.
+            if let Some(n) = found
+                .strip_prefix("integer `")
+                .and_then(|r| r.strip_suffix("` as i128").or(r.strip_suffix("` as u128")))
+            {
+                return (
+                    format!(
+                        "out of range: {n} is beyond the integers a TOML file holds ({} to {}), expected {}",
+                        i64::MIN,
+                        i64::MAX,
+                        toml_expected(expected)
+                    ),
+                    None,
+                );
+            }
             return (
                 format!("{lead}{found}, expected {}", toml_expected(expected)),
                 None,

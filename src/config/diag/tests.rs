@@ -144,6 +144,13 @@ fn wrong_type_and_value_messages() {
     let d = de_err("services = 3\n");
     assert_eq!(d.message, "wrong type: found integer `3`, expected a table");
 
+    let d = de_err("[services.cart]\nreplicas = 99999999999999999999\n");
+    assert_eq!((d.line, d.column), (Some(2), Some(12)));
+    assert_eq!(
+        d.message,
+        "out of range: 99999999999999999999 is beyond the integers a TOML file holds (-9223372036854775808 to 9223372036854775807), expected an integer from 0 to 4294967295"
+    );
+
     let d = de_err(
         "[services.a]\nreplicas = 1\n[[workload.entry]]\nweight = 1\n[[workload.entry]]\nweight = 2\nstages = [[1, -2]]\n",
     );
