@@ -240,50 +240,28 @@ fn a_rate_or_parameter_value_listed_twice_is_refused_where_it_repeats() {
         "topology = \"minimal.toml\"\ndesigns = [\"plaintext.toml\"]\n",
     )
     .unwrap();
-    let r = run(&["sweep", s, "--rate", "100,0.1k", "--out", o]);
-    r.expect_code(2);
-    assert!(
-        r.stderr.contains("--rate: 100 rps is given twice"),
-        "{}",
-        r.show()
-    );
-    let r = run(&[
-        "sweep",
-        s,
-        "--param",
-        "connections.prewarm=true,true",
-        "--out",
-        o,
-    ]);
-    r.expect_code(2);
-    assert!(
-        r.stderr
-            .contains("--param connections.prewarm: `true` is given twice"),
-        "{}",
-        r.show()
-    );
     let (t, m) = (
         root().join("topologies/minimal.toml"),
         root().join("models/plaintext.toml"),
     );
     let (t, m) = (t.to_str().unwrap(), m.to_str().unwrap());
-    let r = run(&[
-        "migrate",
-        t,
-        "--from",
-        m,
-        "--to",
-        m,
-        "--rates",
-        "50,100,50",
-        "--out",
-        o,
-    ]);
-    r.expect_code(2);
-    assert!(
-        r.stderr.contains("--rates") && r.stderr.contains("50 rps is given twice"),
-        "{}",
-        r.show()
-    );
-    assert!(!out.exists(), "{}", r.show());
+    for (args, want) in [
+        (
+            vec!["sweep", s, "--rate", "100,0.1k"],
+            "--rate: 100 rps is given twice",
+        ),
+        (
+            vec!["sweep", s, "--param", "connections.prewarm=true,true"],
+            "--param connections.prewarm: `true` is given twice",
+        ),
+        (
+            vec!["migrate", t, "--from", m, "--to", m, "--rates", "50,100,50"],
+            "--rates: 50 rps is given twice",
+        ),
+    ] {
+        let r = run(&[&args[..], &["--out", o]].concat());
+        r.expect_code(2);
+        assert!(r.stderr.contains(want), "{want}\n{}", r.show());
+    }
+    assert!(!out.exists());
 }
