@@ -10,7 +10,7 @@ use super::file::{
     ReuseFile, ScopeFile, SecurityFile, TerminateFile, TicketCacheFile, TransportFile, VersionFile,
 };
 use crate::config::diag::{Diagnostic, KeyPath, Source, did_you_mean};
-use crate::config::dist::DistSpec;
+use crate::config::dist::{DistSpec, MAX_MEAN_NS};
 use crate::config::profile::CostProfile;
 use crate::model::design::{
     Authn, Authz, AuthzMode, Connections, Design, HandshakeCpu, Identity, JwtAlgorithm, Mode,
@@ -154,6 +154,7 @@ impl Resolver<'_> {
         {
             self.error(&KeyPath::root().key("name"), m);
         }
+        self.cpu_costs(&raw);
         let proxy_mode = proxy_mode(raw.proxy.mode);
         let transport = self.transport(&raw.transport, proxy_mode);
         let connections = self.connections(&raw.connections);
@@ -176,6 +177,41 @@ impl Resolver<'_> {
             proxy,
             authn,
             authz,
+        }
+    }
+
+    /// CPU costs given as plain durations stop where a distribution's mean
+    /// does ([`MAX_MEAN_NS`], about 11.6 days): no handshake or check takes
+    /// that long, so a longer one is a unit's typo, not a cost.
+    fn cpu_costs(&mut self, raw: &DesignFile) {
+        let c = &raw.transport.cpu;
+        let waypoint = raw.proxy.waypoint.as_ref().and_then(|w| w.cpu_per_kib);
+        let costs = [
+            ("transport.cpu.client_full", c.client_full),
+            ("transport.cpu.server_full", c.server_full),
+            ("transport.cpu.server_finish", c.server_finish),
+            ("transport.cpu.client_finish", c.client_finish),
+            ("transport.cpu.client_resumed", c.client_resumed),
+            ("transport.cpu.server_resumed", c.server_resumed),
+            ("transport.cpu.mtls_client", c.mtls_client),
+            ("transport.cpu.mtls_server", c.mtls_server),
+            ("transport.cpu.hello_retry", c.hello_retry),
+            ("proxy.cpu_per_kib", raw.proxy.cpu_per_kib),
+            ("proxy.waypoint.cpu_per_kib", waypoint),
+            ("authn.verify_cpu", raw.authn.verify_cpu),
+        ];
+        for (path, cost) in costs {
+            if let Some(d) = cost.filter(|d| d.0 as f64 > MAX_MEAN_NS) {
+                let at = path.split('.').fold(KeyPath::root(), |k, p| k.key(p));
+                self.error(
+                    &at,
+                    format!(
+                        "a CPU cost of {}: beyond {} days, no handshake or check takes that long; check its units",
+                        format_nanos(d.0 as f64),
+                        (MAX_MEAN_NS / 86_400e9).round()
+                    ),
+                );
+            }
         }
     }
 
