@@ -135,13 +135,16 @@ entry = [{ endpoint = "api.get" }]
 
     // `validate` finds the files valid and says the run would be refused,
     // for the topology and for a study of it.
-    let r = run(&["validate", path.to_str().unwrap()]);
-    r.expect_code(0);
-    let want = format!(
-        "warning: {}:9:2: workload: valid, but a run would be refused without --no-guard: this run would",
-        path.display()
-    );
-    assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
+    let warned = |file: &std::path::Path, want: &str| {
+        let r = run(&["validate", file.to_str().unwrap()]);
+        r.expect_code(0);
+        let want = format!(
+            "warning: {}:9:2: workload: valid, but a run would be refused without --no-guard: {want}",
+            path.display()
+        );
+        assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
+    };
+    warned(&path, "this run would");
     let model = root().join("models/plaintext.toml");
     let study = dir.path().join("huge.study.toml");
     std::fs::write(
@@ -149,13 +152,7 @@ entry = [{ endpoint = "api.get" }]
         format!("topology = \"huge.toml\"\ndesigns = [{model:?}]\nrates = [10, 1000000]\n"),
     )
     .unwrap();
-    let r = run(&["validate", study.to_str().unwrap()]);
-    r.expect_code(0);
-    let want = format!(
-        "{}:9:2: workload: valid, but a run would be refused without --no-guard: the point at 1000000 rps",
-        path.display()
-    );
-    assert!(r.stderr.contains(&want), "want {want}\n{}", r.show());
+    warned(&study, "the point at 1000000 rps");
     let r = run(&[
         "validate",
         root().join("topologies/chatty.toml").to_str().unwrap(),

@@ -55,12 +55,7 @@ pub fn command(args: PlotArgs) -> Result<(), Failure> {
         }
     };
     r.blend_entries |= args.blend_entries;
-    if let Some(partial) = r.partial() {
-        errln!(
-            "warning: {}: an interrupted sweep's results (partial, {partial}); the charts show those and say so (resume the sweep with --resume for the rest)",
-            results.display()
-        );
-    }
+    super::print::partial_results(results, &r, "the charts");
     let written = charts::render_all(&r, &dir)
         .map_err(|e| Failure::Other(format!("cannot write charts to {}: {e}", dir.display())))?;
     for p in &written {

@@ -101,6 +101,21 @@ pub fn err(text: &str) {
     }
 }
 
+/// Warns (as [`err`]) that `results`, read from `path`, are an interrupted
+/// sweep's, if they are: `drawn` ("the charts") shows only their points.
+pub fn partial_results(
+    path: &std::path::Path,
+    results: &ztsim::report::study::StudyResults,
+    drawn: &str,
+) {
+    if let Some(partial) = results.partial() {
+        err(&format!(
+            "warning: {}: an interrupted sweep's results (partial, {partial}); {drawn} show those and say so (resume the sweep with --resume for the rest)\n",
+            path.display()
+        ));
+    }
+}
+
 /// Prints each warning about an input file on stderr (as [`err`]), once
 /// per run: a command may read one design more than once (`validate`
 /// against several topologies). Warnings change no exit code and no file.

@@ -49,12 +49,7 @@ pub fn command(args: ReportArgs) -> Result<(), Failure> {
     }
     let results: StudyResults =
         read_results(&results_path).map_err(|m| bad(Diagnostic::new("", m)))?;
-    if let Some(partial) = results.partial() {
-        errln!(
-            "warning: {}: an interrupted sweep's results (partial, {partial}); the report and its charts show those and say so (resume the sweep with --resume for the rest)",
-            results_path.display()
-        );
-    }
+    super::print::partial_results(&results_path, &results, "the report and its charts");
     let slos = slo_flags(&args.slo)?;
     if let Some(p) = results.points.first() {
         let entries: Vec<&str> = p
