@@ -78,6 +78,36 @@ fn validate_warns_once_per_key_and_exits_0() {
 }
 
 #[test]
+fn validate_json_lists_the_warnings_it_printed() {
+    let dir = folder();
+    let r = ztsim_in(dir.path(), &["validate", "idle.toml", "t.toml", "--json"]);
+    r.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    assert_eq!(doc["ok"], true, "{}", r.show());
+    let listed: Vec<String> = doc["warnings"]
+        .as_array()
+        .expect("a list of warnings")
+        .iter()
+        .map(|w| {
+            let key = w["key"].as_str().unwrap();
+            let message = w["message"].as_str().unwrap();
+            format!(
+                "warning: {}:{}: {key}: {message}",
+                w["file"].as_str().unwrap(),
+                w["line"]
+            )
+        })
+        .collect();
+    // The document lists what standard error says, line for line.
+    assert_eq!(listed, warnings_of("idle.toml"), "{}", r.show());
+    assert_eq!(warned(&r), warnings_of("idle.toml"), "{}", r.show());
+    let r = ztsim_in(dir.path(), &["validate", "clean.toml", "t.toml", "--json"]);
+    r.expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    assert_eq!(doc["warnings"], serde_json::json!([]), "{}", r.show());
+}
+
+#[test]
 fn run_warns_and_writes_what_it_would_without_the_keys() {
     let dir = folder();
     let run = |design: &str, out: &str| {

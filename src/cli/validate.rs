@@ -62,6 +62,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
     let mut topologies = Vec::new();
     let mut designs = Vec::new();
     let mut report = Vec::new();
+    let mut warnings = Warnings::default();
     for f in &args.files {
         match kind(f) {
             Ok((FileKind::Design, _)) => designs.push(f),
@@ -77,9 +78,8 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                     .and_then(|spec| config::study::expand(&spec).map(|study| (spec, study)));
                 match expanded {
                     Ok((spec, study)) => {
-                        super::print::warnings(&study.warnings);
-                        let refused = size_refusal(&spec, &study);
-                        warn_too_large(refused, None);
+                        warnings.add(study.warnings.iter().cloned());
+                        warnings.add(guard_warning(size_refusal(&spec, &study), None));
                         let same = study.points.len() - study.distinct_points();
                         let repeats = match same {
                             0 => String::new(),
@@ -107,7 +107,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                     // refused under every design.
                     let refused = flags::size_refusal(&t, &Design::plaintext(), f);
                     let too_large = refused.is_some();
-                    warn_too_large(refused, None);
+                    warnings.add(guard_warning(refused, None));
                     outln!(
                         "{name}: ok ({}, {}, {})",
                         words::count(t.services.len(), "service"),
@@ -145,9 +145,12 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
         };
         let mut ok = true;
         for t in against {
-            if let Err(d) = check_design(f, t) {
-                ok = false;
-                problems.extend(d);
+            match check_design(f, t) {
+                Ok(w) => warnings.add(w),
+                Err(d) => {
+                    ok = false;
+                    problems.extend(d);
+                }
             }
         }
         let name = input::shown(f).display().to_string();
@@ -161,6 +164,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
         "ok": problems.is_empty(),
         "files": report,
         "problems": problems.iter().map(problem).collect::<Vec<_>>(),
+        "warnings": warnings.0.iter().map(problem).collect::<Vec<_>>(),
     }));
     if problems.is_empty() {
         Ok(())
@@ -169,9 +173,29 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
     }
 }
 
+/// The warnings of valid files: printed on stderr as they come (each
+/// once), and kept for `--json`'s document.
+#[derive(Default)]
+struct Warnings(Vec<Diagnostic>);
+
+impl Warnings {
+    fn add(&mut self, found: impl IntoIterator<Item = Diagnostic>) {
+        for w in found {
+            if !self.0.iter().any(|seen| seen.warning() == w.warning()) {
+                super::print::warnings(std::slice::from_ref(&w));
+                self.0.push(w);
+            }
+        }
+    }
+}
+
 /// A design file (or standard input) checked on its own or against a
-/// topology (and whether the run's size guard would refuse the pair).
-fn check_design(f: &std::path::Path, against: Option<&Against>) -> Result<(), Vec<Diagnostic>> {
+/// topology: its warnings, and the run's size guard's if it would refuse
+/// the pair.
+fn check_design(
+    f: &std::path::Path,
+    against: Option<&Against>,
+) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
     let t = against.map(|a| &a.topology);
     let parsed = if input::is_stdin(f) {
         let i = input::read(f).map_err(|d| vec![d])?;
@@ -179,13 +203,13 @@ fn check_design(f: &std::path::Path, against: Option<&Against>) -> Result<(), Ve
     } else {
         config::check_design(f, t)?
     };
-    super::print::warnings(&parsed.warnings);
+    let mut warnings = parsed.warnings;
     // A topology too large alone was said to be so once.
     if let Some(a) = against.filter(|a| !a.too_large) {
         let refused = flags::size_refusal(&a.topology, &parsed.design, a.file);
-        warn_too_large(refused, Some(f));
+        warnings.extend(guard_warning(refused, Some(f)));
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// A valid topology checked, and the file it came from.
@@ -196,12 +220,14 @@ struct Against<'a> {
     too_large: bool,
 }
 
-/// Warns of the size guard's refusal, if any: the files are valid, but
-/// `run` (and `sweep`, `capacity`, ...) would not start without --no-guard.
-fn warn_too_large(refused: Option<Diagnostic>, design: Option<&std::path::Path>) {
-    let Some(mut refused) = refused else {
-        return;
-    };
+/// The size guard's refusal, if any, as a warning: the files are valid,
+/// but `run` (and `sweep`, `capacity`, ...) would not start without
+/// --no-guard.
+fn guard_warning(
+    refused: Option<Diagnostic>,
+    design: Option<&std::path::Path>,
+) -> Option<Diagnostic> {
+    let mut refused = refused?;
     let under = design.map_or(String::new(), |d| {
         format!(" under {}", input::shown(d).display())
     });
@@ -209,5 +235,5 @@ fn warn_too_large(refused: Option<Diagnostic>, design: Option<&std::path::Path>)
         "valid, but a run{under} would be refused without --no-guard: {}",
         refused.message
     );
-    super::print::warnings(&[refused]);
+    Some(refused)
 }
