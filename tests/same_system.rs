@@ -439,3 +439,85 @@ fn tickets_off_and_no_policy_are_one_system_whatever_their_settings() {
     };
     assert_eq!(summary(&first.design_model), summary(&same.design_model));
 }
+
+#[test]
+fn a_key_read_only_under_another_setting_is_one_system_where_it_is_not_read() {
+    // (a design that never reads the key, one that does, the key, two values)
+    let mtls = "[transport]\nsecurity = \"mtls\"\n";
+    let cases = [
+        (
+            "[transport]\nsecurity = \"plaintext\"\n".to_string(),
+            mtls.to_string(),
+            "transport.cpu.server_full",
+            [text("100us"), text("3ms")],
+        ),
+        (
+            format!("{mtls}tls_version = \"1.3\"\n[connections]\nreuse = \"per-request\"\n"),
+            format!("{mtls}tls_version = \"1.2\"\n[connections]\nreuse = \"per-request\"\n"),
+            "transport.cpu.client_finish",
+            [text("10us"), text("200us")],
+        ),
+        (
+            "[connections]\nreuse = \"pool\"\n".to_string(),
+            "[connections]\nreuse = \"multiplex\"\nmax_per_destination = 1\n".to_string(),
+            "connections.max_concurrent_streams",
+            [toml::Value::Integer(1), toml::Value::Integer(100)],
+        ),
+        (
+            format!("{mtls}[connections]\nreuse = \"per-request\"\n"),
+            format!("{mtls}[connections]\nreuse = \"pool\"\n"),
+            "connections.max_per_destination",
+            [toml::Value::Integer(1), toml::Value::Integer(1024)],
+        ),
+        (
+            "[authz]\nmode = \"in-process\"\n".to_string(),
+            "[authz]\nmode = \"sidecar\"\n".to_string(),
+            "authz.sidecar_cores",
+            [text("100m"), toml::Value::Integer(4)],
+        ),
+        (
+            "[authz]\nmode = \"remote\"\npolicy = \"policy.check\"\n".to_string(),
+            "[authz]\nmode = \"in-process\"\n".to_string(),
+            "authz.eval_cpu",
+            [text("10us"), text("3ms")],
+        ),
+    ];
+    for (unread, read, key, values) in cases {
+        let mut s = spec();
+        s.topology = input("topologies/chatty.toml");
+        s.rates = vec![300.0];
+        s.focus_rate = None;
+        s.replications = Some(1);
+        s.duration = Some(300_000_000);
+        s.designs = [("unread", &unread), ("read", &read)]
+            .map(|(name, body)| Input {
+                name: format!("{name}.toml"),
+                text: format!("name = \"{name}\"\n{body}"),
+            })
+            .to_vec();
+        s.params = vec![(key.into(), values.to_vec())];
+        let study = study::expand(&s).unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        // Value outermost, then design: the unread design's second point
+        // is its first; the design that reads the key has two systems.
+        assert_eq!(same_as(&study), [None, None, Some(0), None], "{key}");
+        // The claim, simulated: each design's second value on its first
+        // value's seed.
+        let summary = |seed_of: usize, design_of: usize| {
+            let (t, d) = (
+                &study.points[seed_of].topology,
+                &study.points[design_of].design_model,
+            );
+            json(&report::summarize(
+                t,
+                d,
+                &model::Replications::of(t, d).runs,
+            ))
+        };
+        assert_eq!(summary(0, 0), summary(0, 2), "{key} changed the run");
+        assert_ne!(
+            summary(1, 1),
+            summary(1, 3),
+            "{key} changes nothing where it applies"
+        );
+    }
+}

@@ -316,22 +316,47 @@ pub struct Overrides {
 }
 
 /// A part of a design that the simulation reads only when a setting
-/// elsewhere turns it on ([`Design::off`]).
+/// elsewhere turns it on ([`Design::off`]): a whole table, or one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// What TLS costs and how it is negotiated: every key of
+    /// `[transport]` but `security` and `terminate`.
+    Tls,
+    /// The client's turn on a TLS 1.2 server's last flight
+    /// (`transport.cpu.client_finish`).
+    ClientFinish,
+    /// Streams per connection (`connections.max_concurrent_streams`).
+    Streams,
+    /// Connections per destination (`connections.max_per_destination`).
+    PoolSize,
     /// Session tickets and 0-RTT.
     Resumption,
     /// The proxies' costs and placement.
     Proxy,
     /// Policy decisions.
     Authz,
+    /// The policy sidecar's cores (`authz.sidecar_cores`).
+    PolicySidecar,
+    /// A local policy evaluation's CPU (`authz.eval_cpu`).
+    PolicyCpu,
     /// JWT verification.
     Authn,
 }
 
 impl Part {
     /// Every part, in file order.
-    pub const ALL: [Part; 4] = [Part::Resumption, Part::Proxy, Part::Authz, Part::Authn];
+    pub const ALL: [Part; 10] = [
+        Part::Tls,
+        Part::ClientFinish,
+        Part::Streams,
+        Part::PoolSize,
+        Part::Resumption,
+        Part::Proxy,
+        Part::Authz,
+        Part::PolicySidecar,
+        Part::PolicyCpu,
+        Part::Authn,
+    ];
 }
 
 /// Why a [`Part`] of a design is never read.
@@ -339,12 +364,24 @@ impl Part {
 pub enum Off {
     /// No TLS, so no handshake to resume.
     Plaintext,
+    /// TLS 1.3, whose client sends its Finished with the first request.
+    Tls13,
+    /// Connections carry one call at a time (`pool` or `per-request`).
+    OneStream(Reuse),
+    /// A connection per call: no pool to bound.
+    PerRequest,
     /// Session tickets are off.
     NoTickets,
     /// No peer is a proxy (no proxy, library termination, no waypoint).
     NoProxy,
     /// No policy.
     NoPolicy,
+    /// Policy evaluated elsewhere than in a policy sidecar (`in-process`,
+    /// `proxy` or `remote`).
+    NoPolicySidecar(AuthzMode),
+    /// Policy evaluated by the topology's policy service, on its own
+    /// endpoint's costs.
+    RemotePolicy,
     /// No JWTs.
     NoJwt,
 }
@@ -471,9 +508,27 @@ impl Design {
                 continue;
             }
             match part {
+                Part::Tls => {
+                    d.transport = Transport {
+                        security: d.transport.security,
+                        terminate: d.transport.terminate,
+                        ..base.transport.clone()
+                    }
+                }
+                Part::ClientFinish => {
+                    d.transport.cpu.client_finish = base.transport.cpu.client_finish;
+                }
+                Part::Streams => {
+                    d.connections.max_concurrent_streams = base.connections.max_concurrent_streams;
+                }
+                Part::PoolSize => {
+                    d.connections.max_per_destination = base.connections.max_per_destination;
+                }
                 Part::Resumption => d.resumption = base.resumption,
                 Part::Proxy => d.proxy = base.proxy.clone(),
                 Part::Authz => d.authz = base.authz.clone(),
+                Part::PolicySidecar => d.authz.sidecar_cores = base.authz.sidecar_cores,
+                Part::PolicyCpu => d.authz.eval_cpu = base.authz.eval_cpu.clone(),
                 Part::Authn => d.authn = base.authn,
             }
         }
@@ -488,11 +543,41 @@ impl Design {
     /// warnings about keys a design file sets to no effect.
     pub fn off(&self, part: Part) -> Vec<Off> {
         let mut off = Vec::new();
+        let plaintext = self.transport.security == Security::Plaintext;
+        let policy = self.authz.mode;
         match part {
+            // A hop is encrypted only if its callee speaks TLS
+            // (`hop_security`), and only an encrypted hop reads the
+            // callee's TLS settings; `terminate` places sidecars even so.
+            Part::Tls => {
+                if plaintext {
+                    off.push(Off::Plaintext);
+                }
+            }
+            // `client_finish_cpu` reads it for TLS 1.2 only.
+            Part::ClientFinish => {
+                if !plaintext && self.transport.version == TlsVersion::V13 {
+                    off.push(Off::Tls13);
+                }
+            }
+            // Resolved to 1 unless multiplexed, so already equal.
+            Part::Streams => {
+                if self.connections.reuse != Reuse::Multiplex {
+                    off.push(Off::OneStream(self.connections.reuse));
+                }
+            }
+            // `acquire` opens a connection of its own for every call
+            // before it looks at a pool (an external service's pool has
+            // its own bound).
+            Part::PoolSize => {
+                if self.connections.reuse == Reuse::PerRequest {
+                    off.push(Off::PerRequest);
+                }
+            }
             // `choose_handshake` runs only on an encrypted hop and returns
             // at once when tickets are off.
             Part::Resumption => {
-                if self.transport.security == Security::Plaintext {
+                if plaintext {
                     off.push(Off::Plaintext);
                 }
                 if !self.resumption.enabled {
@@ -508,8 +593,22 @@ impl Design {
                 }
             }
             Part::Authz => {
-                if self.authz.mode == AuthzMode::None {
+                if policy == AuthzMode::None {
                     off.push(Off::NoPolicy);
+                }
+            }
+            // `deploy` gives policy sidecars cores only in that mode.
+            Part::PolicySidecar => {
+                if !matches!(policy, AuthzMode::None | AuthzMode::Sidecar) {
+                    off.push(Off::NoPolicySidecar(policy));
+                }
+            }
+            // `eval_cpu` is charged in process, in the proxy or in the
+            // policy sidecar; a remote decision costs the policy service's
+            // endpoint.
+            Part::PolicyCpu => {
+                if policy == AuthzMode::Remote {
+                    off.push(Off::RemotePolicy);
                 }
             }
             // `verify_jwt` returns at once without an algorithm.

@@ -5,15 +5,62 @@
 //! design, applying or not.
 
 use crate::config::diag::{Diagnostic, KeyPath, Source};
-use crate::model::design::{Design, Off, Part};
+use crate::model::design::{AuthzMode, Design, Off, Part, Reuse};
 
-/// The table of a design file that holds `part`.
-fn table(part: Part) -> &'static str {
+/// Where a part's keys are in a design file: the table that holds them,
+/// and either its one key or every key of the table but those read anyway.
+struct Place {
+    table: &'static [&'static str],
+    only: Option<&'static str>,
+    read_anyway: &'static [&'static str],
+}
+
+fn place(part: Part) -> Place {
+    let table = |table| Place {
+        table,
+        only: None,
+        read_anyway: &[],
+    };
+    let key = |table, key| Place {
+        table,
+        only: Some(key),
+        read_anyway: &[],
+    };
     match part {
-        Part::Resumption => "resumption",
-        Part::Proxy => "proxy",
-        Part::Authz => "authz",
-        Part::Authn => "authn",
+        Part::Tls => Place {
+            table: &["transport"],
+            only: None,
+            read_anyway: &["security", "terminate"],
+        },
+        Part::ClientFinish => key(&["transport", "cpu"], "client_finish"),
+        Part::Streams => key(&["connections"], "max_concurrent_streams"),
+        Part::PoolSize => key(&["connections"], "max_per_destination"),
+        Part::Resumption => table(&["resumption"]),
+        Part::Proxy => table(&["proxy"]),
+        Part::Authz => table(&["authz"]),
+        Part::PolicySidecar => key(&["authz"], "sidecar_cores"),
+        Part::PolicyCpu => key(&["authz"], "eval_cpu"),
+        Part::Authn => table(&["authn"]),
+    }
+}
+
+/// A reuse policy as a design file writes it.
+fn reuse(r: Reuse) -> &'static str {
+    match r {
+        Reuse::PerRequest => "\"per-request\"",
+        Reuse::Pool => "\"pool\"",
+        Reuse::Multiplex => "\"multiplex\"",
+    }
+}
+
+/// A policy mode as a design file writes it.
+fn policy(m: AuthzMode) -> &'static str {
+    match m {
+        AuthzMode::None => "\"none\"",
+        AuthzMode::InProcess => "\"in-process\"",
+        AuthzMode::Proxy => "\"proxy\"",
+        AuthzMode::Sidecar => "\"sidecar\"",
+        AuthzMode::Remote => "\"remote\"",
     }
 }
 
@@ -22,12 +69,25 @@ fn table(part: Part) -> &'static str {
 pub(super) fn switch(off: Off) -> (&'static str, &'static str, &'static str) {
     match off {
         Off::Plaintext => ("transport.security", "\"plaintext\"", "\"tls\" or \"mtls\""),
+        Off::Tls13 => ("transport.tls_version", "\"1.3\"", "\"1.2\""),
+        Off::OneStream(r) => ("connections.reuse", reuse(r), "\"multiplex\""),
+        Off::PerRequest => (
+            "connections.reuse",
+            reuse(Reuse::PerRequest),
+            "\"pool\" or \"multiplex\"",
+        ),
         Off::NoTickets => ("resumption.tickets", "false", "true"),
         Off::NoProxy => ("proxy.mode", "\"none\"", "\"sidecar\" or \"node\""),
         Off::NoPolicy => (
             "authz.mode",
             "\"none\"",
             "\"in-process\", \"proxy\", \"sidecar\" or \"remote\"",
+        ),
+        Off::NoPolicySidecar(m) => ("authz.mode", policy(m), "\"sidecar\""),
+        Off::RemotePolicy => (
+            "authz.mode",
+            policy(AuthzMode::Remote),
+            "\"in-process\", \"proxy\" or \"sidecar\"",
         ),
         Off::NoJwt => (
             "authn.jwt",
@@ -59,8 +119,15 @@ pub(super) fn warnings(src: &Source, design: &Design) -> Vec<Diagnostic> {
             .map(|(k, _, v)| format!("{k} = {v}"))
             .collect::<Vec<_>>()
             .join(" and ");
-        let at = KeyPath::root().key(table(part));
+        let place = place(part);
+        let at = place
+            .table
+            .iter()
+            .fold(KeyPath::root(), |path, k| path.key(k));
         for k in src.keys(&at) {
+            if place.only.is_some_and(|only| only != k) || place.read_anyway.contains(&k) {
+                continue;
+            }
             let path = at.key(k);
             if switches.iter().any(|(s, _, _)| *s == path.to_string()) {
                 continue;
@@ -70,6 +137,8 @@ pub(super) fn warnings(src: &Source, design: &Design) -> Vec<Diagnostic> {
             found.push(d);
         }
     }
+    // In the file's order, as a reader goes through it.
+    found.sort_by_key(|d| d.line);
     found
 }
 
@@ -149,8 +218,53 @@ mod tests {
     }
 
     #[test]
+    fn tls_keys_of_a_plaintext_design_warn_but_who_terminates() {
+        let on = "(it applies with transport.security = \"tls\" or \"mtls\")";
+        assert_eq!(
+            warned(
+                "[transport]\nsecurity = \"plaintext\"\nterminate = \"sidecar\"\nscope = \"edge\"\ntls_version = \"1.2\"\n[transport.cpu]\nserver_full = \"1ms\"\n[proxy]\nmode = \"sidecar\"\n"
+            ),
+            [
+                format!(
+                    "warning: d.toml:4: transport.scope: has no effect: transport.security is \"plaintext\" {on}"
+                ),
+                format!(
+                    "warning: d.toml:5: transport.tls_version: has no effect: transport.security is \"plaintext\" {on}"
+                ),
+                format!(
+                    "warning: d.toml:6: transport.cpu: has no effect: transport.security is \"plaintext\" {on}"
+                ),
+            ]
+        );
+        assert!(warned("[transport]\nsecurity = \"tls\"\nscope = \"edge\"\n").is_empty());
+    }
+
+    #[test]
+    fn keys_read_under_one_setting_of_another_warn_under_the_others() {
+        assert_eq!(
+            warned(
+                "[transport]\nsecurity = \"mtls\"\ntls_version = \"1.3\"\n[transport.cpu]\nclient_finish = \"10us\"\n[connections]\nreuse = \"per-request\"\nmax_per_destination = 8\nmax_concurrent_streams = 10\n[authz]\nmode = \"remote\"\npolicy = \"p.check\"\neval_cpu = \"1ms\"\nsidecar_cores = 2\n"
+            ),
+            [
+                "warning: d.toml:5: transport.cpu.client_finish: has no effect: transport.tls_version is \"1.3\" (it applies with transport.tls_version = \"1.2\")",
+                "warning: d.toml:8: connections.max_per_destination: has no effect: connections.reuse is \"per-request\" (it applies with connections.reuse = \"pool\" or \"multiplex\")",
+                "warning: d.toml:9: connections.max_concurrent_streams: has no effect: connections.reuse is \"per-request\" (it applies with connections.reuse = \"multiplex\")",
+                "warning: d.toml:13: authz.eval_cpu: has no effect: authz.mode is \"remote\" (it applies with authz.mode = \"in-process\", \"proxy\" or \"sidecar\")",
+                "warning: d.toml:14: authz.sidecar_cores: has no effect: authz.mode is \"remote\" (it applies with authz.mode = \"sidecar\")",
+            ]
+        );
+        // Each applies under the other setting.
+        assert!(
+            warned(
+                "[transport]\nsecurity = \"mtls\"\ntls_version = \"1.2\"\n[transport.cpu]\nclient_finish = \"10us\"\n[connections]\nreuse = \"multiplex\"\nmax_per_destination = 8\nmax_concurrent_streams = 10\n[authz]\nmode = \"sidecar\"\neval_cpu = \"1ms\"\nsidecar_cores = 2\n"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
     fn switches_set_off_and_other_tables_do_not_warn() {
-        let text = "[transport]\nsecurity = \"plaintext\"\nscope = \"edge\"\n[resumption]\ntickets = false\n[proxy]\nmode = \"none\"\n[authz]\nmode = \"none\"\n[authn]\njwt = \"none\"\n";
+        let text = "[transport]\nsecurity = \"plaintext\"\nterminate = \"library\"\n[resumption]\ntickets = false\n[proxy]\nmode = \"none\"\n[authz]\nmode = \"none\"\n[authn]\njwt = \"none\"\n";
         assert!(warned(text).is_empty());
     }
 

@@ -390,6 +390,14 @@ impl Resolver<'_> {
             ReuseFile::Pool => Reuse::Pool,
             ReuseFile::Multiplex => Reuse::Multiplex,
         };
+        // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS, commonly 100 (Envoy, Go);
+        // checked whatever the reuse, one stream each unless multiplexed.
+        let streams = self.count(
+            k.max_concurrent_streams,
+            100,
+            1,
+            key("connections", "max_concurrent_streams"),
+        );
         let connections = Connections {
             reuse,
             max_per_destination: self.count(
@@ -400,14 +408,8 @@ impl Resolver<'_> {
                 1,
                 key("connections", "max_per_destination"),
             ),
-            // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS, commonly 100 (Envoy, Go).
             max_concurrent_streams: if reuse == Reuse::Multiplex {
-                self.count(
-                    k.max_concurrent_streams,
-                    100,
-                    1,
-                    key("connections", "max_concurrent_streams"),
-                )
+                streams
             } else {
                 1
             },
