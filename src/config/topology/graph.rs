@@ -565,11 +565,29 @@ impl Compiler<'_> {
             if mark[ep as usize] == Mark::New
                 && let Some(cycle) = find_cycle(topo, ep, &mut mark)
             {
-                let names: Vec<&str> = cycle
+                // From an endpoint whose stages the file writes: a queue's
+                // broker gets its stage from `[queues]`, not from its table.
+                let broker = |e: EndpointId| topo.queues.iter().find(|q| q.broker == e);
+                let ring = &cycle[..cycle.len() - 1];
+                let first = ring.iter().position(|&e| broker(e).is_none()).unwrap_or(0);
+                let mut cycle: Vec<EndpointId> = ring[first..]
                     .iter()
-                    .map(|&e| topo.endpoints[e as usize].name.as_str())
+                    .chain(&ring[..first])
+                    .copied()
                     .collect();
-                let (svc, ep) = names[0].split_once('.').unwrap_or((names[0], ""));
+                cycle.push(cycle[0]);
+                let names: Vec<String> = cycle
+                    .iter()
+                    .map(|&e| {
+                        let name = &topo.endpoints[e as usize].name;
+                        match broker(e) {
+                            Some(q) => format!("{name} (queue `{}`)", q.name),
+                            None => name.clone(),
+                        }
+                    })
+                    .collect();
+                let start = &topo.endpoints[cycle[0] as usize].name;
+                let (svc, ep) = start.split_once('.').unwrap_or((start, ""));
                 let at = KeyPath::root()
                     .key("services")
                     .key(svc)
