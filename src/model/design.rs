@@ -116,6 +116,17 @@ pub enum Reuse {
     Multiplex,
 }
 
+impl Reuse {
+    /// As design files and reports spell it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Reuse::PerRequest => "per-request",
+            Reuse::Pool => "pool",
+            Reuse::Multiplex => "multiplex",
+        }
+    }
+}
+
 /// Connection management.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Connections {
@@ -274,6 +285,19 @@ pub enum AuthzMode {
     Sidecar,
     /// At a policy service of the topology, over the network.
     Remote,
+}
+
+impl AuthzMode {
+    /// As design files and reports spell it.
+    pub fn word(self) -> &'static str {
+        match self {
+            AuthzMode::None => "none",
+            AuthzMode::InProcess => "in-process",
+            AuthzMode::Proxy => "proxy",
+            AuthzMode::Sidecar => "sidecar",
+            AuthzMode::Remote => "remote",
+        }
+    }
 }
 
 /// Authorization.

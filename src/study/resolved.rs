@@ -4,9 +4,7 @@
 
 use crate::config::study::Input;
 use crate::model::Design;
-use crate::model::design::{
-    AuthzMode, JwtAlgorithm, Mode, ProxyMode, Scope, Security, Termination,
-};
+use crate::model::design::{JwtAlgorithm, Mode, ProxyMode, Scope, Security, Termination};
 use crate::report::review::setup::Resolved;
 use crate::study::sensitivity::default_knobs;
 
@@ -114,16 +112,7 @@ fn what_it_protects(d: &Design) -> [(&'static str, &'static str); 9] {
             },
         ),
         ("authn.scope", scope(d.authn.scope)),
-        (
-            "authz.mode",
-            match d.authz.mode {
-                AuthzMode::None => "none",
-                AuthzMode::InProcess => "in-process",
-                AuthzMode::Proxy => "proxy",
-                AuthzMode::Sidecar => "sidecar",
-                AuthzMode::Remote => "remote",
-            },
-        ),
+        ("authz.mode", d.authz.mode.word()),
         ("authz.scope", scope(d.authz.scope)),
         (
             "mode",

@@ -44,54 +44,39 @@ fn place(part: Part) -> Place {
     }
 }
 
-/// A reuse policy as a design file writes it.
-fn reuse(r: Reuse) -> &'static str {
-    match r {
-        Reuse::PerRequest => "\"per-request\"",
-        Reuse::Pool => "\"pool\"",
-        Reuse::Multiplex => "\"multiplex\"",
-    }
-}
-
-/// A policy mode as a design file writes it.
-fn policy(m: AuthzMode) -> &'static str {
-    match m {
-        AuthzMode::None => "\"none\"",
-        AuthzMode::InProcess => "\"in-process\"",
-        AuthzMode::Proxy => "\"proxy\"",
-        AuthzMode::Sidecar => "\"sidecar\"",
-        AuthzMode::Remote => "\"remote\"",
-    }
-}
-
 /// The key that turns a part off for `off`, what it is, and the values that
 /// would turn the part on (the file form's other choices).
-pub(super) fn switch(off: Off) -> (&'static str, &'static str, &'static str) {
+pub(super) fn switch(off: Off) -> (&'static str, String, &'static str) {
+    let quoted = |word: &str| format!("\"{word}\"");
     match off {
-        Off::Plaintext => ("transport.security", "\"plaintext\"", "\"tls\" or \"mtls\""),
-        Off::Tls13 => ("transport.tls_version", "\"1.3\"", "\"1.2\""),
-        Off::OneStream(r) => ("connections.reuse", reuse(r), "\"multiplex\""),
+        Off::Plaintext => (
+            "transport.security",
+            quoted("plaintext"),
+            "\"tls\" or \"mtls\"",
+        ),
+        Off::Tls13 => ("transport.tls_version", quoted("1.3"), "\"1.2\""),
+        Off::OneStream(r) => ("connections.reuse", quoted(r.word()), "\"multiplex\""),
         Off::PerRequest => (
             "connections.reuse",
-            reuse(Reuse::PerRequest),
+            quoted(Reuse::PerRequest.word()),
             "\"pool\" or \"multiplex\"",
         ),
-        Off::NoTickets => ("resumption.tickets", "false", "true"),
-        Off::NoProxy => ("proxy.mode", "\"none\"", "\"sidecar\" or \"node\""),
+        Off::NoTickets => ("resumption.tickets", "false".into(), "true"),
+        Off::NoProxy => ("proxy.mode", quoted("none"), "\"sidecar\" or \"node\""),
         Off::NoPolicy => (
             "authz.mode",
-            "\"none\"",
+            quoted(AuthzMode::None.word()),
             "\"in-process\", \"proxy\", \"sidecar\" or \"remote\"",
         ),
-        Off::NoPolicySidecar(m) => ("authz.mode", policy(m), "\"sidecar\""),
+        Off::NoPolicySidecar(m) => ("authz.mode", quoted(m.word()), "\"sidecar\""),
         Off::RemotePolicy => (
             "authz.mode",
-            policy(AuthzMode::Remote),
+            quoted(AuthzMode::Remote.word()),
             "\"in-process\", \"proxy\" or \"sidecar\"",
         ),
         Off::NoJwt => (
             "authn.jwt",
-            "\"none\"",
+            quoted("none"),
             "\"rs256\", \"es256\", \"eddsa\" or \"hs256\"",
         ),
     }

@@ -246,11 +246,7 @@ fn identity(c: &mut Catalogue, design: &Design) {
 /// Connection reuse, pool limits and lifetimes, TCP Fast Open; tokens.
 fn connections(c: &mut Catalogue, design: &Design) {
     let k = &design.connections;
-    let reuse = match k.reuse {
-        Reuse::PerRequest => "per-request",
-        Reuse::Pool => "pool",
-        Reuse::Multiplex => "multiplex",
-    };
+    let reuse = k.reuse.word();
     // A per-request design cannot prewarm: say so when moving to it.
     let no_prewarm = vec![set("connections.prewarm", toml::Value::Boolean(false))];
     c.choice(
@@ -421,13 +417,7 @@ fn authz(c: &mut Catalogue, design: &Design) {
             "no policy decisions (authz.mode = none)",
         );
     } else {
-        let mode = match z.mode {
-            AuthzMode::InProcess => "in-process",
-            AuthzMode::Proxy => "proxy",
-            AuthzMode::Sidecar => "sidecar",
-            AuthzMode::Remote => "remote",
-            AuthzMode::None => "none",
-        };
+        let mode = z.mode.word();
         // Placements the design can take: the proxy needs a proxy; a remote
         // service needs the topology endpoint only a remote design names.
         let leave_remote = if z.mode == AuthzMode::Remote {
