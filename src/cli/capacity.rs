@@ -340,7 +340,7 @@ pub fn command(args: CapacityArgs) -> Result<(), Failure> {
 /// report as in `<stem>.json`.
 fn json_of(dir: &Path, stem: &str, report: &impl serde::Serialize) -> Result<(), Failure> {
     let value = serde_json::to_value(report).map_err(|e| Failure::Other(e.to_string()))?;
-    super::print::json(&serde_json::json!({
+    super::print::json(serde_json::json!({
         "command": "capacity",
         "folder": dir,
         "files": [dir.join(format!("{stem}.json")), dir.join(format!("{stem}.csv"))],

@@ -116,21 +116,37 @@ pub fn partial_results(
     }
 }
 
-/// Prints each warning about an input file on stderr (as [`err`]), once
-/// per run: a command may read one design more than once (`validate`
-/// against several topologies). Warnings change no exit code and no file.
+/// Every warning printed so far, each once: a command may read one design
+/// more than once (`validate` against several topologies). `--json`'s
+/// document lists them ([`json`]).
+static WARNED: std::sync::Mutex<Vec<ztsim::config::Diagnostic>> = std::sync::Mutex::new(Vec::new());
+
+/// Prints each warning (about an input file, a study or a run) on stderr
+/// (as [`err`]) once per process, and keeps it for `--json`'s document.
+/// Warnings change no exit code and no file.
 pub fn warnings(found: &[ztsim::config::Diagnostic]) {
-    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    let mut shown = SHOWN
+    let mut warned = WARNED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     for w in found {
-        let text = w.warning();
-        if !shown.contains(&text) {
-            err(&format!("{text}\n"));
-            shown.push(text);
+        if !warned.contains(w) {
+            err(&format!("{}\n", w.warning()));
+            warned.push(w.clone());
         }
     }
+}
+
+/// A diagnostic as JSON: `file`, `line`, `column`, `key`, `message` and
+/// `help`, `null` where unknown.
+pub fn diagnostic(d: &ztsim::config::Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "file": (!d.file.is_empty()).then_some(&d.file),
+        "line": d.line,
+        "column": d.column,
+        "key": d.key.as_ref().map(|k| k.to_string()),
+        "message": d.message,
+        "help": d.help,
+    })
 }
 
 /// Prints an error on stderr, escaped, in every mode.
@@ -138,15 +154,23 @@ pub fn error(text: &str) {
     write_to(io::stderr().lock(), &STDERR_CLOSED, text);
 }
 
-/// Prints the JSON document of `--json` on stdout, pretty. JSON escapes
-/// control characters itself; Unicode direction overrides are written as
-/// JSON escapes (`\u202e`), so the document stays valid JSON and safe to
-/// show.
-pub fn json(doc: &serde_json::Value) {
+/// Prints the JSON document of `--json` on stdout, pretty, with the
+/// `warnings` printed on stderr so far (as [`diagnostic`]s) as its last
+/// key. JSON escapes control characters itself; Unicode direction
+/// overrides are written as JSON escapes (`\u202e`), so the document stays
+/// valid JSON and safe to show.
+pub fn json(doc: serde_json::Value) {
     if mode() != Mode::Json {
         return;
     }
-    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    let mut doc = doc;
+    if let Some(fields) = doc.as_object_mut() {
+        let warned = WARNED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        fields.insert("warnings".into(), warned.iter().map(diagnostic).collect());
+    }
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     let mut safe = String::with_capacity(text.len() + 1);
     for c in text.chars() {
         if risky(c) {
@@ -176,7 +200,7 @@ pub fn json_wrote(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    json(&serde_json::json!({
+    json(serde_json::json!({
         "command": command,
         "folder": dir,
         "files": files,

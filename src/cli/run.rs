@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use ztsim::config::KeyPath;
 use ztsim::model::topology::Arrivals;
 use ztsim::model::{Design, Replications, Topology};
 use ztsim::report;
@@ -254,6 +255,7 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
         Vec::new()
     };
     let (export, _export_lock) = args.export.claim(&args.folder, args.force, &dir, &subs)?;
+    warn_offered(&topo, &args.topology);
     let done = simulate_and_report(&topo, &design, baseline, &dir, export.as_ref())?;
     let verdicts: Vec<(&Slo, Verdict)> =
         slos.iter().map(|s| (s, s.verdict(&done.summary))).collect();
@@ -272,7 +274,7 @@ pub fn command(args: RunArgs) -> Result<(), Failure> {
             reasons.push(format!("SLO {s} missed"));
         }
     }
-    super::print::json(&serde_json::json!({
+    super::print::json(serde_json::json!({
         "command": "run",
         "folder": dir,
         "files": done.files,
@@ -347,7 +349,7 @@ fn several(
     for f in &folders {
         check_writable(&dir.join(f)).map_err(bad)?;
     }
-    warn_offered(topo);
+    warn_offered(topo, &args.topology);
     let mut files = Vec::new();
     let mut exporter = Exporter::default();
     let mut summaries = Vec::new();
@@ -388,7 +390,7 @@ fn several(
             dir.join(f).display()
         );
     }
-    super::print::json(&serde_json::json!({
+    super::print::json(serde_json::json!({
         "command": "run",
         "folder": dir,
         "files": files,
@@ -472,7 +474,6 @@ fn simulate_and_report(
     dir: &Path,
     export: Option<&Export>,
 ) -> Result<Done, Failure> {
-    warn_offered(topo);
     let mut files = Vec::new();
     let mut exporter = Exporter::default();
     let runs = exported(exporter.run(export, topo, design, None), design, &mut files)?;
@@ -506,11 +507,18 @@ fn simulate_and_report(
 }
 
 /// Before a run: the services and nodes whose business CPU alone offers
-/// their cores 100% or more.
-fn warn_offered(topo: &Topology) {
+/// their cores 100% or more, warned about at their `cores` in `file`.
+fn warn_offered(topo: &Topology, file: &Path) {
     let Some(rate) = topo.workload.arrivals.rate() else {
         return;
     };
+    // At its `cores` (at its table where the file leaves them to the
+    // default): the key to change.
+    let at = |table: &str, name: &str, message: String| {
+        let cores = KeyPath::root().key(table).key(name).key("cores");
+        input::locate(file, &cores, message)
+    };
+    let mut found = Vec::new();
     for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
         // A service on nodes is warned about as its nodes, below.
         if rho >= 1.0 && svc.nodes.is_empty() {
@@ -520,22 +528,31 @@ fn warn_offered(topo: &Topology) {
             } else {
                 "it will saturate"
             };
-            errln!(
-                "warning: at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: {fate}",
-                svc.name,
-                rho * 100.0
-            );
+            found.push(at(
+                "services",
+                &svc.name,
+                format!(
+                    "at {rate} rps, service `{}` is offered {:.0}% of its cores by business CPU alone: {fate}",
+                    svc.name,
+                    rho * 100.0
+                ),
+            ));
         }
     }
     for (node, rho) in topo.nodes.iter().zip(topo.offered_node_utilisation(rate)) {
         if rho >= 1.0 {
-            errln!(
-                "warning: at {rate} rps, node `{}` is offered {:.0}% of its cores by business CPU alone: the services on it will saturate",
-                node.name,
-                rho * 100.0
-            );
+            found.push(at(
+                "nodes",
+                &node.name,
+                format!(
+                    "at {rate} rps, node `{}` is offered {:.0}% of its cores by business CPU alone: the services on it will saturate",
+                    node.name,
+                    rho * 100.0
+                ),
+            ));
         }
     }
+    super::print::warnings(&found);
 }
 
 /// The runs of an [`Exporter`], saying where traces went.

@@ -247,7 +247,7 @@ pub fn command(args: SweepArgs) -> Result<(), Failure> {
     let dir = run_study(&spec, &run, &Terminal::sweep(), &STOP)?;
     if shard.is_some() {
         // A shard's verdicts are the merged study's.
-        super::print::json(&serde_json::json!({
+        super::print::json(serde_json::json!({
             "command": "sweep",
             "folder": dir,
             "shard": args.shard,
@@ -282,7 +282,7 @@ fn finished(args: &SweepArgs, dir: &Path) -> Result<(), Failure> {
         .iter()
         .map(|f| dir.join(f))
         .collect();
-    super::print::json(&serde_json::json!({
+    super::print::json(serde_json::json!({
         "command": "sweep",
         "folder": dir,
         "files": files,

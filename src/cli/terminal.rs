@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use ztsim::config::Diagnostic;
 use ztsim::study::progress::Progress;
 
 /// Set by Ctrl-C (or SIGTERM): no new point starts.
@@ -128,8 +129,8 @@ impl Progress for Terminal {
         self.above(|| out!("{text}"));
     }
 
-    fn warn(&self, text: &str) {
-        self.above(|| errln!("{}", text.trim_end()));
+    fn warn(&self, warning: &Diagnostic) {
+        self.above(|| super::print::warnings(std::slice::from_ref(warning)));
     }
 
     fn start(&self, bound: Option<u64>, done: u64) {

@@ -15,7 +15,7 @@ use ztsim::study::folder::size_refusal;
 
 use super::failure::Failure;
 use super::flags::{self, OutputFlags};
-use super::input;
+use super::{input, print};
 
 /// Flags of `ztsim validate`.
 #[derive(Args)]
@@ -31,18 +31,6 @@ pub struct ValidateArgs {
 /// One file checked: its name, kind and verdict, for `--json`.
 fn checked(file: &str, kind: &str, ok: bool) -> Value {
     json!({ "file": file, "kind": kind, "ok": ok })
-}
-
-/// A diagnostic as JSON.
-fn problem(d: &Diagnostic) -> Value {
-    json!({
-        "file": d.file,
-        "line": d.line,
-        "column": d.column,
-        "key": d.key.as_ref().map(|k| k.to_string()),
-        "message": d.message,
-        "help": d.help,
-    })
 }
 
 /// The kind of a file (or of standard input), and its name in diagnostics.
@@ -62,7 +50,6 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
     let mut topologies = Vec::new();
     let mut designs = Vec::new();
     let mut report = Vec::new();
-    let mut warnings = Warnings::default();
     for f in &args.files {
         match kind(f) {
             Ok((FileKind::Design, _)) => designs.push(f),
@@ -78,8 +65,10 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                     .and_then(|spec| config::study::expand(&spec).map(|study| (spec, study)));
                 match expanded {
                     Ok((spec, study)) => {
-                        warnings.add(study.warnings.iter().cloned());
-                        warnings.add(guard_warning(size_refusal(&spec, &study), None));
+                        print::warnings(&study.warnings);
+                        print::warnings(
+                            guard_warning(size_refusal(&spec, &study), None).as_slice(),
+                        );
                         let same = study.points.len() - study.distinct_points();
                         let repeats = match same {
                             0 => String::new(),
@@ -107,7 +96,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
                     // refused under every design.
                     let refused = flags::size_refusal(&t, &Design::plaintext(), f);
                     let too_large = refused.is_some();
-                    warnings.add(guard_warning(refused, None));
+                    print::warnings(guard_warning(refused, None).as_slice());
                     outln!(
                         "{name}: ok ({}, {}, {})",
                         words::count(t.services.len(), "service"),
@@ -146,7 +135,7 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
         let mut ok = true;
         for t in against {
             match check_design(f, t) {
-                Ok(w) => warnings.add(w),
+                Ok(w) => print::warnings(&w),
                 Err(d) => {
                     ok = false;
                     problems.extend(d);
@@ -159,33 +148,16 @@ pub fn command(args: ValidateArgs) -> Result<(), Failure> {
         }
         report.push(checked(&name, "design", ok));
     }
-    super::print::json(&json!({
+    print::json(json!({
         "command": "validate",
         "ok": problems.is_empty(),
         "files": report,
-        "problems": problems.iter().map(problem).collect::<Vec<_>>(),
-        "warnings": warnings.0.iter().map(problem).collect::<Vec<_>>(),
+        "problems": problems.iter().map(print::diagnostic).collect::<Vec<_>>(),
     }));
     if problems.is_empty() {
         Ok(())
     } else {
         Err(Failure::BadInput(problems))
-    }
-}
-
-/// The warnings of valid files: printed on stderr as they come (each
-/// once), and kept for `--json`'s document.
-#[derive(Default)]
-struct Warnings(Vec<Diagnostic>);
-
-impl Warnings {
-    fn add(&mut self, found: impl IntoIterator<Item = Diagnostic>) {
-        for w in found {
-            if !self.0.iter().any(|seen| seen.warning() == w.warning()) {
-                super::print::warnings(std::slice::from_ref(&w));
-                self.0.push(w);
-            }
-        }
     }
 }
 

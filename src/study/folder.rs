@@ -202,7 +202,7 @@ pub fn run_study(
     let (study, dir) = (&opened.study, opened.dir.as_path());
     progress.say(&plan(study));
     for w in &study.warnings {
-        progress.warn(&w.warning());
+        progress.warn(w);
     }
     if let Some(w) = same_system_warning(study) {
         progress.warn(&w);
@@ -387,7 +387,7 @@ fn open(spec: &StudySpec, run: &Run) -> Result<Opened, StudyError> {
 
 /// What runs once for several points, said before the study starts: each
 /// design's parameters that do not apply, and how many points run.
-fn same_system_warning(study: &Study) -> Option<String> {
+fn same_system_warning(study: &Study) -> Option<Diagnostic> {
     let distinct = study.distinct_points();
     if distinct == study.points.len() {
         return None;
@@ -404,15 +404,23 @@ fn same_system_warning(study: &Study) -> Option<String> {
             not_applying: &p.not_applying,
         })
         .collect();
+    let same = study.points.len() - distinct;
+    let (are, take) = if same == 1 {
+        ("is", "the other takes its results")
+    } else {
+        ("are", "the others take their results")
+    };
+    let runs = if distinct == 1 { "runs" } else { "run" };
     let mut text = format!(
-        "warning: {} of {} points are the same system as another point (a swept parameter does not apply to their design), so {distinct} points run and the others take their results, seed included:\n",
-        study.points.len() - distinct,
-        study.points.len()
+        "{same} of {} points {are} the same system as another point (a swept parameter does not apply to their design), so {} {runs} and {take}, seed included:",
+        study.points.len(),
+        report::words::count(distinct, "point"),
     );
     for note in same_system_notes(&points) {
-        text += &format!("  {note}\n");
+        text += &format!("\n  {note}");
     }
-    Some(text)
+    // Of the study as a whole: no file, line or key.
+    Some(Diagnostic::new("", text))
 }
 
 /// The study's size in a line: points, runs, simulated requests.

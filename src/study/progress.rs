@@ -13,12 +13,15 @@
 
 use std::sync::Mutex;
 
+use crate::config::Diagnostic;
+
 /// Progress and messages of a study run, a search or an analysis.
 pub trait Progress: Sync {
     /// Text for the user, newlines included.
     fn say(&self, text: &str);
-    /// A warning for the user (on a terminal, to standard error).
-    fn warn(&self, text: &str);
+    /// A warning for the user (on a terminal, to standard error; with
+    /// `--json`, in the document too).
+    fn warn(&self, warning: &Diagnostic);
     /// The work starts: at most `bound` units in all (None: not known
     /// yet), `done` of them already done (a resumed sweep's points).
     fn start(&self, bound: Option<u64>, done: u64);
@@ -38,7 +41,7 @@ pub struct Silent;
 
 impl Progress for Silent {
     fn say(&self, _text: &str) {}
-    fn warn(&self, _text: &str) {}
+    fn warn(&self, _warning: &Diagnostic) {}
     fn start(&self, _bound: Option<u64>, _done: u64) {}
     fn point_done(&self) {}
     fn finish(&self) {}
@@ -147,7 +150,7 @@ mod tests {
 
     impl Progress for Bar {
         fn say(&self, _: &str) {}
-        fn warn(&self, _: &str) {}
+        fn warn(&self, _: &Diagnostic) {}
         fn start(&self, bound: Option<u64>, done: u64) {
             self.bound(bound);
             self.pos.store(done, Ordering::SeqCst);
