@@ -109,10 +109,12 @@ pub fn partial_results(
     drawn: &str,
 ) {
     if let Some(partial) = results.partial() {
-        err(&format!(
-            "warning: {}: an interrupted sweep's results (partial, {partial}); {drawn} show those and say so (resume the sweep with --resume for the rest)\n",
-            path.display()
-        ));
+        warnings(&[ztsim::config::Diagnostic::new(
+            path.display().to_string(),
+            format!(
+                "an interrupted sweep's results (partial, {partial}); {drawn} show those and say so (resume the sweep with --resume for the rest)"
+            ),
+        )]);
     }
 }
 
@@ -159,11 +161,10 @@ pub fn error(text: &str) {
 /// key. JSON escapes control characters itself; Unicode direction
 /// overrides are written as JSON escapes (`\u202e`), so the document stays
 /// valid JSON and safe to show.
-pub fn json(doc: serde_json::Value) {
+pub fn json(mut doc: serde_json::Value) {
     if mode() != Mode::Json {
         return;
     }
-    let mut doc = doc;
     if let Some(fields) = doc.as_object_mut() {
         let warned = WARNED
             .lock()
