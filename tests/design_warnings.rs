@@ -159,6 +159,7 @@ fn every_json_document_lists_the_warnings_it_printed() {
         let r = ztsim_in(dir.path(), &args);
         r.expect_code(0);
         let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+        assert_eq!(doc["command"], args[0], "{}", r.show());
         let mut expected = warnings_of("idle.toml");
         if args[0] == "sweep" {
             // The swept key has no effect at any point: warned about in
@@ -189,6 +190,8 @@ fn every_json_document_lists_the_warnings_it_printed() {
             "hot",
         ],
     );
+    // Saturated, and not a failure without --fail-on-slo.
+    r.expect_code(0);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
     let expected = vec!["warning: t.toml:3:11: services.s.cores: at 1200 rps, service `s` is offered 120% of its cores by business CPU alone: it will saturate".to_string()];
     assert_eq!(listed(&doc), expected, "{}", r.show());
