@@ -126,14 +126,23 @@ pub fn design(
 /// A diagnostic about `key` of the file at `path` (or `-`), located in it
 /// when it still reads and holds the key.
 pub fn locate(path: &Path, key: &KeyPath, message: String) -> Diagnostic {
-    if !is_stdin(path) {
-        return config::locate(path, key, message);
-    }
-    match stdin_text().ok().and_then(|t| Source::parse(STDIN, t).ok()) {
+    locator(path)(key, message)
+}
+
+/// [`locate`] for several keys of one file, which is read and parsed once.
+pub fn locator(path: &Path) -> impl Fn(&KeyPath, String) -> Diagnostic {
+    let name = shown(path).display().to_string();
+    let text = if is_stdin(path) {
+        stdin_text().ok().map(String::from)
+    } else {
+        config::read_text(path).ok()
+    };
+    let source = text.and_then(|t| Source::parse(&name, &t).ok());
+    move |key, message| match &source {
         Some(src) => src.error(key, message),
         None => Diagnostic {
             key: Some(key.clone()),
-            ..Diagnostic::new(STDIN, message)
+            ..Diagnostic::new(name.clone(), message)
         },
     }
 }

@@ -512,12 +512,8 @@ fn warn_offered(topo: &Topology, file: &Path) {
     let Some(rate) = topo.workload.arrivals.rate() else {
         return;
     };
-    // At its `cores` (at its table where the file leaves them to the
-    // default): the key to change.
-    let at = |table: &str, name: &str, message: String| {
-        let cores = KeyPath::root().key(table).key(name).key("cores");
-        input::locate(file, &cores, message)
-    };
+    // (table, name, what): each at its `cores` (at its table where the
+    // file leaves them to the default), the key to change.
     let mut found = Vec::new();
     for (svc, rho) in topo.services.iter().zip(topo.offered_utilisation(rate)) {
         // A service on nodes is warned about as its nodes, below.
@@ -528,7 +524,7 @@ fn warn_offered(topo: &Topology, file: &Path) {
             } else {
                 "it will saturate"
             };
-            found.push(at(
+            found.push((
                 "services",
                 &svc.name,
                 format!(
@@ -541,7 +537,7 @@ fn warn_offered(topo: &Topology, file: &Path) {
     }
     for (node, rho) in topo.nodes.iter().zip(topo.offered_node_utilisation(rate)) {
         if rho >= 1.0 {
-            found.push(at(
+            found.push((
                 "nodes",
                 &node.name,
                 format!(
@@ -552,7 +548,16 @@ fn warn_offered(topo: &Topology, file: &Path) {
             ));
         }
     }
-    super::print::warnings(&found);
+    if found.is_empty() {
+        return;
+    }
+    // The file is read again only to locate what there is to say.
+    let locate = input::locator(file);
+    let located: Vec<_> = found
+        .into_iter()
+        .map(|(table, name, what)| locate(&KeyPath::root().key(table).key(name).key("cores"), what))
+        .collect();
+    super::print::warnings(&located);
 }
 
 /// The runs of an [`Exporter`], saying where traces went.
